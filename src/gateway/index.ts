@@ -1,0 +1,6 @@
+// Placeholder until the gateway pipeline lands.
+export default {
+  async fetch(): Promise<Response> {
+    return new Response("not yet", { status: 503 });
+  },
+};

@@ -1,0 +1,16 @@
+// Worker secrets of the gateway (`wrangler secret put`; `.dev.vars` in development). Generated types cover
+// only wrangler.toml, so these are declared here.
+declare namespace CordonGateway {
+  interface Env {
+    /** Platform operator's bearer token: tenant lifecycle and key creation. */
+    ROOT_TOKEN: string;
+    /** Base64 of 32 random bytes: wraps tenant data keys and derives the API-key hashing key. */
+    MASTER_KEY: string;
+    /** Signs OAuth access tokens (used from the OAuth issue on). */
+    JWT_SIGNING_KEY?: string;
+    /** AI Gateway authentication token (`cf-aig-authorization`) for an authenticated gateway. */
+    AI_GATEWAY_TOKEN?: string;
+    /** Provider API key sent through AI Gateway, when the gateway does not store provider keys itself. */
+    PROVIDER_API_KEY?: string;
+  }
+}

@@ -1,0 +1,3 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+export class AuditLog extends WorkerEntrypoint {}
+export default { async queue() {} };

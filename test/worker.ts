@@ -1,0 +1,13 @@
+// The test Worker: gateway fetch, logger queue consumer, local provider entrypoint and the tenant Durable
+// Object, exported together (see test/wrangler.toml).
+import gateway from "../src/gateway/index";
+import logger from "../src/logger/index";
+
+export { TenantStore } from "../src/gateway/tenant-store";
+export { LocalProvider } from "../src/provider/index";
+export { AuditLog } from "../src/logger/index";
+
+export default {
+  fetch: gateway.fetch,
+  queue: logger.queue,
+} satisfies ExportedHandler<TestEnv>;
