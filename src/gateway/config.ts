@@ -1,0 +1,125 @@
+// The gateway's configuration, parsed once per Worker environment into a frozen object. A bad configuration
+// fails every request with a logged ConfigError rather than running half-configured.
+import { z } from "zod";
+
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const hostname = z
+  .string()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, "must be a hostname");
+
+const VarsSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]),
+  BASE_DOMAIN: hostname,
+  API_KEY_ENV: z.enum(["live", "test", "dev"]),
+  EMBEDDER: z.enum(["lexical", "workers-ai"]),
+  EMBEDDING_MODEL: z.string().min(1),
+  EMBEDDING_DIMENSIONS: intString(8, 4096),
+  VECTOR_INDEX: z.enum(["durable-object", "vectorize"]),
+  PROVIDER: z.enum(["local", "ai-gateway"]),
+  AI_GATEWAY_ACCOUNT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+  AI_GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  PROVIDER_TIMEOUT_MS: intString(100, 300_000),
+  MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
+  ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
+  MASTER_KEY: z
+    .string()
+    .refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
+  AI_GATEWAY_TOKEN: z.string().min(1).optional(),
+  PROVIDER_API_KEY: z.string().min(1).optional(),
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  readonly environment: "development" | "test" | "production";
+  readonly baseDomain: string;
+  readonly apiKeyEnv: "live" | "test" | "dev";
+  readonly embedder:
+    | { readonly kind: "lexical"; readonly dimensions: number }
+    | { readonly kind: "workers-ai"; readonly model: string; readonly dimensions: number; readonly gatewayId?: string };
+  readonly vectorIndex: "durable-object" | "vectorize";
+  readonly provider:
+    | { readonly kind: "local"; readonly url: string }
+    | {
+        readonly kind: "ai-gateway";
+        readonly url: string;
+        readonly gatewayToken?: string;
+        readonly apiKey?: string;
+      };
+  readonly providerTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly rootToken: string;
+  readonly masterKey: string;
+  /** Plain HTTP is accepted only here, and only from localhost. */
+  readonly allowLocalHttp: boolean;
+}
+
+/** The provider Worker's address behind the PROVIDER_SERVICE binding (the host part is not resolved). */
+export const LOCAL_PROVIDER_URL = "http://cordon-provider.local/v1/chat/completions";
+
+export function parseConfig(env: CordonGateway.Env): Config {
+  const parsed = VarsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid gateway configuration: ${problems}`);
+  }
+  const v = parsed.data;
+  const need = (ok: unknown, what: string) => {
+    if (!ok) throw new ConfigError(`Invalid gateway configuration: ${what}`);
+  };
+  if (v.EMBEDDER === "workers-ai") need(env.AI, "EMBEDDER=workers-ai needs the AI binding");
+  if (v.VECTOR_INDEX === "vectorize") need(env.VECTORIZE, "VECTOR_INDEX=vectorize needs the VECTORIZE binding");
+  if (v.PROVIDER === "local") need(env.PROVIDER_SERVICE, "PROVIDER=local needs the PROVIDER_SERVICE binding");
+  if (v.PROVIDER === "ai-gateway") {
+    need(v.AI_GATEWAY_ACCOUNT_ID && v.AI_GATEWAY_ID, "PROVIDER=ai-gateway needs AI_GATEWAY_ACCOUNT_ID and AI_GATEWAY_ID");
+  }
+  if (v.ENVIRONMENT === "production") need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
+
+  const config: Config = {
+    environment: v.ENVIRONMENT,
+    baseDomain: v.BASE_DOMAIN,
+    apiKeyEnv: v.API_KEY_ENV,
+    embedder:
+      v.EMBEDDER === "lexical"
+        ? { kind: "lexical", dimensions: v.EMBEDDING_DIMENSIONS }
+        : {
+            kind: "workers-ai",
+            model: v.EMBEDDING_MODEL,
+            dimensions: v.EMBEDDING_DIMENSIONS,
+            ...(v.AI_GATEWAY_ID ? { gatewayId: v.AI_GATEWAY_ID } : {}),
+          },
+    vectorIndex: v.VECTOR_INDEX,
+    provider:
+      v.PROVIDER === "local"
+        ? { kind: "local", url: LOCAL_PROVIDER_URL }
+        : {
+            kind: "ai-gateway",
+            url: `https://gateway.ai.cloudflare.com/v1/${v.AI_GATEWAY_ACCOUNT_ID}/${v.AI_GATEWAY_ID}/compat/chat/completions`,
+            ...(v.AI_GATEWAY_TOKEN ? { gatewayToken: v.AI_GATEWAY_TOKEN } : {}),
+            ...(v.PROVIDER_API_KEY ? { apiKey: v.PROVIDER_API_KEY } : {}),
+          },
+    providerTimeoutMs: v.PROVIDER_TIMEOUT_MS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    rootToken: v.ROOT_TOKEN,
+    masterKey: v.MASTER_KEY,
+    allowLocalHttp: v.ENVIRONMENT !== "production",
+  };
+  return Object.freeze(config);
+}
+
+function decodedLength(b64: string): number {
+  try {
+    return atob(b64).length;
+  } catch {
+    return -1;
+  }
+}

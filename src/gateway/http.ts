@@ -1,0 +1,91 @@
+// Response helpers, security headers and bounded request-body reading.
+import { ApiError, badRequest } from "./errors";
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-resource-policy": "same-origin",
+  // Answers, keys and audit data must never sit in a shared or browser cache.
+  "cache-control": "no-store",
+};
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+export function errorResponse(err: ApiError, requestId: string): Response {
+  return json(
+    { error: { type: err.type, code: err.code, message: err.message, request_id: requestId } },
+    err.status,
+    err.headers,
+  );
+}
+
+/** Adds the request id and security headers; returns a response whose headers can be changed. */
+export function finalizeResponse(res: Response, requestId: string): Response {
+  const out = new Response(res.body, res);
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) out.headers.set(k, v);
+  out.headers.set("x-request-id", requestId);
+  return out;
+}
+
+/**
+ * Reads a JSON body of at most `maxBytes`: 415 unless the content type is JSON, 413 when larger (checked on
+ * the declared length first, then while reading, so a lying or absent length cannot get past), 400 when the
+ * bytes are not UTF-8 JSON.
+ */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json.");
+  }
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) throw badRequest("invalid_json", "The request body is empty.");
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(concat(chunks, size));
+  } catch {
+    throw badRequest("invalid_json", "The request body is not valid UTF-8.");
+  }
+  if (text.trim() === "") throw badRequest("invalid_json", "The request body is empty.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("invalid_json", "The request body is not valid JSON.");
+  }
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, "payload_too_large", `The request body exceeds ${maxBytes} bytes.`);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}

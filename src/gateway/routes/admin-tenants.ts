@@ -1,0 +1,77 @@
+// /v1/admin/tenants — tenant lifecycle, for the platform operator (ROOT_TOKEN) on the platform host.
+import { z } from "zod";
+import { TENANT_ID_PATTERN } from "../../shared/audit";
+import type { RequestContext } from "../context";
+import { ApiError, notFound } from "../errors";
+import { json, readJson } from "../http";
+import { DEFAULT_POLICY, PolicySchema, type TenantRecord, tenantView } from "../storage/tenants";
+import { parseWith } from "../validation";
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+const CreateTenantSchema = z.strictObject({
+  id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
+  name: z.string().min(1).max(128).optional(),
+  hostnames: z.array(z.string().toLowerCase().regex(HOSTNAME, "must be a hostname")).max(10).optional(),
+  policy: PolicySchema.partial().optional(),
+});
+
+export async function createTenant(rc: RequestContext): Promise<Response> {
+  const body = parseWith(CreateTenantSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const { rt } = rc;
+  rc.audit.tenant = body.id;
+  const hostnames = [...new Set(body.hostnames ?? [])];
+  for (const h of hostnames) {
+    if (h === rt.config.baseDomain || h.endsWith(`.${rt.config.baseDomain}`)) {
+      throw new ApiError(400, "invalid_hostname", `Custom hostnames cannot be under ${rt.config.baseDomain}.`);
+    }
+  }
+  if (await rt.tenants.exists(body.id)) throw new ApiError(409, "tenant_exists", `Tenant '${body.id}' already exists.`);
+  for (const h of hostnames) {
+    if ((await rt.tenants.tenantForHostname(h)) !== null) {
+      throw new ApiError(409, "hostname_taken", `Hostname '${h}' is mapped to another tenant.`);
+    }
+  }
+  const tenant: TenantRecord = {
+    v: 1,
+    id: body.id,
+    name: body.name ?? body.id,
+    created_at: Date.now(),
+    hostnames,
+    policy: { ...DEFAULT_POLICY, ...body.policy },
+    wrapped_data_key: await rt.master.newWrappedDataKey(body.id),
+  };
+  await rt.tenants.put(tenant);
+  await Promise.all(hostnames.map((h) => rt.tenants.mapHostname(h, tenant.id)));
+  return json(tenantView(tenant), 201);
+}
+
+export async function listTenants(rc: RequestContext): Promise<Response> {
+  const limitParam = rc.url.searchParams.get("limit");
+  const limit = limitParam === null ? 100 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new ApiError(400, "invalid_limit", "limit must be a whole number from 1 to 1000.");
+  }
+  const cursor = rc.url.searchParams.get("cursor") ?? undefined;
+  const page = await rc.rt.tenants.list(limit, cursor);
+  return json({ data: page.tenants.map(tenantView), next_cursor: page.cursor });
+}
+
+/**
+ * Deletes a tenant by destroying its wrapped data key (crypto-shred: every sealed body and keyed hash of the
+ * tenant becomes unusable), its hostnames, its API keys and its Durable Object storage.
+ */
+export async function deleteTenant(rc: RequestContext): Promise<Response> {
+  const id = rc.params.id ?? "";
+  const { rt } = rc;
+  const tenant = TENANT_ID_PATTERN.test(id) ? await rt.tenants.get(id) : null;
+  if (!tenant) throw notFound("tenant_not_found", "No such tenant.");
+  rc.audit.tenant = tenant.id;
+  await rt.tenants.delete(tenant.id);
+  const [keysRevoked] = await Promise.all([
+    rt.apiKeys.deleteAll(tenant.id),
+    ...tenant.hostnames.map((h) => rt.tenants.unmapHostname(h)),
+  ]);
+  await rt.env.TENANT_STORE.get(rt.env.TENANT_STORE.idFromName(tenant.id)).destroy();
+  return json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked });
+}

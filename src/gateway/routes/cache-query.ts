@@ -1,0 +1,81 @@
+// POST /v1/cache/query — {prompt, model, similarity_threshold?, context?, ttl?} → the cached answer, or on a
+// miss the provider's (stored when the key may write and the caller did not say no-store / store:false).
+// `context` becomes the system message, so entries are shared with /v1/chat/completions requests that send
+// the same system prompt.
+import { z } from "zod";
+import { answerChat } from "../chat/answer";
+import type { ChatRequest } from "../chat/schema";
+import { resolveControls } from "../cache/controls";
+import type { AuthedContext } from "../context";
+import { json, readJson } from "../http";
+import { costOf } from "../pricing";
+import { parseWith } from "../validation";
+
+const CacheQuerySchema = z.strictObject({
+  prompt: z.string().min(1).max(100_000),
+  model: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  similarity_threshold: z.number().min(0).max(1).optional(),
+  context: z.string().min(1).max(100_000).optional(),
+  ttl: z.number().int().min(1).max(365 * 86400).optional(),
+  user: z.string().min(1).max(256).optional(),
+  /** false: do not store the provider's answer on a miss. */
+  store: z.boolean().optional(),
+});
+
+export async function cacheQuery(rc: AuthedContext): Promise<Response> {
+  const q = parseWith(CacheQuerySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const canWrite = rc.principal.kind === "root" || rc.principal.scopes.has("cache:write");
+  const controls = resolveControls(
+    {
+      headers: rc.request.headers,
+      bodyUser: q.user,
+      threshold: q.similarity_threshold,
+      ttlSeconds: q.ttl,
+      store: q.store !== false && canWrite,
+    },
+    rc.tenant.policy,
+    rc.principal,
+  );
+  const req: ChatRequest = {
+    model: q.model,
+    messages: [...(q.context ? [{ role: "system" as const, content: q.context }] : []), { role: "user", content: q.prompt }],
+    ...(q.user ? { user: q.user } : {}),
+  };
+  const answer = await answerChat(rc, req, controls);
+
+  switch (answer.kind) {
+    case "hit": {
+      const { hit } = answer;
+      const usage = hit.completion.usage;
+      return json(
+        {
+          cache_hit: true,
+          response: hit.completion.choices[0]?.message.content ?? null,
+          similarity_score: round(hit.similarity),
+          entry_id: hit.entryId,
+          cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,
+        },
+        200,
+        { "x-cache": hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC", "x-cache-similarity": hit.similarity.toFixed(4) },
+      );
+    }
+    case "miss":
+      return json(
+        {
+          cache_hit: false,
+          response: answer.completion.choices[0]?.message.content ?? null,
+          similarity_score: null,
+          entry_id: answer.entryId,
+          cost_saved: 0,
+        },
+        200,
+        { "x-cache": answer.status },
+      );
+    case "not_cached":
+      return json({ cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 }, 200, { "x-cache": "MISS" });
+    case "stream":
+      throw new Error("cache/query never streams");
+  }
+}
+
+const round = (n: number) => Math.round(n * 1e4) / 1e4;

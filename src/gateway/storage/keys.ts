@@ -1,0 +1,35 @@
+// Every storage key the gateway writes is built here, one function per kind (docs/storage-schema.md).
+// Tenant data keys start with the tenant id; platform keys start with "_", which no tenant id can.
+// A missing or malformed tenant id throws: a lookup without a tenant fails closed.
+import { TENANT_ID_PATTERN } from "../../shared/audit";
+
+export function assertTenantId(tenant: string): string {
+  if (typeof tenant !== "string" || !TENANT_ID_PATTERN.test(tenant)) {
+    throw new Error("storage key requested without a valid tenant id");
+  }
+  return tenant;
+}
+
+function part(value: string, what: string): string {
+  if (!value || /[:\s]/.test(value)) throw new Error(`invalid ${what} in storage key`);
+  return value;
+}
+
+/** TENANTS namespace. */
+export const tenantKeys = {
+  tenant: (tenant: string) => `_tenant:${assertTenantId(tenant)}`,
+  tenantListPrefix: "_tenant:",
+  hostname: (hostname: string) => `_host:${part(hostname, "hostname")}`,
+  apiKeyByHash: (hash: string) => `_key:${part(hash, "key hash")}`,
+  apiKeyById: (tenant: string, keyId: string) => `${assertTenantId(tenant)}:key:${part(keyId, "key id")}`,
+  apiKeyListPrefix: (tenant: string) => `${assertTenantId(tenant)}:key:`,
+} as const;
+
+/** CACHE namespace. */
+export const cacheKeys = {
+  /** Exact tier: keyed hash of scope + partition + normalised prompt → entry id. */
+  exact: (tenant: string, exactHash: string) => `${assertTenantId(tenant)}:x:${part(exactHash, "exact hash")}`,
+  /** Sealed entry body (the AES-GCM additional data is this same key). */
+  entry: (tenant: string, entryId: string) => `${assertTenantId(tenant)}:e:${part(entryId, "entry id")}`,
+  tenantPrefix: (tenant: string) => `${assertTenantId(tenant)}:`,
+} as const;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { crc32, generateApiKey, parseApiKey } from "../src/gateway/auth/api-key-format";
+import { grantScopes, ROLE_SCOPES } from "../src/gateway/auth/scopes";
+import { MasterKeys, timingSafeEqualStrings } from "../src/gateway/crypto/keys";
+import { cacheKeys, tenantKeys } from "../src/gateway/storage/keys";
+import { classifyHost, isAllowedTransport } from "../src/gateway/tenant";
+
+const master = () => {
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  return MasterKeys.fromSecret(btoa(String.fromCharCode(...raw)));
+};
+
+describe("API key format", () => {
+  it("generates keys that parse, with their environment", () => {
+    for (const env of ["live", "test", "dev"] as const) {
+      const key = generateApiKey(env);
+      expect(key).toMatch(new RegExp(`^cdn_${env}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}$`));
+      expect(parseApiKey(key)).toEqual({ env });
+    }
+  });
+
+  it("rejects a key with one character changed (checksum)", () => {
+    const key = generateApiKey("test");
+    const i = 12;
+    const swapped = key.slice(0, i) + (key[i] === "a" ? "b" : "a") + key.slice(i + 1);
+    expect(parseApiKey(swapped)).toBeNull();
+  });
+
+  it.each(["", "cdn_", "cdn_prod_" + "a".repeat(32) + "_aaaaaa", "sk-abc", "cdn_test_short_aaaaaa"])(
+    "rejects malformed key %j",
+    (k) => expect(parseApiKey(k)).toBeNull(),
+  );
+
+  it("computes the standard CRC-32", () => {
+    expect(crc32("123456789")).toBe(0xcbf43926);
+  });
+
+  it("never generates the same key twice in 1000 draws", () => {
+    const keys = new Set(Array.from({ length: 1000 }, () => generateApiKey("dev")));
+    expect(keys.size).toBe(1000);
+  });
+});
+
+describe("scopes", () => {
+  it("narrows to requested scopes of the role and refuses widening", () => {
+    expect(grantScopes("developer", ["completions"])).toEqual(["completions"]);
+    expect(grantScopes("viewer", ["completions"])).toBeNull();
+    expect(grantScopes("service")).toEqual([...ROLE_SCOPES.service]);
+  });
+});
+
+describe("storage keys", () => {
+  it("start with the tenant id", () => {
+    expect(cacheKeys.exact("acme", "h")).toBe("acme:x:h");
+    expect(cacheKeys.entry("acme", "e1")).toBe("acme:e:e1");
+    expect(tenantKeys.apiKeyById("acme", "key_1")).toBe("acme:key:key_1");
+  });
+
+  it.each(["", "_root", "UPPER", "a:b", "a".repeat(33)])("fail closed without a valid tenant (%j)", (t) => {
+    expect(() => cacheKeys.exact(t, "h")).toThrow();
+    expect(() => cacheKeys.entry(t, "e")).toThrow();
+  });
+
+  it("refuse separators inside parts", () => {
+    expect(() => cacheKeys.entry("acme", "a:b")).toThrow();
+  });
+});
+
+describe("host classification", () => {
+  const base = "cordon.test";
+  it.each([
+    ["cordon.test", { kind: "platform" }],
+    ["acme.cordon.test", { kind: "tenant", id: "acme" }],
+    ["ACME.cordon.test.", { kind: "tenant", id: "acme" }],
+    ["a.b.cordon.test", { kind: "invalid" }],
+    ["-x.cordon.test", { kind: "invalid" }],
+    ["llm.acme.com", { kind: "custom", hostname: "llm.acme.com" }],
+    ["evilcordon.test", { kind: "custom", hostname: "evilcordon.test" }],
+  ])("%s", (host, kind) => expect(classifyHost(host, base)).toEqual(kind));
+
+  it("allows plain HTTP only from loopback hosts in development", () => {
+    expect(isAllowedTransport(new URL("https://a.cordon.test/"), false)).toBe(true);
+    expect(isAllowedTransport(new URL("http://demo.localhost:8787/"), true)).toBe(true);
+    expect(isAllowedTransport(new URL("http://demo.localhost:8787/"), false)).toBe(false);
+    expect(isAllowedTransport(new URL("http://acme.cordon.test/"), true)).toBe(false);
+  });
+});
+
+describe("key hierarchy", () => {
+  it("hashes API keys deterministically under one master key and differently under another", async () => {
+    const [a, b] = await Promise.all([master(), master()]);
+    const secret = generateApiKey("test");
+    expect(await a.hashApiKey(secret)).toBe(await a.hashApiKey(secret));
+    expect(await a.hashApiKey(secret)).not.toBe(await b.hashApiKey(secret));
+    expect(await a.hashApiKey(secret)).not.toContain(secret);
+  });
+
+  it("seals under the tenant's data key, bound to the storage key (AAD)", async () => {
+    const m = await master();
+    const keys = await m.unwrapDataKey("acme", await m.newWrappedDataKey("acme"));
+    const sealed = await keys.seal("hello", "acme:e:1");
+    expect(sealed).not.toContain("hello");
+    expect(await keys.open(sealed, "acme:e:1")).toBe("hello");
+    await expect(keys.open(sealed, "acme:e:2")).rejects.toThrow();
+  });
+
+  it("refuses to unwrap a tenant's data key as another tenant's", async () => {
+    const m = await master();
+    const wrapped = await m.newWrappedDataKey("acme");
+    await expect(m.unwrapDataKey("other", wrapped)).rejects.toThrow();
+  });
+
+  it("gives each tenant its own hashes for the same input", async () => {
+    const m = await master();
+    const a = await m.unwrapDataKey("a", await m.newWrappedDataKey("a"));
+    const b = await m.unwrapDataKey("b", await m.newWrappedDataKey("b"));
+    expect(await a.hash("prompt", "x")).not.toBe(await b.hash("prompt", "x"));
+    expect(await a.hash("prompt", "x")).not.toBe(await a.hash("scope", "x"));
+  });
+
+  it("compares secrets in constant time and correctly", async () => {
+    expect(await timingSafeEqualStrings("abc", "abc")).toBe(true);
+    expect(await timingSafeEqualStrings("abc", "abd")).toBe(false);
+    expect(await timingSafeEqualStrings("abc", "abcd")).toBe(false);
+  });
+});

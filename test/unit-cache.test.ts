@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { resolveControls } from "../src/gateway/cache/controls";
+import { exactText, planChat, semanticText } from "../src/gateway/cache/normalize";
+import type { ChatRequest } from "../src/gateway/chat/schema";
+import { costOf } from "../src/gateway/pricing";
+import { DEFAULT_POLICY } from "../src/gateway/storage/tenants";
+
+const chat = (content: string, extra: Partial<ChatRequest> = {}, system?: string): ChatRequest => ({
+  model: "gpt-4o-mini",
+  messages: [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user", content }],
+  ...extra,
+});
+
+const partitionOf = (r: ChatRequest) => {
+  const p = planChat(r);
+  if (!p.cacheable) throw new Error("not cacheable");
+  return p.partition;
+};
+
+describe("normalisation", () => {
+  it("exact text folds white space only", () => {
+    expect(exactText("  What is\n\tthis?  ")).toBe("What is this?");
+    expect(exactText("What is this?")).not.toBe(exactText("what is this?"));
+  });
+
+  it.each([
+    ["What is the capital of France?", "what is the capital of france"],
+    ["what's   the capital of FRANCE!!", "what is the capital of france"],
+    ["Hey, could you please tell me what is the capital of France?", "what is the capital of france"],
+    ["Explain C++ templates in Node.js 3.5", "explain c++ templates in node.js 3.5"],
+    ["I can't do it", "i cannot do it"],
+    ["It isn't red.", "it is not red"],
+  ])("semantic text of %j", (input, out) => expect(semanticText(input)).toBe(out));
+});
+
+describe("partition", () => {
+  it("is the same for surface variants of the last message and for stream/user fields", () => {
+    expect(partitionOf(chat("A?"))).toBe(partitionOf(chat("b", { stream: true, user: "u1" })));
+  });
+
+  it.each<[string, Partial<ChatRequest>]>([
+    ["model", { model: "gpt-4o" }],
+    ["temperature", { temperature: 0.2 }],
+    ["max_tokens", { max_tokens: 5 }],
+    ["tools", { tools: [{ type: "function", function: { name: "f" } }] }],
+    ["response_format", { response_format: { type: "json_object" } }],
+    ["seed", { seed: 7 }],
+  ])("changes with %s", (_name, extra) => {
+    expect(partitionOf(chat("hi there", extra))).not.toBe(partitionOf(chat("hi there")));
+  });
+
+  // Regression: a cache key that ignored the system prompt would answer one assistant's question with
+  // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the seed alone).
+  it("system prompt is part of the partition (regression: cache key ignoring system prompt)", () => {
+    expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(partitionOf(chat("Who are you?", {}, "You are a lawyer.")));
+    expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(partitionOf(chat("Who are you?")));
+  });
+
+  it("earlier turns are part of the partition", () => {
+    const a: ChatRequest = { model: "m", messages: [{ role: "user", content: "x" }, { role: "assistant", content: "y" }, { role: "user", content: "z" }] };
+    const b: ChatRequest = { model: "m", messages: [{ role: "user", content: "q" }, { role: "assistant", content: "y" }, { role: "user", content: "z" }] };
+    expect(partitionOf(a)).not.toBe(partitionOf(b));
+  });
+
+  it("is not cacheable when the last message is not a user text message or n > 1", () => {
+    expect(planChat({ model: "m", messages: [{ role: "user", content: "x" }, { role: "assistant", content: "y" }] }).cacheable).toBe(false);
+    expect(planChat({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }).cacheable).toBe(false);
+    expect(planChat(chat("x", { n: 2 })).cacheable).toBe(false);
+    expect(planChat(chat("?!")).cacheable).toBe(false);
+  });
+});
+
+describe("cache controls", () => {
+  const key = { kind: "api_key", keyId: "k", tenant: "t", role: "developer", scopes: new Set(), cacheScope: "tenant" } as const;
+  const h = (init: Record<string, string>) => new Headers(init);
+
+  it("defaults to the tenant policy", () => {
+    const c = resolveControls({ headers: h({}) }, DEFAULT_POLICY, key);
+    expect(c).toMatchObject({ read: true, write: true, onlyIfCached: false, threshold: 0.9, ttlSeconds: 86400, scope: "tenant" });
+  });
+
+  it("lets a request narrow but never widen", () => {
+    const c = resolveControls({ headers: h({ "x-cache-threshold": "0.5", "x-cache-ttl": "999999999" }) }, DEFAULT_POLICY, key);
+    expect(c.threshold).toBe(0.9);
+    expect(c.ttlSeconds).toBe(86400);
+    const d = resolveControls({ headers: h({ "x-cache-threshold": "0.97", "x-cache-ttl": "120" }) }, DEFAULT_POLICY, key);
+    expect(d.threshold).toBe(0.97);
+    expect(d.ttlSeconds).toBe(120);
+  });
+
+  it("narrows scope to a user from the header or body, and refuses a conflict", () => {
+    expect(resolveControls({ headers: h({ "x-cache-user": "alice" }) }, DEFAULT_POLICY, key).scope).toBe("user:alice");
+    expect(resolveControls({ headers: h({}), bodyUser: "bob" }, DEFAULT_POLICY, key).scope).toBe("user:bob");
+    expect(() => resolveControls({ headers: h({ "x-cache-user": "alice" }), bodyUser: "bob" }, DEFAULT_POLICY, key)).toThrow(/different users/);
+  });
+
+  it("requires a user when the key is bound to user scope", () => {
+    expect(() => resolveControls({ headers: h({}) }, DEFAULT_POLICY, { ...key, cacheScope: "user" })).toThrow(/per user/);
+  });
+
+  it.each([
+    ["x-cache-control", "sometimes"],
+    ["x-cache-control", "no-cache, only-if-cached"],
+    ["x-cache-threshold", "1.5"],
+    ["x-cache-threshold", "abc"],
+    ["x-cache-ttl", "-1"],
+    ["x-cache-ttl", "0"],
+    ["x-cache-user", "b\u00e4d"],
+    ["x-cache-user", "a".repeat(300)],
+  ])("refuses %s: %j", (name, value) => {
+    expect(() => resolveControls({ headers: h({ [name]: value }) }, DEFAULT_POLICY, key)).toThrow();
+  });
+
+  it("reads directives", () => {
+    const c = resolveControls({ headers: h({ "x-cache-control": "no-store, NO-CACHE" }) }, DEFAULT_POLICY, key);
+    expect(c).toMatchObject({ read: false, write: false });
+    expect(resolveControls({ headers: h({ "x-cache-control": "only-if-cached" }) }, DEFAULT_POLICY, key).onlyIfCached).toBe(true);
+  });
+});
+
+describe("pricing", () => {
+  it("prices known models by prefix, provider prefix ignored, unknown at zero", () => {
+    expect(costOf("openai/gpt-4o-mini-2024-07-18", 1_000_000, 1_000_000)).toBeCloseTo(0.75);
+    expect(costOf("gpt-4o", 1000, 0)).toBeCloseTo(0.0025);
+    expect(costOf("local/echo", 1000, 1000)).toBe(0);
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { ChatCompletion } from "../src/gateway/chat/schema";
+import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../src/gateway/chat/sse";
+
+const enc = new TextEncoder();
+const chunk = (delta: object, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: "c1", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+function streamOf(parts: string[], fail = false): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      for (const p of parts) c.enqueue(enc.encode(p));
+      if (fail) c.error(new Error("upstream broke"));
+      else c.close();
+    },
+  });
+}
+
+const completion: ChatCompletion = {
+  id: "x",
+  object: "chat.completion",
+  created: 5,
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "Paris is the capital." }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 3, completion_tokens: 4 },
+};
+
+describe("SSE", () => {
+  it("parses events split across arbitrary byte boundaries", () => {
+    const text = chunk({ content: "héllo" }) + "data: [DONE]\n\n";
+    const bytes = enc.encode(text);
+    const p = new SseParser();
+    const out: string[] = [];
+    for (let i = 0; i < bytes.length; i += 3) out.push(...p.push(bytes.subarray(i, i + 3)));
+    expect(out).toHaveLength(2);
+    expect(JSON.parse(out[0]!).choices[0].delta.content).toBe("héllo");
+    expect(out[1]).toBe("[DONE]");
+  });
+
+  it("passes bytes through unchanged and assembles the completed answer", async () => {
+    const parts = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hel" }), chunk({ content: "lo" }), chunk({}, "stop"), "data: [DONE]\n\n"];
+    let captured: ChatCompletion | null | undefined;
+    const out = await new Response(captureStream(streamOf(parts), (c) => (captured = c))).text();
+    expect(out).toBe(parts.join(""));
+    expect(captured?.choices[0]?.message.content).toBe("Hello");
+    expect(captured?.choices[0]?.finish_reason).toBe("stop");
+  });
+
+  it("does not complete a stream that errors before [DONE]", async () => {
+    let called = false;
+    const s = captureStream(streamOf([chunk({ content: "Hel" })], true), () => (called = true));
+    await expect(new Response(s).text()).rejects.toThrow();
+    expect(called).toBe(false);
+  });
+
+  it("yields nothing storable without [DONE] or with tool calls", () => {
+    const a = new StreamAssembler();
+    a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: "x" }, finish_reason: "stop" }] }));
+    expect(a.result()).toBeNull();
+    const b = new StreamAssembler();
+    b.accept(JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{}] }, finish_reason: "tool_calls" }] }));
+    b.accept("[DONE]");
+    expect(b.result()).toBeNull();
+  });
+
+  it("replays a stored answer as a valid stream that reassembles to it", async () => {
+    const text = await new Response(replayAsStream(completion, { id: "chatcmpl-1", includeUsage: true })).text();
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    const p = new SseParser();
+    const a = new StreamAssembler();
+    const events = p.push(enc.encode(text));
+    for (const e of events) a.accept(e);
+    expect(a.result()?.choices[0]?.message.content).toBe("Paris is the capital.");
+    const objects = events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e));
+    expect(objects.every((o) => o.object === "chat.completion.chunk" && o.id === "chatcmpl-1")).toBe(true);
+    expect(objects.at(-1).usage).toEqual(completion.usage);
+  });
+});
