@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Principal } from "../src/gateway/auth/authenticate";
 import { resolveControls } from "../src/gateway/cache/controls";
 import { exactText, planChat, semanticText } from "../src/gateway/cache/normalize";
 import type { ChatRequest } from "../src/gateway/chat/schema";
@@ -71,7 +72,7 @@ describe("partition", () => {
 });
 
 describe("cache controls", () => {
-  const key = { kind: "api_key", keyId: "k", tenant: "t", role: "developer", scopes: new Set(), cacheScope: "tenant" } as const;
+  const key: Principal = { kind: "api_key", keyId: "k", tenant: "t", role: "developer", scopes: new Set(), cacheScope: "tenant" };
   const h = (init: Record<string, string>) => new Headers(init);
 
   it("defaults to the tenant policy", () => {

@@ -1,6 +1,8 @@
-// Placeholder until the gateway pipeline lands.
+// Cordon gateway Worker.
+import { handleRequest } from "./pipeline";
+
+export { TenantStore } from "./tenant-store";
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response("not yet", { status: 503 });
-  },
-};
+  fetch: handleRequest,
+} satisfies ExportedHandler<CordonGateway.Env>;

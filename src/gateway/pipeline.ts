@@ -35,6 +35,8 @@ export async function handleRequest(request: Request, env: CordonGateway.Env, ex
     code = failure.code;
     rc.audit.detail ??= failure.detail;
     response = errorResponse(failure, id);
+    // A failure after the cache was consulted (provider error, only-if-cached) still says what the cache did.
+    if (rc.audit.cache) response.headers.set("x-cache", rc.audit.cache);
   }
   response = finalizeResponse(response, id);
   exec.waitUntil(sendAuditEvent(env.AUDIT, buildAuditEvent(rc, { status: response.status, code, route })));

@@ -35,8 +35,6 @@ export async function chatCompletions(rc: AuthedContext): Promise<Response> {
     case "stream":
       return new Response(answer.body, { headers: { ...SSE_HEADERS, "x-cache": answer.status } });
     case "not_cached":
-      throw new ApiError(504, "not_cached", "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.", {
-        headers: { "x-cache": "MISS" },
-      });
+      throw new ApiError(504, "not_cached", "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.");
   }
 }
