@@ -125,8 +125,9 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM vectors`).one().n;
   }
 
-  /** Deletes everything this tenant's object holds (tenant deletion). */
+  /** Deletes everything this tenant's object holds (tenant deletion), leaving empty tables behind. */
   async destroy(): Promise<void> {
     await this.ctx.storage.deleteAll();
+    this.migrate();
   }
 }

@@ -6,6 +6,11 @@ import { canonicalJson, chainHash, GENESIS } from "./chain";
 
 const REJECT_BODY_MAX = 8 * 1024;
 
+/** Exponential backoff: 2, 4, 8 … seconds, at most five minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 2 ** Math.max(1, attempts));
+}
+
 interface Head {
   seq: number;
   hash: string;
@@ -26,7 +31,7 @@ export async function consume(batch: MessageBatch<unknown>, db: D1Database): Pro
     } catch (err) {
       heads.clear();
       console.error(`audit message ${message.id} not stored (attempt ${message.attempts}): ${String(err)}`);
-      message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
 }
