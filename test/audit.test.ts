@@ -122,7 +122,7 @@ function event(tenant: string | null, extra: Partial<AuditEvent> = {}): AuditEve
 async function deliver(bodies: unknown[], dbEnv: CordonLogger.Env = env) {
   const batch = createMessageBatch("cordon-audit", bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
   const ctx = createExecutionContext();
-  await logger.queue(batch, dbEnv, ctx);
+  await logger.queue(batch, dbEnv);
   return getQueueResult(batch, ctx);
 }
 
@@ -169,7 +169,7 @@ describe("audit consumer", () => {
     };
     const result = await deliver([event("cons-fail"), event("cons-fail")], failing);
     expect(result.explicitAcks).toEqual([]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m0", "m1"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m0", "m1"]);
     expect(await verifyChain(env.AUDIT_DB, "cons-fail")).toMatchObject({ ok: true, count: 0 });
   });
 

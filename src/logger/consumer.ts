@@ -1,79 +1,87 @@
 // Queue consumer: per message, validate → de-duplicate → append to the tenant's hash chain → ack.
-// Invalid messages are kept in audit_rejects and acked; a storage failure retries that message with
-// exponential backoff. Nothing is acked on error, and nothing is acked for a whole batch at once.
-import { type AuditEvent, AuditEventSchema, UNRESOLVED_TENANT } from "../shared/audit";
-import { canonicalJson, chainHash, GENESIS } from "./chain";
+// Invalid messages are kept in audit_rejects and acked (nothing lost, nothing retried forever). Any D1 failure
+// retries that one message with exponential backoff; nothing is acked on error, nothing for a whole batch.
+import { type AuditEvent, AuditEventSchema } from "../shared/audit";
+import { appendEvent, canonicalJson, chainOf, type Head, readHead, storedEventById } from "./chain";
 
-const REJECT_BODY_MAX = 8 * 1024;
+/** Rejected bodies are kept up to this many bytes of UTF-8. */
+export const REJECT_BODY_MAX_BYTES = 8 * 1024;
+const REASON_MAX = 1024;
+const MAX_DELAY_SECONDS = 300;
 
-/** Exponential backoff: 2, 4, 8 … seconds, at most five minutes. */
+/** Exponential backoff from the delivery attempt (1, 2, 3…): 2, 4, 8 … seconds, at most five minutes. */
 export function retryDelaySeconds(attempts: number): number {
-  return Math.min(300, 2 ** Math.max(1, attempts));
-}
-
-interface Head {
-  seq: number;
-  hash: string;
+  return Math.min(MAX_DELAY_SECONDS, 2 ** Math.max(1, Math.min(attempts, 16)));
 }
 
 export async function consume(batch: MessageBatch<unknown>, db: D1Database): Promise<void> {
-  // Heads read during this batch; dropped after any failure so the next message re-reads D1.
+  // Heads this batch has read or written, so that several events of one tenant chain without re-reading.
+  // Dropped after any failure: the next message re-reads D1.
   const heads = new Map<string, Head>();
+  // In order: a tenant's events are chained in delivery order.
   for (const message of batch.messages) {
     try {
-      const parsed = AuditEventSchema.safeParse(message.body);
-      if (!parsed.success) {
-        await reject(db, message.body, parsed.error.issues[0]?.message ?? "invalid");
-      } else {
-        await append(db, parsed.data, heads);
-      }
+      await handle(db, message, heads);
       message.ack();
     } catch (err) {
       heads.clear();
-      console.error(`audit message ${message.id} not stored (attempt ${message.attempts}): ${String(err)}`);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      const delaySeconds = retryDelaySeconds(message.attempts);
+      // The error names the failing statement or constraint; the body is not logged.
+      console.error(`audit: message ${message.id} not stored (attempt ${message.attempts}, retry in ${delaySeconds}s): ${String(err)}`);
+      message.retry({ delaySeconds });
     }
   }
 }
 
-async function append(db: D1Database, event: AuditEvent, heads: Map<string, Head>): Promise<void> {
-  const exists = await db.prepare("SELECT 1 FROM audit_events WHERE id = ?").bind(event.id).first();
-  if (exists) return;
-
-  const tenant = event.tenant ?? UNRESOLVED_TENANT;
-  const head = heads.get(tenant) ?? (await readHead(db, tenant));
-  const canonical = canonicalJson(event);
-  const hash = await chainHash(head.hash, canonical);
-  const seq = head.seq + 1;
-  // One atomic batch. UNIQUE(tenant, seq) makes a concurrent writer's batch fail instead of forking the chain.
-  await db.batch([
-    db
-      .prepare(
-        `INSERT INTO audit_events (tenant, seq, id, ts, actor, action, outcome, status, cache, event, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(tenant, seq, event.id, event.ts, event.actor, event.action, event.outcome, event.status, event.cache, canonical, head.hash, hash),
-    db
-      .prepare("INSERT INTO audit_chain (tenant, seq, hash) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
-      .bind(tenant, seq, hash),
-  ]);
-  heads.set(tenant, { seq, hash });
-}
-
-async function readHead(db: D1Database, tenant: string): Promise<Head> {
-  const row = await db.prepare("SELECT seq, hash FROM audit_chain WHERE tenant = ?").bind(tenant).first<Head>();
-  return row ?? { seq: 0, hash: GENESIS };
-}
-
-async function reject(db: D1Database, body: unknown, reason: string): Promise<void> {
-  let text: string;
-  try {
-    text = JSON.stringify(body) ?? String(body);
-  } catch {
-    text = String(body);
+async function handle(db: D1Database, message: Message<unknown>, heads: Map<string, Head>): Promise<void> {
+  const parsed = AuditEventSchema.safeParse(message.body);
+  if (!parsed.success) {
+    await reject(db, message, describeIssues(parsed.error.issues));
+    return;
   }
+  const event: AuditEvent = parsed.data;
+  const canonical = canonicalJson(event);
+  const stored = await storedEventById(db, event.id);
+  if (stored !== null) {
+    // A redelivery is acked without a second row. The same id with other content is not a redelivery.
+    if (stored !== canonical) await reject(db, message, "duplicate id with different content");
+    return;
+  }
+  const tenant = chainOf(event);
+  const head = heads.get(tenant) ?? (await readHead(db, tenant));
+  heads.set(tenant, await appendEvent(db, event, canonical, head));
+}
+
+function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  const text = issues
+    .slice(0, 10)
+    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+  return (text || "invalid").slice(0, REASON_MAX);
+}
+
+async function reject(db: D1Database, message: Message<unknown>, reason: string): Promise<void> {
+  const { text, bytes } = capUtf8(serialize(message.body), REJECT_BODY_MAX_BYTES);
   await db
-    .prepare("INSERT INTO audit_rejects (received_at, reason, body) VALUES (?, ?, ?)")
-    .bind(Date.now(), reason.slice(0, 256), text.slice(0, REJECT_BODY_MAX))
+    .prepare("INSERT INTO audit_rejects (received_at, message_id, reason, body, body_bytes) VALUES (?, ?, ?, ?, ?)")
+    .bind(Date.now(), message.id, reason, text, bytes)
     .run();
+}
+
+function serialize(body: unknown): string {
+  try {
+    return JSON.stringify(body) ?? String(body);
+  } catch {
+    // BigInt, cycles: keep what can be said about it.
+    return String(body);
+  }
+}
+
+/** Cuts `text` to at most `max` bytes of UTF-8 without splitting a character; `bytes` is the full length. */
+export function capUtf8(text: string, max: number): { text: string; bytes: number } {
+  const encoded = new TextEncoder().encode(text);
+  if (encoded.length <= max) return { text, bytes: encoded.length };
+  let cut = max;
+  while (cut > 0 && (encoded[cut]! & 0xc0) === 0x80) cut -= 1; // back off continuation bytes
+  return { text: new TextDecoder().decode(encoded.subarray(0, cut)), bytes: encoded.length };
 }

@@ -52,6 +52,7 @@ export async function handle(request: Request, env: CordonProvider.Env): Promise
   if (fault.kind === "hang") {
     // A pending timer, not a bare promise: workerd cancels a Worker whose only wait can never end.
     await new Promise<void>((resolve) => {
+      if (request.signal.aborted) return resolve();
       const timer = setTimeout(resolve, 600_000);
       request.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()));
     });

@@ -92,6 +92,8 @@ export function entitiesIn(text: string): Set<string> {
       if (!capitalised && !acronym) return;
       if (i === 0 && !acronym && COMMON.has(lower)) return;
       if (COMMON.has(lower) && !acronym) return;
+      // Language names are compared by the code-language rule, which knows "Go" = "golang".
+      if (languagesIn(`in ${lower}`).length > 0) return;
       out.add(lower);
     });
   }

@@ -1,0 +1,43 @@
+// Configuration is parsed once and a bad one fails loudly — and the client learns nothing of it.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../src/gateway/config";
+import gateway from "../src/gateway/index";
+import { createExecutionContext } from "cloudflare:test";
+
+describe("configuration", () => {
+  it("parses the test configuration into a frozen object", () => {
+    const c = parseConfig(env);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(c).toMatchObject({ environment: "test", baseDomain: "cordon.test", apiKeyEnv: "test", vectorIndex: "durable-object", maxBodyBytes: 65536 });
+    expect(c.provider.kind).toBe("local");
+  });
+
+  it.each<[string, Partial<CordonGateway.Env>, RegExp]>([
+    ["a short root token", { ROOT_TOKEN: "short" }, /ROOT_TOKEN/],
+    ["a master key of the wrong size", { MASTER_KEY: btoa("16 bytes only!!!") }, /MASTER_KEY/],
+    ["an unknown embedder", { EMBEDDER: "magic" }, /EMBEDDER/],
+    ["a non-numeric body limit", { MAX_BODY_BYTES: "lots" }, /MAX_BODY_BYTES/],
+    ["Vectorize without its binding", { VECTOR_INDEX: "vectorize" }, /VECTORIZE binding/],
+    ["Workers AI without its binding", { EMBEDDER: "workers-ai" }, /AI binding/],
+    ["AI Gateway without account and id", { PROVIDER: "ai-gateway" }, /AI_GATEWAY_ACCOUNT_ID/],
+    ["production with test keys", { ENVIRONMENT: "production" }, /API_KEY_ENV=live/],
+  ])("refuses %s", (_name, override, message) => {
+    expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(ConfigError);
+    expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(message);
+  });
+
+  it("builds the AI Gateway compat endpoint URL", () => {
+    const c = parseConfig({ ...env, PROVIDER: "ai-gateway", AI_GATEWAY_ACCOUNT_ID: "acc123", AI_GATEWAY_ID: "cordon" } as CordonGateway.Env);
+    expect(c.provider.url).toBe("https://gateway.ai.cloudflare.com/v1/acc123/cordon/compat/chat/completions");
+  });
+
+  it("answers 500 internal_error without details when misconfigured", async () => {
+    const bad = { ...env, MASTER_KEY: "not base64 at all" } as CordonGateway.Env;
+    const res = await gateway.fetch(new Request("https://x.cordon.test/healthz"), bad, createExecutionContext());
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text).error).toMatchObject({ type: "internal_error", code: "internal_error" });
+    expect(text).not.toMatch(/MASTER_KEY|base64/);
+  });
+});
