@@ -3,6 +3,7 @@
 // (its hash, prev_hash or a copied column no longer matches), a deleted row (a seq gap, or a head beyond the
 // last row), an added row (a row beyond the head) and an edited head.
 import { AuditEventSchema } from "../shared/audit";
+import { parseTenant } from "./query";
 import { chainHash, GENESIS, type Head, INDEXED_COLUMNS, type IndexedColumns, indexedColumns } from "./chain";
 
 export interface ChainVerification {
@@ -21,7 +22,8 @@ export const VERIFY_PAGE = 500;
 
 type ChainRow = IndexedColumns & { seq: number; event: string; prev_hash: string; hash: string };
 
-export async function verifyChain(db: D1Database, tenant: string): Promise<ChainVerification> {
+export async function verifyChain(db: D1Database, tenantId: string): Promise<ChainVerification> {
+  const tenant = parseTenant(tenantId);
   // One batch is one transaction: the head and the highest seq are read from the same state, so an event
   // appended while we verify (always with its head, atomically) is never mistaken for a forged row.
   const [headRows, maxRows] = await db.batch([
