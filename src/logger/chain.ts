@@ -4,6 +4,7 @@
 // makes a concurrent writer that read the same head fail instead of forking the chain.
 import { type AuditEvent, UNRESOLVED_TENANT } from "../shared/audit";
 import { canonicalJson } from "../shared/canonical-json";
+import { sha256Hex } from "../shared/sha256";
 
 export { canonicalJson };
 
@@ -14,9 +15,8 @@ export interface Head {
   hash: string;
 }
 
-export async function chainHash(prevHash: string, canonicalEvent: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${prevHash}\n${canonicalEvent}`));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function chainHash(prevHash: string, canonicalEvent: string): Promise<string> {
+  return sha256Hex(`${prevHash}\n${canonicalEvent}`);
 }
 
 /** The chain an event belongs to: its tenant, or the pseudo-tenant for requests with no resolved tenant. */

@@ -22,7 +22,7 @@ export const VERIFY_PAGE = 500;
 
 type ChainRow = IndexedColumns & { seq: number; event: string; prev_hash: string; hash: string };
 
-export async function verifyChain(db: D1Database, tenantId: string): Promise<ChainVerification> {
+export async function verifyChain(db: D1Database, tenantId: string, pageSize = VERIFY_PAGE): Promise<ChainVerification> {
   const tenant = parseTenant(tenantId);
   // One batch is one transaction: the head and the highest seq are read from the same state, so an event
   // appended while we verify (always with its head, atomically) is never mistaken for a forged row.
@@ -44,7 +44,7 @@ export async function verifyChain(db: D1Database, tenantId: string): Promise<Cha
   let count = 0;
   let lastSeq: number | null = null; // the first page starts below seq 1, so a forged seq 0 or -1 is seen
   for (;;) {
-    const rows = await pageAfter(db, tenant, lastSeq, headSeq);
+    const rows = await pageAfter(db, tenant, lastSeq, headSeq, pageSize);
     for (const row of rows) {
       const expected = count + 1;
       if (!(await rowIsValid(row, expected, prev, tenant))) return result(count, expected);
@@ -52,7 +52,7 @@ export async function verifyChain(db: D1Database, tenantId: string): Promise<Cha
       count = expected;
       lastSeq = row.seq;
     }
-    if (rows.length < VERIFY_PAGE) break;
+    if (rows.length < pageSize) break;
   }
 
   if (count < headSeq) return result(count, count + 1); // rows missing at the end
@@ -61,13 +61,13 @@ export async function verifyChain(db: D1Database, tenantId: string): Promise<Cha
   return result(count, null);
 }
 
-function pageAfter(db: D1Database, tenant: string, after: number | null, upTo: number): Promise<ChainRow[]> {
+function pageAfter(db: D1Database, tenant: string, after: number | null, upTo: number, size: number): Promise<ChainRow[]> {
   const columns = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"].join(", ");
   const lower = after === null ? "" : "AND seq > ?";
   const args = after === null ? [tenant, upTo] : [tenant, upTo, after];
   return db
-    .prepare(`SELECT ${columns} FROM audit_events WHERE tenant = ? AND seq <= ? ${lower} ORDER BY seq LIMIT ${VERIFY_PAGE}`)
-    .bind(...args)
+    .prepare(`SELECT ${columns} FROM audit_events WHERE tenant = ? AND seq <= ? ${lower} ORDER BY seq LIMIT ?`)
+    .bind(...args, size)
     .all<ChainRow>()
     .then((r) => r.results);
 }

@@ -1,6 +1,7 @@
 // Deterministic answers of the local provider: the same request (stream flag aside) always gets the same
 // content; different questions get different content.
 import { canonicalJson } from "../shared/canonical-json";
+import { sha256Hex } from "../shared/sha256";
 
 export interface ProviderRequest {
   model: string;
@@ -14,11 +15,6 @@ const textOf = (content: unknown): string =>
     : Array.isArray(content)
       ? content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join(" ")
       : "";
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export async function answerFor(req: ProviderRequest): Promise<{ content: string; promptTokens: number; completionTokens: number }> {
   const { stream: _s, stream_options: _o, ...rest } = req;

@@ -1,5 +1,6 @@
 -- Cordon audit trail (D1, binding AUDIT_DB): one row per gateway decision, hash-chained per tenant.
--- See docs/storage-schema.md, "Audit database". Rows are append-only: nothing in the logger updates or deletes them.
+-- See docs/storage-schema.md, "D1 database `cordon-audit`". Rows are append-only: the logger never updates
+-- or deletes them.
 
 CREATE TABLE audit_events (
   tenant            TEXT    NOT NULL,             -- tenant id, or '_unresolved' when the Host named no tenant

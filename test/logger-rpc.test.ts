@@ -1,0 +1,208 @@
+// The audit logger's RPC entrypoint (`AuditLog`): listing with filters and pages, analytics over a known
+// set of events, and refusal of bad arguments. Events enter through the Queue handler, as in production.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import logger, { AuditLog } from "../src/logger/index";
+import { decodeCursor, encodeCursor, parseListQuery } from "../src/logger/query";
+import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
+
+const T0 = 1_750_000_000_000;
+let tenantCounter = 0;
+/** Storage is shared by the tests of this file: each test uses its own tenants. */
+const tenantId = (label: string) => `rpc-${label}-${++tenantCounter}`;
+const auditLog = () => new AuditLog(createExecutionContext(), env);
+
+function event(tenant: string | null, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    v: 1,
+    id: crypto.randomUUID(),
+    ts: T0,
+    request_id: `req_${crypto.randomUUID().replace(/-/g, "")}`,
+    tenant,
+    actor: "key:key_1",
+    action: "chat.completions",
+    outcome: "allowed",
+    status: 200,
+    code: null,
+    detail: null,
+    method: "POST",
+    route: "/v1/chat/completions",
+    cache: "MISS",
+    model: "gpt-4o-mini",
+    prompt_hash: "p".repeat(43),
+    entry_id: null,
+    similarity: null,
+    prompt_tokens: 10,
+    completion_tokens: 20,
+    cost_saved: null,
+    latency_ms: 10,
+    ...extra,
+  };
+}
+
+async function store(events: AuditEvent[]): Promise<void> {
+  const batch = createMessageBatch("cordon-audit", events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const ctx = createExecutionContext();
+  await logger.queue(batch, env);
+  expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(events.length);
+}
+
+describe("AuditLog.list", () => {
+  it("lists one tenant's events newest first, with seq and hash, and nothing of other tenants", async () => {
+    const tenant = tenantId("order");
+    const other = tenantId("other");
+    await store([event(tenant, { ts: T0 + 2 }), event(other), event(tenant, { ts: T0 + 1 }), event(tenant, { ts: T0 + 3 })]);
+    const page = await auditLog().list(tenant, {});
+    expect(page.events.map((e) => [e.ts, e.seq])).toEqual([[T0 + 3, 3], [T0 + 2, 1], [T0 + 1, 2]]);
+    expect(page.events.every((e) => e.tenant === tenant && /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
+    expect(page.next_cursor).toBeNull();
+  });
+
+  it("filters by actor, action and an inclusive ts range", async () => {
+    const tenant = tenantId("filter");
+    await store([
+      event(tenant, { ts: T0 + 100, actor: "root", action: "tenant.create", cache: null }),
+      event(tenant, { ts: T0 + 200, action: "cache.query" }),
+      event(tenant, { ts: T0 + 300 }),
+      event(tenant, { ts: T0 + 400, actor: "root", action: "key.create", cache: null }),
+    ]);
+    const log = auditLog();
+    const ts = async (q: Parameters<AuditLog["list"]>[1]) => (await log.list(tenant, q)).events.map((e) => e.ts - T0);
+    expect(await ts({ actor: "root" })).toEqual([400, 100]);
+    expect(await ts({ action: "cache.query" })).toEqual([200]);
+    expect(await ts({ from: T0 + 200, to: T0 + 300 })).toEqual([300, 200]);
+    expect(await ts({ from: T0 + 300 })).toEqual([400, 300]);
+    expect(await ts({ to: T0 + 100 })).toEqual([100]);
+    expect(await ts({ actor: "root", from: T0 + 101 })).toEqual([400]);
+    expect(await ts({ actor: "root", action: "chat.completions" })).toEqual([]);
+    // Filter values are data, never SQL.
+    expect(await ts({ actor: "' OR 1=1 --" })).toEqual([]);
+  });
+
+  it("pages with an opaque cursor through events that share a timestamp, without gaps or repeats", async () => {
+    const tenant = tenantId("page");
+    const events = [0, 0, 1, 1, 1, 2, 3].map((d) => event(tenant, { ts: T0 + d }));
+    await store(events);
+    const log = auditLog();
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await log.list(tenant, { limit: 2, cursor });
+      expect(page.events.length).toBeLessThanOrEqual(2);
+      seen.push(...page.events.map((e) => e.seq));
+      cursor = page.next_cursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(4);
+    expect(seen).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    // Filters apply across pages too.
+    const first = await log.list(tenant, { limit: 1, from: T0 + 1, to: T0 + 1 });
+    const second = await log.list(tenant, { limit: 5, from: T0 + 1, to: T0 + 1, cursor: first.next_cursor! });
+    expect([...first.events, ...second.events].map((e) => e.seq)).toEqual([5, 4, 3]);
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it("lists the unresolved pseudo-tenant's events", async () => {
+    const e = event(null, { ts: T0 + 999_999, outcome: "denied", status: 404, code: "tenant_not_found" });
+    await store([e]);
+    const page = await auditLog().list(UNRESOLVED_TENANT, { from: T0 + 999_999 });
+    expect(page.events.map((x) => x.id)).toContain(e.id);
+  });
+
+  it("defaults the limit to 100 and cuts it to 1000", () => {
+    expect(parseListQuery({}).limit).toBe(100);
+    expect(parseListQuery({ limit: 5 }).limit).toBe(5);
+    expect(parseListQuery({ limit: 1000 }).limit).toBe(1000);
+    expect(parseListQuery({ limit: 100_000 }).limit).toBe(1000);
+  });
+
+  it("refuses bad arguments with a stable code", async () => {
+    const log = auditLog();
+    const tenant = tenantId("bad");
+    await expect(log.list("Not A Tenant", {})).rejects.toThrow(new RangeError("invalid_tenant"));
+    await expect(log.list("a:b", {})).rejects.toThrow("invalid_tenant");
+    await expect(log.list(tenant, { limit: 0 })).rejects.toThrow("invalid_limit");
+    await expect(log.list(tenant, { limit: 1.5 })).rejects.toThrow("invalid_limit");
+    await expect(log.list(tenant, { limit: Number.NaN })).rejects.toThrow("invalid_limit");
+    await expect(log.list(tenant, { cursor: "7" })).rejects.toThrow("invalid_cursor");
+    await expect(log.list(tenant, { cursor: "%%%" })).rejects.toThrow("invalid_cursor");
+    await expect(log.list(tenant, { cursor: btoa("1.0") })).rejects.toThrow("invalid_cursor");
+    await expect(log.list(tenant, { from: 5, to: 4 })).rejects.toThrow("invalid_range");
+    await expect(log.list(tenant, { from: -1 })).rejects.toThrow("invalid_query");
+    await expect(log.list(tenant, { actor: "" })).rejects.toThrow("invalid_query");
+    await expect(log.list(tenant, { tenant: "other" } as never)).rejects.toThrow("invalid_query");
+    await expect(log.verify("../x")).rejects.toThrow("invalid_tenant");
+    await expect(log.stats(tenant, 10, 5)).rejects.toThrow("invalid_range");
+    await expect(log.stats(tenant, Number.NaN, 5)).rejects.toThrow("invalid_range");
+  });
+
+  it("round-trips a cursor", () => {
+    const c = encodeCursor({ ts: T0, seq: 42 });
+    expect(c).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(c)).toEqual({ ts: T0, seq: 42 });
+  });
+});
+
+describe("AuditLog.verify", () => {
+  it("verifies the tenant's chain and reports its head", async () => {
+    const tenant = tenantId("verify");
+    await store([event(tenant), event(tenant)]);
+    const log = auditLog();
+    const newest = (await log.list(tenant, { limit: 1 })).events[0]!;
+    expect(await log.verify(tenant)).toEqual({ ok: true, count: 2, head: newest.hash, first_bad_seq: null });
+  });
+});
+
+describe("AuditLog.stats", () => {
+  it("counts requests per cache status, hit rate, tokens and cost saved, latency percentiles", async () => {
+    const tenant = tenantId("stats");
+    const hit = (cache: "HIT-EXACT" | "HIT-SEMANTIC", latency: number, cost: number, d = 0) =>
+      event(tenant, { ts: T0 + d, cache, latency_ms: latency, cost_saved: cost, prompt_tokens: 100, completion_tokens: 50 });
+    await store([
+      hit("HIT-EXACT", 5, 0.25),
+      hit("HIT-EXACT", 6, 0.25),
+      hit("HIT-SEMANTIC", 30, 0.5),
+      event(tenant, { cache: "MISS", latency_ms: 400, prompt_tokens: 7, completion_tokens: 9 }),
+      event(tenant, { cache: "BYPASS", latency_ms: 300 }),
+      event(tenant, { cache: null, outcome: "denied", status: 401, latency_ms: 1, prompt_tokens: null, completion_tokens: null }),
+      // Outside the range (both ends are inclusive):
+      hit("HIT-EXACT", 9000, 8, -1),
+      hit("HIT-EXACT", 9000, 8, 11),
+    ]);
+    const stats = await auditLog().stats(tenant, T0, T0 + 10);
+    expect(stats).toEqual({
+      from: T0,
+      to: T0 + 10,
+      requests: 6,
+      cache: { "HIT-EXACT": 2, "HIT-SEMANTIC": 1, MISS: 1, BYPASS: 1 },
+      hit_rate: 0.75,
+      tokens_saved: { prompt: 300, completion: 150 },
+      cost_saved: 1,
+      // Sorted latencies 1, 5, 6, 30, 300, 400: nearest rank ceil(p·6/100) → 3rd, 6th, 6th.
+      latency_ms: { p50: 6, p95: 400, p99: 400 },
+    });
+  });
+
+  it("takes percentiles by nearest rank over a larger range", async () => {
+    const tenant = tenantId("pct");
+    await store(Array.from({ length: 200 }, (_, i) => event(tenant, { latency_ms: 200 - i })));
+    const stats = await auditLog().stats(tenant, T0, T0);
+    expect(stats.requests).toBe(200);
+    expect(stats.latency_ms).toEqual({ p50: 100, p95: 190, p99: 198 });
+  });
+
+  it("reports an empty range as zeros with no latency", async () => {
+    expect(await auditLog().stats(tenantId("none"), T0, T0 + 1000)).toEqual({
+      from: T0,
+      to: T0 + 1000,
+      requests: 0,
+      cache: { "HIT-EXACT": 0, "HIT-SEMANTIC": 0, MISS: 0, BYPASS: 0 },
+      hit_rate: 0,
+      tokens_saved: { prompt: 0, completion: 0 },
+      cost_saved: 0,
+      latency_ms: null,
+    });
+  });
+});
