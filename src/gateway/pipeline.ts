@@ -33,7 +33,7 @@ export async function handleRequest(request: Request, env: CordonGateway.Env, ex
   } catch (err) {
     const failure = err instanceof ApiError ? err : unexpected(err, rc);
     code = failure.code;
-    rc.audit.detail ??= failure.detail;
+    rc.audit.detail = failure.detail ?? rc.audit.detail;
     response = errorResponse(failure, id);
     // A failure after the cache was consulted (provider error, only-if-cached) still says what the cache did.
     if (rc.audit.cache) response.headers.set("x-cache", rc.audit.cache);
