@@ -1,0 +1,103 @@
+// The production provider configuration: requests go to AI Gateway's OpenAI-compatible endpoint with the
+// configured credentials and Cordon's headers; the provider's answer is cached like any other.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import gateway from "../src/gateway/index";
+import { createKey, createTenant, expectError, hostOf, uniqueTenant } from "./helpers";
+
+const aiGatewayEnv = {
+  ...env,
+  PROVIDER: "ai-gateway",
+  AI_GATEWAY_ACCOUNT_ID: "acct0123",
+  AI_GATEWAY_ID: "cordon-gw",
+  PROVIDER_API_KEY: "provider-secret-value",
+  AI_GATEWAY_TOKEN: "gateway-token-value",
+} as CordonGateway.Env;
+
+const completion = (content: string) => ({
+  id: "chatcmpl-upstream",
+  object: "chat.completion",
+  created: 1,
+  model: "openai/gpt-4o-mini",
+  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
+});
+
+async function send(host: string, key: string, body: unknown) {
+  const ctx = createExecutionContext();
+  const res = await gateway.fetch(
+    new Request(`https://${host}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    aiGatewayEnv,
+    ctx,
+  );
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { res, text };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("AI Gateway provider", async () => {
+  const tenant = uniqueTenant("aig");
+  await createTenant(tenant);
+  const key = await createKey(tenant);
+
+  it("calls the compat endpoint with credentials, per-tenant metadata and AI Gateway caching off", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(completion("Paris.")));
+    const body = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of France?" }] };
+    const first = await send(hostOf(tenant), key, body);
+    expect(first.res.status).toBe(200);
+    expect(first.res.headers.get("x-cache")).toBe("MISS");
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchSpy.mock.calls[0]! as [string, RequestInit];
+    expect(url).toBe("https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/compat/chat/completions");
+    const headers = new Headers(init.headers);
+    expect(headers.get("authorization")).toBe("Bearer provider-secret-value");
+    expect(headers.get("cf-aig-authorization")).toBe("Bearer gateway-token-value");
+    expect(headers.get("cf-aig-skip-cache")).toBe("true");
+    expect(JSON.parse(headers.get("cf-aig-metadata")!)).toEqual({ tenant });
+    expect(JSON.parse(init.body as string)).toEqual(body);
+
+    const second = await send(hostOf(tenant), key, body);
+    expect(second.res.headers.get("x-cache")).toBe("HIT-EXACT");
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+    expect(second.text).not.toContain("provider-secret-value");
+  });
+
+  it("retries once on a 503 and then answers", async () => {
+    let calls = 0;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      ++calls === 1 ? new Response("busy", { status: 503 }) : Response.json(completion("Berlin.")),
+    );
+    const { res } = await send(hostOf(tenant), key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of Germany?" }] });
+    expect(res.status).toBe(200);
+    expect(calls).toBe(2);
+  });
+
+  it("does not pass the provider's error body through, and never caches it", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async () => new Response(JSON.stringify({ error: { message: "Incorrect API key provided: provider-secret-value" } }), { status: 401 }),
+    );
+    const body = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of Spain?" }] };
+    const failed = await send(hostOf(tenant), key, body);
+    expect(failed.res.status).toBe(502);
+    expect(failed.text).not.toContain("provider-secret-value");
+    expect(JSON.parse(failed.text).error).toMatchObject({ type: "upstream_error", code: "provider_error" });
+    vi.restoreAllMocks();
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(completion("Madrid.")));
+    expect((await send(hostOf(tenant), key, body)).res.headers.get("x-cache")).toBe("MISS");
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("requires models named 'provider/model'", async () => {
+    const spy = vi.spyOn(globalThis, "fetch");
+    const { res, text } = await send(hostOf(tenant), key, { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi there" }] });
+    await expectError(new Response(text, { status: res.status, headers: res.headers }), 400, "invalid_model", "invalid_request_error");
+    expect(spy).not.toHaveBeenCalled();
+  });
+});
