@@ -1,6 +1,6 @@
 // The gateway's configuration, parsed once per Worker environment into a frozen object. A bad configuration
 // fails every request with a logged ConfigError rather than running half-configured.
-import { z } from "zod";
+import * as z from "zod";
 
 const intString = (min: number, max: number) =>
   z

@@ -2,7 +2,7 @@
 // own check, so a caller's mistake is refused here instead of reaching SQL (which is parameterised anyway).
 // Failures throw a RangeError whose message is a stable code (`invalid_tenant`, `invalid_cursor`, …): Workers
 // RPC keeps a built-in error's name and message, so the gateway can map it to a 400.
-import { z } from "zod";
+import * as z from "zod";
 import { TENANT_ID_PATTERN, UNRESOLVED_TENANT } from "../shared/audit";
 
 export const LIST_LIMIT_DEFAULT = 100;

@@ -1,7 +1,7 @@
 // The audit event: what the gateway sends to the audit Queue for every request, refused ones included, and
 // what the logger validates before writing it to D1. It never holds prompt or answer text: prompts appear
 // only as a keyed hash (HMAC under a per-tenant key), so the trail can correlate requests without storing them.
-import { z } from "zod";
+import * as z from "zod";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 

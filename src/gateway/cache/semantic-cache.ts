@@ -2,7 +2,7 @@
 // Semantic: the semantic-normalised prompt is embedded and searched in the tenant's vector namespace,
 // filtered to the same partition and scope; a match must clear the threshold and then pass verification.
 // The cache is best effort: a failing or slow read is a miss, a failing write never fails the request.
-import { z } from "zod";
+import * as z from "zod";
 import { type ChatCompletion, ChatCompletionSchema } from "../chat/schema";
 import type { TenantKeys } from "../crypto/keys";
 import type { Runtime } from "../runtime";

@@ -1,7 +1,7 @@
 // The OpenAI chat-completions request Cordon accepts. Unknown top-level fields are refused (400) rather than
 // silently forwarded or dropped: a field the cache does not know could change the answer without changing
 // the partition.
-import { z } from "zod";
+import * as z from "zod";
 
 const TextPart = z.strictObject({ type: z.literal("text"), text: z.string().max(1_000_000) });
 // Non-text parts (images, audio, files) are forwarded as they are; such requests bypass the cache.

@@ -1,6 +1,6 @@
 // /v1/admin/keys — create (secret shown once) and list API keys of the Host's tenant. Callers: the operator
 // (ROOT_TOKEN) or a key with `keys:manage`, which can grant only scopes it holds itself.
-import { z } from "zod";
+import * as z from "zod";
 import { generateApiKey, newKeyId } from "../auth/api-key-format";
 import { ROLES, SCOPES, type Scope, grantScopes } from "../auth/scopes";
 import type { AuthedContext } from "../context";

@@ -1,5 +1,5 @@
 // /v1/admin/tenants — tenant lifecycle, for the platform operator (ROOT_TOKEN) on the platform host.
-import { z } from "zod";
+import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/audit";
 import type { RequestContext } from "../context";
 import { ApiError, notFound } from "../errors";

@@ -2,7 +2,7 @@
 // miss the provider's (stored when the key may write and the caller did not say no-store / store:false).
 // `context` becomes the system message, so entries are shared with /v1/chat/completions requests that send
 // the same system prompt.
-import { z } from "zod";
+import * as z from "zod";
 import { answerChat } from "../chat/answer";
 import type { ChatRequest } from "../chat/schema";
 import { resolveControls } from "../cache/controls";

@@ -1,7 +1,7 @@
 // API-key records (TENANTS KV). Only the keyed hash of a secret is stored: `_key:{hash}` for lookup at
 // authentication, and `{tenant}:key:{id}` for the tenant's listing (which also holds the hash so that
 // revocation can find the lookup record).
-import { z } from "zod";
+import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/audit";
 import { ROLES, SCOPES } from "../auth/scopes";
 import { tenantKeys } from "./keys";

@@ -1,6 +1,6 @@
 // Tenant records (TENANTS KV). A record holds the tenant's cache policy and its wrapped data key; deleting the
 // record destroys the only copy of that key, so whatever was sealed under it becomes unreadable.
-import { z } from "zod";
+import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/audit";
 import { tenantKeys } from "./keys";
 
