@@ -6,40 +6,16 @@ import { describe, expect, it } from "vitest";
 import logger, { AuditLog } from "../src/logger/index";
 import { decodeCursor, encodeCursor, parseListQuery } from "../src/logger/query";
 import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
+import { auditEvent, EVENT_TS } from "./fixtures/audit-event";
 
-const T0 = 1_750_000_000_000;
+const event = (tenant: string | null, extra: Partial<AuditEvent> = {}) => auditEvent(tenant, { latency_ms: 10, ...extra });
+
+const T0 = EVENT_TS;
 let tenantCounter = 0;
 /** Storage is shared by the tests of this file: each test uses its own tenants. */
 const tenantId = (label: string) => `rpc-${label}-${++tenantCounter}`;
 const auditLog = () => new AuditLog(createExecutionContext(), env);
 
-function event(tenant: string | null, extra: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    v: 1,
-    id: crypto.randomUUID(),
-    ts: T0,
-    request_id: `req_${crypto.randomUUID().replace(/-/g, "")}`,
-    tenant,
-    actor: "key:key_1",
-    action: "chat.completions",
-    outcome: "allowed",
-    status: 200,
-    code: null,
-    detail: null,
-    method: "POST",
-    route: "/v1/chat/completions",
-    cache: "MISS",
-    model: "gpt-4o-mini",
-    prompt_hash: "p".repeat(43),
-    entry_id: null,
-    similarity: null,
-    prompt_tokens: 10,
-    completion_tokens: 20,
-    cost_saved: null,
-    latency_ms: 10,
-    ...extra,
-  };
-}
 
 async function store(events: AuditEvent[]): Promise<void> {
   const batch = createMessageBatch("cordon-audit", events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));

@@ -8,39 +8,14 @@ import { capUtf8, retryDelaySeconds } from "../src/logger/consumer";
 import logger from "../src/logger/index";
 import { verifyChain } from "../src/logger/verify";
 import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
+import { sha256Hex } from "../src/shared/sha256";
+import { auditEvent as event, EVENT_TS } from "./fixtures/audit-event";
 
 const ZERO = "0".repeat(64);
 let tenantCounter = 0;
 /** Storage is shared by the tests of this file: each test uses its own tenants. */
 const tenantId = (label: string) => `lg-${label}-${++tenantCounter}`;
 
-function event(tenant: string | null, extra: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    v: 1,
-    id: crypto.randomUUID(),
-    ts: 1_700_000_000_000,
-    request_id: `req_${crypto.randomUUID().replace(/-/g, "")}`,
-    tenant,
-    actor: "key:key_1",
-    action: "chat.completions",
-    outcome: "allowed",
-    status: 200,
-    code: null,
-    detail: null,
-    method: "POST",
-    route: "/v1/chat/completions",
-    cache: "MISS",
-    model: "gpt-4o-mini",
-    prompt_hash: "p".repeat(43),
-    entry_id: null,
-    similarity: null,
-    prompt_tokens: 10,
-    completion_tokens: 20,
-    cost_saved: null,
-    latency_ms: 15,
-    ...extra,
-  };
-}
 
 /**
  * Runs the queue handler on one batch. getQueueResult records which messages were retried but not the delay
@@ -72,11 +47,6 @@ async function rows(tenant: string): Promise<Row[]> {
   return r.results;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** A D1 wrapper whose batch() is replaced; everything else goes to the real database. */
 function withBatch(batch: (statements: D1PreparedStatement[], call: number) => Promise<D1Result[]>): D1Database {
   let calls = 0;
@@ -91,7 +61,7 @@ const run = (sql: string, ...args: unknown[]) => env.AUDIT_DB.prepare(sql).bind(
 describe("audit consumer: storing", () => {
   it("stores valid events with seq 1..n, acks each, and the chain verifies", async () => {
     const tenant = tenantId("store");
-    const events = [event(tenant), event(tenant, { ts: 1_700_000_000_500 }), event(tenant, { cache: "HIT-EXACT" })];
+    const events = [event(tenant), event(tenant, { ts: EVENT_TS + 500 }), event(tenant, { cache: "HIT-EXACT" })];
     const result = await deliver(events);
     expect(result.explicitAcks).toEqual(["m0", "m1", "m2"]);
     expect(result.retryMessages).toEqual([]);

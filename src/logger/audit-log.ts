@@ -5,7 +5,6 @@ import type { AuditEvent } from "../shared/audit";
 import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "./query";
 
 export type { ListQuery } from "./query";
-export { verifyChain, type ChainVerification } from "./verify";
 
 export type StoredEvent = AuditEvent & { seq: number; hash: string };
 
