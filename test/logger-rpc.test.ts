@@ -182,3 +182,15 @@ describe("AuditLog.stats", () => {
     });
   });
 });
+
+describe("AuditLog over a service binding (Workers RPC)", () => {
+  type Rpc = { verify(t: string): Promise<{ ok: boolean; count: number }>; list(t: string, q: object): Promise<{ events: unknown[] }> };
+  const rpc = () => env.AUDIT_LOG as unknown as Rpc;
+
+  it("answers list and verify as the gateway will call them", async () => {
+    const tenant = tenantId("binding");
+    await store([event(tenant), event(tenant)]);
+    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, count: 2 });
+    expect((await rpc().list(tenant, { limit: 1 })).events).toHaveLength(1);
+  });
+});

@@ -24,6 +24,7 @@ declare namespace CordonGateway {
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
 		TENANT_STORE: DurableObjectNamespace<import("./index").TenantStore>;
+		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 	}
 	interface Env {
 		TENANTS: KVNamespace;
@@ -44,6 +45,7 @@ declare namespace CordonGateway {
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
 		TENANT_STORE: DurableObjectNamespace<import("./index").TenantStore>;
+		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 		PROVIDER_SERVICE?: Fetcher /* cordon-provider */;
 	}
 }
