@@ -1,7 +1,7 @@
 // The chat path end to end: MISS → HIT-EXACT → HIT-SEMANTIC, misses for different questions, streaming on
 // miss and hit, provider failures, and the isolation guarantees (tenant, user, partition).
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, chatBody, expectError, settle, tenantWithKey } from "./helpers";
 
 type Completion = { choices: { message: { content: string } }[]; usage?: unknown };
@@ -97,6 +97,20 @@ describe("chat completions through the cache", async () => {
     expect((await ask(t, variant, {}, { "x-cache-threshold": stricter.toFixed(4), "x-cache-control": "no-store" })).cache).toBe("MISS");
     // A lower threshold than the tenant's does not widen matching.
     expect((await ask(t, "How do linked lists differ from arrays?", {}, { "x-cache-threshold": "0.0", "x-cache-control": "no-store" })).cache).toBe("MISS");
+  });
+
+  it("expires entries after the requested TTL, on both tiers", async () => {
+    const q = "Which entry lives for two minutes?";
+    expect((await ask(t, q, {}, { "x-cache-ttl": "120" })).cache).toBe("MISS");
+    expect((await ask(t, q)).cache).toBe("HIT-EXACT");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 121_000);
+      expect((await ask(t, q, {}, { "x-cache-control": "no-store" })).cache).toBe("MISS");
+      expect((await ask(t, "which entry lives for two minutes", {}, { "x-cache-control": "no-store" })).cache).toBe("MISS");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("stores cached bodies encrypted: no prompt or answer text in KV", async () => {
