@@ -1,9 +1,9 @@
 // Configuration is parsed once and a bad one fails loudly — and the client learns nothing of it.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "../src/gateway/config";
 import gateway from "../src/gateway/index";
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 
 describe("configuration", () => {
   it("parses the test configuration into a frozen object", () => {
@@ -34,10 +34,18 @@ describe("configuration", () => {
 
   it("answers 500 internal_error without details when misconfigured", async () => {
     const bad = { ...env, MASTER_KEY: "not base64 at all" } as CordonGateway.Env;
-    const res = await gateway.fetch(new Request("https://x.cordon.test/healthz"), bad, createExecutionContext());
+    const ctx = createExecutionContext();
+    const res = await gateway.fetch(new Request("https://x.cordon.test/healthz"), bad, ctx);
     expect(res.status).toBe(500);
     const text = await res.text();
     expect(JSON.parse(text).error).toMatchObject({ type: "internal_error", code: "internal_error" });
     expect(text).not.toMatch(/MASTER_KEY|base64/);
+    // Even then the request is audited.
+    await waitOnExecutionContext(ctx);
+    const requestId = res.headers.get("x-request-id");
+    await vi.waitFor(async () => {
+      const row = await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = '_unresolved' AND event LIKE ?").bind(`%${requestId}%`).first<{ event: string }>();
+      expect(JSON.parse(row!.event)).toMatchObject({ status: 500, code: "internal_error", detail: "gateway configuration invalid" });
+    }, { timeout: 5000, interval: 25 });
   });
 });

@@ -4,7 +4,7 @@ import { type AuditEvent, AuditEventSchema } from "../shared/audit";
 import type { RequestContext } from "./context";
 
 export function buildAuditEvent(
-  rc: RequestContext,
+  rc: Pick<RequestContext, "id" | "receivedAt" | "request" | "audit">,
   res: { status: number; code: string | null; route: string },
 ): AuditEvent {
   const status = res.status;

@@ -16,15 +16,19 @@ export async function handleRequest(request: Request, env: CordonGateway.Env, ex
   const id = `req_${crypto.randomUUID().replace(/-/g, "")}`;
   const receivedAt = Date.now();
   const url = new URL(request.url);
+  const audit = newAuditFields();
   let rt: Runtime;
   try {
     rt = await getRuntime(env);
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : `gateway start failed: ${String(err)}`);
-    return finalizeResponse(errorResponse(internalError(), id), id);
+    const failure = internalError();
+    audit.detail = "gateway configuration invalid";
+    exec.waitUntil(sendAuditEvent(env.AUDIT, buildAuditEvent({ id, receivedAt, request, audit }, { status: 500, code: failure.code, route: url.pathname })));
+    return finalizeResponse(errorResponse(failure, id), id);
   }
 
-  const rc: RequestContext = { id, receivedAt, request, url, rt, exec, audit: newAuditFields(), params: {} };
+  const rc: RequestContext = { id, receivedAt, request, url, rt, exec, audit, params: {} };
   let route = url.pathname;
   let code: string | null = null;
   let response: Response;
