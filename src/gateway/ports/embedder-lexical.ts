@@ -1,13 +1,25 @@
-// The embedded embedder: deterministic feature hashing, no model and no network. Features are word unigrams,
-// word bigrams and character 3-grams of each word (with boundary markers); each is hashed (FNV-1a) to a
-// bucket and a sign, weighted by group and by sublinear term frequency, and the vector is L2-normalised.
-// Whole words dominate, so questions about different things stay apart; character n-grams give some
-// robustness to inflection and typos. Empty text embeds to a fixed unit vector (bucket 0); the gateway never
-// caches prompts whose normalised text is empty.
+// The embedded embedder: deterministic feature hashing, no model and no network (local dev, tests, benchmarks).
+//
+// Features of a text (the caller passes it through `semanticText` first, but any string is accepted):
+//   - word unigrams              `w:{word}`         weight 1.0
+//   - word bigrams               `b:{word} {word}`  weight 0.6
+//   - character 3-grams of each word, padded with boundary markers (`<word>`)  `c:{gram}`  weight 0.25
+// Words are runs of letters, digits and the in-token characters `.#+` (so "c++", "c#", "node.js" survive), with
+// leading and trailing dots dropped. Each feature is hashed with 32-bit FNV-1a: the lowest bit gives the sign,
+// the other 31 bits the bucket (mod dimensions), so collisions cancel out on average instead of piling up.
+// A feature seen n times contributes weight × (1 + ln n) (sublinear TF). With these weights whole words carry
+// most of the vector's mass (≈ 60 % for ordinary English), so questions about different things stay apart,
+// while character n-grams give some robustness to inflection and typos. The vector is L2-normalised.
+//
+// Empty input (no word at all) embeds to a fixed unit vector: +1 in bucket 0. Every output is therefore a unit
+// vector and cosine is always defined; the gateway never caches prompts whose normalised text is empty
+// (`empty_prompt` in normalize.ts), so that vector is never stored or queried in practice.
 import type { Embedder } from "./embedder";
 
-const WEIGHTS = { word: 1.0, bigram: 0.6, char: 0.25 } as const;
+const WEIGHTS = { w: 1.0, b: 0.6, c: 0.25 } as const;
+type Group = keyof typeof WEIGHTS;
 
+/** 32-bit FNV-1a over the UTF-16 code units of `s`, unsigned. */
 export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -17,26 +29,41 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** The words of a text as the embedder sees them. */
+export function lexicalWords(text: string): string[] {
+  const out: string[] = [];
+  for (const token of text.toLowerCase().split(/[^\p{L}\p{N}.#+]+/u)) {
+    const word = token.replace(/^\.+|\.+$/g, "");
+    if (word) out.push(word);
+  }
+  return out;
+}
+
 export class LexicalEmbedder implements Embedder {
   readonly id = "cordon-lexical-v1";
+  readonly dimensions: number;
 
-  constructor(readonly dimensions: number) {
-    if (!Number.isInteger(dimensions) || dimensions < 8) throw new Error("dimensions must be an integer ≥ 8");
+  constructor(dimensions: number) {
+    if (!Number.isInteger(dimensions) || dimensions < 8 || dimensions > 65_536) {
+      throw new RangeError("lexical embedder dimensions must be an integer from 8 to 65536");
+    }
+    this.dimensions = dimensions;
   }
 
   async embed(texts: readonly string[]): Promise<number[][]> {
     return texts.map((t) => this.embedOne(t));
   }
 
+  /** The synchronous core: one unit vector of `dimensions` numbers. */
   embedOne(text: string): number[] {
     const counts = new Map<string, number>();
-    const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
-    const words = text.toLowerCase().split(/[^\p{L}\p{N}.#+]+/u).filter(Boolean);
+    const add = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);
+    const words = lexicalWords(text);
     words.forEach((w, i) => {
-      add(`w:${w}`, WEIGHTS.word);
-      if (i > 0) add(`b:${words[i - 1]} ${w}`, WEIGHTS.bigram);
+      add(`w:${w}`);
+      if (i > 0) add(`b:${words[i - 1]} ${w}`);
       const padded = `<${w}>`;
-      for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`, WEIGHTS.char);
+      for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`);
     });
 
     const v = new Array<number>(this.dimensions).fill(0);
@@ -44,22 +71,25 @@ export class LexicalEmbedder implements Embedder {
       v[0] = 1;
       return v;
     }
-    for (const [feature, weight] of counts) {
+    for (const [feature, n] of counts) {
       const h = fnv1a(feature);
       const bucket = (h >>> 1) % this.dimensions;
       const sign = h & 1 ? 1 : -1;
-      // Sublinear: a repeated feature counts as 1 + ln(count) occurrences of its group weight.
-      const groupWeight = WEIGHTS[feature[0] === "w" ? "word" : feature[0] === "b" ? "bigram" : "char"];
-      const tf = weight / groupWeight;
-      v[bucket]! += sign * groupWeight * (1 + Math.log(tf));
+      v[bucket]! += sign * WEIGHTS[feature[0] as Group] * (1 + Math.log(n));
     }
     let norm = 0;
     for (const x of v) norm += x * x;
+    if (norm === 0) {
+      // Every feature cancelled out in its bucket (possible only for tiny dimensions): still a unit vector.
+      v[0] = 1;
+      return v;
+    }
     norm = Math.sqrt(norm);
     return v.map((x) => x / norm);
   }
 }
 
+/** Cosine similarity of two vectors of equal length; 0 when either has no direction. */
 export function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
   let na = 0;

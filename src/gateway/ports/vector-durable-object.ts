@@ -1,5 +1,6 @@
-// Embedded vector-index adapter: the tenant's own Durable Object (namespace = tenant id → one object), so
-// one tenant's vectors are not even in the same database as another's.
+// Embedded vector-index adapter: the tenant's own Durable Object (namespace = tenant id → one object, SQLite),
+// so one tenant's vectors are not even in the same database as another's. Writes are visible to the next query
+// at once (unlike Vectorize); the object validates every call (see TenantStore).
 import type { TenantStore } from "../tenant-store";
 import type { VectorIndex, VectorMatch, VectorQuery, VectorRecord } from "./vector-index";
 
@@ -7,12 +8,14 @@ export class DurableObjectVectorIndex implements VectorIndex {
   constructor(private readonly ns: DurableObjectNamespace<TenantStore>) {}
 
   private stub(namespace: string) {
-    if (!namespace) throw new Error("vector index used without a tenant namespace");
+    // Fail closed: without a tenant there is no object to ask.
+    if (typeof namespace !== "string" || !namespace) throw new TypeError("vector index used without a tenant namespace");
     return this.ns.get(this.ns.idFromName(namespace));
   }
 
   async upsert(namespace: string, records: readonly VectorRecord[]): Promise<void> {
-    await this.stub(namespace).vectorUpsert([...records]);
+    const stub = this.stub(namespace);
+    if (records.length) await stub.vectorUpsert([...records]);
   }
 
   async query(namespace: string, query: VectorQuery): Promise<VectorMatch[]> {
@@ -20,6 +23,7 @@ export class DurableObjectVectorIndex implements VectorIndex {
   }
 
   async delete(namespace: string, ids: readonly string[]): Promise<void> {
-    await this.stub(namespace).vectorDelete([...ids]);
+    const stub = this.stub(namespace);
+    if (ids.length) await stub.vectorDelete([...ids]);
   }
 }

@@ -1,38 +1,62 @@
-// Production vector index: Cloudflare Vectorize, one namespace per tenant. Every query names the namespace
-// and filters on the indexed metadata `partition`, `scope` (string) and `expires_at` (number): those three
-// metadata indexes must exist before the first insert (README, "Deploying"). Vectorize's documented limits
-// are respected here: namespace and id at most 64 bytes, topK at most 100 when neither values nor all
-// metadata are returned (20 otherwise), at most 1000 vectors per upsert call from a Worker.
+// Production vector index: Cloudflare Vectorize, one namespace per tenant. Documented rules this adapter is
+// built on (Vectorize docs: "Limits", "Vectorize API", "Metadata filtering", "Insert vectors"):
+//   - namespace ≤ 64 bytes, vector id ≤ 64 bytes, ≤ 1000 vectors per upsert from a Worker;
+//   - topK ≤ 100, but ≤ 20 when `returnValues: true` or `returnMetadata: "all"`: queries here ask for
+//     `returnMetadata: "indexed"` (no latency overhead, up to 100 results) and no values;
+//   - filtering on a metadata property needs a metadata index for it, created BEFORE the vectors are written
+//     (vectors written earlier are not in the index and never match). `partition` and `scope` (string) and
+//     `expires_at` (number) must be indexed before the first insert — README, "Deploying";
+//   - string metadata indexes hold only the first 64 bytes of a value, so `partition` and `scope` must fit in
+//     64 bytes (they are base64url HMACs, 43 bytes) or two of them could become indistinguishable;
+//   - upserts and deletes are asynchronous: they become visible to queries a few seconds later. A fresh entry
+//     is served from the exact tier meanwhile; a deleted entry's body is deleted too, so a stale match finds
+//     no body and is a miss.
+// deleteByIds has no documented batch limit; ids are sent 1000 at a time like upserts, to be safe.
 import type { VectorIndex, VectorMatch, VectorMetadata, VectorQuery, VectorRecord } from "./vector-index";
 
 export const VECTORIZE_LIMITS = {
   namespaceBytes: 64,
   idBytes: 64,
+  indexedStringBytes: 64,
   topK: 100,
   topKWithValuesOrAllMetadata: 20,
   upsertBatch: 1000,
+  deleteBatch: 1000,
 } as const;
+
+/** A call that Vectorize would refuse (or silently mishandle), refused before it is sent. */
+export class VectorizeLimitError extends RangeError {
+  override name = "VectorizeLimitError";
+}
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 
+type MetadataValue = string | number | boolean;
+type Filter = Record<string, MetadataValue | Partial<Record<"$eq" | "$ne" | "$lt" | "$lte" | "$gt" | "$gte", MetadataValue>>>;
+
 /** The slice of the Vectorize binding this adapter uses (the fake in tests implements the same). */
 export interface VectorizeLike {
-  upsert(vectors: VectorizeVector[]): Promise<unknown>;
-  query(vector: number[], options: VectorizeQueryOptions): Promise<{ matches: { id: string; score: number; metadata?: Record<string, unknown> }[] }>;
+  upsert(vectors: { id: string; values: number[]; namespace?: string; metadata?: Record<string, MetadataValue> }[]): Promise<unknown>;
+  query(
+    vector: number[],
+    options: { topK?: number; namespace?: string; returnValues?: boolean; returnMetadata?: "none" | "indexed" | "all"; filter?: Filter },
+  ): Promise<{ matches: { id: string; score: number; metadata?: Record<string, unknown> }[] }>;
   deleteByIds(ids: string[]): Promise<unknown>;
 }
 
 export class VectorizeVectorIndex implements VectorIndex {
   private readonly index: VectorizeLike;
 
-  constructor(index: VectorizeIndex | VectorizeLike) {
+  constructor(index: VectorizeIndex | Vectorize | VectorizeLike) {
     this.index = index as unknown as VectorizeLike;
   }
 
   async upsert(namespace: string, records: readonly VectorRecord[]): Promise<void> {
     checkNamespace(namespace);
     for (const r of records) {
-      if (bytes(r.id) > VECTORIZE_LIMITS.idBytes) throw new RangeError("vector id longer than 64 bytes");
+      if (!r.id || bytes(r.id) > VECTORIZE_LIMITS.idBytes) throw new VectorizeLimitError("vector id must be 1–64 bytes");
+      checkIndexedString("partition", r.metadata.partition);
+      checkIndexedString("scope", r.metadata.scope);
     }
     for (let i = 0; i < records.length; i += VECTORIZE_LIMITS.upsertBatch) {
       await this.index.upsert(
@@ -48,7 +72,11 @@ export class VectorizeVectorIndex implements VectorIndex {
 
   async query(namespace: string, q: VectorQuery): Promise<VectorMatch[]> {
     checkNamespace(namespace);
+    checkIndexedString("partition", q.partition);
+    checkIndexedString("scope", q.scope);
+    if (!Number.isInteger(q.topK) || q.topK < 1) throw new VectorizeLimitError("topK must be a positive integer");
     const result = await this.index.query(q.vector, {
+      // More than Vectorize returns is never asked for: the port's topK is an upper bound.
       topK: Math.min(q.topK, VECTORIZE_LIMITS.topK),
       namespace,
       returnValues: false,
@@ -62,15 +90,23 @@ export class VectorizeVectorIndex implements VectorIndex {
       if (md?.partition !== q.partition || md.scope !== q.scope || typeof md.expires_at !== "number" || md.expires_at <= q.now) continue;
       matches.push({ id: m.id, score: m.score, metadata: { partition: md.partition, scope: md.scope, expires_at: md.expires_at } });
     }
-    return matches;
+    return matches.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async delete(namespace: string, ids: readonly string[]): Promise<void> {
     checkNamespace(namespace);
-    if (ids.length) await this.index.deleteByIds([...ids]);
+    for (let i = 0; i < ids.length; i += VECTORIZE_LIMITS.deleteBatch) {
+      await this.index.deleteByIds(ids.slice(i, i + VECTORIZE_LIMITS.deleteBatch));
+    }
   }
 }
 
 function checkNamespace(namespace: string): void {
-  if (!namespace || bytes(namespace) > VECTORIZE_LIMITS.namespaceBytes) throw new RangeError("invalid Vectorize namespace");
+  if (!namespace || bytes(namespace) > VECTORIZE_LIMITS.namespaceBytes) throw new VectorizeLimitError("Vectorize namespace must be 1–64 bytes");
+}
+
+function checkIndexedString(name: string, value: string): void {
+  if (typeof value !== "string" || !value || bytes(value) > VECTORIZE_LIMITS.indexedStringBytes) {
+    throw new VectorizeLimitError(`metadata ${name} must be 1–64 bytes (Vectorize indexes only the first 64 bytes of a string)`);
+  }
 }

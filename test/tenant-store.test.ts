@@ -1,0 +1,127 @@
+// The tenant Durable Object for real: its cache catalog, what deleting an entry removes, input validation, the
+// stored schema and the vector encoding.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { VectorRecord } from "../src/gateway/ports/vector-index";
+import { type CatalogEntry, TENANT_STORE_SCHEMA_VERSION } from "../src/gateway/tenant-store";
+
+const store = () => env.TENANT_STORE.get(env.TENANT_STORE.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
+const later = () => Date.now() + 3_600_000;
+const entry = (id: string, over: Partial<CatalogEntry> = {}): CatalogEntry => ({
+  id,
+  scope: "scope-hash",
+  user_hash: null,
+  partition: "partition-hash",
+  prompt_hash: "prompt-hash",
+  model: "openai/gpt-4o-mini",
+  exact_key: `acme:x:${id}`,
+  created_at: Date.now(),
+  expires_at: later(),
+  ...over,
+});
+const vector = (id: string, expires_at = later()): VectorRecord => ({
+  id,
+  values: [3, 4, 0, 0],
+  metadata: { partition: "partition-hash", scope: "scope-hash", expires_at },
+});
+
+describe("tenant store: catalog", () => {
+  it("puts, gets and counts entries exactly as written", async () => {
+    const s = store();
+    const a = entry("e-a", { user_hash: "user-hash" });
+    await s.catalogPut(a);
+    await s.catalogPut(entry("e-b"));
+    expect(await s.catalogGet("e-a")).toEqual(a);
+    expect(await s.catalogGet("e-missing")).toBeNull();
+    expect(await s.catalogCount()).toBe(2);
+  });
+
+  it("replaces an entry written again under the same id", async () => {
+    const s = store();
+    await s.catalogPut(entry("e-1", { model: "first" }));
+    await s.catalogPut(entry("e-1", { model: "second" }));
+    expect(await s.catalogCount()).toBe(1);
+    expect((await s.catalogGet("e-1"))?.model).toBe("second");
+  });
+
+  it("deletes an entry together with its vector and returns what it removed", async () => {
+    const s = store();
+    const e = entry("e-del");
+    await s.catalogPut(e);
+    await s.catalogPut(entry("e-keep"));
+    await s.vectorUpsert([vector("e-del"), vector("e-keep")]);
+    expect(await s.catalogDelete("e-del")).toEqual(e);
+    expect(await s.catalogCount()).toBe(1);
+    expect(await s.vectorCount()).toBe(1);
+    expect(await s.catalogGet("e-del")).toBeNull();
+    expect(await s.catalogDelete("e-del")).toBeNull();
+  });
+
+  it.each([
+    ["an empty id", entry("")],
+    ["a missing model", { ...entry("e-x"), model: undefined as unknown as string }],
+    ["a fractional created_at", entry("e-x", { created_at: 1.5 })],
+    ["a numeric user hash", entry("e-x", { user_hash: 7 as unknown as string })],
+  ])("refuses a catalog entry with %s and writes nothing", async (_, bad) => {
+    const s = store();
+    const failure = await s.catalogPut(bad).then(() => null, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^TenantStoreInputError: invalid/);
+    expect(await s.catalogCount()).toBe(0);
+  });
+});
+
+describe("tenant store: storage", () => {
+  it("records its schema version and creates its tables and indexes", async () => {
+    const s = store();
+    await s.catalogCount();
+    const { version, indexes } = await runInDurableObject(s, (_, state) => ({
+      version: state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).one().value,
+      indexes: state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+        .toArray()
+        .map((r) => r.name),
+    }));
+    expect(Number(version)).toBe(TENANT_STORE_SCHEMA_VERSION);
+    expect(indexes).toEqual(["entries_created", "entries_user", "vectors_expires", "vectors_partition_scope"]);
+  });
+
+  it("stores vectors L2-normalised as little-endian Float32 bytes", async () => {
+    const s = store();
+    await s.vectorUpsert([vector("v-1")]);
+    const row = await runInDurableObject(s, (_, state) =>
+      state.storage.sql.exec<{ dims: number; embedding: ArrayBuffer }>(`SELECT dims, embedding FROM vectors WHERE id = 'v-1'`).one(),
+    );
+    expect(row.dims).toBe(4);
+    expect(row.embedding.byteLength).toBe(16);
+    const view = new DataView(row.embedding);
+    expect([0, 1, 2, 3].map((i) => view.getFloat32(i * 4, true))).toEqual([Math.fround(0.6), Math.fround(0.8), 0, 0]);
+  });
+
+  it("purges expired vectors when new ones are written", async () => {
+    const s = store();
+    await s.vectorUpsert([vector("old-1", Date.now() - 1000), vector("old-2", Date.now() - 1000)]);
+    expect(await s.vectorCount()).toBe(0);
+    await runInDurableObject(s, (_, state) => {
+      state.storage.sql.exec(
+        `INSERT INTO vectors (id, partition, scope, expires_at, dims, embedding) VALUES ('stale', 'p', 's', 1, 1, ?)`,
+        new Float32Array([1]).buffer,
+      );
+    });
+    expect(await s.vectorCount()).toBe(1);
+    await s.vectorUpsert([vector("fresh")]);
+    expect(await s.vectorCount()).toBe(1);
+  });
+
+  it("empties every table on destroy and keeps working afterwards", async () => {
+    const s = store();
+    await s.catalogPut(entry("e-gone"));
+    await s.vectorUpsert([vector("e-gone")]);
+    await s.destroy();
+    expect(await s.catalogCount()).toBe(0);
+    expect(await s.vectorCount()).toBe(0);
+    await s.catalogPut(entry("e-new"));
+    expect(await s.catalogCount()).toBe(1);
+  });
+});
