@@ -1,6 +1,7 @@
 // The gateway's configuration, parsed once per Worker environment into a frozen object. A bad configuration
 // fails every request with a logged ConfigError rather than running half-configured.
 import * as z from "zod";
+import { HOSTNAME_PATTERN } from "./tenant";
 
 const intString = (min: number, max: number) =>
   z
@@ -9,10 +10,7 @@ const intString = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const hostname = z
-  .string()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, "must be a hostname");
+const hostname = z.string().toLowerCase().regex(HOSTNAME_PATTERN, "must be a hostname");
 
 const VarsSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]),

@@ -2,6 +2,9 @@
 // mapped to a tenant in KV. Only the server-side mapping decides; nothing the client sends besides the Host.
 import { TENANT_ID_PATTERN } from "../shared/audit";
 
+/** A lower-case DNS hostname: labels of letters, digits and inner hyphens, at most 253 characters. */
+export const HOSTNAME_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 export type HostKind = { kind: "platform" } | { kind: "tenant"; id: string } | { kind: "custom"; hostname: string } | { kind: "invalid" };
 
 export function classifyHost(hostname: string, baseDomain: string): HostKind {

@@ -2,17 +2,20 @@
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/audit";
 import type { RequestContext } from "../context";
+import { HOSTNAME_PATTERN } from "../tenant";
 import { ApiError, notFound } from "../errors";
 import { json, readJson } from "../http";
 import { DEFAULT_POLICY, PolicySchema, type TenantRecord, tenantView } from "../storage/tenants";
 import { parseWith } from "../validation";
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
   name: z.string().min(1).max(128).optional(),
-  hostnames: z.array(z.string().toLowerCase().regex(HOSTNAME, "must be a hostname")).max(10).optional(),
+  hostnames: z
+    .array(z.string().toLowerCase().regex(HOSTNAME_PATTERN, "must be a hostname").refine((h) => h.includes("."), "must have at least two labels"))
+    .max(10)
+    .optional(),
   policy: PolicySchema.partial().optional(),
 });
 
@@ -64,7 +67,7 @@ export async function listTenants(rc: RequestContext): Promise<Response> {
 export async function deleteTenant(rc: RequestContext): Promise<Response> {
   const id = rc.params.id ?? "";
   const { rt } = rc;
-  const tenant = TENANT_ID_PATTERN.test(id) ? await rt.tenants.get(id) : null;
+  const tenant = await rt.tenants.get(id);
   if (!tenant) throw notFound("tenant_not_found", "No such tenant.");
   rc.audit.tenant = tenant.id;
   await rt.tenants.delete(tenant.id);
@@ -72,6 +75,6 @@ export async function deleteTenant(rc: RequestContext): Promise<Response> {
     rt.apiKeys.deleteAll(tenant.id),
     ...tenant.hostnames.map((h) => rt.tenants.unmapHostname(h)),
   ]);
-  await rt.env.TENANT_STORE.get(rt.env.TENANT_STORE.idFromName(tenant.id)).destroy();
+  await rt.tenantStore(tenant.id).destroy();
   return json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked });
 }
