@@ -11,6 +11,7 @@ import type { VectorIndex } from "./ports/vector-index";
 import { VectorizeVectorIndex } from "./ports/vector-vectorize";
 import { ApiKeyStore } from "./storage/api-keys";
 import { TenantStoreKV, type TenantRecord } from "./storage/tenants";
+import type { TenantStore } from "./tenant-store";
 
 export interface Runtime {
   readonly config: Config;
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly provider: Provider;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
   tenantKeys(tenant: TenantRecord): Promise<TenantKeys>;
+  /** The tenant's Durable Object (cache catalog, embedded vector index). */
+  tenantStore(tenant: string): DurableObjectStub<TenantStore>;
 }
 
 const runtimes = new WeakMap<object, Promise<Runtime>>();
@@ -54,6 +57,7 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
         ? new VectorizeVectorIndex(env.VECTORIZE!)
         : new DurableObjectVectorIndex(env.TENANT_STORE),
     provider: buildProvider(config, env),
+    tenantStore: (tenant) => env.TENANT_STORE.get(env.TENANT_STORE.idFromName(tenant)),
     tenantKeys(tenant) {
       const cacheKey = `${tenant.id}\n${tenant.wrapped_data_key}`;
       let keys = keyCache.get(cacheKey);

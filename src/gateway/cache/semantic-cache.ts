@@ -61,8 +61,9 @@ export async function prepareLookup(args: {
   controls: CacheControls;
 }): Promise<Lookup> {
   const { keys, controls } = args;
+  const exact = exactText(args.prompt);
   const [promptHash, partitionHash, scopeHash, userHash] = await Promise.all([
-    keys.hash("prompt", exactText(args.prompt)),
+    keys.hash("prompt", exact),
     keys.hash("partition", args.partition),
     keys.hash("scope", controls.scope),
     controls.user === null ? null : keys.hash("user", controls.user),
@@ -77,7 +78,7 @@ export async function prepareLookup(args: {
     partitionHash,
     scopeHash,
     userHash,
-    exactHash: await keys.hash("exact", `${scopeHash}\n${partitionHash}\n${exactText(args.prompt)}`),
+    exactHash: await keys.hash("exact", `${scopeHash}\n${partitionHash}\n${exact}`),
     threshold: controls.threshold,
     ttlSeconds: controls.ttlSeconds,
   };
@@ -159,7 +160,7 @@ export async function store(rt: Runtime, l: Lookup, entryId: string, completion:
     const embedding = l.embedding ?? (await embed(rt, l));
     // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.
     await rt.env.CACHE.put(entryKey, await l.keys.seal(JSON.stringify(body), entryKey), { expirationTtl: kvTtl });
-    await tenantStore(rt, l.tenant).catalogPut({
+    await rt.tenantStore(l.tenant).catalogPut({
       id: entryId,
       scope: l.scopeHash,
       user_hash: l.userHash,
@@ -179,10 +180,6 @@ export async function store(rt: Runtime, l: Lookup, entryId: string, completion:
   } catch (err) {
     console.error(`cache store failed for tenant ${l.tenant}: ${String(err)}`);
   }
-}
-
-export function tenantStore(rt: Runtime, tenant: string) {
-  return rt.env.TENANT_STORE.get(rt.env.TENANT_STORE.idFromName(tenant));
 }
 
 async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> {

@@ -35,7 +35,7 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
     const hit = await lookup(rt, l);
     if (hit) {
       const usage = hit.completion.usage;
-      audit.cache = hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
+      audit.cache = cacheStatusOf(hit);
       audit.entry_id = hit.entryId;
       audit.similarity = hit.similarity;
       audit.prompt_tokens = usage?.prompt_tokens ?? null;
@@ -68,6 +68,15 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
   if (storable) rc.exec.waitUntil(store(rt, storeAs, entryId, completion));
   else audit.entry_id = null;
   return { kind: "miss", completion, entryId: storable ? entryId : null, status };
+}
+
+function cacheStatusOf(hit: CacheHit): "HIT-EXACT" | "HIT-SEMANTIC" {
+  return hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
+}
+
+/** The response headers that say how a hit was found. */
+export function hitHeaders(hit: CacheHit): Record<string, string> {
+  return { "x-cache": cacheStatusOf(hit), "x-cache-similarity": hit.similarity.toFixed(4) };
 }
 
 async function readCompletion(res: Response): Promise<ChatCompletion> {

@@ -3,7 +3,7 @@
 // `context` becomes the system message, so entries are shared with /v1/chat/completions requests that send
 // the same system prompt.
 import * as z from "zod";
-import { answerChat } from "../chat/answer";
+import { answerChat, hitHeaders } from "../chat/answer";
 import type { ChatRequest } from "../chat/schema";
 import { resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
@@ -56,7 +56,7 @@ export async function cacheQuery(rc: AuthedContext): Promise<Response> {
           cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,
         },
         200,
-        { "x-cache": hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC", "x-cache-similarity": hit.similarity.toFixed(4) },
+        hitHeaders(hit),
       );
     }
     case "miss":

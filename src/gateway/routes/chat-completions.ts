@@ -1,6 +1,6 @@
 // POST /v1/chat/completions — OpenAI-compatible, cached. Streams on hit (replayed) and on miss (passed
 // through as it arrives, stored once complete).
-import { answerChat } from "../chat/answer";
+import { answerChat, hitHeaders } from "../chat/answer";
 import { ChatRequestSchema } from "../chat/schema";
 import { replayAsStream } from "../chat/sse";
 import { resolveControls } from "../cache/controls";
@@ -19,10 +19,7 @@ export async function chatCompletions(rc: AuthedContext): Promise<Response> {
   switch (answer.kind) {
     case "hit": {
       const { hit } = answer;
-      const headers = {
-        "x-cache": hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
-        "x-cache-similarity": hit.similarity.toFixed(4),
-      };
+      const headers = hitHeaders(hit);
       const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, "")}`;
       if (req.stream) {
         const body = replayAsStream(hit.completion, { id, includeUsage: req.stream_options?.include_usage === true });
