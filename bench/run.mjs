@@ -1,4 +1,10 @@
 #!/usr/bin/env node
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 // Benchmarks on loopback, as ratios against a no-op Worker measured in the same run (the machine is noisy).
 // Starts its own `wrangler dev` processes (gateway+logger+provider on one port, the no-op Worker on another)
 // with a throw-away state directory and fresh secrets, seeds a tenant, then measures with autocannon:
@@ -6,12 +12,6 @@
 //   latency, via the `slow-<ms>` model).
 // Writes BENCHMARKS.md. Usage: node bench/run.mjs [--seconds 10] [--connections 10] [--provider-ms 50]
 import autocannon from "autocannon";
-import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync, rmSync, existsSync, renameSync } from "node:fs";
-import { request } from "node:http";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,13 +50,26 @@ function cleanup() {
   if (held) renameSync(held, ".dev.vars");
   rmSync(state, { recursive: true, force: true });
 }
-process.on("SIGINT", () => (cleanup(), process.exit(130)));
+process.on("SIGINT", () => {
+  cleanup();
+  process.exit(130);
+});
 
 function call(port, method, host, path, token, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
-      { host: "127.0.0.1", port, method, path, headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(data ? { "content-type": "application/json" } : {}) } },
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers: {
+          host,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(data ? { "content-type": "application/json" } : {}),
+        },
+      },
       (res) => {
         let text = "";
         res.on("data", (c) => (text += c));
@@ -90,16 +103,45 @@ function run(name, opts) {
 }
 
 try {
-  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "cordon-audit", "--local", "-c", "src/logger/wrangler.toml", "--persist-to", join(state, "gateway")], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, CI: "true" },
-  });
-  start("gateway", ["-c", "wrangler.toml", "-c", "src/logger/wrangler.toml", "-c", "src/provider/wrangler.toml", "--port", String(GW_PORT), "--inspector-port", "9331"]);
+  execFileSync(
+    "npx",
+    [
+      "wrangler",
+      "d1",
+      "migrations",
+      "apply",
+      "cordon-audit",
+      "--local",
+      "-c",
+      "src/logger/wrangler.toml",
+      "--persist-to",
+      join(state, "gateway"),
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, CI: "true" },
+    },
+  );
+  start("gateway", [
+    "-c",
+    "wrangler.toml",
+    "-c",
+    "src/logger/wrangler.toml",
+    "-c",
+    "src/provider/wrangler.toml",
+    "--port",
+    String(GW_PORT),
+    "--inspector-port",
+    "9331",
+  ]);
   start("noop", ["-c", "bench/noop/wrangler.toml", "--port", String(NOOP_PORT), "--inspector-port", "9332"]);
   await waitUp(GW_PORT, "localhost");
   await waitUp(NOOP_PORT, "localhost");
   await call(GW_PORT, "POST", "localhost", "/v1/admin/tenants", root, { id: "bench" });
-  const keyRes = await call(GW_PORT, "POST", "bench.localhost", "/v1/admin/keys", root, { name: "bench", role: "developer" });
+  const keyRes = await call(GW_PORT, "POST", "bench.localhost", "/v1/admin/keys", root, {
+    name: "bench",
+    role: "developer",
+  });
   const key = JSON.parse(keyRes.text).key;
   const host = "bench.localhost";
   const model = `local/slow-${PROVIDER_MS}`;
@@ -111,7 +153,14 @@ try {
   const primed = await call(GW_PORT, "POST", host, "/v1/chat/completions", key, JSON.parse(chat(prompt)));
   await new Promise((r) => setTimeout(r, 500));
   const exact = await call(GW_PORT, "POST", host, "/v1/chat/completions", key, JSON.parse(chat(prompt)));
-  const semantic = await call(GW_PORT, "POST", host, "/v1/chat/completions", key, JSON.parse(chat("what is the capital of france")));
+  const semantic = await call(
+    GW_PORT,
+    "POST",
+    host,
+    "/v1/chat/completions",
+    key,
+    JSON.parse(chat("what is the capital of france")),
+  );
   const checks = [primed.headers["x-cache"], exact.headers["x-cache"], semantic.headers["x-cache"]].join(" ");
   if (checks !== "MISS HIT-EXACT HIT-SEMANTIC") throw new Error(`unexpected cache sequence: ${checks}`);
 
@@ -120,13 +169,26 @@ try {
   const results = [];
   results.push(await run("no-op Worker (baseline)", { url: `http://127.0.0.1:${NOOP_PORT}/` }));
   results.push(await run("gateway GET /healthz", { url: `${gw}/healthz`, headers: { host: "localhost" } }));
-  results.push(await run("exact hit", { url: `${gw}/v1/chat/completions`, method: "POST", headers, body: chat(prompt) }));
+  results.push(
+    await run("exact hit", { url: `${gw}/v1/chat/completions`, method: "POST", headers, body: chat(prompt) }),
+  );
   results.push(
     await run("semantic hit", {
       url: `${gw}/v1/chat/completions`,
       method: "POST",
       headers,
-      requests: [{ setupRequest: (r) => ({ ...r, body: chat(["what is the capital of france", "WHAT IS THE CAPITAL OF FRANCE", "what's the capital of France??"][n++ % 3]) }) }],
+      requests: [
+        {
+          setupRequest: (r) => ({
+            ...r,
+            body: chat(
+              ["what is the capital of france", "WHAT IS THE CAPITAL OF FRANCE", "what's the capital of France??"][
+                n++ % 3
+              ],
+            ),
+          }),
+        },
+      ],
     }),
   );
   results.push(
@@ -134,13 +196,21 @@ try {
       url: `${gw}/v1/chat/completions`,
       method: "POST",
       headers,
-      requests: [{ setupRequest: (r) => ({ ...r, body: chat(`Unique question number ${n++} ${randomBytes(4).toString("hex")}?`) }) }],
+      requests: [
+        {
+          setupRequest: (r) => ({
+            ...r,
+            body: chat(`Unique question number ${n++} ${randomBytes(4).toString("hex")}?`),
+          }),
+        },
+      ],
     }),
   );
 
   const base = results[0];
   const rows = results.map(
-    (r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(3)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.bad} |`,
+    (r) =>
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / base.rps).toFixed(3)} | ${r.p50} | ${r.p99} | ${r.total} | ${r.bad} |`,
   );
   const cmd = `node bench/run.mjs --seconds ${SECONDS} --connections ${CONNECTIONS} --provider-ms ${PROVIDER_MS}`;
   const md = `# Benchmarks
@@ -164,7 +234,6 @@ Not measured yet: the Portkey peer, the vector index at 1k/10k/100k entries, and
 set (later issues).
 `;
   writeFileSync("BENCHMARKS.md", md);
-  console.log(md);
 } finally {
   cleanup();
 }

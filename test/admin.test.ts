@@ -1,7 +1,18 @@
 // Tenant and key lifecycle through the operator's ROOT_TOKEN and keys:manage keys.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, chatBody, createKey, createTenant, expectError, hostOf, PLATFORM, rootToken, settle, uniqueTenant } from "./helpers";
+import {
+  call,
+  chatBody,
+  createKey,
+  createTenant,
+  expectError,
+  hostOf,
+  PLATFORM,
+  rootToken,
+  settle,
+  uniqueTenant,
+} from "./helpers";
 
 const root = () => ({ token: rootToken() });
 
@@ -11,7 +22,12 @@ describe("tenants (operator)", () => {
     const res = await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id, name: "Acme" } });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ id, name: "Acme", hostnames: [], policy: { similarity_threshold: 0.9, ttl_seconds: 86400, cache_scope: "tenant" } });
+    expect(body).toMatchObject({
+      id,
+      name: "Acme",
+      hostnames: [],
+      policy: { similarity_threshold: 0.9, ttl_seconds: 86400, cache_scope: "tenant" },
+    });
     expect(JSON.stringify(body)).not.toMatch(/wrapped|data_key/);
     const stored = (await env.TENANTS.get(`_tenant:${id}`, "json")) as { wrapped_data_key: string };
     expect(stored.wrapped_data_key).toMatch(/^k1\./);
@@ -20,14 +36,29 @@ describe("tenants (operator)", () => {
   it("refuses a duplicate id, a taken hostname and a hostname under the base domain", async () => {
     const id = uniqueTenant("dup");
     await createTenant(id, { hostnames: ["chat.dup.example"] });
-    await expectError(await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id } }), 409, "tenant_exists", "invalid_request_error");
     await expectError(
-      await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id: uniqueTenant("x"), hostnames: ["chat.dup.example"] } }),
-      409, "hostname_taken", "invalid_request_error",
+      await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id } }),
+      409,
+      "tenant_exists",
+      "invalid_request_error",
     );
     await expectError(
-      await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id: uniqueTenant("x"), hostnames: [`evil.${PLATFORM}`] } }),
-      400, "invalid_hostname", "invalid_request_error",
+      await call(PLATFORM, "/v1/admin/tenants", {
+        ...root(),
+        body: { id: uniqueTenant("x"), hostnames: ["chat.dup.example"] },
+      }),
+      409,
+      "hostname_taken",
+      "invalid_request_error",
+    );
+    await expectError(
+      await call(PLATFORM, "/v1/admin/tenants", {
+        ...root(),
+        body: { id: uniqueTenant("x"), hostnames: [`evil.${PLATFORM}`] },
+      }),
+      400,
+      "invalid_hostname",
+      "invalid_request_error",
     );
   });
 
@@ -37,26 +68,41 @@ describe("tenants (operator)", () => {
     const all: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await call(PLATFORM, `/v1/admin/tenants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, root());
+      const res = await call(
+        PLATFORM,
+        `/v1/admin/tenants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        root(),
+      );
       const page = (await res.json()) as { data: { id: string }[]; next_cursor: string | null };
       expect(page.data.length).toBeLessThanOrEqual(2);
       all.push(...page.data.map((t) => t.id));
       cursor = page.next_cursor;
     } while (cursor);
     expect(all).toEqual(expect.arrayContaining(ids));
-    await expectError(await call(PLATFORM, "/v1/admin/tenants?limit=0", root()), 400, "invalid_limit", "invalid_request_error");
+    await expectError(
+      await call(PLATFORM, "/v1/admin/tenants?limit=0", root()),
+      400,
+      "invalid_limit",
+      "invalid_request_error",
+    );
   });
 
   it("requires the operator token on the platform host", async () => {
     await expectError(await call(PLATFORM, "/v1/admin/tenants", {}), 401, "missing_api_key", "authentication_error");
-    await expectError(await call(PLATFORM, "/v1/admin/tenants", { token: "x".repeat(40) }), 401, "invalid_api_key", "authentication_error");
+    await expectError(
+      await call(PLATFORM, "/v1/admin/tenants", { token: "x".repeat(40) }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
   });
 
   it("deleting a tenant crypto-shreds it: keys, hostnames, cache and vectors are gone", async () => {
     const id = uniqueTenant("del");
     await createTenant(id, { hostnames: ["del.example"] });
     const key = await createKey(id);
-    const ask = () => call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("What will be forgotten?") });
+    const ask = () =>
+      call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("What will be forgotten?") });
     expect((await ask()).status).toBe(200);
     await settle();
     const stub = env.TENANT_STORE.get(env.TENANT_STORE.idFromName(id));
@@ -71,7 +117,12 @@ describe("tenants (operator)", () => {
     expect(await stub.catalogCount()).toBe(0);
     expect(await stub.vectorCount()).toBe(0);
     await expectError(await ask(), 404, "tenant_not_found", "invalid_request_error");
-    await expectError(await call(PLATFORM, `/v1/admin/tenants/${id}`, { ...root(), method: "DELETE" }), 404, "tenant_not_found", "invalid_request_error");
+    await expectError(
+      await call(PLATFORM, `/v1/admin/tenants/${id}`, { ...root(), method: "DELETE" }),
+      404,
+      "tenant_not_found",
+      "invalid_request_error",
+    );
   });
 });
 
@@ -79,10 +130,19 @@ describe("keys", () => {
   it("creates a key whose secret is shown once and listed never", async () => {
     const id = uniqueTenant("key");
     await createTenant(id);
-    const res = await call(hostOf(id), "/v1/admin/keys", { ...root(), body: { name: "ci", role: "service", cache_scope: "user" } });
+    const res = await call(hostOf(id), "/v1/admin/keys", {
+      ...root(),
+      body: { name: "ci", role: "service", cache_scope: "user" },
+    });
     expect(res.status).toBe(201);
     const created = (await res.json()) as Record<string, unknown>;
-    expect(created).toMatchObject({ name: "ci", role: "service", environment: "test", cache_scope: "user", scopes: ["completions", "cache:read", "cache:write"] });
+    expect(created).toMatchObject({
+      name: "ci",
+      role: "service",
+      environment: "test",
+      cache_scope: "user",
+      scopes: ["completions", "cache:read", "cache:write"],
+    });
     expect(created.key).toMatch(/^cdn_test_/);
     const list = await call(hostOf(id), "/v1/admin/keys", root());
     const text = await list.text();
@@ -95,22 +155,40 @@ describe("keys", () => {
     const id = uniqueTenant("esc");
     await createTenant(id);
     const limited = await createKey(id, { role: "admin", scopes: ["keys:manage", "completions"] });
-    const ok = await call(hostOf(id), "/v1/admin/keys", { token: limited, body: { name: "w", role: "developer", scopes: ["completions"] } });
+    const ok = await call(hostOf(id), "/v1/admin/keys", {
+      token: limited,
+      body: { name: "w", role: "developer", scopes: ["completions"] },
+    });
     expect(ok.status).toBe(201);
     await expectError(
       await call(hostOf(id), "/v1/admin/keys", { token: limited, body: { name: "w", role: "developer" } }),
-      403, "scope_escalation", "permission_error",
+      403,
+      "scope_escalation",
+      "permission_error",
     );
     const developer = await createKey(id);
-    await expectError(await call(hostOf(id), "/v1/admin/keys", { token: developer, body: { name: "w", role: "viewer" } }), 403, "insufficient_scope", "permission_error");
+    await expectError(
+      await call(hostOf(id), "/v1/admin/keys", { token: developer, body: { name: "w", role: "viewer" } }),
+      403,
+      "insufficient_scope",
+      "permission_error",
+    );
   });
 
   it("a user-bound key must name a user", async () => {
     const id = uniqueTenant("ub");
     await createTenant(id);
     const key = await createKey(id, { cache_scope: "user" });
-    await expectError(await call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("Whose question?") }), 400, "cache_user_required", "invalid_request_error");
-    const res = await call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("Whose question?", { user: "u1" }) });
+    await expectError(
+      await call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("Whose question?") }),
+      400,
+      "cache_user_required",
+      "invalid_request_error",
+    );
+    const res = await call(hostOf(id), "/v1/chat/completions", {
+      token: key,
+      body: chatBody("Whose question?", { user: "u1" }),
+    });
     expect(res.status).toBe(200);
   });
 });

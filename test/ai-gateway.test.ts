@@ -74,14 +74,20 @@ describe("AI Gateway provider", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
       ++calls === 1 ? new Response("busy", { status: 503 }) : Response.json(completion("Berlin.")),
     );
-    const { res } = await send(hostOf(tenant), key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of Germany?" }] });
+    const { res } = await send(hostOf(tenant), key, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: "Capital of Germany?" }],
+    });
     expect(res.status).toBe(200);
     expect(calls).toBe(2);
   });
 
   it("does not pass the provider's error body through, and never caches it", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(
-      async () => new Response(JSON.stringify({ error: { message: "Incorrect API key provided: provider-secret-value" } }), { status: 401 }),
+      async () =>
+        new Response(JSON.stringify({ error: { message: "Incorrect API key provided: provider-secret-value" } }), {
+          status: 401,
+        }),
     );
     const body = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of Spain?" }] };
     const failed = await send(hostOf(tenant), key, body);
@@ -96,8 +102,16 @@ describe("AI Gateway provider", async () => {
 
   it("requires models named 'provider/model'", async () => {
     const spy = vi.spyOn(globalThis, "fetch");
-    const { res, text } = await send(hostOf(tenant), key, { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi there" }] });
-    await expectError(new Response(text, { status: res.status, headers: res.headers }), 400, "invalid_model", "invalid_request_error");
+    const { res, text } = await send(hostOf(tenant), key, {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi there" }],
+    });
+    await expectError(
+      new Response(text, { status: res.status, headers: res.headers }),
+      400,
+      "invalid_model",
+      "invalid_request_error",
+    );
     expect(spy).not.toHaveBeenCalled();
   });
 });

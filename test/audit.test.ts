@@ -20,7 +20,11 @@ async function eventOf(tenant: string, requestId: string | null): Promise<AuditE
   let found: AuditEvent | undefined;
   await vi.waitFor(
     async () => {
-      const rows = (await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = ?").bind(tenant).all<{ event: string }>()).results;
+      const rows = (
+        await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = ?")
+          .bind(tenant)
+          .all<{ event: string }>()
+      ).results;
       found = rows.map((r) => JSON.parse(r.event) as AuditEvent).find((e) => e.request_id === requestId);
       expect(found).toBeDefined();
     },
@@ -33,7 +37,9 @@ async function rowsFor(tenant: string, atLeast: number): Promise<Row[]> {
   let rows: Row[] = [];
   await vi.waitFor(
     async () => {
-      rows = (await env.AUDIT_DB.prepare("SELECT * FROM audit_events WHERE tenant = ? ORDER BY seq").bind(tenant).all<Row>()).results;
+      rows = (
+        await env.AUDIT_DB.prepare("SELECT * FROM audit_events WHERE tenant = ? ORDER BY seq").bind(tenant).all<Row>()
+      ).results;
       expect(rows.length).toBeGreaterThanOrEqual(atLeast);
     },
     { timeout: 5000, interval: 25 },
@@ -53,7 +59,14 @@ describe("audit events through the Queue into D1", async () => {
     await settle();
     const event = await eventOf(t.tenant, requestId);
     const rows = await rowsFor(t.tenant, 1);
-    expect(event).toMatchObject({ tenant: t.tenant, action: "chat.completions", outcome: "allowed", status: 200, cache: "MISS", model: "gpt-4o-mini" });
+    expect(event).toMatchObject({
+      tenant: t.tenant,
+      action: "chat.completions",
+      outcome: "allowed",
+      status: 200,
+      cache: "MISS",
+      model: "gpt-4o-mini",
+    });
     expect(event.actor).toMatch(/^key:key_/);
     expect(event.prompt_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const all = JSON.stringify(rows);
@@ -64,16 +77,30 @@ describe("audit events through the Queue into D1", async () => {
 
   it("records refused requests too: wrong key, unknown tenant, bad input", async () => {
     const badKey = await call(t.host, "/v1/chat/completions", { token: "cdn_test_garbage", body: chatBody("q") });
-    const badJson = await call(t.host, "/v1/chat/completions", { token: t.key, rawBody: "{", headers: { "content-type": "application/json" } });
+    const badJson = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      rawBody: "{",
+      headers: { "content-type": "application/json" },
+    });
     const unknownHost = await call(hostOf("ghost-tenant"), "/v1/chat/completions", { body: chatBody("q") });
     await settle();
 
     expect(await eventOf(t.tenant, badKey.headers.get("x-request-id"))).toMatchObject({
-      status: 401, outcome: "denied", code: "malformed_api_key", actor: "anonymous", detail: "format or checksum",
+      status: 401,
+      outcome: "denied",
+      code: "malformed_api_key",
+      actor: "anonymous",
+      detail: "format or checksum",
     });
-    expect(await eventOf(t.tenant, badJson.headers.get("x-request-id"))).toMatchObject({ status: 400, outcome: "denied", code: "invalid_json" });
+    expect(await eventOf(t.tenant, badJson.headers.get("x-request-id"))).toMatchObject({
+      status: 400,
+      outcome: "denied",
+      code: "invalid_json",
+    });
     expect(await eventOf(UNRESOLVED_TENANT, unknownHost.headers.get("x-request-id"))).toMatchObject({
-      tenant: null, status: 404, code: "tenant_not_found",
+      tenant: null,
+      status: 404,
+      code: "tenant_not_found",
     });
   });
 

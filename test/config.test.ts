@@ -1,15 +1,22 @@
 // Configuration is parsed once and a bad one fails loudly — and the client learns nothing of it.
+
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "../src/gateway/config";
 import gateway from "../src/gateway/index";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 
 describe("configuration", () => {
   it("parses the test configuration into a frozen object", () => {
     const c = parseConfig(env);
     expect(Object.isFrozen(c)).toBe(true);
-    expect(c).toMatchObject({ environment: "test", baseDomain: "cordon.test", apiKeyEnv: "test", vectorIndex: "durable-object", maxBodyBytes: 65536 });
+    expect(c).toMatchObject({
+      environment: "test",
+      baseDomain: "cordon.test",
+      apiKeyEnv: "test",
+      vectorIndex: "durable-object",
+      maxBodyBytes: 65536,
+    });
     expect(c.provider.kind).toBe("local");
   });
 
@@ -28,7 +35,12 @@ describe("configuration", () => {
   });
 
   it("builds the AI Gateway compat endpoint URL", () => {
-    const c = parseConfig({ ...env, PROVIDER: "ai-gateway", AI_GATEWAY_ACCOUNT_ID: "acc123", AI_GATEWAY_ID: "cordon" } as CordonGateway.Env);
+    const c = parseConfig({
+      ...env,
+      PROVIDER: "ai-gateway",
+      AI_GATEWAY_ACCOUNT_ID: "acc123",
+      AI_GATEWAY_ID: "cordon",
+    } as CordonGateway.Env);
     expect(c.provider.url).toBe("https://gateway.ai.cloudflare.com/v1/acc123/cordon/compat/chat/completions");
   });
 
@@ -43,9 +55,20 @@ describe("configuration", () => {
     // Even then the request is audited.
     await waitOnExecutionContext(ctx);
     const requestId = res.headers.get("x-request-id");
-    await vi.waitFor(async () => {
-      const row = await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = '_unresolved' AND event LIKE ?").bind(`%${requestId}%`).first<{ event: string }>();
-      expect(JSON.parse(row!.event)).toMatchObject({ status: 500, code: "internal_error", detail: "gateway configuration invalid" });
-    }, { timeout: 5000, interval: 25 });
+    await vi.waitFor(
+      async () => {
+        const row = await env.AUDIT_DB.prepare(
+          "SELECT event FROM audit_events WHERE tenant = '_unresolved' AND event LIKE ?",
+        )
+          .bind(`%${requestId}%`)
+          .first<{ event: string }>();
+        expect(JSON.parse(row!.event)).toMatchObject({
+          status: 500,
+          code: "internal_error",
+          detail: "gateway configuration invalid",
+        });
+      },
+      { timeout: 5000, interval: 25 },
+    );
   });
 });

@@ -40,7 +40,13 @@ describe("lexical embedder", () => {
   });
 
   it("stays a finite unit vector for any string", () => {
-    for (const s of ["🙂🙃 emoji only", "\u0000\u0001 control", "x".repeat(20_000), "é ü ß 漢字 العربية", "c++ c# node.js"]) {
+    for (const s of [
+      "🙂🙃 emoji only",
+      "\u0000\u0001 control",
+      "x".repeat(20_000),
+      "é ü ß 漢字 العربية",
+      "c++ c# node.js",
+    ]) {
       const v = lexical.embedOne(s);
       expect(v.every(Number.isFinite)).toBe(true);
       expect(norm(v)).toBeCloseTo(1, 9);
@@ -90,7 +96,12 @@ describe("lexical embedder", () => {
 
 describe("Workers AI embedder (fake binding)", () => {
   const make = (ai: FakeWorkersAi | AiRunner, extra: { dimensions?: number; gatewayId?: string } = {}) =>
-    new WorkersAiEmbedder({ ai, model: BGE, dimensions: extra.dimensions ?? 768, ...(extra.gatewayId ? { gatewayId: extra.gatewayId } : {}) });
+    new WorkersAiEmbedder({
+      ai,
+      model: BGE,
+      dimensions: extra.dimensions ?? 768,
+      ...(extra.gatewayId ? { gatewayId: extra.gatewayId } : {}),
+    });
 
   it("sends more than 100 texts as several calls of at most 100, keeping the order", async () => {
     const ai = new FakeWorkersAi();
@@ -120,7 +131,9 @@ describe("Workers AI embedder (fake binding)", () => {
   it("throws a dimension_mismatch EmbedderError when the model answers another dimension", async () => {
     const ai = new FakeWorkersAi();
     ai.wrongDimensions = 384;
-    const failure = await make(ai).embed(["x"]).catch((e: unknown) => e);
+    const failure = await make(ai)
+      .embed(["x"])
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(EmbedderError);
     expect((failure as EmbedderError).code).toBe("dimension_mismatch");
     await expect(make(new FakeWorkersAi(), { dimensions: 1024 }).embed(["x"])).rejects.toThrow(/1024/);
@@ -129,8 +142,12 @@ describe("Workers AI embedder (fake binding)", () => {
   it("checks the answer's shape and vector count, and normalises what it returns", async () => {
     const answer = (result: unknown): AiRunner => ({ run: async () => result });
     const v = Array.from({ length: 768 }, (_, i) => (i === 0 ? 3 : i === 1 ? 4 : 0));
-    await expect(make(answer({ shape: [1, 384], data: [v] })).embed(["x"])).rejects.toMatchObject({ code: "dimension_mismatch" });
-    await expect(make(answer({ shape: [2, 768], data: [v, v] })).embed(["x"])).rejects.toMatchObject({ code: "bad_response" });
+    await expect(make(answer({ shape: [1, 384], data: [v] })).embed(["x"])).rejects.toMatchObject({
+      code: "dimension_mismatch",
+    });
+    await expect(make(answer({ shape: [2, 768], data: [v, v] })).embed(["x"])).rejects.toMatchObject({
+      code: "bad_response",
+    });
     await expect(make(answer({ request_id: "async" })).embed(["x"])).rejects.toMatchObject({ code: "bad_response" });
     await expect(make(answer({ data: [v.map(() => 0)] })).embed(["x"])).rejects.toMatchObject({ code: "no_direction" });
     const [unit] = await make(answer({ shape: [1, 768], data: [v] })).embed(["x"]);
@@ -141,7 +158,9 @@ describe("Workers AI embedder (fake binding)", () => {
     const ai = new FakeWorkersAi();
     const platform = new Error("AiError: 3040: Capacity temporarily exceeded");
     ai.failWith(platform);
-    const failure = (await make(ai).embed(["x"]).catch((e: unknown) => e)) as EmbedderError;
+    const failure = (await make(ai)
+      .embed(["x"])
+      .catch((e: unknown) => e)) as EmbedderError;
     expect(failure).toMatchObject({ name: "EmbedderError", code: "upstream", cause: platform });
     expect(failure.message).toMatch(/Capacity/);
     expect(await make(ai).embed(["x"])).toHaveLength(1);

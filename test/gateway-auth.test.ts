@@ -22,21 +22,119 @@ describe("tenant resolution and authentication", async () => {
   await settle();
 
   const cases: [string, () => Promise<Response>, number, string, string][] = [
-    ["unknown tenant", () => call(hostOf("nosuchtenant"), "/v1/chat/completions", { token: a.key, body: chatBody("hi there") }), 404, "tenant_not_found", "invalid_request_error"],
-    ["invalid tenant label", () => call(`x.y.${PLATFORM}`, "/v1/chat/completions", { token: a.key, body: chatBody("q") }), 404, "tenant_not_found", "invalid_request_error"],
-    ["unmapped custom host", () => call("llm.unknown.example", "/v1/chat/completions", { token: a.key, body: chatBody("q") }), 404, "tenant_not_found", "invalid_request_error"],
-    ["missing key", () => call(a.host, "/v1/chat/completions", { body: chatBody("q") }), 401, "missing_api_key", "authentication_error"],
-    ["not a bearer header", () => call(a.host, "/v1/chat/completions", { headers: { authorization: `Basic ${btoa("a:b")}` }, body: chatBody("q") }), 401, "invalid_authorization", "authentication_error"],
-    ["malformed key", () => call(a.host, "/v1/chat/completions", { token: "cdn_test_notavalidkey", body: chatBody("q") }), 401, "malformed_api_key", "authentication_error"],
-    ["bad checksum", () => call(a.host, "/v1/chat/completions", { token: a.key.slice(0, -1) + (a.key.endsWith("a") ? "b" : "a"), body: chatBody("q") }), 401, "malformed_api_key", "authentication_error"],
-    ["wrong key (well-formed, unknown)", () => call(a.host, "/v1/chat/completions", { token: generateApiKey("test"), body: chatBody("q") }), 401, "invalid_api_key", "authentication_error"],
-    ["key of another environment", () => call(a.host, "/v1/chat/completions", { token: generateApiKey("live"), body: chatBody("q") }), 401, "wrong_environment", "authentication_error"],
-    ["random bearer token", () => call(a.host, "/v1/chat/completions", { token: "sk-not-a-cordon-key", body: chatBody("q") }), 401, "invalid_api_key", "authentication_error"],
-    ["key of tenant A on tenant B", () => call(b.host, "/v1/chat/completions", { token: a.key, body: chatBody("q") }), 403, "tenant_mismatch", "permission_error"],
-    ["tenant key on the platform host", () => call(PLATFORM, "/v1/admin/tenants", { token: a.key }), 403, "tenant_mismatch", "permission_error"],
-    ["root token on a data-plane route", () => call(a.host, "/v1/chat/completions", { token: rootToken(), body: chatBody("q") }), 403, "operator_not_allowed", "permission_error"],
-    ["admin route on a tenant host", () => call(a.host, "/v1/admin/tenants", { token: rootToken() }), 404, "not_found", "invalid_request_error"],
-    ["plain HTTP outside development", () => call(a.host, "/v1/chat/completions", { token: a.key, body: chatBody("q"), scheme: "http" }), 403, "https_required", "permission_error"],
+    [
+      "unknown tenant",
+      () => call(hostOf("nosuchtenant"), "/v1/chat/completions", { token: a.key, body: chatBody("hi there") }),
+      404,
+      "tenant_not_found",
+      "invalid_request_error",
+    ],
+    [
+      "invalid tenant label",
+      () => call(`x.y.${PLATFORM}`, "/v1/chat/completions", { token: a.key, body: chatBody("q") }),
+      404,
+      "tenant_not_found",
+      "invalid_request_error",
+    ],
+    [
+      "unmapped custom host",
+      () => call("llm.unknown.example", "/v1/chat/completions", { token: a.key, body: chatBody("q") }),
+      404,
+      "tenant_not_found",
+      "invalid_request_error",
+    ],
+    [
+      "missing key",
+      () => call(a.host, "/v1/chat/completions", { body: chatBody("q") }),
+      401,
+      "missing_api_key",
+      "authentication_error",
+    ],
+    [
+      "not a bearer header",
+      () =>
+        call(a.host, "/v1/chat/completions", {
+          headers: { authorization: `Basic ${btoa("a:b")}` },
+          body: chatBody("q"),
+        }),
+      401,
+      "invalid_authorization",
+      "authentication_error",
+    ],
+    [
+      "malformed key",
+      () => call(a.host, "/v1/chat/completions", { token: "cdn_test_notavalidkey", body: chatBody("q") }),
+      401,
+      "malformed_api_key",
+      "authentication_error",
+    ],
+    [
+      "bad checksum",
+      () =>
+        call(a.host, "/v1/chat/completions", {
+          token: a.key.slice(0, -1) + (a.key.endsWith("a") ? "b" : "a"),
+          body: chatBody("q"),
+        }),
+      401,
+      "malformed_api_key",
+      "authentication_error",
+    ],
+    [
+      "wrong key (well-formed, unknown)",
+      () => call(a.host, "/v1/chat/completions", { token: generateApiKey("test"), body: chatBody("q") }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    ],
+    [
+      "key of another environment",
+      () => call(a.host, "/v1/chat/completions", { token: generateApiKey("live"), body: chatBody("q") }),
+      401,
+      "wrong_environment",
+      "authentication_error",
+    ],
+    [
+      "random bearer token",
+      () => call(a.host, "/v1/chat/completions", { token: "sk-not-a-cordon-key", body: chatBody("q") }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    ],
+    [
+      "key of tenant A on tenant B",
+      () => call(b.host, "/v1/chat/completions", { token: a.key, body: chatBody("q") }),
+      403,
+      "tenant_mismatch",
+      "permission_error",
+    ],
+    [
+      "tenant key on the platform host",
+      () => call(PLATFORM, "/v1/admin/tenants", { token: a.key }),
+      403,
+      "tenant_mismatch",
+      "permission_error",
+    ],
+    [
+      "root token on a data-plane route",
+      () => call(a.host, "/v1/chat/completions", { token: rootToken(), body: chatBody("q") }),
+      403,
+      "operator_not_allowed",
+      "permission_error",
+    ],
+    [
+      "admin route on a tenant host",
+      () => call(a.host, "/v1/admin/tenants", { token: rootToken() }),
+      404,
+      "not_found",
+      "invalid_request_error",
+    ],
+    [
+      "plain HTTP outside development",
+      () => call(a.host, "/v1/chat/completions", { token: a.key, body: chatBody("q"), scheme: "http" }),
+      403,
+      "https_required",
+      "permission_error",
+    ],
   ];
 
   it.each(cases)("%s → %i %s, and nothing written", async (_name, send, status, code, type) => {
@@ -49,7 +147,12 @@ describe("tenant resolution and authentication", async () => {
 
   it("a viewer key lacks the completions scope (403 insufficient_scope)", async () => {
     const viewer = await createKey(a.tenant, { role: "viewer" });
-    await expectError(await call(a.host, "/v1/chat/completions", { token: viewer, body: chatBody("q") }), 403, "insufficient_scope", "permission_error");
+    await expectError(
+      await call(a.host, "/v1/chat/completions", { token: viewer, body: chatBody("q") }),
+      403,
+      "insufficient_scope",
+      "permission_error",
+    );
   });
 
   it("an expired key is refused", async () => {
@@ -58,7 +161,12 @@ describe("tenant resolution and authentication", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 2 * 3600_000);
-      await expectError(await call(a.host, "/v1/admin/keys", { token: key }), 401, "expired_api_key", "authentication_error");
+      await expectError(
+        await call(a.host, "/v1/admin/keys", { token: key }),
+        401,
+        "expired_api_key",
+        "authentication_error",
+      );
     } finally {
       vi.useRealTimers();
     }
@@ -69,13 +177,20 @@ describe("tenant resolution and authentication", async () => {
     const key = await createKey("custom1", { role: "owner" });
     const res = await call("llm.acme.example", "/v1/admin/keys", { token: key });
     expect(res.status).toBe(200);
-    await expectError(await call("llm.acme.example", "/v1/admin/keys", { token: a.key }), 403, "tenant_mismatch", "permission_error");
+    await expectError(
+      await call("llm.acme.example", "/v1/admin/keys", { token: a.key }),
+      403,
+      "tenant_mismatch",
+      "permission_error",
+    );
   });
 
   it("stores API keys only as keyed hashes", async () => {
     const names = await kvSnapshot();
     const values = await Promise.all(
-      names.filter((n) => n.startsWith("TENANTS/")).map(async (n) => (await (await import("cloudflare:workers")).env.TENANTS.get(n.slice(8))) ?? ""),
+      names
+        .filter((n) => n.startsWith("TENANTS/"))
+        .map(async (n) => (await (await import("cloudflare:workers")).env.TENANTS.get(n.slice(8))) ?? ""),
     );
     const everything = names.join("\n") + values.join("\n");
     for (const secret of [a.key, b.key]) {

@@ -6,11 +6,22 @@ import { call, chatBody, expectError, settle, tenantWithKey } from "./helpers";
 
 type Completion = { choices: { message: { content: string } }[]; usage?: unknown };
 
-async function ask(t: { host: string; key: string }, content: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+async function ask(
+  t: { host: string; key: string },
+  content: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
   const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody(content, extra), headers });
   const text = await res.text();
   await settle();
-  return { res, status: res.status, cache: res.headers.get("x-cache"), similarity: res.headers.get("x-cache-similarity"), text };
+  return {
+    res,
+    status: res.status,
+    cache: res.headers.get("x-cache"),
+    similarity: res.headers.get("x-cache-similarity"),
+    text,
+  };
 }
 const contentOf = (text: string) => (JSON.parse(text) as Completion).choices[0]!.message.content;
 
@@ -28,7 +39,11 @@ describe("chat completions through the cache", async () => {
     expect(second.cache).toBe("HIT-EXACT");
     expect(contentOf(second.text)).toBe(answer);
 
-    for (const variant of ["what is the capital of france", "  What's the capital of FRANCE?!  ", "Hey, could you please tell me what is the capital of France?"]) {
+    for (const variant of [
+      "what is the capital of france",
+      "  What's the capital of FRANCE?!  ",
+      "Hey, could you please tell me what is the capital of France?",
+    ]) {
       const v = await ask(t, variant);
       expect(v.cache, variant).toBe("HIT-SEMANTIC");
       expect(Number(v.similarity)).toBeGreaterThanOrEqual(0.9);
@@ -47,7 +62,12 @@ describe("chat completions through the cache", async () => {
     expect((await ask(t, q)).cache).toBe("MISS");
     expect((await ask(t, q, { model: "gpt-4o" })).cache).toBe("MISS");
     expect((await ask(t, q, { temperature: 0.1 })).cache).toBe("MISS");
-    const withSystem = { messages: [{ role: "system", content: "Answer as a pirate." }, { role: "user", content: q }] };
+    const withSystem = {
+      messages: [
+        { role: "system", content: "Answer as a pirate." },
+        { role: "user", content: q },
+      ],
+    };
     expect((await ask(t, q, withSystem)).cache).toBe("MISS");
     expect((await ask(t, q, withSystem)).cache).toBe("HIT-EXACT");
     expect((await ask(t, q)).cache).toBe("HIT-EXACT");
@@ -81,7 +101,11 @@ describe("chat completions through the cache", async () => {
     expect((await ask(t, q)).cache).toBe("HIT-EXACT");
     expect((await ask(t, q, {}, { "x-cache-control": "no-cache" })).cache).toBe("BYPASS");
 
-    const never = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("Never asked before, only from cache."), headers: { "x-cache-control": "only-if-cached" } });
+    const never = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Never asked before, only from cache."),
+      headers: { "x-cache-control": "only-if-cached" },
+    });
     await expectError(never, 504, "not_cached", "upstream_error");
     expect((await ask(t, q, {}, { "x-cache-control": "only-if-cached" })).cache).toBe("HIT-EXACT");
   });
@@ -94,9 +118,20 @@ describe("chat completions through the cache", async () => {
     const sim = Number(near.similarity);
     expect(sim).toBeLessThan(1);
     const stricter = (sim + 1) / 2;
-    expect((await ask(t, variant, {}, { "x-cache-threshold": stricter.toFixed(4), "x-cache-control": "no-store" })).cache).toBe("MISS");
+    expect(
+      (await ask(t, variant, {}, { "x-cache-threshold": stricter.toFixed(4), "x-cache-control": "no-store" })).cache,
+    ).toBe("MISS");
     // A lower threshold than the tenant's does not widen matching.
-    expect((await ask(t, "How do linked lists differ from arrays?", {}, { "x-cache-threshold": "0.0", "x-cache-control": "no-store" })).cache).toBe("MISS");
+    expect(
+      (
+        await ask(
+          t,
+          "How do linked lists differ from arrays?",
+          {},
+          { "x-cache-threshold": "0.0", "x-cache-control": "no-store" },
+        )
+      ).cache,
+    ).toBe("MISS");
   });
 
   it("expires entries after the requested TTL, on both tiers", async () => {
@@ -107,7 +142,9 @@ describe("chat completions through the cache", async () => {
     try {
       vi.setSystemTime(Date.now() + 121_000);
       expect((await ask(t, q, {}, { "x-cache-control": "no-store" })).cache).toBe("MISS");
-      expect((await ask(t, "which entry lives for two minutes", {}, { "x-cache-control": "no-store" })).cache).toBe("MISS");
+      expect((await ask(t, "which entry lives for two minutes", {}, { "x-cache-control": "no-store" })).cache).toBe(
+        "MISS",
+      );
     } finally {
       vi.useRealTimers();
     }
@@ -131,7 +168,10 @@ describe("streaming", async () => {
   await settle();
 
   async function streamText(content: string, extra: Record<string, unknown> = {}) {
-    const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody(content, { stream: true, ...extra }) });
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody(content, { stream: true, ...extra }),
+    });
     const text = await res.text();
     await settle();
     return { res, text };
@@ -161,14 +201,20 @@ describe("streaming", async () => {
     expect(hit.text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(contentOfStream(hit.text)).toBe(content);
 
-    const plain = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("tell me a fact about owls") });
+    const plain = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("tell me a fact about owls"),
+    });
     expect(plain.headers.get("x-cache")).toBe("HIT-SEMANTIC");
     expect(contentOf(await plain.text())).toBe(content);
   });
 
   it("does not store a stream that breaks before [DONE]", async () => {
     const before = await catalogCount(t.tenant);
-    const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("Will this stream break?", { stream: true, model: "local/broken-stream" }) });
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Will this stream break?", { stream: true, model: "local/broken-stream" }),
+    });
     expect(res.headers.get("x-cache")).toBe("MISS");
     await expect(res.text()).rejects.toThrow();
     await settle();
@@ -188,11 +234,17 @@ describe("provider failures", async () => {
     ["local/hang", 504, "upstream_timeout"],
   ])("%s → %i %s, never cached", async (model, status, code) => {
     const before = await catalogCount(t.tenant);
-    const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("Does the provider work?", { model }) });
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Does the provider work?", { model }),
+    });
     await expectError(res, status, code, "upstream_error");
     await settle();
     expect(await catalogCount(t.tenant)).toBe(before);
-    const again = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("Does the provider work?", { model }) });
+    const again = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Does the provider work?", { model }),
+    });
     expect(again.headers.get("x-cache")).not.toMatch(/^HIT/);
     await again.text();
   });

@@ -11,45 +11,174 @@ describe("bad input", async () => {
   const big = "x".repeat(70_000); // test config: MAX_BODY_BYTES = 65536
 
   const cases: [string, () => Promise<Response>, number, string][] = [
-    ["malformed JSON", () => chat({ rawBody: '{"model": "m", "messages": [', headers: { "content-type": "application/json" } }), 400, "invalid_json"],
+    [
+      "malformed JSON",
+      () => chat({ rawBody: '{"model": "m", "messages": [', headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_json",
+    ],
     ["empty body", () => chat({ rawBody: "", headers: { "content-type": "application/json" } }), 400, "invalid_json"],
-    ["invalid UTF-8", () => chat({ rawBody: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), headers: { "content-type": "application/json" } }), 400, "invalid_json"],
+    [
+      "invalid UTF-8",
+      () =>
+        chat({ rawBody: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_json",
+    ],
     ["JSON that is not an object", () => chat({ body: [1, 2, 3] }), 400, "invalid_request"],
-    ["JSON null", () => chat({ rawBody: "null", headers: { "content-type": "application/json" } }), 400, "invalid_request"],
-    ["wrong content type", () => chat({ rawBody: JSON.stringify(chatBody("q")), headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type"],
+    [
+      "JSON null",
+      () => chat({ rawBody: "null", headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    ],
+    [
+      "wrong content type",
+      () => chat({ rawBody: JSON.stringify(chatBody("q")), headers: { "content-type": "text/plain" } }),
+      415,
+      "unsupported_media_type",
+    ],
     ["no content type", () => chat({ rawBody: JSON.stringify(chatBody("q")) }), 415, "unsupported_media_type"],
-    ["form content type", () => chat({ rawBody: "model=m", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type"],
+    [
+      "form content type",
+      () => chat({ rawBody: "model=m", headers: { "content-type": "application/x-www-form-urlencoded" } }),
+      415,
+      "unsupported_media_type",
+    ],
     ["body over the limit (declared)", () => chat({ body: chatBody(big) }), 413, "payload_too_large"],
-    ["body over the limit (streamed, no length)", () => chat({ rawBody: streamOf(JSON.stringify(chatBody(big))), headers: { "content-type": "application/json" } }), 413, "payload_too_large"],
+    [
+      "body over the limit (streamed, no length)",
+      () => chat({ rawBody: streamOf(JSON.stringify(chatBody(big))), headers: { "content-type": "application/json" } }),
+      413,
+      "payload_too_large",
+    ],
     ["missing model", () => chat({ body: { messages: [{ role: "user", content: "q" }] } }), 400, "invalid_field"],
     ["missing messages", () => chat({ body: { model: "m" } }), 400, "invalid_field"],
     ["empty messages", () => chat({ body: { model: "m", messages: [] } }), 400, "invalid_field"],
-    ["model of the wrong type", () => chat({ body: { model: 42, messages: [{ role: "user", content: "q" }] } }), 400, "invalid_field"],
-    ["unknown role", () => chat({ body: { model: "m", messages: [{ role: "wizard", content: "q" }] } }), 400, "invalid_field"],
-    ["content of the wrong type", () => chat({ body: { model: "m", messages: [{ role: "user", content: 7 }] } }), 400, "invalid_field"],
+    [
+      "model of the wrong type",
+      () => chat({ body: { model: 42, messages: [{ role: "user", content: "q" }] } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "unknown role",
+      () => chat({ body: { model: "m", messages: [{ role: "wizard", content: "q" }] } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "content of the wrong type",
+      () => chat({ body: { model: "m", messages: [{ role: "user", content: 7 }] } }),
+      400,
+      "invalid_field",
+    ],
     ["stream not a boolean", () => chat({ body: chatBody("q", { stream: "yes" }) }), 400, "invalid_field"],
     ["temperature out of range", () => chat({ body: chatBody("q", { temperature: 9 }) }), 400, "invalid_field"],
     ["unknown top-level field", () => chat({ body: chatBody("q", { frobnicate: true }) }), 400, "unknown_field"],
-    ["unknown message field", () => chat({ body: { model: "m", messages: [{ role: "user", content: "q", mood: "happy" }] } }), 400, "unknown_field"],
-    ["prototype pollution attempt", () => chat({ rawBody: '{"model":"m","messages":[{"role":"user","content":"q"}],"__proto__":{"admin":true}}', headers: { "content-type": "application/json" } }), 400, "unknown_field"],
-    ["bad x-cache-control", () => chat({ body: chatBody("q"), headers: { "x-cache-control": "maybe" } }), 400, "invalid_cache_control"],
-    ["bad x-cache-threshold", () => chat({ body: chatBody("q"), headers: { "x-cache-threshold": "2" } }), 400, "invalid_cache_threshold"],
-    ["bad x-cache-ttl", () => chat({ body: chatBody("q"), headers: { "x-cache-ttl": "soon" } }), 400, "invalid_cache_ttl"],
+    [
+      "unknown message field",
+      () => chat({ body: { model: "m", messages: [{ role: "user", content: "q", mood: "happy" }] } }),
+      400,
+      "unknown_field",
+    ],
+    [
+      "prototype pollution attempt",
+      () =>
+        chat({
+          rawBody: '{"model":"m","messages":[{"role":"user","content":"q"}],"__proto__":{"admin":true}}',
+          headers: { "content-type": "application/json" },
+        }),
+      400,
+      "unknown_field",
+    ],
+    [
+      "bad x-cache-control",
+      () => chat({ body: chatBody("q"), headers: { "x-cache-control": "maybe" } }),
+      400,
+      "invalid_cache_control",
+    ],
+    [
+      "bad x-cache-threshold",
+      () => chat({ body: chatBody("q"), headers: { "x-cache-threshold": "2" } }),
+      400,
+      "invalid_cache_threshold",
+    ],
+    [
+      "bad x-cache-ttl",
+      () => chat({ body: chatBody("q"), headers: { "x-cache-ttl": "soon" } }),
+      400,
+      "invalid_cache_ttl",
+    ],
     ["cache/query without prompt", () => query({ model: "m" }), 400, "invalid_field"],
-    ["cache/query with a wrong threshold type", () => query({ prompt: "p", model: "m", similarity_threshold: "high" }), 400, "invalid_field"],
+    [
+      "cache/query with a wrong threshold type",
+      () => query({ prompt: "p", model: "m", similarity_threshold: "high" }),
+      400,
+      "invalid_field",
+    ],
     ["cache/query with an unknown field", () => query({ prompt: "p", model: "m", extra: 1 }), 400, "unknown_field"],
     ["cache/query with a negative ttl", () => query({ prompt: "p", model: "m", ttl: -5 }), 400, "invalid_field"],
     ["unknown route", () => call(t.host, "/v1/nothing", { token: t.key }), 404, "not_found"],
     ["unknown route, no credentials", () => call(t.host, "/etc/passwd"), 404, "not_found"],
     ["path traversal", () => call(t.host, "/v1/../../admin", { token: t.key }), 404, "not_found"],
-    ["wrong method", () => call(t.host, "/v1/chat/completions", { token: t.key, method: "GET" }), 405, "method_not_allowed"],
-    ["wrong method (DELETE)", () => call(t.host, "/v1/cache/query", { token: t.key, method: "DELETE" }), 405, "method_not_allowed"],
-    ["tenant create with a single-label hostname", () => call(PLATFORM, "/v1/admin/tenants", { token: rootToken(), body: { id: "hostx", hostnames: ["intranet"] } }), 400, "invalid_field"],
-    ["tenant create with an invalid hostname", () => call(PLATFORM, "/v1/admin/tenants", { token: rootToken(), body: { id: "hosty", hostnames: ["bad_host.example"] } }), 400, "invalid_field"],
-    ["tenant create with a bad id", () => call(PLATFORM, "/v1/admin/tenants", { token: rootToken(), body: { id: "Bad_Id!" } }), 400, "invalid_field"],
-    ["key create with an unknown role", () => call(t.host, "/v1/admin/keys", { token: t.key, body: { name: "k", role: "god" } }), 400, "invalid_field"],
-    ["key create with scopes beyond the role", () => call(t.host, "/v1/admin/keys", { token: t.key, body: { name: "k", role: "viewer", scopes: ["completions"] } }), 400, "invalid_scopes"],
-    ["key create expiring in the past", () => call(t.host, "/v1/admin/keys", { token: t.key, body: { name: "k", role: "viewer", expires_at: "2001-01-01T00:00:00Z" } }), 400, "invalid_expiry"],
+    [
+      "wrong method",
+      () => call(t.host, "/v1/chat/completions", { token: t.key, method: "GET" }),
+      405,
+      "method_not_allowed",
+    ],
+    [
+      "wrong method (DELETE)",
+      () => call(t.host, "/v1/cache/query", { token: t.key, method: "DELETE" }),
+      405,
+      "method_not_allowed",
+    ],
+    [
+      "tenant create with a single-label hostname",
+      () => call(PLATFORM, "/v1/admin/tenants", { token: rootToken(), body: { id: "hostx", hostnames: ["intranet"] } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "tenant create with an invalid hostname",
+      () =>
+        call(PLATFORM, "/v1/admin/tenants", {
+          token: rootToken(),
+          body: { id: "hosty", hostnames: ["bad_host.example"] },
+        }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "tenant create with a bad id",
+      () => call(PLATFORM, "/v1/admin/tenants", { token: rootToken(), body: { id: "Bad_Id!" } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "key create with an unknown role",
+      () => call(t.host, "/v1/admin/keys", { token: t.key, body: { name: "k", role: "god" } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "key create with scopes beyond the role",
+      () =>
+        call(t.host, "/v1/admin/keys", { token: t.key, body: { name: "k", role: "viewer", scopes: ["completions"] } }),
+      400,
+      "invalid_scopes",
+    ],
+    [
+      "key create expiring in the past",
+      () =>
+        call(t.host, "/v1/admin/keys", {
+          token: t.key,
+          body: { name: "k", role: "viewer", expires_at: "2001-01-01T00:00:00Z" },
+        }),
+      400,
+      "invalid_expiry",
+    ],
   ];
 
   it.each(cases)("%s → %i %s, nothing written", async (_name, send, status, code) => {
@@ -76,7 +205,10 @@ describe("bad input", async () => {
   });
 
   it("hostile headers do not break the gateway", async () => {
-    const res = await chat({ body: chatBody("q"), headers: { "x-cache-user": "a".repeat(4000), "x-cache-control": "no-store,".repeat(500) } });
+    const res = await chat({
+      body: chatBody("q"),
+      headers: { "x-cache-user": "a".repeat(4000), "x-cache-control": "no-store,".repeat(500) },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toMatch(/json/);
   });

@@ -86,7 +86,10 @@ export async function expectError(res: Response, status: number, code: string, t
 /** Every key in both KV namespaces, for asserting that a refused request wrote nothing. */
 export async function kvSnapshot(): Promise<string[]> {
   const names: string[] = [];
-  for (const [label, ns] of [["TENANTS", env.TENANTS], ["CACHE", env.CACHE]] as const) {
+  for (const [label, ns] of [
+    ["TENANTS", env.TENANTS],
+    ["CACHE", env.CACHE],
+  ] as const) {
     let cursor: string | undefined;
     do {
       const page = await ns.list(cursor ? { cursor } : {});

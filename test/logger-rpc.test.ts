@@ -8,7 +8,8 @@ import { decodeCursor, encodeCursor, parseListQuery } from "../src/logger/query"
 import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
 import { auditEvent, EVENT_TS } from "./fixtures/audit-event";
 
-const event = (tenant: string | null, extra: Partial<AuditEvent> = {}) => auditEvent(tenant, { latency_ms: 10, ...extra });
+const event = (tenant: string | null, extra: Partial<AuditEvent> = {}) =>
+  auditEvent(tenant, { latency_ms: 10, ...extra });
 
 const T0 = EVENT_TS;
 let tenantCounter = 0;
@@ -16,9 +17,11 @@ let tenantCounter = 0;
 const tenantId = (label: string) => `rpc-${label}-${++tenantCounter}`;
 const auditLog = () => new AuditLog(createExecutionContext(), env);
 
-
 async function store(events: AuditEvent[]): Promise<void> {
-  const batch = createMessageBatch("cordon-audit", events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    "cordon-audit",
+    events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await logger.queue(batch, env);
   expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(events.length);
@@ -28,9 +31,18 @@ describe("AuditLog.list", () => {
   it("lists one tenant's events newest first, with seq and hash, and nothing of other tenants", async () => {
     const tenant = tenantId("order");
     const other = tenantId("other");
-    await store([event(tenant, { ts: T0 + 2 }), event(other), event(tenant, { ts: T0 + 1 }), event(tenant, { ts: T0 + 3 })]);
+    await store([
+      event(tenant, { ts: T0 + 2 }),
+      event(other),
+      event(tenant, { ts: T0 + 1 }),
+      event(tenant, { ts: T0 + 3 }),
+    ]);
     const page = await auditLog().list(tenant, {});
-    expect(page.events.map((e) => [e.ts, e.seq])).toEqual([[T0 + 3, 3], [T0 + 2, 1], [T0 + 1, 2]]);
+    expect(page.events.map((e) => [e.ts, e.seq])).toEqual([
+      [T0 + 3, 3],
+      [T0 + 2, 1],
+      [T0 + 1, 2],
+    ]);
     expect(page.events.every((e) => e.tenant === tenant && /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
     expect(page.next_cursor).toBeNull();
   });
@@ -135,14 +147,28 @@ describe("AuditLog.stats", () => {
   it("counts requests per cache status, hit rate, tokens and cost saved, latency percentiles", async () => {
     const tenant = tenantId("stats");
     const hit = (cache: "HIT-EXACT" | "HIT-SEMANTIC", latency: number, cost: number, d = 0) =>
-      event(tenant, { ts: T0 + d, cache, latency_ms: latency, cost_saved: cost, prompt_tokens: 100, completion_tokens: 50 });
+      event(tenant, {
+        ts: T0 + d,
+        cache,
+        latency_ms: latency,
+        cost_saved: cost,
+        prompt_tokens: 100,
+        completion_tokens: 50,
+      });
     await store([
       hit("HIT-EXACT", 5, 0.25),
       hit("HIT-EXACT", 6, 0.25),
       hit("HIT-SEMANTIC", 30, 0.5),
       event(tenant, { cache: "MISS", latency_ms: 400, prompt_tokens: 7, completion_tokens: 9 }),
       event(tenant, { cache: "BYPASS", latency_ms: 300 }),
-      event(tenant, { cache: null, outcome: "denied", status: 401, latency_ms: 1, prompt_tokens: null, completion_tokens: null }),
+      event(tenant, {
+        cache: null,
+        outcome: "denied",
+        status: 401,
+        latency_ms: 1,
+        prompt_tokens: null,
+        completion_tokens: null,
+      }),
       // Outside the range (both ends are inclusive):
       hit("HIT-EXACT", 9000, 8, -1),
       hit("HIT-EXACT", 9000, 8, 11),
@@ -184,7 +210,10 @@ describe("AuditLog.stats", () => {
 });
 
 describe("AuditLog over a service binding (Workers RPC)", () => {
-  type Rpc = { verify(t: string): Promise<{ ok: boolean; count: number }>; list(t: string, q: object): Promise<{ events: unknown[] }> };
+  type Rpc = {
+    verify(t: string): Promise<{ ok: boolean; count: number }>;
+    list(t: string, q: object): Promise<{ events: unknown[] }>;
+  };
   const rpc = () => env.AUDIT_LOG as unknown as Rpc;
 
   it("answers list and verify as the gateway will call them", async () => {

@@ -7,27 +7,36 @@ import { appendEvent, canonicalJson, readHead } from "../src/logger/chain";
 import { capUtf8, retryDelaySeconds } from "../src/logger/consumer";
 import logger from "../src/logger/index";
 import { verifyChain } from "../src/logger/verify";
-import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
+import { UNRESOLVED_TENANT } from "../src/shared/audit";
 import { sha256Hex } from "../src/shared/sha256";
-import { auditEvent as event, EVENT_TS } from "./fixtures/audit-event";
+import { EVENT_TS, auditEvent as event } from "./fixtures/audit-event";
 
 const ZERO = "0".repeat(64);
 let tenantCounter = 0;
 /** Storage is shared by the tests of this file: each test uses its own tenants. */
 const tenantId = (label: string) => `lg-${label}-${++tenantCounter}`;
 
-
 /**
  * Runs the queue handler on one batch. getQueueResult records which messages were retried but not the delay
  * asked for, so each message's retry() is observed (and still called) to report it as `delays`.
  */
 async function deliver(bodies: unknown[], opts: { db?: D1Database; attempts?: number } = {}) {
-  const messages = bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body }));
+  const messages = bodies.map((body, i) => ({
+    id: `m${i}`,
+    timestamp: new Date(),
+    attempts: opts.attempts ?? 1,
+    body,
+  }));
   const batch = createMessageBatch("cordon-audit", messages);
   const delays: [string, number | undefined][] = [];
   for (const m of batch.messages) {
     const retry = m.retry.bind(m);
-    Object.defineProperty(m, "retry", { value: (o?: QueueRetryOptions) => (delays.push([m.id, o?.delaySeconds]), retry(o)) });
+    Object.defineProperty(m, "retry", {
+      value: (o?: QueueRetryOptions) => {
+        delays.push([m.id, o?.delaySeconds]);
+        retry(o);
+      },
+    });
   }
   const ctx = createExecutionContext();
   await logger.queue(batch, { ...env, AUDIT_DB: opts.db ?? env.AUDIT_DB });
@@ -43,7 +52,11 @@ interface Row {
 }
 
 async function rows(tenant: string): Promise<Row[]> {
-  const r = await env.AUDIT_DB.prepare("SELECT seq, id, event, prev_hash, hash FROM audit_events WHERE tenant = ? ORDER BY seq").bind(tenant).all<Row>();
+  const r = await env.AUDIT_DB.prepare(
+    "SELECT seq, id, event, prev_hash, hash FROM audit_events WHERE tenant = ? ORDER BY seq",
+  )
+    .bind(tenant)
+    .all<Row>();
   return r.results;
 }
 
@@ -56,7 +69,10 @@ function withBatch(batch: (statements: D1PreparedStatement[], call: number) => P
   } as unknown as D1Database;
 }
 
-const run = (sql: string, ...args: unknown[]) => env.AUDIT_DB.prepare(sql).bind(...args).run();
+const run = (sql: string, ...args: unknown[]) =>
+  env.AUDIT_DB.prepare(sql)
+    .bind(...args)
+    .run();
 
 describe("audit consumer: storing", () => {
   it("stores valid events with seq 1..n, acks each, and the chain verifies", async () => {
@@ -125,7 +141,9 @@ describe("audit consumer: storing", () => {
     const forged = { ...e, outcome: "denied", status: 403 };
     expect((await deliver([forged])).explicitAcks).toEqual(["m0"]);
     expect(JSON.parse((await rows(tenant))[0]!.event)).toMatchObject({ status: 200 });
-    const reject = await env.AUDIT_DB.prepare("SELECT reason FROM audit_rejects WHERE body = ?").bind(JSON.stringify(forged)).first();
+    const reject = await env.AUDIT_DB.prepare("SELECT reason FROM audit_rejects WHERE body = ?")
+      .bind(JSON.stringify(forged))
+      .first();
     expect(reject).toEqual({ reason: "duplicate id with different content" });
   });
 });
@@ -138,13 +156,17 @@ describe("audit consumer: invalid messages", () => {
     expect(result.explicitAcks).toEqual(["m0", "m1"]);
     expect(result.retryMessages).toEqual([]);
     expect(await rows(tenant)).toEqual([]);
-    const stored = await env.AUDIT_DB.prepare("SELECT message_id, reason, body, body_bytes FROM audit_rejects WHERE body = ?")
+    const stored = await env.AUDIT_DB.prepare(
+      "SELECT message_id, reason, body, body_bytes FROM audit_rejects WHERE body = ?",
+    )
       .bind(JSON.stringify(bad))
       .first<{ message_id: string; reason: string; body: string; body_bytes: number }>();
     expect(stored).toMatchObject({ message_id: "m1", body_bytes: JSON.stringify(bad).length });
     expect(stored!.reason).toMatch(/status: /);
     expect(stored!.reason).toMatch(/prompt/);
-    const text = await env.AUDIT_DB.prepare("SELECT reason FROM audit_rejects WHERE body = ?").bind('"not an event"').first<{ reason: string }>();
+    const text = await env.AUDIT_DB.prepare("SELECT reason FROM audit_rejects WHERE body = ?")
+      .bind('"not an event"')
+      .first<{ reason: string }>();
     expect(text!.reason).toMatch(/^\(root\): /);
   });
 
@@ -177,13 +199,20 @@ describe("audit consumer: failures", () => {
     expect(result.explicitAcks).toEqual([]);
     expect(result.ackAll).toBe(false);
     expect(result.retryMessages).toEqual([{ msgId: "m0" }, { msgId: "m1" }]);
-    expect(result.delays).toEqual([["m0", 8], ["m1", 8]]);
+    expect(result.delays).toEqual([
+      ["m0", 8],
+      ["m1", 8],
+    ]);
     expect(await rows(tenant)).toEqual([]);
     expect(await verifyChain(env.AUDIT_DB, tenant)).toEqual({ ok: true, count: 0, head: null, first_bad_seq: null });
   });
 
   it("retries an invalid message when audit_rejects cannot be written (never acks on error)", async () => {
-    const down = { prepare: () => { throw new Error("D1_ERROR: simulated outage"); } } as unknown as D1Database;
+    const down = {
+      prepare: () => {
+        throw new Error("D1_ERROR: simulated outage");
+      },
+    } as unknown as D1Database;
     const result = await deliver([{ nonsense: true }], { db: down });
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toEqual([{ msgId: "m0" }]);
@@ -193,7 +222,9 @@ describe("audit consumer: failures", () => {
   it("re-reads the head after a failure, so later events of the batch still chain", async () => {
     const tenant = tenantId("mid");
     const events = [event(tenant), event(tenant), event(tenant)];
-    const flaky = withBatch((s, call) => (call === 2 ? Promise.reject(new Error("D1_ERROR: blip")) : env.AUDIT_DB.batch(s)));
+    const flaky = withBatch((s, call) =>
+      call === 2 ? Promise.reject(new Error("D1_ERROR: blip")) : env.AUDIT_DB.batch(s),
+    );
     const result = await deliver(events, { db: flaky });
     expect(result.explicitAcks).toEqual(["m0", "m2"]);
     expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m1"]);
@@ -209,14 +240,18 @@ describe("audit consumer: failures", () => {
     const rival = event(tenant);
     // Another consumer appends between our head read and our batch.
     const racing = withBatch(async (s, call) => {
-      if (call === 1) await appendEvent(env.AUDIT_DB, rival, canonicalJson(rival), await readHead(env.AUDIT_DB, tenant));
+      if (call === 1)
+        await appendEvent(env.AUDIT_DB, rival, canonicalJson(rival), await readHead(env.AUDIT_DB, tenant));
       return env.AUDIT_DB.batch(s);
     });
     const mine = event(tenant);
     const result = await deliver([mine], { db: racing });
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m0"]);
-    expect((await rows(tenant)).map((r) => [r.seq, r.id])).toEqual([[1, expect.any(String)], [2, rival.id]]);
+    expect((await rows(tenant)).map((r) => [r.seq, r.id])).toEqual([
+      [1, expect.any(String)],
+      [2, rival.id],
+    ]);
     expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: true, count: 2 });
 
     await deliver([mine], { attempts: 2 });
@@ -238,12 +273,20 @@ describe("chain verification", () => {
   }
 
   it("reports an empty chain as ok with no head", async () => {
-    expect(await verifyChain(env.AUDIT_DB, tenantId("empty"))).toEqual({ ok: true, count: 0, head: null, first_bad_seq: null });
+    expect(await verifyChain(env.AUDIT_DB, tenantId("empty"))).toEqual({
+      ok: true,
+      count: 0,
+      head: null,
+      first_bad_seq: null,
+    });
   });
 
   it("finds an edited event", async () => {
     const tenant = await chainOf("tamper", 4);
-    await run(`UPDATE audit_events SET event = replace(event, '"status":200', '"status":201') WHERE tenant = ? AND seq = 3`, tenant);
+    await run(
+      `UPDATE audit_events SET event = replace(event, '"status":200', '"status":201') WHERE tenant = ? AND seq = 3`,
+      tenant,
+    );
     expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: false, count: 2, first_bad_seq: 3 });
   });
 
@@ -251,7 +294,12 @@ describe("chain verification", () => {
     const tenant = await chainOf("rehash", 3);
     const row = (await rows(tenant))[1]!;
     const edited = row.event.replace('"status":200', '"status":201');
-    await run("UPDATE audit_events SET event = ?, status = 201, hash = ? WHERE tenant = ? AND seq = 2", edited, await sha256Hex(`${row.prev_hash}\n${edited}`), tenant);
+    await run(
+      "UPDATE audit_events SET event = ?, status = 201, hash = ? WHERE tenant = ? AND seq = 2",
+      edited,
+      await sha256Hex(`${row.prev_hash}\n${edited}`),
+      tenant,
+    );
     expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: false, first_bad_seq: 3 });
   });
 
@@ -276,12 +324,20 @@ describe("chain verification", () => {
   it("finds a head that does not match the last event", async () => {
     const tenant = await chainOf("head", 2);
     await run("UPDATE audit_chain SET hash = ? WHERE tenant = ?", "f".repeat(64), tenant);
-    expect(await verifyChain(env.AUDIT_DB, tenant)).toEqual({ ok: false, count: 2, head: "f".repeat(64), first_bad_seq: 2 });
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toEqual({
+      ok: false,
+      count: 2,
+      head: "f".repeat(64),
+      first_bad_seq: 2,
+    });
   });
 
   it("finds events appended beyond the head, and a deleted head", async () => {
     const tenant = await chainOf("beyond", 3);
-    await run("UPDATE audit_chain SET seq = 2, hash = (SELECT hash FROM audit_events WHERE tenant = ?1 AND seq = 2) WHERE tenant = ?1", tenant);
+    await run(
+      "UPDATE audit_chain SET seq = 2, hash = (SELECT hash FROM audit_events WHERE tenant = ?1 AND seq = 2) WHERE tenant = ?1",
+      tenant,
+    );
     expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: false, count: 2, first_bad_seq: 3 });
     await run("DELETE FROM audit_chain WHERE tenant = ?", tenant);
     expect(await verifyChain(env.AUDIT_DB, tenant)).toEqual({ ok: false, count: 0, head: null, first_bad_seq: 1 });
@@ -292,7 +348,10 @@ describe("chain verification", () => {
     for (const size of [1, 2, 3, 7, 500]) {
       expect(await verifyChain(env.AUDIT_DB, tenant, size)).toMatchObject({ ok: true, count: 7 });
     }
-    await run("UPDATE audit_events SET event = replace(event, '\"latency_ms\":15', '\"latency_ms\":16'), latency_ms = 16 WHERE tenant = ? AND seq = 5", tenant);
+    await run(
+      "UPDATE audit_events SET event = replace(event, '\"latency_ms\":15', '\"latency_ms\":16'), latency_ms = 16 WHERE tenant = ? AND seq = 5",
+      tenant,
+    );
     for (const size of [2, 4, 5, 500]) {
       expect(await verifyChain(env.AUDIT_DB, tenant, size)).toMatchObject({ ok: false, count: 4, first_bad_seq: 5 });
     }

@@ -26,11 +26,18 @@ interface ErrorBody {
   error: { message: string; type: string; code: string | null };
 }
 
-const body = (content: string, extra: Record<string, unknown> = {}) => ({ model: "echo", messages: [{ role: "user", content }], ...extra });
+const body = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: "echo",
+  messages: [{ role: "user", content }],
+  ...extra,
+});
 
 function post(b: unknown, init: RequestInit = {}, e: CordonProvider.Env = env): Promise<Response> {
   const raw = typeof b === "string" ? b : JSON.stringify(b);
-  return provider.fetch(new Request(CHAT_URL, { method: "POST", headers: { "content-type": "application/json" }, body: raw, ...init }), e);
+  return provider.fetch(
+    new Request(CHAT_URL, { method: "POST", headers: { "content-type": "application/json" }, body: raw, ...init }),
+    e,
+  );
 }
 
 async function completion(b: unknown): Promise<Completion> {
@@ -60,7 +67,8 @@ async function drain(res: Response): Promise<{ text: string; error: unknown }> {
   const decoder = new TextDecoder();
   let text = "";
   try {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true });
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      text += decoder.decode(r.value, { stream: true });
     return { text, error: null };
   } catch (error) {
     return { text, error };
@@ -90,10 +98,23 @@ describe("deterministic answers", () => {
 
   it("ignores key order and the stream flag but not the model or sampling parameters", async () => {
     const base = await contentOf({ model: "echo", temperature: 0, messages: [{ role: "user", content: "Order?" }] });
-    expect(await contentOf({ messages: [{ content: "Order?", role: "user" }], temperature: 0, model: "echo" })).toBe(base);
-    expect(await contentOf({ model: "echo", temperature: 0, stream: false, messages: [{ role: "user", content: "Order?" }] })).toBe(base);
-    expect(await contentOf({ model: "echo", temperature: 1, messages: [{ role: "user", content: "Order?" }] })).not.toBe(base);
-    expect(await contentOf({ model: "gpt-4o-mini", temperature: 0, messages: [{ role: "user", content: "Order?" }] })).not.toBe(base);
+    expect(await contentOf({ messages: [{ content: "Order?", role: "user" }], temperature: 0, model: "echo" })).toBe(
+      base,
+    );
+    expect(
+      await contentOf({
+        model: "echo",
+        temperature: 0,
+        stream: false,
+        messages: [{ role: "user", content: "Order?" }],
+      }),
+    ).toBe(base);
+    expect(
+      await contentOf({ model: "echo", temperature: 1, messages: [{ role: "user", content: "Order?" }] }),
+    ).not.toBe(base);
+    expect(
+      await contentOf({ model: "gpt-4o-mini", temperature: 0, messages: [{ role: "user", content: "Order?" }] }),
+    ).not.toBe(base);
   });
 
   it("restates the last user message, from text parts too, in at most 200 characters", async () => {
@@ -103,7 +124,14 @@ describe("deterministic answers", () => {
         { role: "system", content: "Be brief." },
         { role: "user", content: "First question" },
         { role: "assistant", content: "First answer" },
-        { role: "user", content: [{ type: "text", text: "Second" }, { type: "image_url", image_url: { url: "x" } }, { type: "text", text: "question" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Second" },
+            { type: "image_url", image_url: { url: "x" } },
+            { type: "text", text: "question" },
+          ],
+        },
       ],
     };
     const content = await contentOf(conversation);
@@ -129,7 +157,13 @@ describe("deterministic answers", () => {
 describe("chat.completion", () => {
   it("is a valid OpenAI completion object with estimated usage", async () => {
     const before = Math.floor(Date.now() / 1000);
-    const res = await post({ model: "local/echo", messages: [{ role: "system", content: "12345678" }, { role: "user", content: "Hello there" }] });
+    const res = await post({
+      model: "local/echo",
+      messages: [
+        { role: "system", content: "12345678" },
+        { role: "user", content: "Hello there" },
+      ],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     const c = (await res.json()) as Completion;
@@ -139,7 +173,12 @@ describe("chat.completion", () => {
     expect(c.created).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
     expect(c.choices).toHaveLength(1);
     const content = c.choices[0]!.message.content;
-    expect(c.choices[0]).toEqual({ index: 0, message: { role: "assistant", content }, finish_reason: "stop", logprobs: null });
+    expect(c.choices[0]).toEqual({
+      index: 0,
+      message: { role: "assistant", content },
+      finish_reason: "stop",
+      logprobs: null,
+    });
     expect(c.usage).toEqual({
       prompt_tokens: Math.ceil((8 + 11) / 4),
       completion_tokens: Math.ceil(content.length / 4),
@@ -156,7 +195,9 @@ describe("streaming", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const chunks = chunksOf(await res.text());
 
-    expect(chunks.every((c) => c.object === "chat.completion.chunk" && c.model === "echo" && c.id === chunks[0]!.id)).toBe(true);
+    expect(
+      chunks.every((c) => c.object === "chat.completion.chunk" && c.model === "echo" && c.id === chunks[0]!.id),
+    ).toBe(true);
     expect(chunks[0]!.choices[0]!.delta).toEqual({ role: "assistant", content: "" });
     const contentChunks = chunks.filter((c) => c.choices[0]?.delta.content);
     expect(contentChunks.length).toBeGreaterThanOrEqual(3);
@@ -193,7 +234,11 @@ describe("injected faults", () => {
     const err = await expectError(await post(body("q", { model: "local/error-503" })), 503, "injected_fault");
     expect(err.error.type).toBe("server_error");
     expect(err.error.message).toMatch(/503/);
-    const limited = await expectError(await post(body("q", { model: "error-429", stream: true })), 429, "injected_fault");
+    const limited = await expectError(
+      await post(body("q", { model: "error-429", stream: true })),
+      429,
+      "injected_fault",
+    );
     expect(limited.error.type).toBe("rate_limit_error");
   });
 
@@ -203,7 +248,10 @@ describe("injected faults", () => {
     const { text, error } = await drain(res);
     expect(String(error)).toMatch(/injected stream failure/);
     expect(text).not.toContain("[DONE]");
-    const events = text.split("\n\n").filter(Boolean).map((e) => JSON.parse(e.slice(6)) as Chunk);
+    const events = text
+      .split("\n\n")
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.slice(6)) as Chunk);
     expect(events.filter((c) => c.choices[0]?.delta.content)).toHaveLength(2);
     expect(events.some((c) => c.choices[0]?.finish_reason)).toBe(false);
   });
@@ -234,7 +282,10 @@ describe("injected faults", () => {
   it("hang does not answer until the caller aborts, then ends", async () => {
     const ac = new AbortController();
     const pending = post(body("q", { model: "local/hang" }), { signal: ac.signal });
-    const early = await Promise.race([pending.then(() => "answered"), new Promise((r) => setTimeout(r, 30, "pending"))]);
+    const early = await Promise.race([
+      pending.then(() => "answered"),
+      new Promise((r) => setTimeout(r, 30, "pending")),
+    ]);
     expect(early).toBe("pending");
     ac.abort();
     const res = await pending;
@@ -270,7 +321,8 @@ describe("injected faults", () => {
 });
 
 describe("bad input", () => {
-  const raw = (method: string, path: string, text?: string) => provider.fetch(new Request(`http://provider.local${path}`, { method, body: text }), env);
+  const raw = (method: string, path: string, text?: string) =>
+    provider.fetch(new Request(`http://provider.local${path}`, { method, body: text }), env);
 
   it("GET /healthz answers ok; other methods on it are refused", async () => {
     const res = await raw("GET", "/healthz");
@@ -298,10 +350,22 @@ describe("bad input", () => {
     ["empty messages", JSON.stringify({ model: "echo", messages: [] }), "missing_messages"],
     ["a null message", JSON.stringify({ model: "echo", messages: [null] }), "invalid_message"],
     ["a message without role", JSON.stringify({ model: "echo", messages: [{ content: "hi" }] }), "invalid_message"],
-    ["numeric content", JSON.stringify({ model: "echo", messages: [{ role: "user", content: 42 }] }), "invalid_message"],
-    ["a text part without text", JSON.stringify({ model: "echo", messages: [{ role: "user", content: [{ type: "text" }] }] }), "invalid_message"],
+    [
+      "numeric content",
+      JSON.stringify({ model: "echo", messages: [{ role: "user", content: 42 }] }),
+      "invalid_message",
+    ],
+    [
+      "a text part without text",
+      JSON.stringify({ model: "echo", messages: [{ role: "user", content: [{ type: "text" }] }] }),
+      "invalid_message",
+    ],
     ["a string stream flag", JSON.stringify({ ...body("hi"), stream: "yes" }), "invalid_stream"],
-    ["bad stream_options", JSON.stringify({ ...body("hi"), stream: true, stream_options: { include_usage: "yes" } }), "invalid_stream_options"],
+    [
+      "bad stream_options",
+      JSON.stringify({ ...body("hi"), stream: true, stream_options: { include_usage: "yes" } }),
+      "invalid_stream_options",
+    ],
     ["max_tokens 0", JSON.stringify({ ...body("hi"), max_tokens: 0 }), "invalid_max_tokens"],
   ])("answers 400 to %s", async (_name, text, code) => {
     const err = await expectError(await raw("POST", "/v1/chat/completions", text), 400, code);
@@ -309,7 +373,11 @@ describe("bad input", () => {
   });
 
   it("answers 413 to a body over 1 MiB", async () => {
-    await expectError(await raw("POST", "/v1/chat/completions", JSON.stringify(body("x".repeat(1024 * 1024)))), 413, "body_too_large");
+    await expectError(
+      await raw("POST", "/v1/chat/completions", JSON.stringify(body("x".repeat(1024 * 1024)))),
+      413,
+      "body_too_large",
+    );
   });
 });
 
@@ -319,7 +387,11 @@ describe("LocalProvider service binding", () => {
     expect(await health.json()).toEqual({ ok: true });
 
     const req = body("Through the binding", { stream: true });
-    const res = await env.PROVIDER_SERVICE!.fetch(CHAT_URL, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(req) });
+    const res = await env.PROVIDER_SERVICE!.fetch(CHAT_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(req),
+    });
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(joined(chunksOf(await res.text()))).toBe(await contentOf(body("Through the binding")));
   });

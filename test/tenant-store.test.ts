@@ -65,7 +65,10 @@ describe("tenant store: catalog", () => {
     ["a numeric user hash", entry("e-x", { user_hash: 7 as unknown as string })],
   ])("refuses a catalog entry with %s and writes nothing", async (_, bad) => {
     const s = store();
-    const failure = await s.catalogPut(bad).then(() => null, (e: unknown) => e);
+    const failure = await s.catalogPut(bad).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toMatch(/^TenantStoreInputError: invalid/);
     expect(await s.catalogCount()).toBe(0);
@@ -77,9 +80,12 @@ describe("tenant store: storage", () => {
     const s = store();
     await s.catalogCount();
     const { version, indexes } = await runInDurableObject(s, (_, state) => ({
-      version: state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).one().value,
+      version: state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).one()
+        .value,
       indexes: state.storage.sql
-        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+        .exec<{ name: string }>(
+          `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+        )
         .toArray()
         .map((r) => r.name),
     }));
@@ -91,7 +97,9 @@ describe("tenant store: storage", () => {
     const s = store();
     await s.vectorUpsert([vector("v-1")]);
     const row = await runInDurableObject(s, (_, state) =>
-      state.storage.sql.exec<{ dims: number; embedding: ArrayBuffer }>(`SELECT dims, embedding FROM vectors WHERE id = 'v-1'`).one(),
+      state.storage.sql
+        .exec<{ dims: number; embedding: ArrayBuffer }>(`SELECT dims, embedding FROM vectors WHERE id = 'v-1'`)
+        .one(),
     );
     expect(row.dims).toBe(4);
     expect(row.embedding.byteLength).toBe(16);

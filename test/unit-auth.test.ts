@@ -26,7 +26,7 @@ describe("API key format", () => {
     expect(parseApiKey(swapped)).toBeNull();
   });
 
-  it.each(["", "cdn_", "cdn_prod_" + "a".repeat(32) + "_aaaaaa", "sk-abc", "cdn_test_short_aaaaaa"])(
+  it.each(["", "cdn_", `cdn_prod_${"a".repeat(32)}_aaaaaa`, "sk-abc", "cdn_test_short_aaaaaa"])(
     "rejects malformed key %j",
     (k) => expect(parseApiKey(k)).toBeNull(),
   );

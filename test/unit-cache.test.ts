@@ -53,38 +53,87 @@ describe("partition", () => {
   // Regression: a cache key that ignored the system prompt would answer one assistant's question with
   // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the seed alone).
   it("system prompt is part of the partition (regression: cache key ignoring system prompt)", () => {
-    expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(partitionOf(chat("Who are you?", {}, "You are a lawyer.")));
+    expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(
+      partitionOf(chat("Who are you?", {}, "You are a lawyer.")),
+    );
     expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(partitionOf(chat("Who are you?")));
   });
 
   it("earlier turns are part of the partition", () => {
-    const a: ChatRequest = { model: "m", messages: [{ role: "user", content: "x" }, { role: "assistant", content: "y" }, { role: "user", content: "z" }] };
-    const b: ChatRequest = { model: "m", messages: [{ role: "user", content: "q" }, { role: "assistant", content: "y" }, { role: "user", content: "z" }] };
+    const a: ChatRequest = {
+      model: "m",
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "y" },
+        { role: "user", content: "z" },
+      ],
+    };
+    const b: ChatRequest = {
+      model: "m",
+      messages: [
+        { role: "user", content: "q" },
+        { role: "assistant", content: "y" },
+        { role: "user", content: "z" },
+      ],
+    };
     expect(partitionOf(a)).not.toBe(partitionOf(b));
   });
 
   it("is not cacheable when the last message is not a user text message or n > 1", () => {
-    expect(planChat({ model: "m", messages: [{ role: "user", content: "x" }, { role: "assistant", content: "y" }] }).cacheable).toBe(false);
-    expect(planChat({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }).cacheable).toBe(false);
+    expect(
+      planChat({
+        model: "m",
+        messages: [
+          { role: "user", content: "x" },
+          { role: "assistant", content: "y" },
+        ],
+      }).cacheable,
+    ).toBe(false);
+    expect(
+      planChat({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] })
+        .cacheable,
+    ).toBe(false);
     expect(planChat(chat("x", { n: 2 })).cacheable).toBe(false);
     expect(planChat(chat("?!")).cacheable).toBe(false);
   });
 });
 
 describe("cache controls", () => {
-  const key: Principal = { kind: "api_key", keyId: "k", tenant: "t", role: "developer", scopes: new Set(), cacheScope: "tenant" };
+  const key: Principal = {
+    kind: "api_key",
+    keyId: "k",
+    tenant: "t",
+    role: "developer",
+    scopes: new Set(),
+    cacheScope: "tenant",
+  };
   const h = (init: Record<string, string>) => new Headers(init);
 
   it("defaults to the tenant policy", () => {
     const c = resolveControls({ headers: h({}) }, DEFAULT_POLICY, key);
-    expect(c).toMatchObject({ read: true, write: true, onlyIfCached: false, threshold: 0.9, ttlSeconds: 86400, scope: "tenant" });
+    expect(c).toMatchObject({
+      read: true,
+      write: true,
+      onlyIfCached: false,
+      threshold: 0.9,
+      ttlSeconds: 86400,
+      scope: "tenant",
+    });
   });
 
   it("lets a request narrow but never widen", () => {
-    const c = resolveControls({ headers: h({ "x-cache-threshold": "0.5", "x-cache-ttl": "999999999" }) }, DEFAULT_POLICY, key);
+    const c = resolveControls(
+      { headers: h({ "x-cache-threshold": "0.5", "x-cache-ttl": "999999999" }) },
+      DEFAULT_POLICY,
+      key,
+    );
     expect(c.threshold).toBe(0.9);
     expect(c.ttlSeconds).toBe(86400);
-    const d = resolveControls({ headers: h({ "x-cache-threshold": "0.97", "x-cache-ttl": "120" }) }, DEFAULT_POLICY, key);
+    const d = resolveControls(
+      { headers: h({ "x-cache-threshold": "0.97", "x-cache-ttl": "120" }) },
+      DEFAULT_POLICY,
+      key,
+    );
     expect(d.threshold).toBe(0.97);
     expect(d.ttlSeconds).toBe(120);
   });
@@ -92,11 +141,15 @@ describe("cache controls", () => {
   it("narrows scope to a user from the header or body, and refuses a conflict", () => {
     expect(resolveControls({ headers: h({ "x-cache-user": "alice" }) }, DEFAULT_POLICY, key).scope).toBe("user:alice");
     expect(resolveControls({ headers: h({}), bodyUser: "bob" }, DEFAULT_POLICY, key).scope).toBe("user:bob");
-    expect(() => resolveControls({ headers: h({ "x-cache-user": "alice" }), bodyUser: "bob" }, DEFAULT_POLICY, key)).toThrow(/different users/);
+    expect(() =>
+      resolveControls({ headers: h({ "x-cache-user": "alice" }), bodyUser: "bob" }, DEFAULT_POLICY, key),
+    ).toThrow(/different users/);
   });
 
   it("requires a user when the key is bound to user scope", () => {
-    expect(() => resolveControls({ headers: h({}) }, DEFAULT_POLICY, { ...key, cacheScope: "user" })).toThrow(/per user/);
+    expect(() => resolveControls({ headers: h({}) }, DEFAULT_POLICY, { ...key, cacheScope: "user" })).toThrow(
+      /per user/,
+    );
   });
 
   it.each([
@@ -115,7 +168,9 @@ describe("cache controls", () => {
   it("reads directives", () => {
     const c = resolveControls({ headers: h({ "x-cache-control": "no-store, NO-CACHE" }) }, DEFAULT_POLICY, key);
     expect(c).toMatchObject({ read: false, write: false });
-    expect(resolveControls({ headers: h({ "x-cache-control": "only-if-cached" }) }, DEFAULT_POLICY, key).onlyIfCached).toBe(true);
+    expect(
+      resolveControls({ headers: h({ "x-cache-control": "only-if-cached" }) }, DEFAULT_POLICY, key).onlyIfCached,
+    ).toBe(true);
   });
 });
 

@@ -27,7 +27,7 @@ const completion: ChatCompletion = {
 
 describe("SSE", () => {
   it("parses events split across arbitrary byte boundaries", () => {
-    const text = chunk({ content: "héllo" }) + "data: [DONE]\n\n";
+    const text = `${chunk({ content: "héllo" })}data: [DONE]\n\n`;
     const bytes = enc.encode(text);
     const p = new SseParser();
     const out: string[] = [];
@@ -38,7 +38,13 @@ describe("SSE", () => {
   });
 
   it("passes bytes through unchanged and assembles the completed answer", async () => {
-    const parts = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hel" }), chunk({ content: "lo" }), chunk({}, "stop"), "data: [DONE]\n\n"];
+    const parts = [
+      chunk({ role: "assistant", content: "" }),
+      chunk({ content: "Hel" }),
+      chunk({ content: "lo" }),
+      chunk({}, "stop"),
+      "data: [DONE]\n\n",
+    ];
     let captured: ChatCompletion | null | undefined;
     const out = await new Response(captureStream(streamOf(parts), (c) => (captured = c))).text();
     expect(out).toBe(parts.join(""));

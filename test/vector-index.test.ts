@@ -19,7 +19,14 @@ const rec = (id: string, values: number[], partition = "p1", scope = "s1", expir
   values,
   metadata: { partition, scope, expires_at },
 });
-const ask = (vector: number[], over: Partial<VectorQuery> = {}): VectorQuery => ({ vector, topK: 5, partition: "p1", scope: "s1", now: Date.now(), ...over });
+const ask = (vector: number[], over: Partial<VectorQuery> = {}): VectorQuery => ({
+  vector,
+  topK: 5,
+  partition: "p1",
+  scope: "s1",
+  now: Date.now(),
+  ...over,
+});
 const ids = async (index: VectorIndex, ns: string, q: VectorQuery) => (await index.query(ns, q)).map((m) => m.id);
 /** A fresh tenant namespace per test, so no test sees another's vectors. */
 const tenant = () => `t-${crypto.randomUUID().slice(0, 8)}`;
@@ -48,7 +55,10 @@ describe("embedded vector index (tenant Durable Object)", () => {
 
   it("cuts at topK and breaks score ties by id", async () => {
     const ns = tenant();
-    await index.upsert(ns, ["d", "b", "a", "c"].map((id) => rec(id, unit(0, 0, 1))));
+    await index.upsert(
+      ns,
+      ["d", "b", "a", "c"].map((id) => rec(id, unit(0, 0, 1))),
+    );
     expect(await ids(index, ns, ask(unit(0, 0, 1), { topK: 3 }))).toEqual(["a", "b", "c"]);
     expect(await ids(index, ns, ask(unit(0, 0, 1), { topK: 1 }))).toEqual(["a"]);
   });
@@ -102,7 +112,9 @@ describe("embedded vector index (tenant Durable Object)", () => {
   it("refuses bad records as a whole, writing none of them", async () => {
     const ns = tenant();
     await expect(index.upsert(ns, [rec("good", unit(1)), rec("short", [1, 0])])).rejects.toThrow(/same dimension/);
-    await expect(index.upsert(ns, [rec("good", unit(1)), rec("inf", [Infinity, ...unit(1).slice(1)])])).rejects.toThrow(/finite/);
+    await expect(index.upsert(ns, [rec("good", unit(1)), rec("inf", [Infinity, ...unit(1).slice(1)])])).rejects.toThrow(
+      /finite/,
+    );
     await expect(index.upsert(ns, [rec("good", unit(1)), rec("", unit(1))])).rejects.toThrow(/id/);
     await expect(index.upsert(ns, [rec("frac", unit(1), "p1", "s1", 1.5)])).rejects.toThrow(/expires_at/);
     expect(await ids(index, ns, ask(unit(1)))).toEqual([]);
@@ -122,11 +134,24 @@ describe("Vectorize adapter (fake index)", () => {
   it("upserts into the tenant namespace and queries it with the partition, scope and expiry filter", async () => {
     const { fake, index } = indexed();
     await index.upsert("acme", [rec("e1", unit(1, 0))]);
-    expect(fake.calls[0]!.args[0]).toEqual([{ id: "e1", values: unit(1, 0), namespace: "acme", metadata: { partition: "p1", scope: "s1", expires_at: expect.any(Number) } }]);
+    expect(fake.calls[0]!.args[0]).toEqual([
+      {
+        id: "e1",
+        values: unit(1, 0),
+        namespace: "acme",
+        metadata: { partition: "p1", scope: "s1", expires_at: expect.any(Number) },
+      },
+    ]);
     fake.flush();
     const now = Date.now();
     const matches = await index.query("acme", ask(unit(1, 0), { now }));
-    expect(matches).toEqual([{ id: "e1", score: expect.closeTo(1, 6), metadata: { partition: "p1", scope: "s1", expires_at: expect.any(Number) } }]);
+    expect(matches).toEqual([
+      {
+        id: "e1",
+        score: expect.closeTo(1, 6),
+        metadata: { partition: "p1", scope: "s1", expires_at: expect.any(Number) },
+      },
+    ]);
     expect(fake.calls.at(-1)!.args[1]).toEqual({
       topK: 5,
       namespace: "acme",
@@ -150,7 +175,12 @@ describe("Vectorize adapter (fake index)", () => {
 
   it("keeps namespaces, partitions, scopes and expiry apart", async () => {
     const { fake, index } = indexed();
-    await index.upsert("acme", [rec("ok", unit(1)), rec("p2", unit(1), "p2"), rec("s2", unit(1), "p1", "s2"), rec("old", unit(1), "p1", "s1", Date.now() - 1)]);
+    await index.upsert("acme", [
+      rec("ok", unit(1)),
+      rec("p2", unit(1), "p2"),
+      rec("s2", unit(1), "p1", "s2"),
+      rec("old", unit(1), "p1", "s1", Date.now() - 1),
+    ]);
     await index.upsert("umbrella", [rec("theirs", unit(1))]);
     fake.flush();
     expect(await ids(index, "acme", ask(unit(1)))).toEqual(["ok"]);
@@ -161,7 +191,12 @@ describe("Vectorize adapter (fake index)", () => {
     const fake = new FakeVectorize(DIMS);
     const index = new VectorizeVectorIndex(fake);
     await index.upsert("acme", [rec("early", unit(1))]);
-    for (const [prop, type] of [["partition", "string"], ["scope", "string"], ["expires_at", "number"]] as const) fake.createMetadataIndex(prop, type);
+    for (const [prop, type] of [
+      ["partition", "string"],
+      ["scope", "string"],
+      ["expires_at", "number"],
+    ] as const)
+      fake.createMetadataIndex(prop, type);
     fake.flush();
     expect(await ids(index, "acme", ask(unit(1)))).toEqual([]);
     await index.upsert("acme", [rec("early", unit(1))]);
@@ -195,11 +230,24 @@ describe("Vectorize adapter (fake index)", () => {
     await expect(index.query("acme", ask(unit(1), { topK: 0 }))).rejects.toThrow(/topK/);
     await expect(index.upsert("acme", [rec("a", [1, 2, 3])])).rejects.toThrow(/dimensions/);
     fake.calls.length = 0;
-    await index.upsert("acme", Array.from({ length: 1500 }, (_, i) => rec(`v${i}`, unit(1, i))));
-    await index.delete("acme", Array.from({ length: 2001 }, (_, i) => `v${i}`));
-    expect(fake.calls.filter((c) => c.method === "upsert").map((c) => (c.args[0] as unknown[]).length)).toEqual([1000, 500]);
-    expect(fake.calls.filter((c) => c.method === "deleteByIds").map((c) => (c.args[0] as unknown[]).length)).toEqual([1000, 1000, 1]);
-    await index.upsert("acme", Array.from({ length: 150 }, (_, i) => rec(`w${i}`, unit(1, i))));
+    await index.upsert(
+      "acme",
+      Array.from({ length: 1500 }, (_, i) => rec(`v${i}`, unit(1, i))),
+    );
+    await index.delete(
+      "acme",
+      Array.from({ length: 2001 }, (_, i) => `v${i}`),
+    );
+    expect(fake.calls.filter((c) => c.method === "upsert").map((c) => (c.args[0] as unknown[]).length)).toEqual([
+      1000, 500,
+    ]);
+    expect(fake.calls.filter((c) => c.method === "deleteByIds").map((c) => (c.args[0] as unknown[]).length)).toEqual([
+      1000, 1000, 1,
+    ]);
+    await index.upsert(
+      "acme",
+      Array.from({ length: 150 }, (_, i) => rec(`w${i}`, unit(1, i))),
+    );
     fake.flush();
     expect(await index.query("acme", ask(unit(1), { topK: 500 }))).toHaveLength(100);
   });
@@ -218,7 +266,8 @@ describe("Vectorize fake follows the documented rules", () => {
     fake.flush();
     return fake;
   }
-  const found = async (fake: FakeVectorize, filter: Record<string, unknown>) => (await fake.query(unit(1), { filter })).matches.map((m) => m.id);
+  const found = async (fake: FakeVectorize, filter: Record<string, unknown>) =>
+    (await fake.query(unit(1), { filter })).matches.map((m) => m.id);
 
   it("filters with $eq (also implicit), $ne, $in, $nin and combined lower and upper bounds", async () => {
     const fake = await seeded();
@@ -257,8 +306,13 @@ describe("Vectorize fake follows the documented rules", () => {
     fake.createMetadataIndex("long", "string");
     await fake.upsert([{ id: "l", values: unit(1), metadata: { long: "x".repeat(80), extra: true } }]);
     fake.flush();
-    expect((await fake.query(unit(1), { returnMetadata: "indexed" })).matches[0]!.metadata).toEqual({ long: "x".repeat(64) });
-    expect((await fake.query(unit(1), { returnMetadata: "all" })).matches[0]!.metadata).toEqual({ long: "x".repeat(80), extra: true });
+    expect((await fake.query(unit(1), { returnMetadata: "indexed" })).matches[0]!.metadata).toEqual({
+      long: "x".repeat(64),
+    });
+    expect((await fake.query(unit(1), { returnMetadata: "all" })).matches[0]!.metadata).toEqual({
+      long: "x".repeat(80),
+      extra: true,
+    });
     expect((await fake.query(unit(1), { filter: { long: "x".repeat(64) } })).count).toBe(1);
   });
 });

@@ -4,8 +4,8 @@ import gateway from "../src/gateway/index";
 import logger from "../src/logger/index";
 
 export { TenantStore } from "../src/gateway/tenant-store";
-export { LocalProvider } from "../src/provider/index";
 export { AuditLog } from "../src/logger/index";
+export { LocalProvider } from "../src/provider/index";
 
 export default {
   fetch: gateway.fetch,

@@ -4,11 +4,7 @@ import * as z from "zod";
 import { HOSTNAME_PATTERN } from "./tenant";
 
 const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 const hostname = z.string().toLowerCase().regex(HOSTNAME_PATTERN, "must be a hostname");
 
@@ -21,14 +17,18 @@ const VarsSchema = z.object({
   EMBEDDING_DIMENSIONS: intString(8, 4096),
   VECTOR_INDEX: z.enum(["durable-object", "vectorize"]),
   PROVIDER: z.enum(["local", "ai-gateway"]),
-  AI_GATEWAY_ACCOUNT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
-  AI_GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  AI_GATEWAY_ACCOUNT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
+  AI_GATEWAY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   PROVIDER_TIMEOUT_MS: intString(100, 300_000),
   MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
   ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
-  MASTER_KEY: z
-    .string()
-    .refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
+  MASTER_KEY: z.string().refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
   AI_GATEWAY_TOKEN: z.string().min(1).optional(),
   PROVIDER_API_KEY: z.string().min(1).optional(),
 });
@@ -78,7 +78,10 @@ export function parseConfig(env: CordonGateway.Env): Config {
   if (v.VECTOR_INDEX === "vectorize") need(env.VECTORIZE, "VECTOR_INDEX=vectorize needs the VECTORIZE binding");
   if (v.PROVIDER === "local") need(env.PROVIDER_SERVICE, "PROVIDER=local needs the PROVIDER_SERVICE binding");
   if (v.PROVIDER === "ai-gateway") {
-    need(v.AI_GATEWAY_ACCOUNT_ID && v.AI_GATEWAY_ID, "PROVIDER=ai-gateway needs AI_GATEWAY_ACCOUNT_ID and AI_GATEWAY_ID");
+    need(
+      v.AI_GATEWAY_ACCOUNT_ID && v.AI_GATEWAY_ID,
+      "PROVIDER=ai-gateway needs AI_GATEWAY_ACCOUNT_ID and AI_GATEWAY_ID",
+    );
   }
   if (v.ENVIRONMENT === "production") need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
 

@@ -1,8 +1,9 @@
 // The request path as a straight line of named steps:
 //   transport → route → tenant (from Host) → authenticate → authorize → handler,
 // then, whatever happened: error mapping, security headers, and one audit event on the Queue.
-import { actorOf, authenticate, type Principal } from "./auth/authenticate";
+
 import { buildAuditEvent, sendAuditEvent } from "./audit";
+import { actorOf, authenticate, type Principal } from "./auth/authenticate";
 import { ConfigError } from "./config";
 import { type AuthedContext, newAuditFields, type RequestContext } from "./context";
 import { ApiError, forbidden, internalError, notFound } from "./errors";
@@ -12,7 +13,11 @@ import { getRuntime, type Runtime } from "./runtime";
 import type { TenantRecord } from "./storage/tenants";
 import { classifyHost, isAllowedTransport } from "./tenant";
 
-export async function handleRequest(request: Request, env: CordonGateway.Env, exec: ExecutionContext): Promise<Response> {
+export async function handleRequest(
+  request: Request,
+  env: CordonGateway.Env,
+  exec: ExecutionContext,
+): Promise<Response> {
   const id = `req_${crypto.randomUUID().replace(/-/g, "")}`;
   const receivedAt = Date.now();
   const url = new URL(request.url);
@@ -24,7 +29,12 @@ export async function handleRequest(request: Request, env: CordonGateway.Env, ex
     console.error(err instanceof ConfigError ? err.message : `gateway start failed: ${String(err)}`);
     const failure = internalError();
     audit.detail = "gateway configuration invalid";
-    exec.waitUntil(sendAuditEvent(env.AUDIT, buildAuditEvent({ id, receivedAt, request, audit }, { status: 500, code: failure.code, route: url.pathname })));
+    exec.waitUntil(
+      sendAuditEvent(
+        env.AUDIT,
+        buildAuditEvent({ id, receivedAt, request, audit }, { status: 500, code: failure.code, route: url.pathname }),
+      ),
+    );
     return finalizeResponse(errorResponse(failure, id), id);
   }
 
@@ -74,7 +84,8 @@ async function run(rc: RequestContext, onRoute: (r: RouteDef) => void): Promise<
       }
       const principal = await authenticate(rt, request, null);
       rc.audit.actor = actorOf(principal);
-      if (principal.kind !== "root") throw forbidden("operator_only", "Only the platform operator can call this endpoint.");
+      if (principal.kind !== "root")
+        throw forbidden("operator_only", "Only the platform operator can call this endpoint.");
       return route.handler(routed);
     }
     case "tenant": {
@@ -102,7 +113,8 @@ async function resolveTenant(rt: Runtime, url: URL): Promise<TenantRecord> {
 
 function authorize(route: Extract<RouteDef, { access: "tenant" }>, principal: Principal): void {
   if (principal.kind === "root") {
-    if (!route.operator) throw forbidden("operator_not_allowed", "The operator token cannot call this endpoint; use an API key.");
+    if (!route.operator)
+      throw forbidden("operator_not_allowed", "The operator token cannot call this endpoint; use an API key.");
     return;
   }
   if (!principal.scopes.has(route.scope)) {

@@ -10,7 +10,7 @@ import { DurableObjectVectorIndex } from "./ports/vector-durable-object";
 import type { VectorIndex } from "./ports/vector-index";
 import { VectorizeVectorIndex } from "./ports/vector-vectorize";
 import { ApiKeyStore } from "./storage/api-keys";
-import { TenantStoreKV, type TenantRecord } from "./storage/tenants";
+import { type TenantRecord, TenantStoreKV } from "./storage/tenants";
 import type { TenantStore } from "./tenant-store";
 
 export interface Runtime {

@@ -28,7 +28,14 @@ export class TenantStoreInputError extends TypeError {
   override name = "TenantStoreInputError";
 }
 
-export const TENANT_STORE_LIMITS = { maxTopK: 100, maxDims: 4096, maxBatch: 1000, maxIdLength: 128, maxTextLength: 1024, purgeBatch: 500 } as const;
+export const TENANT_STORE_LIMITS = {
+  maxTopK: 100,
+  maxDims: 4096,
+  maxBatch: 1000,
+  maxIdLength: 128,
+  maxTextLength: 1024,
+  purgeBatch: 500,
+} as const;
 const L = TENANT_STORE_LIMITS;
 
 /** Schema migrations, applied in order from the version recorded in `meta` (idempotent statements only). */
@@ -64,7 +71,10 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
       const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
       const from = row ? Number(row.value) : 0;
       for (const step of MIGRATIONS.slice(from)) for (const statement of step) this.sql.exec(statement);
-      this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`, String(Math.max(from, MIGRATIONS.length)));
+      this.sql.exec(
+        `INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`,
+        String(Math.max(from, MIGRATIONS.length)),
+      );
     });
   }
 
@@ -80,7 +90,15 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
     this.sql.exec(
       `INSERT OR REPLACE INTO entries (id, scope, user_hash, partition, prompt_hash, model, exact_key, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      e.id, e.scope, e.user_hash, e.partition, e.prompt_hash, e.model, e.exact_key, e.created_at, e.expires_at,
+      e.id,
+      e.scope,
+      e.user_hash,
+      e.partition,
+      e.prompt_hash,
+      e.model,
+      e.exact_key,
+      e.created_at,
+      e.expires_at,
     );
   }
 
@@ -108,7 +126,8 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
   // ── embedded vector index ──────────────────────────────────────────────────────────────────────────
 
   vectorUpsert(records: VectorRecord[]): void {
-    if (!Array.isArray(records) || records.length > L.maxBatch) fail(`invalid vector batch: an array of at most ${L.maxBatch} records`);
+    if (!Array.isArray(records) || records.length > L.maxBatch)
+      fail(`invalid vector batch: an array of at most ${L.maxBatch} records`);
     const dims = records[0]?.values?.length;
     const rows = records.map((r) => {
       if (!r || typeof r !== "object" || !r.metadata || typeof r.metadata !== "object") fail("invalid vector record");
@@ -116,24 +135,34 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
       checkText("partition", r.metadata.partition);
       checkText("scope", r.metadata.scope);
       checkTime("expires_at", r.metadata.expires_at);
-      if (r.values?.length !== dims) fail("invalid vector record: every vector of a batch must have the same dimension");
+      if (r.values?.length !== dims)
+        fail("invalid vector record: every vector of a batch must have the same dimension");
       return { r, blob: toBlob(unit(r.values, "invalid vector record")) };
     });
     this.ctx.storage.transactionSync(() => {
       for (const { r, blob } of rows) {
         this.sql.exec(
           `INSERT OR REPLACE INTO vectors (id, partition, scope, expires_at, dims, embedding) VALUES (?, ?, ?, ?, ?, ?)`,
-          r.id, r.metadata.partition, r.metadata.scope, r.metadata.expires_at, r.values.length, blob,
+          r.id,
+          r.metadata.partition,
+          r.metadata.scope,
+          r.metadata.expires_at,
+          r.values.length,
+          blob,
         );
       }
-      this.sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ${L.purgeBatch})`, Date.now());
+      this.sql.exec(
+        `DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ${L.purgeBatch})`,
+        Date.now(),
+      );
     });
   }
 
   /** Exact cosine over the unexpired rows of the query's partition and scope: best first, ties by id. */
   vectorQuery(q: VectorQuery): VectorMatch[] {
     if (!q || typeof q !== "object") fail("invalid vector query");
-    if (!Number.isInteger(q.topK) || q.topK < 1 || q.topK > L.maxTopK) fail(`invalid vector query: topK must be 1–${L.maxTopK}`);
+    if (!Number.isInteger(q.topK) || q.topK < 1 || q.topK > L.maxTopK)
+      fail(`invalid vector query: topK must be 1–${L.maxTopK}`);
     checkText("partition", q.partition);
     checkText("scope", q.scope);
     if (typeof q.now !== "number" || !Number.isFinite(q.now)) fail("invalid vector query: now must be a finite number");
@@ -141,14 +170,21 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
     const best: VectorMatch[] = [];
     const rows = this.sql.exec<{ id: string; expires_at: number; embedding: ArrayBuffer }>(
       `SELECT id, expires_at, embedding FROM vectors WHERE partition = ? AND scope = ? AND expires_at > ? AND dims = ?`,
-      q.partition, q.scope, q.now, query.length,
+      q.partition,
+      q.scope,
+      q.now,
+      query.length,
     );
     for (const row of rows) {
       if (row.embedding.byteLength !== query.length * 4) continue;
       const v = fromBlob(row.embedding);
       let dot = 0;
       for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
-      const match = { id: row.id, score: dot, metadata: { partition: q.partition, scope: q.scope, expires_at: row.expires_at } };
+      const match = {
+        id: row.id,
+        score: dot,
+        metadata: { partition: q.partition, scope: q.scope, expires_at: row.expires_at },
+      };
       if (best.length === q.topK && !ranksBefore(match, best[best.length - 1]!)) continue;
       let at = best.length;
       while (at > 0 && ranksBefore(match, best[at - 1]!)) at--;
@@ -159,7 +195,8 @@ export class TenantStore extends DurableObject<CordonGateway.Env> {
   }
 
   vectorDelete(ids: string[]): void {
-    if (!Array.isArray(ids) || ids.length > 10 * L.maxBatch) fail(`invalid id list: an array of at most ${10 * L.maxBatch} ids`);
+    if (!Array.isArray(ids) || ids.length > 10 * L.maxBatch)
+      fail(`invalid id list: an array of at most ${10 * L.maxBatch} ids`);
     ids.forEach(checkId);
     this.ctx.storage.transactionSync(() => {
       for (const id of ids) this.sql.exec(`DELETE FROM vectors WHERE id = ?`, id);
@@ -182,11 +219,13 @@ function fail(message: string): never {
 }
 
 function checkId(id: unknown): asserts id is string {
-  if (typeof id !== "string" || id.length === 0 || id.length > L.maxIdLength) fail(`invalid id: a string of 1–${L.maxIdLength} characters`);
+  if (typeof id !== "string" || id.length === 0 || id.length > L.maxIdLength)
+    fail(`invalid id: a string of 1–${L.maxIdLength} characters`);
 }
 
 function checkText(name: string, value: unknown): void {
-  if (typeof value !== "string" || value.length === 0 || value.length > L.maxTextLength) fail(`invalid ${name}: a non-empty string`);
+  if (typeof value !== "string" || value.length === 0 || value.length > L.maxTextLength)
+    fail(`invalid ${name}: a non-empty string`);
 }
 
 function checkTime(name: string, value: unknown): void {
@@ -195,7 +234,8 @@ function checkTime(name: string, value: unknown): void {
 
 /** The vector scaled to unit length; refuses non-arrays, wrong sizes, non-finite values and the zero vector. */
 function unit(values: unknown, what: string): number[] {
-  if (!Array.isArray(values) || values.length === 0 || values.length > L.maxDims) fail(`${what}: 1–${L.maxDims} numbers`);
+  if (!Array.isArray(values) || values.length === 0 || values.length > L.maxDims)
+    fail(`${what}: 1–${L.maxDims} numbers`);
   let sum = 0;
   for (const x of values) {
     if (typeof x !== "number" || !Number.isFinite(x)) fail(`${what}: values must be finite numbers`);
@@ -209,7 +249,7 @@ function unit(values: unknown, what: string): number[] {
 function toBlob(values: number[]): ArrayBuffer {
   if (LITTLE_ENDIAN) return Float32Array.from(values).buffer;
   const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  for (const [i, x] of values.entries()) view.setFloat32(i * 4, x, true);
   return view.buffer;
 }
 

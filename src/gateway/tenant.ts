@@ -3,9 +3,14 @@
 import { TENANT_ID_PATTERN } from "../shared/audit";
 
 /** A lower-case DNS hostname: labels of letters, digits and inner hyphens, at most 253 characters. */
-export const HOSTNAME_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const HOSTNAME_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-export type HostKind = { kind: "platform" } | { kind: "tenant"; id: string } | { kind: "custom"; hostname: string } | { kind: "invalid" };
+export type HostKind =
+  | { kind: "platform" }
+  | { kind: "tenant"; id: string }
+  | { kind: "custom"; hostname: string }
+  | { kind: "invalid" };
 
 export function classifyHost(hostname: string, baseDomain: string): HostKind {
   const host = hostname.toLowerCase().replace(/\.$/, "");

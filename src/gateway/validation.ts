@@ -10,7 +10,10 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
   const path = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     const where = path ? ` in "${path}"` : "";
-    const keys = issue.keys.slice(0, 5).map((k) => `"${truncate(k, 64)}"`).join(", ");
+    const keys = issue.keys
+      .slice(0, 5)
+      .map((k) => `"${truncate(k, 64)}"`)
+      .join(", ");
     throw badRequest("unknown_field", `Unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}${where}.`);
   }
   if (path === "") throw badRequest("invalid_request", `The request body is invalid: ${issue.message}.`);

@@ -24,16 +24,30 @@ export async function listEvents(db: D1Database, tenant: string, query: ListQuer
   const q = parseListQuery(query);
   const where = ["tenant = ?"];
   const args: (string | number)[] = [chain];
-  if (q.actor !== undefined) (where.push("actor = ?"), args.push(q.actor));
-  if (q.action !== undefined) (where.push("action = ?"), args.push(q.action));
-  if (q.from !== undefined) (where.push("ts >= ?"), args.push(q.from));
-  if (q.to !== undefined) (where.push("ts <= ?"), args.push(q.to));
+  if (q.actor !== undefined) {
+    where.push("actor = ?");
+    args.push(q.actor);
+  }
+  if (q.action !== undefined) {
+    where.push("action = ?");
+    args.push(q.action);
+  }
+  if (q.from !== undefined) {
+    where.push("ts >= ?");
+    args.push(q.from);
+  }
+  if (q.to !== undefined) {
+    where.push("ts <= ?");
+    args.push(q.to);
+  }
   if (q.after !== undefined) {
     where.push("(ts < ? OR (ts = ? AND seq < ?))");
     args.push(q.after.ts, q.after.ts, q.after.seq);
   }
   const { results } = await db
-    .prepare(`SELECT seq, ts, hash, event FROM audit_events WHERE ${where.join(" AND ")} ORDER BY ts DESC, seq DESC LIMIT ?`)
+    .prepare(
+      `SELECT seq, ts, hash, event FROM audit_events WHERE ${where.join(" AND ")} ORDER BY ts DESC, seq DESC LIMIT ?`,
+    )
     .bind(...args, q.limit + 1)
     .all<{ seq: number; ts: number; hash: string; event: string }>();
   const page = results.slice(0, q.limit);

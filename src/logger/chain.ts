@@ -26,8 +26,18 @@ export function chainOf(event: AuditEvent): string {
 
 /** The columns copied out of the event for filtering and analytics, in table order. */
 export const INDEXED_COLUMNS = [
-  "tenant", "id", "ts", "actor", "action", "outcome", "status", "cache",
-  "prompt_tokens", "completion_tokens", "cost_saved", "latency_ms",
+  "tenant",
+  "id",
+  "ts",
+  "actor",
+  "action",
+  "outcome",
+  "status",
+  "cache",
+  "prompt_tokens",
+  "completion_tokens",
+  "cost_saved",
+  "latency_ms",
 ] as const;
 
 export type IndexedColumns = Record<(typeof INDEXED_COLUMNS)[number], string | number | null>;
@@ -72,7 +82,9 @@ export async function appendEvent(db: D1Database, event: AuditEvent, canonical: 
   const names = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"];
   const values = [...INDEXED_COLUMNS.map((c) => columns[c]), seq, canonical, head.hash, hash];
   await db.batch([
-    db.prepare(`INSERT INTO audit_events (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`).bind(...values),
+    db
+      .prepare(`INSERT INTO audit_events (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`)
+      .bind(...values),
     db
       .prepare(
         `INSERT INTO audit_chain (tenant, seq, hash) VALUES (?, ?, ?)

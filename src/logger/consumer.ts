@@ -27,7 +27,9 @@ export async function consume(batch: MessageBatch<unknown>, db: D1Database): Pro
       heads.clear();
       const delaySeconds = retryDelaySeconds(message.attempts);
       // The error names the failing statement or constraint; the body is not logged.
-      console.error(`audit: message ${message.id} not stored (attempt ${message.attempts}, retry in ${delaySeconds}s): ${String(err)}`);
+      console.error(
+        `audit: message ${message.id} not stored (attempt ${message.attempts}, retry in ${delaySeconds}s): ${String(err)}`,
+      );
       message.retry({ delaySeconds });
     }
   }

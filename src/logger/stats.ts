@@ -66,7 +66,9 @@ export async function statsFor(db: D1Database, tenant: string, from: number, to:
   ]);
   const t = totalsResult?.results[0] as Totals | undefined;
   if (!t) throw new Error("audit stats: no totals row");
-  const byRank = new Map((ranksResult?.results as { rn: number; latency_ms: number }[]).map((r) => [r.rn, r.latency_ms]));
+  const byRank = new Map(
+    ((ranksResult?.results ?? []) as { rn: number; latency_ms: number }[]).map((r) => [r.rn, r.latency_ms]),
+  );
   const at = (p: number) => byRank.get(Math.floor((t.requests * p + 99) / 100)) ?? 0;
   const lookups = t.hit_exact + t.hit_semantic + t.miss;
   return {

@@ -3,8 +3,8 @@
 // (its hash, prev_hash or a copied column no longer matches), a deleted row (a seq gap, or a head beyond the
 // last row), an added row (a row beyond the head) and an edited head.
 import { AuditEventSchema } from "../shared/audit";
-import { parseTenant } from "./query";
 import { chainHash, GENESIS, type Head, INDEXED_COLUMNS, type IndexedColumns, indexedColumns } from "./chain";
+import { parseTenant } from "./query";
 
 export interface ChainVerification {
   /** True when every event from seq 1 to the head recomputes and the head matches the last event. */
@@ -22,7 +22,11 @@ export const VERIFY_PAGE = 500;
 
 type ChainRow = IndexedColumns & { seq: number; event: string; prev_hash: string; hash: string };
 
-export async function verifyChain(db: D1Database, tenantId: string, pageSize = VERIFY_PAGE): Promise<ChainVerification> {
+export async function verifyChain(
+  db: D1Database,
+  tenantId: string,
+  pageSize = VERIFY_PAGE,
+): Promise<ChainVerification> {
   const tenant = parseTenant(tenantId);
   // One batch is one transaction: the head and the highest seq are read from the same state, so an event
   // appended while we verify (always with its head, atomically) is never mistaken for a forged row.
@@ -61,7 +65,13 @@ export async function verifyChain(db: D1Database, tenantId: string, pageSize = V
   return result(count, null);
 }
 
-function pageAfter(db: D1Database, tenant: string, after: number | null, upTo: number, size: number): Promise<ChainRow[]> {
+function pageAfter(
+  db: D1Database,
+  tenant: string,
+  after: number | null,
+  upTo: number,
+  size: number,
+): Promise<ChainRow[]> {
   const columns = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"].join(", ");
   const lower = after === null ? "" : "AND seq > ?";
   const args = after === null ? [tenant, upTo] : [tenant, upTo, after];

@@ -3,7 +3,7 @@
 // estimate of four characters per token.
 import { canonicalJson } from "../shared/canonical-json";
 import { sha256Hex } from "../shared/sha256";
-import { textOf, type ChatRequest } from "./request";
+import { type ChatRequest, textOf } from "./request";
 
 export interface Usage {
   prompt_tokens: number;
@@ -48,7 +48,11 @@ export async function answerFor(req: ChatRequest): Promise<Answer> {
   return {
     content,
     finishReason,
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
 }
 
@@ -67,7 +71,14 @@ export function completionBody(meta: CompletionMeta, answer: Answer) {
     object: "chat.completion",
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message: { role: "assistant", content: answer.content }, finish_reason: answer.finishReason, logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: answer.content },
+        finish_reason: answer.finishReason,
+        logprobs: null,
+      },
+    ],
     usage: answer.usage,
   };
 }

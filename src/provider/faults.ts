@@ -27,10 +27,11 @@ export function modelName(model: string): string {
 
 export function faultOf(model: string): Fault {
   const name = modelName(model);
-  let m: RegExpExecArray | null;
-  if ((m = /^slow-(\d+)$/.exec(name))) return { kind: "slow", ms: Math.min(MAX_DELAY_MS, Number(m[1])) };
-  if ((m = /^error-(\d{3})$/.exec(name))) {
-    const status = Number(m[1]);
+  const slow = /^slow-(\d+)$/.exec(name);
+  if (slow) return { kind: "slow", ms: Math.min(MAX_DELAY_MS, Number(slow[1])) };
+  const error = /^error-(\d{3})$/.exec(name);
+  if (error) {
+    const status = Number(error[1]);
     if (status >= 400 && status <= 599) return { kind: "error", status };
   }
   if (name === "hang") return { kind: "hang" };

@@ -11,10 +11,9 @@
 //   GET  /healthz               {"ok":true}
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { answerFor, completionBody, newMeta } from "./answer";
-import { faultOf, latencyOf, pause, untilAborted, type Fault } from "./faults";
-import { errorResponse, parseChatRequest, type ChatRequest } from "./request";
+import { type Fault, faultOf, latencyOf, pause, untilAborted } from "./faults";
+import { type ChatRequest, errorResponse, parseChatRequest } from "./request";
 import { streamAnswer } from "./stream";
-
 
 const CHAT_PATH = "/v1/chat/completions";
 
@@ -32,12 +31,18 @@ async function route(request: Request, env: CordonProvider.Env): Promise<Respons
   if (pathname === "/healthz") {
     return request.method === "GET" ? Response.json({ ok: true }) : methodNotAllowed("GET");
   }
-  if (pathname !== CHAT_PATH) return errorResponse(404, `Unknown path ${pathname.slice(0, 100)}.`, "invalid_request_error", "not_found");
+  if (pathname !== CHAT_PATH)
+    return errorResponse(404, `Unknown path ${pathname.slice(0, 100)}.`, "invalid_request_error", "not_found");
   if (request.method !== "POST") return methodNotAllowed("POST");
 
   const latencyMs = latencyOf(env.LATENCY_MS);
   if (latencyMs === null) {
-    return errorResponse(500, "LATENCY_MS must be a whole number of milliseconds from 0 to 60000.", "server_error", "bad_configuration");
+    return errorResponse(
+      500,
+      "LATENCY_MS must be a whole number of milliseconds from 0 to 60000.",
+      "server_error",
+      "bad_configuration",
+    );
   }
   const parsed = await parseChatRequest(request);
   if (!parsed.ok) return parsed.response;
@@ -58,26 +63,37 @@ async function complete(req: ChatRequest, fault: Fault, latencyMs: number, signa
   const answer = await answerFor(req);
   const meta = newMeta(req.model);
   if (req.stream) {
-    return new Response(streamAnswer(meta, answer, { includeUsage: req.includeUsage, broken: fault.kind === "broken" }), {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-    });
+    return new Response(
+      streamAnswer(meta, answer, { includeUsage: req.includeUsage, broken: fault.kind === "broken" }),
+      {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+      },
+    );
   }
   if (fault.kind === "broken") {
-    return new Response('{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"content":"trunc', {
-      headers: { "content-type": "application/json" },
-    });
+    return new Response(
+      '{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"content":"trunc',
+      {
+        headers: { "content-type": "application/json" },
+      },
+    );
   }
   return Response.json(completionBody(meta, answer));
 }
 
 function injectedError(status: number): Response {
   const type =
-    status === 401 ? "authentication_error"
-    : status === 403 ? "permission_error"
-    : status === 404 ? "not_found_error"
-    : status === 429 ? "rate_limit_error"
-    : status >= 500 ? "server_error"
-    : "invalid_request_error";
+    status === 401
+      ? "authentication_error"
+      : status === 403
+        ? "permission_error"
+        : status === 404
+          ? "not_found_error"
+          : status === 429
+            ? "rate_limit_error"
+            : status >= 500
+              ? "server_error"
+              : "invalid_request_error";
   return errorResponse(status, `Injected provider error ${status} (model error-${status}).`, type, "injected_fault");
 }
 

@@ -24,21 +24,36 @@ export type Parsed = { ok: true; request: ChatRequest } | { ok: false; response:
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** An OpenAI-style error: `{"error":{"message","type","param","code"}}`. */
-export function errorResponse(status: number, message: string, type: string, code: string | null, headers: HeadersInit = {}): Response {
+export function errorResponse(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  headers: HeadersInit = {},
+): Response {
   return Response.json({ error: { message, type, param: null, code } }, { status, headers });
 }
 
-const invalid = (message: string, code: string): Parsed => ({ ok: false, response: errorResponse(400, message, "invalid_request_error", code) });
+const invalid = (message: string, code: string): Parsed => ({
+  ok: false,
+  response: errorResponse(400, message, "invalid_request_error", code),
+});
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isPositiveInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1;
 
 export async function parseChatRequest(request: Request): Promise<Parsed> {
   if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
-    return { ok: false, response: errorResponse(413, "The request body is too large.", "invalid_request_error", "body_too_large") };
+    return {
+      ok: false,
+      response: errorResponse(413, "The request body is too large.", "invalid_request_error", "body_too_large"),
+    };
   }
   const text = await request.text();
   if (text.length > MAX_BODY_BYTES) {
-    return { ok: false, response: errorResponse(413, "The request body is too large.", "invalid_request_error", "body_too_large") };
+    return {
+      ok: false,
+      response: errorResponse(413, "The request body is too large.", "invalid_request_error", "body_too_large"),
+    };
   }
   let body: unknown;
   try {
@@ -47,19 +62,26 @@ export async function parseChatRequest(request: Request): Promise<Parsed> {
     return invalid("The body is not valid JSON.", "invalid_json");
   }
   if (!isObject(body)) return invalid("The body must be a JSON object.", "invalid_body");
-  if (typeof body.model !== "string" || body.model.trim() === "") return invalid("`model` is required and must be a string.", "missing_model");
-  if (!Array.isArray(body.messages) || body.messages.length === 0) return invalid("`messages` is required and must be a non-empty array.", "missing_messages");
+  if (typeof body.model !== "string" || body.model.trim() === "")
+    return invalid("`model` is required and must be a string.", "missing_model");
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return invalid("`messages` is required and must be a non-empty array.", "missing_messages");
   for (const [i, message] of body.messages.entries()) {
     const problem = messageProblem(message);
     if (problem) return invalid(`messages[${i}]: ${problem}`, "invalid_message");
   }
-  if (body.stream != null && typeof body.stream !== "boolean") return invalid("`stream` must be a boolean.", "invalid_stream");
+  if (body.stream != null && typeof body.stream !== "boolean")
+    return invalid("`stream` must be a boolean.", "invalid_stream");
   const options = body.stream_options;
-  if (options != null && (!isObject(options) || (options.include_usage != null && typeof options.include_usage !== "boolean"))) {
+  if (
+    options != null &&
+    (!isObject(options) || (options.include_usage != null && typeof options.include_usage !== "boolean"))
+  ) {
     return invalid("`stream_options` must be an object with a boolean `include_usage`.", "invalid_stream_options");
   }
   for (const field of ["max_tokens", "max_completion_tokens"] as const) {
-    if (body[field] != null && !isPositiveInt(body[field])) return invalid(`\`${field}\` must be a positive integer.`, "invalid_max_tokens");
+    if (body[field] != null && !isPositiveInt(body[field]))
+      return invalid(`\`${field}\` must be a positive integer.`, "invalid_max_tokens");
   }
 
   const maxTokens = [body.max_completion_tokens, body.max_tokens].find(isPositiveInt) ?? null;

@@ -16,9 +16,21 @@
 type Scalar = string | number | boolean;
 type IndexType = "string" | "number" | "boolean";
 type Meta = Record<string, unknown>;
-interface Stored { id: string; values: number[]; namespace: string | undefined; metadata: Meta; indexed: Map<string, Scalar> }
+interface Stored {
+  id: string;
+  values: number[];
+  namespace: string | undefined;
+  metadata: Meta;
+  indexed: Map<string, Scalar>;
+}
 type Mutation = { kind: "upsert"; vectors: Stored[] } | { kind: "delete"; ids: string[] };
-interface QueryOptions { topK?: number; namespace?: string; returnValues?: boolean; returnMetadata?: boolean | "none" | "indexed" | "all"; filter?: Record<string, unknown> }
+interface QueryOptions {
+  topK?: number;
+  namespace?: string;
+  returnValues?: boolean;
+  returnMetadata?: boolean | "none" | "indexed" | "all";
+  filter?: Record<string, unknown>;
+}
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 const OPS = new Set(["$eq", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte"]);
@@ -30,12 +42,17 @@ export class FakeVectorize {
   private readonly indexes = new Map<string, IndexType>();
   readonly calls: { method: "upsert" | "query" | "deleteByIds"; args: unknown[] }[] = [];
 
-  constructor(readonly dimensions: number, readonly maxNamespaces = 50_000) {
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 1536) throw new Error("dimensions must be 1–1536");
+  constructor(
+    readonly dimensions: number,
+    readonly maxNamespaces = 50_000,
+  ) {
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 1536)
+      throw new Error("dimensions must be 1–1536");
   }
 
   createMetadataIndex(property: string, type: IndexType): void {
-    if (!this.indexes.has(property) && this.indexes.size >= 10) throw new Error("at most 10 metadata indexes per index");
+    if (!this.indexes.has(property) && this.indexes.size >= 10)
+      throw new Error("at most 10 metadata indexes per index");
     this.indexes.set(property, type);
   }
 
@@ -63,17 +80,27 @@ export class FakeVectorize {
     const stored = vectors.map((v): Stored => {
       if (!v.id || bytes(v.id) > 64) throw err("UPSERT", "vector id must be 1–64 bytes");
       if (v.namespace !== undefined && bytes(v.namespace) > 64) throw err("UPSERT", "namespace longer than 64 bytes");
-      if (v.values.length !== this.dimensions) throw err("UPSERT", `expected ${this.dimensions} dimensions, got ${v.values.length}`);
+      if (v.values.length !== this.dimensions)
+        throw err("UPSERT", `expected ${this.dimensions} dimensions, got ${v.values.length}`);
       const metadata = v.metadata ?? {};
-      for (const key of Object.keys(metadata)) if (!key || /[."]/.test(key) || key.startsWith("$")) throw err("UPSERT", `invalid metadata key ${JSON.stringify(key)}`);
+      for (const key of Object.keys(metadata))
+        if (!key || /[."]/.test(key) || key.startsWith("$"))
+          throw err("UPSERT", `invalid metadata key ${JSON.stringify(key)}`);
       if (bytes(JSON.stringify(metadata)) > 10 * 1024) throw err("UPSERT", "more than 10 KiB of metadata");
       if (v.namespace !== undefined) namespaces.add(v.namespace);
       const indexed = new Map<string, Scalar>();
       for (const [prop, type] of this.indexes) {
         const value = lookup(metadata, prop);
-        if (typeof value === type) indexed.set(prop, type === "string" ? truncate64(value as string) : (value as Scalar));
+        if (typeof value === type)
+          indexed.set(prop, type === "string" ? truncate64(value as string) : (value as Scalar));
       }
-      return { id: v.id, values: v.values.map(Math.fround), namespace: v.namespace, metadata: structuredClone(metadata), indexed };
+      return {
+        id: v.id,
+        values: v.values.map(Math.fround),
+        namespace: v.namespace,
+        metadata: structuredClone(metadata),
+        indexed,
+      };
     });
     if (namespaces.size > this.maxNamespaces) throw err("UPSERT", `more than ${this.maxNamespaces} namespaces`);
     this.pending.push({ kind: "upsert", vectors: stored });
@@ -92,12 +119,16 @@ export class FakeVectorize {
     const level = options.returnMetadata === true ? "all" : options.returnMetadata || "none";
     const maxTopK = options.returnValues === true || level === "all" ? 20 : 100;
     if (!Number.isInteger(topK) || topK < 1 || topK > maxTopK) throw err("QUERY", `topK must be 1–${maxTopK}`);
-    if (vector.length !== this.dimensions) throw err("QUERY", `expected ${this.dimensions} dimensions, got ${vector.length}`);
-    if (options.namespace !== undefined && bytes(options.namespace) > 64) throw err("QUERY", "namespace longer than 64 bytes");
+    if (vector.length !== this.dimensions)
+      throw err("QUERY", `expected ${this.dimensions} dimensions, got ${vector.length}`);
+    if (options.namespace !== undefined && bytes(options.namespace) > 64)
+      throw err("QUERY", "namespace longer than 64 bytes");
     const conditions = options.filter === undefined ? [] : parseFilter(options.filter);
     const scored = [...this.visible.values()]
       // The namespace narrows the search first, then the metadata filter; topK is taken from what is left.
-      .filter((v) => (options.namespace === undefined || v.namespace === options.namespace) && conditions.every((c) => c(v)))
+      .filter(
+        (v) => (options.namespace === undefined || v.namespace === options.namespace) && conditions.every((c) => c(v)),
+      )
       .map((v) => ({ v, score: cosine(vector, v.values) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, topK);
@@ -108,7 +139,11 @@ export class FakeVectorize {
         score,
         ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
         ...(options.returnValues ? { values: [...v.values] } : {}),
-        ...(level === "all" ? { metadata: structuredClone(v.metadata) } : level === "indexed" ? { metadata: Object.fromEntries(v.indexed) } : {}),
+        ...(level === "all"
+          ? { metadata: structuredClone(v.metadata) }
+          : level === "indexed"
+            ? { metadata: Object.fromEntries(v.indexed) }
+            : {}),
       })),
     };
   }
@@ -117,11 +152,16 @@ export class FakeVectorize {
 type Condition = (v: Stored) => boolean;
 
 function parseFilter(filter: Record<string, unknown>): Condition[] {
-  if (!filter || typeof filter !== "object" || Object.keys(filter).length === 0) throw err("QUERY", "filter must be a non-empty object");
+  if (!filter || typeof filter !== "object" || Object.keys(filter).length === 0)
+    throw err("QUERY", "filter must be a non-empty object");
   if (bytes(JSON.stringify(filter)) >= 2048) throw err("QUERY", "filter JSON must be under 2048 bytes");
   return Object.entries(filter).map(([prop, cond]) => {
-    if (!prop || prop.includes('"') || prop.startsWith("$") || prop.length > 512) throw err("QUERY", `invalid filter key ${JSON.stringify(prop)}`);
-    const ops = cond !== null && typeof cond === "object" && !Array.isArray(cond) ? (cond as Record<string, unknown>) : { $eq: cond };
+    if (!prop || prop.includes('"') || prop.startsWith("$") || prop.length > 512)
+      throw err("QUERY", `invalid filter key ${JSON.stringify(prop)}`);
+    const ops =
+      cond !== null && typeof cond === "object" && !Array.isArray(cond)
+        ? (cond as Record<string, unknown>)
+        : { $eq: cond };
     const names = Object.keys(ops);
     for (const op of names) if (!OPS.has(op)) throw err("QUERY", `unsupported operator ${op}`);
     const upper = names.filter((o) => o === "$lt" || o === "$lte").length;
@@ -131,8 +171,15 @@ function parseFilter(filter: Record<string, unknown>): Condition[] {
     }
     for (const [op, arg] of Object.entries(ops)) {
       const scalarOk = (x: unknown) => x === null || ["string", "number", "boolean"].includes(typeof x);
-      if ((op === "$in" || op === "$nin") && !(Array.isArray(arg) && arg.every(scalarOk))) throw err("QUERY", `${op} takes an array`);
-      if (op === "$eq" || op === "$ne" ? !scalarOk(arg) : op.startsWith("$l") || op.startsWith("$g") ? !["string", "number"].includes(typeof arg) : false) {
+      if ((op === "$in" || op === "$nin") && !(Array.isArray(arg) && arg.every(scalarOk)))
+        throw err("QUERY", `${op} takes an array`);
+      if (
+        op === "$eq" || op === "$ne"
+          ? !scalarOk(arg)
+          : op.startsWith("$l") || op.startsWith("$g")
+            ? !["string", "number"].includes(typeof arg)
+            : false
+      ) {
         throw err("QUERY", `invalid value for ${op}`);
       }
     }
@@ -156,7 +203,9 @@ function parseFilter(filter: Record<string, unknown>): Condition[] {
 }
 
 function lookup(meta: Meta, path: string): unknown {
-  return path.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Meta)[k] : undefined), meta);
+  return path
+    .split(".")
+    .reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Meta)[k] : undefined), meta);
 }
 
 /** The first 64 bytes of a string, cut on a UTF-8 character boundary. */
@@ -170,7 +219,9 @@ function truncate64(s: string): string {
 }
 
 function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

@@ -48,7 +48,8 @@ export class FakeWorkersAi {
     }
     if (texts.length > 100) throw new Error("AiError: 5006: Input validation failed: at most 100 texts per request");
     const pooling = input.pooling ?? "mean";
-    if (pooling !== "mean" && pooling !== "cls") throw new Error("AiError: 5006: Input validation failed: pooling must be mean or cls");
+    if (pooling !== "mean" && pooling !== "cls")
+      throw new Error("AiError: 5006: Input validation failed: pooling must be mean or cls");
     this.calls.push({ model, texts: [...texts], options });
     const failure = this.failNext ?? this.failures.shift();
     this.failNext = null;

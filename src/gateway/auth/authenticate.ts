@@ -1,8 +1,9 @@
 // Authentication: `Authorization: Bearer <secret>` → a principal. API keys are recognised by format and
 // checksum before any storage read, then looked up by their keyed hash; the key's tenant must be the tenant
 // the Host resolved to. The operator's ROOT_TOKEN is compared in constant time.
-import { forbidden, unauthorized } from "../errors";
+
 import { timingSafeEqualStrings } from "../crypto/keys";
+import { forbidden, unauthorized } from "../errors";
 import type { Runtime } from "../runtime";
 import { looksLikeApiKey, parseApiKey } from "./api-key-format";
 import type { Role, Scope } from "./scopes";
@@ -46,7 +47,11 @@ export async function authenticate(rt: Runtime, request: Request, tenant: string
   const parsed = parseApiKey(token);
   if (!parsed) throw unauthorized("malformed_api_key", "The API key is malformed.", "format or checksum");
   if (parsed.env !== rt.config.apiKeyEnv) {
-    throw unauthorized("wrong_environment", `This gateway accepts '${rt.config.apiKeyEnv}' keys only.`, `key env ${parsed.env}`);
+    throw unauthorized(
+      "wrong_environment",
+      `This gateway accepts '${rt.config.apiKeyEnv}' keys only.`,
+      `key env ${parsed.env}`,
+    );
   }
   const record = await rt.apiKeys.findByHash(await rt.master.hashApiKey(token));
   if (!record) throw unauthorized("invalid_api_key", "The API key is not valid.", "no key with this hash");
@@ -54,7 +59,11 @@ export async function authenticate(rt: Runtime, request: Request, tenant: string
     throw unauthorized("expired_api_key", "The API key has expired.", `key ${record.id} expired`);
   }
   if (tenant === null || record.tenant !== tenant) {
-    throw forbidden("tenant_mismatch", "This API key does not belong to this tenant.", `key ${record.id} of another tenant`);
+    throw forbidden(
+      "tenant_mismatch",
+      "This API key does not belong to this tenant.",
+      `key ${record.id} of another tenant`,
+    );
   }
   return {
     kind: "api_key",

@@ -1,8 +1,9 @@
 // Per-request cache controls (headers, so any OpenAI client can send them) resolved against the tenant's
 // policy and the key's binding. A request may narrow what its key and tenant allow, never widen it: the
 // threshold can only rise, the TTL only shorten, the scope only shrink from tenant to user.
-import { badRequest } from "../errors";
+
 import type { Principal } from "../auth/authenticate";
+import { badRequest } from "../errors";
 import type { Policy } from "../storage/tenants";
 
 export interface CacheControls {

@@ -2,7 +2,7 @@
 // that changes the answer — model, system prompt, earlier turns, tools, response format, sampling parameters —
 // forms the partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
-import type { ChatRequest, ChatMessage } from "../chat/schema";
+import type { ChatMessage, ChatRequest } from "../chat/schema";
 
 /** Request fields that do not change the answer, and so stay out of the partition. */
 const NOT_IN_PARTITION = new Set(["messages", "stream", "stream_options", "user", "metadata", "store", "service_tier"]);
@@ -87,7 +87,7 @@ export interface ChatCachePlan {
 /** Decides whether a chat request can use the cache, and what its prompt and partition are. */
 export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; reason: string } {
   const last = req.messages[req.messages.length - 1];
-  if (!last || last.role !== "user") return { cacheable: false, reason: "last_message_not_user" };
+  if (last?.role !== "user") return { cacheable: false, reason: "last_message_not_user" };
   const prompt = textOf(last);
   if (prompt === null) return { cacheable: false, reason: "non_text_content" };
   if (semanticText(prompt) === "") return { cacheable: false, reason: "empty_prompt" };

@@ -123,7 +123,7 @@ async function readEntry(rt: Runtime, l: Lookup, entryId: string): Promise<Entry
   const key = cacheKeys.entry(l.tenant, entryId);
   const sealed = await rt.env.CACHE.get(key);
   if (sealed === null) return null;
-  let body;
+  let body: ReturnType<typeof EntryBodySchema.safeParse>;
   try {
     body = EntryBodySchema.safeParse(JSON.parse(await l.keys.open(sealed, key)));
   } catch {
@@ -174,7 +174,11 @@ export async function store(rt: Runtime, l: Lookup, entryId: string, completion:
     await Promise.all([
       rt.env.CACHE.put(exactKey, entryId, { expirationTtl: kvTtl }),
       rt.vectors.upsert(l.tenant, [
-        { id: entryId, values: embedding, metadata: { partition: l.partitionHash, scope: l.scopeHash, expires_at: expiresAt } },
+        {
+          id: entryId,
+          values: embedding,
+          metadata: { partition: l.partitionHash, scope: l.scopeHash, expires_at: expiresAt },
+        },
       ]),
     ]);
   } catch (err) {

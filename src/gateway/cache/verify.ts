@@ -21,16 +21,48 @@
 export type VerifyResult = { ok: true } | { ok: false; reason: "numbers" | "entities" | "negation" | "code_language" };
 
 const NUMBER_WORDS: Record<string, string> = {
-  zero: "0", one: "1", two: "2", three: "3", four: "4", five: "5", six: "6", seven: "7", eight: "8", nine: "9", ten: "10",
-  eleven: "11", twelve: "12", thirteen: "13", fourteen: "14", fifteen: "15", sixteen: "16", seventeen: "17",
-  eighteen: "18", nineteen: "19", twenty: "20", hundred: "100", thousand: "1000", million: "1000000", billion: "1000000000",
-  first: "1st", second: "2nd", third: "3rd", fourth: "4th", fifth: "5th", sixth: "6th", seventh: "7th", eighth: "8th",
-  ninth: "9th", tenth: "10th",
+  zero: "0",
+  one: "1",
+  two: "2",
+  three: "3",
+  four: "4",
+  five: "5",
+  six: "6",
+  seven: "7",
+  eight: "8",
+  nine: "9",
+  ten: "10",
+  eleven: "11",
+  twelve: "12",
+  thirteen: "13",
+  fourteen: "14",
+  fifteen: "15",
+  sixteen: "16",
+  seventeen: "17",
+  eighteen: "18",
+  nineteen: "19",
+  twenty: "20",
+  hundred: "100",
+  thousand: "1000",
+  million: "1000000",
+  billion: "1000000000",
+  first: "1st",
+  second: "2nd",
+  third: "3rd",
+  fourth: "4th",
+  fifth: "5th",
+  sixth: "6th",
+  seventh: "7th",
+  eighth: "8th",
+  ninth: "9th",
+  tenth: "10th",
 };
 
 const NEGATIONS = new Set(
-  ("not no never without none neither nor cannot nothing nobody nowhere dont doesnt didnt isnt arent wasnt werent " +
-    "cant couldnt shouldnt wouldnt wont havent hasnt hadnt aint mustnt neednt").split(" "),
+  (
+    "not no never without none neither nor cannot nothing nobody nowhere dont doesnt didnt isnt arent wasnt werent " +
+    "cant couldnt shouldnt wouldnt wont havent hasnt hadnt aint mustnt neednt"
+  ).split(" "),
 );
 
 /** Languages by the phrases that name them (matched on lower-cased text). */
@@ -76,12 +108,14 @@ const LANGUAGES: [RegExp, string][] = [
 
 /** Words that, capitalised at the start of a sentence (or shouted), say nothing about entities. */
 const COMMON = new Set(
-  ("a an the what which who whom whose when where why how is are was were be been do does did can could would should " +
+  (
+    "a an the what which who whom whose when where why how is are was were be been do does did can could would should " +
     "will shall may might must please tell me give list explain describe write show i you we they he she it my your " +
     "our their this that these those in on at of for to from with by about and or but if then so as there here hi " +
     "hey hello thanks thank ok okay now also just yes no not summarise summarize compare define translate create make " +
     "find help generate suggest recommend provide calculate convert name identify briefly quickly kindly again " +
-    "is it any some all each every").split(" "),
+    "is it any some all each every"
+  ).split(" "),
 );
 
 function expandContractions(text: string): string {
@@ -112,12 +146,18 @@ export function numbersIn(text: string): string[] {
 }
 
 export function negationCount(text: string): number {
-  return (expandContractions(text).toLowerCase().match(/\p{L}+/gu) ?? []).filter((w) => NEGATIONS.has(w)).length;
+  return (
+    expandContractions(text)
+      .toLowerCase()
+      .match(/\p{L}+/gu) ?? []
+  ).filter((w) => NEGATIONS.has(w)).length;
 }
 
 export function languagesIn(text: string): string[] {
   const lower = text.toLowerCase();
-  return LANGUAGES.filter(([re]) => re.test(lower)).map(([, name]) => name).sort();
+  return LANGUAGES.filter(([re]) => re.test(lower))
+    .map(([, name]) => name)
+    .sort();
 }
 
 /** Words keep in-token `.#+-` ("node.js", "c#", "c++", "jean-paul"); trailing dots and hyphens are dropped. */

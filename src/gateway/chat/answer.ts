@@ -1,13 +1,14 @@
 // One answer to a chat request, shared by /v1/chat/completions and /v1/cache/query: plan → controls →
 // cache lookup → (miss) provider → store after the response. Fills the request's audit fields on the way.
-import { ApiError } from "../errors";
-import type { AuthedContext } from "../context";
+
 import type { CacheControls } from "../cache/controls";
 import { planChat } from "../cache/normalize";
 import { type CacheHit, type Lookup, lookup, prepareLookup, store } from "../cache/semantic-cache";
+import type { AuthedContext } from "../context";
+import { ApiError } from "../errors";
 import { costOf } from "../pricing";
-import { captureStream } from "./sse";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "./schema";
+import { captureStream } from "./sse";
 
 export type Answer =
   | { kind: "hit"; hit: CacheHit }
@@ -19,13 +20,24 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
   const { rt, tenant, keys, audit } = rc;
   audit.model = req.model;
   if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(req.model)) {
-    throw new ApiError(400, "invalid_model", "model must name its provider: 'provider/model', e.g. 'openai/gpt-4o-mini'.");
+    throw new ApiError(
+      400,
+      "invalid_model",
+      "model must name its provider: 'provider/model', e.g. 'openai/gpt-4o-mini'.",
+    );
   }
 
   const plan = planChat(req);
   let l: Lookup | null = null;
   if (plan.cacheable) {
-    l = await prepareLookup({ tenant: tenant.id, keys, model: req.model, prompt: plan.prompt, partition: plan.partition, controls });
+    l = await prepareLookup({
+      tenant: tenant.id,
+      keys,
+      model: req.model,
+      prompt: plan.prompt,
+      partition: plan.partition,
+      controls,
+    });
     audit.prompt_hash = l.promptHash;
   } else {
     audit.detail = `cache bypassed: ${plan.reason}`;
@@ -54,7 +66,8 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
   audit.entry_id = entryId;
 
   if (req.stream) {
-    if (!upstream.body) throw new ApiError(502, "upstream_invalid_response", "The model provider sent an empty stream.");
+    if (!upstream.body)
+      throw new ApiError(502, "upstream_invalid_response", "The model provider sent an empty stream.");
     const body = captureStream(upstream.body, (completion) => {
       if (storeAs && entryId && completion) rc.exec.waitUntil(store(rt, storeAs, entryId, completion));
     });
@@ -84,7 +97,9 @@ async function readCompletion(res: Response): Promise<ChatCompletion> {
   try {
     raw = await res.json();
   } catch {
-    throw new ApiError(502, "upstream_invalid_response", "The model provider sent an invalid response.", { detail: "body is not JSON" });
+    throw new ApiError(502, "upstream_invalid_response", "The model provider sent an invalid response.", {
+      detail: "body is not JSON",
+    });
   }
   const parsed = ChatCompletionSchema.safeParse(raw);
   if (!parsed.success) {

@@ -8,7 +8,14 @@ const TextPart = z.strictObject({ type: z.literal("text"), text: z.string().max(
 const OtherPart = z.looseObject({ type: z.string().min(1).max(64) }).refine((p) => p.type !== "text", {
   message: "text parts need a string 'text'",
 });
-const Content = z.union([z.string().max(1_000_000), z.array(z.union([TextPart, OtherPart])).min(1).max(256), z.null()]);
+const Content = z.union([
+  z.string().max(1_000_000),
+  z
+    .array(z.union([TextPart, OtherPart]))
+    .min(1)
+    .max(256),
+  z.null(),
+]);
 
 const ToolCall = z.looseObject({
   id: z.string().max(256),
@@ -30,7 +37,11 @@ const Message = z.strictObject({
 const json = z.record(z.string(), z.unknown());
 
 export const ChatRequestSchema = z.strictObject({
-  model: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  model: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
   messages: z.array(Message).min(1).max(2048),
   stream: z.boolean().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
@@ -39,7 +50,10 @@ export const ChatRequestSchema = z.strictObject({
   n: z.number().int().min(1).max(16).nullable().optional(),
   max_tokens: z.number().int().min(1).nullable().optional(),
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
-  stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).nullable().optional(),
+  stop: z
+    .union([z.string().max(256), z.array(z.string().max(256)).max(4)])
+    .nullable()
+    .optional(),
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullable().optional(),

@@ -12,8 +12,7 @@ export class SseParser {
   push(bytes: Uint8Array): string[] {
     this.buffer += this.decoder.decode(bytes, { stream: true }).replace(/\r\n?/g, "\n");
     const out: string[] = [];
-    let end: number;
-    while ((end = this.buffer.indexOf("\n\n")) !== -1) {
+    for (let end = this.buffer.indexOf("\n\n"); end !== -1; end = this.buffer.indexOf("\n\n")) {
       const event = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 2);
       const data = event
@@ -30,7 +29,11 @@ interface Chunk {
   id?: string;
   created?: number;
   model?: string;
-  choices?: { index?: number; delta?: { role?: string; content?: string | null; tool_calls?: unknown; function_call?: unknown }; finish_reason?: string | null }[];
+  choices?: {
+    index?: number;
+    delta?: { role?: string; content?: string | null; tool_calls?: unknown; function_call?: unknown };
+    finish_reason?: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens?: number } | null;
 }
 
@@ -76,7 +79,9 @@ export class StreamAssembler {
       object: "chat.completion",
       created: this.created,
       model: this.model,
-      choices: [{ index: 0, message: { role: "assistant", content: this.content }, finish_reason: this.finish, logprobs: null }],
+      choices: [
+        { index: 0, message: { role: "assistant", content: this.content }, finish_reason: this.finish, logprobs: null },
+      ],
       ...(this.usage ? { usage: this.usage } : {}),
     };
   }
@@ -105,17 +110,30 @@ export function captureStream(
 }
 
 /** A stored answer as an SSE stream of chat.completion.chunk events, ending with [DONE]. */
-export function replayAsStream(completion: ChatCompletion, opts: { id: string; includeUsage: boolean }): ReadableStream<Uint8Array> {
+export function replayAsStream(
+  completion: ChatCompletion,
+  opts: { id: string; includeUsage: boolean },
+): ReadableStream<Uint8Array> {
   const content = completion.choices[0]?.message.content ?? "";
-  const base = { id: opts.id, object: "chat.completion.chunk", created: completion.created ?? 0, model: completion.model ?? "" };
-  const events: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }];
+  const base = {
+    id: opts.id,
+    object: "chat.completion.chunk",
+    created: completion.created ?? 0,
+    model: completion.model ?? "",
+  };
+  const events: unknown[] = [
+    { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
+  ];
   for (const piece of content.match(/\S+\s*|\s+/g) ?? []) {
     events.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
   }
-  events.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: completion.choices[0]?.finish_reason ?? "stop" }] });
+  events.push({
+    ...base,
+    choices: [{ index: 0, delta: {}, finish_reason: completion.choices[0]?.finish_reason ?? "stop" }],
+  });
   if (opts.includeUsage && completion.usage) events.push({ ...base, choices: [], usage: completion.usage });
 
-  const text = events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("") + "data: [DONE]\n\n";
+  const text = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
   return new ReadableStream({
     start(controller) {
       controller.enqueue(encoder.encode(text));

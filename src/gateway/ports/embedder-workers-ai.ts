@@ -46,7 +46,8 @@ export class WorkersAiEmbedder implements Embedder {
 
   constructor(opts: WorkersAiEmbedderOptions) {
     if (!opts.model) throw new RangeError("Workers AI embedder needs a model");
-    if (!Number.isInteger(opts.dimensions) || opts.dimensions < 1) throw new RangeError("dimensions must be a positive integer");
+    if (!Number.isInteger(opts.dimensions) || opts.dimensions < 1)
+      throw new RangeError("dimensions must be a positive integer");
     this.ai = opts.ai as AiRunner;
     this.model = opts.model;
     this.dimensions = opts.dimensions;
@@ -71,20 +72,31 @@ export class WorkersAiEmbedder implements Embedder {
     try {
       result = await this.ai.run(this.model, { text: batch }, options);
     } catch (err) {
-      throw new EmbedderError("upstream", `${this.model} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new EmbedderError("upstream", `${this.model} failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
     const { shape, data } = (result ?? {}) as { shape?: unknown; data?: unknown };
     if (!Array.isArray(data) || data.length !== batch.length) {
       const got = Array.isArray(data) ? data.length : "no";
       throw new EmbedderError("bad_response", `${this.model} returned ${got} vectors for ${batch.length} texts`);
     }
-    if (shape !== undefined && !(Array.isArray(shape) && shape.length === 2 && shape[0] === batch.length && shape[1] === this.dimensions)) {
-      throw new EmbedderError("dimension_mismatch", `${this.model} answered shape ${JSON.stringify(shape)}; expected [${batch.length},${this.dimensions}]`);
+    if (
+      shape !== undefined &&
+      !(Array.isArray(shape) && shape.length === 2 && shape[0] === batch.length && shape[1] === this.dimensions)
+    ) {
+      throw new EmbedderError(
+        "dimension_mismatch",
+        `${this.model} answered shape ${JSON.stringify(shape)}; expected [${batch.length},${this.dimensions}]`,
+      );
     }
     return data.map((v: unknown) => {
       if (!Array.isArray(v) || v.length !== this.dimensions) {
         const got = Array.isArray(v) ? v.length : "non-array";
-        throw new EmbedderError("dimension_mismatch", `${this.model} returned a ${got}-dimension vector; configured ${this.dimensions}`);
+        throw new EmbedderError(
+          "dimension_mismatch",
+          `${this.model} returned a ${got}-dimension vector; configured ${this.dimensions}`,
+        );
       }
       return normalise(v as unknown[]);
     });
@@ -94,7 +106,8 @@ export class WorkersAiEmbedder implements Embedder {
 function normalise(v: unknown[]): number[] {
   let sum = 0;
   for (const x of v) {
-    if (typeof x !== "number" || !Number.isFinite(x)) throw new EmbedderError("bad_response", "embedding holds a non-finite value");
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw new EmbedderError("bad_response", "embedding holds a non-finite value");
     sum += x * x;
   }
   if (sum === 0) throw new EmbedderError("no_direction", "embedding is the zero vector");

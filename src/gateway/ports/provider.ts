@@ -25,7 +25,10 @@ const RETRYABLE = new Set([429, 500, 502, 503]);
 export class HttpProvider implements Provider {
   constructor(private readonly opts: HttpProviderOptions) {}
 
-  async chat(body: Record<string, unknown>, { signal, tenant }: { signal?: AbortSignal; tenant: string }): Promise<Response> {
+  async chat(
+    body: Record<string, unknown>,
+    { signal, tenant }: { signal?: AbortSignal; tenant: string },
+  ): Promise<Response> {
     // The timeout bounds the wait for the response head; a stream then runs for as long as it flows.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.opts.timeoutMs);
@@ -53,7 +56,10 @@ export class HttpProvider implements Provider {
       } catch (err) {
         if (deadline.aborted) throw timeout(this.opts.timeoutMs);
         if (signal?.aborted) throw err;
-        if (attempt === 2) throw new ApiError(502, "upstream_unreachable", "The model provider could not be reached.", { detail: String(err).slice(0, 200) });
+        if (attempt === 2)
+          throw new ApiError(502, "upstream_unreachable", "The model provider could not be reached.", {
+            detail: String(err).slice(0, 200),
+          });
         continue;
       }
       if (res.ok) return res;

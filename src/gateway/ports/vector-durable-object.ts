@@ -9,7 +9,8 @@ export class DurableObjectVectorIndex implements VectorIndex {
 
   private stub(namespace: string) {
     // Fail closed: without a tenant there is no object to ask.
-    if (typeof namespace !== "string" || !namespace) throw new TypeError("vector index used without a tenant namespace");
+    if (typeof namespace !== "string" || !namespace)
+      throw new TypeError("vector index used without a tenant namespace");
     return this.ns.get(this.ns.idFromName(namespace));
   }
 

@@ -32,14 +32,25 @@ export class VectorizeLimitError extends RangeError {
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 
 type MetadataValue = string | number | boolean;
-type Filter = Record<string, MetadataValue | Partial<Record<"$eq" | "$ne" | "$lt" | "$lte" | "$gt" | "$gte", MetadataValue>>>;
+type Filter = Record<
+  string,
+  MetadataValue | Partial<Record<"$eq" | "$ne" | "$lt" | "$lte" | "$gt" | "$gte", MetadataValue>>
+>;
 
 /** The slice of the Vectorize binding this adapter uses (the fake in tests implements the same). */
 export interface VectorizeLike {
-  upsert(vectors: { id: string; values: number[]; namespace?: string; metadata?: Record<string, MetadataValue> }[]): Promise<unknown>;
+  upsert(
+    vectors: { id: string; values: number[]; namespace?: string; metadata?: Record<string, MetadataValue> }[],
+  ): Promise<unknown>;
   query(
     vector: number[],
-    options: { topK?: number; namespace?: string; returnValues?: boolean; returnMetadata?: "none" | "indexed" | "all"; filter?: Filter },
+    options: {
+      topK?: number;
+      namespace?: string;
+      returnValues?: boolean;
+      returnMetadata?: "none" | "indexed" | "all";
+      filter?: Filter;
+    },
   ): Promise<{ matches: { id: string; score: number; metadata?: Record<string, unknown> }[] }>;
   deleteByIds(ids: string[]): Promise<unknown>;
 }
@@ -54,7 +65,8 @@ export class VectorizeVectorIndex implements VectorIndex {
   async upsert(namespace: string, records: readonly VectorRecord[]): Promise<void> {
     checkNamespace(namespace);
     for (const r of records) {
-      if (!r.id || bytes(r.id) > VECTORIZE_LIMITS.idBytes) throw new VectorizeLimitError("vector id must be 1–64 bytes");
+      if (!r.id || bytes(r.id) > VECTORIZE_LIMITS.idBytes)
+        throw new VectorizeLimitError("vector id must be 1–64 bytes");
       checkIndexedString("partition", r.metadata.partition);
       checkIndexedString("scope", r.metadata.scope);
     }
@@ -87,8 +99,18 @@ export class VectorizeVectorIndex implements VectorIndex {
     for (const m of result.matches) {
       const md = m.metadata as Partial<VectorMetadata> | undefined;
       // Defence in depth: never trust that the filter was applied.
-      if (md?.partition !== q.partition || md.scope !== q.scope || typeof md.expires_at !== "number" || md.expires_at <= q.now) continue;
-      matches.push({ id: m.id, score: m.score, metadata: { partition: md.partition, scope: md.scope, expires_at: md.expires_at } });
+      if (
+        md?.partition !== q.partition ||
+        md.scope !== q.scope ||
+        typeof md.expires_at !== "number" ||
+        md.expires_at <= q.now
+      )
+        continue;
+      matches.push({
+        id: m.id,
+        score: m.score,
+        metadata: { partition: md.partition, scope: md.scope, expires_at: md.expires_at },
+      });
     }
     return matches.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -102,11 +124,14 @@ export class VectorizeVectorIndex implements VectorIndex {
 }
 
 function checkNamespace(namespace: string): void {
-  if (!namespace || bytes(namespace) > VECTORIZE_LIMITS.namespaceBytes) throw new VectorizeLimitError("Vectorize namespace must be 1–64 bytes");
+  if (!namespace || bytes(namespace) > VECTORIZE_LIMITS.namespaceBytes)
+    throw new VectorizeLimitError("Vectorize namespace must be 1–64 bytes");
 }
 
 function checkIndexedString(name: string, value: string): void {
   if (typeof value !== "string" || !value || bytes(value) > VECTORIZE_LIMITS.indexedStringBytes) {
-    throw new VectorizeLimitError(`metadata ${name} must be 1–64 bytes (Vectorize indexes only the first 64 bytes of a string)`);
+    throw new VectorizeLimitError(
+      `metadata ${name} must be 1–64 bytes (Vectorize indexes only the first 64 bytes of a string)`,
+    );
   }
 }

@@ -2,7 +2,7 @@
 // (ROOT_TOKEN) or a key with `keys:manage`, which can grant only scopes it holds itself.
 import * as z from "zod";
 import { generateApiKey, newKeyId } from "../auth/api-key-format";
-import { ROLES, SCOPES, type Scope, grantScopes } from "../auth/scopes";
+import { grantScopes, ROLES, SCOPES, type Scope } from "../auth/scopes";
 import type { AuthedContext } from "../context";
 import { ApiError, forbidden } from "../errors";
 import { json, readJson } from "../http";
@@ -23,10 +23,12 @@ export async function createKey(rc: AuthedContext): Promise<Response> {
   const body = parseWith(CreateKeySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const { rt, principal, tenant } = rc;
   const scopes = grantScopes(body.role, body.scopes);
-  if (!scopes) throw new ApiError(400, "invalid_scopes", `Role '${body.role}' cannot hold all of the requested scopes.`);
+  if (!scopes)
+    throw new ApiError(400, "invalid_scopes", `Role '${body.role}' cannot hold all of the requested scopes.`);
   if (principal.kind === "api_key") {
     const missing = scopes.filter((s: Scope) => !principal.scopes.has(s));
-    if (missing.length) throw forbidden("scope_escalation", `A key cannot grant scopes it lacks: ${missing.join(", ")}.`);
+    if (missing.length)
+      throw forbidden("scope_escalation", `A key cannot grant scopes it lacks: ${missing.join(", ")}.`);
   }
   const now = Date.now();
   let expiresAt: number | null = null;

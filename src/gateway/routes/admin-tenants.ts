@@ -2,18 +2,23 @@
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/audit";
 import type { RequestContext } from "../context";
-import { HOSTNAME_PATTERN } from "../tenant";
 import { ApiError, notFound } from "../errors";
 import { json, readJson } from "../http";
 import { DEFAULT_POLICY, PolicySchema, type TenantRecord, tenantView } from "../storage/tenants";
+import { HOSTNAME_PATTERN } from "../tenant";
 import { parseWith } from "../validation";
-
 
 const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
   name: z.string().min(1).max(128).optional(),
   hostnames: z
-    .array(z.string().toLowerCase().regex(HOSTNAME_PATTERN, "must be a hostname").refine((h) => h.includes("."), "must have at least two labels"))
+    .array(
+      z
+        .string()
+        .toLowerCase()
+        .regex(HOSTNAME_PATTERN, "must be a hostname")
+        .refine((h) => h.includes("."), "must have at least two labels"),
+    )
     .max(10)
     .optional(),
   policy: PolicySchema.partial().optional(),

@@ -3,9 +3,9 @@
 // `context` becomes the system message, so entries are shared with /v1/chat/completions requests that send
 // the same system prompt.
 import * as z from "zod";
+import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
 import type { ChatRequest } from "../chat/schema";
-import { resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { json, readJson } from "../http";
 import { costOf } from "../pricing";
@@ -13,10 +13,19 @@ import { parseWith } from "../validation";
 
 const CacheQuerySchema = z.strictObject({
   prompt: z.string().min(1).max(100_000),
-  model: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  model: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
   similarity_threshold: z.number().min(0).max(1).optional(),
   context: z.string().min(1).max(100_000).optional(),
-  ttl: z.number().int().min(1).max(365 * 86400).optional(),
+  ttl: z
+    .number()
+    .int()
+    .min(1)
+    .max(365 * 86400)
+    .optional(),
   user: z.string().min(1).max(256).optional(),
   /** false: do not store the provider's answer on a miss. */
   store: z.boolean().optional(),
@@ -38,7 +47,10 @@ export async function cacheQuery(rc: AuthedContext): Promise<Response> {
   );
   const req: ChatRequest = {
     model: q.model,
-    messages: [...(q.context ? [{ role: "system" as const, content: q.context }] : []), { role: "user", content: q.prompt }],
+    messages: [
+      ...(q.context ? [{ role: "system" as const, content: q.context }] : []),
+      { role: "user", content: q.prompt },
+    ],
     ...(q.user ? { user: q.user } : {}),
   };
   const answer = await answerChat(rc, req, controls);
@@ -72,7 +84,9 @@ export async function cacheQuery(rc: AuthedContext): Promise<Response> {
         { "x-cache": answer.status },
       );
     case "not_cached":
-      return json({ cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 }, 200, { "x-cache": "MISS" });
+      return json({ cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 }, 200, {
+        "x-cache": "MISS",
+      });
     case "stream":
       throw new Error("cache/query never streams");
   }

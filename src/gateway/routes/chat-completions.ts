@@ -1,9 +1,10 @@
 // POST /v1/chat/completions — OpenAI-compatible, cached. Streams on hit (replayed) and on miss (passed
 // through as it arrives, stored once complete).
+
+import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
 import { ChatRequestSchema } from "../chat/schema";
 import { replayAsStream } from "../chat/sse";
-import { resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { ApiError } from "../errors";
 import { json, readJson } from "../http";
@@ -32,6 +33,10 @@ export async function chatCompletions(rc: AuthedContext): Promise<Response> {
     case "stream":
       return new Response(answer.body, { headers: { ...SSE_HEADERS, "x-cache": answer.status } });
     case "not_cached":
-      throw new ApiError(504, "not_cached", "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.");
+      throw new ApiError(
+        504,
+        "not_cached",
+        "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.",
+      );
   }
 }

@@ -11,9 +11,21 @@ import { chatCompletions } from "./chat-completions";
 
 export type RouteDef =
   /** Any host, no credentials. */
-  | { method: string; path: string; action: string; access: "public"; handler: (rc: RequestContext) => Promise<Response> }
+  | {
+      method: string;
+      path: string;
+      action: string;
+      access: "public";
+      handler: (rc: RequestContext) => Promise<Response>;
+    }
   /** Platform host, ROOT_TOKEN only. */
-  | { method: string; path: string; action: string; access: "operator"; handler: (rc: RequestContext) => Promise<Response> }
+  | {
+      method: string;
+      path: string;
+      action: string;
+      access: "operator";
+      handler: (rc: RequestContext) => Promise<Response>;
+    }
   /** Tenant host, a key with `scope` (or ROOT_TOKEN where `operator` is set). */
   | {
       method: string;
@@ -29,13 +41,49 @@ const health = async () => json({ ok: true });
 
 export const ROUTES: readonly RouteDef[] = [
   { method: "GET", path: "/healthz", action: "health", access: "public", handler: health },
-  { method: "POST", path: "/v1/chat/completions", action: "chat.completions", access: "tenant", scope: "completions", handler: chatCompletions },
-  { method: "POST", path: "/v1/cache/query", action: "cache.query", access: "tenant", scope: "cache:read", handler: cacheQuery },
-  { method: "POST", path: "/v1/admin/keys", action: "key.create", access: "tenant", scope: "keys:manage", operator: true, handler: createKey },
-  { method: "GET", path: "/v1/admin/keys", action: "key.list", access: "tenant", scope: "keys:manage", operator: true, handler: listKeys },
+  {
+    method: "POST",
+    path: "/v1/chat/completions",
+    action: "chat.completions",
+    access: "tenant",
+    scope: "completions",
+    handler: chatCompletions,
+  },
+  {
+    method: "POST",
+    path: "/v1/cache/query",
+    action: "cache.query",
+    access: "tenant",
+    scope: "cache:read",
+    handler: cacheQuery,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/keys",
+    action: "key.create",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    handler: createKey,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/keys",
+    action: "key.list",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    handler: listKeys,
+  },
   { method: "POST", path: "/v1/admin/tenants", action: "tenant.create", access: "operator", handler: createTenant },
   { method: "GET", path: "/v1/admin/tenants", action: "tenant.list", access: "operator", handler: listTenants },
-  { method: "DELETE", path: "/v1/admin/tenants/:id", action: "tenant.delete", access: "operator", handler: deleteTenant },
+  {
+    method: "DELETE",
+    path: "/v1/admin/tenants/:id",
+    action: "tenant.delete",
+    access: "operator",
+    handler: deleteTenant,
+  },
 ];
 
 const byMethod = IttyRouter();

@@ -8,7 +8,11 @@ export const PolicySchema = z.strictObject({
   /** Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. */
   similarity_threshold: z.number().min(0).max(1),
   /** Lifetime of cached entries; requests may shorten it, never lengthen it. */
-  ttl_seconds: z.number().int().min(1).max(365 * 86400),
+  ttl_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(365 * 86400),
   /** `user`: every request must name a user and shares cache only with that user's requests. */
   cache_scope: z.enum(["tenant", "user"]),
 });
