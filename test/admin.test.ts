@@ -105,7 +105,7 @@ describe("tenants (operator)", () => {
       call(hostOf(id), "/v1/chat/completions", { token: key, body: chatBody("What will be forgotten?") });
     expect((await ask()).status).toBe(200);
     await settle();
-    const stub = env.TENANT_STORE.get(env.TENANT_STORE.idFromName(id));
+    const stub = env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(id));
     expect(await stub.catalogCount()).toBe(1);
 
     const res = await call(PLATFORM, `/v1/admin/tenants/${id}`, { ...root(), method: "DELETE" });

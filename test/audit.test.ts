@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { verifyChain } from "../src/logger/verify";
-import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit";
+import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit-event";
 import { call, chatBody, hostOf, settle, tenantWithKey } from "./helpers";
 
 interface Row {

@@ -2,10 +2,10 @@
 // first, as the gateway does), and the Workers AI adapter against a fake that follows the bge models' documented
 // contract.
 import { describe, expect, it } from "vitest";
-import { semanticText } from "../src/gateway/cache/normalize";
+import { cosine, LexicalEmbedder } from "../src/gateway/adapters/embedder-lexical";
+import { type AiRunner, EmbedderError, WorkersAiEmbedder } from "../src/gateway/adapters/embedder-workers-ai";
+import { semanticText } from "../src/gateway/cache/semantic-text";
 import { verifyMatch } from "../src/gateway/cache/verify";
-import { cosine, LexicalEmbedder } from "../src/gateway/ports/embedder-lexical";
-import { type AiRunner, EmbedderError, WorkersAiEmbedder } from "../src/gateway/ports/embedder-workers-ai";
 import { FakeWorkersAi } from "./fakes/workers-ai";
 
 const lexical = new LexicalEmbedder(768);

@@ -251,5 +251,5 @@ describe("provider failures", async () => {
 });
 
 async function catalogCount(tenant: string): Promise<number> {
-  return env.TENANT_STORE.get(env.TENANT_STORE.idFromName(tenant)).catalogCount();
+  return env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant)).catalogCount();
 }

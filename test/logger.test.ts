@@ -7,7 +7,7 @@ import { appendEvent, canonicalJson, readHead } from "../src/logger/chain";
 import { capUtf8, retryDelaySeconds } from "../src/logger/consumer";
 import logger from "../src/logger/index";
 import { verifyChain } from "../src/logger/verify";
-import { UNRESOLVED_TENANT } from "../src/shared/audit";
+import { UNRESOLVED_TENANT } from "../src/shared/audit-event";
 import { sha256Hex } from "../src/shared/sha256";
 import { EVENT_TS, auditEvent as event } from "./fixtures/audit-event";
 

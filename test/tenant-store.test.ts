@@ -4,9 +4,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { VectorRecord } from "../src/gateway/ports/vector-index";
-import { type CatalogEntry, TENANT_STORE_SCHEMA_VERSION } from "../src/gateway/tenant-store";
+import { type CatalogEntry, TENANT_OBJECT_SCHEMA_VERSION } from "../src/gateway/storage/tenant-object/index";
 
-const store = () => env.TENANT_STORE.get(env.TENANT_STORE.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
+const store = () => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
 const later = () => Date.now() + 3_600_000;
 const entry = (id: string, over: Partial<CatalogEntry> = {}): CatalogEntry => ({
   id,
@@ -70,7 +70,7 @@ describe("tenant store: catalog", () => {
       (e: unknown) => e,
     );
     expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toMatch(/^TenantStoreInputError: invalid/);
+    expect((failure as Error).message).toMatch(/^TenantObjectInputError: invalid/);
     expect(await s.catalogCount()).toBe(0);
   });
 });
@@ -89,7 +89,7 @@ describe("tenant store: storage", () => {
         .toArray()
         .map((r) => r.name),
     }));
-    expect(Number(version)).toBe(TENANT_STORE_SCHEMA_VERSION);
+    expect(Number(version)).toBe(TENANT_OBJECT_SCHEMA_VERSION);
     expect(indexes).toEqual(["entries_created", "entries_user", "vectors_expires", "vectors_partition_scope"]);
   });
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { crc32, generateApiKey, parseApiKey } from "../src/gateway/auth/api-key-format";
-import { grantScopes, ROLE_SCOPES } from "../src/gateway/auth/scopes";
-import { MasterKeys, timingSafeEqualStrings } from "../src/gateway/crypto/keys";
-import { cacheKeys, tenantKeys } from "../src/gateway/storage/keys";
-import { classifyHost, isAllowedTransport } from "../src/gateway/tenant";
+import { crc32, generateApiKey, parseApiKey } from "../src/gateway/auth/api-key-secret";
+import { MasterKeyring, timingSafeEqualStrings } from "../src/gateway/crypto/key-hierarchy";
+import { classifyHost, isAllowedTransport } from "../src/gateway/hosts";
+import { grantScopes, ROLE_SCOPES } from "../src/gateway/policy/scopes";
+import { cacheKv, tenantsKv } from "../src/gateway/storage/kv-keys";
 
 const master = () => {
   const raw = crypto.getRandomValues(new Uint8Array(32));
-  return MasterKeys.fromSecret(btoa(String.fromCharCode(...raw)));
+  return MasterKeyring.fromSecret(btoa(String.fromCharCode(...raw)));
 };
 
 describe("API key format", () => {
@@ -51,18 +51,18 @@ describe("scopes", () => {
 
 describe("storage keys", () => {
   it("start with the tenant id", () => {
-    expect(cacheKeys.exact("acme", "h")).toBe("acme:x:h");
-    expect(cacheKeys.entry("acme", "e1")).toBe("acme:e:e1");
-    expect(tenantKeys.apiKeyById("acme", "key_1")).toBe("acme:key:key_1");
+    expect(cacheKv.exact("acme", "h")).toBe("acme:x:h");
+    expect(cacheKv.entry("acme", "e1")).toBe("acme:e:e1");
+    expect(tenantsKv.apiKeyById("acme", "key_1")).toBe("acme:key:key_1");
   });
 
   it.each(["", "_root", "UPPER", "a:b", "a".repeat(33)])("fail closed without a valid tenant (%j)", (t) => {
-    expect(() => cacheKeys.exact(t, "h")).toThrow();
-    expect(() => cacheKeys.entry(t, "e")).toThrow();
+    expect(() => cacheKv.exact(t, "h")).toThrow();
+    expect(() => cacheKv.entry(t, "e")).toThrow();
   });
 
   it("refuse separators inside parts", () => {
-    expect(() => cacheKeys.entry("acme", "a:b")).toThrow();
+    expect(() => cacheKv.entry("acme", "a:b")).toThrow();
   });
 });
 

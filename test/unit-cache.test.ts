@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Principal } from "../src/gateway/auth/authenticate";
 import { resolveControls } from "../src/gateway/cache/controls";
-import { exactText, planChat, semanticText } from "../src/gateway/cache/normalize";
-import type { ChatRequest } from "../src/gateway/chat/schema";
+import { exactText, planChat } from "../src/gateway/cache/plan";
+import { semanticText } from "../src/gateway/cache/semantic-text";
+import { DEFAULT_POLICY } from "../src/gateway/policy/tenant-policy";
 import { costOf } from "../src/gateway/pricing";
-import { DEFAULT_POLICY } from "../src/gateway/storage/tenants";
+import type { ChatRequest } from "../src/gateway/protocol/chat";
 
 const chat = (content: string, extra: Partial<ChatRequest> = {}, system?: string): ChatRequest => ({
   model: "gpt-4o-mini",

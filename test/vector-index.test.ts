@@ -1,10 +1,14 @@
-// The vector-index port: the embedded adapter (the tenant Durable Object) for real through the TENANT_STORE
+// The vector-index port: the embedded adapter (the tenant Durable Object) for real through the TENANT_OBJECT
 // binding, and the Vectorize adapter against a fake that follows Vectorize's documented rules.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DurableObjectVectorIndex } from "../src/gateway/ports/vector-durable-object";
+import { TenantObjectVectorIndex } from "../src/gateway/adapters/vector-tenant-object";
+import {
+  type VectorizeLike,
+  VectorizeLimitError,
+  VectorizeVectorIndex,
+} from "../src/gateway/adapters/vector-vectorize";
 import type { VectorIndex, VectorQuery, VectorRecord } from "../src/gateway/ports/vector-index";
-import { type VectorizeLike, VectorizeLimitError, VectorizeVectorIndex } from "../src/gateway/ports/vector-vectorize";
 import { FakeVectorize } from "./fakes/vectorize";
 
 const DIMS = 8;
@@ -32,7 +36,7 @@ const ids = async (index: VectorIndex, ns: string, q: VectorQuery) => (await ind
 const tenant = () => `t-${crypto.randomUUID().slice(0, 8)}`;
 
 describe("embedded vector index (tenant Durable Object)", () => {
-  const index: VectorIndex = new DurableObjectVectorIndex(env.TENANT_STORE);
+  const index: VectorIndex = new TenantObjectVectorIndex(env.TENANT_OBJECT);
 
   it("serves only the query's partition and scope, unexpired, best first, at once", async () => {
     const ns = tenant();

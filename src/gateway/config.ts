@@ -1,7 +1,7 @@
 // The gateway's configuration, parsed once per Worker environment into a frozen object. A bad configuration
 // fails every request with a logged ConfigError rather than running half-configured.
 import * as z from "zod";
-import { HOSTNAME_PATTERN } from "./tenant";
+import { HOSTNAME_PATTERN } from "./hosts";
 
 const intString = (min: number, max: number) =>
   z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));

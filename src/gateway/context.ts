@@ -1,10 +1,10 @@
 // What a request carries through the pipeline. Each stage adds what it established: the tenant once the Host
 // resolved to one, the principal once authenticated. Handlers receive the narrowest type they need.
-import type { AuditEvent } from "../shared/audit";
+import type { AuditEvent } from "../shared/audit-event";
 import type { Principal } from "./auth/authenticate";
-import type { TenantKeys } from "./crypto/keys";
+import type { TenantKeyring } from "./crypto/key-hierarchy";
 import type { Runtime } from "./runtime";
-import type { TenantRecord } from "./storage/tenants";
+import type { TenantRecord } from "./storage/tenant-directory";
 
 /** Audit fields a stage may fill in; the pipeline adds status, outcome, timing and route at the end. */
 export type AuditFields = Pick<
@@ -37,7 +37,7 @@ export interface RequestContext {
 
 export interface TenantContext extends RequestContext {
   readonly tenant: TenantRecord;
-  readonly keys: TenantKeys;
+  readonly keys: TenantKeyring;
 }
 
 export interface AuthedContext extends TenantContext {

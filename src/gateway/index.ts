@@ -1,7 +1,7 @@
 // Cordon gateway Worker.
 import { handleRequest } from "./pipeline";
 
-export { TenantStore } from "./tenant-store";
+export { TenantObject } from "./storage/tenant-object/index";
 
 export default {
   fetch: handleRequest,

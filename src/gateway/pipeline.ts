@@ -2,16 +2,16 @@
 //   transport → route → tenant (from Host) → authenticate → authorize → handler,
 // then, whatever happened: error mapping, security headers, and one audit event on the Queue.
 
-import { buildAuditEvent, sendAuditEvent } from "./audit";
+import { buildAuditEvent, sendAuditEvent } from "./audit/send";
 import { actorOf, authenticate, type Principal } from "./auth/authenticate";
 import { ConfigError } from "./config";
 import { type AuthedContext, newAuditFields, type RequestContext } from "./context";
-import { ApiError, forbidden, internalError, notFound } from "./errors";
-import { errorResponse, finalizeResponse } from "./http";
+import { classifyHost, isAllowedTransport } from "./hosts";
+import { ApiError, forbidden, internalError, notFound } from "./http/errors";
+import { errorResponse, finalizeResponse } from "./http/respond";
 import { matchRoute, type RouteDef } from "./routes/index";
 import { getRuntime, type Runtime } from "./runtime";
-import type { TenantRecord } from "./storage/tenants";
-import { classifyHost, isAllowedTransport } from "./tenant";
+import type { TenantRecord } from "./storage/tenant-directory";
 
 export async function handleRequest(
   request: Request,
@@ -94,7 +94,7 @@ async function run(rc: RequestContext, onRoute: (r: RouteDef) => void): Promise<
       const principal = await authenticate(rt, request, tenant.id);
       rc.audit.actor = actorOf(principal);
       authorize(route, principal);
-      const authed: AuthedContext = { ...routed, tenant, keys: await rt.tenantKeys(tenant), principal };
+      const authed: AuthedContext = { ...routed, tenant, keys: await rt.tenantKeyring(tenant), principal };
       return route.handler(authed);
     }
   }
@@ -105,8 +105,8 @@ async function resolveTenant(rt: Runtime, url: URL): Promise<TenantRecord> {
   if (host.kind === "platform") throw notFound("not_found", "This endpoint is served on tenant hosts.");
   let id: string | null = null;
   if (host.kind === "tenant") id = host.id;
-  else if (host.kind === "custom") id = await rt.tenants.tenantForHostname(host.hostname);
-  const tenant = id === null ? null : await rt.tenants.get(id);
+  else if (host.kind === "custom") id = await rt.tenantDirectory.tenantForHostname(host.hostname);
+  const tenant = id === null ? null : await rt.tenantDirectory.get(id);
   if (!tenant) throw notFound("tenant_not_found", "No tenant is served at this host.");
   return tenant;
 }

@@ -1,31 +1,33 @@
 // Everything a request needs that outlives it: the parsed configuration, the master keys, the stores and
 // the three ports on the adapters the configuration names. Built once per Worker environment.
+
+import { LexicalEmbedder } from "./adapters/embedder-lexical";
+import { WorkersAiEmbedder } from "./adapters/embedder-workers-ai";
+import { HttpProvider } from "./adapters/provider-http";
+import { TenantObjectVectorIndex } from "./adapters/vector-tenant-object";
+import { VectorizeVectorIndex } from "./adapters/vector-vectorize";
 import { type Config, parseConfig } from "./config";
-import { MasterKeys, type TenantKeys } from "./crypto/keys";
+import { MasterKeyring, type TenantKeyring } from "./crypto/key-hierarchy";
 import type { Embedder } from "./ports/embedder";
-import { LexicalEmbedder } from "./ports/embedder-lexical";
-import { WorkersAiEmbedder } from "./ports/embedder-workers-ai";
-import { HttpProvider, type Provider } from "./ports/provider";
-import { DurableObjectVectorIndex } from "./ports/vector-durable-object";
+import type { Provider } from "./ports/provider";
 import type { VectorIndex } from "./ports/vector-index";
-import { VectorizeVectorIndex } from "./ports/vector-vectorize";
-import { ApiKeyStore } from "./storage/api-keys";
-import { type TenantRecord, TenantStoreKV } from "./storage/tenants";
-import type { TenantStore } from "./tenant-store";
+import { ApiKeyRecords } from "./storage/api-key-records";
+import { TenantDirectory, type TenantRecord } from "./storage/tenant-directory";
+import type { TenantObject } from "./storage/tenant-object/index";
 
 export interface Runtime {
   readonly config: Config;
   readonly env: CordonGateway.Env;
-  readonly master: MasterKeys;
-  readonly tenants: TenantStoreKV;
-  readonly apiKeys: ApiKeyStore;
+  readonly master: MasterKeyring;
+  readonly tenantDirectory: TenantDirectory;
+  readonly apiKeyRecords: ApiKeyRecords;
   readonly embedder: Embedder;
   readonly vectors: VectorIndex;
   readonly provider: Provider;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
-  tenantKeys(tenant: TenantRecord): Promise<TenantKeys>;
+  tenantKeyring(tenant: TenantRecord): Promise<TenantKeyring>;
   /** The tenant's Durable Object (cache catalog, embedded vector index). */
-  tenantStore(tenant: string): DurableObjectStub<TenantStore>;
+  tenantObject(tenant: string): DurableObjectStub<TenantObject>;
 }
 
 const runtimes = new WeakMap<object, Promise<Runtime>>();
@@ -43,22 +45,22 @@ export function getRuntime(env: CordonGateway.Env): Promise<Runtime> {
 
 async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
   const config = parseConfig(env);
-  const master = await MasterKeys.fromSecret(config.masterKey);
-  const keyCache = new Map<string, Promise<TenantKeys>>();
+  const master = await MasterKeyring.fromSecret(config.masterKey);
+  const keyCache = new Map<string, Promise<TenantKeyring>>();
   return {
     config,
     env,
     master,
-    tenants: new TenantStoreKV(env.TENANTS),
-    apiKeys: new ApiKeyStore(env.TENANTS),
+    tenantDirectory: new TenantDirectory(env.TENANTS),
+    apiKeyRecords: new ApiKeyRecords(env.TENANTS),
     embedder: buildEmbedder(config, env),
     vectors:
       config.vectorIndex === "vectorize"
         ? new VectorizeVectorIndex(env.VECTORIZE!)
-        : new DurableObjectVectorIndex(env.TENANT_STORE),
+        : new TenantObjectVectorIndex(env.TENANT_OBJECT),
     provider: buildProvider(config, env),
-    tenantStore: (tenant) => env.TENANT_STORE.get(env.TENANT_STORE.idFromName(tenant)),
-    tenantKeys(tenant) {
+    tenantObject: (tenant) => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant)),
+    tenantKeyring(tenant) {
       const cacheKey = `${tenant.id}\n${tenant.wrapped_data_key}`;
       let keys = keyCache.get(cacheKey);
       if (!keys) {

@@ -3,7 +3,7 @@
 declare namespace CordonGateway {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "TenantStore";
+		durableNamespaces: "TenantObject";
 	}
 	interface ProductionEnv {
 		TENANTS: KVNamespace;
@@ -23,7 +23,7 @@ declare namespace CordonGateway {
 		AI_GATEWAY_ID: string;
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
-		TENANT_STORE: DurableObjectNamespace<import("./index").TenantStore>;
+		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 	}
 	interface Env {
@@ -44,7 +44,7 @@ declare namespace CordonGateway {
 		AI_GATEWAY_ID?: string;
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
-		TENANT_STORE: DurableObjectNamespace<import("./index").TenantStore>;
+		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 		PROVIDER_SERVICE?: Fetcher /* cordon-provider */;
 	}

@@ -1,7 +1,7 @@
 // Audit listing for the gateway's GET /v1/audit: one tenant's events, filtered and paged, newest first.
 // Order is (ts DESC, seq DESC): the time the gateway received each request, ties broken by chain position.
 // Every filter has an index that starts (tenant, …, ts, seq), so a page reads about `limit` rows.
-import type { AuditEvent } from "../shared/audit";
+import type { AuditEvent } from "../shared/audit-event";
 import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "./query";
 
 export type { ListQuery } from "./query";

@@ -2,7 +2,7 @@
 // hash, 64 zeros for the first) and hash = hex SHA-256(prev_hash + "\n" + canonical JSON of the event). The
 // event row and the tenant's new head are written in one D1 batch (atomic); the table's UNIQUE (tenant, seq)
 // makes a concurrent writer that read the same head fail instead of forking the chain.
-import { type AuditEvent, UNRESOLVED_TENANT } from "../shared/audit";
+import { type AuditEvent, UNRESOLVED_TENANT } from "../shared/audit-event";
 import { canonicalJson } from "../shared/canonical-json";
 import { sha256Hex } from "../shared/sha256";
 

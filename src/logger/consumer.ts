@@ -1,7 +1,7 @@
 // Queue consumer: per message, validate → de-duplicate → append to the tenant's hash chain → ack.
 // Invalid messages are kept in audit_rejects and acked (nothing lost, nothing retried forever). Any D1 failure
 // retries that one message with exponential backoff; nothing is acked on error, nothing for a whole batch.
-import { type AuditEvent, AuditEventSchema } from "../shared/audit";
+import { type AuditEvent, AuditEventSchema } from "../shared/audit-event";
 import { appendEvent, canonicalJson, chainOf, type Head, readHead, storedEventById } from "./chain";
 
 /** Rejected bodies are kept up to this many bytes of UTF-8. */

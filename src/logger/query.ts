@@ -3,7 +3,8 @@
 // Failures throw a RangeError whose message is a stable code (`invalid_tenant`, `invalid_cursor`, …): Workers
 // RPC keeps a built-in error's name and message, so the gateway can map it to a 400.
 import * as z from "zod";
-import { TENANT_ID_PATTERN, UNRESOLVED_TENANT } from "../shared/audit";
+import { UNRESOLVED_TENANT } from "../shared/audit-event";
+import { TENANT_ID_PATTERN } from "../shared/ids";
 
 export const LIST_LIMIT_DEFAULT = 100;
 export const LIST_LIMIT_MAX = 1000;

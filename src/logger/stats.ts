@@ -1,6 +1,6 @@
 // Analytics for the gateway's GET /v1/analytics, computed in SQL over one tenant's events with
 // from ≤ ts ≤ to (inclusive, ms). Both queries run in one D1 batch, so they see the same rows.
-import type { CacheStatus } from "../shared/audit";
+import type { CacheStatus } from "../shared/audit-event";
 import { parseRange, parseTenant } from "./query";
 
 export interface AuditStats {

@@ -2,7 +2,7 @@
 // compares it with the stored hashes, the denormalised columns and the chain head. It finds an edited row
 // (its hash, prev_hash or a copied column no longer matches), a deleted row (a seq gap, or a head beyond the
 // last row), an added row (a row beyond the head) and an edited head.
-import { AuditEventSchema } from "../shared/audit";
+import { AuditEventSchema } from "../shared/audit-event";
 import { chainHash, GENESIS, type Head, INDEXED_COLUMNS, type IndexedColumns, indexedColumns } from "./chain";
 import { parseTenant } from "./query";
 

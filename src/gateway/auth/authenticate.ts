@@ -2,11 +2,11 @@
 // checksum before any storage read, then looked up by their keyed hash; the key's tenant must be the tenant
 // the Host resolved to. The operator's ROOT_TOKEN is compared in constant time.
 
-import { timingSafeEqualStrings } from "../crypto/keys";
-import { forbidden, unauthorized } from "../errors";
+import { timingSafeEqualStrings } from "../crypto/key-hierarchy";
+import { forbidden, unauthorized } from "../http/errors";
+import type { Role, Scope } from "../policy/scopes";
 import type { Runtime } from "../runtime";
-import { looksLikeApiKey, parseApiKey } from "./api-key-format";
-import type { Role, Scope } from "./scopes";
+import { looksLikeApiKey, parseApiKey } from "./api-key-secret";
 
 export type Principal =
   | {
@@ -53,7 +53,7 @@ export async function authenticate(rt: Runtime, request: Request, tenant: string
       `key env ${parsed.env}`,
     );
   }
-  const record = await rt.apiKeys.findByHash(await rt.master.hashApiKey(token));
+  const record = await rt.apiKeyRecords.findByHash(await rt.master.hashApiKey(token));
   if (!record) throw unauthorized("invalid_api_key", "The API key is not valid.", "no key with this hash");
   if (record.expires_at !== null && record.expires_at <= Date.now()) {
     throw unauthorized("expired_api_key", "The API key has expired.", `key ${record.id} expired`);

@@ -3,8 +3,8 @@
 // threshold can only rise, the TTL only shorten, the scope only shrink from tenant to user.
 
 import type { Principal } from "../auth/authenticate";
-import { badRequest } from "../errors";
-import type { Policy } from "../storage/tenants";
+import { badRequest } from "../http/errors";
+import type { Policy } from "../policy/tenant-policy";
 
 export interface CacheControls {
   /** Answer from the cache when possible (false with no-cache). */

@@ -3,12 +3,13 @@
 // filtered to the same partition and scope; a match must clear the threshold and then pass verification.
 // The cache is best effort: a failing or slow read is a miss, a failing write never fails the request.
 import * as z from "zod";
-import { type ChatCompletion, ChatCompletionSchema } from "../chat/schema";
-import type { TenantKeys } from "../crypto/keys";
+import type { TenantKeyring } from "../crypto/key-hierarchy";
+import { type ChatCompletion, ChatCompletionSchema } from "../protocol/chat";
 import type { Runtime } from "../runtime";
-import { cacheKeys } from "../storage/keys";
+import { cacheKv } from "../storage/kv-keys";
 import type { CacheControls } from "./controls";
-import { exactText, semanticText } from "./normalize";
+import { exactText } from "./plan";
+import { semanticText } from "./semantic-text";
 import { verifyMatch } from "./verify";
 
 const READ_BUDGET_MS = 2000;
@@ -29,7 +30,7 @@ type EntryBody = z.infer<typeof EntryBodySchema>;
 
 export interface Lookup {
   readonly tenant: string;
-  readonly keys: TenantKeys;
+  readonly keys: TenantKeyring;
   readonly model: string;
   /** Original text of the last user message (kept, sealed, for verifying later semantic matches). */
   readonly prompt: string;
@@ -54,7 +55,7 @@ export interface CacheHit {
 
 export async function prepareLookup(args: {
   tenant: string;
-  keys: TenantKeys;
+  keys: TenantKeyring;
   model: string;
   prompt: string;
   partition: string;
@@ -91,7 +92,7 @@ export async function lookup(rt: Runtime, l: Lookup): Promise<CacheHit | null> {
 }
 
 async function lookupExact(rt: Runtime, l: Lookup): Promise<CacheHit | null> {
-  const entryId = await rt.env.CACHE.get(cacheKeys.exact(l.tenant, l.exactHash));
+  const entryId = await rt.env.CACHE.get(cacheKv.exact(l.tenant, l.exactHash));
   if (entryId === null) return null;
   const body = await readEntry(rt, l, entryId);
   if (!body) return null;
@@ -120,7 +121,7 @@ async function lookupSemantic(rt: Runtime, l: Lookup): Promise<CacheHit | null> 
 
 /** The entry's body if it exists, opens under this tenant's key, is unexpired and is for this model. */
 async function readEntry(rt: Runtime, l: Lookup, entryId: string): Promise<EntryBody | null> {
-  const key = cacheKeys.entry(l.tenant, entryId);
+  const key = cacheKv.entry(l.tenant, entryId);
   const sealed = await rt.env.CACHE.get(key);
   if (sealed === null) return null;
   let body: ReturnType<typeof EntryBodySchema.safeParse>;
@@ -146,8 +147,8 @@ export async function store(rt: Runtime, l: Lookup, entryId: string, completion:
     const now = Date.now();
     const expiresAt = now + l.ttlSeconds * 1000;
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, l.ttlSeconds);
-    const entryKey = cacheKeys.entry(l.tenant, entryId);
-    const exactKey = cacheKeys.exact(l.tenant, l.exactHash);
+    const entryKey = cacheKv.entry(l.tenant, entryId);
+    const exactKey = cacheKv.exact(l.tenant, l.exactHash);
     const body: EntryBody = {
       v: 1,
       id: entryId,
@@ -160,7 +161,7 @@ export async function store(rt: Runtime, l: Lookup, entryId: string, completion:
     const embedding = l.embedding ?? (await embed(rt, l));
     // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.
     await rt.env.CACHE.put(entryKey, await l.keys.seal(JSON.stringify(body), entryKey), { expirationTtl: kvTtl });
-    await rt.tenantStore(l.tenant).catalogPut({
+    await rt.tenantObject(l.tenant).catalogPut({
       id: entryId,
       scope: l.scopeHash,
       user_hash: l.userHash,

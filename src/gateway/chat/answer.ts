@@ -2,12 +2,12 @@
 // cache lookup → (miss) provider → store after the response. Fills the request's audit fields on the way.
 
 import type { CacheControls } from "../cache/controls";
-import { planChat } from "../cache/normalize";
+import { planChat } from "../cache/plan";
 import { type CacheHit, type Lookup, lookup, prepareLookup, store } from "../cache/semantic-cache";
 import type { AuthedContext } from "../context";
-import { ApiError } from "../errors";
+import { ApiError } from "../http/errors";
 import { costOf } from "../pricing";
-import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "./schema";
+import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { captureStream } from "./sse";
 
 export type Answer =

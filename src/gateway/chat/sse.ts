@@ -1,6 +1,6 @@
 // Server-sent events for chat completions: capturing a streamed answer while passing it through unchanged,
 // and replaying a stored answer as a valid stream.
-import type { ChatCompletion } from "./schema";
+import type { ChatCompletion } from "../protocol/chat";
 
 const encoder = new TextEncoder();
 

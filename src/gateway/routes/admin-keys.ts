@@ -1,13 +1,13 @@
 // /v1/admin/keys — create (secret shown once) and list API keys of the Host's tenant. Callers: the operator
 // (ROOT_TOKEN) or a key with `keys:manage`, which can grant only scopes it holds itself.
 import * as z from "zod";
-import { generateApiKey, newKeyId } from "../auth/api-key-format";
-import { grantScopes, ROLES, SCOPES, type Scope } from "../auth/scopes";
+import { generateApiKey, newKeyId } from "../auth/api-key-secret";
 import type { AuthedContext } from "../context";
-import { ApiError, forbidden } from "../errors";
-import { json, readJson } from "../http";
-import { type ApiKeyRecord, apiKeyView } from "../storage/api-keys";
-import { parseWith } from "../validation";
+import { ApiError, forbidden } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { grantScopes, ROLES, SCOPES, type Scope } from "../policy/scopes";
+import { type ApiKeyRecord, apiKeyView } from "../storage/api-key-records";
 
 const MAX_LIFETIME_MS = 5 * 365 * 86400 * 1000;
 
@@ -52,12 +52,12 @@ export async function createKey(rc: AuthedContext): Promise<Response> {
     expires_at: expiresAt,
     hash: await rt.master.hashApiKey(secret),
   };
-  await rt.apiKeys.put(record);
+  await rt.apiKeyRecords.put(record);
   rc.audit.detail = `created ${record.id} role ${record.role}`;
   return json({ ...apiKeyView(record), key: secret }, 201);
 }
 
 export async function listKeys(rc: AuthedContext): Promise<Response> {
-  const keys = await rc.rt.apiKeys.list(rc.tenant.id);
+  const keys = await rc.rt.apiKeyRecords.list(rc.tenant.id);
   return json({ data: keys.map(apiKeyView) });
 }

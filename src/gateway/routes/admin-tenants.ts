@@ -1,12 +1,13 @@
 // /v1/admin/tenants — tenant lifecycle, for the platform operator (ROOT_TOKEN) on the platform host.
 import * as z from "zod";
-import { TENANT_ID_PATTERN } from "../../shared/audit";
+import { TENANT_ID_PATTERN } from "../../shared/ids";
 import type { RequestContext } from "../context";
-import { ApiError, notFound } from "../errors";
-import { json, readJson } from "../http";
-import { DEFAULT_POLICY, PolicySchema, type TenantRecord, tenantView } from "../storage/tenants";
-import { HOSTNAME_PATTERN } from "../tenant";
-import { parseWith } from "../validation";
+import { HOSTNAME_PATTERN } from "../hosts";
+import { ApiError, notFound } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
+import { type TenantRecord, tenantView } from "../storage/tenant-directory";
 
 const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
@@ -34,9 +35,10 @@ export async function createTenant(rc: RequestContext): Promise<Response> {
       throw new ApiError(400, "invalid_hostname", `Custom hostnames cannot be under ${rt.config.baseDomain}.`);
     }
   }
-  if (await rt.tenants.exists(body.id)) throw new ApiError(409, "tenant_exists", `Tenant '${body.id}' already exists.`);
+  if (await rt.tenantDirectory.exists(body.id))
+    throw new ApiError(409, "tenant_exists", `Tenant '${body.id}' already exists.`);
   for (const h of hostnames) {
-    if ((await rt.tenants.tenantForHostname(h)) !== null) {
+    if ((await rt.tenantDirectory.tenantForHostname(h)) !== null) {
       throw new ApiError(409, "hostname_taken", `Hostname '${h}' is mapped to another tenant.`);
     }
   }
@@ -49,8 +51,8 @@ export async function createTenant(rc: RequestContext): Promise<Response> {
     policy: { ...DEFAULT_POLICY, ...body.policy },
     wrapped_data_key: await rt.master.newWrappedDataKey(body.id),
   };
-  await rt.tenants.put(tenant);
-  await Promise.all(hostnames.map((h) => rt.tenants.mapHostname(h, tenant.id)));
+  await rt.tenantDirectory.put(tenant);
+  await Promise.all(hostnames.map((h) => rt.tenantDirectory.mapHostname(h, tenant.id)));
   return json(tenantView(tenant), 201);
 }
 
@@ -61,7 +63,7 @@ export async function listTenants(rc: RequestContext): Promise<Response> {
     throw new ApiError(400, "invalid_limit", "limit must be a whole number from 1 to 1000.");
   }
   const cursor = rc.url.searchParams.get("cursor") ?? undefined;
-  const page = await rc.rt.tenants.list(limit, cursor);
+  const page = await rc.rt.tenantDirectory.list(limit, cursor);
   return json({ data: page.tenants.map(tenantView), next_cursor: page.cursor });
 }
 
@@ -72,14 +74,14 @@ export async function listTenants(rc: RequestContext): Promise<Response> {
 export async function deleteTenant(rc: RequestContext): Promise<Response> {
   const id = rc.params.id ?? "";
   const { rt } = rc;
-  const tenant = await rt.tenants.get(id);
+  const tenant = await rt.tenantDirectory.get(id);
   if (!tenant) throw notFound("tenant_not_found", "No such tenant.");
   rc.audit.tenant = tenant.id;
-  await rt.tenants.delete(tenant.id);
+  await rt.tenantDirectory.delete(tenant.id);
   const [keysRevoked] = await Promise.all([
-    rt.apiKeys.deleteAll(tenant.id),
-    ...tenant.hostnames.map((h) => rt.tenants.unmapHostname(h)),
+    rt.apiKeyRecords.deleteAll(tenant.id),
+    ...tenant.hostnames.map((h) => rt.tenantDirectory.unmapHostname(h)),
   ]);
-  await rt.tenantStore(tenant.id).destroy();
+  await rt.tenantObject(tenant.id).destroy();
   return json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked });
 }

@@ -5,11 +5,11 @@
 import * as z from "zod";
 import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
-import type { ChatRequest } from "../chat/schema";
 import type { AuthedContext } from "../context";
-import { json, readJson } from "../http";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
 import { costOf } from "../pricing";
-import { parseWith } from "../validation";
+import type { ChatRequest } from "../protocol/chat";
 
 const CacheQuerySchema = z.strictObject({
   prompt: z.string().min(1).max(100_000),

@@ -3,12 +3,12 @@
 
 import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
-import { ChatRequestSchema } from "../chat/schema";
 import { replayAsStream } from "../chat/sse";
 import type { AuthedContext } from "../context";
-import { ApiError } from "../errors";
-import { json, readJson } from "../http";
-import { parseWith } from "../validation";
+import { ApiError } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { ChatRequestSchema } from "../protocol/chat";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" };
 

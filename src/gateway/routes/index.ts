@@ -1,9 +1,9 @@
 // The route table: path, method, where it is served (platform host or tenant host), who may call it, and the
 // audit action it records. itty-router only matches; the pipeline (../index.ts) runs each step.
 import { IttyRouter } from "itty-router";
-import type { Scope } from "../auth/scopes";
 import type { AuthedContext, RequestContext } from "../context";
-import { json } from "../http";
+import { json } from "../http/respond";
+import type { Scope } from "../policy/scopes";
 import { createKey, listKeys } from "./admin-keys";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { cacheQuery } from "./cache-query";

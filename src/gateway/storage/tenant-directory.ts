@@ -1,28 +1,9 @@
 // Tenant records (TENANTS KV). A record holds the tenant's cache policy and its wrapped data key; deleting the
 // record destroys the only copy of that key, so whatever was sealed under it becomes unreadable.
 import * as z from "zod";
-import { TENANT_ID_PATTERN } from "../../shared/audit";
-import { tenantKeys } from "./keys";
-
-export const PolicySchema = z.strictObject({
-  /** Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. */
-  similarity_threshold: z.number().min(0).max(1),
-  /** Lifetime of cached entries; requests may shorten it, never lengthen it. */
-  ttl_seconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(365 * 86400),
-  /** `user`: every request must name a user and shares cache only with that user's requests. */
-  cache_scope: z.enum(["tenant", "user"]),
-});
-export type Policy = z.infer<typeof PolicySchema>;
-
-export const DEFAULT_POLICY: Policy = Object.freeze({
-  similarity_threshold: 0.9,
-  ttl_seconds: 86400,
-  cache_scope: "tenant",
-});
+import { TENANT_ID_PATTERN } from "../../shared/ids";
+import { PolicySchema } from "../policy/tenant-policy";
+import { tenantsKv } from "./kv-keys";
 
 const TenantRecordSchema = z.object({
   v: z.literal(1),
@@ -46,13 +27,13 @@ export function tenantView(t: TenantRecord) {
   };
 }
 
-export class TenantStoreKV {
+export class TenantDirectory {
   constructor(private readonly kv: KVNamespace) {}
 
   /** Reads through KV's edge cache for up to 60 s: a deleted tenant stops resolving within that time. */
   async get(id: string): Promise<TenantRecord | null> {
     if (!TENANT_ID_PATTERN.test(id)) return null;
-    const raw = await this.kv.get(tenantKeys.tenant(id), { type: "json", cacheTtl: 60 });
+    const raw = await this.kv.get(tenantsKv.tenant(id), { type: "json", cacheTtl: 60 });
     if (raw === null) return null;
     const parsed = TenantRecordSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`corrupt tenant record for ${id}`);
@@ -61,33 +42,33 @@ export class TenantStoreKV {
 
   /** Fresh read (no edge cache), for the admin API's existence checks. */
   async exists(id: string): Promise<boolean> {
-    return (await this.kv.get(tenantKeys.tenant(id))) !== null;
+    return (await this.kv.get(tenantsKv.tenant(id))) !== null;
   }
 
   async put(t: TenantRecord): Promise<void> {
-    await this.kv.put(tenantKeys.tenant(t.id), JSON.stringify(t));
+    await this.kv.put(tenantsKv.tenant(t.id), JSON.stringify(t));
   }
 
   async delete(id: string): Promise<void> {
-    await this.kv.delete(tenantKeys.tenant(id));
+    await this.kv.delete(tenantsKv.tenant(id));
   }
 
   async list(limit: number, cursor?: string): Promise<{ tenants: TenantRecord[]; cursor: string | null }> {
-    const page = await this.kv.list({ prefix: tenantKeys.tenantListPrefix, limit, ...(cursor ? { cursor } : {}) });
-    const ids = page.keys.map((k) => k.name.slice(tenantKeys.tenantListPrefix.length));
+    const page = await this.kv.list({ prefix: tenantsKv.tenantListPrefix, limit, ...(cursor ? { cursor } : {}) });
+    const ids = page.keys.map((k) => k.name.slice(tenantsKv.tenantListPrefix.length));
     const tenants = (await Promise.all(ids.map((id) => this.get(id)))).filter((t): t is TenantRecord => t !== null);
     return { tenants, cursor: page.list_complete ? null : page.cursor };
   }
 
   async tenantForHostname(hostname: string): Promise<string | null> {
-    return this.kv.get(tenantKeys.hostname(hostname), { cacheTtl: 60 });
+    return this.kv.get(tenantsKv.hostname(hostname), { cacheTtl: 60 });
   }
 
   async mapHostname(hostname: string, tenant: string): Promise<void> {
-    await this.kv.put(tenantKeys.hostname(hostname), tenant);
+    await this.kv.put(tenantsKv.hostname(hostname), tenant);
   }
 
   async unmapHostname(hostname: string): Promise<void> {
-    await this.kv.delete(tenantKeys.hostname(hostname));
+    await this.kv.delete(tenantsKv.hostname(hostname));
   }
 }

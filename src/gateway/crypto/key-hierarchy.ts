@@ -57,15 +57,15 @@ async function open(key: CryptoKey, sealed: string, aad: string): Promise<Uint8A
   return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: utf8(aad) }, key, ct));
 }
 
-export class MasterKeys {
+export class MasterKeyring {
   private constructor(
     private readonly kek: CryptoKey,
     private readonly apiKeyHmac: CryptoKey,
   ) {}
 
-  static async fromSecret(masterKeyBase64: string): Promise<MasterKeys> {
+  static async fromSecret(masterKeyBase64: string): Promise<MasterKeyring> {
     const base = await hkdfBase(fromBase64(masterKeyBase64));
-    return new MasterKeys(
+    return new MasterKeyring(
       await deriveAes(base, "cordon/tenant-data-key-wrap/v1"),
       await deriveHmac(base, "cordon/api-key-hash/v1"),
     );
@@ -81,19 +81,19 @@ export class MasterKeys {
     return `${WRAP_VERSION}.${await seal(this.kek, randomBytes(32), `tenant:${tenantId}`)}`;
   }
 
-  async unwrapDataKey(tenantId: string, wrapped: string): Promise<TenantKeys> {
+  async unwrapDataKey(tenantId: string, wrapped: string): Promise<TenantKeyring> {
     const [version, sealed] = wrapped.split(".", 2);
     if (version !== WRAP_VERSION || !sealed) throw new Error("unknown data key wrapping");
     const raw = await open(this.kek, sealed, `tenant:${tenantId}`);
     const base = await hkdfBase(raw);
-    return new TenantKeys(
+    return new TenantKeyring(
       await deriveAes(base, "cordon/cache-body/v1"),
       await deriveHmac(base, "cordon/tenant-hash/v1"),
     );
   }
 }
 
-export class TenantKeys {
+export class TenantKeyring {
   constructor(
     private readonly sealKey: CryptoKey,
     private readonly hashKey: CryptoKey,

@@ -1,6 +1,6 @@
 // Tenant resolution from the Host: `{tenant}.{BASE_DOMAIN}`, the platform host itself, or a custom hostname
 // mapped to a tenant in KV. Only the server-side mapping decides; nothing the client sends besides the Host.
-import { TENANT_ID_PATTERN } from "../shared/audit";
+import { TENANT_ID_PATTERN } from "../shared/ids";
 
 /** A lower-case DNS hostname: labels of letters, digits and inner hyphens, at most 253 characters. */
 export const HOSTNAME_PATTERN =

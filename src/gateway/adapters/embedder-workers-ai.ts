@@ -6,7 +6,7 @@
 // model alone. AI Gateway is selected with the third argument `{ gateway: { id } }` (AI Gateway, "Workers
 // Bindings"). Texts are sent in batches of at most 100, in order; every answer is checked for count and
 // dimension and the vectors are L2-normalised again (cheap, and the port promises unit vectors).
-import type { Embedder } from "./embedder";
+import type { Embedder } from "../ports/embedder";
 
 export const WORKERS_AI_MAX_BATCH = 100;
 

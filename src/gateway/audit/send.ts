@@ -1,7 +1,7 @@
 // Sends the request's audit event to the Queue after the response, inside waitUntil. Sending is retried; an
 // event that still cannot be sent is logged by id (never by content) so that the gap is visible.
-import type { AuditEvent } from "../shared/audit";
-import type { RequestContext } from "./context";
+import type { AuditEvent } from "../../shared/audit-event";
+import type { RequestContext } from "../context";
 
 export function buildAuditEvent(
   rc: Pick<RequestContext, "id" | "receivedAt" | "request" | "audit">,

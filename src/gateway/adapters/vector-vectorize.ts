@@ -12,7 +12,7 @@
 //     is served from the exact tier meanwhile; a deleted entry's body is deleted too, so a stale match finds
 //     no body and is a miss.
 // deleteByIds has no documented batch limit; ids are sent 1000 at a time like upserts, to be safe.
-import type { VectorIndex, VectorMatch, VectorMetadata, VectorQuery, VectorRecord } from "./vector-index";
+import type { VectorIndex, VectorMatch, VectorMetadata, VectorQuery, VectorRecord } from "../ports/vector-index";
 
 export const VECTORIZE_LIMITS = {
   namespaceBytes: 64,

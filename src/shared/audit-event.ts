@@ -2,8 +2,7 @@
 // what the logger validates before writing it to D1. It never holds prompt or answer text: prompts appear
 // only as a keyed hash (HMAC under a per-tenant key), so the trail can correlate requests without storing them.
 import * as z from "zod";
-
-export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+import { TENANT_ID_PATTERN } from "./ids";
 
 /** Events whose Host named no known tenant are chained under this pseudo-tenant. */
 export const UNRESOLVED_TENANT = "_unresolved";

@@ -1,11 +1,12 @@
 // Embedded vector-index adapter: the tenant's own Durable Object (namespace = tenant id → one object, SQLite),
 // so one tenant's vectors are not even in the same database as another's. Writes are visible to the next query
-// at once (unlike Vectorize); the object validates every call (see TenantStore).
-import type { TenantStore } from "../tenant-store";
-import type { VectorIndex, VectorMatch, VectorQuery, VectorRecord } from "./vector-index";
+// at once (unlike Vectorize); the object validates every call (see TenantObject).
 
-export class DurableObjectVectorIndex implements VectorIndex {
-  constructor(private readonly ns: DurableObjectNamespace<TenantStore>) {}
+import type { VectorIndex, VectorMatch, VectorQuery, VectorRecord } from "../ports/vector-index";
+import type { TenantObject } from "../storage/tenant-object/index";
+
+export class TenantObjectVectorIndex implements VectorIndex {
+  constructor(private readonly ns: DurableObjectNamespace<TenantObject>) {}
 
   private stub(namespace: string) {
     // Fail closed: without a tenant there is no object to ask.

@@ -14,7 +14,7 @@
 // Empty input (no word at all) embeds to a fixed unit vector: +1 in bucket 0. Every output is therefore a unit
 // vector and cosine is always defined; the gateway never caches prompts whose normalised text is empty
 // (`empty_prompt` in normalize.ts), so that vector is never stored or queried in practice.
-import type { Embedder } from "./embedder";
+import type { Embedder } from "../ports/embedder";
 
 const WEIGHTS = { w: 1.0, b: 0.6, c: 0.25 } as const;
 type Group = keyof typeof WEIGHTS;

@@ -1,7 +1,7 @@
 // Every storage key the gateway writes is built here, one function per kind (docs/storage-schema.md).
 // Tenant data keys start with the tenant id; platform keys start with "_", which no tenant id can.
 // A missing or malformed tenant id throws: a lookup without a tenant fails closed.
-import { TENANT_ID_PATTERN } from "../../shared/audit";
+import { TENANT_ID_PATTERN } from "../../shared/ids";
 
 export function assertTenantId(tenant: string): string {
   if (typeof tenant !== "string" || !TENANT_ID_PATTERN.test(tenant)) {
@@ -16,7 +16,7 @@ function part(value: string, what: string): string {
 }
 
 /** TENANTS namespace. */
-export const tenantKeys = {
+export const tenantsKv = {
   tenant: (tenant: string) => `_tenant:${assertTenantId(tenant)}`,
   tenantListPrefix: "_tenant:",
   hostname: (hostname: string) => `_host:${part(hostname, "hostname")}`,
@@ -26,7 +26,7 @@ export const tenantKeys = {
 } as const;
 
 /** CACHE namespace. */
-export const cacheKeys = {
+export const cacheKv = {
   /** Exact tier: keyed hash of scope + partition + normalised prompt → entry id. */
   exact: (tenant: string, exactHash: string) => `${assertTenantId(tenant)}:x:${part(exactHash, "exact hash")}`,
   /** Sealed entry body (the AES-GCM additional data is this same key). */

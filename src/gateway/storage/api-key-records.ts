@@ -2,9 +2,9 @@
 // authentication, and `{tenant}:key:{id}` for the tenant's listing (which also holds the hash so that
 // revocation can find the lookup record).
 import * as z from "zod";
-import { TENANT_ID_PATTERN } from "../../shared/audit";
-import { ROLES, SCOPES } from "../auth/scopes";
-import { tenantKeys } from "./keys";
+import { TENANT_ID_PATTERN } from "../../shared/ids";
+import { ROLES, SCOPES } from "../policy/scopes";
+import { tenantsKv } from "./kv-keys";
 
 export const ApiKeyRecordSchema = z.object({
   v: z.literal(1),
@@ -34,11 +34,11 @@ export function apiKeyView(k: ApiKeyRecord) {
   };
 }
 
-export class ApiKeyStore {
+export class ApiKeyRecords {
   constructor(private readonly kv: KVNamespace) {}
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const raw = await this.kv.get(tenantKeys.apiKeyByHash(hash), { type: "json" });
+    const raw = await this.kv.get(tenantsKv.apiKeyByHash(hash), { type: "json" });
     if (raw === null) return null;
     const parsed = ApiKeyRecordSchema.safeParse(raw);
     return parsed.success ? parsed.data : null;
@@ -46,15 +46,15 @@ export class ApiKeyStore {
 
   async put(k: ApiKeyRecord): Promise<void> {
     const value = JSON.stringify(k);
-    await this.kv.put(tenantKeys.apiKeyById(k.tenant, k.id), value);
-    await this.kv.put(tenantKeys.apiKeyByHash(k.hash), value);
+    await this.kv.put(tenantsKv.apiKeyById(k.tenant, k.id), value);
+    await this.kv.put(tenantsKv.apiKeyByHash(k.hash), value);
   }
 
   async list(tenant: string): Promise<ApiKeyRecord[]> {
     const out: ApiKeyRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.kv.list({ prefix: tenantKeys.apiKeyListPrefix(tenant), ...(cursor ? { cursor } : {}) });
+      const page = await this.kv.list({ prefix: tenantsKv.apiKeyListPrefix(tenant), ...(cursor ? { cursor } : {}) });
       const values = await Promise.all(page.keys.map((k) => this.kv.get(k.name, { type: "json" })));
       for (const v of values) {
         const parsed = ApiKeyRecordSchema.safeParse(v);
@@ -70,8 +70,8 @@ export class ApiKeyStore {
     const keys = await this.list(tenant);
     await Promise.all(
       keys.flatMap((k) => [
-        this.kv.delete(tenantKeys.apiKeyByHash(k.hash)),
-        this.kv.delete(tenantKeys.apiKeyById(tenant, k.id)),
+        this.kv.delete(tenantsKv.apiKeyByHash(k.hash)),
+        this.kv.delete(tenantsKv.apiKeyById(tenant, k.id)),
       ]),
     );
     return keys.length;

@@ -1,0 +1,34 @@
+// The tenant object's SQLite schema: migrations applied in order from the version recorded in `meta`
+// (idempotent statements only). docs/storage-schema.md describes every table.
+
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, scope TEXT NOT NULL, user_hash TEXT,
+       partition TEXT NOT NULL, prompt_hash TEXT NOT NULL, model TEXT NOT NULL, exact_key TEXT NOT NULL,
+       created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS entries_user ON entries (user_hash)`,
+    `CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at)`,
+    `CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, partition TEXT NOT NULL, scope TEXT NOT NULL,
+       expires_at INTEGER NOT NULL, dims INTEGER NOT NULL, embedding BLOB NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS vectors_partition_scope ON vectors (partition, scope)`,
+  ],
+  // v2: the opportunistic purge of expired vectors reads an index instead of scanning the table.
+  [`CREATE INDEX IF NOT EXISTS vectors_expires ON vectors (expires_at)`],
+];
+
+export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the object's database to the current schema, in one transaction. */
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  storage.transactionSync(() => {
+    sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
+    const from = row ? Number(row.value) : 0;
+    for (const step of MIGRATIONS.slice(from)) for (const statement of step) sql.exec(statement);
+    sql.exec(
+      `INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`,
+      String(Math.max(from, MIGRATIONS.length)),
+    );
+  });
+}
