@@ -90,7 +90,7 @@ describe("audit events through the Queue into D1", async () => {
       outcome: "denied",
       code: "malformed_api_key",
       actor: "anonymous",
-      detail: "format or checksum",
+      reason: "format_or_checksum",
     });
     expect(await eventOf(t.tenant, badJson.headers.get("x-request-id"))).toMatchObject({
       status: 400,

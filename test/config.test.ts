@@ -65,7 +65,8 @@ describe("configuration", () => {
         expect(JSON.parse(row!.event)).toMatchObject({
           status: 500,
           code: "internal_error",
-          detail: "gateway configuration invalid",
+          reason: "configuration_invalid",
+          action: "gateway.start",
         });
       },
       { timeout: 5000, interval: 25 },

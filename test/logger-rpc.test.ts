@@ -50,20 +50,20 @@ describe("AuditLog.list", () => {
   it("filters by actor, action and an inclusive ts range", async () => {
     const tenant = tenantId("filter");
     await store([
-      event(tenant, { ts: T0 + 100, actor: "root", action: "tenant.create", cache: null }),
+      event(tenant, { ts: T0 + 100, actor: "operator", action: "tenant.create", cache: null }),
       event(tenant, { ts: T0 + 200, action: "cache.query" }),
       event(tenant, { ts: T0 + 300 }),
-      event(tenant, { ts: T0 + 400, actor: "root", action: "key.create", cache: null }),
+      event(tenant, { ts: T0 + 400, actor: "operator", action: "key.create", cache: null }),
     ]);
     const log = auditLog();
     const ts = async (q: Parameters<AuditLog["list"]>[1]) => (await log.list(tenant, q)).events.map((e) => e.ts - T0);
-    expect(await ts({ actor: "root" })).toEqual([400, 100]);
+    expect(await ts({ actor: "operator" })).toEqual([400, 100]);
     expect(await ts({ action: "cache.query" })).toEqual([200]);
     expect(await ts({ from: T0 + 200, to: T0 + 300 })).toEqual([300, 200]);
     expect(await ts({ from: T0 + 300 })).toEqual([400, 300]);
     expect(await ts({ to: T0 + 100 })).toEqual([100]);
-    expect(await ts({ actor: "root", from: T0 + 101 })).toEqual([400]);
-    expect(await ts({ actor: "root", action: "chat.completions" })).toEqual([]);
+    expect(await ts({ actor: "operator", from: T0 + 101 })).toEqual([400]);
+    expect(await ts({ actor: "operator", action: "chat.completions" })).toEqual([]);
     // Filter values are data, never SQL.
     expect(await ts({ actor: "' OR 1=1 --" })).toEqual([]);
   });
@@ -178,7 +178,7 @@ describe("AuditLog.stats", () => {
       from: T0,
       to: T0 + 10,
       requests: 6,
-      cache: { "HIT-EXACT": 2, "HIT-SEMANTIC": 1, MISS: 1, BYPASS: 1 },
+      cache: { "HIT-EXACT": 2, "HIT-SEMANTIC": 1, MISS: 1, STALE: 0, BYPASS: 1 },
       hit_rate: 0.75,
       tokens_saved: { prompt: 300, completion: 150 },
       cost_saved: 1,
@@ -200,7 +200,7 @@ describe("AuditLog.stats", () => {
       from: T0,
       to: T0 + 1000,
       requests: 0,
-      cache: { "HIT-EXACT": 0, "HIT-SEMANTIC": 0, MISS: 0, BYPASS: 0 },
+      cache: { "HIT-EXACT": 0, "HIT-SEMANTIC": 0, MISS: 0, STALE: 0, BYPASS: 0 },
       hit_rate: 0,
       tokens_saved: { prompt: 0, completion: 0 },
       cost_saved: 0,

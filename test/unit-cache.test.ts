@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Principal } from "../src/gateway/auth/authenticate";
 import { resolveControls } from "../src/gateway/cache/controls";
 import { exactText, planChat } from "../src/gateway/cache/plan";
 import { semanticText } from "../src/gateway/cache/semantic-text";
+import type { Principal } from "../src/gateway/policy/principal";
 import { DEFAULT_POLICY } from "../src/gateway/policy/tenant-policy";
 import { costOf } from "../src/gateway/pricing";
 import type { ChatRequest } from "../src/gateway/protocol/chat";
@@ -105,8 +105,9 @@ describe("cache controls", () => {
     keyId: "k",
     tenant: "t",
     role: "developer",
-    scopes: new Set(),
+    scopes: new Set(["completions", "cache:read", "cache:write"]),
     cacheScope: "tenant",
+    expiresAt: null,
   };
   const h = (init: Record<string, string>) => new Headers(init);
 

@@ -46,17 +46,23 @@ describe("SSE", () => {
       "data: [DONE]\n\n",
     ];
     let captured: ChatCompletion | null | undefined;
-    const out = await new Response(captureStream(streamOf(parts), (c) => (captured = c))).text();
+    const out = await new Response(
+      captureStream(streamOf(parts), (end) => {
+        captured = end.kind === "complete" ? end.completion : undefined;
+      }),
+    ).text();
     expect(out).toBe(parts.join(""));
     expect(captured?.choices[0]?.message.content).toBe("Hello");
     expect(captured?.choices[0]?.finish_reason).toBe("stop");
   });
 
   it("does not complete a stream that errors before [DONE]", async () => {
-    let called = false;
-    const s = captureStream(streamOf([chunk({ content: "Hel" })], true), () => (called = true));
+    let ended: string | undefined;
+    const s = captureStream(streamOf([chunk({ content: "Hel" })], true), (end) => {
+      ended = end.kind;
+    });
     await expect(new Response(s).text()).rejects.toThrow();
-    expect(called).toBe(false);
+    expect(ended).toBe("failed");
   });
 
   it("yields nothing storable without [DONE] or with tool calls", () => {

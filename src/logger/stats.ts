@@ -28,6 +28,7 @@ interface Totals {
   hit_semantic: number;
   miss: number;
   bypass: number;
+  stale: number;
   prompt_tokens: number;
   completion_tokens: number;
   cost_saved: number;
@@ -49,6 +50,7 @@ export async function statsFor(db: D1Database, tenant: string, from: number, to:
                 COUNT(CASE WHEN cache = 'HIT-SEMANTIC' THEN 1 END) AS hit_semantic,
                 COUNT(CASE WHEN cache = 'MISS' THEN 1 END) AS miss,
                 COUNT(CASE WHEN cache = 'BYPASS' THEN 1 END) AS bypass,
+                COUNT(CASE WHEN cache = 'STALE' THEN 1 END) AS stale,
                 COALESCE(SUM(CASE WHEN ${hit} THEN prompt_tokens END), 0) AS prompt_tokens,
                 COALESCE(SUM(CASE WHEN ${hit} THEN completion_tokens END), 0) AS completion_tokens,
                 TOTAL(cost_saved) AS cost_saved
@@ -75,7 +77,7 @@ export async function statsFor(db: D1Database, tenant: string, from: number, to:
     from: range.from,
     to: range.to,
     requests: t.requests,
-    cache: { "HIT-EXACT": t.hit_exact, "HIT-SEMANTIC": t.hit_semantic, MISS: t.miss, BYPASS: t.bypass },
+    cache: { "HIT-EXACT": t.hit_exact, "HIT-SEMANTIC": t.hit_semantic, MISS: t.miss, BYPASS: t.bypass, STALE: t.stale },
     hit_rate: lookups === 0 ? 0 : (t.hit_exact + t.hit_semantic) / lookups,
     tokens_saved: { prompt: t.prompt_tokens, completion: t.completion_tokens },
     cost_saved: t.cost_saved,

@@ -1,49 +1,99 @@
-// The audit event: what the gateway sends to the audit Queue for every request, refused ones included, and
-// what the logger validates before writing it to D1. It never holds prompt or answer text: prompts appear
-// only as a keyed hash (HMAC under a per-tenant key), so the trail can correlate requests without storing them.
+// The audit event, version 2: what the gateway sends to the audit Queue for every decision it makes, refused
+// requests included, and what the logger validates before chaining it into D1. One schema for both Workers.
+//
+// No field can carry prompt or answer text, by construction: every string is an identifier, a code, a keyed
+// hash or an address, each held to a pattern without white space. Prompts appear only as a keyed hash (HMAC
+// under a per-tenant key), so the trail can correlate requests without storing them. Secrets, tokens and key
+// hashes never appear: a key is named by its public id.
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "./ids";
+
+export const AUDIT_EVENT_VERSION = 2;
 
 /** Events whose Host named no known tenant are chained under this pseudo-tenant. */
 export const UNRESOLVED_TENANT = "_unresolved";
 
-export const CACHE_STATUSES = ["HIT-EXACT", "HIT-SEMANTIC", "MISS", "BYPASS"] as const;
+export const CACHE_STATUSES = ["HIT-EXACT", "HIT-SEMANTIC", "MISS", "BYPASS", "STALE"] as const;
 export type CacheStatus = (typeof CACHE_STATUSES)[number];
 
-const short = (max: number) => z.string().min(1).max(max);
+/** A model name as clients send it: printable ASCII without spaces, at most 256 characters. Shared with the
+ * gateway's request schemas, so that every model a request may name also fits its audit event. */
+export const MODEL_NAME_MAX = 256;
+export const ModelNameSchema = z
+  .string()
+  .min(1)
+  .max(MODEL_NAME_MAX)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+
+/** A machine-readable code: action, error code, reason. Lower case, digits and `_ . : -`. */
+export const CODE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,95}$/;
+const Code = z.string().regex(CODE_PATTERN);
+/** A public identifier (request id, key id, entry id, tenant id): letters, digits and `_ . : -`. */
+const Identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/);
+/** A keyed hash: base64url or hex. */
+const Hash = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
+/** `anonymous`, `operator`, or `{kind}:{id}` for API keys, OAuth access tokens and single sign-on users. */
+export const ACTOR_PATTERN = /^(?:anonymous|operator|(?:key|token|sso):[A-Za-z0-9_.-]{1,96})$/;
+/** An IPv4 or IPv6 address literal as CF-Connecting-IP carries it. */
+const IpAddress = z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/);
+/** The matched route pattern (`/v1/cache/entries/:id`), or `unrouted`: never the raw path. */
+const RoutePattern = z.string().regex(/^(?:unrouted|\/[A-Za-z0-9_.:/-]{0,127})$/);
+
+const count = z.number().int().nonnegative();
+
+/** One attempt at an upstream target (a `provider/model` of the tenant's fallback list). */
+export const UpstreamAttemptSchema = z.strictObject({
+  target: ModelNameSchema,
+  outcome: z.enum(["ok", "error", "timeout", "network", "circuit_open", "aborted"]),
+  status: z.number().int().min(100).max(599).nullable(),
+  latency_ms: count,
+});
 
 export const AuditEventSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(AUDIT_EVENT_VERSION),
   /** Unique per event; the logger de-duplicates on it (Queues deliver at least once). */
   id: z.uuid(),
-  /** Milliseconds since the epoch, when the gateway received the request. */
-  ts: z.number().int().nonnegative(),
-  request_id: short(64),
-  /** Tenant resolved from Host, or null when none was. */
+  /** Milliseconds since the epoch, when the gateway received the request (or raised the alert). */
+  ts: count,
+  request_id: Identifier,
+  /** Tenant resolved from the Host (or named by an operator action), or null when none was. */
   tenant: z.string().regex(TENANT_ID_PATTERN).nullable(),
-  /** `key:{id}`, `token:{subject}`, `root`, or `anonymous`. */
-  actor: short(96),
-  /** What was attempted, e.g. `chat.completions`, `cache.query`, `tenant.create`, `key.create`. */
-  action: short(64),
+  actor: z.string().regex(ACTOR_PATTERN),
+  /** What was attempted: the route's action (`chat.completions`, `key.revoke`) or an alert (`alert.auth_burst`). */
+  action: Code,
   outcome: z.enum(["allowed", "denied", "error"]),
   status: z.number().int().min(100).max(599),
   /** The error code returned to the client, when there was one. */
-  code: short(64).nullable(),
-  /** The internal reason behind a refusal or error; never shown to the client. */
-  detail: z.string().max(256).nullable(),
-  method: short(16),
-  /** The matched route pattern (`/v1/cache/entries/:id`), or the raw path when no route matched (capped). */
-  route: short(256),
+  code: Code.nullable(),
+  /** Why it was allowed or refused (`scope_missing:cache:read`, `key_expired`); never shown to the client. */
+  reason: Code.nullable(),
+  /** What an administrative action acted on: a key id, entry id, tenant id or virtual key id. */
+  target: Identifier.nullable(),
+  method: z.string().regex(/^[A-Z]{1,16}$/),
+  route: RoutePattern,
+  client_ip: IpAddress.nullable(),
+  client_country: z
+    .string()
+    .regex(/^[A-Z0-9]{2}$/)
+    .nullable(),
+  client_asn: count.nullable(),
   cache: z.enum(CACHE_STATUSES).nullable(),
-  model: short(128).nullable(),
-  prompt_hash: short(128).nullable(),
-  entry_id: short(64).nullable(),
+  /** Why the cache answered as it did (`verify:direction`, `pii:skip`, `consent:no_store`). */
+  cache_reason: Code.nullable(),
+  model: ModelNameSchema.nullable(),
+  prompt_hash: Hash.nullable(),
+  entry_id: Identifier.nullable(),
   similarity: z.number().min(-1).max(1).nullable(),
-  prompt_tokens: z.number().int().nonnegative().nullable(),
-  completion_tokens: z.number().int().nonnegative().nullable(),
+  prompt_tokens: count.nullable(),
+  completion_tokens: count.nullable(),
   /** Provider cost avoided by a hit, in US dollars. */
   cost_saved: z.number().nonnegative().nullable(),
-  latency_ms: z.number().int().nonnegative(),
+  /** Kinds of personal data found in the prompt (never the values). */
+  pii: z.array(Code).max(16).nullable(),
+  /** The upstream targets tried, in order (fallbacks, retries). */
+  upstream: z.array(UpstreamAttemptSchema).max(16).nullable(),
+  latency_ms: count,
 });
 
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+export type UpstreamAttempt = z.infer<typeof UpstreamAttemptSchema>;

@@ -1,6 +1,6 @@
 // The provider adapter: one HTTP implementation of the provider port serves both configurations — AI Gateway's OpenAI-compatible endpoint (production) and the local provider Worker behind
 // a service binding (development, tests) — differing only in URL, fetcher and headers.
-import { ApiError } from "../http/errors";
+import { type ApiError, fail } from "../http/errors";
 import type { Provider } from "../ports/provider";
 
 interface HttpProviderOptions {
@@ -48,10 +48,7 @@ export class HttpProvider implements Provider {
       } catch (err) {
         if (deadline.aborted) throw timeout(this.opts.timeoutMs);
         if (signal?.aborted) throw err;
-        if (attempt === 2)
-          throw new ApiError(502, "upstream_unreachable", "The model provider could not be reached.", {
-            detail: String(err).slice(0, 200),
-          });
+        if (attempt === 2) throw fail("upstream_unreachable", { reason: "network_error" });
         continue;
       }
       if (res.ok) return res;
@@ -60,12 +57,13 @@ export class HttpProvider implements Provider {
       if (!RETRYABLE.has(res.status) || attempt === 2 || deadline.aborted) break;
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     }
-    throw new ApiError(502, "provider_error", `The model provider returned HTTP ${lastStatus}.`, {
-      detail: `provider status ${lastStatus}`,
+    throw fail("provider_error", {
+      message: `The model provider returned HTTP ${lastStatus}.`,
+      reason: `provider_status_${lastStatus}`,
     });
   }
 }
 
 function timeout(ms: number): ApiError {
-  return new ApiError(504, "upstream_timeout", `The model provider did not answer within ${ms} ms.`);
+  return fail("upstream_timeout", { message: `The model provider did not answer within ${ms} ms.` });
 }

@@ -1,9 +1,11 @@
 // Per-request cache controls (headers, so any OpenAI client can send them) resolved against the tenant's
-// policy and the key's binding. A request may narrow what its key and tenant allow, never widen it: the
-// threshold can only rise, the TTL only shorten, the scope only shrink from tenant to user.
+// policy and what the caller may do (policy/access.ts). A request may narrow what its key and tenant allow,
+// never widen it: the threshold can only rise, the TTL only shorten, the scope only shrink from tenant to user,
+// and reading, storing and calling the provider each need their scope.
 
-import type { Principal } from "../auth/authenticate";
-import { badRequest } from "../http/errors";
+import { fail } from "../http/errors";
+import { cacheAccess, decideCacheScope } from "../policy/access";
+import type { Principal } from "../policy/principal";
 import type { Policy } from "../policy/tenant-policy";
 
 export interface CacheControls {
@@ -13,6 +15,8 @@ export interface CacheControls {
   write: boolean;
   /** Never call the provider (only-if-cached). */
   onlyIfCached: boolean;
+  /** The caller may call the provider on a miss (the `completions` scope). */
+  callProvider: boolean;
   threshold: number;
   ttlSeconds: number;
   /** `tenant`, or `user:{id}` when the request names a user. */
@@ -37,7 +41,7 @@ export interface ControlInputs {
 export function resolveControls(input: ControlInputs, policy: Policy, principal: Principal): CacheControls {
   const directives = parseDirectives(input.headers.get("x-cache-control"));
   if (directives.has("no-cache") && directives.has("only-if-cached")) {
-    throw badRequest("invalid_cache_control", "x-cache-control cannot combine no-cache and only-if-cached.");
+    throw fail("invalid_cache_control", { message: "x-cache-control cannot combine no-cache and only-if-cached." });
   }
 
   const headerThreshold = parseThreshold(input.headers.get("x-cache-threshold"));
@@ -45,20 +49,23 @@ export function resolveControls(input: ControlInputs, policy: Policy, principal:
   const threshold = Math.max(policy.similarity_threshold, headerThreshold ?? 0, input.threshold ?? 0);
   const ttlSeconds = Math.min(policy.ttl_seconds, headerTtl ?? Infinity, input.ttlSeconds ?? Infinity);
 
-  const user = resolveUser(input.headers.get("x-cache-user"), input.bodyUser);
-  const userBound = policy.cache_scope === "user" || (principal.kind === "api_key" && principal.cacheScope === "user");
-  if (userBound && user === null) {
-    throw badRequest("cache_user_required", "This key's cache is per user: send x-cache-user or the 'user' field.");
-  }
+  const scope = decideCacheScope(
+    policy.cache_scope,
+    principal,
+    resolveUser(input.headers.get("x-cache-user"), input.bodyUser),
+  );
+  if (!scope.ok) throw fail(scope.decision.code, { reason: scope.decision.reason });
 
+  const access = cacheAccess(principal);
   return {
-    read: !directives.has("no-cache"),
-    write: !directives.has("no-store") && input.store !== false,
+    read: access.read && !directives.has("no-cache"),
+    write: access.write && !directives.has("no-store") && input.store !== false,
     onlyIfCached: directives.has("only-if-cached"),
+    callProvider: access.callProvider,
     threshold,
     ttlSeconds,
-    scope: user === null ? "tenant" : `user:${user}`,
-    user,
+    scope: scope.scope,
+    user: scope.user,
   };
 }
 
@@ -69,7 +76,7 @@ function parseDirectives(header: string | null): Set<string> {
     const d = raw.trim().toLowerCase();
     if (d === "") continue;
     if (!DIRECTIVES.has(d)) {
-      throw badRequest("invalid_cache_control", "x-cache-control accepts no-store, no-cache and only-if-cached.");
+      throw fail("invalid_cache_control");
     }
     out.add(d);
   }
@@ -80,7 +87,7 @@ function parseThreshold(header: string | null): number | null {
   if (header === null) return null;
   const v = header.trim();
   if (!/^(?:0(?:\.\d{1,6})?|1(?:\.0{1,6})?|\.\d{1,6})$/.test(v)) {
-    throw badRequest("invalid_cache_threshold", "x-cache-threshold must be a number from 0.0 to 1.0.");
+    throw fail("invalid_cache_threshold");
   }
   return Number(v);
 }
@@ -89,7 +96,7 @@ function parseTtl(header: string | null): number | null {
   if (header === null) return null;
   const v = header.trim();
   if (!/^\d{1,9}$/.test(v) || Number(v) < 1) {
-    throw badRequest("invalid_cache_ttl", "x-cache-ttl must be a whole number of seconds, at least 1.");
+    throw fail("invalid_cache_ttl");
   }
   return Number(v);
 }
@@ -97,13 +104,13 @@ function parseTtl(header: string | null): number | null {
 function resolveUser(header: string | null, bodyUser: string | undefined): string | null {
   const fromHeader = header === null ? null : header.trim();
   if (fromHeader !== null && !USER_PATTERN.test(fromHeader)) {
-    throw badRequest("invalid_cache_user", "x-cache-user must be 1–256 printable ASCII characters.");
+    throw fail("invalid_cache_user", { message: "x-cache-user must be 1–256 printable ASCII characters." });
   }
   if (bodyUser !== undefined && !USER_PATTERN.test(bodyUser)) {
-    throw badRequest("invalid_cache_user", "'user' must be 1–256 printable ASCII characters.");
+    throw fail("invalid_cache_user", { message: "'user' must be 1–256 printable ASCII characters." });
   }
   if (fromHeader !== null && bodyUser !== undefined && fromHeader !== bodyUser) {
-    throw badRequest("conflicting_cache_user", "x-cache-user and the 'user' field name different users.");
+    throw fail("conflicting_cache_user");
   }
   return fromHeader ?? bodyUser ?? null;
 }

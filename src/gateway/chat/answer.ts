@@ -1,95 +1,149 @@
-// One answer to a chat request, shared by /v1/chat/completions and /v1/cache/query: plan → controls →
-// cache lookup → (miss) provider → store after the response. Fills the request's audit fields on the way.
-
+// One answer to a chat request, shared by /v1/chat/completions and /v1/cache/query: plan → cache address →
+// lookup → (miss) provider → store after the response. Returns the answer with the facts the audit trail
+// records (facts of a stream resolve when the stream ends).
+import type { AuditFacts } from "../audit/facts";
+import { type CacheAddress, cacheAddress } from "../cache/address";
 import type { CacheControls } from "../cache/controls";
+import type { CacheHit } from "../cache/entries";
+import { lookup } from "../cache/lookup";
 import { planChat } from "../cache/plan";
-import { type CacheHit, type Lookup, lookup, prepareLookup, store } from "../cache/semantic-cache";
+import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
-import { ApiError } from "../http/errors";
+import { ApiError, fail } from "../http/errors";
 import { costOf } from "../pricing";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { captureStream } from "./sse";
 
 export type Answer =
-  | { kind: "hit"; hit: CacheHit }
-  | { kind: "miss"; completion: ChatCompletion; entryId: string | null; status: "MISS" | "BYPASS" }
-  | { kind: "stream"; body: ReadableStream<Uint8Array>; entryId: string | null; status: "MISS" | "BYPASS" }
-  | { kind: "not_cached" };
+  | { kind: "hit"; hit: CacheHit; facts: AuditFacts }
+  | { kind: "miss"; completion: ChatCompletion; entryId: string | null; status: "MISS" | "BYPASS"; facts: AuditFacts }
+  | {
+      kind: "stream";
+      body: ReadableStream<Uint8Array>;
+      entryId: string | null;
+      status: "MISS" | "BYPASS";
+      facts: Promise<AuditFacts>;
+    }
+  | { kind: "not_cached"; facts: AuditFacts };
 
 export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: CacheControls): Promise<Answer> {
-  const { rt, tenant, keys, audit } = rc;
-  audit.model = req.model;
+  const { rt, tenant, keyring } = rc;
   if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(req.model)) {
-    throw new ApiError(
-      400,
-      "invalid_model",
-      "model must name its provider: 'provider/model', e.g. 'openai/gpt-4o-mini'.",
-    );
+    throw fail("invalid_model", { facts: { model: req.model } });
   }
+  const now = Date.now();
 
   const plan = planChat(req);
-  let l: Lookup | null = null;
-  if (plan.cacheable) {
-    l = await prepareLookup({
-      tenant: tenant.id,
-      keys,
-      model: req.model,
-      prompt: plan.prompt,
-      partition: plan.partition,
-      controls,
-    });
-    audit.prompt_hash = l.promptHash;
-  } else {
-    audit.detail = `cache bypassed: ${plan.reason}`;
-  }
+  const addr: CacheAddress | null = plan.cacheable
+    ? await cacheAddress({
+        tenant: tenant.id,
+        keyring,
+        model: req.model,
+        prompt: plan.prompt,
+        partition: plan.partition,
+        controls,
+      })
+    : null;
+  const base: AuditFacts = {
+    model: req.model,
+    ...(addr ? { promptHash: addr.promptHash } : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
+  };
 
-  if (l && controls.read) {
-    const hit = await lookup(rt, l);
-    if (hit) {
-      const usage = hit.completion.usage;
-      audit.cache = cacheStatusOf(hit);
-      audit.entry_id = hit.entryId;
-      audit.similarity = hit.similarity;
-      audit.prompt_tokens = usage?.prompt_tokens ?? null;
-      audit.completion_tokens = usage?.completion_tokens ?? null;
-      audit.cost_saved = usage ? costOf(req.model, usage.prompt_tokens, usage.completion_tokens) : 0;
-      return { kind: "hit", hit };
-    }
+  const found = addr && controls.read ? await lookup(rt, addr, now) : null;
+  if (found?.hit) {
+    const { hit } = found;
+    const usage = hit.completion.usage;
+    return {
+      kind: "hit",
+      hit,
+      facts: {
+        ...base,
+        cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
+        entryId: hit.entryId,
+        similarity: hit.similarity,
+        ...(usage
+          ? {
+              promptTokens: usage.prompt_tokens,
+              completionTokens: usage.completion_tokens,
+              costSaved: costOf(req.model, usage.prompt_tokens, usage.completion_tokens),
+            }
+          : { costSaved: 0 }),
+      },
+    };
   }
-  const status = l && controls.read ? "MISS" : "BYPASS";
-  audit.cache = status;
-  if (controls.onlyIfCached) return { kind: "not_cached" };
+  const status = addr && controls.read ? "MISS" : "BYPASS";
+  const missed: AuditFacts = {
+    ...base,
+    cache: status,
+    ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
+    ...(addr && !controls.read && !base.cacheReason ? { cacheReason: "bypass:no_read" } : {}),
+  };
+  if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
 
-  const upstream = await rt.provider.chat(req, { tenant: tenant.id, signal: rc.request.signal });
-  const storeAs = l && controls.write ? l : null;
+  let upstream: Response;
+  try {
+    upstream = await rt.provider.chat(req, { tenant: tenant.id, signal: rc.request.signal });
+  } catch (err) {
+    throw err instanceof ApiError ? err.withFacts(missed) : err;
+  }
+  const storeAs = addr && controls.write ? addr : null;
   const entryId = storeAs ? crypto.randomUUID() : null;
-  audit.entry_id = entryId;
+  const embedding = found?.embedding ?? null;
 
   if (req.stream) {
-    if (!upstream.body)
-      throw new ApiError(502, "upstream_invalid_response", "The model provider sent an empty stream.");
-    const body = captureStream(upstream.body, (completion) => {
-      if (storeAs && entryId && completion) rc.exec.waitUntil(store(rt, storeAs, entryId, completion));
+    if (!upstream.body) {
+      throw fail("upstream_invalid_response", {
+        message: "The model provider sent an empty stream.",
+        reason: "empty_stream",
+        facts: missed,
+      });
+    }
+    let settle: (facts: AuditFacts) => void = () => {};
+    const facts = new Promise<AuditFacts>((resolve) => {
+      settle = resolve;
     });
-    return { kind: "stream", body, entryId, status };
+    const body = captureStream(upstream.body, (end) => {
+      const stored = end.kind === "complete" && end.completion !== null && storeAs !== null && entryId !== null;
+      if (stored) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, end.completion!, embedding));
+      settle({
+        ...missed,
+        ...(stored ? { entryId: entryId! } : {}),
+        ...(end.usage ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens } : {}),
+        ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
+      });
+    });
+    return { kind: "stream", body, entryId, status, facts };
   }
 
-  const completion = await readCompletion(upstream);
-  audit.prompt_tokens = completion.usage?.prompt_tokens ?? null;
-  audit.completion_tokens = completion.usage?.completion_tokens ?? null;
+  let completion: ChatCompletion;
+  try {
+    completion = await readCompletion(upstream);
+  } catch (err) {
+    throw err instanceof ApiError ? err.withFacts(missed) : err;
+  }
   const storable = storeAs !== null && entryId !== null && isStorable(completion);
-  if (storable) rc.exec.waitUntil(store(rt, storeAs, entryId, completion));
-  else audit.entry_id = null;
-  return { kind: "miss", completion, entryId: storable ? entryId : null, status };
-}
-
-function cacheStatusOf(hit: CacheHit): "HIT-EXACT" | "HIT-SEMANTIC" {
-  return hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
+  if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, completion, embedding));
+  return {
+    kind: "miss",
+    completion,
+    entryId: storable ? entryId : null,
+    status,
+    facts: {
+      ...missed,
+      ...(storable ? { entryId } : {}),
+      ...(completion.usage
+        ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens }
+        : {}),
+    },
+  };
 }
 
 /** The response headers that say how a hit was found. */
 export function hitHeaders(hit: CacheHit): Record<string, string> {
-  return { "x-cache": cacheStatusOf(hit), "x-cache-similarity": hit.similarity.toFixed(4) };
+  return {
+    "x-cache": hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
+    "x-cache-similarity": hit.similarity.toFixed(4),
+  };
 }
 
 async function readCompletion(res: Response): Promise<ChatCompletion> {
@@ -97,15 +151,9 @@ async function readCompletion(res: Response): Promise<ChatCompletion> {
   try {
     raw = await res.json();
   } catch {
-    throw new ApiError(502, "upstream_invalid_response", "The model provider sent an invalid response.", {
-      detail: "body is not JSON",
-    });
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
   const parsed = ChatCompletionSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ApiError(502, "upstream_invalid_response", "The model provider sent an invalid response.", {
-      detail: `completion shape: ${parsed.error.issues[0]?.path.join(".")}`,
-    });
-  }
+  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "completion_shape" });
   return parsed.data;
 }

@@ -44,7 +44,7 @@ export class StreamAssembler {
   private model = "";
   private content = "";
   private finish: string | null = null;
-  private usage: Chunk["usage"] = null;
+  private usage_: Chunk["usage"] = null;
   private done = false;
   private uncacheable = false;
 
@@ -63,12 +63,17 @@ export class StreamAssembler {
     this.id ||= chunk.id ?? "";
     this.created ||= chunk.created ?? 0;
     this.model ||= chunk.model ?? "";
-    if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.usage) this.usage_ = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       if ((choice.index ?? 0) !== 0 || choice.delta?.tool_calls || choice.delta?.function_call) this.uncacheable = true;
       if (typeof choice.delta?.content === "string") this.content += choice.delta.content;
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
+  }
+
+  /** The usage the stream reported (with stream_options.include_usage), if any. */
+  usage(): Usage | null {
+    return this.usage_ ?? null;
   }
 
   result(): ChatCompletion | null {
@@ -82,31 +87,62 @@ export class StreamAssembler {
       choices: [
         { index: 0, message: { role: "assistant", content: this.content }, finish_reason: this.finish, logprobs: null },
       ],
-      ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.usage_ ? { usage: this.usage_ } : {}),
     };
   }
 }
 
+/** How a passed-through stream ended: with [DONE] (and the answer if storable), failing, or cancelled. */
+export type StreamEnd =
+  | { readonly kind: "complete"; readonly completion: ChatCompletion | null; readonly usage: Usage | null }
+  | { readonly kind: "failed" | "cancelled"; readonly usage: Usage | null };
+
+type Usage = NonNullable<ChatCompletion["usage"]>;
+
 /**
- * Passes an upstream SSE stream through byte for byte and calls `onComplete` with the assembled answer
- * once the stream ended with [DONE]. A stream that errors or is cancelled never reaches `onComplete`.
+ * Passes an upstream SSE stream through byte for byte and calls `onEnd` exactly once: with the assembled
+ * answer when the stream ended, or with `failed`/`cancelled` when it errored or the client went away (the
+ * upstream read is cancelled then, so the provider stops too).
  */
 export function captureStream(
   upstream: ReadableStream<Uint8Array>,
-  onComplete: (completion: ChatCompletion | null) => void,
+  onEnd: (end: StreamEnd) => void,
 ): ReadableStream<Uint8Array> {
   const parser = new SseParser();
   const assembler = new StreamAssembler();
-  const capture = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
-      for (const data of parser.push(chunk)) assembler.accept(data);
+  const reader = upstream.getReader();
+  let ended = false;
+  const end = (e: StreamEnd) => {
+    if (ended) return;
+    ended = true;
+    onEnd(e);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          end({ kind: "failed", usage: assembler.usage() });
+          controller.error(err);
+          return;
+        }
+        if (chunk.done) {
+          controller.close();
+          end({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
+          return;
+        }
+        controller.enqueue(chunk.value);
+        for (const data of parser.push(chunk.value)) assembler.accept(data);
+      },
+      async cancel(reason) {
+        end({ kind: "cancelled", usage: assembler.usage() });
+        await reader.cancel(reason);
+      },
     },
-    flush() {
-      onComplete(assembler.result());
-    },
-  });
-  return upstream.pipeThrough(capture);
+    { highWaterMark: 0 },
+  );
 }
 
 /** A stored answer as an SSE stream of chat.completion.chunk events, ending with [DONE]. */

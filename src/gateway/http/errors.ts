@@ -1,61 +1,71 @@
-// Typed failures. Every expected failure is an ApiError carrying status, code and a public message; the
-// detail (the internal reason) goes to the audit trail only. Anything else becomes a generic 500.
+// Typed failures. Every expected failure is an ApiError naming a code of the error catalogue, which gives its
+// status, public message and fix. The internal reason (a short code, never text from the request) goes to the
+// audit trail only. Anything that is not an ApiError becomes a generic 500.
+import type { AuditFacts } from "../audit/facts";
+import { ERROR_CATALOG, type ErrorCode, type ErrorType, errorTypeFor } from "./error-catalog";
 
-export type ErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "rate_limit_error"
-  | "upstream_error"
-  | "internal_error";
+export type { ErrorCode, ErrorType } from "./error-catalog";
 
-export function errorTypeFor(status: number): ErrorType {
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 429) return "rate_limit_error";
-  if (status === 502 || status === 504) return "upstream_error";
-  if (status >= 400 && status < 500) return "invalid_request_error";
-  return "internal_error";
+/** An internal reason for the audit trail: lower-case words joined by `_`, `.`, `:` or `-` (no free text). */
+export type Reason = string;
+
+export interface ApiErrorOptions {
+  /** A more specific public sentence than the catalogue's (never an internal detail or request text). */
+  message?: string;
+  /** Why, for the audit trail (a short code such as `key_expired`); never shown to the client. */
+  reason?: Reason;
+  headers?: Record<string, string>;
+  /** What the request had established when it failed (e.g. that the cache missed before the provider did). */
+  facts?: AuditFacts;
 }
 
 export class ApiError extends Error {
+  readonly code: ErrorCode;
   readonly status: number;
-  readonly code: string;
-  /** Internal reason for the audit trail; never sent to the client. */
-  readonly detail: string | null;
+  readonly reason: Reason | null;
   readonly headers: Record<string, string>;
+  readonly facts: AuditFacts | null;
 
-  constructor(
-    status: number,
-    code: string,
-    publicMessage: string,
-    opts: { detail?: string; headers?: Record<string, string> } = {},
-  ) {
-    super(publicMessage);
+  constructor(code: ErrorCode, opts: ApiErrorOptions = {}) {
+    const spec = ERROR_CATALOG[code];
+    super(opts.message ?? spec.message);
     this.name = "ApiError";
-    this.status = status;
     this.code = code;
-    this.detail = opts.detail ?? null;
-    this.headers = opts.headers ?? {};
+    this.status = spec.status;
+    this.reason = opts.reason ?? null;
+    this.headers = {
+      ...(spec.status === 401 ? { "www-authenticate": 'Bearer realm="cordon", error="invalid_token"' } : {}),
+      ...opts.headers,
+    };
+    this.facts = opts.facts ?? null;
+  }
+
+  /** The same failure, carrying what the request had established by then. */
+  withFacts(facts: AuditFacts): ApiError {
+    return new ApiError(this.code, {
+      message: this.message,
+      ...(this.reason === null ? {} : { reason: this.reason }),
+      headers: this.headers,
+      facts: { ...this.facts, ...facts },
+    });
   }
 
   get type(): ErrorType {
-    return errorTypeFor(this.status);
+    return errorTypeFor(ERROR_CATALOG[this.code].status);
+  }
+
+  /** What the client reads: what went wrong, what to do next, and where the catalogue explains the code. */
+  publicMessage(docsUrl: string): string {
+    return `${this.message} ${ERROR_CATALOG[this.code].fix} See ${docsUrl}#${this.code}.`;
   }
 }
 
-export const badRequest = (code: string, message: string, detail?: string) =>
-  new ApiError(400, code, message, detail === undefined ? {} : { detail });
-export const notFound = (code: string, message: string) => new ApiError(404, code, message);
-export const unauthorized = (code: string, message: string, detail?: string) =>
-  new ApiError(401, code, message, {
-    headers: { "www-authenticate": 'Bearer realm="cordon"' },
-    ...(detail === undefined ? {} : { detail }),
-  });
-export const forbidden = (code: string, message: string, detail?: string) =>
-  new ApiError(403, code, message, detail === undefined ? {} : { detail });
+/** Shorthand for `new ApiError(code, opts)`, for `throw fail(…)`. */
+export function fail(code: ErrorCode, opts?: ApiErrorOptions): ApiError {
+  return new ApiError(code, opts);
+}
 
 /** The error for anything that is not an ApiError: no internals leave the gateway. */
 export function internalError(): ApiError {
-  return new ApiError(500, "internal_error", "The gateway failed to process the request.");
+  return new ApiError("internal_error");
 }

@@ -1,5 +1,5 @@
 // Response helpers, security headers and bounded request-body reading.
-import { ApiError, badRequest } from "./errors";
+import { type ApiError, fail } from "./errors";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
@@ -19,9 +19,10 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
-export function errorResponse(err: ApiError, requestId: string): Response {
+/** The contract's error shape; `docsUrl` is where the error catalogue is served (linked from the message). */
+export function errorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
   return json(
-    { error: { type: err.type, code: err.code, message: err.message, request_id: requestId } },
+    { error: { type: err.type, code: err.code, message: err.publicMessage(docsUrl), request_id: requestId } },
     err.status,
     err.headers,
   );
@@ -43,11 +44,11 @@ export function finalizeResponse(res: Response, requestId: string): Response {
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
-    throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json.");
+    throw fail("unsupported_media_type");
   }
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw badRequest("invalid_json", "The request body is empty.");
+  if (!request.body) throw fail("invalid_json", { message: "The request body is empty." });
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -66,18 +67,18 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(concat(chunks, size));
   } catch {
-    throw badRequest("invalid_json", "The request body is not valid UTF-8.");
+    throw fail("invalid_json", { message: "The request body is not valid UTF-8." });
   }
-  if (text.trim() === "") throw badRequest("invalid_json", "The request body is empty.");
+  if (text.trim() === "") throw fail("invalid_json", { message: "The request body is empty." });
   try {
     return JSON.parse(text);
   } catch {
-    throw badRequest("invalid_json", "The request body is not valid JSON.");
+    throw fail("invalid_json");
   }
 }
 
 function tooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, "payload_too_large", `The request body exceeds ${maxBytes} bytes.`);
+  return fail("payload_too_large", { message: `The request body exceeds ${maxBytes} bytes.` });
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

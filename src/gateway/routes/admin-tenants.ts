@@ -1,13 +1,13 @@
 // /v1/admin/tenants — tenant lifecycle, for the platform operator (ROOT_TOKEN) on the platform host.
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/ids";
-import type { RequestContext } from "../context";
+import type { Handled, RequestContext } from "../context";
 import { HOSTNAME_PATTERN } from "../hosts";
-import { ApiError, notFound } from "../http/errors";
+import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
-import { type TenantRecord, tenantView } from "../storage/tenant-directory";
+import { newTenantGeneration, type TenantRecord, tenantView } from "../storage/tenant-directory";
 
 const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
@@ -25,27 +25,29 @@ const CreateTenantSchema = z.strictObject({
   policy: PolicySchema.partial().optional(),
 });
 
-export async function createTenant(rc: RequestContext): Promise<Response> {
+export async function createTenant(rc: RequestContext): Promise<Handled> {
   const body = parseWith(CreateTenantSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const { rt } = rc;
-  rc.audit.tenant = body.id;
+  const facts = { tenant: body.id, target: body.id };
   const hostnames = [...new Set(body.hostnames ?? [])];
   for (const h of hostnames) {
     if (h === rt.config.baseDomain || h.endsWith(`.${rt.config.baseDomain}`)) {
-      throw new ApiError(400, "invalid_hostname", `Custom hostnames cannot be under ${rt.config.baseDomain}.`);
+      throw fail("invalid_hostname", { message: `Custom hostnames cannot be under ${rt.config.baseDomain}.`, facts });
     }
   }
-  if (await rt.tenantDirectory.exists(body.id))
-    throw new ApiError(409, "tenant_exists", `Tenant '${body.id}' already exists.`);
+  if (await rt.tenantDirectory.exists(body.id)) {
+    throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });
+  }
   for (const h of hostnames) {
     if ((await rt.tenantDirectory.tenantForHostname(h)) !== null) {
-      throw new ApiError(409, "hostname_taken", `Hostname '${h}' is mapped to another tenant.`);
+      throw fail("hostname_taken", { message: `Hostname '${h}' is mapped to another tenant.`, facts });
     }
   }
   const tenant: TenantRecord = {
     v: 1,
     id: body.id,
     name: body.name ?? body.id,
+    generation: newTenantGeneration(),
     created_at: Date.now(),
     hostnames,
     policy: { ...DEFAULT_POLICY, ...body.policy },
@@ -53,35 +55,37 @@ export async function createTenant(rc: RequestContext): Promise<Response> {
   };
   await rt.tenantDirectory.put(tenant);
   await Promise.all(hostnames.map((h) => rt.tenantDirectory.mapHostname(h, tenant.id)));
-  return json(tenantView(tenant), 201);
+  return { response: json(tenantView(tenant), 201), facts };
 }
 
-export async function listTenants(rc: RequestContext): Promise<Response> {
+export async function listTenants(rc: RequestContext): Promise<Handled> {
   const limitParam = rc.url.searchParams.get("limit");
   const limit = limitParam === null ? 100 : Number(limitParam);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ApiError(400, "invalid_limit", "limit must be a whole number from 1 to 1000.");
+    throw fail("invalid_limit");
   }
   const cursor = rc.url.searchParams.get("cursor") ?? undefined;
   const page = await rc.rt.tenantDirectory.list(limit, cursor);
-  return json({ data: page.tenants.map(tenantView), next_cursor: page.cursor });
+  return { response: json({ data: page.tenants.map(tenantView), next_cursor: page.cursor }) };
 }
 
 /**
  * Deletes a tenant by destroying its wrapped data key (crypto-shred: every sealed body and keyed hash of the
  * tenant becomes unusable), its hostnames, its API keys and its Durable Object storage.
  */
-export async function deleteTenant(rc: RequestContext): Promise<Response> {
+export async function deleteTenant(rc: RequestContext): Promise<Handled> {
   const id = rc.params.id ?? "";
   const { rt } = rc;
-  const tenant = await rt.tenantDirectory.get(id);
-  if (!tenant) throw notFound("tenant_not_found", "No such tenant.");
-  rc.audit.tenant = tenant.id;
+  const tenant = await rt.tenantDirectory.getFresh(id);
+  if (!tenant) throw fail("tenant_not_found", { message: "No such tenant." });
   await rt.tenantDirectory.delete(tenant.id);
   const [keysRevoked] = await Promise.all([
     rt.apiKeyRecords.deleteAll(tenant.id),
     ...tenant.hostnames.map((h) => rt.tenantDirectory.unmapHostname(h)),
   ]);
   await rt.tenantObject(tenant.id).destroy();
-  return json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked });
+  return {
+    response: json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked }),
+    facts: { tenant: tenant.id, target: tenant.id },
+  };
 }

@@ -1,11 +1,12 @@
 // POST /v1/cache/query — {prompt, model, similarity_threshold?, context?, ttl?} → the cached answer, or on a
-// miss the provider's (stored when the key may write and the caller did not say no-store / store:false).
-// `context` becomes the system message, so entries are shared with /v1/chat/completions requests that send
-// the same system prompt.
+// miss the provider's (when the caller may call the provider; stored when it may write and did not say
+// no-store / store:false). `context` becomes the system message, so entries are shared with
+// /v1/chat/completions requests that send the same system prompt.
 import * as z from "zod";
+import { ModelNameSchema } from "../../shared/audit-event";
 import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
-import type { AuthedContext } from "../context";
+import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { costOf } from "../pricing";
@@ -13,11 +14,7 @@ import type { ChatRequest } from "../protocol/chat";
 
 const CacheQuerySchema = z.strictObject({
   prompt: z.string().min(1).max(100_000),
-  model: z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  model: ModelNameSchema,
   similarity_threshold: z.number().min(0).max(1).optional(),
   context: z.string().min(1).max(100_000).optional(),
   ttl: z
@@ -31,16 +28,15 @@ const CacheQuerySchema = z.strictObject({
   store: z.boolean().optional(),
 });
 
-export async function cacheQuery(rc: AuthedContext): Promise<Response> {
+export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
   const q = parseWith(CacheQuerySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
-  const canWrite = rc.principal.kind === "root" || rc.principal.scopes.has("cache:write");
   const controls = resolveControls(
     {
       headers: rc.request.headers,
       bodyUser: q.user,
       threshold: q.similarity_threshold,
       ttlSeconds: q.ttl,
-      store: q.store !== false && canWrite,
+      store: q.store,
     },
     rc.tenant.policy,
     rc.principal,
@@ -59,34 +55,29 @@ export async function cacheQuery(rc: AuthedContext): Promise<Response> {
     case "hit": {
       const { hit } = answer;
       const usage = hit.completion.usage;
-      return json(
-        {
-          cache_hit: true,
-          response: hit.completion.choices[0]?.message.content ?? null,
-          similarity_score: round(hit.similarity),
-          entry_id: hit.entryId,
-          cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,
-        },
-        200,
-        hitHeaders(hit),
-      );
+      const body = {
+        cache_hit: true,
+        response: hit.completion.choices[0]?.message.content ?? null,
+        similarity_score: round(hit.similarity),
+        entry_id: hit.entryId,
+        cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,
+      };
+      return { response: json(body, 200, hitHeaders(hit)), facts: answer.facts };
     }
-    case "miss":
-      return json(
-        {
-          cache_hit: false,
-          response: answer.completion.choices[0]?.message.content ?? null,
-          similarity_score: null,
-          entry_id: answer.entryId,
-          cost_saved: 0,
-        },
-        200,
-        { "x-cache": answer.status },
-      );
-    case "not_cached":
-      return json({ cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 }, 200, {
-        "x-cache": "MISS",
-      });
+    case "miss": {
+      const body = {
+        cache_hit: false,
+        response: answer.completion.choices[0]?.message.content ?? null,
+        similarity_score: null,
+        entry_id: answer.entryId,
+        cost_saved: 0,
+      };
+      return { response: json(body, 200, { "x-cache": answer.status }), facts: answer.facts };
+    }
+    case "not_cached": {
+      const body = { cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 };
+      return { response: json(body, 200, { "x-cache": answer.facts.cache ?? "MISS" }), facts: answer.facts };
+    }
     case "stream":
       throw new Error("cache/query never streams");
   }

@@ -1,52 +1,57 @@
-// The route table: path, method, where it is served (platform host or tenant host), who may call it, and the
-// audit action it records. itty-router only matches; the pipeline (../index.ts) runs each step.
+// The route table: path, method, where it is served (platform host or tenant host), who may call it (checked
+// by policy/access.ts), the audit action it records, and whether it is audited at all (liveness and public
+// documents are not; every other routed request is, refused ones included). itty-router only matches; the
+// pipeline runs each step.
 import { IttyRouter } from "itty-router";
-import type { AuthedContext, RequestContext } from "../context";
+import type { AuthedContext, Handled, RequestContext } from "../context";
 import { json } from "../http/respond";
 import type { Scope } from "../policy/scopes";
 import { createKey, listKeys } from "./admin-keys";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
+import { errorCatalogPage } from "./docs";
+
+interface RouteBase {
+  readonly method: string;
+  readonly path: string;
+  readonly action: string;
+  /** False for liveness probes and public documents: no audit event (they are counted in metrics). */
+  readonly audited: boolean;
+}
 
 export type RouteDef =
   /** Any host, no credentials. */
-  | {
-      method: string;
-      path: string;
-      action: string;
-      access: "public";
-      handler: (rc: RequestContext) => Promise<Response>;
-    }
-  /** Platform host, ROOT_TOKEN only. */
-  | {
-      method: string;
-      path: string;
-      action: string;
-      access: "operator";
-      handler: (rc: RequestContext) => Promise<Response>;
-    }
-  /** Tenant host, a key with `scope` (or ROOT_TOKEN where `operator` is set). */
-  | {
-      method: string;
-      path: string;
-      action: string;
-      access: "tenant";
-      scope: Scope;
-      operator?: boolean;
-      handler: (rc: AuthedContext) => Promise<Response>;
-    };
+  | (RouteBase & { readonly access: "public"; readonly handler: (rc: RequestContext) => Promise<Handled> })
+  /** Platform host, the operator token only. */
+  | (RouteBase & { readonly access: "operator"; readonly handler: (rc: RequestContext) => Promise<Handled> })
+  /** Tenant host, a credential with `scope` (or the operator token where `operator` is set). */
+  | (RouteBase & {
+      readonly access: "tenant";
+      readonly scope: Scope;
+      readonly operator?: boolean;
+      readonly handler: (rc: AuthedContext) => Promise<Handled>;
+    });
 
-const health = async () => json({ ok: true });
+const health = async (): Promise<Handled> => ({ response: json({ ok: true }) });
 
 export const ROUTES: readonly RouteDef[] = [
-  { method: "GET", path: "/healthz", action: "health", access: "public", handler: health },
+  { method: "GET", path: "/healthz", action: "health", access: "public", audited: false, handler: health },
+  {
+    method: "GET",
+    path: "/docs/errors",
+    action: "docs.errors",
+    access: "public",
+    audited: false,
+    handler: errorCatalogPage,
+  },
   {
     method: "POST",
     path: "/v1/chat/completions",
     action: "chat.completions",
     access: "tenant",
     scope: "completions",
+    audited: true,
     handler: chatCompletions,
   },
   {
@@ -55,6 +60,7 @@ export const ROUTES: readonly RouteDef[] = [
     action: "cache.query",
     access: "tenant",
     scope: "cache:read",
+    audited: true,
     handler: cacheQuery,
   },
   {
@@ -64,6 +70,7 @@ export const ROUTES: readonly RouteDef[] = [
     access: "tenant",
     scope: "keys:manage",
     operator: true,
+    audited: true,
     handler: createKey,
   },
   {
@@ -73,15 +80,31 @@ export const ROUTES: readonly RouteDef[] = [
     access: "tenant",
     scope: "keys:manage",
     operator: true,
+    audited: true,
     handler: listKeys,
   },
-  { method: "POST", path: "/v1/admin/tenants", action: "tenant.create", access: "operator", handler: createTenant },
-  { method: "GET", path: "/v1/admin/tenants", action: "tenant.list", access: "operator", handler: listTenants },
+  {
+    method: "POST",
+    path: "/v1/admin/tenants",
+    action: "tenant.create",
+    access: "operator",
+    audited: true,
+    handler: createTenant,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/tenants",
+    action: "tenant.list",
+    access: "operator",
+    audited: true,
+    handler: listTenants,
+  },
   {
     method: "DELETE",
     path: "/v1/admin/tenants/:id",
     action: "tenant.delete",
     access: "operator",
+    audited: true,
     handler: deleteTenant,
   },
 ];

@@ -10,6 +10,8 @@ export const ApiKeyRecordSchema = z.object({
   v: z.literal(1),
   id: z.string(),
   tenant: z.string().regex(TENANT_ID_PATTERN),
+  /** The tenant generation the key was made for; a key of an earlier generation never authenticates. */
+  tenant_generation: z.string().default("legacy"),
   name: z.string(),
   role: z.enum(ROLES),
   scopes: z.array(z.enum(SCOPES)),

@@ -9,6 +9,11 @@ const TenantRecordSchema = z.object({
   v: z.literal(1),
   id: z.string().regex(TENANT_ID_PATTERN),
   name: z.string(),
+  /**
+   * Random per creation: keys are bound to it, so a key made around a deletion can never authenticate on a
+   * tenant later re-created under the same id. (Records written before generations existed read as "legacy".)
+   */
+  generation: z.string().default("legacy"),
   created_at: z.number(),
   hostnames: z.array(z.string()),
   policy: PolicySchema,
@@ -27,6 +32,13 @@ export function tenantView(t: TenantRecord) {
   };
 }
 
+/** A fresh tenant generation: 96 random bits, base64url. */
+export function newTenantGeneration(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(12))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+}
+
 export class TenantDirectory {
   constructor(private readonly kv: KVNamespace) {}
 
@@ -34,6 +46,16 @@ export class TenantDirectory {
   async get(id: string): Promise<TenantRecord | null> {
     if (!TENANT_ID_PATTERN.test(id)) return null;
     const raw = await this.kv.get(tenantsKv.tenant(id), { type: "json", cacheTtl: 60 });
+    if (raw === null) return null;
+    const parsed = TenantRecordSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`corrupt tenant record for ${id}`);
+    return parsed.data;
+  }
+
+  /** Fresh read (no edge cache), for administrative changes. */
+  async getFresh(id: string): Promise<TenantRecord | null> {
+    if (!TENANT_ID_PATTERN.test(id)) return null;
+    const raw = await this.kv.get(tenantsKv.tenant(id), { type: "json" });
     if (raw === null) return null;
     const parsed = TenantRecordSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`corrupt tenant record for ${id}`);

@@ -1,0 +1,56 @@
+// Where a request's answer lives in the cache: every keyed hash the two tiers and the catalog use, computed
+// once per request under the tenant's hashing key. Hashes are domain-separated (`prompt`, `partition`,
+// `scope`, `user`, `exact`), so no two kinds of value can collide.
+import type { TenantKeyring } from "../crypto/key-hierarchy";
+import type { CacheControls } from "./controls";
+import { exactText } from "./plan";
+import { semanticText } from "./semantic-text";
+
+export interface CacheAddress {
+  readonly tenant: string;
+  readonly keyring: TenantKeyring;
+  readonly model: string;
+  /** Original text of the last user message (kept, sealed, for verifying later semantic matches). */
+  readonly prompt: string;
+  /** The prompt as the semantic tier embeds it. */
+  readonly semantic: string;
+  readonly promptHash: string;
+  readonly partitionHash: string;
+  readonly scopeHash: string;
+  readonly userHash: string | null;
+  readonly exactHash: string;
+  readonly threshold: number;
+  readonly ttlSeconds: number;
+}
+
+export async function cacheAddress(args: {
+  tenant: string;
+  keyring: TenantKeyring;
+  model: string;
+  prompt: string;
+  partition: string;
+  controls: CacheControls;
+}): Promise<CacheAddress> {
+  const { keyring, controls } = args;
+  const exact = exactText(args.prompt);
+  const [promptHash, partitionHash, scopeHash, userHash] = await Promise.all([
+    keyring.hash("prompt", exact),
+    keyring.hash("partition", args.partition),
+    keyring.hash("scope", controls.scope),
+    controls.user === null ? null : keyring.hash("user", controls.user),
+  ]);
+  return {
+    tenant: args.tenant,
+    keyring,
+    model: args.model,
+    prompt: args.prompt,
+    semantic: semanticText(args.prompt),
+    promptHash,
+    partitionHash,
+    scopeHash,
+    userHash,
+    exactHash: await keyring.hash("exact", `${scopeHash}\n${partitionHash}\n${exact}`),
+    threshold: controls.threshold,
+    ttlSeconds: controls.ttlSeconds,
+  };
+}

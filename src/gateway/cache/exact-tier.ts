@@ -1,0 +1,23 @@
+// Exact tier: a KV pointer from the keyed hash of scope + partition + exact-normalised prompt to an entry id.
+import type { Runtime } from "../runtime";
+import { cacheKv } from "../storage/kv-keys";
+import type { CacheAddress } from "./address";
+import { type CacheHit, readEntry } from "./entries";
+
+export async function lookupExact(rt: Runtime, addr: CacheAddress, now: number): Promise<CacheHit | null> {
+  const entryId = await rt.env.CACHE.get(cacheKv.exact(addr.tenant, addr.exactHash));
+  if (entryId === null) return null;
+  const body = await readEntry(rt, addr, entryId, now);
+  if (!body) return null;
+  return { tier: "exact", entryId, similarity: 1, completion: body.completion };
+}
+
+export async function writeExactPointer(rt: Runtime, addr: CacheAddress, entryId: string, kvTtl: number) {
+  const key = cacheKv.exact(addr.tenant, addr.exactHash);
+  await rt.env.CACHE.put(key, entryId, { expirationTtl: kvTtl });
+  return key;
+}
+
+export function exactPointerKey(addr: CacheAddress): string {
+  return cacheKv.exact(addr.tenant, addr.exactHash);
+}

@@ -1,0 +1,42 @@
+// A cache read: the exact tier, then the semantic tier. The cache is best effort: a failing or slow read is a
+// miss (logged), never a failed request.
+import type { Runtime } from "../runtime";
+import type { CacheAddress } from "./address";
+import type { CacheHit } from "./entries";
+import { lookupExact } from "./exact-tier";
+import { lookupSemantic, type SemanticLookup } from "./semantic-tier";
+
+const READ_BUDGET_MS = 2000;
+
+export interface LookupResult {
+  readonly hit: CacheHit | null;
+  /** The prompt's embedding when the semantic tier computed one (reused when the answer is stored). */
+  readonly embedding: number[] | null;
+  /** Why a semantic candidate was refused by verification, when one was. */
+  readonly refused: SemanticLookup["refused"];
+}
+
+export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Promise<LookupResult> {
+  const exact = await bestEffort("exact lookup", lookupExact(rt, addr, now));
+  if (exact) return { hit: exact, embedding: null, refused: null };
+  const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, now));
+  return semantic ?? { hit: null, embedding: null, refused: null };
+}
+
+async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      console.warn(`${what} exceeded ${READ_BUDGET_MS} ms; treated as a miss`);
+      resolve(null);
+    }, READ_BUDGET_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (err) {
+    console.warn(`${what} failed; treated as a miss: ${String(err)}`);
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,54 @@
+// Semantic tier: the semantic-normalised prompt is embedded and searched in the tenant's vector namespace,
+// filtered to the same partition and scope; a match must clear the threshold and then pass verification on the
+// two original prompts. The embedding is returned so that a miss can store it without embedding twice.
+import type { Runtime } from "../runtime";
+import type { CacheAddress } from "./address";
+import { type CacheHit, readEntry } from "./entries";
+import { type VerifyResult, verifyMatch } from "./verify";
+
+const CANDIDATES = 5;
+
+export interface SemanticLookup {
+  readonly hit: CacheHit | null;
+  readonly embedding: number[];
+  /** Why the best candidate above the threshold was refused, when one was. */
+  readonly refused: Extract<VerifyResult, { ok: false }>["reason"] | null;
+}
+
+export async function embedPrompt(rt: Runtime, addr: CacheAddress): Promise<number[]> {
+  const [vector] = await rt.embedder.embed([addr.semantic]);
+  if (!vector) throw new Error("embedder returned no vector");
+  return vector;
+}
+
+export async function lookupSemantic(rt: Runtime, addr: CacheAddress, now: number): Promise<SemanticLookup> {
+  const embedding = await embedPrompt(rt, addr);
+  const matches = await rt.vectors.query(addr.tenant, {
+    vector: embedding,
+    topK: CANDIDATES,
+    partition: addr.partitionHash,
+    scope: addr.scopeHash,
+    now,
+  });
+  let refused: SemanticLookup["refused"] = null;
+  for (const m of matches) {
+    // Metadata is re-checked here: an adapter bug must not become a cross-partition or cross-user hit.
+    if (m.score < addr.threshold) break;
+    if (m.metadata.partition !== addr.partitionHash || m.metadata.scope !== addr.scopeHash) continue;
+    const body = await readEntry(rt, addr, m.id, now);
+    if (!body) continue;
+    const verdict = verifyMatch(addr.prompt, body.prompt);
+    if (!verdict.ok) {
+      refused ??= verdict.reason;
+      continue;
+    }
+    const hit: CacheHit = {
+      tier: "semantic",
+      entryId: m.id,
+      similarity: Math.min(1, m.score),
+      completion: body.completion,
+    };
+    return { hit, embedding, refused: null };
+  }
+  return { hit: null, embedding, refused };
+}

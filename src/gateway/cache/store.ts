@@ -1,0 +1,53 @@
+// Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact pointer, vector. Runs
+// after the response (waitUntil) and never throws: a failing cache write never fails a request.
+import type { ChatCompletion } from "../protocol/chat";
+import type { Runtime } from "../runtime";
+import type { CacheAddress } from "./address";
+import { KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
+import { exactPointerKey, writeExactPointer } from "./exact-tier";
+import { embedPrompt } from "./semantic-tier";
+
+export async function storeEntry(
+  rt: Runtime,
+  addr: CacheAddress,
+  entryId: string,
+  completion: ChatCompletion,
+  embedding: number[] | null,
+): Promise<void> {
+  try {
+    const now = Date.now();
+    const expiresAt = now + addr.ttlSeconds * 1000;
+    const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);
+    const vector = embedding ?? (await embedPrompt(rt, addr));
+    // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.
+    await writeEntry(
+      rt,
+      addr,
+      { v: 1, id: entryId, created_at: now, expires_at: expiresAt, model: addr.model, prompt: addr.prompt, completion },
+      kvTtl,
+    );
+    await rt.tenantObject(addr.tenant).catalogPut({
+      id: entryId,
+      scope: addr.scopeHash,
+      user_hash: addr.userHash,
+      partition: addr.partitionHash,
+      prompt_hash: addr.promptHash,
+      model: addr.model,
+      exact_key: exactPointerKey(addr),
+      created_at: now,
+      expires_at: expiresAt,
+    });
+    await Promise.all([
+      writeExactPointer(rt, addr, entryId, kvTtl),
+      rt.vectors.upsert(addr.tenant, [
+        {
+          id: entryId,
+          values: vector,
+          metadata: { partition: addr.partitionHash, scope: addr.scopeHash, expires_at: expiresAt },
+        },
+      ]),
+    ]);
+  } catch (err) {
+    console.error(`cache store failed for tenant ${addr.tenant}: ${String(err)}`);
+  }
+}

@@ -1,0 +1,272 @@
+// Every error code Cordon returns, with its HTTP status, its public message and what to do next. This table is
+// the only place a code is defined: `ApiError` takes a key of it, so a code typed anywhere else is a compile
+// error, and docs/errors.md is generated from it (`npm run docs:errors`). A node-side test fails when a code
+// here is never raised by the gateway or is missing from the generated catalogue.
+//
+// The error `type` follows from the status (SPEC §2): 400/404/405/409/413/415/422 invalid_request_error,
+// 401 authentication_error, 403 permission_error, 429 rate_limit_error, 502/504 upstream_error, 500
+// internal_error.
+
+export interface ErrorSpec {
+  readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+  /** What went wrong, in one sentence. A call site may replace it with a more specific sentence. */
+  readonly message: string;
+  /** What to do next. Always appended to the message the client receives. */
+  readonly fix: string;
+}
+
+export const ERROR_CATALOG = {
+  // ── transport and routing ─────────────────────────────────────────────────────────────────────────────
+  https_required: {
+    status: 403,
+    message: "Cordon accepts HTTPS requests only.",
+    fix: "Send the request to the https:// address of your tenant host.",
+  },
+  not_found: {
+    status: 404,
+    message: "No such endpoint.",
+    fix: "Check the path against the API reference at /openapi.json.",
+  },
+  method_not_allowed: {
+    status: 405,
+    message: "This endpoint does not accept that method.",
+    fix: "Use a method listed in the Allow header.",
+  },
+  tenant_not_found: {
+    status: 404,
+    message: "No tenant is served at this host.",
+    fix: "Send requests to https://{tenant}.{base domain} as given by your operator; IP addresses and other hosts do not name a tenant.",
+  },
+
+  // ── request bodies ────────────────────────────────────────────────────────────────────────────────────
+  unsupported_media_type: {
+    status: 415,
+    message: "Content-Type must be application/json.",
+    fix: "Send a JSON body with 'Content-Type: application/json'.",
+  },
+  payload_too_large: {
+    status: 413,
+    message: "The request body is too large.",
+    fix: "Send a smaller body; the limit is stated in the message.",
+  },
+  invalid_json: {
+    status: 400,
+    message: "The request body is not valid JSON.",
+    fix: "Send one UTF-8 JSON object.",
+  },
+  invalid_request: {
+    status: 400,
+    message: "The request body is invalid.",
+    fix: "Check the body against the API reference at /openapi.json.",
+  },
+  invalid_field: {
+    status: 400,
+    message: "A field has an invalid value.",
+    fix: "Correct the field named in the message.",
+  },
+  unknown_field: {
+    status: 400,
+    message: "The body has a field this endpoint does not know.",
+    fix: "Remove the field named in the message; Cordon's own endpoints refuse unknown fields.",
+  },
+  invalid_limit: {
+    status: 400,
+    message: "limit must be a whole number from 1 to 1000.",
+    fix: "Pass a limit in range, or omit it for the default.",
+  },
+
+  // ── cache controls ────────────────────────────────────────────────────────────────────────────────────
+  invalid_cache_control: {
+    status: 400,
+    message: "x-cache-control accepts no-store, no-cache and only-if-cached.",
+    fix: "Send one or more of those directives, comma-separated (no-cache and only-if-cached exclude each other).",
+  },
+  invalid_cache_threshold: {
+    status: 400,
+    message: "x-cache-threshold must be a number from 0.0 to 1.0.",
+    fix: "Send a decimal such as 0.95; it can only raise the tenant's threshold.",
+  },
+  invalid_cache_ttl: {
+    status: 400,
+    message: "x-cache-ttl must be a whole number of seconds, at least 1.",
+    fix: "Send a whole number of seconds; it can only shorten the tenant's TTL.",
+  },
+  invalid_cache_user: {
+    status: 400,
+    message: "The cache user must be 1–256 printable ASCII characters.",
+    fix: "Send a stable, opaque user id (not an e-mail address) in x-cache-user or the 'user' field.",
+  },
+  conflicting_cache_user: {
+    status: 400,
+    message: "x-cache-user and the 'user' field name different users.",
+    fix: "Send the same user in both, or only one of them.",
+  },
+  cache_user_required: {
+    status: 400,
+    message: "This cache is per user, and the request names no user.",
+    fix: "Send x-cache-user (or the OpenAI 'user' field) with the end user's opaque id.",
+  },
+  not_cached: {
+    status: 504,
+    message: "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.",
+    fix: "Retry without only-if-cached to let Cordon call the provider.",
+  },
+
+  // ── authentication ────────────────────────────────────────────────────────────────────────────────────
+  missing_api_key: {
+    status: 401,
+    message: "No credential was sent.",
+    fix: "Send 'Authorization: Bearer <key>' with a Cordon API key (cdn_…) or an access token.",
+  },
+  invalid_authorization: {
+    status: 401,
+    message: "The Authorization header is not of the form 'Bearer <credential>'.",
+    fix: "Send exactly 'Authorization: Bearer <key>', one space, no quotes.",
+  },
+  malformed_api_key: {
+    status: 401,
+    message: "The API key is malformed: its format or checksum is wrong.",
+    fix: "Copy the whole key (cdn_{env}_…_{checksum}) as it was shown when it was created.",
+  },
+  wrong_environment: {
+    status: 401,
+    message: "The API key is for another environment.",
+    fix: "Use a key of the environment named in the message; keys are separate per environment.",
+  },
+  invalid_api_key: {
+    status: 401,
+    message: "The API key is not valid.",
+    fix: "Check that the key was not revoked or rotated out, or create a new one.",
+  },
+  expired_api_key: {
+    status: 401,
+    message: "The API key has expired.",
+    fix: "Create a new key, or rotate this one before it expires next time.",
+  },
+  tenant_mismatch: {
+    status: 403,
+    message: "This credential does not belong to the tenant of this host.",
+    fix: "Send it to its own tenant's host, or use a key of this tenant.",
+  },
+
+  // ── authorization ─────────────────────────────────────────────────────────────────────────────────────
+  insufficient_scope: {
+    status: 403,
+    message: "This credential lacks the scope this endpoint needs.",
+    fix: "Use a key whose role grants the scope named in the message (README, 'Scopes').",
+  },
+  operator_only: {
+    status: 403,
+    message: "Only the platform operator can call this endpoint.",
+    fix: "Call it on the platform host with the operator token.",
+  },
+  operator_not_allowed: {
+    status: 403,
+    message: "The operator token cannot call this endpoint.",
+    fix: "Use an API key of this tenant; the operator token only administers tenants and keys.",
+  },
+  invalid_scopes: {
+    status: 400,
+    message: "The role cannot hold all of the requested scopes.",
+    fix: "Request only scopes the role grants (README, 'Scopes'), or choose another role.",
+  },
+  scope_escalation: {
+    status: 403,
+    message: "A key cannot create a key with more access than it has itself.",
+    fix: "Ask a key holding that access, or the operator, to create it.",
+  },
+  invalid_expiry: {
+    status: 400,
+    message: "expires_at must be in the future and within five years.",
+    fix: "Send an ISO 8601 time with an offset, e.g. 2027-01-01T00:00:00Z.",
+  },
+
+  // ── tenants ───────────────────────────────────────────────────────────────────────────────────────────
+  tenant_exists: {
+    status: 409,
+    message: "A tenant with this id already exists.",
+    fix: "Choose another id, or delete the existing tenant first.",
+  },
+  hostname_taken: {
+    status: 409,
+    message: "The hostname is mapped to another tenant.",
+    fix: "Remove it from the other tenant first, or use another hostname.",
+  },
+  invalid_hostname: {
+    status: 400,
+    message: "Custom hostnames cannot be under the platform's base domain.",
+    fix: "Tenants get {tenant}.{base domain} automatically; list only hostnames of your own domains.",
+  },
+
+  // ── model provider ────────────────────────────────────────────────────────────────────────────────────
+  invalid_model: {
+    status: 400,
+    message: "model must name its provider: 'provider/model', e.g. 'openai/gpt-4o-mini'.",
+    fix: "Prefix the model with its provider as AI Gateway expects.",
+  },
+  provider_error: {
+    status: 502,
+    message: "The model provider returned an error.",
+    fix: "Retry later; the status the provider sent is in the message.",
+  },
+  upstream_unreachable: {
+    status: 502,
+    message: "The model provider could not be reached.",
+    fix: "Retry later.",
+  },
+  upstream_invalid_response: {
+    status: 502,
+    message: "The model provider sent an invalid response.",
+    fix: "Retry later; nothing was cached.",
+  },
+  upstream_timeout: {
+    status: 504,
+    message: "The model provider did not answer in time.",
+    fix: "Retry later, or with a smaller request.",
+  },
+
+  // ── server ────────────────────────────────────────────────────────────────────────────────────────────
+  internal_error: {
+    status: 500,
+    message: "The gateway failed to process the request.",
+    fix: "Retry; if it persists, give the operator the request_id.",
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "rate_limit_error"
+  | "upstream_error"
+  | "internal_error";
+
+/** The contract's error type for a status; exhaustive over the statuses the catalogue may use. */
+export function errorTypeFor(status: ErrorSpec["status"]): ErrorType {
+  switch (status) {
+    case 400:
+    case 404:
+    case 405:
+    case 409:
+    case 413:
+    case 415:
+    case 422:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 429:
+      return "rate_limit_error";
+    case 502:
+    case 504:
+      return "upstream_error";
+    case 500:
+    case 503:
+      return "internal_error";
+  }
+}

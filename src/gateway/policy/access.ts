@@ -1,0 +1,175 @@
+// Authorization: every decision about what a principal may do, as pure functions over (principal, tenant
+// policy, request facts, now). The request path asks here and nowhere else; docs/security.md carries the same
+// rules as a table.
+//
+// One rule for the cache on every route that touches it:
+//   call the model provider   needs `completions`
+//   be answered from the cache needs `cache:read`
+//   store an answer            needs `cache:write`
+// A route's own scope only admits the caller to the route; what it may then do with the cache follows the
+// rule above (a `completions`-only key is served, uncached, by chat completions; a `cache:read`-only key gets
+// lookups from /v1/cache/query and never calls the provider).
+import type { ErrorCode } from "../http/errors";
+import type { CacheScope, Principal } from "./principal";
+import { grantScopes, type Role, type Scope } from "./scopes";
+
+export type Decision =
+  | { readonly allow: true }
+  | { readonly allow: false; readonly code: ErrorCode; readonly reason: string; readonly message?: string };
+
+const ALLOW: Decision = { allow: true };
+const deny = (code: ErrorCode, reason: string, message?: string): Decision => ({
+  allow: false,
+  code,
+  reason,
+  ...(message === undefined ? {} : { message }),
+});
+
+/** Who may call a route, as the route table declares it. */
+export type RouteAccess =
+  | { readonly access: "public" }
+  | { readonly access: "operator" }
+  | { readonly access: "tenant"; readonly scope: Scope; readonly operator?: boolean };
+
+/** Whether `principal` may call a route of this access on the tenant host (tenant routes) or platform host. */
+export function authorizeRoute(route: RouteAccess, principal: Principal): Decision {
+  switch (route.access) {
+    case "public":
+      return ALLOW;
+    case "operator":
+      return principal.kind === "operator" ? ALLOW : deny("operator_only", "not_operator");
+    case "tenant":
+      if (principal.kind === "operator") {
+        return route.operator ? ALLOW : deny("operator_not_allowed", "operator_on_key_route");
+      }
+      return principal.scopes.has(route.scope)
+        ? ALLOW
+        : deny(
+            "insufficient_scope",
+            `scope_missing:${route.scope}`,
+            `This credential lacks the '${route.scope}' scope.`,
+          );
+  }
+}
+
+export interface CacheAccess {
+  /** May be answered from the cache. */
+  readonly read: boolean;
+  /** May store a provider answer. */
+  readonly write: boolean;
+  /** May call the model provider. */
+  readonly callProvider: boolean;
+}
+
+/** The cache rule above, for one principal (the operator never reaches cache routes). */
+export function cacheAccess(principal: Principal): CacheAccess {
+  if (principal.kind === "operator") return { read: false, write: false, callProvider: false };
+  return {
+    read: principal.scopes.has("cache:read"),
+    write: principal.scopes.has("cache:write"),
+    callProvider: principal.scopes.has("completions"),
+  };
+}
+
+/** What a new key asks for at creation. */
+export interface KeyGrantRequest {
+  readonly role: Role;
+  readonly scopes?: readonly Scope[];
+  readonly cacheScope?: "tenant" | "user";
+  /** ms since the epoch, or undefined for "as long as allowed". */
+  readonly expiresAt?: number;
+}
+
+export interface KeyGrant {
+  readonly role: Role;
+  readonly scopes: Scope[];
+  readonly cacheScope: "tenant" | "user";
+  readonly expiresAt: number | null;
+}
+
+/** The longest life a key may be given. */
+export const MAX_KEY_LIFETIME_MS = 5 * 365 * 86400 * 1000;
+
+/**
+ * What a minting principal may grant: never more than it holds. A key can create keys only with scopes it
+ * has, bound to the user scope if it is, and expiring no later than it does (an unspecified expiry becomes its
+ * own). The operator may grant any role's scopes.
+ */
+export function decideKeyGrant(
+  minter: Principal,
+  req: KeyGrantRequest,
+  now: number,
+): { ok: true; grant: KeyGrant } | { ok: false; decision: Extract<Decision, { allow: false }> } {
+  const refuse = (code: ErrorCode, reason: string, message?: string) => ({
+    ok: false as const,
+    decision: deny(code, reason, message) as Extract<Decision, { allow: false }>,
+  });
+  const scopes = grantScopes(req.role, req.scopes);
+  if (!scopes) {
+    return refuse(
+      "invalid_scopes",
+      "scopes_outside_role",
+      `Role '${req.role}' cannot hold all of the requested scopes.`,
+    );
+  }
+  if (req.expiresAt !== undefined && (req.expiresAt <= now || req.expiresAt > now + MAX_KEY_LIFETIME_MS)) {
+    return refuse("invalid_expiry", "expiry_out_of_range");
+  }
+  if (minter.kind === "operator") {
+    return {
+      ok: true,
+      grant: { role: req.role, scopes, cacheScope: req.cacheScope ?? "tenant", expiresAt: req.expiresAt ?? null },
+    };
+  }
+  const missing = scopes.filter((s) => !minter.scopes.has(s));
+  if (missing.length) {
+    return refuse(
+      "scope_escalation",
+      "escalation:scopes",
+      `A key cannot grant scopes it lacks: ${missing.join(", ")}.`,
+    );
+  }
+  if (minter.cacheScope === "user" && req.cacheScope === "tenant") {
+    return refuse(
+      "scope_escalation",
+      "escalation:cache_scope",
+      "A key bound to the user cache scope cannot create a tenant-scoped key.",
+    );
+  }
+  if (minter.expiresAt !== null && req.expiresAt !== undefined && req.expiresAt > minter.expiresAt) {
+    return refuse(
+      "scope_escalation",
+      "escalation:lifetime",
+      "A key cannot create a key that outlives it; choose an earlier expires_at.",
+    );
+  }
+  return {
+    ok: true,
+    grant: {
+      role: req.role,
+      scopes,
+      cacheScope: minter.cacheScope === "user" ? "user" : (req.cacheScope ?? "tenant"),
+      expiresAt: req.expiresAt ?? minter.expiresAt,
+    },
+  };
+}
+
+/**
+ * The cache scope a request runs in: the tenant's shared cache (`tenant`), or one user's (`user:{id}`). A
+ * request may narrow itself to a user; it must name one when the tenant policy or its key is bound to the user
+ * scope. No request can widen a user-bound key to the shared cache.
+ */
+export function decideCacheScope(
+  policyScope: CacheScope,
+  principal: Principal,
+  user: string | null,
+): { ok: true; scope: string; user: string | null } | { ok: false; decision: Extract<Decision, { allow: false }> } {
+  const bound = policyScope === "user" || (principal.kind === "api_key" && principal.cacheScope === "user");
+  if (bound && user === null) {
+    return {
+      ok: false,
+      decision: deny("cache_user_required", "user_scope_without_user") as Extract<Decision, { allow: false }>,
+    };
+  }
+  return { ok: true, scope: user === null ? "tenant" : `user:${user}`, user };
+}

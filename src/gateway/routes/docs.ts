@@ -1,0 +1,27 @@
+// GET /docs/errors — the error catalogue as a page, rendered from the same table the gateway raises errors
+// from, so every error message's link ("See …/docs/errors#code") lands on its entry.
+import type { Handled } from "../context";
+import { ERROR_CATALOG, ERROR_CODES, errorTypeFor } from "../http/error-catalog";
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+const PAGE = (() => {
+  const rows = ERROR_CODES.map((code) => {
+    const e = ERROR_CATALOG[code];
+    return `<tr id="${code}"><td><code>${code}</code></td><td>${e.status}</td><td>${errorTypeFor(e.status)}</td><td>${escapeHtml(e.message)}</td><td>${escapeHtml(e.fix)}</td></tr>`;
+  }).join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Cordon error codes</title></head>
+<body><h1>Cordon error codes</h1>
+<p>Every error response is <code>{"error":{"type","code","message","request_id"}}</code>. Give the operator the
+<code>request_id</code> when asking about one.</p>
+<table><thead><tr><th>code</th><th>status</th><th>type</th><th>meaning</th><th>what to do</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>`;
+})();
+
+export async function errorCatalogPage(): Promise<Handled> {
+  return { response: new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }) };
+}
