@@ -12,7 +12,8 @@ export interface CacheAddress {
   readonly model: string;
   /** Original text of the last user message (kept, sealed, for verifying later semantic matches). */
   readonly prompt: string;
-  /** The prompt as the semantic tier embeds it. */
+  /** The prose of the prompt as the semantic tier embeds it; empty when the prompt is only code (then only the
+   * exact tier applies). */
   readonly semantic: string;
   readonly promptHash: string;
   readonly partitionHash: string;
@@ -28,6 +29,8 @@ export async function cacheAddress(args: {
   keyring: TenantKeyring;
   model: string;
   prompt: string;
+  /** The prose of the prompt (code blocks removed). */
+  prose: string;
   partition: string;
   controls: CacheControls;
 }): Promise<CacheAddress> {
@@ -44,7 +47,7 @@ export async function cacheAddress(args: {
     keyring,
     model: args.model,
     prompt: args.prompt,
-    semantic: semanticText(args.prompt),
+    semantic: semanticText(args.prose),
     promptHash,
     partitionHash,
     scopeHash,

@@ -19,6 +19,7 @@ export interface LookupResult {
 export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Promise<LookupResult> {
   const exact = await bestEffort("exact lookup", lookupExact(rt, addr, now));
   if (exact) return { hit: exact, embedding: null, refused: null };
+  if (addr.semantic === "") return { hit: null, embedding: null, refused: null };
   const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, now));
   return semantic ?? { hit: null, embedding: null, refused: null };
 }

@@ -1,22 +1,47 @@
-// What a request means to the cache. The semantic tier compares only the last user message; everything else
-// that changes the answer — model, system prompt, earlier turns, tools, response format, sampling parameters —
-// forms the partition, which must match exactly.
+// What a request means to the cache. The semantic tier compares only the prose of the last user message;
+// everything else that changes the answer — model, system prompt, earlier turns, the last message's other
+// fields (its `name`), code blocks of the last message, tools, response format, sampling parameters — forms the
+// partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
+import { segments } from "./code-blocks";
 import { semanticText } from "./semantic-text";
 
 /** Request fields that do not change the answer, and so stay out of the partition. */
 const NOT_IN_PARTITION = new Set(["messages", "stream", "stream_options", "user", "metadata", "store", "service_tier"]);
 
-/** Exact tier: Unicode-normalised, trimmed, runs of white space folded. Case and punctuation are kept. */
+/**
+ * Exact tier: Unicode-normalised; in prose, each line trimmed and runs of white space folded; code blocks kept
+ * exactly (indentation changes what code means). Case and punctuation are kept.
+ */
 export function exactText(text: string): string {
-  return text.normalize("NFC").trim().replace(/\s+/g, " ");
+  return segments(text.normalize("NFC"))
+    .map((s) => (s.code ? s.text : s.text.replace(/\s+/g, " ").trim()))
+    .filter((t) => t !== "")
+    .join("\n");
+}
+
+/** The prose of a prompt (code blocks removed), which is all the semantic tier compares. */
+export function proseOf(text: string): string {
+  return segments(text)
+    .filter((s) => !s.code)
+    .map((s) => s.text)
+    .join("\n");
+}
+
+/** The code blocks of a prompt, exactly; they must match for two prompts to share an answer. */
+export function codeOf(text: string): string[] {
+  return segments(text.normalize("NFC"))
+    .filter((s) => s.code)
+    .map((s) => s.text);
 }
 
 export interface ChatCachePlan {
   cacheable: true;
   /** Original text of the last user message. */
   prompt: string;
+  /** The prose of the prompt, which the semantic tier embeds (empty when the prompt is only code). */
+  prose: string;
   /** All that must match exactly for two requests to share an answer. */
   partition: string;
 }
@@ -27,13 +52,21 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   if (last?.role !== "user") return { cacheable: false, reason: "last_message_not_user" };
   const prompt = textOf(last);
   if (prompt === null) return { cacheable: false, reason: "non_text_content" };
-  if (semanticText(prompt) === "") return { cacheable: false, reason: "empty_prompt" };
   if ((req.n ?? 1) !== 1) return { cacheable: false, reason: "multiple_choices" };
+  const prose = proseOf(prompt);
+  const code = codeOf(prompt);
+  if (semanticText(prose) === "" && code.length === 0) return { cacheable: false, reason: "empty_prompt" };
 
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(req)) if (!NOT_IN_PARTITION.has(k)) rest[k] = v;
   const earlier = req.messages.slice(0, -1).map((m) => ({ ...m, content: normaliseContent(m.content) }));
-  return { cacheable: true, prompt, partition: canonicalJson({ ...rest, messages: earlier }) };
+  const { content: _content, ...lastFields } = last;
+  return {
+    cacheable: true,
+    prompt,
+    prose,
+    partition: canonicalJson({ ...rest, messages: earlier, last: lastFields, code }),
+  };
 }
 
 /** Text of a message whose content is a string or text parts only; null for images, audio, files. */

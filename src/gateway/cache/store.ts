@@ -18,7 +18,8 @@ export async function storeEntry(
     const now = Date.now();
     const expiresAt = now + addr.ttlSeconds * 1000;
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);
-    const vector = embedding ?? (await embedPrompt(rt, addr));
+    // A prompt that is only code has no prose to embed: it is served by the exact tier alone.
+    const vector = addr.semantic === "" ? null : (embedding ?? (await embedPrompt(rt, addr)));
     // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.
     await writeEntry(
       rt,
@@ -39,13 +40,15 @@ export async function storeEntry(
     });
     await Promise.all([
       writeExactPointer(rt, addr, entryId, kvTtl),
-      rt.vectors.upsert(addr.tenant, [
-        {
-          id: entryId,
-          values: vector,
-          metadata: { partition: addr.partitionHash, scope: addr.scopeHash, expires_at: expiresAt },
-        },
-      ]),
+      vector === null
+        ? null
+        : rt.vectors.upsert(addr.tenant, [
+            {
+              id: entryId,
+              values: vector,
+              metadata: { partition: addr.partitionHash, scope: addr.scopeHash, expires_at: expiresAt },
+            },
+          ]),
     ]);
   } catch (err) {
     console.error(`cache store failed for tenant ${addr.tenant}: ${String(err)}`);

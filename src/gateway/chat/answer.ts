@@ -40,6 +40,7 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
         keyring,
         model: req.model,
         prompt: plan.prompt,
+        prose: plan.prose,
         partition: plan.partition,
         controls,
       })

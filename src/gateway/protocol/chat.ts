@@ -2,6 +2,7 @@
 // silently forwarded or dropped: a field the cache does not know could change the answer without changing
 // the partition.
 import * as z from "zod";
+import { ModelNameSchema } from "../../shared/audit-event";
 
 const TextPart = z.strictObject({ type: z.literal("text"), text: z.string().max(1_000_000) });
 // Non-text parts (images, audio, files) are forwarded as they are; such requests bypass the cache.
@@ -37,11 +38,7 @@ const Message = z.strictObject({
 const json = z.record(z.string(), z.unknown());
 
 export const ChatRequestSchema = z.strictObject({
-  model: z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  model: ModelNameSchema,
   messages: z.array(Message).min(1).max(2048),
   stream: z.boolean().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),

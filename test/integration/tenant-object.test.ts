@@ -3,8 +3,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { VectorRecord } from "../src/gateway/ports/vector-index";
-import { type CatalogEntry, TENANT_OBJECT_SCHEMA_VERSION } from "../src/gateway/storage/tenant-object/index";
+import type { VectorRecord } from "../../src/gateway/ports/vector-index";
+import { type CatalogEntry, TENANT_OBJECT_SCHEMA_VERSION } from "../../src/gateway/storage/tenant-object/index";
 
 const store = () => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
 const later = () => Date.now() + 3_600_000;

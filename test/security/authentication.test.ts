@@ -1,7 +1,7 @@
 // Tenant resolution and authentication: every refusal gets the contract's error, the right status, and
 // writes nothing.
 import { describe, expect, it, vi } from "vitest";
-import { generateApiKey } from "../src/gateway/auth/api-key-secret";
+import { generateApiKey } from "../../src/gateway/auth/api-key-secret";
 import {
   call,
   chatBody,
@@ -14,7 +14,7 @@ import {
   rootToken,
   settle,
   tenantWithKey,
-} from "./helpers";
+} from "../helpers";
 
 describe("tenant resolution and authentication", async () => {
   const a = await tenantWithKey("a");

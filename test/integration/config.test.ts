@@ -3,8 +3,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { ConfigError, parseConfig } from "../src/gateway/config";
-import gateway from "../src/gateway/index";
+import { ConfigError, parseConfig } from "../../src/gateway/config";
+import gateway from "../../src/gateway/index";
 
 describe("configuration", () => {
   it("parses the test configuration into a frozen object", () => {

@@ -2,7 +2,7 @@
 // miss and hit, provider failures, and the isolation guarantees (tenant, user, partition).
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, chatBody, expectError, settle, tenantWithKey } from "./helpers";
+import { call, chatBody, expectError, settle, tenantWithKey } from "../helpers";
 
 type Completion = { choices: { message: { content: string } }[]; usage?: unknown };
 

@@ -2,14 +2,14 @@
 // binding, and the Vectorize adapter against a fake that follows Vectorize's documented rules.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TenantObjectVectorIndex } from "../src/gateway/adapters/vector-tenant-object";
+import { TenantObjectVectorIndex } from "../../src/gateway/adapters/vector-tenant-object";
 import {
   type VectorizeLike,
   VectorizeLimitError,
   VectorizeVectorIndex,
-} from "../src/gateway/adapters/vector-vectorize";
-import type { VectorIndex, VectorQuery, VectorRecord } from "../src/gateway/ports/vector-index";
-import { FakeVectorize } from "./fakes/vectorize";
+} from "../../src/gateway/adapters/vector-vectorize";
+import type { VectorIndex, VectorQuery, VectorRecord } from "../../src/gateway/ports/vector-index";
+import { FakeVectorize } from "../fakes/vectorize";
 
 const DIMS = 8;
 const unit = (...xs: number[]) => {

@@ -3,8 +3,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import gateway from "../src/gateway/index";
-import { createKey, createTenant, expectError, hostOf, uniqueTenant } from "./helpers";
+import gateway from "../../src/gateway/index";
+import { createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
 const aiGatewayEnv = {
   ...env,

@@ -1,7 +1,7 @@
 // Bad input of every kind gets the contract's JSON error with the right status — never a 500, never a stack
 // trace — and writes nothing.
 import { describe, expect, it } from "vitest";
-import { call, chatBody, expectError, kvSnapshot, PLATFORM, rootToken, settle, tenantWithKey } from "./helpers";
+import { call, chatBody, expectError, kvSnapshot, PLATFORM, rootToken, settle, tenantWithKey } from "../helpers";
 
 describe("bad input", async () => {
   const t = await tenantWithKey("in", { role: "owner" });

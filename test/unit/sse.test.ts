@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../src/gateway/chat/sse";
-import type { ChatCompletion } from "../src/gateway/protocol/chat";
+import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../../src/gateway/chat/sse";
+import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
 const enc = new TextEncoder();
 const chunk = (delta: object, finish: string | null = null) =>

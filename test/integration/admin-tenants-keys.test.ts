@@ -12,7 +12,7 @@ import {
   rootToken,
   settle,
   uniqueTenant,
-} from "./helpers";
+} from "../helpers";
 
 const root = () => ({ token: rootToken() });
 

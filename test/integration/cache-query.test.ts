@@ -1,6 +1,6 @@
 // POST /v1/cache/query: the cache as an API of its own, sharing entries with chat completions.
 import { describe, expect, it } from "vitest";
-import { call, chatBody, createKey, expectError, settle, tenantWithKey } from "./helpers";
+import { call, chatBody, createKey, expectError, settle, tenantWithKey } from "../helpers";
 
 type QueryResult = {
   cache_hit: boolean;

@@ -2,9 +2,9 @@
 // stopped `wrangler dev` — workerd treats each export of a Worker's main module as an entrypoint and refuses
 // anything but a handler object or a class. Each Worker's main module may export only those.
 import { describe, expect, it } from "vitest";
-import * as gateway from "../src/gateway/index";
-import * as logger from "../src/logger/index";
-import * as provider from "../src/provider/index";
+import * as gateway from "../../src/gateway/index";
+import * as logger from "../../src/logger/index";
+import * as provider from "../../src/provider/index";
 
 const isHandler = (v: unknown) =>
   v !== null && typeof v === "object" && Object.values(v).every((f) => typeof f === "function");

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { crc32, generateApiKey, parseApiKey } from "../src/gateway/auth/api-key-secret";
-import { MasterKeyring, timingSafeEqualStrings } from "../src/gateway/crypto/key-hierarchy";
-import { classifyHost, isAllowedTransport } from "../src/gateway/hosts";
-import { grantScopes, ROLE_SCOPES } from "../src/gateway/policy/scopes";
-import { cacheKv, tenantsKv } from "../src/gateway/storage/kv-keys";
+import { crc32, generateApiKey, parseApiKey } from "../../src/gateway/auth/api-key-secret";
+import { MasterKeyring, timingSafeEqualStrings } from "../../src/gateway/crypto/key-hierarchy";
+import { classifyHost, isAllowedTransport } from "../../src/gateway/hosts";
+import { grantScopes, ROLE_SCOPES } from "../../src/gateway/policy/scopes";
+import { cacheKv, tenantsKv } from "../../src/gateway/storage/kv-keys";
 
 const master = () => {
   const raw = crypto.getRandomValues(new Uint8Array(32));

@@ -2,9 +2,9 @@
 // D1, carries a prompt hash but never prompt text, and extends the tenant's hash chain.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { verifyChain } from "../src/logger/verify";
-import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit-event";
-import { call, chatBody, hostOf, settle, tenantWithKey } from "./helpers";
+import { verifyChain } from "../../src/logger/verify";
+import { type AuditEvent, UNRESOLVED_TENANT } from "../../src/shared/audit-event";
+import { call, chatBody, hostOf, settle, tenantWithKey } from "../helpers";
 
 interface Row {
   tenant: string;
@@ -110,5 +110,28 @@ describe("audit events through the Queue into D1", async () => {
     const rows = await rowsFor(t.tenant, 2);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
     expect(await verifyChain(env.AUDIT_DB, t.tenant)).toMatchObject({ ok: true, count: rows.length });
+  });
+});
+
+describe("one model-name limit for requests and their events", async () => {
+  it("regression: a request naming a 256-character model is audited, not rejected by the logger", async () => {
+    const t = await tenantWithKey("longmodel");
+    const model = `m${"x".repeat(255)}`;
+    const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("hi there", { model }) });
+    expect(res.status).toBe(200);
+    await res.text();
+    await settle();
+    const requestId = res.headers.get("x-request-id")!;
+    await vi.waitFor(
+      async () => {
+        const row = await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = ? AND event LIKE ?")
+          .bind(t.tenant, `%${requestId}%`)
+          .first<{ event: string }>();
+        expect(JSON.parse(row!.event)).toMatchObject({ model, status: 200 });
+      },
+      { timeout: 5000, interval: 25 },
+    );
+    const rejects = await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_rejects").first<{ n: number }>();
+    expect(rejects?.n).toBe(0);
   });
 });

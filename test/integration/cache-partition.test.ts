@@ -1,0 +1,50 @@
+// What must match exactly for two requests to share an answer, beyond the semantic tier's prose: the last
+// message's own fields and its code, on both tiers.
+import { describe, expect, it } from "vitest";
+import { call, settle, tenantWithKey } from "../helpers";
+
+async function ask(t: { host: string; key: string }, messages: unknown[]) {
+  const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: { model: "gpt-4o-mini", messages } });
+  await res.text();
+  await settle();
+  return res.headers.get("x-cache");
+}
+
+describe("cache partition", async () => {
+  const t = await tenantWithKey("part");
+  await settle();
+
+  it("regression: two users' 'what is my name?' never share an entry (the last message's name is partitioned)", async () => {
+    expect(await ask(t, [{ role: "user", name: "alice", content: "What is my name?" }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", name: "alice", content: "What is my name?" }])).toBe("HIT-EXACT");
+    expect(await ask(t, [{ role: "user", name: "bob", content: "What is my name?" }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", name: "bob", content: "what's my name" }])).toBe("HIT-SEMANTIC");
+    expect(await ask(t, [{ role: "user", content: "What is my name?" }])).toBe("MISS");
+  });
+
+  it("regression: code that differs only in indentation never shares an entry on either tier", async () => {
+    const a = "Why does this print nothing?\n\n```python\nfor x in xs:\n    if x:\n        print(x)\n```";
+    const b = "Why does this print nothing?\n\n```python\nfor x in xs:\n    if x:\n    print(x)\n```";
+    const indented = "Why does this print nothing?\n\n    for x in xs:\n        print(x)\n";
+    const dedented = "Why does this print nothing?\n\n    for x in xs:\n    print(x)\n";
+    expect(await ask(t, [{ role: "user", content: a }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: a }])).toBe("HIT-EXACT");
+    expect(await ask(t, [{ role: "user", content: b }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: indented }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: dedented }])).toBe("MISS");
+  });
+
+  it("the same code with reworded prose is a semantic hit; a code-only prompt is served by the exact tier", async () => {
+    const code = "```js\nconst x = [3, 1, 2].sort();\n```";
+    expect(await ask(t, [{ role: "user", content: `What does this return?\n${code}` }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: `what does this return\n${code}` }])).toBe("HIT-SEMANTIC");
+    const only = "```sql\nSELECT 1;\n```";
+    expect(await ask(t, [{ role: "user", content: only }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: only }])).toBe("HIT-EXACT");
+  });
+
+  it("prose keeps folding white space on the exact tier", async () => {
+    expect(await ask(t, [{ role: "user", content: "Name three  primary\tcolours." }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: "  Name three primary colours.  " }])).toBe("HIT-EXACT");
+  });
+});

@@ -1,0 +1,130 @@
+// Authorization decisions (policy/access.ts) as pure functions: route access, the cache rule, user binding and
+// key minting, each over every kind of principal.
+import { describe, expect, it } from "vitest";
+import {
+  authorizeRoute,
+  cacheAccess,
+  decideCacheScope,
+  decideKeyGrant,
+  MAX_KEY_LIFETIME_MS,
+} from "../../src/gateway/policy/access";
+import type { Principal } from "../../src/gateway/policy/principal";
+import { ROLE_SCOPES, type Role, type Scope } from "../../src/gateway/policy/scopes";
+
+const NOW = 1_800_000_000_000;
+const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind: "api_key" }>> = {}): Principal => ({
+  kind: "api_key",
+  keyId: "key_x",
+  tenant: "acme",
+  role: "admin",
+  scopes: new Set(scopes),
+  cacheScope: "tenant",
+  expiresAt: null,
+  ...extra,
+});
+const operator: Principal = { kind: "operator" };
+
+describe("authorizeRoute", () => {
+  it.each([
+    ["public", { access: "public" } as const, key([]), true],
+    ["operator route, operator", { access: "operator" } as const, operator, true],
+    ["operator route, key", { access: "operator" } as const, key(ROLE_SCOPES.owner), false],
+    ["tenant route, scope held", { access: "tenant", scope: "completions" } as const, key(["completions"]), true],
+    ["tenant route, scope missing", { access: "tenant", scope: "completions" } as const, key(["cache:read"]), false],
+    ["tenant route, operator not allowed", { access: "tenant", scope: "completions" } as const, operator, false],
+    [
+      "tenant route, operator allowed",
+      { access: "tenant", scope: "keys:manage", operator: true } as const,
+      operator,
+      true,
+    ],
+  ])("%s", (_, route, principal, allowed) => {
+    expect(authorizeRoute(route, principal).allow).toBe(allowed);
+  });
+
+  it("names the missing scope in the reason", () => {
+    expect(authorizeRoute({ access: "tenant", scope: "audit:read" }, key([]))).toMatchObject({
+      allow: false,
+      code: "insufficient_scope",
+      reason: "scope_missing:audit:read",
+    });
+  });
+});
+
+describe("cacheAccess: one rule for every route", () => {
+  it.each(Object.keys(ROLE_SCOPES) as Role[])("role %s", (role) => {
+    const s = ROLE_SCOPES[role];
+    expect(cacheAccess(key(s))).toEqual({
+      read: s.includes("cache:read"),
+      write: s.includes("cache:write"),
+      callProvider: s.includes("completions"),
+    });
+  });
+  it("the operator never touches the cache", () => {
+    expect(cacheAccess(operator)).toEqual({ read: false, write: false, callProvider: false });
+  });
+});
+
+describe("decideCacheScope", () => {
+  it("a request may narrow to a user, never widen a user-bound key or tenant", () => {
+    expect(decideCacheScope("tenant", key([]), null)).toEqual({ ok: true, scope: "tenant", user: null });
+    expect(decideCacheScope("tenant", key([]), "u1")).toEqual({ ok: true, scope: "user:u1", user: "u1" });
+    expect(decideCacheScope("user", key([]), null)).toMatchObject({ ok: false });
+    expect(decideCacheScope("tenant", key([], { cacheScope: "user" }), null)).toMatchObject({
+      ok: false,
+      decision: { code: "cache_user_required" },
+    });
+    expect(decideCacheScope("tenant", key([], { cacheScope: "user" }), "u2")).toMatchObject({
+      ok: true,
+      scope: "user:u2",
+    });
+  });
+});
+
+describe("decideKeyGrant", () => {
+  const admin = key(ROLE_SCOPES.admin);
+  it("the operator may grant any role's scopes within the maximum life", () => {
+    expect(decideKeyGrant(operator, { role: "owner" }, NOW)).toMatchObject({ ok: true, grant: { expiresAt: null } });
+    expect(decideKeyGrant(operator, { role: "viewer", expiresAt: NOW + MAX_KEY_LIFETIME_MS + 1 }, NOW)).toMatchObject({
+      ok: false,
+      decision: { code: "invalid_expiry" },
+    });
+    expect(decideKeyGrant(operator, { role: "viewer", expiresAt: NOW }, NOW)).toMatchObject({ ok: false });
+  });
+  it("scopes outside the role are invalid; scopes the minter lacks are escalation", () => {
+    expect(decideKeyGrant(admin, { role: "viewer", scopes: ["completions"] }, NOW)).toMatchObject({
+      ok: false,
+      decision: { code: "invalid_scopes" },
+    });
+    expect(decideKeyGrant(key(["keys:manage"]), { role: "developer" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { code: "scope_escalation", reason: "escalation:scopes" },
+    });
+  });
+  it("a user-bound minter makes user-bound keys only", () => {
+    const minter = key(ROLE_SCOPES.admin, { cacheScope: "user" });
+    expect(decideKeyGrant(minter, { role: "developer", cacheScope: "tenant" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:cache_scope" },
+    });
+    expect(decideKeyGrant(minter, { role: "developer" }, NOW)).toMatchObject({
+      ok: true,
+      grant: { cacheScope: "user" },
+    });
+  });
+  it("a minted key never outlives its minter", () => {
+    const minter = key(ROLE_SCOPES.admin, { expiresAt: NOW + 1000 });
+    expect(decideKeyGrant(minter, { role: "developer", expiresAt: NOW + 2000 }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:lifetime" },
+    });
+    expect(decideKeyGrant(minter, { role: "developer" }, NOW)).toMatchObject({
+      ok: true,
+      grant: { expiresAt: NOW + 1000 },
+    });
+    expect(decideKeyGrant(minter, { role: "developer", expiresAt: NOW + 500 }, NOW)).toMatchObject({
+      ok: true,
+      grant: { expiresAt: NOW + 500 },
+    });
+  });
+});
