@@ -1,28 +1,66 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// Three projects, one `npm test`:
+//   workers — unit, integration and security tests inside workerd, against real local KV, Queues, D1 and
+//             Durable Objects (test/wrangler.toml);
+//   node    — static checks over the code base (error catalogue) in Node;
+//   e2e     — Node clients against the three Workers under `wrangler dev` (test/e2e/global-setup.ts).
 // Tests make their own secrets, fresh for every run.
 const secret = () => randomBytes(32).toString("base64url");
+
+function jwtSigningKey(): string {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: `test-${randomBytes(4).toString("hex")}` });
+}
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("src/logger/migrations");
   return {
-    plugins: [
-      cloudflareTest({
-        remoteBindings: false,
-        wrangler: { configPath: "./test/wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ROOT_TOKEN: secret(),
-            MASTER_KEY: randomBytes(32).toString("base64"),
-            TEST_MIGRATIONS: migrations,
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              remoteBindings: false,
+              wrangler: { configPath: "./test/wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  ROOT_TOKEN: secret(),
+                  MASTER_KEY: randomBytes(32).toString("base64"),
+                  JWT_SIGNING_KEY: jwtSigningKey(),
+                  TEST_MIGRATIONS: migrations,
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: [
+              "test/*.test.ts",
+              "test/unit/**/*.test.ts",
+              "test/integration/**/*.test.ts",
+              "test/security/**/*.test.ts",
+            ],
+            setupFiles: ["./test/setup.ts"],
           },
         },
-      }),
-    ],
-    test: {
-      setupFiles: ["./test/setup.ts"],
+        {
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
+        },
+        {
+          test: {
+            name: "e2e",
+            environment: "node",
+            include: ["test/e2e/**/*.test.ts"],
+            globalSetup: ["./test/e2e/global-setup.ts"],
+            fileParallelism: false,
+            testTimeout: 30_000,
+            hookTimeout: 180_000,
+          },
+        },
+      ],
     },
   };
 });

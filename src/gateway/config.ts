@@ -61,6 +61,8 @@ export interface Config {
   readonly allowLocalHttp: boolean;
 }
 
+const AI_GATEWAY_ORIGIN = "https://gateway.ai.cloudflare.com";
+
 /** The provider Worker's address behind the PROVIDER_SERVICE binding (the host part is not resolved). */
 export const LOCAL_PROVIDER_URL = "http://cordon-provider.local/v1/chat/completions";
 
@@ -104,7 +106,7 @@ export function parseConfig(env: CordonGateway.Env): Config {
         ? { kind: "local", url: LOCAL_PROVIDER_URL }
         : {
             kind: "ai-gateway",
-            url: `https://gateway.ai.cloudflare.com/v1/${v.AI_GATEWAY_ACCOUNT_ID}/${v.AI_GATEWAY_ID}/compat/chat/completions`,
+            url: `${AI_GATEWAY_ORIGIN}/v1/${v.AI_GATEWAY_ACCOUNT_ID}/${v.AI_GATEWAY_ID}/compat/chat/completions`,
             ...(v.AI_GATEWAY_TOKEN ? { gatewayToken: v.AI_GATEWAY_TOKEN } : {}),
             ...(v.PROVIDER_API_KEY ? { apiKey: v.PROVIDER_API_KEY } : {}),
           },

@@ -14,7 +14,7 @@ describe("cache partition", async () => {
   const t = await tenantWithKey("part");
   await settle();
 
-  it("regression: two users' 'what is my name?' never share an entry (the last message's name is partitioned)", async () => {
+  it("regression: two users' 'what is my name?' never share an entry (the last message's name counts)", async () => {
     expect(await ask(t, [{ role: "user", name: "alice", content: "What is my name?" }])).toBe("MISS");
     expect(await ask(t, [{ role: "user", name: "alice", content: "What is my name?" }])).toBe("HIT-EXACT");
     expect(await ask(t, [{ role: "user", name: "bob", content: "What is my name?" }])).toBe("MISS");
@@ -34,7 +34,7 @@ describe("cache partition", async () => {
     expect(await ask(t, [{ role: "user", content: dedented }])).toBe("MISS");
   });
 
-  it("the same code with reworded prose is a semantic hit; a code-only prompt is served by the exact tier", async () => {
+  it("the same code with reworded prose is a semantic hit; a code-only prompt uses the exact tier", async () => {
     const code = "```js\nconst x = [3, 1, 2].sort();\n```";
     expect(await ask(t, [{ role: "user", content: `What does this return?\n${code}` }])).toBe("MISS");
     expect(await ask(t, [{ role: "user", content: `what does this return\n${code}` }])).toBe("HIT-SEMANTIC");

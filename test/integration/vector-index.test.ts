@@ -165,7 +165,7 @@ describe("Vectorize adapter (fake index)", () => {
     });
   });
 
-  it("misses a fresh vector until Vectorize applies the upsert, and serves a deleted one until it applies the delete", async () => {
+  it("misses a fresh vector until Vectorize applies the upsert, serves a deleted one until the delete", async () => {
     const { fake, index } = indexed();
     await index.upsert("acme", [rec("fresh", unit(0, 1))]);
     expect(await ids(index, "acme", ask(unit(0, 1)))).toEqual([]);
@@ -191,7 +191,7 @@ describe("Vectorize adapter (fake index)", () => {
     expect(await ids(index, "umbrella", ask(unit(1)))).toEqual(["theirs"]);
   });
 
-  it("finds nothing for vectors written before the metadata indexes existed, until they are written again", async () => {
+  it("finds nothing for vectors written before the metadata indexes existed, until written again", async () => {
     const fake = new FakeVectorize(DIMS);
     const index = new VectorizeVectorIndex(fake);
     await index.upsert("acme", [rec("early", unit(1))]);
@@ -224,7 +224,7 @@ describe("Vectorize adapter (fake index)", () => {
     expect(await ids(new VectorizeVectorIndex(careless), "acme", ask(unit(1)))).toEqual(["fine"]);
   });
 
-  it("keeps to the documented limits: 64-byte namespaces, ids and indexed strings; 1000 per upsert; topK ≤ 100", async () => {
+  it("keeps to the documented limits: 64-byte namespaces, ids, indexed strings; 1000 per upsert; topK ≤ 100", async () => {
     const { fake, index } = indexed();
     await expect(index.upsert("n".repeat(65), [rec("a", unit(1))])).rejects.toThrow(VectorizeLimitError);
     await expect(index.upsert("acme", [rec("i".repeat(65), unit(1))])).rejects.toThrow(/64 bytes/);

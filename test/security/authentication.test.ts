@@ -157,7 +157,8 @@ describe("tenant resolution and authentication", async () => {
 
   it("an expired key is refused", async () => {
     const key = await createKey(a.tenant, { expires_at: new Date(Date.now() + 3600_000).toISOString() });
-    expect((await call(a.host, "/v1/admin/keys", { token: key })).status).toBe(403); // valid, but a developer cannot manage keys
+    // Valid, but a developer cannot manage keys.
+    expect((await call(a.host, "/v1/admin/keys", { token: key })).status).toBe(403);
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 2 * 3600_000);

@@ -67,7 +67,7 @@ describe("key minting never exceeds the minting key", async () => {
 });
 
 describe("keys are bound to one tenant generation", () => {
-  it("regression: a key that survived its tenant's deletion never authenticates on a tenant re-created with that id", async () => {
+  it("regression: a key that survived its tenant's deletion never works on a tenant re-created with its id", async () => {
     const tenant = uniqueTenant("regen");
     await createTenant(tenant);
     const key = await createKey(tenant);

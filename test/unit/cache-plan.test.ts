@@ -52,7 +52,8 @@ describe("partition", () => {
   });
 
   // Regression: a cache key that ignored the system prompt would answer one assistant's question with
-  // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the seed alone).
+  // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the
+  // seed alone).
   it("system prompt is part of the partition (regression: cache key ignoring system prompt)", () => {
     expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(
       partitionOf(chat("Who are you?", {}, "You are a lawyer.")),

@@ -10,7 +10,7 @@ const isHandler = (v: unknown) =>
   v !== null && typeof v === "object" && Object.values(v).every((f) => typeof f === "function");
 const isClass = (v: unknown) => typeof v === "function" && /^class\b/.test(Function.prototype.toString.call(v));
 
-describe("main modules export only entrypoints (regression: provider exported a constant and broke wrangler dev)", () => {
+describe("main modules export only entrypoints (regression: an exported constant broke wrangler dev)", () => {
   it.each([
     ["gateway", gateway],
     ["logger", logger],

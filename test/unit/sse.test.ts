@@ -3,8 +3,10 @@ import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../..
 import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
 const enc = new TextEncoder();
-const chunk = (delta: object, finish: string | null = null) =>
-  `data: ${JSON.stringify({ id: "c1", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const chunk = (delta: object, finish: string | null = null) => {
+  const event = { id: "c1", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] };
+  return `data: ${JSON.stringify(event)}\n\n`;
+};
 
 function streamOf(parts: string[], fail = false): ReadableStream<Uint8Array> {
   return new ReadableStream({

@@ -1,4 +1,5 @@
-// The provider adapter: one HTTP implementation of the provider port serves both configurations — AI Gateway's OpenAI-compatible endpoint (production) and the local provider Worker behind
+// The provider adapter: one HTTP implementation of the provider port serves both configurations — AI
+// Gateway's OpenAI-compatible endpoint (production) and the local provider Worker behind
 // a service binding (development, tests) — differing only in URL, fetcher and headers.
 import { type ApiError, fail } from "../http/errors";
 import type { Provider } from "../ports/provider";

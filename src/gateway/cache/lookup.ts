@@ -25,7 +25,7 @@ export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Prom
 }
 
 async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => {
       console.warn(`${what} exceeded ${READ_BUDGET_MS} ms; treated as a miss`);

@@ -35,7 +35,9 @@ export const ERROR_CATALOG = {
   tenant_not_found: {
     status: 404,
     message: "No tenant is served at this host.",
-    fix: "Send requests to https://{tenant}.{base domain} as given by your operator; IP addresses and other hosts do not name a tenant.",
+    fix:
+      "Send requests to https://{tenant}.{base domain} as given by your operator; " +
+      "IP addresses and other hosts do not name a tenant.",
   },
 
   // ── request bodies ────────────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,8 @@ const escapeHtml = (s: string) =>
 const PAGE = (() => {
   const rows = ERROR_CODES.map((code) => {
     const e = ERROR_CATALOG[code];
-    return `<tr id="${code}"><td><code>${code}</code></td><td>${e.status}</td><td>${errorTypeFor(e.status)}</td><td>${escapeHtml(e.message)}</td><td>${escapeHtml(e.fix)}</td></tr>`;
+    const cells = [`<code>${code}</code>`, e.status, errorTypeFor(e.status), escapeHtml(e.message), escapeHtml(e.fix)];
+    return `<tr id="${code}">${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Cordon error codes</title></head>

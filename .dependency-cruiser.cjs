@@ -1,0 +1,65 @@
+// Layering of Cordon's source: a file may import only from its own layer or below. The lists are the
+// architecture in one place; `npm run lint` fails on any import that goes up a layer, across Workers, or in a
+// cycle.
+const LAYERS = [
+  // 0 — shared by all three Workers: the audit event, ids, canonical JSON, hashing
+  ["^src/shared/"],
+  // 1 — gateway basics: HTTP shapes and errors, wire protocol, configuration, hosts, prices, audit fact types
+  [
+    "^src/gateway/http/",
+    "^src/gateway/protocol/",
+    "^src/gateway/config\\.ts$",
+    "^src/gateway/hosts\\.ts$",
+    "^src/gateway/pricing\\.ts$",
+    "^src/gateway/audit/facts\\.ts$",
+  ],
+  // 2 — pure security and policy decisions, crypto, PII detection, port interfaces
+  ["^src/gateway/policy/", "^src/gateway/crypto/", "^src/gateway/pii/", "^src/gateway/ports/"],
+  // 3 — storage (KV records, the tenant Durable Object) and the adapters behind the ports
+  ["^src/gateway/storage/", "^src/gateway/adapters/"],
+  // 4 — the runtime (configuration + adapters + stores), request context, audit event building
+  ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],
+  // 5 — authentication and the cache tiers
+  ["^src/gateway/auth/", "^src/gateway/cache/"],
+  // 6 — answering a completion (cache + provider)
+  ["^src/gateway/chat/"],
+  // 7 — route handlers and the route table
+  ["^src/gateway/routes/"],
+  // 8 — the pipeline and the Worker entry
+  ["^src/gateway/pipeline\\.ts$", "^src/gateway/index\\.ts$"],
+];
+
+const above = (i) => LAYERS.slice(i + 1).flat();
+
+module.exports = {
+  forbidden: [
+    ...LAYERS.slice(0, -1).map((layer, i) => ({
+      name: `layer-${i}-imports-upward`,
+      comment: "A file imports from a higher layer (see .dependency-cruiser.cjs for the layers).",
+      severity: "error",
+      from: { path: layer },
+      to: { path: above(i) },
+    })),
+    {
+      name: "workers-stay-apart",
+      comment: "The gateway, logger and provider share only src/shared.",
+      severity: "error",
+      from: { path: "^src/(gateway|logger|provider)/" },
+      to: { path: "^src/(gateway|logger|provider)/", pathNot: "^src/$1/" },
+    },
+    {
+      name: "unlayered-gateway-file",
+      comment: "Every gateway file belongs to a layer; add new folders to LAYERS.",
+      severity: "error",
+      from: { path: "^src/gateway/", pathNot: [...LAYERS.flat(), "\\.d\\.ts$"] },
+      to: {},
+    },
+    { name: "no-circular", severity: "error", from: { path: "^src/" }, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    exclude: { path: "worker-configuration\\.d\\.ts$" },
+  },
+};
