@@ -210,6 +210,19 @@ describe("verifyOidcToken: the JWKS fails closed", () => {
   it.each<[string, () => Response | Promise<Response>, string]>([
     ["a network error", () => Promise.reject(new TypeError("fetch failed")), "network_error"],
     ["a timeout", () => Promise.reject(Object.assign(new Error("timed out"), { name: "TimeoutError" })), "timeout"],
+    [
+      "a body that breaks off",
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(utf8('{"keys":['));
+              controller.error(new Error("connection reset"));
+            },
+          }),
+        ),
+      "network_error",
+    ],
     ["a 500", () => new Response("oops", { status: 500 }), "http_500"],
     ["a 404", () => new Response("", { status: 404 }), "http_404"],
     [
@@ -273,6 +286,19 @@ describe("verifyOidcToken: the JWKS fails closed", () => {
     idp.respond = () => Response.json({ keys: [ec.jwk] });
     expect((await verify(cache, token, T0 + 5_000)).ok).toBe(true);
     expect(idp.calls).toHaveLength(2);
+  });
+
+  it("refuses the token when the injected fetch throws synchronously", async () => {
+    const cache = new JwksCache({
+      fetch: () => {
+        throw new TypeError("bad url");
+      },
+    });
+    expect(await verify(cache, await sign(ec))).toEqual({
+      ok: false,
+      reason: "jwks_unavailable",
+      detail: "network_error",
+    });
   });
 
   it("shares one fetch between concurrent requests", async () => {

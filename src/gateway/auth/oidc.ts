@@ -239,23 +239,24 @@ export class JwksCache {
     return { ok: true, keys: outcome.keys };
   }
 
+  /** Never rejects: every failure, including a body that breaks off or times out mid-read, is an outcome. */
   private async download(jwksUri: string): Promise<FetchOutcome> {
-    let response: Response;
+    let text: string | null;
     try {
-      response = await this.opts.fetch(jwksUri, {
+      const response = await this.opts.fetch(jwksUri, {
         method: "GET",
         headers: { accept: "application/jwk-set+json, application/json" },
         redirect: "manual",
         signal: AbortSignal.timeout(this.opts.fetchTimeoutMs),
       });
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {});
+        return { ok: false, detail: `http_${response.status}` };
+      }
+      text = await readBounded(response, this.opts.maxResponseBytes);
     } catch (err) {
       return { ok: false, detail: err instanceof Error && err.name === "TimeoutError" ? "timeout" : "network_error" };
     }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      return { ok: false, detail: `http_${response.status}` };
-    }
-    const text = await readBounded(response, this.opts.maxResponseBytes);
     if (text === null) return { ok: false, detail: "too_large" };
     let doc: unknown;
     try {
