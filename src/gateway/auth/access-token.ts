@@ -1,0 +1,342 @@
+// Cordon's OAuth 2.0 access tokens (client-credentials grant, `POST /oauth/token`): ES256 JWTs signed by the
+// gateway, in the RFC 9068 profile, verified with no storage read.
+//
+// Token format
+//   header  { alg: "ES256", typ: "at+jwt", kid }
+//   claims  iss, aud, sub (the API key id), client_id (= sub, RFC 9068 §2.2), iat, nbf (= iat), exp, jti,
+//           scope (space-separated Cordon scopes), cordon_tenant (tenant id), cordon_cache_scope (tenant|user)
+//   The two private claims carry a `cordon_` prefix so that they can never collide with registered claims or
+//   with another issuer's (`tid` is Azure AD's tenant claim, for example).
+//
+// Verification refuses, in this order: anything not shaped like a compact JWS, an `alg` other than ES256
+// (`none`, HS256 "algorithm confusion" and every other algorithm are refused before any key is touched), a
+// missing or odd `kid`, a `kid` not in the key ring, a bad signature, a wrong `typ`, missing claims, wrong
+// issuer or audience, not yet valid, expired (or issued longer ago than the longest lifetime), another
+// tenant's token, and malformed Cordon claims. Scopes Cordon does not know are dropped (never widen).
+//
+// Keys: JWT_SIGNING_KEY is a private EC P-256 JWK with a `kid`; JWT_PREVIOUS_KEYS (optional) is a JSON array
+// of earlier keys' JWKs. Rotation: generate a new key, move the old one into JWT_PREVIOUS_KEYS (its private
+// part `d`, if left in, is dropped at parse time), and remove it from there once the longest token lifetime
+// has passed. Until then, tokens signed by it still verify and its public key stays in the JWKS.
+import { decodeProtectedHeader, importJWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import * as z from "zod";
+import { TENANT_ID_PATTERN } from "../../shared/ids";
+import { randomBytes, toBase64Url, utf8 } from "../crypto/encoding";
+import { SCOPES, type Scope } from "../policy/scopes";
+import { type JwtFailureReason, looksLikeCompactJws, reasonFromJoseError } from "./jwt-failure";
+
+export const ACCESS_TOKEN_ALG = "ES256";
+export const ACCESS_TOKEN_TYP = "at+jwt";
+export const TENANT_CLAIM = "cordon_tenant";
+export const CACHE_SCOPE_CLAIM = "cordon_cache_scope";
+/** The longest lifetime a token may be issued with, and the oldest `iat` verification accepts. */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;
+/** Earlier keys kept for verification; rotation rarely needs more than one. */
+export const MAX_PREVIOUS_KEYS = 10;
+/** Cordon's tokens are well under 2 KB; anything much larger is not one of them. */
+const MAX_ACCESS_TOKEN_CHARS = 4096;
+
+export type CacheScope = "tenant" | "user";
+
+export interface AccessTokenClaims {
+  readonly tenant: string;
+  /** The API key id the token was issued to (`sub`). */
+  readonly subject: string;
+  readonly scopes: readonly Scope[];
+  readonly cacheScope: CacheScope;
+  readonly jti: string;
+  /** Seconds since the epoch (JWT NumericDate), as in the token. */
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export type AccessTokenFailure = JwtFailureReason | "wrong_tenant" | "unknown_kid";
+
+export type AccessTokenResult =
+  | { readonly ok: true; readonly claims: AccessTokenClaims }
+  | { readonly ok: false; readonly reason: AccessTokenFailure };
+
+/** A public key as published at /.well-known/jwks.json. */
+export interface PublicJwk {
+  readonly kty: "EC";
+  readonly crv: "P-256";
+  readonly x: string;
+  readonly y: string;
+  readonly kid: string;
+  readonly alg: "ES256";
+  readonly use: "sig";
+}
+
+export type AccessTokenConfigErrorCode =
+  | "signing_key_invalid"
+  | "previous_keys_invalid"
+  | "duplicate_kid"
+  | "key_pair_mismatch";
+
+/** A bad JWT_SIGNING_KEY or JWT_PREVIOUS_KEYS. The message never contains key material. */
+export class AccessTokenConfigError extends Error {
+  override name = "AccessTokenConfigError";
+  constructor(
+    readonly code: AccessTokenConfigErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Printable ASCII without spaces: what any key generator emits, and nothing a log could misread. */
+const KID = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+const COORDINATE = z.string().regex(/^[A-Za-z0-9_-]{43}$/); // 32 bytes, base64url
+const PublicEcJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: COORDINATE,
+  y: COORDINATE,
+  kid: KID,
+  alg: z.literal(ACCESS_TOKEN_ALG).optional(),
+  use: z.literal("sig").optional(),
+});
+const PrivateEcJwkSchema = PublicEcJwkSchema.extend({ d: COORDINATE });
+// z.object drops unknown members: a private `d` left in a previous key is discarded here.
+const PreviousKeysSchema = z.array(PublicEcJwkSchema).max(MAX_PREVIOUS_KEYS);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const publicJwk = (k: z.infer<typeof PublicEcJwkSchema>): PublicJwk =>
+  Object.freeze({ kty: "EC", crv: "P-256", x: k.x, y: k.y, kid: k.kid, alg: ACCESS_TOKEN_ALG, use: "sig" });
+
+const importPublic = (k: PublicJwk) =>
+  importJWK({ kty: k.kty, crv: k.crv, x: k.x, y: k.y }, ACCESS_TOKEN_ALG) as Promise<CryptoKey>;
+
+/** The gateway's signing key and the public keys that verify its tokens (current first, then previous). */
+export class AccessTokenKeys {
+  private constructor(
+    private readonly signing: { readonly kid: string; readonly key: CryptoKey },
+    private readonly verifying: ReadonlyMap<string, CryptoKey>,
+    private readonly published: readonly PublicJwk[],
+  ) {}
+
+  /**
+   * Parses JWT_SIGNING_KEY (and JWT_PREVIOUS_KEYS when set and not blank). Throws AccessTokenConfigError:
+   * the gateway must not start half-configured. Checks that the private key matches its public part.
+   */
+  static async fromConfig(current: string, previous?: string): Promise<AccessTokenKeys> {
+    const signing = PrivateEcJwkSchema.safeParse(parseJson(current));
+    if (!signing.success) {
+      throw new AccessTokenConfigError(
+        "signing_key_invalid",
+        "JWT_SIGNING_KEY must be a private EC P-256 JWK (kty, crv, x, y, d) with a kid",
+      );
+    }
+    let earlier: z.infer<typeof PublicEcJwkSchema>[] = [];
+    if (previous !== undefined && previous.trim() !== "") {
+      const parsed = PreviousKeysSchema.safeParse(parseJson(previous));
+      if (!parsed.success) {
+        throw new AccessTokenConfigError(
+          "previous_keys_invalid",
+          `JWT_PREVIOUS_KEYS must be a JSON array of at most ${MAX_PREVIOUS_KEYS} EC P-256 JWKs, each with a kid`,
+        );
+      }
+      earlier = parsed.data;
+    }
+    const published = [publicJwk(signing.data), ...earlier.map(publicJwk)];
+    const kids = new Set(published.map((k) => k.kid));
+    if (kids.size !== published.length) {
+      throw new AccessTokenConfigError("duplicate_kid", "JWT_SIGNING_KEY and JWT_PREVIOUS_KEYS repeat a kid");
+    }
+
+    let privateKey: CryptoKey;
+    const verifying = new Map<string, CryptoKey>();
+    try {
+      const { kty, crv, x, y, d } = signing.data;
+      privateKey = (await importJWK({ kty, crv, x, y, d }, ACCESS_TOKEN_ALG)) as CryptoKey;
+      for (const k of published) verifying.set(k.kid, await importPublic(k));
+    } catch {
+      throw new AccessTokenConfigError("signing_key_invalid", "a configured JWT key is not a valid P-256 key");
+    }
+    // A private key pasted next to another key's x/y would sign tokens nobody can verify: catch it at start.
+    const probe = utf8("cordon/access-token-key-check");
+    const ecdsa = { name: "ECDSA", hash: "SHA-256" };
+    const signature = await crypto.subtle.sign(ecdsa, privateKey, probe);
+    if (!(await crypto.subtle.verify(ecdsa, verifying.get(signing.data.kid)!, signature, probe))) {
+      throw new AccessTokenConfigError("key_pair_mismatch", "JWT_SIGNING_KEY's d does not match its x and y");
+    }
+    return new AccessTokenKeys({ kid: signing.data.kid, key: privateKey }, verifying, Object.freeze(published));
+  }
+
+  get currentKid(): string {
+    return this.signing.kid;
+  }
+
+  /** The JSON Web Key Set for /.well-known/jwks.json: public parts only, current key first. A fresh copy. */
+  jwks(): { keys: PublicJwk[] } {
+    return { keys: this.published.map((k) => ({ ...k })) };
+  }
+
+  /** For issueAccessToken only. */
+  signingKey(): { readonly kid: string; readonly key: CryptoKey } {
+    return this.signing;
+  }
+
+  /** For verifyAccessToken only: the public key of `kid`, or undefined when it is not in the ring. */
+  verificationKey(kid: string): CryptoKey | undefined {
+    return this.verifying.get(kid);
+  }
+}
+
+export interface IssueAccessTokenInput {
+  /** `iss`: the gateway's origin for the tenant, e.g. `https://acme.cordon.example`. */
+  readonly issuer: string;
+  /** `aud`: what the token is for, e.g. the same origin. */
+  readonly audience: string;
+  readonly tenant: string;
+  /** The API key id (the OAuth client_id). */
+  readonly subject: string;
+  readonly scopes: readonly Scope[];
+  readonly cacheScope: CacheScope;
+  readonly ttlSeconds: number;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** Defaults to 128 random bits, base64url. */
+  readonly jti?: string;
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly jti: string;
+  /** Seconds since the epoch: the token's `exp`. */
+  readonly expiresAt: number;
+  /** Seconds from issue to expiry: the token response's `expires_in`. */
+  readonly expiresIn: number;
+}
+
+/**
+ * Signs an access token with the ring's current key. Throws TypeError or RangeError on inputs the token
+ * endpoint should never pass (a bad tenant id, an unknown scope, a lifetime out of 1…24 h): caller bugs.
+ */
+export async function issueAccessToken(
+  keys: AccessTokenKeys,
+  input: IssueAccessTokenInput,
+): Promise<IssuedAccessToken> {
+  if (!TENANT_ID_PATTERN.test(input.tenant)) throw new TypeError("issueAccessToken: invalid tenant id");
+  if (!input.issuer || !input.audience || !input.subject) {
+    throw new TypeError("issueAccessToken: issuer, audience and subject are required");
+  }
+  if (input.scopes.some((s) => !SCOPES.includes(s))) throw new TypeError("issueAccessToken: unknown scope");
+  if (input.cacheScope !== "tenant" && input.cacheScope !== "user") {
+    throw new TypeError("issueAccessToken: invalid cache scope");
+  }
+  if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds < 1 || input.ttlSeconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+    throw new RangeError(`issueAccessToken: ttlSeconds must be an integer in 1..${MAX_ACCESS_TOKEN_TTL_SECONDS}`);
+  }
+  if (!Number.isFinite(input.now)) throw new RangeError("issueAccessToken: now must be a finite number");
+
+  const iat = Math.floor(input.now / 1000);
+  const exp = iat + input.ttlSeconds;
+  const jti = input.jti ?? toBase64Url(randomBytes(16));
+  const { kid, key } = keys.signingKey();
+  const token = await new SignJWT({
+    scope: SCOPES.filter((s) => input.scopes.includes(s)).join(" "),
+    client_id: input.subject,
+    [TENANT_CLAIM]: input.tenant,
+    [CACHE_SCOPE_CLAIM]: input.cacheScope,
+  })
+    .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid })
+    .setIssuer(input.issuer)
+    .setAudience(input.audience)
+    .setSubject(input.subject)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(exp)
+    .sign(key);
+  return { token, jti, expiresAt: exp, expiresIn: input.ttlSeconds };
+}
+
+export interface VerifyAccessTokenExpectations {
+  readonly issuer: string;
+  readonly audience: string;
+  /** The tenant resolved from the Host: the token must have been issued for it. */
+  readonly tenant: string;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** Allowed clock skew for nbf, iat and exp, in seconds (0…300). */
+  readonly clockToleranceSeconds: number;
+}
+
+const REQUIRED_CLAIMS = ["sub", "client_id", "jti", "iat", "nbf", "exp", "scope", TENANT_CLAIM, CACHE_SCOPE_CLAIM];
+
+const fail = (reason: AccessTokenFailure): AccessTokenResult => ({ ok: false, reason });
+
+/** Verifies a bearer token as one of Cordon's access tokens. Never throws for any token text. */
+export async function verifyAccessToken(
+  keys: AccessTokenKeys,
+  token: string,
+  expected: VerifyAccessTokenExpectations,
+): Promise<AccessTokenResult> {
+  const tolerance = expected.clockToleranceSeconds;
+  if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300 || !Number.isFinite(expected.now)) {
+    throw new RangeError("verifyAccessToken: now and clockToleranceSeconds (0..300) must be finite");
+  }
+  if (typeof token !== "string" || !looksLikeCompactJws(token, MAX_ACCESS_TOKEN_CHARS)) return fail("malformed");
+
+  let header: { alg?: unknown; kid?: unknown };
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return fail("malformed");
+  }
+  if (header.alg !== ACCESS_TOKEN_ALG)
+    return fail(typeof header.alg === "string" ? "algorithm_not_allowed" : "malformed");
+  if (typeof header.kid !== "string" || !KID.safeParse(header.kid).success) return fail("malformed");
+  const key = keys.verificationKey(header.kid);
+  if (key === undefined) return fail("unknown_kid");
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: [ACCESS_TOKEN_ALG],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: expected.issuer,
+      audience: expected.audience,
+      requiredClaims: REQUIRED_CLAIMS,
+      maxTokenAge: MAX_ACCESS_TOKEN_TTL_SECONDS,
+      clockTolerance: tolerance,
+      currentDate: new Date(expected.now),
+    }));
+  } catch (err) {
+    return fail(reasonFromJoseError(err));
+  }
+
+  // Signed by us and current: now the Cordon claims.
+  const { sub, client_id, jti, iat, exp, scope } = payload;
+  const tenant = payload[TENANT_CLAIM];
+  const cacheScope = payload[CACHE_SCOPE_CLAIM];
+  if (typeof tenant !== "string") return fail("malformed");
+  if (tenant !== expected.tenant) return fail("wrong_tenant");
+  if (typeof sub !== "string" || sub === "" || client_id !== sub) return fail("malformed");
+  if (typeof jti !== "string" || jti === "" || typeof iat !== "number" || typeof exp !== "number") {
+    return fail("malformed");
+  }
+  if (exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS) return fail("malformed"); // never issued by this gateway
+  if (typeof scope !== "string" || (cacheScope !== "tenant" && cacheScope !== "user")) return fail("malformed");
+  const granted = new Set(scope.split(" "));
+  return {
+    ok: true,
+    claims: {
+      tenant,
+      subject: sub,
+      scopes: SCOPES.filter((s) => granted.has(s)),
+      cacheScope,
+      jti,
+      iat,
+      exp,
+    },
+  };
+}

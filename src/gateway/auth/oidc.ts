@@ -1,0 +1,260 @@
+// Tenant single sign-on: verifies an ID or access token issued by the tenant's OpenID Provider against the
+// provider's JWKS, and maps one of its claims to a Cordon role through the tenant's `role_map`.
+//
+// Decisions written down here:
+// - Algorithms: RS256, PS256, ES256, EdDSA (and Ed25519, its fully-specified name). Never `none` nor HS*:
+//   the `alg` is checked against this list before any key is looked up, so a token "signed" with the
+//   provider's public key as an HMAC secret is refused as algorithm_not_allowed.
+// - Claims: `iss` must equal the configured issuer, `aud` contain the configured audience; `exp` and `sub`
+//   are required; `nbf` and `exp` are checked with a small tolerance (30 s unless the caller says otherwise).
+//   `azp` is not checked: for access tokens it names the requesting app, not the audience.
+// - Role: `role_claim` names a top-level claim (`roles`, `groups`), a dotted path into nested objects
+//   (`realm_access.roles`), or — when it contains `://` — a namespaced top-level claim taken whole
+//   (`https://example.com/roles`). Its value may be a string or an array of strings (other members are
+//   ignored). Each value found in `role_map` gives a role; when several do, the LEAST privileged wins
+//   (viewer < service < developer < admin < owner): being in one more IdP group must never raise what a
+//   token may do, and a tenant that wants someone to be admin maps only the admin group for them. No match
+//   refuses the token (no_role). Map lookups use own keys only (`__proto__` or `constructor` never match).
+// - JWKS: fetched from `jwks_uri`, which must be https (http, localhost and IP literals only with
+//   `allowInsecure`, for local development); the cache and its numbers are described at JwksCache
+//   (jwks-cache.ts, re-exported here).
+//   Every failure to obtain keys refuses the token (jwks_unavailable): fail closed.
+import {
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  jwtVerify,
+  type LocalJWKSet,
+} from "jose";
+import * as z from "zod";
+import { ROLES, type Role } from "../policy/scopes";
+import type { JwksCache } from "./jwks-cache";
+import { type JwtFailureReason, looksLikeCompactJws, MAX_TOKEN_CHARS, reasonFromJoseError } from "./jwt-failure";
+
+export { type FetchLike, JWKS_CACHE_DEFAULTS, JwksCache, type JwksCacheOptions } from "./jwks-cache";
+
+export const OIDC_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA", "Ed25519"] as const;
+type OidcAlgorithm = (typeof OIDC_ALGORITHMS)[number];
+
+/** Least privileged first: the order in which conflicting role matches are resolved (the first wins). */
+export const ROLE_PRIVILEGE_ORDER: readonly Role[] = ["viewer", "service", "developer", "admin", "owner"];
+
+export const MAX_ROLE_MAP_ENTRIES = 100;
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+const MAX_ROLE_PATH_SEGMENTS = 8;
+const MAX_ROLE_VALUES = 1000;
+
+const ROLE_CLAIM = /^[\x21-\x7e]{1,256}$/;
+
+/** The tenant policy's `oidc` object, as the admin API accepts it. */
+export const OidcConfigSchema = z.strictObject({
+  issuer: z.string().min(1).max(512),
+  audience: z.string().min(1).max(512),
+  jwks_uri: z.string().min(1).max(2048),
+  role_claim: z.string().regex(ROLE_CLAIM, "must be a claim name or dotted path"),
+  role_map: z
+    .record(z.string().min(1).max(256), z.enum(ROLES))
+    .refine((m) => Object.keys(m).length > 0 && Object.keys(m).length <= MAX_ROLE_MAP_ENTRIES, {
+      message: `must map 1 to ${MAX_ROLE_MAP_ENTRIES} claim values to roles`,
+    }),
+});
+export type OidcConfig = z.infer<typeof OidcConfigSchema>;
+
+export type JwksUriProblem = "invalid_jwks_uri" | "insecure_jwks_uri";
+
+/**
+ * Why a jwks_uri may not be used, or null. Production: https to a DNS name only. `allowInsecure` (local
+ * development) also lets http, localhost and IP literals through.
+ */
+export function jwksUriProblem(uri: string, allowInsecure: boolean): JwksUriProblem | null {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return "invalid_jwks_uri";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "invalid_jwks_uri";
+  if (url.username !== "" || url.password !== "" || url.hash !== "") return "invalid_jwks_uri";
+  if (allowInsecure) return null;
+  if (url.protocol !== "https:") return "insecure_jwks_uri";
+  const host = url.hostname;
+  const local = host === "localhost" || host.endsWith(".localhost");
+  const ipLiteral = host.startsWith("[") || /^[\d.]+$/.test(host);
+  return local || ipLiteral ? "insecure_jwks_uri" : null;
+}
+
+/** Parses and checks the `oidc` policy object for the admin API. Messages are safe to return to the client. */
+export function parseOidcConfig(
+  input: unknown,
+  opts: { allowInsecure: boolean },
+): { ok: true; config: OidcConfig } | { ok: false; issues: { path: string; message: string }[] } {
+  const parsed = OidcConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+    };
+  }
+  const problem = jwksUriProblem(parsed.data.jwks_uri, opts.allowInsecure);
+  if (problem !== null) {
+    const message = problem === "insecure_jwks_uri" ? "must be an https URL of a public host" : "must be a URL";
+    return { ok: false, issues: [{ path: "jwks_uri", message }] };
+  }
+  return { ok: true, config: parsed.data };
+}
+
+export type OidcFailure = JwtFailureReason | "unknown_kid" | "jwks_unavailable" | "insecure_jwks_uri" | "no_role";
+
+export interface OidcIdentity {
+  readonly issuer: string;
+  /** The provider's `sub`: the actor in the audit trail. */
+  readonly subject: string;
+  /** The role the token grants (the least privileged of the matches). */
+  readonly role: Role;
+  /** Every role the claim matched, least privileged first (for the audit trail). */
+  readonly matchedRoles: readonly Role[];
+  /** Seconds since the epoch: the token's `exp`. */
+  readonly expiresAt: number;
+}
+
+export type OidcResult =
+  | { readonly ok: true; readonly identity: OidcIdentity }
+  /** `detail` (why the JWKS was unavailable) is for the audit trail only. */
+  | { readonly ok: false; readonly reason: OidcFailure; readonly detail?: string };
+
+export interface OidcVerifyOptions {
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** 0…300 s; 30 s by default. */
+  readonly clockToleranceSeconds?: number;
+  /** Local development only: lets an http, localhost or IP-literal jwks_uri be fetched. */
+  readonly allowInsecure?: boolean;
+}
+
+const isAllowedAlgorithm = (alg: unknown): alg is OidcAlgorithm => OIDC_ALGORITHMS.includes(alg as OidcAlgorithm);
+
+/** Verifies a token from the tenant's OpenID Provider and maps it to a role. Never throws for any token. */
+export async function verifyOidcToken(
+  cache: JwksCache,
+  token: string,
+  config: OidcConfig,
+  options: OidcVerifyOptions,
+): Promise<OidcResult> {
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isFinite(options.now) || !Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300) {
+    throw new RangeError("verifyOidcToken: now and clockToleranceSeconds (0..300) must be finite");
+  }
+  const uriProblem = jwksUriProblem(config.jwks_uri, options.allowInsecure === true);
+  if (uriProblem !== null) return { ok: false, reason: "insecure_jwks_uri", detail: uriProblem };
+  if (typeof token !== "string" || !looksLikeCompactJws(token, MAX_TOKEN_CHARS)) return fail("malformed");
+
+  let header: { alg?: unknown; kid?: unknown };
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return fail("malformed");
+  }
+  if (!isAllowedAlgorithm(header.alg))
+    return fail(typeof header.alg === "string" ? "algorithm_not_allowed" : "malformed");
+  if (header.kid !== undefined && (typeof header.kid !== "string" || header.kid.length > 256)) return fail("malformed");
+
+  let lookup = await cache.keySet(config.jwks_uri, options.now);
+  if (!lookup.ok) return lookup;
+  let verified = await verifyWith(lookup.keys, token, config, options.now, tolerance);
+  if (verified === "no_matching_key") {
+    // Perhaps the provider rotated its keys since the set was fetched: refetch, within the cooldown.
+    const fresh = await cache.refreshForUnknownKid(config.jwks_uri, options.now);
+    if (fresh === null) return fail("unknown_kid");
+    lookup = fresh;
+    if (!lookup.ok) return lookup;
+    verified = await verifyWith(lookup.keys, token, config, options.now, tolerance);
+    if (verified === "no_matching_key") return fail("unknown_kid");
+  }
+  if (typeof verified === "string") return fail(verified);
+
+  const { payload } = verified;
+  if (typeof payload.sub !== "string" || payload.sub === "" || typeof payload.exp !== "number") {
+    return fail("malformed");
+  }
+  const matchedRoles = mapRoles(payload, config);
+  if (matchedRoles.length === 0) return fail("no_role");
+  return {
+    ok: true,
+    identity: {
+      issuer: config.issuer,
+      subject: payload.sub,
+      role: matchedRoles[0]!,
+      matchedRoles,
+      expiresAt: payload.exp,
+    },
+  };
+}
+
+const fail = (reason: OidcFailure): OidcResult => ({ ok: false, reason });
+
+async function verifyWith(
+  keys: LocalJWKSet,
+  token: string,
+  config: OidcConfig,
+  now: number,
+  tolerance: number,
+): Promise<{ payload: JWTPayload } | JwtFailureReason | "no_matching_key"> {
+  const options: JWTVerifyOptions = {
+    algorithms: [...OIDC_ALGORITHMS],
+    issuer: config.issuer,
+    audience: config.audience,
+    requiredClaims: ["exp", "sub"],
+    clockTolerance: tolerance,
+    currentDate: new Date(now),
+  };
+  try {
+    return { payload: (await jwtVerify(token, keys, options)).payload };
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) return "no_matching_key";
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) return reasonFromJoseError(err);
+    // No kid (or a repeated one) and several keys fit: the token is good if one of them verifies it.
+    for await (const candidate of err) {
+      try {
+        return { payload: (await jwtVerify(token, candidate, options)).payload };
+      } catch (e) {
+        if (!(e instanceof errors.JWSSignatureVerificationFailed)) return reasonFromJoseError(e);
+      }
+    }
+    return "bad_signature";
+  }
+}
+
+/** The values of the role claim (see the file comment for how `role_claim` is read). */
+export function roleClaimValues(payload: JWTPayload, roleClaim: string): string[] {
+  let value: unknown;
+  if (roleClaim.includes("://")) {
+    value = Object.hasOwn(payload, roleClaim) ? payload[roleClaim] : undefined;
+  } else {
+    const path = roleClaim.split(".");
+    if (path.length > MAX_ROLE_PATH_SEGMENTS || path.some((p) => p === "")) return [];
+    value = payload;
+    for (const segment of path) {
+      if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, segment)) {
+        return [];
+      }
+      value = (value as Record<string, unknown>)[segment];
+    }
+  }
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) {
+    return value.slice(0, MAX_ROLE_VALUES).filter((v): v is string => typeof v === "string");
+  }
+  return [];
+}
+
+/** Every role the token's claim maps to, least privileged first, without repeats. */
+export function mapRoles(payload: JWTPayload, config: Pick<OidcConfig, "role_claim" | "role_map">): Role[] {
+  const map = new Map(Object.entries(config.role_map));
+  const found = new Set<Role>();
+  for (const v of roleClaimValues(payload, config.role_claim)) {
+    const role = map.get(v);
+    if (role !== undefined) found.add(role);
+  }
+  return ROLE_PRIVILEGE_ORDER.filter((r) => found.has(r));
+}
