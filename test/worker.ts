@@ -3,6 +3,7 @@
 import gateway from "../src/gateway/index";
 import logger from "../src/logger/index";
 
+export { AuthGuard } from "../src/gateway/storage/auth-guard";
 export { TenantObject } from "../src/gateway/storage/tenant-object/index";
 export { AuditLog } from "../src/logger/index";
 export { LocalProvider } from "../src/provider/index";

@@ -29,6 +29,11 @@ const VarsSchema = z.object({
   MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
   ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
   MASTER_KEY: z.string().refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
+  /** The private EC P-256 JWK (with a kid) that signs OAuth access tokens. */
+  JWT_SIGNING_KEY: z.string().min(1, "must be a private EC P-256 JWK"),
+  /** Public JWKs of earlier signing keys (JSON array): their tokens stay valid until they expire. */
+  JWT_PREVIOUS_KEYS: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: intString(60, 86_400).optional(),
   AI_GATEWAY_TOKEN: z.string().min(1).optional(),
   PROVIDER_API_KEY: z.string().min(1).optional(),
 });
@@ -57,6 +62,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly rootToken: string;
   readonly masterKey: string;
+  readonly jwtSigningKey: string;
+  readonly jwtPreviousKeys: string | undefined;
+  /** Lifetime of OAuth access tokens (default 15 minutes). */
+  readonly accessTokenTtlSeconds: number;
   /** Plain HTTP is accepted only here, and only from localhost. */
   readonly allowLocalHttp: boolean;
 }
@@ -114,6 +123,9 @@ export function parseConfig(env: CordonGateway.Env): Config {
     maxBodyBytes: v.MAX_BODY_BYTES,
     rootToken: v.ROOT_TOKEN,
     masterKey: v.MASTER_KEY,
+    jwtSigningKey: v.JWT_SIGNING_KEY,
+    jwtPreviousKeys: v.JWT_PREVIOUS_KEYS,
+    accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS ?? 900,
     allowLocalHttp: v.ENVIRONMENT !== "production",
   };
   return Object.freeze(config);

@@ -2,11 +2,12 @@
 // resolved to one, the principal once authenticated. Handlers receive the narrowest type they need and return
 // their response with the facts the audit trail should record (see audit/event.ts): nothing is written into a
 // shared object along the way.
-import type { AuditFacts, ClientFacts } from "./audit/event";
+import type { AuditFacts, ClientFacts } from "./audit/facts";
 import type { TenantKeyring } from "./crypto/key-hierarchy";
+import type { IpAddress } from "./policy/network";
 import type { Principal } from "./policy/principal";
 import type { Runtime } from "./runtime";
-import type { TenantRecord } from "./storage/tenant-directory";
+import type { TenantRecord } from "./storage/records";
 
 export interface RequestContext {
   readonly id: string;
@@ -16,6 +17,10 @@ export interface RequestContext {
   readonly rt: Runtime;
   readonly exec: ExecutionContext;
   readonly client: ClientFacts;
+  /** The caller's address (CF-Connecting-IP; loopback in development), or null when unknown. */
+  readonly address: IpAddress | null;
+  /** Raises an audit alert (a separate event of this request): action, reason code, target id. */
+  readonly alert: (action: string, reason: string, target: string | null) => void;
   /** Path parameters of the matched route. */
   readonly params: Readonly<Record<string, string>>;
 }

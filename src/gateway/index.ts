@@ -1,6 +1,7 @@
 // Cordon gateway Worker.
 import { handleRequest } from "./pipeline";
 
+export { AuthGuard } from "./storage/auth-guard";
 export { TenantObject } from "./storage/tenant-object/index";
 
 export default {

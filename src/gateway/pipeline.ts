@@ -1,27 +1,33 @@
 // The request path as a straight line of named steps:
-//   transport → route → tenant (from Host) → authenticate → authorize → handler,
+//   transport → route → host → tenant → identify (guarded authentication) → tenant match → authorize route
+//   → admit (network, key age, rate limit) → handler,
 // then, whatever happened: error mapping, security headers, and the audit event (built from what each step
-// established, sent after the response).
+// established, sent after the response), plus any alert a step raised.
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";
 import { sendAuditEvent } from "./audit/send";
-import { authenticate } from "./auth/authenticate";
+import { admitCaller } from "./auth/admission";
+import { belongsTo } from "./auth/authenticate";
+import { type AlertSink, identify, noTenantHere } from "./auth/identify";
 import { ConfigError } from "./config";
 import type { AuthedContext, Handled, RequestContext } from "./context";
 import { classifyHost, isAllowedTransport } from "./hosts";
 import { ApiError, fail, internalError } from "./http/errors";
-import { errorResponse, finalizeResponse } from "./http/respond";
-import { authorizeRoute } from "./policy/access";
+import { errorResponse, finalizeResponse, oauthErrorResponse } from "./http/respond";
+import { authorizeRoute, type Decision } from "./policy/access";
+import { clientAddress, formatIp, type IpAddress } from "./policy/network";
 import { actorOf, type Principal } from "./policy/principal";
 import { matchRoute, type RouteDef } from "./routes/index";
 import { getRuntime, type Runtime } from "./runtime";
-import type { TenantRecord } from "./storage/tenant-directory";
+import type { TenantRecord } from "./storage/records";
 
 /** What the steps established before the handler answered or a step refused; read once, for the audit event. */
 interface Progress {
   route: RouteDef | null;
   tenant: string | null;
   principal: Principal | null;
+  /** Headers the admission steps add to the response, refusals included (rate limits, warnings). */
+  headers: Record<string, string>;
 }
 
 export async function handleRequest(
@@ -59,21 +65,45 @@ export async function handleRequest(
     return finalizeResponse(errorResponse(failure, id, docsUrl), id);
   }
 
-  const client = clientFacts(request, rt);
-  const rc: RequestContext = { id, receivedAt, request, url, rt, exec, client, params: {} };
-  const progress: Progress = { route: null, tenant: null, principal: null };
+  const address = clientAddress(request.headers, rt.config.environment);
+  const client = clientFacts(request, address);
+  const progress: Progress = { route: null, tenant: null, principal: null, headers: {} };
+  const alert: AlertSink = (action, reason, target) => {
+    const event = buildAuditEvent({
+      requestId: id,
+      receivedAt,
+      method: request.method,
+      route: progress.route?.path ?? null,
+      client,
+      tenant: progress.tenant,
+      actor: actorOf(progress.principal),
+      action,
+      status: 200,
+      code: null,
+      reason,
+      facts: target === null ? {} : { target },
+      now: Date.now(),
+    });
+    exec.waitUntil(sendAuditEvent(env.AUDIT, event));
+  };
+  const rc: RequestContext = { id, receivedAt, request, url, rt, exec, client, address, alert, params: {} };
+
   let handled: Handled;
   let failure: ApiError | null = null;
   try {
     handled = await run(rc, progress);
   } catch (err) {
     failure = err instanceof ApiError ? err : unexpected(err, rc);
-    const response = errorResponse(failure, id, docsUrl);
+    const response =
+      progress.route?.errors === "oauth"
+        ? oauthErrorResponse(failure, id, docsUrl)
+        : errorResponse(failure, id, docsUrl);
     // A failure after the cache was consulted (provider error, only-if-cached) still says what the cache did.
     if (failure.facts?.cache) response.headers.set("x-cache", failure.facts.cache);
     handled = { response, facts: failure.facts ?? {} };
   }
   const response = finalizeResponse(handled.response, id);
+  for (const [k, v] of Object.entries(progress.headers)) if (!response.headers.has(k)) response.headers.set(k, v);
 
   // Every routed request is audited (unless its route says otherwise: liveness, public documents), and so is
   // every refusal before routing but "no such endpoint".
@@ -91,7 +121,7 @@ export async function handleRequest(
           route: progress.route?.path ?? null,
           client,
           tenant: progress.tenant,
-          actor: actorOf(progress.principal),
+          actor: progress.principal ? actorOf(progress.principal) : (facts.actor ?? "anonymous"),
           action: progress.route?.action ?? "request",
           status: response.status,
           code: failure?.code ?? null,
@@ -107,7 +137,7 @@ export async function handleRequest(
 }
 
 async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
-  const { rt, request, url } = rc;
+  const { rt, request, url, receivedAt: now } = rc;
   if (!isAllowedTransport(url, rt.config.allowLocalHttp)) throw fail("https_required", { reason: "plain_http" });
 
   const match = await matchRoute(request.method, url);
@@ -121,35 +151,40 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
   const { route } = match;
   progress.route = route;
   const routed: RequestContext = { ...rc, params: match.params };
+  if (route.access === "public") return route.handler(routed);
 
-  switch (route.access) {
-    case "public":
-      return route.handler(routed);
-    case "operator": {
-      if (classifyHost(url.hostname, rt.config.baseDomain).kind !== "platform") {
-        throw fail("not_found", {
-          message: "This endpoint is served on the platform host only.",
-          reason: "operator_route_on_tenant_host",
-        });
-      }
-      const principal = await authenticate(rt, request, null);
-      progress.principal = principal;
-      enforce(authorizeRoute(route, principal));
-      return route.handler(routed);
+  const host = classifyHost(url.hostname, rt.config.baseDomain);
+  if (route.access === "operator") {
+    if (host.kind !== "platform") {
+      throw fail("not_found", {
+        message: `This endpoint is served on the platform host, https://${rt.config.baseDomain}.`,
+        reason: "operator_route_on_tenant_host",
+      });
     }
-    case "tenant": {
-      const tenant = await resolveTenant(rt, url);
-      progress.tenant = tenant.id;
-      const principal = await authenticate(rt, request, tenant);
-      progress.principal = principal;
-      enforce(authorizeRoute(route, principal));
-      const authed: AuthedContext = { ...routed, tenant, keyring: await rt.tenantKeyring(tenant), principal };
-      return route.handler(authed);
-    }
+    const principal = await identify(rt, request, null, rc.client.ip, now, rc.alert);
+    progress.principal = principal;
+    enforce(authorizeRoute(route, principal));
+    return route.handler(routed);
   }
+
+  const tenant = await resolveTenant(rt, host);
+  progress.tenant = tenant?.id ?? null;
+  const principal = await identify(rt, request, tenant, rc.client.ip, now, rc.alert);
+  progress.principal = principal;
+  if (!tenant) throw noTenantHere(principal, rt.config.baseDomain);
+  const membership = belongsTo(principal, tenant);
+  if (membership === "other_tenant") throw fail("tenant_mismatch", { reason: "credential_of_other_tenant" });
+  if (membership === "stale_generation") throw fail("invalid_api_key", { reason: "key_of_deleted_tenant" });
+  enforce(authorizeRoute(route, principal));
+  if (principal.kind !== "operator") {
+    progress.headers = await admitCaller(rt, tenant, principal, rc.address, now);
+    reportKeyUse(rc, tenant, principal);
+  }
+  const authed: AuthedContext = { ...routed, tenant, keyring: await rt.tenantKeyring(tenant), principal };
+  return route.handler(authed);
 }
 
-function enforce(decision: ReturnType<typeof authorizeRoute>): void {
+function enforce(decision: Decision): void {
   if (!decision.allow) {
     throw fail(decision.code, {
       reason: decision.reason,
@@ -158,34 +193,59 @@ function enforce(decision: ReturnType<typeof authorizeRoute>): void {
   }
 }
 
-async function resolveTenant(rt: Runtime, url: URL): Promise<TenantRecord> {
-  const host = classifyHost(url.hostname, rt.config.baseDomain);
-  if (host.kind === "platform") {
-    throw fail("not_found", {
-      message: "This endpoint is served on tenant hosts.",
-      reason: "tenant_route_on_platform_host",
-    });
+/**
+ * The tenant a Host names, or null when it names none that exists. A Host that cannot name a tenant (an IP
+ * address, the platform host, a malformed name) is refused here, before any lookup; whether a well-formed
+ * tenant host exists is only said to a caller who proves who it is (see identify).
+ */
+async function resolveTenant(rt: Runtime, host: ReturnType<typeof classifyHost>): Promise<TenantRecord | null> {
+  const served = `https://{tenant}.${rt.config.baseDomain}`;
+  switch (host.kind) {
+    case "platform":
+      throw fail("not_found", {
+        message: `This endpoint is served on tenant hosts (${served}).`,
+        reason: "tenant_route_on_platform_host",
+      });
+    case "ip":
+      throw fail("tenant_not_found", {
+        message: `The host is an IP address, which names no tenant: send requests to ${served} (or set that Host header).`,
+        reason: "ip_literal_host",
+      });
+    case "invalid":
+      throw fail("tenant_not_found", { reason: "malformed_host" });
+    case "tenant":
+      return rt.tenantDirectory.get(host.id);
+    case "custom": {
+      const id = await rt.tenantDirectory.tenantForHostname(host.hostname);
+      return id === null ? null : rt.tenantDirectory.get(id);
+    }
   }
-  let id: string | null = null;
-  if (host.kind === "tenant") id = host.id;
-  else if (host.kind === "custom") id = await rt.tenantDirectory.tenantForHostname(host.hostname);
-  const tenant = id === null ? null : await rt.tenantDirectory.get(id);
-  if (!tenant) throw fail("tenant_not_found", { reason: "unknown_host" });
-  return tenant;
+}
+
+/** last_used_at and new-place alerts, after the response (auth/key-usage.ts). */
+function reportKeyUse(rc: RequestContext, tenant: TenantRecord, principal: Principal): void {
+  if (principal.kind !== "api_key" && principal.kind !== "access_token") return;
+  const place =
+    rc.client.country !== null && rc.client.asn !== null ? { country: rc.client.country, asn: rc.client.asn } : null;
+  if (!rc.rt.keyUsage.shouldReport(principal.keyId, place && `${place.country}:${place.asn}`, rc.receivedAt)) return;
+  rc.exec.waitUntil(
+    (async () => {
+      try {
+        const { newPlace } = await rc.rt.tenantObject(tenant.id).touchKey(principal.keyId, rc.receivedAt, place);
+        if (newPlace)
+          rc.alert("alert.key_new_place", `new_place:${place!.country.toLowerCase()}:${place!.asn}`, principal.keyId);
+      } catch (err) {
+        console.warn(`key use of ${principal.keyId} not recorded: ${String(err)}`);
+      }
+    })(),
+  );
 }
 
 /** The caller's address and network, as the platform reports them (only CF-Connecting-IP is trusted). */
-function clientFacts(request: Request, rt: Runtime): ClientFacts {
+function clientFacts(request: Request, address: IpAddress | null): ClientFacts {
   const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
-  const header = request.headers.get("cf-connecting-ip");
-  const ip =
-    rt.config.environment === "development"
-      ? "127.0.0.1"
-      : header && /^[0-9A-Fa-f:.]{2,45}$/.test(header)
-        ? header
-        : null;
   return {
-    ip,
+    ip: address === null ? null : formatIp(address),
     country: typeof cf?.country === "string" && /^[A-Z0-9]{2}$/.test(cf.country) ? cf.country : null,
     asn: typeof cf?.asn === "number" && Number.isSafeInteger(cf.asn) && cf.asn >= 0 ? cf.asn : null,
   };

@@ -6,13 +6,18 @@ import { WorkersAiEmbedder } from "./adapters/embedder-workers-ai";
 import { HttpProvider } from "./adapters/provider-http";
 import { TenantObjectVectorIndex } from "./adapters/vector-tenant-object";
 import { VectorizeVectorIndex } from "./adapters/vector-vectorize";
-import { type Config, parseConfig } from "./config";
+import { AccessTokenConfigError, AccessTokenKeys } from "./auth/access-token";
+import { Guard } from "./auth/guard";
+import { JwksCache } from "./auth/jwks-cache";
+import { KeyUsage } from "./auth/key-usage";
+import { type Config, ConfigError, parseConfig } from "./config";
 import { MasterKeyring, type TenantKeyring } from "./crypto/key-hierarchy";
 import type { Embedder } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { VectorIndex } from "./ports/vector-index";
-import { ApiKeyRecords } from "./storage/api-key-records";
-import { TenantDirectory, type TenantRecord } from "./storage/tenant-directory";
+import { KeyLookup } from "./storage/key-lookup";
+import type { TenantRecord } from "./storage/records";
+import { TenantDirectory } from "./storage/tenant-directory";
 import type { TenantObject } from "./storage/tenant-object/index";
 
 export interface Runtime {
@@ -20,14 +25,27 @@ export interface Runtime {
   readonly env: CordonGateway.Env;
   readonly master: MasterKeyring;
   readonly tenantDirectory: TenantDirectory;
-  readonly apiKeyRecords: ApiKeyRecords;
+  /** API-key records by the secret's keyed hash, through a bounded isolate cache. */
+  readonly keyRecords: KeyLookup;
+  /** Keys of the tenants' OpenID Providers, cached in the isolate. */
+  readonly jwksCache: JwksCache;
+  /** Failed-authentication counting and blocks (AuthGuard objects, remembered in the isolate). */
+  readonly guard: Guard;
+  /** When keys were last reported used from where, in this isolate. */
+  readonly keyUsage: KeyUsage;
   readonly embedder: Embedder;
   readonly vectors: VectorIndex;
   readonly provider: Provider;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
   tenantKeyring(tenant: TenantRecord): Promise<TenantKeyring>;
-  /** The tenant's Durable Object (cache catalog, embedded vector index). */
+  /** The tenant's Durable Object (configuration, keys, cache catalog, embedded vector index). */
   tenantObject(tenant: string): DurableObjectStub<TenantObject>;
+  /** The gateway's access-token signing and verification keys. */
+  accessTokenKeys(): AccessTokenKeys;
+  /** `iss` of the gateway's access tokens: the platform origin. */
+  tokenIssuer(): string;
+  /** `aud` of an access token for a tenant: the tenant's origin. */
+  tokenAudience(tenant: string): string;
 }
 
 const runtimes = new WeakMap<object, Promise<Runtime>>();
@@ -46,13 +64,27 @@ export function getRuntime(env: CordonGateway.Env): Promise<Runtime> {
 async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
   const config = parseConfig(env);
   const master = await MasterKeyring.fromSecret(config.masterKey);
+  let tokenKeys: AccessTokenKeys;
+  try {
+    tokenKeys = await AccessTokenKeys.fromConfig(config.jwtSigningKey, config.jwtPreviousKeys);
+  } catch (err) {
+    if (err instanceof AccessTokenConfigError) throw new ConfigError(`Invalid gateway configuration: ${err.message}`);
+    throw err;
+  }
+  const tenantDirectory = new TenantDirectory(env.TENANTS);
   const keyCache = new Map<string, Promise<TenantKeyring>>();
   return {
     config,
     env,
     master,
-    tenantDirectory: new TenantDirectory(env.TENANTS),
-    apiKeyRecords: new ApiKeyRecords(env.TENANTS),
+    tenantDirectory,
+    keyRecords: new KeyLookup(tenantDirectory),
+    jwksCache: new JwksCache({ fetch: (url, init) => fetch(url, init) }),
+    guard: new Guard(env.AUTH_GUARD),
+    keyUsage: new KeyUsage(),
+    accessTokenKeys: () => tokenKeys,
+    tokenIssuer: () => `https://${config.baseDomain}`,
+    tokenAudience: (tenant) => `https://${tenant}.${config.baseDomain}`,
     embedder: buildEmbedder(config, env),
     vectors:
       config.vectorIndex === "vectorize"

@@ -3,7 +3,7 @@
 declare namespace CordonGateway {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "TenantObject";
+		durableNamespaces: "TenantObject" | "AuthGuard";
 	}
 	interface ProductionEnv {
 		TENANTS: KVNamespace;
@@ -24,6 +24,7 @@ declare namespace CordonGateway {
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
 		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
+		AUTH_GUARD: DurableObjectNamespace<import("./index").AuthGuard>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 	}
 	interface Env {
@@ -45,6 +46,7 @@ declare namespace CordonGateway {
 		PROVIDER_TIMEOUT_MS: string;
 		MAX_BODY_BYTES: string;
 		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
+		AUTH_GUARD: DurableObjectNamespace<import("./index").AuthGuard>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 		PROVIDER_SERVICE?: Fetcher /* cordon-provider */;
 	}

@@ -82,7 +82,12 @@ describe("audit events through the Queue into D1", async () => {
       rawBody: "{",
       headers: { "content-type": "application/json" },
     });
+    // Without a credential, an unknown tenant host answers as a known one would: nothing about existence leaks.
     const unknownHost = await call(hostOf("ghost-tenant"), "/v1/chat/completions", { body: chatBody("q") });
+    const unknownHostWithKey = await call(hostOf("ghost-tenant"), "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("q"),
+    });
     await settle();
 
     expect(await eventOf(t.tenant, badKey.headers.get("x-request-id"))).toMatchObject({
@@ -99,8 +104,14 @@ describe("audit events through the Queue into D1", async () => {
     });
     expect(await eventOf(UNRESOLVED_TENANT, unknownHost.headers.get("x-request-id"))).toMatchObject({
       tenant: null,
+      status: 401,
+      code: "missing_api_key",
+    });
+    expect(await eventOf(UNRESOLVED_TENANT, unknownHostWithKey.headers.get("x-request-id"))).toMatchObject({
+      tenant: null,
       status: 404,
       code: "tenant_not_found",
+      reason: "credential_of_other_host",
     });
   });
 

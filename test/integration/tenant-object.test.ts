@@ -122,11 +122,11 @@ describe("tenant store: storage", () => {
     expect(await s.vectorCount()).toBe(1);
   });
 
-  it("empties every table on destroy and keeps working afterwards", async () => {
+  it("empties every table on tenant deletion and keeps working afterwards", async () => {
     const s = store();
     await s.catalogPut(entry("e-gone"));
     await s.vectorUpsert([vector("e-gone")]);
-    await s.destroy();
+    expect(await s.deleteTenant()).toBeNull();
     expect(await s.catalogCount()).toBe(0);
     expect(await s.vectorCount()).toBe(0);
     await s.catalogPut(entry("e-new"));

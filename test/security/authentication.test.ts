@@ -95,9 +95,16 @@ describe("tenant resolution and authentication", async () => {
     ],
     [
       "random bearer token",
-      () => call(a.host, "/v1/chat/completions", { token: "sk-not-a-cordon-key", body: chatBody("q") }),
+      () => call(a.host, "/v1/chat/completions", { token: "not-a-cordon-key-at-all", body: chatBody("q") }),
       401,
       "invalid_api_key",
+      "authentication_error",
+    ],
+    [
+      "a model provider's key sent by mistake",
+      () => call(a.host, "/v1/chat/completions", { token: "sk-proj-abcdefghijklmnop", body: chatBody("q") }),
+      401,
+      "foreign_api_key",
       "authentication_error",
     ],
     [
@@ -111,7 +118,7 @@ describe("tenant resolution and authentication", async () => {
       "tenant key on the platform host",
       () => call(PLATFORM, "/v1/admin/tenants", { token: a.key }),
       403,
-      "tenant_mismatch",
+      "operator_only",
       "permission_error",
     ],
     [

@@ -7,6 +7,7 @@ import {
   CACHE_SCOPE_CLAIM,
   type IssueAccessTokenInput,
   issueAccessToken,
+  LIMITS_CLAIM,
   TENANT_CLAIM,
   verifyAccessToken,
 } from "../../src/gateway/auth/access-token";
@@ -44,6 +45,7 @@ const issueInput = (over: Partial<IssueAccessTokenInput> = {}): IssueAccessToken
   subject: "key_abc",
   scopes: ["completions", "cache:read"],
   cacheScope: "tenant",
+  limits: { ip_allowlist: ["10.0.0.0/8"], rate_limit: { requests: 10, window_seconds: 60 } },
   ttlSeconds: 3600,
   now: T0,
   ...over,
@@ -76,6 +78,7 @@ const validClaims = (): JWTPayload => ({
   scope: "completions",
   [TENANT_CLAIM]: "acme",
   [CACHE_SCOPE_CLAIM]: "tenant",
+  [LIMITS_CLAIM]: { ip_allowlist: [], rate_limit: null },
 });
 
 function signDirect(key: TestKey, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
@@ -207,6 +210,7 @@ describe("issue and verify: round trip", () => {
         subject: "key_abc",
         scopes: ["completions", "cache:read"],
         cacheScope: "tenant",
+        limits: { ip_allowlist: ["10.0.0.0/8"], rate_limit: { requests: 10, window_seconds: 60 } },
         jti: "jti-fixed",
         iat: T0 / 1000,
         exp: T0 / 1000 + 3600,
@@ -226,6 +230,7 @@ describe("issue and verify: round trip", () => {
       scope: "completions cache:read",
       cordon_tenant: "acme",
       cordon_cache_scope: "user",
+      cordon_limits: { ip_allowlist: ["10.0.0.0/8"], rate_limit: { requests: 10, window_seconds: 60 } },
       iat: T0 / 1000,
       nbf: T0 / 1000,
       exp: T0 / 1000 + 3600,

@@ -15,11 +15,15 @@ const NOW = 1_800_000_000_000;
 const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind: "api_key" }>> = {}): Principal => ({
   kind: "api_key",
   keyId: "key_x",
+  generation: "g1",
   tenant: "acme",
   role: "admin",
   scopes: new Set(scopes),
   cacheScope: "tenant",
   expiresAt: null,
+  ipAllowlist: [],
+  rateLimit: null,
+  createdAt: NOW - 86_400_000,
   ...extra,
 });
 const operator: Principal = { kind: "operator" };

@@ -53,7 +53,7 @@ describe("storage keys", () => {
   it("start with the tenant id", () => {
     expect(cacheKv.exact("acme", "h")).toBe("acme:x:h");
     expect(cacheKv.entry("acme", "e1")).toBe("acme:e:e1");
-    expect(tenantsKv.apiKeyById("acme", "key_1")).toBe("acme:key:key_1");
+    expect(tenantsKv.tenant("acme")).toBe("_tenant:acme");
   });
 
   it.each(["", "_root", "UPPER", "a:b", "a".repeat(33)])("fail closed without a valid tenant (%j)", (t) => {

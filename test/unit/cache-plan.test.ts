@@ -106,9 +106,13 @@ describe("cache controls", () => {
     keyId: "k",
     tenant: "t",
     role: "developer",
+    generation: "g1",
     scopes: new Set(["completions", "cache:read", "cache:write"]),
     cacheScope: "tenant",
+    ipAllowlist: [],
+    rateLimit: null,
     expiresAt: null,
+    createdAt: 0,
   };
   const h = (init: Record<string, string>) => new Headers(init);
 

@@ -119,6 +119,7 @@ describe("verifyOidcToken: happy path", () => {
         subject: "user-42",
         role: "developer",
         matchedRoles: ["developer"],
+        issuedAt: T0 / 1000,
         expiresAt: T0 / 1000 + 600,
       },
     });

@@ -15,6 +15,8 @@ export interface AuditFacts {
   readonly costSaved?: number;
   /** What an administrative action acted on (a key id, entry id, tenant id). */
   readonly target?: string;
+  /** Who acted, when the route authenticates its caller itself (the OAuth client at /oauth/token). */
+  readonly actor?: string;
   /** Tenant an operator action concerned (tenant creation and deletion on the platform host). */
   readonly tenant?: string;
   readonly pii?: readonly string[];

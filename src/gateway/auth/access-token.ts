@@ -29,6 +29,8 @@ export const ACCESS_TOKEN_ALG = "ES256";
 export const ACCESS_TOKEN_TYP = "at+jwt";
 export const TENANT_CLAIM = "cordon_tenant";
 export const CACHE_SCOPE_CLAIM = "cordon_cache_scope";
+/** The issuing key's own limits (IP allowlist, rate limit), so that a token is held to them without a read. */
+export const LIMITS_CLAIM = "cordon_limits";
 /** The longest lifetime a token may be issued with, and the oldest `iat` verification accepts. */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Earlier keys kept for verification; rotation rarely needs more than one. */
@@ -38,8 +40,20 @@ const MAX_ACCESS_TOKEN_CHARS = 4096;
 
 export type CacheScope = "tenant" | "user";
 
+/** The key's limits a token carries: canonical CIDR text and a rate limit, as the admin API shows them. */
+export interface TokenLimits {
+  readonly ip_allowlist: readonly string[];
+  readonly rate_limit: { readonly requests: number; readonly window_seconds: number } | null;
+}
+
+const TokenLimitsSchema = z.strictObject({
+  ip_allowlist: z.array(z.string().min(1).max(64)).max(100),
+  rate_limit: z.strictObject({ requests: z.number().int().min(1), window_seconds: z.number().int().min(1) }).nullable(),
+});
+
 export interface AccessTokenClaims {
   readonly tenant: string;
+  readonly limits: TokenLimits;
   /** The API key id the token was issued to (`sub`). */
   readonly subject: string;
   readonly scopes: readonly Scope[];
@@ -200,6 +214,7 @@ export interface IssueAccessTokenInput {
   readonly subject: string;
   readonly scopes: readonly Scope[];
   readonly cacheScope: CacheScope;
+  readonly limits: TokenLimits;
   readonly ttlSeconds: number;
   /** Milliseconds since the epoch. */
   readonly now: number;
@@ -246,6 +261,7 @@ export async function issueAccessToken(
     client_id: input.subject,
     [TENANT_CLAIM]: input.tenant,
     [CACHE_SCOPE_CLAIM]: input.cacheScope,
+    [LIMITS_CLAIM]: { ip_allowlist: [...input.limits.ip_allowlist], rate_limit: input.limits.rate_limit },
   })
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid })
     .setIssuer(input.issuer)
@@ -270,7 +286,18 @@ export interface VerifyAccessTokenExpectations {
   readonly clockToleranceSeconds: number;
 }
 
-const REQUIRED_CLAIMS = ["sub", "client_id", "jti", "iat", "nbf", "exp", "scope", TENANT_CLAIM, CACHE_SCOPE_CLAIM];
+const REQUIRED_CLAIMS = [
+  "sub",
+  "client_id",
+  "jti",
+  "iat",
+  "nbf",
+  "exp",
+  "scope",
+  TENANT_CLAIM,
+  CACHE_SCOPE_CLAIM,
+  LIMITS_CLAIM,
+];
 
 const fail = (reason: AccessTokenFailure): AccessTokenResult => ({ ok: false, reason });
 
@@ -326,6 +353,8 @@ export async function verifyAccessToken(
   }
   if (exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS) return fail("malformed"); // never issued by this gateway
   if (typeof scope !== "string" || (cacheScope !== "tenant" && cacheScope !== "user")) return fail("malformed");
+  const limits = TokenLimitsSchema.safeParse(payload[LIMITS_CLAIM]);
+  if (!limits.success) return fail("malformed");
   const granted = new Set(scope.split(" "));
   return {
     ok: true,
@@ -334,6 +363,7 @@ export async function verifyAccessToken(
       subject: sub,
       scopes: SCOPES.filter((s) => granted.has(s)),
       cacheScope,
+      limits: limits.data,
       jti,
       iat,
       exp,

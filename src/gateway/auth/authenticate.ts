@@ -1,36 +1,46 @@
-// Authentication: `Authorization: Bearer <secret>` → a principal. API keys are recognised by format and
-// checksum before any storage read, then looked up by their keyed hash; the key's tenant must be the tenant
-// the Host resolved to. The operator's ROOT_TOKEN is compared in constant time.
-
+// Authentication: a credential → a principal, or a typed refusal. What each kind needs:
+//   API key       format and checksum, environment; then the key's record by the secret's keyed hash (KV, cached
+//                 in the isolate for KEY_CACHE_TTL_MS); rotated-out secret, expiry, tenant and generation checked;
+//   access token  this gateway's ES256 JWT, verified against its own public keys — no storage read; refused
+//                 when issued before the tenant's last lockdown;
+//   SSO token     the tenant's OpenID Provider's JWT, verified against the provider's JWKS, role mapped;
+//   operator      ROOT_TOKEN, compared in constant time.
+// `tenant` is the tenant of the Host, or null when the Host names none: a valid credential is still recognised
+// then, so that its holder can be told where to send it — and someone without one learns nothing.
 import { timingSafeEqualStrings } from "../crypto/key-hierarchy";
 import { fail } from "../http/errors";
-import type { Principal } from "../policy/principal";
+import type { Principal, TenantPrincipal } from "../policy/principal";
+import { ROLE_SCOPES } from "../policy/scopes";
 import type { Runtime } from "../runtime";
-import type { TenantRecord } from "../storage/tenant-directory";
-import { looksLikeApiKey, parseApiKey } from "./api-key-secret";
+import type { KeyAuthRecord, TenantRecord } from "../storage/records";
+import { verifyAccessToken } from "./access-token";
+import { parseApiKey } from "./api-key-secret";
+import type { Credential } from "./credential";
+import { verifyOidcToken } from "./oidc";
 
-function bearerToken(request: Request): string {
-  const header = request.headers.get("authorization");
-  if (header === null || header.trim() === "") {
-    throw fail("missing_api_key", { reason: "no_credential" });
+/** Clock skew tolerated on token times, in seconds. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export async function authenticate(
+  rt: Runtime,
+  credential: Credential,
+  tenant: TenantRecord | null,
+  now: number,
+): Promise<Principal> {
+  switch (credential.kind) {
+    case "opaque":
+      if (await timingSafeEqualStrings(credential.token, rt.config.rootToken)) return { kind: "operator" };
+      throw fail("invalid_api_key", { reason: "unrecognised_token" });
+    case "api_key":
+      return authenticateKey(rt, credential.secret, now);
+    case "jwt":
+      if (tenant === null) throw fail("invalid_token", { reason: "token_without_tenant" });
+      return authenticateToken(rt, credential.token, tenant, now);
   }
-  const m = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(header.trim());
-  if (!m) throw fail("invalid_authorization", { reason: "not_bearer" });
-  return m[1]!;
 }
 
-/**
- * Authenticates the request for `tenant` (null on the platform host, where only ROOT_TOKEN is accepted).
- * Throws 401 for a missing, malformed, unknown or expired credential, 403 for a key of another tenant.
- */
-export async function authenticate(rt: Runtime, request: Request, tenant: TenantRecord | null): Promise<Principal> {
-  const token = bearerToken(request);
-
-  if (!looksLikeApiKey(token)) {
-    if (await timingSafeEqualStrings(token, rt.config.rootToken)) return { kind: "operator" };
-    throw fail("invalid_api_key", { reason: "unrecognised_token" });
-  }
-  const parsed = parseApiKey(token);
+async function authenticateKey(rt: Runtime, secret: string, now: number): Promise<TenantPrincipal> {
+  const parsed = parseApiKey(secret);
   if (!parsed) throw fail("malformed_api_key", { reason: "format_or_checksum" });
   if (parsed.env !== rt.config.apiKeyEnv) {
     throw fail("wrong_environment", {
@@ -38,25 +48,99 @@ export async function authenticate(rt: Runtime, request: Request, tenant: Tenant
       reason: `key_env_${parsed.env}`,
     });
   }
-  const record = await rt.apiKeyRecords.findByHash(await rt.master.hashApiKey(token));
+  const record = await rt.keyRecords.lookup(await rt.master.hashApiKey(secret), now);
   if (!record) throw fail("invalid_api_key", { reason: "unknown_key" });
-  if (record.expires_at !== null && record.expires_at <= Date.now()) {
-    throw fail("expired_api_key", { reason: "key_expired" });
+  if (record.secret_expires_at !== null && record.secret_expires_at <= now) {
+    throw fail("invalid_api_key", { reason: "secret_rotated_out" });
   }
-  if (tenant === null || record.tenant !== tenant.id) {
-    throw fail("tenant_mismatch", { reason: "key_of_other_tenant" });
-  }
-  if (record.tenant_generation !== tenant.generation) {
-    // A key made for an earlier tenant of the same id (deleted since): it names no key of this tenant.
-    throw fail("invalid_api_key", { reason: "key_of_deleted_tenant" });
-  }
+  if (record.expires_at !== null && record.expires_at <= now) throw fail("expired_api_key", { reason: "key_expired" });
+  return principalOfKey(record);
+}
+
+function principalOfKey(r: KeyAuthRecord): TenantPrincipal {
   return {
     kind: "api_key",
-    keyId: record.id,
-    tenant: record.tenant,
-    role: record.role,
-    scopes: new Set(record.scopes),
-    cacheScope: record.cache_scope,
-    expiresAt: record.expires_at,
+    keyId: r.id,
+    tenant: r.tenant,
+    generation: r.tenant_generation,
+    role: r.role,
+    scopes: new Set(r.scopes),
+    cacheScope: r.cache_scope,
+    ipAllowlist: r.ip_allowlist,
+    rateLimit: r.rate_limit,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
   };
+}
+
+/**
+ * Whether a principal belongs to the Host's tenant: same id, and for keys the same generation (a key made for a
+ * deleted tenant names no key of a tenant re-created under its id).
+ */
+export function belongsTo(principal: Principal, tenant: TenantRecord): "yes" | "other_tenant" | "stale_generation" {
+  if (principal.kind === "operator") return "yes";
+  if (principal.tenant !== tenant.id) return "other_tenant";
+  if (principal.kind === "api_key" && principal.generation !== tenant.generation) return "stale_generation";
+  return "yes";
+}
+
+async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecord, now: number): Promise<Principal> {
+  const own = await verifyAccessToken(rt.accessTokenKeys(), token, {
+    issuer: rt.tokenIssuer(),
+    audience: rt.tokenAudience(tenant.id),
+    tenant: tenant.id,
+    now,
+    clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+  });
+  if (own.ok) {
+    const c = own.claims;
+    if (c.iat * 1000 < notBefore(tenant)) throw fail("invalid_token", { reason: "token_before_lockdown" });
+    return {
+      kind: "access_token",
+      keyId: c.subject,
+      jti: c.jti,
+      tenant: c.tenant,
+      scopes: new Set(c.scopes),
+      cacheScope: c.cacheScope,
+      ipAllowlist: c.limits.ip_allowlist,
+      rateLimit: c.limits.rate_limit,
+      expiresAt: c.exp * 1000,
+    };
+  }
+  // Not one of ours (another issuer, or a key this gateway never had): perhaps the tenant's SSO provider's.
+  const oidc = tenant.policy.oidc;
+  if (
+    (own.reason === "unknown_kid" || own.reason === "wrong_issuer" || own.reason === "algorithm_not_allowed") &&
+    oidc
+  ) {
+    const sso = await verifyOidcToken(rt.jwksCache, token, oidc, {
+      now,
+      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+      allowInsecure: rt.config.environment === "development",
+    });
+    if (!sso.ok) {
+      throw fail(sso.reason === "expired" ? "expired_token" : "invalid_token", { reason: `sso:${sso.reason}` });
+    }
+    const id = sso.identity;
+    if (id.issuedAt !== null && id.issuedAt * 1000 < notBefore(tenant)) {
+      throw fail("invalid_token", { reason: "sso:token_before_lockdown" });
+    }
+    return {
+      kind: "sso",
+      subject: await rt.master.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
+      tenant: tenant.id,
+      role: id.role,
+      scopes: new Set(ROLE_SCOPES[id.role]),
+      cacheScope: "tenant",
+      ipAllowlist: [],
+      rateLimit: null,
+      expiresAt: id.expiresAt * 1000,
+    };
+  }
+  throw fail(own.reason === "expired" ? "expired_token" : "invalid_token", { reason: `token:${own.reason}` });
+}
+
+/** Tokens issued before the tenant's last lockdown, or before the tenant itself (re-)existed, are refused. */
+function notBefore(tenant: TenantRecord): number {
+  return Math.max(tenant.tokens_not_before, tenant.created_at - CLOCK_TOLERANCE_SECONDS * 1000);
 }

@@ -1,6 +1,7 @@
 // Key hierarchy. MASTER_KEY (a Worker secret, 32 bytes) is the root; HKDF derives from it, under fixed labels:
 //   - the key-encryption key that wraps each tenant's data key (AES-256-GCM, AAD = tenant id);
-//   - the HMAC key under which API-key secrets are hashed before they are stored or looked up.
+//   - the HMAC key under which API-key secrets are hashed before they are stored or looked up;
+//   - the HMAC key for pseudonyms of identifiers the audit trail must not name (SSO subjects).
 // Each tenant's data key (32 random bytes, stored only wrapped) in turn derives, by HKDF:
 //   - the AES-256-GCM key that seals cached bodies (AAD = the storage key of the sealed value);
 //   - the HMAC key for everything hashed on the tenant's behalf (cache keys, partitions, prompt hashes).
@@ -61,6 +62,7 @@ export class MasterKeyring {
   private constructor(
     private readonly kek: CryptoKey,
     private readonly apiKeyHmac: CryptoKey,
+    private readonly pseudonymHmac: CryptoKey,
   ) {}
 
   static async fromSecret(masterKeyBase64: string): Promise<MasterKeyring> {
@@ -68,7 +70,16 @@ export class MasterKeyring {
     return new MasterKeyring(
       await deriveAes(base, "cordon/tenant-data-key-wrap/v1"),
       await deriveHmac(base, "cordon/api-key-hash/v1"),
+      await deriveHmac(base, "cordon/pseudonym/v1"),
     );
+  }
+
+  /**
+   * A stable pseudonym (128 bits, base64url) for an identifier that must appear in the audit trail without
+   * being named there, such as an SSO subject; domain-separated.
+   */
+  async pseudonym(domain: string, data: string): Promise<string> {
+    return toBase64Url((await hmac(this.pseudonymHmac, `${domain}\n${data}`)).subarray(0, 16));
   }
 
   /** Keyed hash of an API-key secret: what KV stores and looks keys up by. */

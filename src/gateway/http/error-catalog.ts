@@ -145,6 +145,31 @@ export const ERROR_CATALOG = {
     message: "The API key has expired.",
     fix: "Create a new key, or rotate this one before it expires next time.",
   },
+  foreign_api_key: {
+    status: 401,
+    message: "This is a model provider's API key, not a Cordon key.",
+    fix: "Send a Cordon key (cdn_…) in Authorization; provider keys belong in the tenant's virtual keys.",
+  },
+  invalid_token: {
+    status: 401,
+    message: "The bearer token is not valid here.",
+    fix: "Request a new access token from /oauth/token (or sign in again with single sign-on).",
+  },
+  expired_token: {
+    status: 401,
+    message: "The bearer token has expired.",
+    fix: "Request a new access token from /oauth/token (or sign in again); tokens are short-lived.",
+  },
+  key_too_old: {
+    status: 401,
+    message: "This key is older than the tenant's maximum key age.",
+    fix: "Rotate the key (POST /v1/admin/keys/{id}/rotate) or create a new one.",
+  },
+  auth_blocked: {
+    status: 429,
+    message: "Too many failed authentication attempts from this client.",
+    fix: "Wait for the time in Retry-After, and check the credential before retrying.",
+  },
   tenant_mismatch: {
     status: 403,
     message: "This credential does not belong to the tenant of this host.",
@@ -156,6 +181,16 @@ export const ERROR_CATALOG = {
     status: 403,
     message: "This credential lacks the scope this endpoint needs.",
     fix: "Use a key whose role grants the scope named in the message (README, 'Scopes').",
+  },
+  ip_not_allowed: {
+    status: 403,
+    message: "Requests from this address are not allowed for this tenant or key.",
+    fix: "Call from an address in the tenant's and the key's ip_allowlist, or ask an administrator to add it.",
+  },
+  rate_limited: {
+    status: 429,
+    message: "Rate limit reached.",
+    fix: "Retry after the time in Retry-After; the x-ratelimit-* headers show the limit and when it resets.",
   },
   operator_only: {
     status: 403,
@@ -177,10 +212,54 @@ export const ERROR_CATALOG = {
     message: "A key cannot create a key with more access than it has itself.",
     fix: "Ask a key holding that access, or the operator, to create it.",
   },
+  key_not_found: {
+    status: 404,
+    message: "No key with this id exists in this tenant.",
+    fix: "List the tenant's keys with GET /v1/admin/keys to find its id.",
+  },
+  key_not_rotatable: {
+    status: 409,
+    message: "Only an active key can be rotated.",
+    fix: "Create a new key instead; a revoked or expired key stays so.",
+  },
   invalid_expiry: {
     status: 400,
     message: "expires_at must be in the future and within five years.",
     fix: "Send an ISO 8601 time with an offset, e.g. 2027-01-01T00:00:00Z.",
+  },
+
+  // ── OAuth 2.0 token endpoint (RFC 6749 §5.2: these codes are the `error` of the token response) ───────
+  invalid_client: {
+    status: 401,
+    message: "Client authentication failed.",
+    fix: "Authenticate with client_id = the API key's id and client_secret = its secret (HTTP Basic or form fields).",
+  },
+  unsupported_grant_type: {
+    status: 400,
+    message: "Only the client_credentials grant is supported.",
+    fix: "Send grant_type=client_credentials.",
+  },
+  invalid_scope: {
+    status: 400,
+    message: "The requested scope is unknown or wider than the client's.",
+    fix: "Request only scopes the API key holds, space-separated, or omit scope to get all of them.",
+  },
+  unsupported_media_type_form: {
+    status: 415,
+    message: "The token endpoint takes application/x-www-form-urlencoded.",
+    fix: "Send the parameters form-encoded, as RFC 6749 requires.",
+  },
+
+  // ── policy ────────────────────────────────────────────────────────────────────────────────────────────
+  policy_locks_out_caller: {
+    status: 409,
+    message: "This policy's ip_allowlist does not allow the address this request comes from.",
+    fix: "Add your address to ip_allowlist, or repeat the request with ?confirm=true if you mean to lock yourself out.",
+  },
+  owner_only: {
+    status: 403,
+    message: "Only the tenant's owner or the platform operator can do this.",
+    fix: "Use an owner key (or sign in as an owner), or ask the operator.",
   },
 
   // ── tenants ───────────────────────────────────────────────────────────────────────────────────────────

@@ -28,6 +28,23 @@ export function errorResponse(err: ApiError, requestId: string, docsUrl: string)
   );
 }
 
+/**
+ * The OAuth 2.0 error shape (RFC 6749 §5.2) for the token endpoint: `{"error","error_description"}`, with
+ * `error_uri` pointing at the catalogue entry and the request id for support.
+ */
+export function oauthErrorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
+  return json(
+    {
+      error: err.code,
+      error_description: err.publicMessage(docsUrl),
+      error_uri: `${docsUrl}#${err.code}`,
+      request_id: requestId,
+    },
+    err.status,
+    { pragma: "no-cache", ...err.headers },
+  );
+}
+
 /** Adds the request id and security headers; returns a response whose headers can be changed. */
 export function finalizeResponse(res: Response, requestId: string): Response {
   const out = new Response(res.body, res);

@@ -10,7 +10,9 @@
 // rule above (a `completions`-only key is served, uncached, by chat completions; a `cache:read`-only key gets
 // lookups from /v1/cache/query and never calls the provider).
 import type { ErrorCode } from "../http/errors";
+import { allowlistWithin, checkAllowlists, type IpAddress, parseAllowlist } from "./network";
 import type { CacheScope, Principal } from "./principal";
+import type { RateLimitInput } from "./rate-limit";
 import { grantScopes, type Role, type Scope } from "./scopes";
 
 export type Decision =
@@ -78,6 +80,10 @@ export interface KeyGrantRequest {
   readonly cacheScope?: "tenant" | "user";
   /** ms since the epoch, or undefined for "as long as allowed". */
   readonly expiresAt?: number;
+  /** Canonical CIDR text; undefined inherits the minter's. */
+  readonly ipAllowlist?: readonly string[];
+  /** undefined inherits the minter's; null asks for none. */
+  readonly rateLimit?: RateLimitInput | null;
 }
 
 export interface KeyGrant {
@@ -85,6 +91,8 @@ export interface KeyGrant {
   readonly scopes: Scope[];
   readonly cacheScope: "tenant" | "user";
   readonly expiresAt: number | null;
+  readonly ipAllowlist: string[];
+  readonly rateLimit: RateLimitInput | null;
 }
 
 /** The longest life a key may be given. */
@@ -92,8 +100,9 @@ export const MAX_KEY_LIFETIME_MS = 5 * 365 * 86400 * 1000;
 
 /**
  * What a minting principal may grant: never more than it holds. A key can create keys only with scopes it
- * has, bound to the user scope if it is, and expiring no later than it does (an unspecified expiry becomes its
- * own). The operator may grant any role's scopes.
+ * has, bound to the user scope if it is, expiring no later than it does, reachable from no address it cannot
+ * be reached from, and no faster than its own rate limit (anything unspecified is inherited from it). The
+ * operator may grant any role's scopes.
  */
 export function decideKeyGrant(
   minter: Principal,
@@ -118,7 +127,14 @@ export function decideKeyGrant(
   if (minter.kind === "operator") {
     return {
       ok: true,
-      grant: { role: req.role, scopes, cacheScope: req.cacheScope ?? "tenant", expiresAt: req.expiresAt ?? null },
+      grant: {
+        role: req.role,
+        scopes,
+        cacheScope: req.cacheScope ?? "tenant",
+        expiresAt: req.expiresAt ?? null,
+        ipAllowlist: [...(req.ipAllowlist ?? [])],
+        rateLimit: req.rateLimit ?? null,
+      },
     };
   }
   const missing = scopes.filter((s) => !minter.scopes.has(s));
@@ -143,6 +159,22 @@ export function decideKeyGrant(
       "A key cannot create a key that outlives it; choose an earlier expires_at.",
     );
   }
+  const ipAllowlist = req.ipAllowlist ?? minter.ipAllowlist;
+  if (!allowlistWithin(blocks(ipAllowlist), blocks(minter.ipAllowlist))) {
+    return refuse(
+      "scope_escalation",
+      "escalation:ip_allowlist",
+      "A key cannot create a key reachable from addresses outside its own ip_allowlist.",
+    );
+  }
+  const rateLimit = req.rateLimit === undefined ? minter.rateLimit : req.rateLimit;
+  if (!rateWithin(rateLimit, minter.rateLimit)) {
+    return refuse(
+      "scope_escalation",
+      "escalation:rate_limit",
+      "A key cannot create a key with a higher rate limit than its own.",
+    );
+  }
   return {
     ok: true,
     grant: {
@@ -150,6 +182,8 @@ export function decideKeyGrant(
       scopes,
       cacheScope: minter.cacheScope === "user" ? "user" : (req.cacheScope ?? "tenant"),
       expiresAt: req.expiresAt ?? minter.expiresAt,
+      ipAllowlist: [...ipAllowlist],
+      rateLimit,
     },
   };
 }
@@ -164,7 +198,7 @@ export function decideCacheScope(
   principal: Principal,
   user: string | null,
 ): { ok: true; scope: string; user: string | null } | { ok: false; decision: Extract<Decision, { allow: false }> } {
-  const bound = policyScope === "user" || (principal.kind === "api_key" && principal.cacheScope === "user");
+  const bound = policyScope === "user" || (principal.kind !== "operator" && principal.cacheScope === "user");
   if (bound && user === null) {
     return {
       ok: false,
@@ -172,4 +206,55 @@ export function decideCacheScope(
     };
   }
   return { ok: true, scope: user === null ? "tenant" : `user:${user}`, user };
+}
+
+/**
+ * Network access: the caller's address must be allowed by the tenant's allowlist and by its own (each empty
+ * list allows any address; with any list set, an unknown address is refused).
+ */
+export function decideNetwork(
+  ip: IpAddress | null,
+  tenantAllowlist: readonly string[],
+  principal: Principal,
+): Decision {
+  const own = principal.kind === "operator" ? [] : principal.ipAllowlist;
+  const verdict = checkAllowlists(ip, { tenant: blocks(tenantAllowlist), key: blocks(own) });
+  return verdict.allowed ? ALLOW : deny("ip_not_allowed", `network:${verdict.reason}`);
+}
+
+export type KeyAgeVerdict =
+  | { readonly allow: true; readonly warnDays: number | null }
+  | { readonly allow: false; readonly code: ErrorCode; readonly reason: string; readonly message: string };
+
+/**
+ * The maximum key age (SPEC: rotate keys every 90 days): an API key older than the tenant's max_key_age_days
+ * gets a warning on every response, or is refused when the tenant enforces the maximum. Tokens and SSO users
+ * are short-lived and not concerned.
+ */
+export function decideKeyAge(principal: Principal, maxDays: number, enforce: boolean, now: number): KeyAgeVerdict {
+  if (principal.kind !== "api_key") return { allow: true, warnDays: null };
+  const ageDays = Math.floor((now - principal.createdAt) / 86_400_000);
+  if (ageDays < maxDays) return { allow: true, warnDays: null };
+  if (!enforce) return { allow: true, warnDays: ageDays };
+  return {
+    allow: false,
+    code: "key_too_old",
+    reason: "key_age_exceeded",
+    message: `This key is ${ageDays} days old; the tenant refuses keys older than ${maxDays} days.`,
+  };
+}
+
+/** Stored allowlists are canonical; one that no longer parses is treated as allowing nothing. */
+function blocks(list: readonly string[]) {
+  const parsed = parseAllowlist(list);
+  return parsed.ok ? parsed.allowlist : [{ version: 4 as const, network: 0n, prefix: 32 }];
+}
+
+/** Whether `inner` lets no more requests through than `outer`: the same or lower rate, and no larger burst. */
+function rateWithin(inner: RateLimitInput | null, outer: RateLimitInput | null): boolean {
+  if (outer === null) return true;
+  if (inner === null) return false;
+  return (
+    inner.requests <= outer.requests && inner.requests * outer.window_seconds <= outer.requests * inner.window_seconds
+  );
 }

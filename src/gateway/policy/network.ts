@@ -144,6 +144,25 @@ export function containsIp(block: CidrBlock, ip: IpAddress): boolean {
   return block.version === ip.version && (ip.value & ~hostMask(block.version, block.prefix)) === block.network;
 }
 
+/** Whether every address of `inner` lies in `outer`. */
+export function cidrWithin(inner: CidrBlock, outer: CidrBlock): boolean {
+  return (
+    inner.version === outer.version &&
+    outer.prefix <= inner.prefix &&
+    (inner.network & ~hostMask(outer.version, outer.prefix)) === outer.network
+  );
+}
+
+/**
+ * Whether an allowlist admits no address that `outer` refuses (for keys minted by a restricted key). An empty
+ * `outer` restricts nothing; an empty `inner` admits everything, so it is within only an empty `outer`.
+ */
+export function allowlistWithin(inner: Allowlist, outer: Allowlist): boolean {
+  if (outer.length === 0) return true;
+  if (inner.length === 0) return false;
+  return inner.every((i) => outer.some((o) => cidrWithin(i, o)));
+}
+
 /** Whether `ip` may call. An empty allowlist allows anyone; a non-empty one refuses an unknown (null) address. */
 export function ipAllowed(ip: IpAddress | null, allowlist: Allowlist): boolean {
   if (allowlist.length === 0) return true;

@@ -1,23 +1,63 @@
 // Who is calling: what authentication established, and all that authorization decides from.
+import type { RateLimitInput } from "./rate-limit";
 import type { Role, Scope } from "./scopes";
 
 export type CacheScope = "tenant" | "user";
 
+/** What every tenant caller carries, whatever its credential. */
+export interface TenantCaller {
+  readonly tenant: string;
+  readonly scopes: ReadonlySet<Scope>;
+  readonly cacheScope: CacheScope;
+  /** The caller's own IP allowlist (canonical CIDR text; empty = no restriction beyond the tenant's). */
+  readonly ipAllowlist: readonly string[];
+  /** The caller's own rate limit (the stricter of it and the tenant's applies). */
+  readonly rateLimit: RateLimitInput | null;
+  /** ms since the epoch when the credential stops working; null = never. */
+  readonly expiresAt: number | null;
+}
+
 export type Principal =
-  | {
+  /** An API key of the tenant. */
+  | (TenantCaller & {
       readonly kind: "api_key";
       readonly keyId: string;
-      readonly tenant: string;
+      /** The tenant generation the key was made for. */
+      readonly generation: string;
       readonly role: Role;
-      readonly scopes: ReadonlySet<Scope>;
-      readonly cacheScope: CacheScope;
-      /** ms since the epoch; null = never expires. */
-      readonly expiresAt: number | null;
-    }
+      /** ms since the epoch, when the key was created (for the maximum key age). */
+      readonly createdAt: number;
+    })
+  /** An OAuth access token issued by this gateway to an API key (the client). */
+  | (TenantCaller & { readonly kind: "access_token"; readonly keyId: string; readonly jti: string })
+  /** A user of the tenant's OpenID Provider, signed in with single sign-on. */
+  | (TenantCaller & {
+      readonly kind: "sso";
+      /** A pseudonym of the provider's subject (a hash): the trail identifies the user without naming them. */
+      readonly subject: string;
+      readonly role: Role;
+    })
+  /** The platform operator (ROOT_TOKEN). */
   | { readonly kind: "operator" };
+
+export type TenantPrincipal = Exclude<Principal, { kind: "operator" }>;
 
 /** The audit trail's name for a principal (a public id, never a secret). */
 export function actorOf(p: Principal | null): string {
   if (p === null) return "anonymous";
-  return p.kind === "operator" ? "operator" : `key:${p.keyId}`;
+  switch (p.kind) {
+    case "operator":
+      return "operator";
+    case "api_key":
+      return `key:${p.keyId}`;
+    case "access_token":
+      return `token:${p.keyId}`;
+    case "sso":
+      return `sso:${p.subject}`;
+  }
+}
+
+/** The rate-limit bucket a caller's own limit counts in (keys and their tokens share one). */
+export function callerBucket(p: TenantPrincipal): string {
+  return p.kind === "sso" ? `sso:${p.subject}` : `key:${p.keyId}`;
 }

@@ -1,6 +1,13 @@
-// The tenant policy: what a tenant's administrators set for every request on its host.
+// The tenant policy: what a tenant's administrators set for every request on its host (SPEC §2, "Policy").
+// `GET /v1/admin/policy` returns the whole object; `PUT` takes the whole object back (every field required).
+// Stored policies written before a field existed read with that field's default.
 import * as z from "zod";
+import { ModelNameSchema } from "../../shared/audit-event";
+import { MAX_ALLOWLIST_ENTRIES } from "./network";
+import { OidcConfigSchema } from "./oidc-settings";
+import { RateLimitSchema } from "./rate-limit";
 
+/** The fields and their constraints; every field required (what PUT accepts and GET returns). */
 export const PolicySchema = z.strictObject({
   /** Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. */
   similarity_threshold: z.number().min(0).max(1),
@@ -12,6 +19,26 @@ export const PolicySchema = z.strictObject({
     .max(365 * 86400),
   /** `user`: every request must name a user and shares cache only with that user's requests. */
   cache_scope: z.enum(["tenant", "user"]),
+  /** CIDR ranges allowed to call the tenant host (IPv4 and IPv6, stored canonical); empty = any address. */
+  ip_allowlist: z.array(z.string().min(1).max(64)).max(MAX_ALLOWLIST_ENTRIES),
+  /** `skip`: answer but never store prompts with personal data; `redact`: replace it first; `block`: refuse. */
+  pii_mode: z.enum(["skip", "redact", "block"]),
+  /** Tenant-wide consent default: when true nothing about any request is stored in the cache. */
+  no_store: z.boolean(),
+  /** Pad hits toward the miss latency and hide cache headers, so callers cannot probe what others asked. */
+  timing_protection: z.boolean(),
+  /** Requests per window for the whole tenant; keys may carry their own, and the stricter applies. */
+  rate_limit: RateLimitSchema.nullable(),
+  /** Keys older than this get a warning header (and are refused when enforce_max_key_age is set). */
+  max_key_age_days: z.number().int().min(1).max(3650),
+  /** Refuse keys older than max_key_age_days instead of only warning. */
+  enforce_max_key_age: z.boolean(),
+  /** Single sign-on: tokens of this OpenID Provider are accepted and mapped to roles. */
+  oidc: OidcConfigSchema.nullable(),
+  /** Upstream `provider/model` targets tried in order when the requested one fails. */
+  fallbacks: z.array(ModelNameSchema).max(5),
+  /** When every upstream target fails, serve an entry expired by at most this many seconds (0 = never). */
+  serve_stale_seconds: z.number().int().min(0).max(86_400),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -19,4 +46,20 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   similarity_threshold: 0.9,
   ttl_seconds: 86400,
   cache_scope: "tenant",
+  ip_allowlist: [],
+  pii_mode: "skip",
+  no_store: false,
+  timing_protection: false,
+  rate_limit: null,
+  max_key_age_days: 90,
+  enforce_max_key_age: false,
+  oidc: null,
+  fallbacks: [],
+  serve_stale_seconds: 0,
 });
+
+/** How stored policies are read: a field missing from an older record takes its default. */
+export const StoredPolicySchema = z.preprocess(
+  (raw) => (raw !== null && typeof raw === "object" ? { ...DEFAULT_POLICY, ...raw } : raw),
+  PolicySchema,
+);

@@ -1,5 +1,7 @@
-// /v1/admin/keys — create (secret shown once) and list API keys of the Host's tenant. Callers: the operator or
-// a key with `keys:manage`, which can grant no more than it holds itself (policy/access.ts, decideKeyGrant).
+// /v1/admin/keys — the key lifecycle of the Host's tenant: create (secret shown once), list, get, revoke,
+// rotate with a grace period. Callers: the operator or a key with `keys:manage`, which can grant no more than it
+// holds itself (policy/access.ts, decideKeyGrant). The tenant's object is the authority; no view carries a
+// secret or a hash.
 import * as z from "zod";
 import { generateApiKey, newKeyId } from "../auth/api-key-secret";
 import type { AuthedContext, Handled } from "../context";
@@ -7,8 +9,14 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { decideKeyGrant } from "../policy/access";
+import { actorOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
-import { type ApiKeyRecord, apiKeyView } from "../storage/api-key-records";
+import { type KeyRecord, keyView } from "../storage/records";
+import { AllowlistSchema, RateLimitSchema } from "./admin-schemas";
+
+/** A rotated-out secret keeps working this long by default, and at most this long. */
+export const ROTATION_GRACE_DEFAULT_SECONDS = 86_400;
+export const ROTATION_GRACE_MAX_SECONDS = 7 * 86_400;
 
 const CreateKeySchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -16,7 +24,15 @@ const CreateKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional(),
   cache_scope: z.enum(["tenant", "user"]).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
+  ip_allowlist: AllowlistSchema.optional(),
+  rate_limit: RateLimitSchema.nullable().optional(),
 });
+
+const RotateKeySchema = z.strictObject({
+  grace_seconds: z.number().int().min(0).max(ROTATION_GRACE_MAX_SECONDS).optional(),
+});
+
+const KEY_ID = /^key_[0-9A-Za-z]{16}$/;
 
 export async function createKey(rc: AuthedContext): Promise<Handled> {
   const body = parseWith(CreateKeySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
@@ -29,6 +45,8 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
       ...(body.scopes ? { scopes: body.scopes } : {}),
       ...(body.cache_scope ? { cacheScope: body.cache_scope } : {}),
       ...(body.expires_at ? { expiresAt: Date.parse(body.expires_at) } : {}),
+      ...(body.ip_allowlist ? { ipAllowlist: body.ip_allowlist } : {}),
+      ...(body.rate_limit !== undefined ? { rateLimit: body.rate_limit } : {}),
     },
     now,
   );
@@ -38,8 +56,8 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
   }
   const { grant } = decision;
   const secret = generateApiKey(rt.config.apiKeyEnv);
-  const record: ApiKeyRecord = {
-    v: 1,
+  const record: KeyRecord = {
+    v: 2,
     id: newKeyId(),
     tenant: tenant.id,
     tenant_generation: tenant.generation,
@@ -48,15 +66,73 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
     scopes: grant.scopes,
     env: rt.config.apiKeyEnv,
     cache_scope: grant.cacheScope,
+    ip_allowlist: grant.ipAllowlist,
+    rate_limit: grant.rateLimit,
     created_at: now,
+    created_by: actorOf(principal),
     expires_at: grant.expiresAt,
     hash: await rt.master.hashApiKey(secret),
+    previous: null,
+    rotated_at: null,
+    revoked_at: null,
+    last_used_at: null,
   };
-  await rt.apiKeyRecords.put(record);
-  return { response: json({ ...apiKeyView(record), key: secret }, 201), facts: { target: record.id } };
+  if (!(await rt.tenantObject(tenant.id).createKey(record, now))) {
+    throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
+  }
+  return { response: json({ ...keyView(record, now), key: secret }, 201), facts: { target: record.id } };
 }
 
 export async function listKeys(rc: AuthedContext): Promise<Handled> {
-  const keys = await rc.rt.apiKeyRecords.list(rc.tenant.id);
-  return { response: json({ data: keys.map(apiKeyView) }) };
+  const now = Date.now();
+  const keys = await rc.rt.tenantObject(rc.tenant.id).listKeys();
+  return { response: json({ data: keys.map((k) => keyView(k, now)) }) };
+}
+
+export async function getKey(rc: AuthedContext): Promise<Handled> {
+  const id = keyIdParam(rc);
+  const key = await rc.rt.tenantObject(rc.tenant.id).getKey(id);
+  if (!key) throw fail("key_not_found", { facts: { target: id } });
+  return { response: json(keyView(key, Date.now())), facts: { target: id } };
+}
+
+/** Revokes at once in the tenant's object; the secrets' KV records are deleted in the same step. */
+export async function revokeKey(rc: AuthedContext): Promise<Handled> {
+  const id = keyIdParam(rc);
+  const now = Date.now();
+  const key = await rc.rt.tenantObject(rc.tenant.id).revokeKey(id, now);
+  if (!key) throw fail("key_not_found", { facts: { target: id } });
+  return { response: json(keyView(key, now)), facts: { target: id } };
+}
+
+/** A new secret, shown once; the old one keeps working for the grace period, then never again. */
+export async function rotateKey(rc: AuthedContext): Promise<Handled> {
+  const id = keyIdParam(rc);
+  const raw =
+    rc.request.headers.get("content-length") === "0" || !rc.request.body
+      ? {}
+      : await readJson(rc.request, rc.rt.config.maxBodyBytes);
+  const body = parseWith(RotateKeySchema, raw);
+  const { rt } = rc;
+  const now = Date.now();
+  const grace = body.grace_seconds ?? ROTATION_GRACE_DEFAULT_SECONDS;
+  const secret = generateApiKey(rt.config.apiKeyEnv);
+  const result = await rt
+    .tenantObject(rc.tenant.id)
+    .rotateKey(id, await rt.master.hashApiKey(secret), now + grace * 1000, now);
+  if (!result.ok) {
+    if (result.reason === "no_such_key") throw fail("key_not_found", { facts: { target: id } });
+    throw fail("key_not_rotatable", {
+      message: `The key is ${result.reason}; only an active key can be rotated.`,
+      reason: `rotate_${result.reason}`,
+      facts: { target: id },
+    });
+  }
+  return { response: json({ ...keyView(result.key, now), key: secret }), facts: { target: id } };
+}
+
+function keyIdParam(rc: AuthedContext): string {
+  const id = rc.params.id ?? "";
+  if (!KEY_ID.test(id)) throw fail("key_not_found", { reason: "malformed_key_id" });
+  return id;
 }

@@ -1,4 +1,6 @@
-// /v1/admin/tenants — tenant lifecycle, for the platform operator (ROOT_TOKEN) on the platform host.
+// /v1/admin/tenants — tenant lifecycle, for the platform operator on the platform host. The tenant's object is
+// the authority: creation is atomic there (a second creation of one id is refused), deletion removes the KV
+// projection, every key and all of the object's storage.
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/ids";
 import type { Handled, RequestContext } from "../context";
@@ -7,7 +9,7 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
-import { newTenantGeneration, type TenantRecord, tenantView } from "../storage/tenant-directory";
+import { newTenantGeneration, type TenantRecord, tenantView } from "../storage/records";
 
 const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
@@ -34,11 +36,6 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     if (h === rt.config.baseDomain || h.endsWith(`.${rt.config.baseDomain}`)) {
       throw fail("invalid_hostname", { message: `Custom hostnames cannot be under ${rt.config.baseDomain}.`, facts });
     }
-  }
-  if (await rt.tenantDirectory.exists(body.id)) {
-    throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });
-  }
-  for (const h of hostnames) {
     if ((await rt.tenantDirectory.tenantForHostname(h)) !== null) {
       throw fail("hostname_taken", { message: `Hostname '${h}' is mapped to another tenant.`, facts });
     }
@@ -52,18 +49,18 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     hostnames,
     policy: { ...DEFAULT_POLICY, ...body.policy },
     wrapped_data_key: await rt.master.newWrappedDataKey(body.id),
+    tokens_not_before: 0,
   };
-  await rt.tenantDirectory.put(tenant);
-  await Promise.all(hostnames.map((h) => rt.tenantDirectory.mapHostname(h, tenant.id)));
+  if (!(await rt.tenantObject(body.id).createTenant(tenant))) {
+    throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });
+  }
   return { response: json(tenantView(tenant), 201), facts };
 }
 
 export async function listTenants(rc: RequestContext): Promise<Handled> {
   const limitParam = rc.url.searchParams.get("limit");
   const limit = limitParam === null ? 100 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw fail("invalid_limit");
-  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw fail("invalid_limit");
   const cursor = rc.url.searchParams.get("cursor") ?? undefined;
   const page = await rc.rt.tenantDirectory.list(limit, cursor);
   return { response: json({ data: page.tenants.map(tenantView), next_cursor: page.cursor }) };
@@ -75,17 +72,11 @@ export async function listTenants(rc: RequestContext): Promise<Handled> {
  */
 export async function deleteTenant(rc: RequestContext): Promise<Handled> {
   const id = rc.params.id ?? "";
-  const { rt } = rc;
-  const tenant = await rt.tenantDirectory.getFresh(id);
-  if (!tenant) throw fail("tenant_not_found", { message: "No such tenant." });
-  await rt.tenantDirectory.delete(tenant.id);
-  const [keysRevoked] = await Promise.all([
-    rt.apiKeyRecords.deleteAll(tenant.id),
-    ...tenant.hostnames.map((h) => rt.tenantDirectory.unmapHostname(h)),
-  ]);
-  await rt.tenantObject(tenant.id).destroy();
+  if (!TENANT_ID_PATTERN.test(id)) throw fail("tenant_not_found", { message: "No such tenant." });
+  const deleted = await rc.rt.tenantObject(id).deleteTenant();
+  if (!deleted) throw fail("tenant_not_found", { message: "No such tenant." });
   return {
-    response: json({ id: tenant.id, deleted: true, keys_revoked: keysRevoked }),
-    facts: { tenant: tenant.id, target: tenant.id },
+    response: json({ id, deleted: true, keys_revoked: deleted.keysRevoked }),
+    facts: { tenant: id, target: id },
   };
 }

@@ -6,11 +6,13 @@ import { IttyRouter } from "itty-router";
 import type { AuthedContext, Handled, RequestContext } from "../context";
 import { json } from "../http/respond";
 import type { Scope } from "../policy/scopes";
-import { createKey, listKeys } from "./admin-keys";
+import { createKey, getKey, listKeys, revokeKey, rotateKey } from "./admin-keys";
+import { getPolicy, lockdown, putPolicy } from "./admin-policy";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
+import { jwks, token } from "./oauth";
 
 interface RouteBase {
   readonly method: string;
@@ -18,6 +20,8 @@ interface RouteBase {
   readonly action: string;
   /** False for liveness probes and public documents: no audit event (they are counted in metrics). */
   readonly audited: boolean;
+  /** The error shape: the contract's (default), or OAuth 2.0's (RFC 6749 §5.2) for the token endpoint. */
+  readonly errors?: "oauth";
 }
 
 export type RouteDef =

@@ -21,8 +21,6 @@ export const tenantsKv = {
   tenantListPrefix: "_tenant:",
   hostname: (hostname: string) => `_host:${part(hostname, "hostname")}`,
   apiKeyByHash: (hash: string) => `_key:${part(hash, "key hash")}`,
-  apiKeyById: (tenant: string, keyId: string) => `${assertTenantId(tenant)}:key:${part(keyId, "key id")}`,
-  apiKeyListPrefix: (tenant: string) => `${assertTenantId(tenant)}:key:`,
 } as const;
 
 /** CACHE namespace. */

@@ -1,10 +1,20 @@
-// One Durable Object per tenant (`idFromName(tenantId)`, SQLite storage), holding the tenant's cache catalog
-// (catalog.ts) and the embedded vector index (vectors.ts). Every RPC input is validated before anything is
-// written (checks.ts); each write method runs in one transaction.
+// One Durable Object per tenant (`idFromName(tenantId)`, SQLite storage), holding:
+//   - the tenant's configuration and API keys, authoritative and strongly consistent, projected to KV after
+//     every change (tenant-config.ts, api-keys.ts, projection.ts);
+//   - the cache catalog (catalog.ts) and the embedded vector index (vectors.ts).
+// Every RPC input is validated before anything is written (checks.ts). A change and its KV projection run as
+// one unit (blockConcurrencyWhile), so no two changes interleave and the projection never goes backwards.
 import { DurableObject } from "cloudflare:workers";
+import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
+import type { KeyRecord, TenantRecord } from "../records";
+import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
 import { type CatalogEntry, countEntries, deleteEntry, getEntry, putEntry } from "./catalog";
+import { checkId, checkTime } from "./checks";
+import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
+import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
+import { readTenant, writeTenant } from "./tenant-config";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
 
 export type { CatalogEntry } from "./catalog";
@@ -17,12 +27,187 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  /** Runs a change and its KV projection with no other call interleaved. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.ctx.blockConcurrencyWhile(work);
+  }
+
+  // ── tenant configuration ──────────────────────────────────────────────────────────────────────────────
+
+  /** Creates the tenant; false when this object already holds one (ids are unique by construction). */
+  async createTenant(t: TenantRecord): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (readTenant(this.sql) !== null) return false;
+      writeTenant(this.sql, t);
+      await projectTenant(this.env.TENANTS, t);
+      await projectHostnames(this.env.TENANTS, t);
+      return true;
+    });
+  }
+
+  getTenant(): TenantRecord | null {
+    return readTenant(this.sql);
+  }
+
+  /** Replaces the policy; null when there is no tenant. */
+  async updatePolicy(policy: Policy): Promise<TenantRecord | null> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t) return null;
+      const next = { ...t, policy };
+      writeTenant(this.sql, next);
+      await projectTenant(this.env.TENANTS, next);
+      return next;
+    });
+  }
+
+  /**
+   * Revokes every key of the tenant and refuses every access and SSO token issued before `now`: the response
+   * to a leaked credential. Returns how many keys were revoked (null when there is no tenant).
+   */
+  async lockdown(now: number): Promise<{ keysRevoked: number } | null> {
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t) return null;
+      const next = { ...t, tokens_not_before: now };
+      writeTenant(this.sql, next);
+      let keysRevoked = 0;
+      const revoked: KeyRecord[] = [];
+      this.ctx.storage.transactionSync(() => {
+        for (const k of listKeys(this.sql)) {
+          if (k.revoked_at !== null) continue;
+          const r = { ...k, revoked_at: now };
+          updateKey(this.sql, r);
+          revoked.push(r);
+          keysRevoked++;
+        }
+      });
+      await Promise.all([
+        projectTenant(this.env.TENANTS, next),
+        ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
+      ]);
+      return { keysRevoked };
+    });
+  }
+
+  /**
+   * Deletes the tenant: its KV projection (tenant record, hostnames, every key secret — found here, not by an
+   * eventually consistent KV listing) and then all of this object's storage (whatever it holds, even without
+   * a tenant record). Returns what was deleted; null when there was no tenant.
+   */
+  async deleteTenant(): Promise<{ tenant: TenantRecord; keysRevoked: number } | null> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      const keys = listKeys(this.sql);
+      if (t) await unprojectTenant(this.env.TENANTS, t);
+      await Promise.all(keys.map((k) => unprojectKey(this.env.TENANTS, k)));
+      await this.ctx.storage.deleteAll();
+      migrate(this.ctx.storage);
+      return t ? { tenant: t, keysRevoked: keys.filter((k) => k.revoked_at === null).length } : null;
+    });
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────────────────────────────────
+
+  async createKey(k: KeyRecord, now: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t || t.id !== k.tenant || t.generation !== k.tenant_generation) return false;
+      insertKey(this.sql, k);
+      await projectKey(this.env.TENANTS, k, now);
+      return true;
+    });
+  }
+
+  listKeys(): KeyRecord[] {
+    return listKeys(this.sql);
+  }
+
+  getKey(id: string): KeyRecord | null {
+    return getKey(this.sql, id);
+  }
+
+  /** Revokes a key (both secrets while rotating); returns it, or null when there is no such key. */
+  async revokeKey(id: string, now: number): Promise<KeyRecord | null> {
+    checkId(id);
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const k = getKey(this.sql, id);
+      if (!k) return null;
+      const r = k.revoked_at === null ? { ...k, revoked_at: now } : k;
+      updateKey(this.sql, r);
+      await unprojectKey(this.env.TENANTS, r);
+      return r;
+    });
+  }
+
+  /**
+   * Gives a key a new secret (by its keyed hash); the current one stays valid until `graceEndsAt`. A secret
+   * rotated out earlier stops working at once (one previous secret at a time).
+   */
+  async rotateKey(
+    id: string,
+    newHash: string,
+    graceEndsAt: number,
+    now: number,
+  ): Promise<{ ok: true; key: KeyRecord } | { ok: false; reason: "no_such_key" | "revoked" | "expired" }> {
+    checkId(id);
+    checkTime("graceEndsAt", graceEndsAt);
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const k = getKey(this.sql, id);
+      if (!k) return { ok: false as const, reason: "no_such_key" as const };
+      if (k.revoked_at !== null) return { ok: false as const, reason: "revoked" as const };
+      if (k.expires_at !== null && k.expires_at <= now) return { ok: false as const, reason: "expired" as const };
+      const dropped = k.previous ? { ...k, hash: k.previous.hash, previous: null } : null;
+      const next: KeyRecord = {
+        ...k,
+        hash: newHash,
+        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt } : null,
+        rotated_at: now,
+      };
+      updateKey(this.sql, next);
+      if (dropped) await unprojectKey(this.env.TENANTS, dropped);
+      if (!next.previous) await unprojectKey(this.env.TENANTS, { ...k, previous: null });
+      await projectKey(this.env.TENANTS, next, now);
+      return { ok: true as const, key: next };
+    });
+  }
+
+  /**
+   * Notes that a key was used (called at most about once a minute per key and isolate, and whenever an isolate
+   * sees the key from a place it has not reported). True when the place is new for the key: an audit alert.
+   */
+  touchKey(id: string, now: number, place: { country: string; asn: number } | null): { newPlace: boolean } {
+    checkId(id);
+    checkTime("now", now);
+    const k = getKey(this.sql, id);
+    if (!k) return { newPlace: false };
+    if (k.last_used_at === null || now > k.last_used_at) updateKey(this.sql, { ...k, last_used_at: now });
+    const newPlace = place ? recordKeyLocation(this.sql, id, place.country, place.asn, now) : false;
+    return { newPlace };
+  }
+
+  // ── rate limits ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Counts one request against every bucket that applies; a refused request consumes none. */
+  admit(buckets: BucketRequest[], now: number): AdmitDecision {
+    return admit(this.ctx.storage, buckets, now);
+  }
+
+  // ── cache catalog ─────────────────────────────────────────────────────────────────────────────────────
+
   catalogPut(e: CatalogEntry): void {
-    putEntry(this.ctx.storage.sql, e);
+    putEntry(this.sql, e);
   }
 
   catalogGet(id: string): CatalogEntry | null {
-    return getEntry(this.ctx.storage.sql, id);
+    return getEntry(this.sql, id);
   }
 
   catalogDelete(id: string): CatalogEntry | null {
@@ -30,15 +215,17 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
   }
 
   catalogCount(): number {
-    return countEntries(this.ctx.storage.sql);
+    return countEntries(this.sql);
   }
+
+  // ── embedded vector index ─────────────────────────────────────────────────────────────────────────────
 
   vectorUpsert(records: VectorRecord[]): void {
     upsertVectors(this.ctx.storage, records, Date.now());
   }
 
   vectorQuery(q: VectorQuery): VectorMatch[] {
-    return queryVectors(this.ctx.storage.sql, q);
+    return queryVectors(this.sql, q);
   }
 
   vectorDelete(ids: string[]): void {
@@ -46,12 +233,6 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
   }
 
   vectorCount(): number {
-    return countVectors(this.ctx.storage.sql);
-  }
-
-  /** Deletes everything this tenant's object holds (tenant deletion), leaving empty tables behind. */
-  async destroy(): Promise<void> {
-    await this.ctx.storage.deleteAll();
-    migrate(this.ctx.storage);
+    return countVectors(this.sql);
   }
 }

@@ -14,6 +14,15 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // v2: the opportunistic purge of expired vectors reads an index instead of scanning the table.
   [`CREATE INDEX IF NOT EXISTS vectors_expires ON vectors (expires_at)`],
+  // v3: the tenant's configuration and API keys, authoritative here and projected to KV.
+  [
+    `CREATE TABLE IF NOT EXISTS tenant (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), record TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, record TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS key_locations (key_id TEXT NOT NULL, country TEXT NOT NULL, asn INTEGER NOT NULL,
+       first_seen INTEGER NOT NULL, PRIMARY KEY (key_id, country, asn))`,
+  ],
+  // v4: rate-limit buckets (GCRA theoretical arrival times), so a restarted object keeps counting.
+  [`CREATE TABLE IF NOT EXISTS rate_buckets (name TEXT PRIMARY KEY, tat REAL NOT NULL)`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,52 @@
+// What a recognised caller must still pass before its handler runs, in order: the network (tenant and key IP
+// allowlists, CF-Connecting-IP only), the maximum key age, and the rate limits (tenant and key, counted in the
+// tenant's object). Decisions are pure (policy/); this file does the I/O around them and says which response
+// headers they add.
+import { fail } from "../http/errors";
+import { decideKeyAge, decideNetwork } from "../policy/access";
+import type { IpAddress } from "../policy/network";
+import { callerBucket, type TenantPrincipal } from "../policy/principal";
+import { formatReset, toRateLimit } from "../policy/rate-limit";
+import type { Runtime } from "../runtime";
+import type { TenantRecord } from "../storage/records";
+import type { BucketRequest } from "../storage/tenant-object/rate-buckets";
+
+export async function admitCaller(
+  rt: Runtime,
+  tenant: TenantRecord,
+  principal: TenantPrincipal,
+  ip: IpAddress | null,
+  now: number,
+): Promise<Record<string, string>> {
+  const policy = tenant.policy;
+  const network = decideNetwork(ip, policy.ip_allowlist, principal);
+  if (!network.allow) throw fail(network.code, { reason: network.reason });
+
+  const headers: Record<string, string> = {};
+  const age = decideKeyAge(principal, policy.max_key_age_days, policy.enforce_max_key_age, now);
+  if (!age.allow) throw fail(age.code, { reason: age.reason, message: age.message });
+  if (age.warnDays !== null) {
+    headers["x-cordon-warning"] =
+      `key_age: this key is ${age.warnDays} days old; the tenant's maximum is ${policy.max_key_age_days}. Rotate it.`;
+  }
+
+  const buckets: BucketRequest[] = [];
+  if (policy.rate_limit) buckets.push({ name: "tenant", limit: toRateLimit(policy.rate_limit) });
+  if (principal.rateLimit) buckets.push({ name: callerBucket(principal), limit: toRateLimit(principal.rateLimit) });
+  if (buckets.length === 0) return headers;
+
+  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now);
+  const rateHeaders = {
+    "x-ratelimit-limit-requests": String(verdict.limit.requests),
+    "x-ratelimit-remaining-requests": String(verdict.remaining),
+    "x-ratelimit-reset-requests": formatReset(verdict.resetMs),
+  };
+  if (!verdict.allowed) {
+    throw fail("rate_limited", {
+      message: `Rate limit reached: ${verdict.limit.requests} requests per ${verdict.limit.windowSeconds} s.`,
+      reason: buckets.length > 1 ? "rate:key_or_tenant" : `rate:${buckets[0]!.name === "tenant" ? "tenant" : "key"}`,
+      headers: { ...rateHeaders, "retry-after": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) },
+    });
+  }
+  return { ...headers, ...rateHeaders };
+}

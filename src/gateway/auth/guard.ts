@@ -1,0 +1,70 @@
+// The brute-force guard around authentication: failures are counted per client address and per key prefix in
+// AuthGuard objects (policy/auth-burst.ts says what a burst earns); a block is remembered in the isolate, so
+// that a blocked client is refused before its credential is even looked at — valid or not, so that guessing
+// learns nothing while blocked. Another isolate learns of the block at the client's next failure there.
+import type { ErrorCode } from "../http/errors";
+import type { AuthGuard } from "../storage/auth-guard";
+
+/** Refusals that count as a failed guess (an honest mistake — a provider key, a missing header — does not). */
+const COUNTED: ReadonlySet<ErrorCode> = new Set([
+  "invalid_api_key",
+  "malformed_api_key",
+  "wrong_environment",
+  "invalid_token",
+]);
+
+export const countsAsFailure = (code: ErrorCode) => COUNTED.has(code);
+
+const MAX_REMEMBERED = 10_000;
+
+export interface FailureOutcome {
+  readonly delayMs: number;
+  /** When the block ends, if the client is (now) blocked; 0 otherwise. */
+  readonly blockedUntil: number;
+  /** Which counters this failure tipped into a block (for audit alerts). */
+  readonly newlyBlocked: readonly ("ip" | "prefix")[];
+}
+
+export class Guard {
+  private readonly blocks = new Map<string, number>();
+
+  constructor(private readonly ns: DurableObjectNamespace<AuthGuard>) {}
+
+  /** When a known block of this client ends (ms), or 0. */
+  blockedUntil(ip: string | null, prefix: string | null, now: number): number {
+    let until = 0;
+    for (const name of names(ip, prefix)) {
+      const t = this.blocks.get(name);
+      if (t === undefined) continue;
+      if (t <= now) this.blocks.delete(name);
+      else until = Math.max(until, t);
+    }
+    return until;
+  }
+
+  async failure(ip: string | null, prefix: string | null, now: number): Promise<FailureOutcome> {
+    const list = names(ip, prefix);
+    const verdicts = await Promise.all(list.map((n) => this.ns.get(this.ns.idFromName(n)).recordFailure(now)));
+    let delayMs = 0;
+    let blockedUntil = 0;
+    const newlyBlocked: ("ip" | "prefix")[] = [];
+    for (const [i, v] of verdicts.entries()) {
+      delayMs = Math.max(delayMs, v.delayMs);
+      if (v.blockedUntil > now) {
+        blockedUntil = Math.max(blockedUntil, v.blockedUntil);
+        this.remember(list[i]!, v.blockedUntil);
+      }
+      if (v.newlyBlocked) newlyBlocked.push(list[i]!.startsWith("ip:") ? "ip" : "prefix");
+    }
+    return { delayMs, blockedUntil, newlyBlocked };
+  }
+
+  private remember(name: string, until: number): void {
+    if (this.blocks.size >= MAX_REMEMBERED) this.blocks.delete(this.blocks.keys().next().value!);
+    this.blocks.set(name, until);
+  }
+}
+
+function names(ip: string | null, prefix: string | null): string[] {
+  return [...(ip ? [`ip:${ip}`] : []), ...(prefix ? [`prefix:${prefix}`] : [])];
+}

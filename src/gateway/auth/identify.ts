@@ -1,0 +1,64 @@
+// Who is calling, with the guard around it: a client blocked for a burst of failures is refused before its
+// credential is looked at; a failed guess is counted (and slowed, then blocked, raising an audit alert); and a
+// refusal says what is wrong and what to do — without telling anyone who holds no valid credential whether a
+// key or a tenant exists.
+import { type ApiError, fail } from "../http/errors";
+import type { Principal } from "../policy/principal";
+import type { Runtime } from "../runtime";
+import type { TenantRecord } from "../storage/records";
+import { authenticate } from "./authenticate";
+import { credentialOf, keyPrefixOf } from "./credential";
+import { countsAsFailure } from "./guard";
+
+export type AlertSink = (action: string, reason: string, target: string | null) => void;
+
+export async function identify(
+  rt: Runtime,
+  request: Request,
+  tenant: TenantRecord | null,
+  ip: string | null,
+  now: number,
+  alert: AlertSink,
+): Promise<Principal> {
+  const credential = credentialOf(request.headers);
+  const prefix = keyPrefixOf(credential);
+  const blocked = rt.guard.blockedUntil(ip, prefix, now);
+  if (blocked > now) throw authBlocked(blocked, now, "blocked");
+  try {
+    return await authenticate(rt, credential, tenant, now);
+  } catch (err) {
+    if (!isCounted(err)) throw err;
+    const outcome = await rt.guard.failure(ip, prefix, now);
+    for (const which of outcome.newlyBlocked) {
+      alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? ip : prefix);
+    }
+    if (outcome.blockedUntil > now) throw authBlocked(outcome.blockedUntil, now, "blocked_now");
+    if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
+    throw err;
+  }
+}
+
+function isCounted(err: unknown): err is ApiError {
+  return typeof err === "object" && err !== null && "code" in err && countsAsFailure((err as ApiError).code);
+}
+
+function authBlocked(until: number, now: number, reason: string): ApiError {
+  return fail("auth_blocked", {
+    reason,
+    headers: { "retry-after": String(Math.max(1, Math.ceil((until - now) / 1000))) },
+  });
+}
+
+/** The refusal for a Host that names no tenant, told to someone who proved who they are. */
+export function noTenantHere(principal: Principal, baseDomain: string): ApiError {
+  if (principal.kind === "operator") {
+    return fail("tenant_not_found", {
+      message: "This host names no tenant.",
+      reason: "operator_on_unknown_host",
+    });
+  }
+  return fail("tenant_not_found", {
+    message: `This host names no tenant. Your credential belongs to tenant '${principal.tenant}': send it to https://${principal.tenant}.${baseDomain}.`,
+    reason: "credential_of_other_host",
+  });
+}

@@ -1,0 +1,63 @@
+// /v1/admin/policy — the tenant's policy (SPEC §2): GET returns the whole object, PUT replaces it with a whole
+// object (every field required, unknown fields refused). Allowlists are stored canonical; the OIDC settings
+// are checked as single sign-on will use them. A PUT whose ip_allowlist would refuse the very address it comes
+// from is refused unless it says ?confirm=true.
+// POST /v1/admin/lockdown — for the day a credential leaks: revokes every key of the tenant and every access or
+// SSO token issued so far, at once (operator or owner).
+import type { AuthedContext, Handled } from "../context";
+import { fail } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { ipAllowed, parseAllowlist } from "../policy/network";
+import { parseOidcConfig } from "../policy/oidc-settings";
+import { PolicySchema } from "../policy/tenant-policy";
+
+export async function getPolicy(rc: AuthedContext): Promise<Handled> {
+  return { response: json({ policy: rc.tenant.policy }) };
+}
+
+export async function putPolicy(rc: AuthedContext): Promise<Handled> {
+  const { rt, tenant } = rc;
+  const body = parseWith(PolicySchema, await readJson(rc.request, rt.config.maxBodyBytes));
+  const allowlist = parseAllowlist(body.ip_allowlist);
+  if (!allowlist.ok)
+    throw fail("invalid_field", { message: `Invalid value for "ip_allowlist": ${allowlist.error.message}.` });
+  if (body.oidc !== null) {
+    const oidc = parseOidcConfig(body.oidc, { allowInsecure: rt.config.environment === "development" });
+    if (!oidc.ok) {
+      const first = oidc.issues[0];
+      throw fail("invalid_field", {
+        message: `Invalid value for "oidc.${first?.path ?? ""}": ${first?.message ?? "invalid"}.`,
+      });
+    }
+  }
+  const confirmed = rc.url.searchParams.get("confirm") === "true";
+  if (!confirmed && rc.principal.kind !== "operator" && !ipAllowed(rc.address, allowlist.allowlist)) {
+    throw fail("policy_locks_out_caller", { reason: "allowlist_excludes_caller" });
+  }
+  const policy = { ...body, ip_allowlist: allowlist.canonical };
+  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy);
+  if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  return {
+    response: json({ policy: updated.policy }),
+    facts: { target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) },
+  };
+}
+
+export async function lockdown(rc: AuthedContext): Promise<Handled> {
+  const { principal, tenant } = rc;
+  if (principal.kind !== "operator" && !("role" in principal && principal.role === "owner")) {
+    throw fail("owner_only", { reason: "lockdown_not_owner" });
+  }
+  const now = Date.now();
+  const result = await rc.rt.tenantObject(tenant.id).lockdown(now);
+  if (!result) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  return {
+    response: json({
+      tenant: tenant.id,
+      keys_revoked: result.keysRevoked,
+      tokens_not_before: new Date(now).toISOString(),
+    }),
+    facts: { target: tenant.id },
+  };
+}

@@ -1,0 +1,187 @@
+// POST /oauth/token — OAuth 2.0 client credentials (RFC 6749 §4.4) on the tenant host. The client is an API
+// key: client_id = the key's id, client_secret = its secret, by HTTP Basic (client_secret_basic) or form fields
+// (client_secret_post). The key is checked against its tenant's object — strongly consistent, so a revoked key
+// never gets a new token — and the access token is a short-lived ES256 JWT holding the key's scopes (or the
+// narrower `scope` asked for), cache scope and limits, verified later without a storage read.
+// GET /.well-known/jwks.json — the public keys those tokens verify with (current first, then previous ones).
+import { issueAccessToken } from "../auth/access-token";
+import { admitCaller } from "../auth/admission";
+import { parseApiKey } from "../auth/api-key-secret";
+import type { Handled, RequestContext } from "../context";
+import { classifyHost } from "../hosts";
+import { fail } from "../http/errors";
+import { json } from "../http/respond";
+import type { TenantPrincipal } from "../policy/principal";
+import { SCOPES, type Scope } from "../policy/scopes";
+import { type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
+
+const MAX_FORM_BYTES = 8 * 1024;
+
+export async function jwks(rc: RequestContext): Promise<Handled> {
+  return {
+    response: json(rc.rt.accessTokenKeys().jwks(), 200, {
+      "content-type": "application/jwk-set+json",
+      "cache-control": "public, max-age=300",
+    }),
+  };
+}
+
+export async function token(rc: RequestContext): Promise<Handled> {
+  const { rt, request } = rc;
+  const now = rc.receivedAt;
+  const host = classifyHost(rc.url.hostname, rt.config.baseDomain);
+  const tenant: TenantRecord | null =
+    host.kind === "tenant"
+      ? await rt.tenantDirectory.get(host.id)
+      : host.kind === "custom"
+        ? await tenantOfCustomHost(rc, host.hostname)
+        : null;
+
+  const form = await readForm(request);
+  const basic = request.headers.get("authorization");
+  const client = clientCredentials(form, basic);
+  const challenge = basic ? { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' } : undefined;
+  const prefix = client ? client.secret.slice(0, 17) : null;
+  const blocked = rt.guard.blockedUntil(rc.client.ip, prefix, now);
+  if (blocked > now) {
+    throw fail("auth_blocked", {
+      reason: "blocked",
+      headers: { "retry-after": String(Math.ceil((blocked - now) / 1000)) },
+    });
+  }
+  // A failed client authentication counts as a failed guess, like a bad bearer credential (auth/guard.ts).
+  const invalidClient = async (reason: string) => {
+    const outcome = await rt.guard.failure(rc.client.ip, prefix, now);
+    for (const which of outcome.newlyBlocked) {
+      rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix);
+    }
+    if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
+    return fail("invalid_client", { reason, ...(challenge ? { headers: challenge } : {}) });
+  };
+
+  const grant = form.get("grant_type");
+  if (grant === null) throw fail("invalid_request", { message: "grant_type is required.", reason: "no_grant_type" });
+  if (grant !== "client_credentials") throw fail("unsupported_grant_type", { reason: "grant_type" });
+  if (!client) throw await invalidClient("no_client_credentials");
+  if (!tenant) throw await invalidClient("no_tenant_at_host");
+
+  const parsed = parseApiKey(client.secret);
+  if (!parsed || parsed.env !== rt.config.apiKeyEnv) throw await invalidClient("malformed_secret");
+  const record = await rt.keyRecords.lookup(await rt.master.hashApiKey(client.secret), now);
+  if (!record || record.id !== client.id || record.tenant !== tenant.id) throw await invalidClient("unknown_client");
+  // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing.
+  const key = await rt.tenantObject(tenant.id).getKey(record.id);
+  const status = key ? keyStatus(key, now) : "revoked";
+  const secretLive = record.secret_expires_at === null || record.secret_expires_at > now;
+  if (!key || status === "revoked" || status === "expired" || !secretLive) {
+    throw await invalidClient(`client_${status}`);
+  }
+  if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
+  // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
+  await admitCaller(rt, tenant, principalOfKeyRecord(key), rc.address, now);
+
+  const scopes = requestedScopes(form.get("scope"), key.scopes);
+  const lifetime = Math.min(
+    rt.config.accessTokenTtlSeconds,
+    key.expires_at === null ? Number.POSITIVE_INFINITY : Math.floor((key.expires_at - now) / 1000),
+  );
+  if (lifetime < 1) throw await invalidClient("client_expiring");
+  const issued = await issueAccessToken(rt.accessTokenKeys(), {
+    issuer: rt.tokenIssuer(),
+    audience: rt.tokenAudience(tenant.id),
+    tenant: tenant.id,
+    subject: key.id,
+    scopes,
+    cacheScope: key.cache_scope,
+    limits: { ip_allowlist: key.ip_allowlist, rate_limit: key.rate_limit },
+    ttlSeconds: lifetime,
+    now,
+  });
+  return {
+    response: json(
+      { access_token: issued.token, token_type: "Bearer", expires_in: issued.expiresIn, scope: scopes.join(" ") },
+      200,
+      { pragma: "no-cache" },
+    ),
+    facts: { tenant: tenant.id, actor: `key:${key.id}`, target: issued.jti },
+  };
+}
+
+async function tenantOfCustomHost(rc: RequestContext, hostname: string): Promise<TenantRecord | null> {
+  const id = await rc.rt.tenantDirectory.tenantForHostname(hostname);
+  return id === null ? null : rc.rt.tenantDirectory.get(id);
+}
+
+async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") throw fail("unsupported_media_type_form");
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > MAX_FORM_BYTES)
+    throw fail("payload_too_large", { message: `The form exceeds ${MAX_FORM_BYTES} bytes.` });
+  const text = await request.text();
+  if (text.length > MAX_FORM_BYTES)
+    throw fail("payload_too_large", { message: `The form exceeds ${MAX_FORM_BYTES} bytes.` });
+  const form = new URLSearchParams(text);
+  // RFC 6749 §3.2: parameters must not be repeated.
+  for (const name of ["grant_type", "scope", "client_id", "client_secret"]) {
+    if (form.getAll(name).length > 1) {
+      throw fail("invalid_request", { message: `The parameter ${name} is repeated.`, reason: "repeated_parameter" });
+    }
+  }
+  return form;
+}
+
+/** client_secret_basic (RFC 6749 §2.3.1: form-urlencoded id and secret in Basic) or client_secret_post. */
+function clientCredentials(form: URLSearchParams, authorization: string | null): { id: string; secret: string } | null {
+  const postId = form.get("client_id");
+  const postSecret = form.get("client_secret");
+  if (authorization !== null) {
+    if (postSecret !== null) {
+      throw fail("invalid_request", { message: "Use one client authentication method.", reason: "two_methods" });
+    }
+    const m = /^Basic ([A-Za-z0-9+/=]{4,2048})$/i.exec(authorization.trim());
+    if (!m) return null;
+    let decoded: string;
+    try {
+      decoded = atob(m[1]!);
+    } catch {
+      return null;
+    }
+    const colon = decoded.indexOf(":");
+    if (colon < 1) return null;
+    try {
+      return {
+        id: decodeURIComponent(decoded.slice(0, colon)),
+        secret: decodeURIComponent(decoded.slice(colon + 1)),
+      };
+    } catch {
+      return null;
+    }
+  }
+  return postId !== null && postSecret !== null ? { id: postId, secret: postSecret } : null;
+}
+
+/** The key's scopes, or the narrower set asked for; asking for more, or for an unknown scope, is an error. */
+function requestedScopes(scope: string | null, held: readonly Scope[]): Scope[] {
+  if (scope === null || scope.trim() === "") return SCOPES.filter((s) => held.includes(s));
+  const asked = scope.split(" ").filter((s) => s !== "");
+  if (asked.some((s) => !(held as readonly string[]).includes(s)))
+    throw fail("invalid_scope", { reason: "scope_wider" });
+  return SCOPES.filter((s) => asked.includes(s));
+}
+
+function principalOfKeyRecord(k: KeyRecord): TenantPrincipal {
+  return {
+    kind: "api_key",
+    keyId: k.id,
+    tenant: k.tenant,
+    generation: k.tenant_generation,
+    role: k.role,
+    scopes: new Set(k.scopes),
+    cacheScope: k.cache_scope,
+    ipAllowlist: k.ip_allowlist,
+    rateLimit: k.rate_limit,
+    expiresAt: k.expires_at,
+    createdAt: k.created_at,
+  };
+}

@@ -1,0 +1,145 @@
+// The records the gateway keeps about tenants and their keys (docs/storage-schema.md). The tenant's Durable
+// Object holds the authoritative copies — tenant configuration and API keys, changed one at a time, strongly
+// consistent — and writes a projection of each to KV, which the request path reads:
+//   TenantRecord  `_tenant:{id}`      what resolving a Host needs: policy, generation, wrapped data key;
+//   KeyAuthRecord `_key:{hash}`       what authenticating a secret needs, looked up by the secret's keyed hash.
+// No record holds a secret: API-key secrets appear only as keyed hashes, the data key only wrapped.
+import * as z from "zod";
+import { TENANT_ID_PATTERN } from "../../shared/ids";
+import { ROLES, SCOPES } from "../policy/scopes";
+import { StoredPolicySchema } from "../policy/tenant-policy";
+
+export const TenantRecordSchema = z.object({
+  v: z.literal(1),
+  id: z.string().regex(TENANT_ID_PATTERN),
+  name: z.string(),
+  /**
+   * Random per creation: keys are bound to it, so a key made around a deletion can never authenticate on a
+   * tenant later re-created under the same id. (Records written before generations existed read as "legacy".)
+   */
+  generation: z.string().default("legacy"),
+  created_at: z.number(),
+  hostnames: z.array(z.string()),
+  policy: StoredPolicySchema,
+  wrapped_data_key: z.string(),
+  /** Access and SSO tokens issued before this time (ms) are refused: set by a lockdown. */
+  tokens_not_before: z.number().default(0),
+});
+export type TenantRecord = z.infer<typeof TenantRecordSchema>;
+
+const RateLimitRecord = z.object({ requests: z.number(), window_seconds: z.number() }).nullable();
+
+/** An API key as its tenant's object keeps it (listing, revocation, rotation, last use). */
+export const KeyRecordSchema = z.object({
+  v: z.literal(2),
+  id: z.string(),
+  tenant: z.string().regex(TENANT_ID_PATTERN),
+  tenant_generation: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  scopes: z.array(z.enum(SCOPES)),
+  env: z.enum(["live", "test", "dev"]),
+  cache_scope: z.enum(["tenant", "user"]),
+  ip_allowlist: z.array(z.string()),
+  rate_limit: RateLimitRecord,
+  created_at: z.number(),
+  /** Who created it: an actor string of the audit trail. */
+  created_by: z.string(),
+  expires_at: z.number().nullable(),
+  /** Keyed hash of the current secret. */
+  hash: z.string(),
+  /** The rotated-out secret, valid until `expires_at` (the grace period). */
+  previous: z.object({ hash: z.string(), expires_at: z.number() }).nullable(),
+  rotated_at: z.number().nullable(),
+  revoked_at: z.number().nullable(),
+  last_used_at: z.number().nullable(),
+});
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;
+
+/** What authenticating one secret needs, stored in KV under the secret's keyed hash. */
+export const KeyAuthRecordSchema = z.object({
+  v: z.literal(2),
+  id: z.string(),
+  tenant: z.string().regex(TENANT_ID_PATTERN),
+  tenant_generation: z.string(),
+  role: z.enum(ROLES),
+  scopes: z.array(z.enum(SCOPES)),
+  env: z.enum(["live", "test", "dev"]),
+  cache_scope: z.enum(["tenant", "user"]),
+  ip_allowlist: z.array(z.string()),
+  rate_limit: RateLimitRecord,
+  created_at: z.number(),
+  expires_at: z.number().nullable(),
+  /** Set on a rotated-out secret: the end of its grace period (ms). */
+  secret_expires_at: z.number().nullable(),
+});
+export type KeyAuthRecord = z.infer<typeof KeyAuthRecordSchema>;
+
+export function authRecordOf(k: KeyRecord, secretExpiresAt: number | null): KeyAuthRecord {
+  return {
+    v: 2,
+    id: k.id,
+    tenant: k.tenant,
+    tenant_generation: k.tenant_generation,
+    role: k.role,
+    scopes: k.scopes,
+    env: k.env,
+    cache_scope: k.cache_scope,
+    ip_allowlist: k.ip_allowlist,
+    rate_limit: k.rate_limit,
+    created_at: k.created_at,
+    expires_at: k.expires_at,
+    secret_expires_at: secretExpiresAt,
+  };
+}
+
+export type KeyStatus = "active" | "rotating" | "expired" | "revoked";
+
+export function keyStatus(k: KeyRecord, now: number): KeyStatus {
+  if (k.revoked_at !== null) return "revoked";
+  if (k.expires_at !== null && k.expires_at <= now) return "expired";
+  if (k.previous !== null && k.previous.expires_at > now) return "rotating";
+  return "active";
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** What the admin API shows of a key: never its secret, never a hash. */
+export function keyView(k: KeyRecord, now: number) {
+  return {
+    id: k.id,
+    name: k.name,
+    role: k.role,
+    scopes: k.scopes,
+    environment: k.env,
+    cache_scope: k.cache_scope,
+    ip_allowlist: k.ip_allowlist,
+    rate_limit: k.rate_limit,
+    status: keyStatus(k, now),
+    created_at: iso(k.created_at),
+    created_by: k.created_by,
+    expires_at: iso(k.expires_at),
+    last_used_at: iso(k.last_used_at),
+    rotated_at: iso(k.rotated_at),
+    previous_secret_expires_at: k.previous && k.previous.expires_at > now ? iso(k.previous.expires_at) : null,
+    revoked_at: iso(k.revoked_at),
+  };
+}
+
+/** What the admin API shows of a tenant: never the data key. */
+export function tenantView(t: TenantRecord) {
+  return {
+    id: t.id,
+    name: t.name,
+    created_at: new Date(t.created_at).toISOString(),
+    hostnames: t.hostnames,
+    policy: t.policy,
+  };
+}
+
+/** A fresh tenant generation: 96 random bits, base64url. */
+export function newTenantGeneration(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(12))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+}
