@@ -4,6 +4,8 @@
 //
 //   POST /v1/chat/completions    chat completions, whole or streamed (chat/)
 //   POST /v1/embeddings          deterministic unit vectors, float or base64 (embeddings.ts)
+//   POST /v1/responses           the Responses API, whole or streamed (responses/)
+//   GET  /v1/responses/{id}      a stored response (this isolate's memory)
 //   GET  /v1/models              the model list; GET /v1/models/{id} one model (models.ts)
 //   GET  /healthz                {"ok":true}
 // Every response carries `x-request-id` (req_…) and `openai-processing-ms` (time to the response head).
@@ -52,12 +54,14 @@ import { embeddings } from "./embeddings";
 import { latencyOf } from "./faults";
 import { errorResponse, methodNotAllowed, ProviderError, readJsonObject } from "./http";
 import { listModels, retrieveModel } from "./models";
+import { createResponse, retrieveResponse } from "./responses/handler";
 
 export type { AbortRecord } from "./abort-log";
 
 const POST_ROUTES = new Map<string, (call: Call, body: Record<string, unknown>) => Promise<Response>>([
   ["/v1/chat/completions", chatCompletions],
   ["/v1/embeddings", embeddings],
+  ["/v1/responses", createResponse],
 ]);
 
 /** Every request goes through here: request id and timing headers on every answer, never an exception. */
@@ -115,6 +119,8 @@ function getRoute(path: string): (() => Response) | null {
   if (path === "/v1/models") return listModels;
   const model = /^\/v1\/models\/(.+)$/.exec(path);
   if (model) return () => retrieveModel(decoded(model[1]!));
+  const response = /^\/v1\/responses\/([^/]+)$/.exec(path);
+  if (response) return () => retrieveResponse(decoded(response[1]!));
   return null;
 }
 

@@ -6,6 +6,7 @@ import type { AbortRecord } from "../../src/provider/index";
 import { binding, chat, chatChunks, PROVIDER, post, streamedContent } from "./provider-helpers";
 
 const CHAT = `${PROVIDER}/v1/chat/completions`;
+const RESPONSES = `${PROVIDER}/v1/responses`;
 
 const postJson = (url: string, body: unknown) =>
   binding().fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -72,6 +73,15 @@ describe("abort log", () => {
       noticedAt: expect.any(Number),
     });
     expect(record!.startedAt).toBeLessThanOrEqual(cancelledAt);
+  });
+
+  it("records a Responses stream the caller cancels after a few events", async () => {
+    const res = await postJson(RESPONSES, { model: "slow-stream-300", input: "Cancel this response", stream: true });
+    const requestId = res.headers.get("x-request-id")!;
+    const reader = res.body!.getReader();
+    await readEvents(reader, 2);
+    await reader.cancel();
+    expect(await abortOf(requestId)).toMatchObject({ path: "/v1/responses", phase: "streaming", eventsSent: 2 });
   });
 
   it("records nothing for a stream read to its end, and clearAbortLog empties the log", async () => {

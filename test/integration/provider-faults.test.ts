@@ -6,21 +6,24 @@ import { describe, expect, it } from "vitest";
 import { abortRecords } from "../../src/provider/abort-log";
 import { chat, chatChunks, drain, expectError, post, sseMessages } from "./provider-helpers";
 
-type Endpoint = "chat" | "embeddings";
+type Endpoint = "chat" | "embeddings" | "responses";
 const PATHS: Record<Endpoint, string> = {
   chat: "/v1/chat/completions",
   embeddings: "/v1/embeddings",
+  responses: "/v1/responses",
 };
 /** A valid body for each endpoint with `model`. */
 const bodyFor = (endpoint: Endpoint, model: string, stream = false): Record<string, unknown> =>
   endpoint === "chat"
     ? chat("A question long enough for several chunks of streamed answer", { model, stream })
-    : { model, input: "some text" };
+    : endpoint === "embeddings"
+      ? { model, input: "some text" }
+      : { model, input: "A question long enough for several chunks of streamed answer", stream };
 const request = (endpoint: Endpoint, model: string, stream = false, init: RequestInit = {}, e = env) =>
   post(PATHS[endpoint], bodyFor(endpoint, model, stream), init, e);
 
-const ENDPOINTS: Endpoint[] = ["chat", "embeddings"];
-const STREAMING: Endpoint[] = ["chat"];
+const ENDPOINTS: Endpoint[] = ["chat", "embeddings", "responses"];
+const STREAMING: Endpoint[] = ["chat", "responses"];
 
 describe("error-<status>", () => {
   it.each(
@@ -78,8 +81,8 @@ describe("flaky-<N>", () => {
   it("fails with 503 server_error, and counts each label apart, across endpoints", async () => {
     const err = await expectError(await request("embeddings", "flaky-50-f"), 503, null);
     expect(err.error).toMatchObject({ type: "server_error", message: expect.stringMatching(/retry/) });
-    expect(await statuses("flaky-50-g", 2, "chat")).toEqual([503, 200]);
-    expect(await statuses("flaky-50-f", 1, "chat")).toEqual([200]);
+    expect(await statuses("flaky-50-g", 2, "responses")).toEqual([503, 200]);
+    expect(await statuses("flaky-50-f", 1, "responses")).toEqual([200]);
   });
 });
 
@@ -168,6 +171,35 @@ describe("error-after-<k>", () => {
     expect(events.map((e) => e.event)).toEqual([null, "error"]);
   });
 
+  it("responses: k text deltas, then an error event numbered in sequence, never response.completed", async () => {
+    const events = sseMessages(await (await request("responses", "error-after-1", true)).text()).map(
+      (e) => JSON.parse(e.data) as { type: string; sequence_number: number },
+    );
+    expect(events.map((e) => e.type)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "error",
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: "error",
+      code: "server_error",
+      message: expect.any(String),
+      param: null,
+      sequence_number: 5,
+    });
+  });
+
+  it("responses: with fewer content events than k, the error comes after the last one", async () => {
+    const types = sseMessages(await (await request("responses", "error-after-9999", true)).text()).map(
+      (e) => (JSON.parse(e.data) as { type: string }).type,
+    );
+    expect(types.at(-2)).toBe("response.output_text.delta");
+    expect(types.at(-1)).toBe("error");
+  });
+
   it.each(ENDPOINTS)("%s without stream answers 500 server_error", async (endpoint) => {
     const err = await expectError(await request(endpoint, "error-after-2"), 500, "server_error");
     expect(err.error.type).toBe("server_error");
@@ -186,6 +218,14 @@ describe("broken-stream", () => {
     );
     expect(chunks.filter((c) => "content" in c.choices[0]!.delta && chunks.indexOf(c) > 0)).toHaveLength(2);
     expect(chunks.some((c) => c.choices[0]!.finish_reason)).toBe(false);
+  });
+
+  it("responses: two text deltas, then the stream errors without response.completed", async () => {
+    const { text, error } = await drain(await request("responses", "broken-stream", true));
+    expect(error).not.toBeNull();
+    const types = sseMessages(text).map((e) => (JSON.parse(e.data) as { type: string }).type);
+    expect(types.filter((t) => t === "response.output_text.delta")).toHaveLength(2);
+    expect(types).not.toContain("response.completed");
   });
 
   it.each(ENDPOINTS)("%s without stream answers 200 with JSON cut in the middle", async (endpoint) => {

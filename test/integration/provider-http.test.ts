@@ -11,6 +11,7 @@ describe("x-request-id and openai-processing-ms", () => {
     ["a completion", () => post(CHAT, chat("hi"))],
     ["a stream", () => post(CHAT, chat("hi", { stream: true }))],
     ["embeddings", () => post("/v1/embeddings", { model: "text-embedding-3-small", input: "hi" })],
+    ["a response", () => post("/v1/responses", { model: "echo", input: "hi" })],
     ["the model list", () => send("GET", "/v1/models")],
     ["healthz", () => send("GET", "/healthz")],
     ["an unknown path", () => send("GET", "/nowhere")],
@@ -83,6 +84,7 @@ describe("routes", () => {
   it.each([
     ["GET", CHAT, "POST"],
     ["PUT", "/v1/embeddings", "POST"],
+    ["DELETE", "/v1/responses", "POST"],
     ["POST", "/healthz", "GET"],
     ["POST", "/v1/models", "GET"],
     ["DELETE", "/v1/models/gpt-4o", "GET"],
@@ -108,20 +110,26 @@ describe("routes", () => {
 });
 
 describe("hostile input", () => {
-  it.each(["/v1/chat/completions", "/v1/embeddings"])("%s answers bad JSON and non-objects with 400", async (path) => {
-    for (const raw of ["{not json", "[]", "null", "42", '"text"', ""]) {
-      const err = await expectError(await post(path, raw), 400, "invalid_json");
-      expect(err.error.type).toBe("invalid_request_error");
-    }
-  });
+  it.each(["/v1/chat/completions", "/v1/embeddings", "/v1/responses"])(
+    "%s answers bad JSON and non-objects with 400",
+    async (path) => {
+      for (const raw of ["{not json", "[]", "null", "42", '"text"', ""]) {
+        const err = await expectError(await post(path, raw), 400, "invalid_json");
+        expect(err.error.type).toBe("invalid_request_error");
+      }
+    },
+  );
 
-  it.each(["/v1/chat/completions", "/v1/embeddings"])("%s answers a body over 1 MiB with 413", async (path) => {
-    await expectError(
-      await post(path, JSON.stringify({ model: "echo", input: "x".repeat(1024 * 1024) })),
-      413,
-      "request_too_large",
-    );
-  });
+  it.each(["/v1/chat/completions", "/v1/embeddings", "/v1/responses"])(
+    "%s answers a body over 1 MiB with 413",
+    async (path) => {
+      await expectError(
+        await post(path, JSON.stringify({ model: "echo", input: "x".repeat(1024 * 1024) })),
+        413,
+        "request_too_large",
+      );
+    },
+  );
 
   const raw = (body: unknown) => JSON.stringify(body);
   it.each([
