@@ -1,115 +1,154 @@
 // Local OpenAI-compatible provider for development, tests and benchmarks (never deployed). The gateway calls
-// it instead of AI Gateway when PROVIDER=local. Deterministic answers (answer.ts), SSE streaming (stream.ts),
-// latency and faults injected through the model name (faults.ts):
-//   slow-<ms>       wait that long before answering (≤ 60 s)
-//   error-<status>  answer with that HTTP status (400–599) and an OpenAI-style error
-//   hang            never answer (until the caller aborts)
-//   broken-stream   stream two content chunks then fail without [DONE]; non-stream: invalid JSON, status 200
-// The name may carry a provider prefix (`local/slow-200`). LATENCY_MS adds a fixed latency to every answer.
+// it instead of AI Gateway when PROVIDER=local. Answers are deterministic and shaped like OpenAI's, so that
+// tools, JSON mode, refusals, streaming and SDK parsing can be tested against it.
 //
-//   POST /v1/chat/completions   the chat completion endpoint
-//   GET  /healthz               {"ok":true}
+//   POST /v1/chat/completions    chat completions, whole or streamed (chat/)
+//   POST /v1/embeddings          deterministic unit vectors, float or base64 (embeddings.ts)
+//   POST /v1/responses           the Responses API, whole or streamed (responses/)
+//   GET  /v1/responses/{id}      a stored response (this isolate's memory)
+//   GET  /v1/models              the model list; GET /v1/models/{id} one model (models.ts)
+//   GET  /healthz                {"ok":true}
+// Every response carries `x-request-id` (req_…) and `openai-processing-ms` (time to the response head).
+// Errors have OpenAI's shape {"error":{"message","type","param","code"}}; no exception reaches the caller.
+//
+// What a request gets (reply.ts): a refusal when the model is `refuse` or the last user message contains the
+// word "refuse"; tool calls when the tool rule says so (tools.ts); otherwise the text `Local answer
+// {fingerprint}: you asked "{question}". This deterministic reply comes from Cordon's local provider.`, or
+// JSON for json_object / json_schema formats (json-values.ts).
+//
+// Faults, chosen by the model name (a `provider/` prefix is ignored: `local/slow-200` = `slow-200`), apply to
+// the three POST endpoints, after the body is validated; any other name answers normally. LATENCY_MS adds a
+// fixed wait to every POST.
+//   slow-<ms>         wait that long (≤ 60 000) before answering
+//   slow-stream-<ms>  wait that long (≤ 60 000) before each SSE event after the first, writing an SSE comment
+//                     (`: waiting`) every 250 ms of a longer wait, so that a caller's abort mid-stream is
+//                     noticed; a non-stream request answers without waiting
+//   error-<status>    answer that HTTP status (400–599) with an OpenAI-style error: 400 names `param` (messages
+//                     or input), 401 code invalid_api_key, 404 param model code model_not_found, 429 type
+//                     "requests" code rate_limit_exceeded with retry-after: 1 and x-ratelimit-limit-requests: 60,
+//                     x-ratelimit-remaining-requests: 0, x-ratelimit-reset-requests: 1s; 5xx type server_error
+//   flaky-<N>         fail N % (0–100) of requests with 503 server_error: the n-th request of that name in
+//                     this isolate, on any endpoint, fails when ceil(n·N/100) > ceil((n−1)·N/100) — flaky-50
+//                     fails the 1st, 3rd, 5th… and answers the 2nd, 4th…; flaky-<N>-<label> (label
+//                     [a-z0-9]{1,32}) counts on its own, so that tests need not share a count
+//   error-after-<k>   stream (k ≤ 10 000): k content events (text, refusal or argument deltas), then an SSE
+//                     `error` event and the end of the stream, without [DONE] or response.completed — chat
+//                     sends `event: error` / data {"error":{message,type,param,code}}, the Responses API
+//                     `event: error` / data {"type":"error",code,message,param,sequence_number}; with fewer
+//                     than k content events the error follows the last one; non-stream: 500 server_error
+//   hang              never answer, until the caller aborts (a safety net answers 504 after 10 minutes)
+//   broken-stream     stream: two content events, then the stream errors without [DONE] / response.completed;
+//                     non-stream: status 200 with a body cut in the middle of the JSON
+//
+// Abort observation (abort-log.ts): when a caller goes away before the answer is complete, the provider
+// records it — mid-stream always (the next write fails; within 250 ms under slow-stream-<ms>), and while it
+// is still waiting (LATENCY_MS, slow-<ms>, hang) when request.signal reports it, which needs the compatibility
+// flag enable_request_signal (set in this Worker's wrangler.toml). Read through the LocalProvider entrypoint:
+// `abortLog()` returns the records, oldest first (the newest 100), `clearAbortLog()` empties the log.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { answerFor, completionBody, newMeta } from "./answer";
-import { type Fault, faultOf, latencyOf, pause, untilAborted } from "./faults";
-import { type ChatRequest, errorResponse, parseChatRequest } from "./request";
-import { streamAnswer } from "./stream";
+import { type AbortRecord, abortRecords, clearAbortRecords } from "./abort-log";
+import type { Call } from "./call";
+import { chatCompletions } from "./chat/handler";
+import { newRequestId } from "./determinism";
+import { embeddings } from "./embeddings";
+import { latencyOf } from "./faults";
+import { errorResponse, methodNotAllowed, ProviderError, readJsonObject } from "./http";
+import { listModels, retrieveModel } from "./models";
+import { createResponse, retrieveResponse } from "./responses/handler";
 
-const CHAT_PATH = "/v1/chat/completions";
+export type { AbortRecord } from "./abort-log";
 
-/** Every request goes through here; no exception ever reaches the client. */
-async function handle(request: Request, env: CordonProvider.Env): Promise<Response> {
+const POST_ROUTES = new Map<string, (call: Call, body: Record<string, unknown>) => Promise<Response>>([
+  ["/v1/chat/completions", chatCompletions],
+  ["/v1/embeddings", embeddings],
+  ["/v1/responses", createResponse],
+]);
+
+/** Every request goes through here: request id and timing headers on every answer, never an exception. */
+async function handle(request: Request, env: CordonProvider.Env, ctx?: ExecutionContext): Promise<Response> {
+  const requestId = newRequestId();
+  const startedAt = Date.now();
+  let response: Response;
   try {
-    return await route(request, env);
+    // Without an execution context (a direct call), a stream's writer task simply runs on its own.
+    const waitUntil = (task: Promise<unknown>) => ctx?.waitUntil(task);
+    response = await route(request, env, { requestId, startedAt, waitUntil });
+  } catch (err) {
+    response =
+      err instanceof ProviderError
+        ? errorResponse(err.init)
+        : errorResponse({ status: 500, message: "The local provider failed.", type: "server_error" });
+  }
+  response.headers.set("x-request-id", requestId);
+  response.headers.set("openai-processing-ms", String(Date.now() - startedAt));
+  return response;
+}
+
+async function route(
+  request: Request,
+  env: CordonProvider.Env,
+  base: Pick<Call, "requestId" | "startedAt" | "waitUntil">,
+): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  const post = POST_ROUTES.get(path);
+  if (post) {
+    if (request.method !== "POST") return methodNotAllowed("POST");
+    const latencyMs = latencyOf(env.LATENCY_MS);
+    if (latencyMs === null) {
+      return errorResponse({
+        status: 500,
+        message: "LATENCY_MS must be a whole number of milliseconds from 0 to 60000.",
+        type: "server_error",
+        code: "bad_configuration",
+      });
+    }
+    return post({ ...base, path, signal: request.signal, latencyMs }, await readJsonObject(request));
+  }
+  const get = getRoute(path);
+  if (get) return request.method === "GET" ? get() : methodNotAllowed("GET");
+  return errorResponse({
+    status: 404,
+    message: `Unknown path ${path.slice(0, 100)}.`,
+    type: "invalid_request_error",
+    code: "not_found",
+  });
+}
+
+function getRoute(path: string): (() => Response) | null {
+  if (path === "/healthz") return () => Response.json({ ok: true });
+  if (path === "/v1/models") return listModels;
+  const model = /^\/v1\/models\/(.+)$/.exec(path);
+  if (model) return () => retrieveModel(decoded(model[1]!));
+  const response = /^\/v1\/responses\/([^/]+)$/.exec(path);
+  if (response) return () => retrieveResponse(decoded(response[1]!));
+  return null;
+}
+
+/** A path segment decoded, or as it is when it is not valid percent-encoding. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
   } catch {
-    return errorResponse(500, "The local provider failed.", "server_error", "internal_error");
+    return segment;
   }
 }
 
-async function route(request: Request, env: CordonProvider.Env): Promise<Response> {
-  const { pathname } = new URL(request.url);
-  if (pathname === "/healthz") {
-    return request.method === "GET" ? Response.json({ ok: true }) : methodNotAllowed("GET");
-  }
-  if (pathname !== CHAT_PATH)
-    return errorResponse(404, `Unknown path ${pathname.slice(0, 100)}.`, "invalid_request_error", "not_found");
-  if (request.method !== "POST") return methodNotAllowed("POST");
-
-  const latencyMs = latencyOf(env.LATENCY_MS);
-  if (latencyMs === null) {
-    return errorResponse(
-      500,
-      "LATENCY_MS must be a whole number of milliseconds from 0 to 60000.",
-      "server_error",
-      "bad_configuration",
-    );
-  }
-  const parsed = await parseChatRequest(request);
-  if (!parsed.ok) return parsed.response;
-  return complete(parsed.request, faultOf(parsed.request.model), latencyMs, request.signal);
-}
-
-/** Injected latency, then the fault or the answer. */
-async function complete(req: ChatRequest, fault: Fault, latencyMs: number, signal: AbortSignal): Promise<Response> {
-  const delay = latencyMs + (fault.kind === "slow" ? fault.ms : 0);
-  if (!(await pause(delay, signal))) return clientClosed();
-
-  if (fault.kind === "error") return injectedError(fault.status);
-  if (fault.kind === "hang") {
-    await untilAborted(signal);
-    return clientClosed();
-  }
-
-  const answer = await answerFor(req);
-  const meta = newMeta(req.model);
-  if (req.stream) {
-    return new Response(
-      streamAnswer(meta, answer, { includeUsage: req.includeUsage, broken: fault.kind === "broken" }),
-      {
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-      },
-    );
-  }
-  if (fault.kind === "broken") {
-    return new Response(
-      '{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"content":"trunc',
-      {
-        headers: { "content-type": "application/json" },
-      },
-    );
-  }
-  return Response.json(completionBody(meta, answer));
-}
-
-function injectedError(status: number): Response {
-  const type =
-    status === 401
-      ? "authentication_error"
-      : status === 403
-        ? "permission_error"
-        : status === 404
-          ? "not_found_error"
-          : status === 429
-            ? "rate_limit_error"
-            : status >= 500
-              ? "server_error"
-              : "invalid_request_error";
-  return errorResponse(status, `Injected provider error ${status} (model error-${status}).`, type, "injected_fault");
-}
-
-function methodNotAllowed(allow: string): Response {
-  return errorResponse(405, `Use ${allow}.`, "invalid_request_error", "method_not_allowed", { allow });
-}
-
-/** The caller went away; nobody reads this, but the handler must return something. */
-function clientClosed(): Response {
-  return errorResponse(499, "The client closed the request.", "invalid_request_error", "client_closed_request");
-}
-
-/** Service-binding entrypoint (the test Worker binds the gateway's PROVIDER_SERVICE to it). */
+/**
+ * Service-binding entrypoint (the test Worker binds the gateway's PROVIDER_SERVICE to it): the same fetch
+ * handler, and the abort log over RPC.
+ */
 export class LocalProvider extends WorkerEntrypoint<CordonProvider.Env> {
   override fetch(request: Request): Promise<Response> {
-    return handle(request, this.env);
+    return handle(request, this.env, this.ctx);
+  }
+
+  /** Aborts the provider noticed in this isolate, oldest first (the newest 100). */
+  abortLog(): AbortRecord[] {
+    return abortRecords();
+  }
+
+  clearAbortLog(): void {
+    clearAbortRecords();
   }
 }
 

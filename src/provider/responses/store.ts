@@ -1,0 +1,25 @@
+// Responses kept for `previous_response_id` and GET /v1/responses/{id}: in memory, for this isolate only (a
+// reload or another isolate forgets them), the newest STORE_LIMIT of them. A response is kept unless the
+// request said `store: false`, as OpenAI does; a stream that a fault breaks is never kept.
+import type { Turn } from "../reply";
+
+export interface StoredResponse {
+  /** The response object as GET returns it. */
+  response: Record<string, unknown>;
+  /** The conversation up to and including this response's output, without its instructions. */
+  turns: Turn[];
+  /** Tool names by call id, for function_call_output items of a follow-up. */
+  callNames: Map<string, string>;
+}
+
+export const STORE_LIMIT = 1000;
+
+const responses = new Map<string, StoredResponse>();
+
+export function keepResponse(id: string, stored: StoredResponse): void {
+  responses.set(id, stored);
+  // Maps iterate in insertion order: the first key is the oldest.
+  while (responses.size > STORE_LIMIT) responses.delete(responses.keys().next().value!);
+}
+
+export const storedResponse = (id: string): StoredResponse | undefined => responses.get(id);
