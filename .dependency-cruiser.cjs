@@ -15,12 +15,17 @@ const LAYERS = [
   ],
   // 2 — pure security and policy decisions, crypto, PII detection, port interfaces
   ["^src/gateway/policy/", "^src/gateway/crypto/", "^src/gateway/pii/", "^src/gateway/ports/"],
-  // 3 — storage (KV records, the tenant Durable Object) and the adapters behind the ports
-  ["^src/gateway/storage/", "^src/gateway/adapters/"],
+  // 3 — storage (KV records, the tenant Durable Object), the adapters behind the ports, and the credential
+  //     machinery that needs no runtime: key secrets, token signing and verification, JWKS cache, guard, usage
+  [
+    "^src/gateway/storage/",
+    "^src/gateway/adapters/",
+    "^src/gateway/auth/(access-token|api-key-secret|credential|guard|jwks-cache|jwt-failure|key-usage|oidc)\\.ts$",
+  ],
   // 4 — the runtime (configuration + adapters + stores), request context, audit event building
   ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],
-  // 5 — authentication and the cache tiers
-  ["^src/gateway/auth/", "^src/gateway/cache/"],
+  // 5 — authentication and admission over the runtime, and the cache tiers
+  ["^src/gateway/auth/(admission|authenticate|identify)\\.ts$", "^src/gateway/cache/"],
   // 6 — answering a completion (cache + provider)
   ["^src/gateway/chat/"],
   // 7 — route handlers and the route table
