@@ -34,6 +34,7 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["write to maria.keller@gmail.com today", "maria.keller@gmail.com"],
     ["Tomasz <tomasz.nowak+news@wp.pl>", "tomasz.nowak+news@wp.pl"],
     ["MAIL: PRIYA.SHARMA@ACME-CORP.CO.UK", "PRIYA.SHARMA@ACME-CORP.CO.UK"],
+    ["typed on a phone: Jane.Doe@Gmail.Com", "Jane.Doe@Gmail.Com"],
     ["_liam.oconnor@icloud.com_", "liam.oconnor@icloud.com"],
     ['{"owner":"sofia_rossi@libero.it"}', "sofia_rossi@libero.it"],
     ["hello@brightleaf.studio.", "hello@brightleaf.studio"],

@@ -3,8 +3,7 @@
 //     out of the finding ("_jane@…_" in Markdown);
 //   - the domain has at least two dot-separated labels (1–63 letters, digits or inner hyphens) and ends in a
 //     real top-level domain: any two-letter one except file extensions that are not countries (".js", ".ts"…),
-//     a common generic one (.com, .org, .net, .dev, .app, .tech…; list below) or an IDN "xn--" one; letters of
-//     the top-level domain all in one case.
+//     a common generic one (.com, .org, .net, .dev, .app, .tech…; list below) or an IDN "xn--" one, in any case.
 // Not reported, because they can belong to no one or are not addresses at all:
 //   - reserved names (RFC 2606/6761): example.com/.net/.org, *.example, *.test, *.invalid, *.localhost, and
 //     *.local; "user@localhost" and other dot-less hosts;
@@ -52,7 +51,7 @@ const SSH_COMMAND = /\b(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id)\s(?:[^\s@]+\s){0,
 
 function realTld(tld: string): boolean {
   if (tld.startsWith("xn--")) return tld.length >= 6;
-  if (!/^(?:[a-z]{2,24}|[A-Z]{2,24})$/.test(tld)) return false;
+  if (!/^[A-Za-z]{2,24}$/.test(tld)) return false;
   const lower = tld.toLowerCase();
   return lower.length === 2 ? !NOT_COUNTRY.has(lower) : GENERIC_TLDS.has(lower);
 }
