@@ -1,6 +1,6 @@
 // The error catalogue is complete in both directions: every code the table defines is raised somewhere in the
 // gateway (found by the TypeScript parser as a string literal outside the table), and docs/errors.md — the
-// published catalogue — is exactly what the table generates. `npm run docs:errors` rewrites the document.
+// published catalogue — is exactly what the table generates. `npm run docs` rewrites the document.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
@@ -38,7 +38,7 @@ function renderCatalogue(): string {
   return [
     "# Error codes",
     "",
-    "Generated from `src/gateway/http/error-catalog.ts` by `npm run docs:errors`; do not edit by hand. The gateway",
+    "Generated from `src/gateway/http/error-catalog.ts` by `npm run docs`; do not edit by hand. The gateway",
     "serves the same table at `/docs/errors`, and every error message links its entry there.",
     "",
     'Every error response has one shape: `{"error":{"type","code","message","request_id"}}`. The `message` says',
@@ -69,7 +69,7 @@ describe("error catalogue", () => {
     try {
       actual = readFileSync(DOC, "utf8");
     } catch {}
-    expect(actual, "docs/errors.md is stale: run `npm run docs:errors`").toBe(expected);
+    expect(actual, "docs/errors.md is stale: run `npm run docs`").toBe(expected);
   });
 
   it("every entry says what went wrong and what to do, in sentences", () => {

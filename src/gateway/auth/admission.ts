@@ -35,7 +35,11 @@ export async function admitCaller(
   if (principal.rateLimit) buckets.push({ name: callerBucket(principal), limit: toRateLimit(principal.rateLimit) });
   if (buckets.length === 0) return headers;
 
-  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now);
+  const keyId = principal.kind === "sso" ? null : principal.keyId;
+  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, keyId);
+  if ("revoked" in verdict) {
+    throw fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: "key_revoked" });
+  }
   const rateHeaders = {
     "x-ratelimit-limit-requests": String(verdict.limit.requests),
     "x-ratelimit-remaining-requests": String(verdict.remaining),

@@ -31,7 +31,12 @@ const deny = (code: ErrorCode, reason: string, message?: string): Decision => ({
 export type RouteAccess =
   | { readonly access: "public" }
   | { readonly access: "operator" }
-  | { readonly access: "tenant"; readonly scope: Scope; readonly operator?: boolean };
+  | {
+      readonly access: "tenant";
+      readonly scope: Scope;
+      readonly operator?: boolean;
+      readonly roles?: readonly Role[];
+    };
 
 /** Whether `principal` may call a route of this access on the tenant host (tenant routes) or platform host. */
 export function authorizeRoute(route: RouteAccess, principal: Principal): Decision {
@@ -44,13 +49,17 @@ export function authorizeRoute(route: RouteAccess, principal: Principal): Decisi
       if (principal.kind === "operator") {
         return route.operator ? ALLOW : deny("operator_not_allowed", "operator_on_key_route");
       }
-      return principal.scopes.has(route.scope)
-        ? ALLOW
-        : deny(
-            "insufficient_scope",
-            `scope_missing:${route.scope}`,
-            `This credential lacks the '${route.scope}' scope.`,
-          );
+      if (!principal.scopes.has(route.scope)) {
+        return deny(
+          "insufficient_scope",
+          `scope_missing:${route.scope}`,
+          `This credential lacks the '${route.scope}' scope.`,
+        );
+      }
+      if (route.roles && !("role" in principal && route.roles.includes(principal.role))) {
+        return deny("owner_only", `role_required:${route.roles.join("_or_")}`);
+      }
+      return ALLOW;
   }
 }
 

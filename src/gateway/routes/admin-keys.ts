@@ -102,6 +102,8 @@ export async function revokeKey(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const key = await rc.rt.tenantObject(rc.tenant.id).revokeKey(id, now);
   if (!key) throw fail("key_not_found", { facts: { target: id } });
+  // This isolate forgets the key at once; others within the bound stated in the README ("Revocation").
+  rc.rt.keyRecords.evict([key.hash, ...(key.previous ? [key.previous.hash] : [])]);
   return { response: json(keyView(key, now)), facts: { target: id } };
 }
 
@@ -117,9 +119,13 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const grace = body.grace_seconds ?? ROTATION_GRACE_DEFAULT_SECONDS;
   const secret = generateApiKey(rt.config.apiKeyEnv);
+  const before = await rt.tenantObject(rc.tenant.id).getKey(id);
   const result = await rt
     .tenantObject(rc.tenant.id)
     .rotateKey(id, await rt.master.hashApiKey(secret), now + grace * 1000, now);
+  // A secret dropped by this rotation (an earlier rotated-out one, or the current one with no grace) is
+  // forgotten by this isolate at once.
+  if (before) rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);
   if (!result.ok) {
     if (result.reason === "no_such_key") throw fail("key_not_found", { facts: { target: id } });
     throw fail("key_not_rotatable", {

@@ -1,7 +1,5 @@
-// The route table: path, method, where it is served (platform host or tenant host), who may call it (checked
-// by policy/access.ts), the audit action it records, and whether it is audited at all (liveness and public
-// documents are not; every other routed request is, refused ones included). itty-router only matches; the
-// pipeline runs each step.
+// Route matching: each action of the route table (table.ts) bound to its handler. itty-router only matches;
+// the pipeline runs each step.
 import { IttyRouter } from "itty-router";
 import type { AuthedContext, Handled, RequestContext } from "../context";
 import { json } from "../http/respond";
@@ -13,182 +11,45 @@ import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
 import { jwks, token } from "./oauth";
+import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
-interface RouteBase {
-  readonly method: string;
-  readonly path: string;
-  readonly action: string;
-  /** False for liveness probes and public documents: no audit event (they are counted in metrics). */
-  readonly audited: boolean;
-  /** The error shape: the contract's (default), or OAuth 2.0's (RFC 6749 §5.2) for the token endpoint. */
-  readonly errors?: "oauth";
-}
+type Entry = (typeof ROUTE_TABLE)[number];
+type HandlerOf<E> = E extends { access: "tenant" }
+  ? (rc: AuthedContext) => Promise<Handled>
+  : (rc: RequestContext) => Promise<Handled>;
+
+/** One handler per action; the type makes a missing one, or one for the wrong context, a compile error. */
+const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> } = {
+  health: async () => ({ response: json({ ok: true }) }),
+  "docs.errors": errorCatalogPage,
+  "oauth.token": token,
+  "oauth.jwks": jwks,
+  "chat.completions": chatCompletions,
+  "cache.query": cacheQuery,
+  "key.create": createKey,
+  "key.list": listKeys,
+  "key.get": getKey,
+  "key.revoke": revokeKey,
+  "key.rotate": rotateKey,
+  "policy.get": getPolicy,
+  "policy.update": putPolicy,
+  "tenant.lockdown": lockdown,
+  "tenant.create": createTenant,
+  "tenant.list": listTenants,
+  "tenant.delete": deleteTenant,
+};
 
 export type RouteDef =
-  /** Any host, no credentials. */
-  | (RouteBase & { readonly access: "public"; readonly handler: (rc: RequestContext) => Promise<Handled> })
-  /** Platform host, the operator token only. */
-  | (RouteBase & { readonly access: "operator"; readonly handler: (rc: RequestContext) => Promise<Handled> })
-  /** Tenant host, a credential with `scope` (or the operator token where `operator` is set). */
-  | (RouteBase & {
+  | (RouteSpec & { readonly access: "public" | "operator"; readonly handler: (rc: RequestContext) => Promise<Handled> })
+  | (RouteSpec & {
       readonly access: "tenant";
       readonly scope: Scope;
-      readonly operator?: boolean;
       readonly handler: (rc: AuthedContext) => Promise<Handled>;
     });
 
-const health = async (): Promise<Handled> => ({ response: json({ ok: true }) });
-
-export const ROUTES: readonly RouteDef[] = [
-  { method: "GET", path: "/healthz", action: "health", access: "public", audited: false, handler: health },
-  {
-    method: "GET",
-    path: "/docs/errors",
-    action: "docs.errors",
-    access: "public",
-    audited: false,
-    handler: errorCatalogPage,
-  },
-  {
-    method: "POST",
-    path: "/v1/chat/completions",
-    action: "chat.completions",
-    access: "tenant",
-    scope: "completions",
-    audited: true,
-    handler: chatCompletions,
-  },
-  {
-    method: "POST",
-    path: "/v1/cache/query",
-    action: "cache.query",
-    access: "tenant",
-    scope: "cache:read",
-    audited: true,
-    handler: cacheQuery,
-  },
-  {
-    method: "POST",
-    path: "/v1/admin/keys",
-    action: "key.create",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: createKey,
-  },
-  {
-    method: "GET",
-    path: "/v1/admin/keys",
-    action: "key.list",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: listKeys,
-  },
-  {
-    method: "GET",
-    path: "/v1/admin/keys/:id",
-    action: "key.get",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: getKey,
-  },
-  {
-    method: "DELETE",
-    path: "/v1/admin/keys/:id",
-    action: "key.revoke",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: revokeKey,
-  },
-  {
-    method: "POST",
-    path: "/v1/admin/keys/:id/rotate",
-    action: "key.rotate",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: rotateKey,
-  },
-  {
-    method: "GET",
-    path: "/v1/admin/policy",
-    action: "policy.get",
-    access: "tenant",
-    scope: "policy:manage",
-    operator: true,
-    audited: true,
-    handler: getPolicy,
-  },
-  {
-    method: "PUT",
-    path: "/v1/admin/policy",
-    action: "policy.update",
-    access: "tenant",
-    scope: "policy:manage",
-    operator: true,
-    audited: true,
-    handler: putPolicy,
-  },
-  {
-    method: "POST",
-    path: "/v1/admin/lockdown",
-    action: "tenant.lockdown",
-    access: "tenant",
-    scope: "keys:manage",
-    operator: true,
-    audited: true,
-    handler: lockdown,
-  },
-  {
-    method: "POST",
-    path: "/oauth/token",
-    action: "oauth.token",
-    access: "public",
-    audited: true,
-    errors: "oauth",
-    handler: token,
-  },
-  {
-    method: "GET",
-    path: "/.well-known/jwks.json",
-    action: "oauth.jwks",
-    access: "public",
-    audited: false,
-    handler: jwks,
-  },
-  {
-    method: "POST",
-    path: "/v1/admin/tenants",
-    action: "tenant.create",
-    access: "operator",
-    audited: true,
-    handler: createTenant,
-  },
-  {
-    method: "GET",
-    path: "/v1/admin/tenants",
-    action: "tenant.list",
-    access: "operator",
-    audited: true,
-    handler: listTenants,
-  },
-  {
-    method: "DELETE",
-    path: "/v1/admin/tenants/:id",
-    action: "tenant.delete",
-    access: "operator",
-    audited: true,
-    handler: deleteTenant,
-  },
-];
+export const ROUTES: readonly RouteDef[] = ROUTE_TABLE.map(
+  (spec) => ({ ...spec, handler: HANDLERS[spec.action] }) as RouteDef,
+);
 
 const byMethod = IttyRouter();
 const byPath = IttyRouter();

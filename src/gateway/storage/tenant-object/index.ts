@@ -195,8 +195,16 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   // ── rate limits ───────────────────────────────────────────────────────────────────────────────────────
 
-  /** Counts one request against every bucket that applies; a refused request consumes none. */
-  admit(buckets: BucketRequest[], now: number): AdmitDecision {
+  /**
+   * Counts one request against every bucket that applies; a refused request consumes none. When the caller is
+   * a key (or a token of one), its status is checked here too, strongly consistent: a revoked key is refused by
+   * the next request of any tenant whose requests are counted.
+   */
+  admit(buckets: BucketRequest[], now: number, keyId: string | null): AdmitDecision | { revoked: true } {
+    if (keyId !== null) {
+      const k = getKey(this.sql, keyId);
+      if (!k || k.revoked_at !== null) return { revoked: true };
+    }
     return admit(this.ctx.storage, buckets, now);
   }
 

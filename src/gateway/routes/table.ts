@@ -1,0 +1,161 @@
+// The route table as data: method, path, the audit action, where it is served and who may call it (checked by
+// policy/access.ts), whether it is audited (liveness and public documents are not; every other routed request
+// is, refused ones included), and its error shape. No handlers here, so that tests and documentation in Node
+// can read it (docs/security.md's access table is generated from it); routes/index.ts binds one handler to each
+// action, and a missing one is a compile error.
+import type { Role, Scope } from "../policy/scopes";
+
+export interface RouteSpec {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  readonly path: string;
+  readonly action: string;
+  /** public: any host, no credential; operator: platform host, operator token; tenant: tenant host, scope. */
+  readonly access: "public" | "operator" | "tenant";
+  /** For tenant routes: the scope a credential needs (the operator token is let in only where `operator`). */
+  readonly scope?: Scope;
+  readonly operator?: boolean;
+  /** For tenant routes: only credentials of these roles (keys and SSO users; access tokens carry no role). */
+  readonly roles?: readonly Role[];
+  /** False for liveness probes and public documents: no audit event (they are counted in metrics). */
+  readonly audited: boolean;
+  /** The error shape: the contract's (default), or OAuth 2.0's (RFC 6749 §5.2) for the token endpoint. */
+  readonly errors?: "oauth";
+}
+
+export const ROUTE_TABLE = [
+  { method: "GET", path: "/healthz", action: "health", access: "public", audited: false },
+  {
+    method: "GET",
+    path: "/docs/errors",
+    action: "docs.errors",
+    access: "public",
+    audited: false,
+  },
+  {
+    method: "POST",
+    path: "/v1/chat/completions",
+    action: "chat.completions",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/cache/query",
+    action: "cache.query",
+    access: "tenant",
+    scope: "cache:read",
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/keys",
+    action: "key.create",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/keys",
+    action: "key.list",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/keys/:id",
+    action: "key.get",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "DELETE",
+    path: "/v1/admin/keys/:id",
+    action: "key.revoke",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/keys/:id/rotate",
+    action: "key.rotate",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/policy",
+    action: "policy.get",
+    access: "tenant",
+    scope: "policy:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "PUT",
+    path: "/v1/admin/policy",
+    action: "policy.update",
+    access: "tenant",
+    scope: "policy:manage",
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/lockdown",
+    action: "tenant.lockdown",
+    access: "tenant",
+    scope: "keys:manage",
+    operator: true,
+    roles: ["owner"],
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/oauth/token",
+    action: "oauth.token",
+    access: "public",
+    audited: true,
+    errors: "oauth",
+  },
+  {
+    method: "GET",
+    path: "/.well-known/jwks.json",
+    action: "oauth.jwks",
+    access: "public",
+    audited: false,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/tenants",
+    action: "tenant.create",
+    access: "operator",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/tenants",
+    action: "tenant.list",
+    access: "operator",
+    audited: true,
+  },
+  {
+    method: "DELETE",
+    path: "/v1/admin/tenants/:id",
+    action: "tenant.delete",
+    access: "operator",
+    audited: true,
+  },
+] as const satisfies readonly RouteSpec[];
+
+export type RouteAction = (typeof ROUTE_TABLE)[number]["action"];
