@@ -12,6 +12,7 @@ import { JwksCache } from "./auth/jwks-cache";
 import { KeyUsage } from "./auth/key-usage";
 import { type Config, ConfigError, parseConfig } from "./config";
 import { MasterKeyring, type TenantKeyring } from "./crypto/key-hierarchy";
+import { OrthogonalTransform } from "./crypto/orthogonal-transform";
 import type { Embedder } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { VectorIndex } from "./ports/vector-index";
@@ -38,6 +39,8 @@ export interface Runtime {
   readonly provider: Provider;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
   tenantKeyring(tenant: TenantRecord): Promise<TenantKeyring>;
+  /** The tenant's secret embedding transform, for the embedder's dimension (a few kept in the isolate). */
+  embeddingTransform(tenant: TenantRecord, keyring: TenantKeyring): Promise<OrthogonalTransform>;
   /** The tenant's Durable Object (configuration, keys, cache catalog, embedded vector index). */
   tenantObject(tenant: string): DurableObjectStub<TenantObject>;
   /** The gateway's access-token signing and verification keys. */
@@ -73,6 +76,9 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
   }
   const tenantDirectory = new TenantDirectory(env.TENANTS);
   const keyCache = new Map<string, Promise<TenantKeyring>>();
+  // About half a megabyte each at 768 dimensions: a few dozen, least recently used dropped.
+  const transforms = new Map<string, Promise<OrthogonalTransform>>();
+  const embedder = buildEmbedder(config, env);
   return {
     config,
     env,
@@ -85,7 +91,21 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     accessTokenKeys: () => tokenKeys,
     tokenIssuer: () => `https://${config.baseDomain}`,
     tokenAudience: (tenant) => `https://${tenant}.${config.baseDomain}`,
-    embedder: buildEmbedder(config, env),
+    embedder,
+    embeddingTransform(tenant, keyring) {
+      const cacheKey = `${tenant.id}\n${tenant.wrapped_data_key}`;
+      let t = transforms.get(cacheKey);
+      if (t) {
+        transforms.delete(cacheKey);
+        transforms.set(cacheKey, t);
+        return t;
+      }
+      if (transforms.size >= 32) transforms.delete(transforms.keys().next().value!);
+      t = keyring.embeddingSeed().then((seed) => OrthogonalTransform.fromSeed(seed, embedder.dimensions));
+      transforms.set(cacheKey, t);
+      t.catch(() => transforms.delete(cacheKey));
+      return t;
+    },
     vectors:
       config.vectorIndex === "vectorize"
         ? new VectorizeVectorIndex(env.VECTORIZE!)

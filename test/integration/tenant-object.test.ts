@@ -90,7 +90,15 @@ describe("tenant store: storage", () => {
         .map((r) => r.name),
     }));
     expect(Number(version)).toBe(TENANT_OBJECT_SCHEMA_VERSION);
-    expect(indexes).toEqual(["entries_created", "entries_user", "vectors_expires", "vectors_partition_scope"]);
+    expect(indexes).toEqual([
+      "entries_created",
+      "entries_created_id",
+      "entries_expires",
+      "entries_user",
+      "entries_user_created",
+      "vectors_expires",
+      "vectors_partition_scope",
+    ]);
   });
 
   it("stores vectors L2-normalised as little-endian Float32 bytes", async () => {

@@ -2,6 +2,7 @@
 // once per request under the tenant's hashing key. Hashes are domain-separated (`prompt`, `partition`,
 // `scope`, `user`, `exact`), so no two kinds of value can collide.
 import type { TenantKeyring } from "../crypto/key-hierarchy";
+import type { OrthogonalTransform } from "../crypto/orthogonal-transform";
 import type { CacheControls } from "./controls";
 import { exactText } from "./plan";
 import { semanticText } from "./semantic-text";
@@ -22,6 +23,10 @@ export interface CacheAddress {
   readonly exactHash: string;
   readonly threshold: number;
   readonly ttlSeconds: number;
+  /** Entries created before this time (the tenant's erasure watermark) are never served. */
+  readonly erasedBefore: number;
+  /** The tenant's secret orthogonal map, applied to every embedding before it reaches the vector index. */
+  readonly transform: OrthogonalTransform;
 }
 
 export async function cacheAddress(args: {
@@ -33,6 +38,8 @@ export async function cacheAddress(args: {
   prose: string;
   partition: string;
   controls: CacheControls;
+  erasedBefore: number;
+  transform: OrthogonalTransform;
 }): Promise<CacheAddress> {
   const { keyring, controls } = args;
   const exact = exactText(args.prompt);
@@ -55,5 +62,7 @@ export async function cacheAddress(args: {
     exactHash: await keyring.hash("exact", `${scopeHash}\n${partitionHash}\n${exact}`),
     threshold: controls.threshold,
     ttlSeconds: controls.ttlSeconds,
+    erasedBefore: args.erasedBefore,
+    transform: args.transform,
   };
 }

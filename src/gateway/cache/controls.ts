@@ -59,7 +59,8 @@ export function resolveControls(input: ControlInputs, policy: Policy, principal:
   const access = cacheAccess(principal);
   return {
     read: access.read && !directives.has("no-cache"),
-    write: access.write && !directives.has("no-store") && input.store !== false,
+    // Consent: the tenant's no_store default and a request's no-store both mean nothing is stored.
+    write: access.write && !policy.no_store && !directives.has("no-store") && input.store !== false,
     onlyIfCached: directives.has("only-if-cached"),
     callProvider: access.callProvider,
     threshold,

@@ -1,13 +1,19 @@
 // Exact tier: a KV pointer from the keyed hash of scope + partition + exact-normalised prompt to an entry id.
+import type { EntrySealer } from "../crypto/key-hierarchy";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";
 import { type CacheHit, readEntry } from "./entries";
 
-export async function lookupExact(rt: Runtime, addr: CacheAddress, now: number): Promise<CacheHit | null> {
+export async function lookupExact(
+  rt: Runtime,
+  addr: CacheAddress,
+  sealer: EntrySealer,
+  now: number,
+): Promise<CacheHit | null> {
   const entryId = await rt.env.CACHE.get(cacheKv.exact(addr.tenant, addr.exactHash));
   if (entryId === null) return null;
-  const body = await readEntry(rt, addr, entryId, now);
+  const body = await readEntry(rt, addr, sealer, entryId, now);
   if (!body) return null;
   return { tier: "exact", entryId, similarity: 1, completion: body.completion };
 }

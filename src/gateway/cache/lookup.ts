@@ -4,6 +4,7 @@ import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import type { CacheHit } from "./entries";
 import { lookupExact } from "./exact-tier";
+import { readSealer } from "./sealers";
 import { lookupSemantic, type SemanticLookup } from "./semantic-tier";
 
 const READ_BUDGET_MS = 2000;
@@ -17,11 +18,15 @@ export interface LookupResult {
 }
 
 export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Promise<LookupResult> {
-  const exact = await bestEffort("exact lookup", lookupExact(rt, addr, now));
+  const none: LookupResult = { hit: null, embedding: null, refused: null };
+  // A user without a salt has no entries (none stored yet, or erased): nothing to look up.
+  const sealer = await bestEffort("user key", readSealer(rt, addr));
+  if (!sealer) return none;
+  const exact = await bestEffort("exact lookup", lookupExact(rt, addr, sealer, now));
   if (exact) return { hit: exact, embedding: null, refused: null };
-  if (addr.semantic === "") return { hit: null, embedding: null, refused: null };
-  const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, now));
-  return semantic ?? { hit: null, embedding: null, refused: null };
+  if (addr.semantic === "") return none;
+  const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, sealer, now));
+  return semantic ?? none;
 }
 
 async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> {

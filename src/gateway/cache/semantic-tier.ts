@@ -1,6 +1,7 @@
 // Semantic tier: the semantic-normalised prompt is embedded and searched in the tenant's vector namespace,
 // filtered to the same partition and scope; a match must clear the threshold and then pass verification on the
 // two original prompts. The embedding is returned so that a miss can store it without embedding twice.
+import type { EntrySealer } from "../crypto/key-hierarchy";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import { type CacheHit, readEntry } from "./entries";
@@ -15,13 +16,22 @@ export interface SemanticLookup {
   readonly refused: Extract<VerifyResult, { ok: false }>["reason"] | null;
 }
 
+/**
+ * The prompt's embedding as the vector index sees it: embedded, then mapped by the tenant's secret orthogonal
+ * transform (cosine is unchanged, so hits are too; a leaked index cannot be fed to an inversion model).
+ */
 export async function embedPrompt(rt: Runtime, addr: CacheAddress): Promise<number[]> {
   const [vector] = await rt.embedder.embed([addr.semantic]);
   if (!vector) throw new Error("embedder returned no vector");
-  return vector;
+  return addr.transform.apply(vector);
 }
 
-export async function lookupSemantic(rt: Runtime, addr: CacheAddress, now: number): Promise<SemanticLookup> {
+export async function lookupSemantic(
+  rt: Runtime,
+  addr: CacheAddress,
+  sealer: EntrySealer,
+  now: number,
+): Promise<SemanticLookup> {
   const embedding = await embedPrompt(rt, addr);
   const matches = await rt.vectors.query(addr.tenant, {
     vector: embedding,
@@ -35,7 +45,7 @@ export async function lookupSemantic(rt: Runtime, addr: CacheAddress, now: numbe
     // Metadata is re-checked here: an adapter bug must not become a cross-partition or cross-user hit.
     if (m.score < addr.threshold) break;
     if (m.metadata.partition !== addr.partitionHash || m.metadata.scope !== addr.scopeHash) continue;
-    const body = await readEntry(rt, addr, m.id, now);
+    const body = await readEntry(rt, addr, sealer, m.id, now);
     if (!body) continue;
     const verdict = verifyMatch(addr.prompt, body.prompt);
     if (!verdict.ok) {

@@ -5,6 +5,7 @@ import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import { KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
 import { exactPointerKey, writeExactPointer } from "./exact-tier";
+import { writeSealer } from "./sealers";
 import { embedPrompt } from "./semantic-tier";
 
 export async function storeEntry(
@@ -24,6 +25,7 @@ export async function storeEntry(
     await writeEntry(
       rt,
       addr,
+      await writeSealer(rt, addr),
       { v: 1, id: entryId, created_at: now, expires_at: expiresAt, model: addr.model, prompt: addr.prompt, completion },
       kvTtl,
     );

@@ -11,6 +11,7 @@ import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, fail } from "../http/errors";
 import { costOf } from "../pricing";
+import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { captureStream } from "./sse";
 
@@ -26,14 +27,27 @@ export type Answer =
     }
   | { kind: "not_cached"; facts: AuditFacts };
 
-export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: CacheControls): Promise<Answer> {
+export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls: CacheControls): Promise<Answer> {
   const { rt, tenant, keyring } = rc;
-  if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(req.model)) {
-    throw fail("invalid_model", { facts: { model: req.model } });
+  if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(asked.model)) {
+    throw fail("invalid_model", { facts: { model: asked.model } });
   }
   const now = Date.now();
 
-  const plan = planChat(req);
+  // Personal data: refused, redacted before anything else sees it, or kept away from the cache (policy/pii-policy).
+  const pii = applyPiiPolicy(asked, tenant.policy.pii_mode);
+  if (pii.action === "refuse") {
+    throw fail("pii_detected", {
+      message: `The request contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
+      reason: "pii:block",
+      facts: { model: asked.model, pii: pii.kinds },
+    });
+  }
+  const req = pii.request;
+  const piiFacts: AuditFacts = pii.action === "clean" ? {} : { pii: pii.kinds };
+
+  const plan: ReturnType<typeof planChat> =
+    pii.action === "bypass" ? { cacheable: false, reason: "pii_skip" } : planChat(req);
   const addr: CacheAddress | null = plan.cacheable
     ? await cacheAddress({
         tenant: tenant.id,
@@ -43,9 +57,12 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
         prose: plan.prose,
         partition: plan.partition,
         controls,
+        erasedBefore: tenant.erased_before,
+        transform: await rt.embeddingTransform(tenant, keyring),
       })
     : null;
   const base: AuditFacts = {
+    ...piiFacts,
     model: req.model,
     ...(addr ? { promptHash: addr.promptHash } : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
   };
@@ -104,11 +121,18 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
       settle = resolve;
     });
     const body = captureStream(upstream.body, (end) => {
-      const stored = end.kind === "complete" && end.completion !== null && storeAs !== null && entryId !== null;
+      const answerPii = end.kind === "complete" ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
+      const stored =
+        end.kind === "complete" &&
+        end.completion !== null &&
+        storeAs !== null &&
+        entryId !== null &&
+        answerPii.length === 0;
       if (stored) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, end.completion!, embedding));
       settle({
         ...missed,
         ...(stored ? { entryId: entryId! } : {}),
+        ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
         ...(end.usage ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens } : {}),
         ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
       });
@@ -122,7 +146,9 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
-  const storable = storeAs !== null && entryId !== null && isStorable(completion);
+  // An answer holding personal data is never stored, whatever the prompt held.
+  const answerPii = piiInAnswer(completion.choices[0]?.message.content);
+  const storable = storeAs !== null && entryId !== null && isStorable(completion) && answerPii.length === 0;
   if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, completion, embedding));
   return {
     kind: "miss",
@@ -132,6 +158,7 @@ export async function answerChat(rc: AuthedContext, req: ChatRequest, controls: 
     facts: {
       ...missed,
       ...(storable ? { entryId } : {}),
+      ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
       ...(completion.usage
         ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens }
         : {}),

@@ -4,7 +4,9 @@
 //   - the HMAC key for pseudonyms of identifiers the audit trail must not name (SSO subjects).
 // Each tenant's data key (32 random bytes, stored only wrapped) in turn derives, by HKDF:
 //   - the AES-256-GCM key that seals cached bodies (AAD = the storage key of the sealed value);
-//   - the HMAC key for everything hashed on the tenant's behalf (cache keys, partitions, prompt hashes).
+//   - the HMAC key for everything hashed on the tenant's behalf (cache keys, partitions, prompt hashes);
+//   - per user, the AES-256-GCM key that seals that user's entries (HKDF with the user's erasable salt);
+//   - the seed of the tenant's secret embedding transform.
 // Deleting a tenant's wrapped data key makes everything sealed or hashed under it unreadable (crypto-shred).
 import { fromBase64, fromBase64Url, randomBytes, toBase64Url, toHex, utf8 } from "./encoding";
 
@@ -12,7 +14,7 @@ const IV_BYTES = 12;
 const WRAP_VERSION = "k1";
 
 async function hkdfBase(raw: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey", "deriveBits"]);
 }
 
 function deriveAes(base: CryptoKey, label: string): Promise<CryptoKey> {
@@ -98,17 +100,55 @@ export class MasterKeyring {
     const raw = await open(this.kek, sealed, `tenant:${tenantId}`);
     const base = await hkdfBase(raw);
     return new TenantKeyring(
+      base,
       await deriveAes(base, "cordon/cache-body/v1"),
       await deriveHmac(base, "cordon/tenant-hash/v1"),
     );
   }
 }
 
-export class TenantKeyring {
+/** Seals and opens cached entry bodies under one key (the tenant's, or one user's). */
+export interface EntrySealer {
+  seal(plaintext: string, aad: string): Promise<string>;
+  open(sealed: string, aad: string): Promise<string>;
+}
+
+export class TenantKeyring implements EntrySealer {
   constructor(
+    private readonly base: CryptoKey,
     private readonly sealKey: CryptoKey,
     private readonly hashKey: CryptoKey,
   ) {}
+
+  /**
+   * The sealing key of one user's entries: HKDF of the tenant data key with the user's salt, a random value the
+   * tenant's object keeps per user. Erasing the user deletes the salt, so every copy of the user's entries,
+   * wherever it lingers (a KV edge cache, a backup), can no longer be opened.
+   */
+  async userSealer(salt: Uint8Array): Promise<EntrySealer> {
+    if (salt.length < 16) throw new RangeError("a user salt has at least 16 bytes");
+    const key = await crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt, info: utf8("cordon/user-body/v1") },
+      this.base,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["encrypt", "decrypt"],
+    );
+    return {
+      seal: (plaintext, aad) => seal(key, utf8(plaintext), aad),
+      open: async (sealed, aad) => new TextDecoder().decode(await open(key, sealed, aad)),
+    };
+  }
+
+  /** 32 secret bytes seeding the tenant's embedding transform (crypto/orthogonal-transform.ts). */
+  async embeddingSeed(): Promise<Uint8Array> {
+    const bits = await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: utf8("cordon"), info: utf8("cordon/embedding-transform-seed/v1") },
+      this.base,
+      256,
+    );
+    return new Uint8Array(bits);
+  }
 
   /** Keyed, domain-separated hash (base64url, 43 chars). */
   async hash(domain: string, data: string): Promise<string> {

@@ -108,6 +108,11 @@ export const ERROR_CATALOG = {
     message: "This cache is per user, and the request names no user.",
     fix: "Send x-cache-user (or the OpenAI 'user' field) with the end user's opaque id.",
   },
+  pii_detected: {
+    status: 422,
+    message: "The request contains personal data, and this tenant refuses such requests.",
+    fix: "Remove the kinds of data named in the message (or ask an administrator about the tenant's pii_mode).",
+  },
   not_cached: {
     status: 504,
     message: "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.",

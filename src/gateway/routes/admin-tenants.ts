@@ -50,6 +50,7 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     policy: { ...DEFAULT_POLICY, ...body.policy },
     wrapped_data_key: await rt.master.newWrappedDataKey(body.id),
     tokens_not_before: 0,
+    erased_before: 0,
   };
   if (!(await rt.tenantObject(body.id).createTenant(tenant))) {
     throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });

@@ -24,6 +24,8 @@ export const TenantRecordSchema = z.object({
   wrapped_data_key: z.string(),
   /** Access and SSO tokens issued before this time (ms) are refused: set by a lockdown. */
   tokens_not_before: z.number().default(0),
+  /** Cached entries created before this time (ms) are never served: set by an erasure of `before` or `all`. */
+  erased_before: z.number().default(0),
 });
 export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 

@@ -44,15 +44,32 @@ export function getEntry(sql: SqlStorage, id: string): CatalogEntry | null {
   return row ? toEntry(row) : null;
 }
 
-/** Removes the entry and its vector; returns what was removed (null when there was no such entry). */
-export function deleteEntry(storage: DurableObjectStorage, id: string): CatalogEntry | null {
-  checkId(id);
-  return storage.transactionSync(() => {
-    const entry = getEntry(storage.sql, id);
-    storage.sql.exec(`DELETE FROM entries WHERE id = ?`, id);
-    storage.sql.exec(`DELETE FROM vectors WHERE id = ?`, id);
-    return entry;
-  });
+/** A page of entries, oldest first (created_at, then id), optionally of one user only. */
+export function pageEntries(
+  sql: SqlStorage,
+  q: { userHash: string | null; after: { createdAt: number; id: string } | null; limit: number },
+): CatalogEntry[] {
+  if (!q || typeof q !== "object" || !Number.isInteger(q.limit) || q.limit < 1 || q.limit > 1000) {
+    fail("invalid page: limit 1–1000");
+  }
+  if (q.userHash !== null) checkText("user_hash", q.userHash);
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.userHash !== null) {
+    where.push("user_hash = ?");
+    args.push(q.userHash);
+  }
+  if (q.after) {
+    checkTime("after.createdAt", q.after.createdAt);
+    checkId(q.after.id);
+    where.push("(created_at > ? OR (created_at = ? AND id > ?))");
+    args.push(q.after.createdAt, q.after.createdAt, q.after.id);
+  }
+  const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  return sql
+    .exec<Record<string, SqlStorageValue>>(`SELECT * FROM entries ${clause} ORDER BY created_at, id LIMIT ?`, ...args, q.limit)
+    .toArray()
+    .map(toEntry);
 }
 
 export function countEntries(sql: SqlStorage): number {

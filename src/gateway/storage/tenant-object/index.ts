@@ -9,8 +9,20 @@ import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
 import type { KeyRecord, TenantRecord } from "../records";
 import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
-import { type CatalogEntry, countEntries, deleteEntry, getEntry, putEntry } from "./catalog";
-import { checkId, checkTime } from "./checks";
+import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
+import { checkId, checkTime, fail } from "./checks";
+import {
+  donePendingDeletes,
+  type EraseSelector,
+  type Erased,
+  eraseEntries,
+  eraseEntry,
+  eraseExpired,
+  nextExpiry,
+  pendingDeletes,
+  SWEEP_BATCH,
+  userSalt,
+} from "./erasure";
 import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
@@ -210,20 +222,88 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   // ── cache catalog ─────────────────────────────────────────────────────────────────────────────────────
 
-  catalogPut(e: CatalogEntry): void {
+  /** Records a stored entry, and makes sure the alarm will sweep it once it expires. */
+  async catalogPut(e: CatalogEntry): Promise<void> {
     putEntry(this.sql, e);
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > e.expires_at) await this.ctx.storage.setAlarm(e.expires_at);
   }
 
   catalogGet(id: string): CatalogEntry | null {
     return getEntry(this.sql, id);
   }
 
-  catalogDelete(id: string): CatalogEntry | null {
-    return deleteEntry(this.ctx.storage, id);
-  }
-
   catalogCount(): number {
     return countEntries(this.sql);
+  }
+
+  /** One page of the catalog, oldest first, optionally one user's only (export, listing). */
+  catalogPage(q: { userHash: string | null; after: { createdAt: number; id: string } | null; limit: number }) {
+    return pageEntries(this.sql, q);
+  }
+
+  /**
+   * Removes one entry from the catalog and the embedded index and returns it, so that the caller deletes its
+   * KV copies (and Vectorize vector) at once; null when there was no such entry.
+   */
+  catalogDelete(id: string): CatalogEntry | null {
+    checkId(id);
+    return eraseEntry(this.ctx.storage, id);
+  }
+
+  /** The user's salt, created on first use when `create`; null when the user has no entries (or was erased). */
+  userSalt(userHash: string, create: boolean): string | null {
+    return userSalt(this.sql, userHash, create, Date.now());
+  }
+
+  /**
+   * GDPR erasure of one user's entries (and salt: crypto-shredding), of those created before a time, or of all.
+   * For `before` and `all`, the tenant's erasure watermark also moves, so a copy not yet deleted is never served.
+   */
+  async erase(selector: EraseSelector, now: number): Promise<Erased> {
+    checkTime("now", now);
+    if (!selector || typeof selector !== "object") fail("invalid selector");
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t) return { entries: 0, users: 0 };
+      const erased = eraseEntries(this.ctx.storage, t.id, selector, this.env.VECTOR_INDEX === "vectorize");
+      if (!("userHash" in selector)) {
+        const watermark = "before" in selector ? Math.min(selector.before, now) : now + 1;
+        if (watermark > t.erased_before) {
+          const next = { ...t, erased_before: watermark };
+          writeTenant(this.sql, next);
+          await projectTenant(this.env.TENANTS, next);
+        }
+      }
+      await this.ctx.storage.setAlarm(Date.now());
+      return erased;
+    });
+  }
+
+  /**
+   * The sweeper: deletes queued outside copies (KV bodies and pointers, Vectorize vectors) and entries past their
+   * TTL, a bounded batch per run, and re-arms itself until nothing is left.
+   */
+  override async alarm(): Promise<void> {
+    const t = readTenant(this.sql);
+    const now = Date.now();
+    const vectorize = this.env.VECTOR_INDEX === "vectorize";
+    if (t) eraseExpired(this.ctx.storage, t.id, now, SWEEP_BATCH, vectorize);
+    const batch = pendingDeletes(this.sql, SWEEP_BATCH);
+    const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
+    const vectors = batch.filter((d) => d.kind === "vector").map((d) => d.key);
+    await Promise.all(kv.map((key) => this.env.CACHE.delete(key)));
+    if (vectors.length && this.env.VECTORIZE && t) {
+      await this.env.VECTORIZE.deleteByIds(vectors);
+    }
+    const last = batch[batch.length - 1];
+    if (last) donePendingDeletes(this.sql, last.id);
+    if (pendingDeletes(this.sql, 1).length > 0) {
+      await this.ctx.storage.setAlarm(Date.now() + 1000);
+      return;
+    }
+    const next = nextExpiry(this.sql);
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
   }
 
   // ── embedded vector index ─────────────────────────────────────────────────────────────────────────────

@@ -23,6 +23,16 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // v4: rate-limit buckets (GCRA theoretical arrival times), so a restarted object keeps counting.
   [`CREATE TABLE IF NOT EXISTS rate_buckets (name TEXT PRIMARY KEY, tat REAL NOT NULL)`],
+  // v5: per-user salts (crypto-shredding), deletions still to be made outside this object (KV, Vectorize),
+  // and the expiry index the sweeping alarm reads.
+  [
+    `CREATE TABLE IF NOT EXISTS user_salts (user_hash TEXT PRIMARY KEY, salt TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS pending_deletes (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL
+       CHECK (kind IN ('kv', 'vector')), key TEXT NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires_at)`,
+    `CREATE INDEX IF NOT EXISTS entries_user_created ON entries (user_hash, created_at, id)`,
+    `CREATE INDEX IF NOT EXISTS entries_created_id ON entries (created_at, id)`,
+  ],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,21 @@
+// Which key seals an entry: the tenant's cache-body key for tenant-wide entries, or the user's own key for a
+// user's entries (derived with the user's salt from the tenant's object; crypto-shredding on erasure).
+import type { EntrySealer } from "../crypto/key-hierarchy";
+import { fromBase64Url } from "../crypto/encoding";
+import type { Runtime } from "../runtime";
+import type { CacheAddress } from "./address";
+
+/** The key to open entries with; null when the user has no salt — no entries to find (or erased). */
+export async function readSealer(rt: Runtime, addr: CacheAddress): Promise<EntrySealer | null> {
+  if (addr.userHash === null) return addr.keyring;
+  const salt = await rt.tenantObject(addr.tenant).userSalt(addr.userHash, false);
+  return salt === null ? null : addr.keyring.userSealer(fromBase64Url(salt));
+}
+
+/** The key to seal a new entry with (a user's salt is created on first use). */
+export async function writeSealer(rt: Runtime, addr: CacheAddress): Promise<EntrySealer> {
+  if (addr.userHash === null) return addr.keyring;
+  const salt = await rt.tenantObject(addr.tenant).userSalt(addr.userHash, true);
+  if (salt === null) throw new Error("user salt not created");
+  return addr.keyring.userSealer(fromBase64Url(salt));
+}

@@ -1,0 +1,53 @@
+// The tenant's PII mode applied to a chat request, as a pure function (SPEC §3):
+//   skip    (default) answer, but nothing about the request touches the cache: no lookup (the prompt is not
+//           embedded), no store;
+//   redact  every finding in every message is replaced by a typed placeholder before the provider and the cache
+//           see it; the answer is not un-redacted;
+//   block   refused with 422 `pii_detected`, naming the kinds found, never the values.
+// Every string a message carries is scanned (content strings and text parts of every role); a value split across
+// two strings is not found (pii/index.ts).
+import type { ChatMessage, ChatRequest } from "../protocol/chat";
+import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
+
+export type PiiMode = "skip" | "redact" | "block";
+
+export type PiiOutcome =
+  | { readonly action: "clean"; readonly request: ChatRequest }
+  | { readonly action: "bypass"; readonly request: ChatRequest; readonly kinds: PiiKind[] }
+  | { readonly action: "redacted"; readonly request: ChatRequest; readonly kinds: PiiKind[] }
+  | { readonly action: "refuse"; readonly kinds: PiiKind[] };
+
+export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
+  const kinds = new Set<PiiKind>();
+  for (const m of req.messages) for (const text of textsOf(m)) for (const k of piiKindsIn(text)) kinds.add(k);
+  if (kinds.size === 0) return { action: "clean", request: req };
+  const found = [...kinds];
+  switch (mode) {
+    case "block":
+      return { action: "refuse", kinds: found };
+    case "skip":
+      return { action: "bypass", request: req, kinds: found };
+    case "redact":
+      return { action: "redacted", request: { ...req, messages: req.messages.map(redactMessage) }, kinds: found };
+  }
+}
+
+/** The kinds of personal data in a provider's answer text (an answer holding any is never stored). */
+export function piiInAnswer(text: string | null | undefined): PiiKind[] {
+  return typeof text === "string" ? piiKindsIn(text) : [];
+}
+
+function textsOf(m: ChatMessage): string[] {
+  if (typeof m.content === "string") return [m.content];
+  if (!Array.isArray(m.content)) return [];
+  return m.content.flatMap((p) => (p.type === "text" && typeof p.text === "string" ? [p.text] : []));
+}
+
+function redactMessage(m: ChatMessage): ChatMessage {
+  if (typeof m.content === "string") return { ...m, content: redactPii(m.content).text };
+  if (!Array.isArray(m.content)) return m;
+  return {
+    ...m,
+    content: m.content.map((p) => (p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p)),
+  } as ChatMessage;
+}

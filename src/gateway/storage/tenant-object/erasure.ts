@@ -1,0 +1,117 @@
+// Forgetting entries: one entry, one user's, those created before a time, all of them, and those past their
+// TTL. The catalog rows, embedded vectors and (for a user) the user's salt go at once, in one transaction; what
+// lives outside this object — the sealed body and exact-tier pointer in KV, the vector in Vectorize — is queued
+// in `pending_deletes` and deleted by the object's alarm in batches that fit a Worker invocation's limits. Until
+// then those copies are unreadable: a user's bodies need the deleted salt, and bodies older than the tenant's
+// erasure watermark (`erased_before`) are refused on read.
+import { cacheKv } from "../kv-keys";
+import { type CatalogEntry, getEntry } from "./catalog";
+import { checkText, fail } from "./checks";
+
+export type EraseSelector = { readonly userHash: string } | { readonly before: number } | { readonly all: true };
+
+/** Deletions made per alarm run: KV allows 1,000 operations per invocation; this leaves room. */
+export const SWEEP_BATCH = 400;
+
+export interface Erased {
+  readonly entries: number;
+  readonly users: number;
+}
+
+/** Removes the selected entries from the catalog and the embedded index, queues their outside copies. */
+export function eraseEntries(storage: DurableObjectStorage, tenant: string, selector: EraseSelector, vectorize: boolean): Erased {
+  const sql = storage.sql;
+  const [where, args] = whereOf(selector);
+  return storage.transactionSync(() => {
+    const rows = sql.exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE ${where}`, ...args).toArray();
+    for (const r of rows) queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
+    sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM entries WHERE ${where})`, ...args);
+    sql.exec(`DELETE FROM entries WHERE ${where}`, ...args);
+    let users = 0;
+    if ("userHash" in selector) {
+      users = sql.exec(`DELETE FROM user_salts WHERE user_hash = ?`, selector.userHash).rowsWritten;
+    } else if ("all" in selector) {
+      users = sql.exec(`DELETE FROM user_salts`).rowsWritten;
+    }
+    return { entries: rows.length, users };
+  });
+}
+
+/** Removes one entry; returns it (so that the caller can delete its outside copies at once), or null. */
+export function eraseEntry(storage: DurableObjectStorage, id: string): CatalogEntry | null {
+  return storage.transactionSync(() => {
+    const entry = getEntry(storage.sql, id);
+    storage.sql.exec(`DELETE FROM entries WHERE id = ?`, id);
+    storage.sql.exec(`DELETE FROM vectors WHERE id = ?`, id);
+    return entry;
+  });
+}
+
+/** Removes entries past their TTL (at most `limit`), queuing their outside copies; returns how many. */
+export function eraseExpired(storage: DurableObjectStorage, tenant: string, now: number, limit: number, vectorize: boolean): number {
+  const sql = storage.sql;
+  return storage.transactionSync(() => {
+    const rows = sql
+      .exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE expires_at <= ? LIMIT ?`, now, limit)
+      .toArray();
+    for (const r of rows) {
+      queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
+      sql.exec(`DELETE FROM entries WHERE id = ?`, r.id);
+      sql.exec(`DELETE FROM vectors WHERE id = ?`, r.id);
+    }
+    sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ?)`, now, limit);
+    return rows.length;
+  });
+}
+
+/** The next queued deletions, oldest first. */
+export function pendingDeletes(sql: SqlStorage, limit: number): { id: number; kind: "kv" | "vector"; key: string }[] {
+  return sql
+    .exec<{ id: number; kind: "kv" | "vector"; key: string }>(`SELECT id, kind, key FROM pending_deletes ORDER BY id LIMIT ?`, limit)
+    .toArray();
+}
+
+export function donePendingDeletes(sql: SqlStorage, upTo: number): void {
+  sql.exec(`DELETE FROM pending_deletes WHERE id <= ?`, upTo);
+}
+
+export function countPendingDeletes(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM pending_deletes`).one().n;
+}
+
+/** The earliest expiry among the catalog's entries (ms), or null when it is empty. */
+export function nextExpiry(sql: SqlStorage): number | null {
+  return sql.exec<{ t: number | null }>(`SELECT MIN(expires_at) AS t FROM entries`).one().t;
+}
+
+function queueOutside(sql: SqlStorage, tenant: string, id: string, exactKey: string, vectorize: boolean): void {
+  sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, cacheKv.entry(tenant, id));
+  sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, exactKey);
+  if (vectorize) sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('vector', ?)`, id);
+}
+
+function whereOf(selector: EraseSelector): [string, (string | number)[]] {
+  if ("userHash" in selector) {
+    checkText("user_hash", selector.userHash);
+    return ["user_hash = ?", [selector.userHash]];
+  }
+  if ("before" in selector) {
+    if (!Number.isSafeInteger(selector.before)) fail("invalid before: an integer number of milliseconds");
+    return ["created_at < ?", [selector.before]];
+  }
+  return ["1 = 1", []];
+}
+
+// ── per-user salts ──────────────────────────────────────────────────────────────────────────────────────
+
+/** The user's salt (base64url), created when `create` and there is none; null when none exists. */
+export function userSalt(sql: SqlStorage, userHash: string, create: boolean, now: number): string | null {
+  checkText("user_hash", userHash);
+  const row = sql.exec<{ salt: string }>(`SELECT salt FROM user_salts WHERE user_hash = ?`, userHash).toArray()[0];
+  if (row) return row.salt;
+  if (!create) return null;
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const salt = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  sql.exec(`INSERT INTO user_salts (user_hash, salt, created_at) VALUES (?, ?, ?)`, userHash, salt, now);
+  return salt;
+}
