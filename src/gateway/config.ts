@@ -29,6 +29,8 @@ const VarsSchema = z.object({
   MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
   ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
   MASTER_KEY: z.string().refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
+  /** Earlier master keys (comma-separated), kept until every stored key is re-wrapped under MASTER_KEY. */
+  MASTER_KEY_PREVIOUS: z.string().optional(),
   /** The private EC P-256 JWK (with a kid) that signs OAuth access tokens. */
   JWT_SIGNING_KEY: z.string().min(1, "must be a private EC P-256 JWK"),
   /** Public JWKs of earlier signing keys (JSON array): their tokens stay valid until they expire. */
@@ -62,6 +64,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly rootToken: string;
   readonly masterKey: string;
+  readonly masterKeyPrevious: string | undefined;
   readonly jwtSigningKey: string;
   readonly jwtPreviousKeys: string | undefined;
   /** Lifetime of OAuth access tokens (default 15 minutes). */
@@ -123,6 +126,7 @@ export function parseConfig(env: CordonGateway.Env): Config {
     maxBodyBytes: v.MAX_BODY_BYTES,
     rootToken: v.ROOT_TOKEN,
     masterKey: v.MASTER_KEY,
+    masterKeyPrevious: v.MASTER_KEY_PREVIOUS,
     jwtSigningKey: v.JWT_SIGNING_KEY,
     jwtPreviousKeys: v.JWT_PREVIOUS_KEYS,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS ?? 900,

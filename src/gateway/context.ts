@@ -3,7 +3,7 @@
 // their response with the facts the audit trail should record (see audit/event.ts): nothing is written into a
 // shared object along the way.
 import type { AuditFacts, ClientFacts } from "./audit/facts";
-import type { TenantKeyring } from "./crypto/key-hierarchy";
+import type { TenantKeyring } from "./crypto/tenant-keyring";
 import type { IpAddress } from "./policy/network";
 import type { Principal } from "./policy/principal";
 import type { Runtime } from "./runtime";

@@ -11,20 +11,26 @@ import { Guard } from "./auth/guard";
 import { JwksCache } from "./auth/jwks-cache";
 import { KeyUsage } from "./auth/key-usage";
 import { type Config, ConfigError, parseConfig } from "./config";
-import { MasterKeyring, type TenantKeyring } from "./crypto/key-hierarchy";
+import { randomBytes } from "./crypto/encoding";
+import { dataKeyLabel, MasterKeyError, MasterKeyring, PLATFORM_KEY_LABEL } from "./crypto/master-keyring";
 import { OrthogonalTransform } from "./crypto/orthogonal-transform";
+import { PlatformKeyring } from "./crypto/platform-keyring";
+import { TenantKeyring } from "./crypto/tenant-keyring";
 import type { Embedder } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { VectorIndex } from "./ports/vector-index";
 import { KeyLookup } from "./storage/key-lookup";
+import { tenantsKv } from "./storage/kv-keys";
 import type { TenantRecord } from "./storage/records";
 import { TenantDirectory } from "./storage/tenant-directory";
-import type { TenantObject } from "./storage/tenant-object/index";
+import { PLATFORM_OBJECT, type TenantObject } from "./storage/tenant-object/index";
 
 export interface Runtime {
   readonly config: Config;
   readonly env: CordonGateway.Env;
   readonly master: MasterKeyring;
+  /** Keys derived from the platform key: API-key hashing, pseudonyms. */
+  readonly platform: PlatformKeyring;
   readonly tenantDirectory: TenantDirectory;
   /** API-key records by the secret's keyed hash, through a bounded isolate cache. */
   readonly keyRecords: KeyLookup;
@@ -66,7 +72,14 @@ export function getRuntime(env: CordonGateway.Env): Promise<Runtime> {
 
 async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
   const config = parseConfig(env);
-  const master = await MasterKeyring.fromSecret(config.masterKey);
+  let master: MasterKeyring;
+  try {
+    master = await MasterKeyring.fromSecrets(config.masterKey, config.masterKeyPrevious);
+  } catch (err) {
+    if (err instanceof MasterKeyError) throw new ConfigError(`Invalid gateway configuration: ${err.message}`);
+    throw err;
+  }
+  const platform = await platformKeyring(env, master);
   let tokenKeys: AccessTokenKeys;
   try {
     tokenKeys = await AccessTokenKeys.fromConfig(config.jwtSigningKey, config.jwtPreviousKeys);
@@ -83,6 +96,7 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     config,
     env,
     master,
+    platform,
     tenantDirectory,
     keyRecords: new KeyLookup(tenantDirectory),
     jwksCache: new JwksCache({ fetch: (url, init) => fetch(url, init) }),
@@ -117,13 +131,29 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
       let keys = keyCache.get(cacheKey);
       if (!keys) {
         if (keyCache.size >= 1000) keyCache.delete(keyCache.keys().next().value!);
-        keys = master.unwrapDataKey(tenant.id, tenant.wrapped_data_key);
+        keys = master
+          .unwrap(dataKeyLabel(tenant.id), tenant.wrapped_data_key)
+          .then(({ raw }) => TenantKeyring.fromDataKey(raw));
         keyCache.set(cacheKey, keys);
         keys.catch(() => keyCache.delete(cacheKey));
       }
       return keys;
     },
   };
+}
+
+/**
+ * The platform key, unwrapped: read from KV, or — on the first start of a deployment — created by the platform's
+ * object, which keeps the first candidate it is given, so that isolates starting together agree on one key.
+ */
+async function platformKeyring(env: CordonGateway.Env, master: MasterKeyring): Promise<PlatformKeyring> {
+  let wrapped = await env.TENANTS.get(tenantsKv.platformKey);
+  if (wrapped === null) {
+    const candidate = await master.wrap(PLATFORM_KEY_LABEL, randomBytes(32));
+    wrapped = await env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(PLATFORM_OBJECT)).platformKey(candidate);
+  }
+  const { raw } = await master.unwrap(PLATFORM_KEY_LABEL, wrapped);
+  return PlatformKeyring.fromRaw(raw);
 }
 
 function buildEmbedder(config: Config, env: CordonGateway.Env): Embedder {

@@ -6,6 +6,8 @@ declare namespace CordonGateway {
     ROOT_TOKEN: string;
     /** Base64 of 32 random bytes: wraps tenant data keys and derives the API-key hashing key. */
     MASTER_KEY: string;
+    /** Earlier master keys, base64, comma-separated: kept while stored keys are re-wrapped (key rotation). */
+    MASTER_KEY_PREVIOUS?: string;
     /** Signs OAuth access tokens: a private EC P-256 JWK with a `kid` (JSON). */
     JWT_SIGNING_KEY: string;
     /** Public JWKs of earlier signing keys (JSON array), published and accepted until their tokens expire. */

@@ -30,7 +30,7 @@ describe("tenants (operator)", () => {
     });
     expect(JSON.stringify(body)).not.toMatch(/wrapped|data_key/);
     const stored = (await env.TENANTS.get(`_tenant:${id}`, "json")) as { wrapped_data_key: string };
-    expect(stored.wrapped_data_key).toMatch(/^k1\./);
+    expect(stored.wrapped_data_key).toMatch(/^k2\.[0-9a-f]{16}\./);
   });
 
   it("refuses a duplicate id, a taken hostname and a hostname under the base domain", async () => {

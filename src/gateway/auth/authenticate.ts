@@ -7,7 +7,7 @@
 //   operator      ROOT_TOKEN, compared in constant time.
 // `tenant` is the tenant of the Host, or null when the Host names none: a valid credential is still recognised
 // then, so that its holder can be told where to send it — and someone without one learns nothing.
-import { timingSafeEqualStrings } from "../crypto/key-hierarchy";
+import { timingSafeEqualStrings } from "../crypto/aead";
 import { fail } from "../http/errors";
 import type { Principal, TenantPrincipal } from "../policy/principal";
 import { ROLE_SCOPES } from "../policy/scopes";
@@ -48,7 +48,7 @@ async function authenticateKey(rt: Runtime, secret: string, now: number): Promis
       reason: `key_env_${parsed.env}`,
     });
   }
-  const record = await rt.keyRecords.lookup(await rt.master.hashApiKey(secret), now);
+  const record = await rt.keyRecords.lookup(await rt.platform.hashApiKey(secret), now);
   if (!record) throw fail("invalid_api_key", { reason: "unknown_key" });
   if (record.secret_expires_at !== null && record.secret_expires_at <= now) {
     throw fail("invalid_api_key", { reason: "secret_rotated_out" });
@@ -127,7 +127,7 @@ async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecor
     }
     return {
       kind: "sso",
-      subject: await rt.master.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
+      subject: await rt.platform.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
       tenant: tenant.id,
       role: id.role,
       scopes: new Set(ROLE_SCOPES[id.role]),

@@ -1,8 +1,9 @@
 // Where a request's answer lives in the cache: every keyed hash the two tiers and the catalog use, computed
 // once per request under the tenant's hashing key. Hashes are domain-separated (`prompt`, `partition`,
 // `scope`, `user`, `exact`), so no two kinds of value can collide.
-import type { TenantKeyring } from "../crypto/key-hierarchy";
+
 import type { OrthogonalTransform } from "../crypto/orthogonal-transform";
+import type { TenantKeyring } from "../crypto/tenant-keyring";
 import type { CacheControls } from "./controls";
 import { exactText } from "./plan";
 import { semanticText } from "./semantic-text";

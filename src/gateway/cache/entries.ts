@@ -2,7 +2,7 @@
 // AES-256-GCM under the tenant's cache-body key (or, for a user's entries, the user's own key), bound to their
 // storage key (the AAD), and checked for expiry, erasure and model on every read.
 import * as z from "zod";
-import type { EntrySealer } from "../crypto/key-hierarchy";
+import type { EntrySealer } from "../crypto/tenant-keyring";
 import { type ChatCompletion, ChatCompletionSchema } from "../protocol/chat";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";

@@ -1,5 +1,5 @@
 // Exact tier: a KV pointer from the keyed hash of scope + partition + exact-normalised prompt to an entry id.
-import type { EntrySealer } from "../crypto/key-hierarchy";
+import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";

@@ -1,7 +1,8 @@
 // Which key seals an entry: the tenant's cache-body key for tenant-wide entries, or the user's own key for a
 // user's entries (derived with the user's salt from the tenant's object; crypto-shredding on erasure).
-import type { EntrySealer } from "../crypto/key-hierarchy";
+
 import { fromBase64Url } from "../crypto/encoding";
+import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 

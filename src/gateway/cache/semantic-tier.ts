@@ -1,7 +1,7 @@
 // Semantic tier: the semantic-normalised prompt is embedded and searched in the tenant's vector namespace,
 // filtered to the same partition and scope; a match must clear the threshold and then pass verification on the
 // two original prompts. The embedding is returned so that a miss can store it without embedding twice.
-import type { EntrySealer } from "../crypto/key-hierarchy";
+import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import { type CacheHit, readEntry } from "./entries";

@@ -10,8 +10,8 @@ import { planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, fail } from "../http/errors";
-import { costOf } from "../pricing";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
+import { costOf } from "../pricing";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { captureStream } from "./sse";
 

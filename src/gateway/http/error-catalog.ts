@@ -113,6 +113,11 @@ export const ERROR_CATALOG = {
     message: "The request contains personal data, and this tenant refuses such requests.",
     fix: "Remove the kinds of data named in the message (or ask an administrator about the tenant's pii_mode).",
   },
+  entry_not_found: {
+    status: 404,
+    message: "No cache entry with this id exists for this caller.",
+    fix: "Use the id from a miss's x-cache-entry-id header or a cache query's entry_id; erased and expired entries are gone.",
+  },
   not_cached: {
     status: 504,
     message: "No cached answer, and x-cache-control: only-if-cached forbids calling the provider.",

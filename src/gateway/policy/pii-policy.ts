@@ -6,8 +6,9 @@
 //   block   refused with 422 `pii_detected`, naming the kinds found, never the values.
 // Every string a message carries is scanned (content strings and text parts of every role); a value split across
 // two strings is not found (pii/index.ts).
-import type { ChatMessage, ChatRequest } from "../protocol/chat";
+
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
+import type { ChatMessage, ChatRequest } from "../protocol/chat";
 
 export type PiiMode = "skip" | "redact" | "block";
 
@@ -48,6 +49,8 @@ function redactMessage(m: ChatMessage): ChatMessage {
   if (!Array.isArray(m.content)) return m;
   return {
     ...m,
-    content: m.content.map((p) => (p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p)),
+    content: m.content.map((p) =>
+      p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p,
+    ),
   } as ChatMessage;
 }

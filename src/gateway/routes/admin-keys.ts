@@ -71,7 +71,7 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
     created_at: now,
     created_by: actorOf(principal),
     expires_at: grant.expiresAt,
-    hash: await rt.master.hashApiKey(secret),
+    hash: await rt.platform.hashApiKey(secret),
     previous: null,
     rotated_at: null,
     revoked_at: null,
@@ -122,7 +122,7 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const before = await rt.tenantObject(rc.tenant.id).getKey(id);
   const result = await rt
     .tenantObject(rc.tenant.id)
-    .rotateKey(id, await rt.master.hashApiKey(secret), now + grace * 1000, now);
+    .rotateKey(id, await rt.platform.hashApiKey(secret), now + grace * 1000, now);
   // A secret dropped by this rotation (an earlier rotated-out one, or the current one with no grace) is
   // forgotten by this isolate at once.
   if (before) rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);

@@ -28,13 +28,24 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
       return { response: json({ ...hit.completion, id }, 200, headers), facts: answer.facts };
     }
     case "miss":
-      return { response: json(answer.completion, 200, { "x-cache": answer.status }), facts: answer.facts };
-    case "stream":
       return {
-        response: new Response(answer.body, { headers: { ...SSE_HEADERS, "x-cache": answer.status } }),
+        response: json(answer.completion, 200, { "x-cache": answer.status, ...entryHeader(answer.entryId) }),
+        facts: answer.facts,
+      };
+    case "stream":
+      // The id the entry will have once the stream completes and is stored.
+      return {
+        response: new Response(answer.body, {
+          headers: { ...SSE_HEADERS, "x-cache": answer.status, ...entryHeader(answer.entryId) },
+        }),
         facts: answer.facts,
       };
     case "not_cached":
       throw fail("not_cached", { facts: answer.facts });
   }
+}
+
+/** x-cache-entry-id: where a client finds (GET /v1/cache/entries/{id}) or deletes the answer it was just given. */
+function entryHeader(entryId: string | null): Record<string, string> {
+  return entryId === null ? {} : { "x-cache-entry-id": entryId };
 }

@@ -7,6 +7,7 @@ import type { Scope } from "../policy/scopes";
 import { createKey, getKey, listKeys, revokeKey, rotateKey } from "./admin-keys";
 import { getPolicy, lockdown, putPolicy } from "./admin-policy";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
+import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
@@ -26,6 +27,10 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "oauth.jwks": jwks,
   "chat.completions": chatCompletions,
   "cache.query": cacheQuery,
+  "cache.entry.get": getEntry,
+  "cache.entry.delete": deleteEntry,
+  "cache.erase": erase,
+  "cache.export": exportUser,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,

@@ -67,7 +67,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
 
   const parsed = parseApiKey(client.secret);
   if (!parsed || parsed.env !== rt.config.apiKeyEnv) throw await invalidClient("malformed_secret");
-  const record = await rt.keyRecords.lookup(await rt.master.hashApiKey(client.secret), now);
+  const record = await rt.keyRecords.lookup(await rt.platform.hashApiKey(client.secret), now);
   if (!record || record.id !== client.id || record.tenant !== tenant.id) throw await invalidClient("unknown_client");
   // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing.
   const key = await rt.tenantObject(tenant.id).getKey(record.id);

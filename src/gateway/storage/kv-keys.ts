@@ -18,6 +18,8 @@ function part(value: string, what: string): string {
 /** TENANTS namespace. */
 export const tenantsKv = {
   tenant: (tenant: string) => `_tenant:${assertTenantId(tenant)}`,
+  /** The platform key, wrapped under the master key. */
+  platformKey: "_platform:key",
   tenantListPrefix: "_tenant:",
   hostname: (hostname: string) => `_host:${part(hostname, "hostname")}`,
   apiKeyByHash: (hash: string) => `_key:${part(hash, "key hash")}`,

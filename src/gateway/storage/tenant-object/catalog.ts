@@ -67,7 +67,11 @@ export function pageEntries(
   }
   const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
   return sql
-    .exec<Record<string, SqlStorageValue>>(`SELECT * FROM entries ${clause} ORDER BY created_at, id LIMIT ?`, ...args, q.limit)
+    .exec<Record<string, SqlStorageValue>>(
+      `SELECT * FROM entries ${clause} ORDER BY created_at, id LIMIT ?`,
+      ...args,
+      q.limit,
+    )
     .toArray()
     .map(toEntry);
 }

@@ -19,11 +19,18 @@ export interface Erased {
 }
 
 /** Removes the selected entries from the catalog and the embedded index, queues their outside copies. */
-export function eraseEntries(storage: DurableObjectStorage, tenant: string, selector: EraseSelector, vectorize: boolean): Erased {
+export function eraseEntries(
+  storage: DurableObjectStorage,
+  tenant: string,
+  selector: EraseSelector,
+  vectorize: boolean,
+): Erased {
   const sql = storage.sql;
   const [where, args] = whereOf(selector);
   return storage.transactionSync(() => {
-    const rows = sql.exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE ${where}`, ...args).toArray();
+    const rows = sql
+      .exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE ${where}`, ...args)
+      .toArray();
     for (const r of rows) queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
     sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM entries WHERE ${where})`, ...args);
     sql.exec(`DELETE FROM entries WHERE ${where}`, ...args);
@@ -48,11 +55,21 @@ export function eraseEntry(storage: DurableObjectStorage, id: string): CatalogEn
 }
 
 /** Removes entries past their TTL (at most `limit`), queuing their outside copies; returns how many. */
-export function eraseExpired(storage: DurableObjectStorage, tenant: string, now: number, limit: number, vectorize: boolean): number {
+export function eraseExpired(
+  storage: DurableObjectStorage,
+  tenant: string,
+  now: number,
+  limit: number,
+  vectorize: boolean,
+): number {
   const sql = storage.sql;
   return storage.transactionSync(() => {
     const rows = sql
-      .exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE expires_at <= ? LIMIT ?`, now, limit)
+      .exec<{ id: string; exact_key: string }>(
+        `SELECT id, exact_key FROM entries WHERE expires_at <= ? LIMIT ?`,
+        now,
+        limit,
+      )
       .toArray();
     for (const r of rows) {
       queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
@@ -67,7 +84,10 @@ export function eraseExpired(storage: DurableObjectStorage, tenant: string, now:
 /** The next queued deletions, oldest first. */
 export function pendingDeletes(sql: SqlStorage, limit: number): { id: number; kind: "kv" | "vector"; key: string }[] {
   return sql
-    .exec<{ id: number; kind: "kv" | "vector"; key: string }>(`SELECT id, kind, key FROM pending_deletes ORDER BY id LIMIT ?`, limit)
+    .exec<{ id: number; kind: "kv" | "vector"; key: string }>(
+      `SELECT id, kind, key FROM pending_deletes ORDER BY id LIMIT ?`,
+      limit,
+    )
     .toArray();
 }
 
@@ -111,7 +131,10 @@ export function userSalt(sql: SqlStorage, userHash: string, create: boolean, now
   if (row) return row.salt;
   if (!create) return null;
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const salt = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const salt = btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
   sql.exec(`INSERT INTO user_salts (user_hash, salt, created_at) VALUES (?, ?, ?)`, userHash, salt, now);
   return salt;
 }

@@ -7,14 +7,15 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
+import { tenantsKv } from "../kv-keys";
 import type { KeyRecord, TenantRecord } from "../records";
 import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
 import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
 import {
   donePendingDeletes,
-  type EraseSelector,
   type Erased,
+  type EraseSelector,
   eraseEntries,
   eraseEntry,
   eraseExpired,
@@ -30,6 +31,9 @@ import { readTenant, writeTenant } from "./tenant-config";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
 
 export type { CatalogEntry } from "./catalog";
+
+/** The name of the one object that holds platform-wide state (no tenant id can be this). */
+export const PLATFORM_OBJECT = "_platform";
 export { TENANT_OBJECT_LIMITS, TenantObjectInputError } from "./checks";
 export { TENANT_OBJECT_SCHEMA_VERSION } from "./schema";
 
@@ -121,6 +125,36 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       await this.ctx.storage.deleteAll();
       migrate(this.ctx.storage);
       return t ? { tenant: t, keysRevoked: keys.filter((k) => k.revoked_at === null).length } : null;
+    });
+  }
+
+  // ── platform key (only in the PLATFORM_OBJECT) ─────────────────────────────────────────────────────────
+
+  /**
+   * The wrapped platform key: the first candidate ever given is kept and projected to KV; every later call gets
+   * that one back. Re-wrapping (master-key rotation) replaces it only if `expected` is still the stored value.
+   */
+  async platformKey(candidate: string, expected?: string): Promise<string> {
+    return this.exclusive(async () => {
+      const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'platform_key'`).toArray()[0];
+      const keep = row && !(expected !== undefined && row.value === expected) ? row.value : candidate;
+      if (!row || keep !== row.value) {
+        this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('platform_key', ?)`, keep);
+      }
+      await this.env.TENANTS.put(tenantsKv.platformKey, keep);
+      return keep;
+    });
+  }
+
+  /** Replaces the tenant's wrapped data key with the same key wrapped under the current master (rotation). */
+  async rewrapDataKey(expected: string, rewrapped: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t || t.wrapped_data_key !== expected) return false;
+      const next = { ...t, wrapped_data_key: rewrapped };
+      writeTenant(this.sql, next);
+      await projectTenant(this.env.TENANTS, next);
+      return true;
     });
   }
 

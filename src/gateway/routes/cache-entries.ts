@@ -1,0 +1,213 @@
+// The tenant's cache entries, for the people responsible for them:
+//   GET    /v1/cache/entries/{id}   metadata and the decrypted answer                      cache:read
+//   DELETE /v1/cache/entries/{id}   the entry everywhere: catalog, vector, body, pointer    cache:delete
+//   POST   /v1/cache/erase          GDPR erasure: {user} | {before} | {all: true}          cache:delete
+//   GET    /v1/cache/export?user=   GDPR portability: that user's entries, NDJSON          cache:read
+// A key bound to the user cache scope acts only on users' entries: never on tenant-wide ones, never tenant-wide.
+import * as z from "zod";
+import { openEntry } from "../cache/entries";
+import type { AuthedContext, Handled } from "../context";
+import { fromBase64Url } from "../crypto/encoding";
+import type { EntrySealer } from "../crypto/tenant-keyring";
+import { fail } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { cacheKv } from "../storage/kv-keys";
+import type { CatalogEntry } from "../storage/tenant-object/index";
+
+const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+const EXPORT_PAGE = 200;
+const KV_BULK_GET = 100;
+
+const EraseSchema = z.union([
+  z.strictObject({ user: z.string().regex(USER, "must be 1–256 printable ASCII characters") }),
+  z.strictObject({ before: z.iso.datetime({ offset: true }) }),
+  z.strictObject({ all: z.literal(true) }),
+]);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const userBound = (rc: AuthedContext) => rc.principal.kind !== "operator" && rc.principal.cacheScope === "user";
+
+export async function getEntry(rc: AuthedContext): Promise<Handled> {
+  const { entry, sealer } = await entryFor(rc);
+  const key = cacheKv.entry(rc.tenant.id, entry.id);
+  const sealed = await rc.rt.env.CACHE.get(key);
+  const body = sealed === null || sealer === null ? null : await openEntry(sealer, key, sealed);
+  const now = Date.now();
+  return {
+    response: json({
+      id: entry.id,
+      object: "cache.entry",
+      model: entry.model,
+      scope: entry.user_hash === null ? "tenant" : "user",
+      created_at: iso(entry.created_at),
+      expires_at: iso(entry.expires_at),
+      expired: entry.expires_at <= now,
+      prompt_hash: entry.prompt_hash,
+      response: body?.completion.choices[0]?.message.content ?? null,
+      usage: body?.completion.usage ?? null,
+    }),
+    facts: { target: entry.id },
+  };
+}
+
+export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
+  const { entry } = await entryFor(rc);
+  const { rt, tenant } = rc;
+  const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
+  if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
+  await Promise.all([
+    rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
+    rt.env.CACHE.delete(removed.exact_key),
+    rt.vectors.delete(tenant.id, [removed.id]),
+  ]);
+  return { response: json({ id: removed.id, object: "cache.entry", deleted: true }), facts: { target: removed.id } };
+}
+
+export async function erase(rc: AuthedContext): Promise<Handled> {
+  const body = parseWith(EraseSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const { rt, tenant, keyring } = rc;
+  const now = Date.now();
+  if ("user" in body) {
+    const userHash = await keyring.hash("user", body.user);
+    const erased = await rt.tenantObject(tenant.id).erase({ userHash }, now);
+    return {
+      response: json({
+        object: "cache.erasure",
+        user: body.user,
+        erased_entries: erased.entries,
+        keys_destroyed: erased.users,
+      }),
+      facts: { target: userHash, reason: "erase:user" },
+    };
+  }
+  if (userBound(rc)) {
+    throw fail("insufficient_scope", {
+      message: "A key bound to the user cache scope can erase one user's entries only.",
+      reason: "user_bound_tenant_erase",
+    });
+  }
+  const selector = "before" in body ? { before: Date.parse(body.before) } : { all: true as const };
+  const erased = await rt.tenantObject(tenant.id).erase(selector, now);
+  return {
+    response: json({
+      object: "cache.erasure",
+      ...("before" in body ? { before: body.before } : { all: true }),
+      erased_entries: erased.entries,
+      keys_destroyed: erased.users,
+    }),
+    facts: { target: tenant.id, reason: "before" in body ? "erase:before" : "erase:all" },
+  };
+}
+
+/** NDJSON of one user's entries, decrypted, paged through the catalog so that any number fits the limits. */
+export async function exportUser(rc: AuthedContext): Promise<Handled> {
+  const user = rc.url.searchParams.get("user");
+  if (user === null || !USER.test(user)) {
+    throw fail("invalid_field", {
+      message: 'Invalid value for "user": 1–256 printable ASCII characters are required.',
+    });
+  }
+  const { rt, tenant, keyring } = rc;
+  const userHash = await keyring.hash("user", user);
+  const object = rt.tenantObject(tenant.id);
+  const salt = await object.userSalt(userHash, false);
+  const sealer = salt === null ? null : await keyring.userSealer(fromBase64Url(salt));
+  const encoder = new TextEncoder();
+  let after: { createdAt: number; id: string } | null = null;
+  let done = sealer === null;
+  let exported = 0;
+  let settle: (n: number) => void = () => {};
+  const counted = new Promise<number>((resolve) => {
+    settle = resolve;
+  });
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (done || sealer === null) {
+          controller.close();
+          settle(exported);
+          return;
+        }
+        const page = await object.catalogPage({ userHash, after, limit: EXPORT_PAGE });
+        const last = page[page.length - 1];
+        if (!last) {
+          done = true;
+          controller.close();
+          settle(exported);
+          return;
+        }
+        after = { createdAt: last.created_at, id: last.id };
+        const lines = await exportLines(rc, page, sealer);
+        exported += lines.length;
+        if (lines.length) controller.enqueue(encoder.encode(lines.join("")));
+        if (page.length < EXPORT_PAGE) done = true;
+      },
+      cancel() {
+        settle(exported);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    response: new Response(body, {
+      headers: {
+        "content-type": "application/x-ndjson; charset=utf-8",
+        "content-disposition": 'attachment; filename="cordon-export.ndjson"',
+      },
+    }),
+    facts: counted.then((n) => ({ target: userHash, reason: `export:${n}` })),
+  };
+}
+
+/** One JSON line per readable entry of a page; bodies are read from KV a hundred at a time. */
+async function exportLines(rc: AuthedContext, page: readonly CatalogEntry[], sealer: EntrySealer): Promise<string[]> {
+  const keys = page.map((e) => cacheKv.entry(rc.tenant.id, e.id));
+  const lines: string[] = [];
+  for (let i = 0; i < keys.length; i += KV_BULK_GET) {
+    const batch = keys.slice(i, i + KV_BULK_GET);
+    const values = await rc.rt.env.CACHE.get(batch, "text");
+    for (const [j, key] of batch.entries()) {
+      const sealed = values.get(key);
+      const entry = page[i + j]!;
+      const body = sealed ? await openEntry(sealer, key, sealed) : null;
+      if (!body) continue;
+      lines.push(
+        `${JSON.stringify({
+          id: entry.id,
+          created_at: iso(entry.created_at),
+          expires_at: iso(entry.expires_at),
+          model: body.model,
+          prompt: body.prompt,
+          response: body.completion.choices[0]?.message.content ?? null,
+        })}\n`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** The entry named by the path, and the key that opens it (null when a user's key no longer exists). */
+async function entryFor(rc: AuthedContext): Promise<{ entry: CatalogEntry; sealer: EntrySealer | null }> {
+  const id = rc.params.id ?? "";
+  if (!ENTRY_ID.test(id)) throw fail("entry_not_found", { reason: "malformed_entry_id" });
+  const object = rc.rt.tenantObject(rc.tenant.id);
+  const entry = await object.catalogGet(id);
+  if (!entry) throw fail("entry_not_found", { facts: { target: id } });
+  if (entry.user_hash === null) {
+    // Tenant-wide entries are not reachable by a key bound to one user's cache (as if they did not exist).
+    if (userBound(rc))
+      throw fail("entry_not_found", { reason: "tenant_entry_for_user_bound_key", facts: { target: id } });
+    return { entry, sealer: rc.keyring };
+  }
+  if (userBound(rc)) {
+    // A user-bound key reaches the entries of the user it names in x-cache-user, and no other user's.
+    const named = rc.request.headers.get("x-cache-user");
+    const namedHash = named !== null && USER.test(named.trim()) ? await rc.keyring.hash("user", named.trim()) : null;
+    if (namedHash !== entry.user_hash)
+      throw fail("entry_not_found", { reason: "other_users_entry", facts: { target: id } });
+  }
+  const salt = await object.userSalt(entry.user_hash, false);
+  return { entry, sealer: salt === null ? null : await rc.keyring.userSealer(fromBase64Url(salt)) };
+}
