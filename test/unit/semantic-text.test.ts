@@ -7,6 +7,7 @@ import {
   FILLER_PHRASES,
   numberValue,
   semanticText,
+  semanticView,
   semanticWords,
   tokenize,
   wordRole,
@@ -66,10 +67,32 @@ describe("semanticText", () => {
     ["?!… --- ...", ""],
   ])("of %j is %j", (input, out) => expect(semanticText(input)).toBe(out));
 
-  it("removes every filler phrase, and only whole phrases", () => {
-    for (const phrase of FILLER_PHRASES) expect(semanticText(`${phrase} sort a list`)).toBe("sort a list");
+  it("removes every filler phrase where it frames the question, and only whole phrases", () => {
+    for (const phrase of FILLER_PHRASES) {
+      expect(semanticText(`${phrase}, sort a list`)).toBe("sort a list");
+      expect(semanticText(`Sort a list, ${phrase}!`)).toBe("sort a list");
+    }
+    expect(semanticText("Hi! Could you please tell me, um, how tides work? Thanks in advance.")).toBe("how tides work");
+    expect(semanticText("hey just wondering how tides work")).toBe("wondering how tides work");
     expect(semanticText("justice for hippos")).toBe("justice for hippos");
-    expect(semanticText("hi there")).toBe("there");
+  });
+
+  // Regression: filler was stripped wherever it stood, so "how to say thank you in Japanese" and "how to say sorry
+  // in Japanese" both read "how to say in japanese" and could share an answer.
+  it.each([
+    ["How to say thank you in Japanese", "how to say thank you in japanese"],
+    ["Write a thank you note", "write a thank you note"],
+    ["Thank you notes for teachers", "thank you notes for teachers"],
+    ["What does kindly mean", "what does kindly mean"],
+    ["hello world program in rust", "hello world program in rust"],
+    ["hi-hat patterns", "hi hat patterns"],
+    ["hi there", "there"],
+  ])("keeps filler words that are the subject: %j", (input, out) => expect(semanticText(input)).toBe(out));
+
+  it("never takes a quoted word for filler", () => {
+    expect(semanticText("What does 'please' mean?")).toBe("what does please mean");
+    expect(semanticText('Translate "thank you" into French')).toBe("translate thank you into french");
+    expect(semanticView("say 'hi' twice").words.map((w) => w.quoted)).toEqual([false, true, false]);
   });
 
   it("never reads a word as an Object.prototype member", () => {
@@ -109,6 +132,8 @@ describe("canonical words", () => {
     ["news", "new", false],
     ["user", "use", false],
     ["faster", "fastest", false],
+    ["https", "http", false],
+    ["apis", "api", true],
   ])("%j and %j: same form %s", (a, b, same) => expect(canonicalWord(a) === canonicalWord(b)).toBe(same));
 
   it("gives each word a role", () => {

@@ -51,6 +51,9 @@ const SHOULD_AGREE: [string, string][] = [
   ["What is 3 + 4?", "what is 3 plus 4"],
   ["Summarise this in colour", "Summarize this in color"],
   ["How to move files from Google Drive to Dropbox", "How do I move files from Google Drive to Dropbox?"],
+  ["Hi! Could you please tell me, um, how tides work? Thanks in advance.", "How do tides work?"],
+  ["During pregnancy, is coffee safe?", "Is coffee safe during pregnancy?"],
+  ["Coffee during pregnancy: safe?", "Is coffee safe during pregnancy?"],
 ];
 
 const MUST_DIFFER: [string, string, VerifyReason][] = [
@@ -109,6 +112,12 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Sort a list in Python", "Sort a list asynchronously in Python", "content_words"],
   ["What is the capital of Spain?", "What is the population of Spain?", "content_words"],
   ["When was the Eiffel Tower built?", "Why was the Eiffel Tower built?", "content_words"],
+  ["How to say thank you in Japanese", "How to say sorry in Japanese", "content_words"],
+  ["Write a thank you note", "Write a note", "content_words"],
+  ["What does 'briefly' mean?", "What does 'quickly' mean?", "content_words"],
+  ["Synonyms for 'in'", "Synonyms for 'on'", "content_words"],
+  ["Is the sky blue?", "Why is the sky blue?", "content_words"],
+  ["Where can I buy a PS5?", "Can I buy a PS5?", "content_words"],
 ];
 
 describe("hit verification", () => {
@@ -172,8 +181,10 @@ describe("hit verification", () => {
   it("never lets filler or soft words decide: every filler phrase and soft word may be added", () => {
     const prompts = ["how do I sort a list in python", "What is the capital of France?", "Explain TCP handshakes"];
     for (const prompt of prompts) {
-      for (const phrase of FILLER_PHRASES)
-        expect(verifyMatch(`${phrase} ${prompt}`, prompt), phrase).toEqual({ ok: true });
+      for (const phrase of FILLER_PHRASES) {
+        expect(verifyMatch(`${phrase}, ${prompt}`, prompt), phrase).toEqual({ ok: true });
+        expect(verifyMatch(`${prompt}, ${phrase}!`, prompt), phrase).toEqual({ ok: true });
+      }
       for (const word of SOFT_WORDS) expect(verifyMatch(`${prompt} ${word}`, prompt), word).toEqual({ ok: true });
     }
   });

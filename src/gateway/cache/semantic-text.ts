@@ -4,7 +4,7 @@
 // is read by one hand-written scanner, never by a regular expression that can backtrack.
 //
 // One source of truth: a word that `semanticText` strips (FILLER_PHRASES) never reaches verification, because
-// verification reads its words from `semanticWords`; a word that stays in the text but may be absent from one of
+// verification reads its words from `semanticView`; a word that stays in the text but may be absent from one of
 // two matching prompts (SOFT_WORDS: "briefly", "explain") is listed here too, and the lexical embedder gives the
 // same lists a low weight.
 
@@ -38,7 +38,11 @@ function classAt(s: string, i: number): number {
   return NON_ASCII_WORD.test(ch) ? WORD : OTHER;
 }
 
-const widthAt = (s: string, i: number) => (s.codePointAt(i)! > 0xffff ? 2 : 1);
+/** 2 at a surrogate pair (a code point outside the BMP), else 1. */
+const widthAt = (s: string, i: number) => {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+};
 const isWordChar = (cls: number) => cls === WORD || cls === DIGIT;
 const isDigitAt = (s: string, i: number) => i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
 
@@ -249,17 +253,25 @@ const RESPELL = table(
     "differnce=difference exmaple=example calculater=calculator",
 );
 
-/** Politeness and filler that never changes what is asked, in expanded form. Matched as whole phrases, longest first. */
-export const FILLER_PHRASES: readonly string[] = (
-  "i would like to know,i want to know,i need to know,i was wondering,i am curious,i wonder," +
-  "do you happen to know,do you know,can you tell me,could you tell me,would you tell me," +
-  "please tell me,tell me,could you please,can you please,would you please,would you mind,could you," +
-  "can you,would you,will you,help me,give me,show me,is there a way to,is it possible to," +
-  "quick question,sorry to bother you,sorry,walk me through,thanks in advance,thank you,thanks,please,kindly,hey there,hello,hey,hi,just,um,uh," +
-  "hmm"
-).split(",");
+/**
+ * Politeness and filler that never changes what is asked, in expanded form, matched as whole phrases (longest
+ * first) and only where they frame the question, never where they are its subject ("how to say thank you"):
+ * requests ("could you please", "tell me") at the start of a clause; greetings and thanks ("hi", "thanks") at the
+ * start or end of a clause only when a punctuation mark sets them off ("Hi! …", "…, thanks") — or, for "hi",
+ * "hey" and "hey there", at the very start of the prompt.
+ */
+const REQUEST_FILLER =
+  "i would like to know,i want to know,i need to know,i was wondering,i am curious,i wonder,do you happen to know," +
+  "do you know,can you tell me,could you tell me,would you tell me,please tell me,tell me,could you please," +
+  "can you please,would you please,would you mind,could you,can you,would you,will you,help me,give me,show me," +
+  "walk me through,is there a way to,is it possible to,please,kindly,just";
+const GREETING_FILLER =
+  "hi,hey,hey there,hello,thanks,thank you,thanks in advance,sorry,sorry to bother you,quick question,um,uh,hmm";
+const OPENING_GREETINGS = new Set(["hi", "hey", "hey there"]);
 
-type Trie = Map<string, Trie> & { end?: boolean };
+export const FILLER_PHRASES: readonly string[] = [...REQUEST_FILLER.split(","), ...GREETING_FILLER.split(",")];
+
+type Trie = Map<string, Trie> & { phrase?: string };
 const FILLER_TRIE: Trie = new Map();
 for (const phrase of FILLER_PHRASES) {
   let node = FILLER_TRIE;
@@ -268,25 +280,60 @@ for (const phrase of FILLER_PHRASES) {
     node.set(w, next);
     node = next;
   }
-  node.end = true;
+  node.phrase = phrase;
 }
+const GREETINGS = new Set(GREETING_FILLER.split(","));
 
-/** Removes filler phrases (longest match at each position). At most six steps per word. */
-function dropFiller(words: readonly SemanticWord[]): SemanticWord[] {
+/** Punctuation that ends a clause: filler stands at a clause's edge when one of these is beside it. */
+const CLAUSE_MARKS = new Set([",", ";", ":", "!", "?", ".", "…", "(", ")", "—", "–"]);
+
+/** Whether a token is punctuation that ends a clause. */
+export const isClauseMark = (t: Token | undefined): boolean => t?.kind === "symbol" && CLAUSE_MARKS.has(t.text);
+
+/**
+ * Removes filler phrases where they frame the question (see FILLER_PHRASES). A phrase removed at the start of a
+ * clause lets the next one start there too ("Hi, could you please tell me …"). At most five steps per word.
+ */
+function dropFiller(words: readonly SemanticWord[], tokens: readonly Token[]): SemanticWord[] {
   const out: SemanticWord[] = [];
+  const isMark = isClauseMark;
+  const firstOfToken = (i: number) => i === 0 || words[i - 1]!.at !== words[i]!.at;
+  let chained = false;
   for (let i = 0; i < words.length; ) {
     let node = FILLER_TRIE.get(words[i]!.text);
     let j = i + 1;
-    let matchedEnd = node?.end ? j : 0;
+    let phrase = node?.phrase;
+    let end = phrase ? j : 0;
     while (node && j < words.length) {
       node = node.get(words[j]!.text);
       j++;
-      if (node?.end) matchedEnd = j;
+      if (node?.phrase) {
+        phrase = node.phrase;
+        end = j;
+      }
     }
-    if (matchedEnd) i = matchedEnd;
-    else out.push(words[i++]!);
+    if (phrase && !words[i]!.quoted && isFraming(phrase, i, end)) {
+      i = end;
+      chained = true;
+    } else {
+      out.push(words[i++]!);
+      chained = false;
+    }
   }
   return out;
+
+  function isFraming(phrase: string, start: number, end: number): boolean {
+    const first = tokens[words[start]!.at]!;
+    const clauseStart = firstOfToken(start) && (first.sentenceStart || isMark(tokens[words[start]!.at - 1]) || chained);
+    const lastToken = words[end - 1]!.at;
+    const wholeTokens = end === words.length || words[end]!.at !== lastToken;
+    const markAfter = wholeTokens && (lastToken + 1 >= tokens.length || isMark(tokens[lastToken + 1]));
+    const markBefore = firstOfToken(start) && isMark(tokens[words[start]!.at - 1]);
+    if (!GREETINGS.has(phrase)) return clauseStart || (markBefore && markAfter);
+    const glued = tokens[lastToken + 1]?.glued && !isMark(tokens[lastToken + 1]); // "hi-hat"
+    if (start === 0 && OPENING_GREETINGS.has(phrase) && !glued) return true;
+    return (clauseStart && markAfter) || (markBefore && markAfter);
+  }
 }
 
 /** One lower-cased word token as the words it stands for: contractions expanded, misspellings corrected. */
@@ -314,6 +361,8 @@ const CURRENCY = table("$=dollars €=euros £=pounds ¥=yen");
 export interface SemanticWord {
   readonly text: string;
   readonly at: number;
+  /** Inside quotation marks: the word is what is asked about ("what does 'kindly' mean"), never filler. */
+  readonly quoted: boolean;
 }
 
 /** A prompt as the semantic tier reads it: its tokens (case kept) and its semantic words. */
@@ -330,17 +379,26 @@ export interface SemanticView {
 export function semanticView(text: string): SemanticView {
   const tokens = tokenize(text);
   const words: SemanticWord[] = [];
-  const add = (word: string, at: number) => words.push({ text: word, at });
+  let quote = false;
+  const add = (word: string, at: number) => words.push({ text: word, at, quoted: quote });
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    if (t.sentenceStart) quote = false;
+    if (isQuoteMark(t)) {
+      quote = quote ? !t.glued : opensQuote(tokens, i);
+      continue;
+    }
     if (t.kind === "word" && isLetterPrefix(tokens, i)) {
       // "e-mail", "x-ray", "t-shirt": a single letter hyphenated to a word is one word.
       add(`${t.text}${tokens[i + 2]!.text}`.toLowerCase(), i);
       i += 2;
     } else if (t.kind === "word") {
       const value = numberWordAt(tokens, i);
+      const lower = t.text.toLowerCase();
       if (value !== null) add(value, i);
-      else for (const w of expandWord(t.text.toLowerCase())) add(w, i);
+      else if (lower.includes("'") || CONTRACTIONS.has(lower) || RESPELL.has(lower))
+        for (const w of expandWord(lower)) add(w, i);
+      else add(lower, i);
     } else if (t.kind === "number") {
       const next = tokens[i + 1];
       const ordinal = next?.glued && next.kind === "word" && ORDINAL_SUFFIXES.has(next.text.toLowerCase());
@@ -356,7 +414,7 @@ export function semanticView(text: string): SemanticView {
       add(CURRENCY.get(t.text)!, i);
     }
   }
-  return { tokens, words: dropFiller(words) };
+  return { tokens, words: dropFiller(words, tokens) };
 }
 
 function isLetterPrefix(tokens: readonly Token[], i: number): boolean {
@@ -370,6 +428,17 @@ function isLetterPrefix(tokens: readonly Token[], i: number): boolean {
     word.glued &&
     word.text.length > 1
   );
+}
+
+const QUOTE_MARKS = new Set(["'", '"', "“", "”", "„", "«", "»"]);
+const isQuoteMark = (t: Token) => t.kind === "symbol" && QUOTE_MARKS.has(t.text);
+
+/** A quotation mark opens a quote when it is not glued to a word before it and is glued to the word after it. */
+function opensQuote(tokens: readonly Token[], i: number): boolean {
+  const before = tokens[i - 1];
+  const after = tokens[i + 1];
+  const apart = !tokens[i]!.glued || before?.kind === "symbol";
+  return apart && after?.glued === true && after.kind !== "symbol";
 }
 
 /** The words of `semanticText`, in order. */
@@ -425,7 +494,9 @@ export const NEGATION_WORDS: ReadonlyMap<string, string> = table(
 const IRREGULAR = table(
   "children=child men=man women=woman people=person mice=mouse feet=foot teeth=tooth geese=goose " +
     "wrote=write written=write writing=write bought=buy sold=sell made=make ran=run took=take taken=take " +
-    "began=begin begun=begin chose=choose chosen=choose news=news data=data criteria=criterion " +
+    "began=begin begun=begin chose=choose chosen=choose news=news data=data aws=aws ios=ios macos=macos dns=dns https=https gps=gps sms=sms cms=cms " +
+    "rss=rss saas=saas paas=paas iaas=iaas apis=api cpus=cpu gpus=gpu vms=vm pdfs=pdf llms=llm sdks=sdk " +
+    "vpns=vpn cdns=cdn criteria=criterion " +
     "analyses=analysis indices=index matrices=matrix vertices=vertex embed=embedding were=was leaves=leaf knives=knife lives=life wolves=wolf halves=half shelves=shelf loaves=loaf wives=wife thieves=thief",
 );
 
@@ -465,8 +536,13 @@ export function stem(word: string): string {
   if (s.length > 4 && (s.endsWith("ies") || s.endsWith("ied"))) s = s.slice(0, -2);
   else if (s.endsWith("sses")) s = s.slice(0, -2);
   else if (s.length > 4 && ["xes", "ches", "shes", "zzes"].some((e) => s.endsWith(e))) s = s.slice(0, -2);
-  else if (s.length > 3 && s.endsWith("s") && !s.endsWith("ss") && !s.endsWith("us") && !s.endsWith("is"))
-    s = s.slice(0, -1);
+  else if (
+    s.length > 3 &&
+    s.endsWith("s") &&
+    !["ss", "us", "is"].some((e) => s.endsWith(e)) &&
+    hasVowel(s.slice(0, -1))
+  )
+    s = s.slice(0, -1); // not "https", "dns": no vowel before the s, an abbreviation rather than a plural
   else if (s.endsWith("ing") && s.length - 3 >= 2 && hasVowel(s.slice(0, -3))) {
     s = s.slice(0, -3);
     verbal = true;

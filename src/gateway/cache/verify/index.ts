@@ -17,9 +17,9 @@
 //   antonym        no word of one prompt has its opposite in the other: increase/decrease, import/export…
 //   direction      no argument trades places around a term or with its neighbour: "convert X to Y" ≠ "convert Y
 //                  to X", "A sues B" ≠ "B sues A"; "difference between A and B" = "… between B and A".
-//   content_words  the same content words, after filler (never seen), soft words ("briefly", "explain"), stems
-//                  ("lists" = "list") and synonyms ("car" = "automobile"); and, when both ask one, the same kind
-//                  of question ("what" ≠ "why").
+//   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
+//                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
+//                  words always count; and, when both ask one, the same kind of question ("what" ≠ "why").
 import { semanticView } from "../semantic-text";
 import { antonymsOf } from "./lexicon";
 import { type Meaning, meaningOf, swapsArguments } from "./meaning";
@@ -92,7 +92,8 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
   if (!sameList(q.meaning.negations, c.meaning.negations)) return "negation";
   if (opposes(q.meaning, c.meaning) || opposes(c.meaning, q.meaning)) return "antonym";
   if (swapsArguments(q.meaning.order, c.meaning.order)) return "direction";
-  if (!sameSet(q.meaning.content, c.meaning.content) || !sameQuestion(q.meaning, c.meaning)) return "content_words";
+  if (!sameSet(q.meaning.content, c.meaning.content) || !sameQuestion(q.meaning, c.meaning) || !softSubset(q, c))
+    return "content_words";
   return null;
 }
 
@@ -111,6 +112,16 @@ function opposes(a: Meaning, b: Meaning): boolean {
     for (const o of opposites) if (b.vocabulary.has(o) && !a.vocabulary.has(o)) return true;
   }
   return false;
+}
+
+/**
+ * Soft words may be added, never swapped: one prompt's soft words are all in the other ("explain recursion" /
+ * "please quickly explain recursion"), so "what does 'briefly' mean" never answers "what does 'quickly' mean".
+ */
+function softSubset(a: Profile, b: Profile): boolean {
+  const [small, large] = a.meaning.soft.size <= b.meaning.soft.size ? [a, b] : [b, a];
+  for (const w of small.meaning.soft) if (!large.meaning.soft.has(w)) return false;
+  return true;
 }
 
 /** Question kinds agree when both prompts ask one; a prompt that asks none ("sort a list") agrees with any. */

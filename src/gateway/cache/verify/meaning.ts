@@ -1,6 +1,6 @@
 // What a prompt asks beyond its quantities and names: its negations and what they deny, the words that carry
-// its content, the question it asks, and the order of its arguments. Built from the semantic view in one pass.
-import { canonicalWord, NEGATION_WORDS, type SemanticView, wordRole } from "../semantic-text";
+// its content, the question it asks, and the order of its arguments. Built from the semantic view in linear time.
+import { canonicalWord, isClauseMark, NEGATION_WORDS, type SemanticView, wordRole } from "../semantic-text";
 import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";
@@ -12,7 +12,9 @@ export interface Meaning {
   readonly content: Set<string>;
   /** Every canonical word, function words included (for antonyms). */
   readonly vocabulary: Set<string>;
-  /** The kinds of question asked ("what", "how", …). */
+  /** Soft words present ("briefly", "explain"), canonical. */
+  readonly soft: Set<string>;
+  /** The kinds of question asked ("what", "how", "yes/no" for a clause opened by an auxiliary, …). */
   readonly questions: Set<string>;
   /** Content terms, numbers, units, names, pronouns and markers in order; "~" stands for a symmetric connector. */
   readonly order: string[];
@@ -23,23 +25,39 @@ export const SYMMETRIC_MARK = "~";
 
 /** One semantic word (or recognised name) as the rules below read it. */
 interface Item {
-  readonly kind: "content" | "name" | "number" | "marker" | "pronoun" | "symmetric" | "negation" | "question" | "other";
+  readonly kind:
+    | "content"
+    | "name"
+    | "number"
+    | "marker"
+    | "pronoun"
+    | "symmetric"
+    | "negation"
+    | "question"
+    | "soft"
+    | "other";
   /** Canonical term (content, name, number), the word itself (marker, other) or the negation kind. */
   readonly term: string;
   readonly word: string;
   /** First word of a sentence (a clause boundary for negation scope). */
   readonly sentenceStart: boolean;
+  /** First word of the prompt, of a sentence, or after a clause mark (for yes/no questions). */
+  readonly clauseStart: boolean;
 }
 
-const AUXILIARIES = new Set("is are was were am do does did can could would should will have has had".split(" "));
+const AUXILIARIES = new Set(
+  "is are was were am do does did can could would should will shall may might must have has had".split(" "),
+);
 
 export function meaningOf(view: SemanticView, names: Names): Meaning {
   const items = itemsOf(view, names);
   const content = new Set<string>();
   const vocabulary = new Set<string>();
   const questions = new Set<string>();
+  const soft = new Set<string>();
   const order: string[] = [];
-  for (const item of items) {
+  items.forEach((item, k) => {
+    if (item.kind === "soft") soft.add(item.term);
     if (item.kind === "name") {
       // A name is one term: its id for content (languages excepted), with its version in the order.
       vocabulary.add(item.word);
@@ -47,10 +65,13 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     } else vocabulary.add(item.kind === "content" || item.kind === "number" ? item.term : canonicalWord(item.word));
     if (item.kind === "content") content.add(item.term);
     if (item.kind === "question") questions.add(item.term);
+    // "Is the sky blue?" asks yes or no; "why is the sky blue?" asks why; "don't …" asks nothing.
+    const imperative = item.word === "do" && items[k + 1]?.kind === "negation";
+    if (item.clauseStart && AUXILIARIES.has(item.word) && !imperative) questions.add("yes/no");
     if (ORDERED.has(item.kind)) order.push(item.term);
     if (item.kind === "symmetric") order.push(SYMMETRIC_MARK);
-  }
-  return { negations: negationsOf(items), content, vocabulary, questions, order: sortSymmetric(order) };
+  });
+  return { negations: negationsOf(items), content, vocabulary, soft, questions, order: sortSymmetric(order) };
 }
 
 const ORDERED = new Set<Item["kind"]>(["content", "name", "number", "marker", "pronoun"]);
@@ -62,18 +83,22 @@ function itemsOf(view: SemanticView, names: Names): Item[] {
   const { words, tokens } = view;
   const items: Item[] = [];
   for (let i = 0; i < words.length; ) {
-    const sentenceStart = tokens[words[i]!.at]!.sentenceStart && (i === 0 || words[i - 1]!.at !== words[i]!.at);
+    const firstOfToken = i === 0 || words[i - 1]!.at !== words[i]!.at;
+    const sentenceStart = tokens[words[i]!.at]!.sentenceStart && firstOfToken;
+    const clauseStart = i === 0 || sentenceStart || (firstOfToken && isClauseMark(tokens[words[i]!.at - 1]));
     const span = names.spans.get(i);
     if (span) {
       const named = span.version === undefined ? span.id : `${span.id}@${span.version}`;
       const term = span.kind === "language" ? `${LANGUAGE_PREFIX}${named}` : named;
-      items.push({ kind: "name", term, word: span.id, sentenceStart });
+      items.push({ kind: "name", term, word: span.id, sentenceStart, clauseStart });
       i = span.end;
       continue;
     }
-    const word = words[i++]!.text;
-    const { kind, term } = classify(word);
-    items.push({ kind, term, word, sentenceStart });
+    const { text: word, quoted } = words[i++]!;
+    // A quoted word is what is asked about: content whatever its role ("what does 'not' mean").
+    const { kind, term } =
+      quoted && !isDigits(word) ? { kind: "content" as const, term: canonicalWord(word) } : classify(word);
+    items.push({ kind, term, word, sentenceStart, clauseStart });
   }
   return items;
 }
@@ -90,7 +115,7 @@ function classify(word: string): Pick<Item, "kind" | "term"> {
   const role = wordRole(word);
   if (role === "function") return { kind: "other", term: word };
   if (isDigits(word) || isUnitWord(word)) return { kind: "number", term: canonicalWord(word) };
-  if (role === "soft") return { kind: "other", term: word };
+  if (role === "soft") return { kind: "soft", term: canonicalWord(word) };
   return { kind: "content", term: canonicalWord(word) };
 }
 
