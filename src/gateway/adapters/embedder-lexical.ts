@@ -64,38 +64,7 @@ export class LexicalEmbedder implements Embedder {
 
   /** The synchronous core: one unit vector of `dimensions` numbers. */
   embedOne(text: string): number[] {
-    const features = new Map<string, { weight: number; n: number }>();
-    const add = (feature: string, weight: number) => {
-      const f = features.get(feature);
-      if (f) {
-        f.n += 1;
-        f.weight = Math.max(f.weight, weight);
-      } else features.set(feature, { weight, n: 1 });
-    };
-    let previous: string | null = null;
-    for (const word of lexicalWords(text)) {
-      const canonical = canonicalWord(word);
-      const role = wordRole(word);
-      if (role === "function" || role === "soft") {
-        add(`w:${canonical}`, WEIGHTS.minor);
-        continue;
-      }
-      if (role === "negation") {
-        // Counted, but outside pairs: "why didn't X survive" and "why did X not survive" pair the same words.
-        add(`w:${canonical}`, WEIGHTS.content);
-        continue;
-      }
-      add(`w:${canonical}`, WEIGHTS.content);
-      if (previous !== null && previous !== canonical) {
-        add(previous < canonical ? `p:${previous} ${canonical}` : `p:${canonical} ${previous}`, WEIGHTS.pair);
-      }
-      previous = canonical;
-      if (canonical.length <= MAX_GRAM_WORD) {
-        const padded = `<${canonical}>`;
-        for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`, WEIGHTS.gram);
-      }
-    }
-
+    const features = featuresOf(lexicalWords(text));
     const v = new Array<number>(this.dimensions).fill(0);
     if (features.size === 0) {
       v[0] = 1;
@@ -117,6 +86,65 @@ export class LexicalEmbedder implements Embedder {
     norm = Math.sqrt(norm);
     return v.map((x) => x / norm);
   }
+}
+
+/** A hashed feature's weight and how often it occurs. */
+type Features = Map<string, { weight: number; n: number }>;
+
+/**
+ * The features of a word sequence (see the header). Work per distinct word, not per occurrence, where it can be:
+ * character n-grams are counted once per distinct word, times its count, so a million repetitions of one word
+ * cost a million map lookups, not seven million string slices.
+ */
+function featuresOf(words: readonly string[]): Features {
+  const features: Features = new Map();
+  const add = (feature: string, weight: number, n: number) => {
+    const f = features.get(feature);
+    if (f) {
+      f.n += n;
+      f.weight = Math.max(f.weight, weight);
+    } else features.set(feature, { weight, n });
+  };
+  // Distinct words by canonical form, with their counts; neighbouring content words as numeric pair keys.
+  const ids = new Map<string, number>();
+  const distinct: { canonical: string; weight: number; content: boolean; n: number }[] = [];
+  const pairs = new Map<number, number>();
+  let previous = -1;
+  for (const word of words) {
+    const canonical = canonicalWord(word);
+    const role = wordRole(word);
+    const content = role === "content";
+    const weight = content || role === "negation" ? WEIGHTS.content : WEIGHTS.minor;
+    let id = ids.get(canonical);
+    if (id === undefined) {
+      id = distinct.length;
+      ids.set(canonical, id);
+      distinct.push({ canonical, weight, content, n: 0 });
+    }
+    const entry = distinct[id]!;
+    entry.n += 1;
+    entry.weight = Math.max(entry.weight, weight);
+    entry.content ||= content;
+    // Negations count, but outside pairs: "why didn't X survive" and "why did X not survive" pair the same words.
+    if (!content) continue;
+    if (previous >= 0 && previous !== id) {
+      const key = Math.min(previous, id) * 2 ** 26 + Math.max(previous, id);
+      pairs.set(key, (pairs.get(key) ?? 0) + 1);
+    }
+    previous = id;
+  }
+  for (const { canonical, weight, content, n } of distinct) {
+    add(`w:${canonical}`, weight, n);
+    if (!content || canonical.length > MAX_GRAM_WORD) continue;
+    const padded = `<${canonical}>`;
+    for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`, WEIGHTS.gram, n);
+  }
+  for (const [key, n] of pairs) {
+    const a = distinct[Math.floor(key / 2 ** 26)]!.canonical;
+    const b = distinct[key % 2 ** 26]!.canonical;
+    add(a < b ? `p:${a} ${b}` : `p:${b} ${a}`, WEIGHTS.pair, n);
+  }
+  return features;
 }
 
 /** Cosine similarity of two vectors of equal length; 0 when either has no direction. */
