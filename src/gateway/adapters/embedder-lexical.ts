@@ -17,7 +17,7 @@
 // Empty input (no word at all) embeds to a fixed unit vector: +1 in bucket 0. Every output is therefore a unit
 // vector and cosine is always defined; the gateway never caches prompts whose normalised text is empty
 // (`empty_prompt` in plan.ts), so that vector is never stored or queried in practice.
-import { canonicalWord, wordRole } from "../cache/semantic-text";
+import { canonicalWord, memoize, wordRole } from "../cache/semantic-text";
 import type { Embedder } from "../ports/embedder";
 
 const WEIGHTS = { content: 1.0, minor: 0.2, pair: 0.5, gram: 0.2 } as const;
@@ -106,13 +106,15 @@ function featuresOf(words: readonly string[]): Features {
     } else features.set(feature, { weight, n });
   };
   // Distinct words by canonical form, with their counts; neighbouring content words as numeric pair keys.
+  const canonicalOf = memoize(canonicalWord);
+  const roleOf = memoize(wordRole);
   const ids = new Map<string, number>();
   const distinct: { canonical: string; weight: number; content: boolean; n: number }[] = [];
   const pairs = new Map<number, number>();
   let previous = -1;
   for (const word of words) {
-    const canonical = canonicalWord(word);
-    const role = wordRole(word);
+    const canonical = canonicalOf(word);
+    const role = roleOf(word);
     const content = role === "content";
     const weight = content || role === "negation" ? WEIGHTS.content : WEIGHTS.minor;
     let id = ids.get(canonical);

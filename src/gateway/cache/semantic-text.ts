@@ -588,22 +588,29 @@ for (const group of SYNONYMS) {
   for (const w of rest) SYNONYM_OF.set(stem(w), canonical);
 }
 
-/** Canonical forms already computed; cleared when full (a cache of a pure function, shared by all requests). */
-const CANONICAL_CACHE = new Map<string, string>();
-const CANONICAL_CACHE_SIZE = 20_000;
-
 /** The canonical form of a lower-case word: irregular forms resolved, stemmed, synonyms merged. */
 export function canonicalWord(word: string): string {
-  const cached = CANONICAL_CACHE.get(word);
-  if (cached !== undefined) return cached;
   const irregular = IRREGULAR.get(word);
   // A word listed as its own base ("news", "data") is not stemmed.
   const base = irregular === word ? word : stem(irregular ?? word);
   const once = SYNONYM_OF.get(base) ?? base;
-  const canonical = SYNONYM_OF.get(once) ?? once;
-  if (CANONICAL_CACHE.size >= CANONICAL_CACHE_SIZE) CANONICAL_CACHE.clear();
-  if (word.length <= 64) CANONICAL_CACHE.set(word, canonical);
-  return canonical;
+  return SYNONYM_OF.get(once) ?? once;
+}
+
+/**
+ * `f` remembered for one prompt (or one pair of prompts): a long or repetitive prompt computes each distinct word
+ * once. Local to the caller on purpose: nothing read from one request stays in memory for the next.
+ */
+export function memoize<T>(f: (word: string) => T): (word: string) => T {
+  const seen = new Map<string, T>();
+  return (word) => {
+    let value = seen.get(word);
+    if (value === undefined) {
+      value = f(word);
+      seen.set(word, value);
+    }
+    return value;
+  };
 }
 
 const SOFT_CANONICAL = new Set([...SOFT_WORDS].map(canonicalWord));

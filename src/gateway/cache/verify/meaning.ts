@@ -1,6 +1,13 @@
 // What a prompt asks beyond its quantities and names: its negations and what they deny, the words that carry
 // its content, the question it asks, and the order of its arguments. Built from the semantic view in linear time.
-import { canonicalWord, isClauseMark, NEGATION_WORDS, type SemanticView, wordRole } from "../semantic-text";
+import {
+  canonicalWord as canonical,
+  isClauseMark,
+  memoize,
+  NEGATION_WORDS,
+  type SemanticView,
+  wordRole,
+} from "../semantic-text";
 import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";
@@ -50,7 +57,8 @@ const AUXILIARIES = new Set(
 );
 
 export function meaningOf(view: SemanticView, names: Names): Meaning {
-  const items = itemsOf(view, names);
+  const canonicalWord = memoize(canonical);
+  const items = itemsOf(view, names, canonicalWord);
   const content = new Set<string>();
   const vocabulary = new Set<string>();
   const questions = new Set<string>();
@@ -79,7 +87,8 @@ const ORDERED = new Set<Item["kind"]>(["content", "name", "number", "marker", "p
 /** Languages are kept in the order, but left out of the content terms (the code-language rule compares them). */
 const LANGUAGE_PREFIX = "lang:";
 
-function itemsOf(view: SemanticView, names: Names): Item[] {
+function itemsOf(view: SemanticView, names: Names, canonicalWord: (word: string) => string): Item[] {
+  const classify = memoize((word: string) => classifyWord(word, canonicalWord));
   const { words, tokens } = view;
   const items: Item[] = [];
   for (let i = 0; i < words.length; ) {
@@ -103,7 +112,7 @@ function itemsOf(view: SemanticView, names: Names): Item[] {
   return items;
 }
 
-function classify(word: string): Pick<Item, "kind" | "term"> {
+function classifyWord(word: string, canonicalWord: (word: string) => string): Pick<Item, "kind" | "term"> {
   const negation = NEGATION_WORDS.get(word);
   if (negation) return { kind: "negation", term: negation };
   const question = QUESTION_WORDS.get(word);
