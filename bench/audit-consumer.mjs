@@ -35,6 +35,7 @@ const WRITE = args.includes("--write");
 const SEED_CHUNK = 100_000;
 /** Batches per request to the harness: short requests, so that a runtime restart costs little. */
 const REQUEST_BATCHES = 5;
+const CPU_REPS = 5000;
 
 // Offline: no fetch of the `Request.cf` placeholder (a failed fetch can restart the Worker mid-request).
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -111,6 +112,20 @@ try {
     console.error(`stored ${before}: ${ms.toFixed(3)} ms/event`);
   }
 
+  // What the CPU steps of one event cost, each timed over CPU_REPS repetitions against a request doing none.
+  const cpu = {};
+  const timeCpu = async (what) => {
+    const t0 = process.hrtime.bigint();
+    await call(`/cpu?what=${what}&n=${CPU_REPS}`, {});
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  for (const what of ["none", "validate", "canonical", "hash"]) await timeCpu(what); // warm-up
+  for (const what of ["validate", "canonical", "hash"]) {
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) runs.push(((await timeCpu(what)) - (await timeCpu("none"))) / CPU_REPS);
+    cpu[what] = Math.max(0, median(runs));
+  }
+
   const table = [
     `Audit consumer, batches of ${BATCH} events over ${TENANTS} tenants, ${RUNS} runs of ${EVENTS} events each (median)`,
     `on ${cpus().length} cores, Node ${process.version}, \`node bench/audit-consumer.mjs${args.length ? ` ${args.join(" ")}` : ""}\`:`,
@@ -120,6 +135,12 @@ try {
     ...rows.map(
       (r) => `| ${r.stored.toLocaleString("en")} | ${Math.round(r.events_per_s)} | ${r.ms_per_event.toFixed(3)} |`,
     ),
+    "",
+    `CPU steps per event (median of ${RUNS} runs of ${CPU_REPS}; the rest of an event's cost is D1):`,
+    "",
+    "| validation | canonical JSON | chain hash (SHA-256) |",
+    "| ---------- | -------------- | -------------------- |",
+    `| ${(cpu.validate * 1000).toFixed(1)} µs | ${(cpu.canonical * 1000).toFixed(1)} µs | ${(cpu.hash * 1000).toFixed(1)} µs |`,
   ].join("\n");
   process.stdout.write(`${table}\n`);
   if (WRITE) {
@@ -131,6 +152,7 @@ try {
       batch: BATCH,
       tenants: TENANTS,
       rows,
+      cpu_ms_per_event: cpu,
     };
     writeFileSync("bench/results/audit-consumer.json", `${JSON.stringify(result, null, 2)}\n`);
   }

@@ -47,12 +47,12 @@ describe("AuditLog.list", () => {
     expect(page.next_cursor).toBeNull();
   });
 
-  it("filters by actor, action and an inclusive ts range", async () => {
+  it("filters by actor, action, outcome and an inclusive ts range", async () => {
     const tenant = tenantId("filter");
     await store([
       event(tenant, { ts: T0 + 100, actor: "operator", action: "tenant.create", cache: null }),
       event(tenant, { ts: T0 + 200, action: "cache.query" }),
-      event(tenant, { ts: T0 + 300 }),
+      event(tenant, { ts: T0 + 300, outcome: "denied", status: 403, code: "scope_missing" }),
       event(tenant, { ts: T0 + 400, actor: "operator", action: "key.create", cache: null }),
     ]);
     const log = auditLog();
@@ -64,6 +64,9 @@ describe("AuditLog.list", () => {
     expect(await ts({ to: T0 + 100 })).toEqual([100]);
     expect(await ts({ actor: "operator", from: T0 + 101 })).toEqual([400]);
     expect(await ts({ actor: "operator", action: "chat.completions" })).toEqual([]);
+    expect(await ts({ outcome: "denied" })).toEqual([300]);
+    expect(await ts({ outcome: "allowed", from: T0 + 300 })).toEqual([400]);
+    expect(await ts({ outcome: "error" })).toEqual([]);
     // Filter values are data, never SQL.
     expect(await ts({ actor: "' OR 1=1 --" })).toEqual([]);
   });
@@ -121,6 +124,7 @@ describe("AuditLog.list", () => {
     await expect(log.list(tenant, { from: -1 })).rejects.toThrow("invalid_query");
     await expect(log.list(tenant, { actor: "" })).rejects.toThrow("invalid_query");
     await expect(log.list(tenant, { tenant: "other" } as never)).rejects.toThrow("invalid_query");
+    await expect(log.list(tenant, { outcome: "ok" } as never)).rejects.toThrow("invalid_query");
     await expect(log.verify("../x")).rejects.toThrow("invalid_tenant");
     await expect(log.stats(tenant, 10, 5)).rejects.toThrow("invalid_range");
     await expect(log.stats(tenant, Number.NaN, 5)).rejects.toThrow("invalid_range");
@@ -139,7 +143,12 @@ describe("AuditLog.verify", () => {
     await store([event(tenant), event(tenant)]);
     const log = auditLog();
     const newest = (await log.list(tenant, { limit: 1 })).events[0]!;
-    expect(await log.verify(tenant)).toEqual({ ok: true, count: 2, head: newest.hash, first_bad_seq: null });
+    expect(await log.verify(tenant)).toMatchObject({
+      ok: true,
+      checked: 2,
+      first_break: null,
+      head: { seq: 2, hash: newest.hash },
+    });
   });
 });
 
@@ -211,7 +220,7 @@ describe("AuditLog.stats", () => {
 
 describe("AuditLog over a service binding (Workers RPC)", () => {
   type Rpc = {
-    verify(t: string): Promise<{ ok: boolean; count: number }>;
+    verify(t: string): Promise<{ ok: boolean; checked: number }>;
     list(t: string, q: object): Promise<{ events: unknown[] }>;
   };
   const rpc = () => env.AUDIT_LOG as unknown as Rpc;
@@ -219,7 +228,7 @@ describe("AuditLog over a service binding (Workers RPC)", () => {
   it("answers list and verify as the gateway will call them", async () => {
     const tenant = tenantId("binding");
     await store([event(tenant), event(tenant)]);
-    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, count: 2 });
+    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, checked: 2 });
     expect((await rpc().list(tenant, { limit: 1 })).events).toHaveLength(1);
   });
 });

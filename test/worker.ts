@@ -1,5 +1,6 @@
-// The test Worker: gateway fetch, logger queue consumer, local provider entrypoint and the tenant Durable
-// Object, exported together (see test/wrangler.toml).
+// The test Worker: gateway fetch, the logger's queue consumers (audit queue and its dead-letter queue, told
+// apart by the logger), local provider entrypoint and the tenant Durable Object, exported together (see
+// test/wrangler.toml).
 import gateway from "../src/gateway/index";
 import logger from "../src/logger/index";
 

@@ -5,14 +5,23 @@
 //   POST /seed?from=&n=&tenants=  n stored events spread over the tenants, by one INSERT … SELECT
 //   POST /consume?batches=&size=&tenants=  that many batches of fresh valid events through the consumer
 //   GET  /count              stored events
-import { consume } from "../../src/logger/consumer";
-import type { AuditEvent } from "../../src/shared/audit-event";
+//   POST /cpu?what=&n=       n repetitions of one CPU step of the consumer (none | validate | canonical | hash)
+import { chainHash, GENESIS } from "../../src/logger/chain";
+import { consumeAuditBatch } from "../../src/logger/consumer";
+import { type AuditEvent, AuditEventSchema } from "../../src/shared/audit-event";
+import { canonicalJson } from "../../src/shared/canonical-json";
 
 interface Env {
   AUDIT_DB: D1Database;
 }
 
 const EVENT_TS = 1_750_000_000_000;
+
+/** Every benchmark event is valid: nothing should be dead-lettered. */
+const deadLetters = {
+  send: () => Promise.reject(new Error("benchmark: unexpected dead letter")),
+  sendBatch: () => Promise.reject(new Error("benchmark: unexpected dead letter")),
+} as unknown as Queue;
 const tenantName = (i: number) => `bench-${i}`;
 
 function event(tenant: string, n: number): AuditEvent {
@@ -128,11 +137,24 @@ export default {
         for (let b = 0; b < q("batches", 1); b++) {
           const bodies = Array.from({ length: q("size", 50) }, () => event(tenantName(n % tenants), n++));
           const { batch, result } = batchOf(bodies);
-          await consume(batch, db);
+          await consumeAuditBatch(batch, { db, deadLetters });
           acked += result.acked;
           retried += result.retried;
         }
         return Response.json({ events: n, acked, retried });
+      }
+      case "/cpu": {
+        const n = q("n", 1000);
+        const events = Array.from({ length: n }, (_, i) => event(tenantName(i % 10), i));
+        const canonical = events.map(canonicalJson);
+        const what = url.searchParams.get("what");
+        let check = 0;
+        for (let i = 0; i < n; i++) {
+          if (what === "validate") check += AuditEventSchema.safeParse(events[i]).success ? 1 : 0;
+          else if (what === "canonical") check += canonicalJson(events[i]).length;
+          else if (what === "hash") check += (await chainHash(GENESIS, canonical[i]!)).length;
+        }
+        return Response.json({ n, check });
       }
       case "/count": {
         const row = await db.prepare("SELECT COUNT(*) AS n FROM audit_events").first<{ n: number }>();

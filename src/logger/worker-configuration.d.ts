@@ -6,5 +6,6 @@ declare namespace CordonLogger {
 	}
 	interface Env {
 		AUDIT_DB: D1Database;
+		AUDIT_DLQ: Queue;
 	}
 }
