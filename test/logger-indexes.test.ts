@@ -43,8 +43,8 @@ describe("query plans", () => {
     ]) {
       await log.list(tenant, q);
     }
-    // Analytics.
-    await log.stats(tenant, 0, EVENT_TS * 2);
+    // Analytics, each grouping.
+    for (const by of [undefined, "day", "model", "key"] as const) await log.stats(tenant, 0, EVENT_TS * 2, by);
     // Verification: whole, windowed, with a checkpoint, and on a break (the reorder lookup).
     const head = (await log.verify(tenant)).head!;
     await log.verify(tenant, { from_seq: 2, max_rows: 1, checkpoint: head });

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { listEvents } from "../src/logger/audit-log";
 import { chainHash, GENESIS } from "../src/logger/chain";
 import { listDeadLetters } from "../src/logger/dead-letters";
+import { statsFor } from "../src/logger/stats";
 import { verifyChain } from "../src/logger/verify";
 import { type AuditEventV1, AuditEventV1Schema } from "../src/shared/audit-event";
 import { canonicalJson } from "../src/shared/canonical-json";
@@ -101,6 +102,9 @@ describe("logger migrations on an existing database", () => {
       [1, 1],
     ]);
     expect(listed.events[0]).toMatchObject({ detail: events[2]!.detail });
+    expect((await statsFor(db, tenant, EVENT_TS, EVENT_TS + 10, "model")).groups).toEqual([
+      expect.objectContaining({ group: "gpt-4o-mini", requests: 3 }),
+    ]);
     const kept = await listDeadLetters(db, {});
     expect(kept.dead_letters.map((d) => [d.message_id, d.reason, d.detail, d.body])).toEqual([
       ["old-2", "id_conflict", "duplicate id with different content", '{"v":1}'],

@@ -21,9 +21,12 @@
 //       "reordered" | "inserted" | "head_mismatch" | "anchor_mismatch" | "checkpoint_mismatch" (verify.ts).
 //       Record `head` outside D1 and pass it back later as `checkpoint` to detect a rewrite of the whole chain.
 //
-//   stats(tenant, from, to) → AuditStats
-//       { from, to, requests, cache: { "HIT-EXACT", "HIT-SEMANTIC", MISS, BYPASS, STALE }, hit_rate,
-//         tokens_saved: { prompt, completion }, cost_saved, latency_ms: { p50, p95, p99 } | null }
+//   stats(tenant, from, to, groupBy?: "day" | "model" | "key") → AuditStats
+//       { from, to, group_by, totals: AuditMetrics, groups: (AuditMetrics & { group })[], groups_truncated }
+//       AuditMetrics: { requests, cache: { "HIT-EXACT", "HIT-SEMANTIC", MISS, BYPASS, STALE }, hit_rate,
+//       tokens_saved: { prompt, completion }, cost_saved, latency_ms: { p50, p95, p99 } | null }.
+//       group: "YYYY-MM-DD" (UTC) | model | actor, null for events without a model; ascending, null last;
+//       at most 1000 groups.
 //
 //   deadLetters({ limit?, cursor? }?) → { dead_letters: DeadLetter[], next_cursor }      platform operator only
 //       Newest first; limit default 50, cut to 100. DeadLetter: { id, received_at, message_id, attempts,
@@ -35,7 +38,7 @@
 //       "already_stored" | "id_conflict" | "invalid" | "truncated". Replaying again is harmless.
 //
 // Errors: a bad argument throws RangeError whose message is a stable code — invalid_tenant, invalid_query,
-// invalid_limit, invalid_cursor, invalid_range, invalid_from_seq, invalid_max_rows,
+// invalid_limit, invalid_cursor, invalid_range, invalid_group_by, invalid_from_seq, invalid_max_rows,
 // invalid_checkpoint, invalid_dead_letter_id, dead_letter_not_found — which Workers RPC delivers with its
 // name and message intact (map to 400, or 404 for dead_letter_not_found). Anything else (D1 unavailable) is
 // an internal error: map to 500 without its message.
@@ -49,15 +52,15 @@ import {
   type ReplayResult,
   replayDeadLetter,
 } from "./dead-letters";
-import type { ListQuery, PageQuery, VerifyOptions } from "./query";
+import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
 import { AUDIT_QUEUE, DEAD_LETTER_QUEUE, retryDelaySeconds } from "./queue-messages";
 import { type AuditStats, statsFor } from "./stats";
 import { type ChainVerification, verifyChain } from "./verify";
 
 export type { AuditPage, StoredEvent } from "./audit-log";
 export type { DeadLetter, DeadLetterPage, ReplayResult } from "./dead-letters";
-export type { ListQuery, PageQuery, VerifyOptions } from "./query";
-export type { AuditStats } from "./stats";
+export type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
+export type { AuditGroup, AuditMetrics, AuditStats } from "./stats";
 export type { BreakReason, ChainBreak, ChainVerification } from "./verify";
 
 export class AuditLog extends WorkerEntrypoint<CordonLogger.Env> {
@@ -69,8 +72,8 @@ export class AuditLog extends WorkerEntrypoint<CordonLogger.Env> {
     return verifyChain(this.env.AUDIT_DB, tenant, options);
   }
 
-  async stats(tenant: string, from: number, to: number): Promise<AuditStats> {
-    return statsFor(this.env.AUDIT_DB, tenant, from, to);
+  async stats(tenant: string, from: number, to: number, groupBy?: GroupBy): Promise<AuditStats> {
+    return statsFor(this.env.AUDIT_DB, tenant, from, to, groupBy);
   }
 
   async deadLetters(query: PageQuery = {}): Promise<DeadLetterPage> {

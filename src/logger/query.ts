@@ -71,6 +71,15 @@ export function parseRange(from: unknown, to: unknown): { from: number; to: numb
   return { from: f.data, to: t.data };
 }
 
+export const GROUP_BY = ["day", "model", "key"] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
+export function parseGroupBy(groupBy: unknown): GroupBy | null {
+  if (groupBy === undefined || groupBy === null) return null;
+  if (typeof groupBy === "string" && (GROUP_BY as readonly string[]).includes(groupBy)) return groupBy as GroupBy;
+  throw new RangeError("invalid_group_by");
+}
+
 const VerifyOptionsSchema = z.strictObject({
   /** Start here instead of at the chain's start (continuing a verification that stopped at `next_seq`). */
   from_seq: seq.optional(),
