@@ -1,17 +1,19 @@
 // Chain verification against tampering done directly in D1: edited events, hashes and copied columns, deleted
-// rows, reordered and inserted rows, a moved or missing head, a rewrite caught only by a checkpoint recorded
-// outside D1, and verification in windows (max_rows, from_seq).
+// rows, reordered and inserted rows, a moved or missing head, an edited anchor, a rewrite caught only by a
+// checkpoint recorded outside D1, and verification in windows (max_rows, from_seq).
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, chainHash } from "../src/logger/chain";
 import { AuditLog } from "../src/logger/index";
+import { pruneExpired } from "../src/logger/retention";
 import { verifyChain } from "../src/logger/verify";
 import { EVENT_TS, auditEvent as event } from "./fixtures/audit-event";
 import { deliver, rowsOf, run } from "./fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `lv-${label}-${++tenantCounter}`;
+const DAY = 86_400_000;
 
 async function chainOf(label: string, n: number, ts = (_i: number) => EVENT_TS): Promise<string> {
   const tenant = tenantId(label);
@@ -229,6 +231,52 @@ describe("chain verification: tampering, each at the right seq with the right re
   });
 });
 
+describe("chain verification: after retention, from the anchor", () => {
+  /** A chain whose first `old` events are expired and pruned. */
+  async function pruned(label: string, old: number, recent: number) {
+    const tenant = await chainOf(label, old + recent, (i) => (i < old ? 10 * DAY + i : 500 * DAY));
+    const report = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    expect(report.pruned[tenant]).toBe(old);
+    return tenant;
+  }
+
+  it("verifies from the anchor, which holds the last pruned event's seq and hash", async () => {
+    const tenant = await chainOf("anchor", 5, (i) => (i < 2 ? 10 * DAY + i : 500 * DAY));
+    const second = (await rowsOf(tenant))[1]!;
+    await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    expect(await verify(tenant)).toMatchObject({
+      ok: true,
+      checked: 3,
+      from_seq: 3,
+      anchor: { seq: 2, hash: second.hash, ts: 10 * DAY + 1 },
+      head: { seq: 5 },
+    });
+  });
+
+  it("anchor_mismatch: an anchor whose hash was edited", async () => {
+    const tenant = await pruned("anchor-edit", 2, 3);
+    await run("UPDATE audit_anchors SET hash = ? WHERE tenant = ?", "b".repeat(64), tenant);
+    expect(await verify(tenant)).toMatchObject({ ok: false, first_break: { seq: 3, reason: "anchor_mismatch" } });
+  });
+
+  it("deleted: the first kept row deleted after pruning", async () => {
+    const tenant = await pruned("anchor-del", 2, 3);
+    await run("DELETE FROM audit_events WHERE tenant = ? AND seq = 3", tenant);
+    expect(await verify(tenant)).toMatchObject({ ok: false, first_break: { seq: 3, reason: "deleted" } });
+  });
+
+  it("inserted: a row at or below the anchor", async () => {
+    const tenant = await pruned("anchor-ins", 2, 3);
+    await run(
+      `INSERT INTO audit_events SELECT tenant, 1, 'x-' || id, ts, actor, action, outcome, status, cache, prompt_tokens,
+              completion_tokens, cost_saved, latency_ms, event, prev_hash, hash, model
+         FROM audit_events WHERE tenant = ? AND seq = 3`,
+      tenant,
+    );
+    expect(await verify(tenant)).toMatchObject({ ok: false, checked: 0, first_break: { seq: 1, reason: "inserted" } });
+  });
+});
+
 describe("chain verification: a checkpoint recorded outside D1", () => {
   it("matches while the chain grows, and catches a rewrite that is consistent inside D1", async () => {
     const tenant = await chainOf("ckpt", 4);
@@ -251,7 +299,7 @@ describe("chain verification: a checkpoint recorded outside D1", () => {
     });
   });
 
-  it("catches a chain cut back below a recorded head", async () => {
+  it("catches a chain cut back below a recorded head, and says when a checkpoint was pruned", async () => {
     const tenant = await chainOf("ckpt-cut", 4);
     const recorded = (await verify(tenant)).head!;
     await run("DELETE FROM audit_events WHERE tenant = ? AND seq = 4", tenant);
@@ -263,6 +311,13 @@ describe("chain verification: a checkpoint recorded outside D1", () => {
       checkpoint: "mismatch",
       first_break: { seq: 4, reason: "checkpoint_mismatch" },
     });
+
+    const old = await chainOf("ckpt-pruned", 4, (i) => (i < 3 ? 10 * DAY : 500 * DAY));
+    const early = { seq: 1, hash: (await rowsOf(old))[0]!.hash };
+    const atAnchor = { seq: 3, hash: (await rowsOf(old))[2]!.hash };
+    await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    expect(await verify(old, { checkpoint: early })).toMatchObject({ ok: true, checkpoint: "pruned" });
+    expect(await verify(old, { checkpoint: atAnchor })).toMatchObject({ ok: true, checkpoint: "match" });
   });
 });
 

@@ -1,6 +1,6 @@
 // Cordon audit logger Worker: consumes the gateway's audit Queue into D1 (hash-chained per tenant, see
-// chain.ts), keeps what it cannot chain (dead-letters.ts) and answers audit and analytics queries over a
-// service binding (RPC, entrypoint `AuditLog`).
+// chain.ts), keeps what it cannot chain (dead-letters.ts), prunes by retention (retention.ts) and answers
+// audit and analytics queries over a service binding (RPC, entrypoint `AuditLog`). docs/audit.md has the rest.
 //
 // ── RPC contract ────────────────────────────────────────────────────────────────────────────────────────────
 // The caller (the gateway) authenticates and authorises; it passes the tenant it resolved from the Host. The
@@ -44,6 +44,7 @@
 // an internal error: map to 500 without its message.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { type AuditPage, listEvents } from "./audit-log";
+import { loggerConfig } from "./config";
 import { consumeAuditBatch } from "./consumer";
 import {
   consumeDeadLetters,
@@ -54,6 +55,7 @@ import {
 } from "./dead-letters";
 import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
 import { AUDIT_QUEUE, DEAD_LETTER_QUEUE, retryDelaySeconds } from "./queue-messages";
+import { pruneExpired } from "./retention";
 import { type AuditStats, statsFor } from "./stats";
 import { type ChainVerification, verifyChain } from "./verify";
 
@@ -97,5 +99,16 @@ export default {
         console.error(`audit: messages from unknown queue ${batch.queue} left for retry`);
         for (const m of batch.messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
     }
+  },
+
+  /** Retention (retention.ts): prunes each tenant's expired events, keeping its chain verifiable. */
+  async scheduled(controller, env) {
+    const { retentionDays } = loggerConfig(env);
+    const report = await pruneExpired(env.AUDIT_DB, controller.scheduledTime, retentionDays);
+    const pruned = Object.values(report.pruned).reduce((a, b) => a + b, 0);
+    const more = report.complete ? "" : "; more left for the next run";
+    console.info(
+      `audit retention: ${pruned} events pruned in ${Object.keys(report.pruned).length} tenants before ${new Date(report.cutoff).toISOString()}, ${report.dead_letters} dead letters${more}`,
+    );
   },
 } satisfies ExportedHandler<CordonLogger.Env, unknown>;

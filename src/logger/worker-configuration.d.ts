@@ -7,5 +7,6 @@ declare namespace CordonLogger {
 	interface Env {
 		AUDIT_DB: D1Database;
 		AUDIT_DLQ: Queue;
+		AUDIT_RETENTION_DAYS: string;
 	}
 }
