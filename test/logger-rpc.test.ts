@@ -299,16 +299,30 @@ describe("AuditLog.stats", () => {
 });
 
 describe("AuditLog over a service binding (Workers RPC)", () => {
-  type Rpc = {
-    verify(t: string): Promise<{ ok: boolean; checked: number }>;
-    list(t: string, q: object): Promise<{ events: unknown[] }>;
-  };
-  const rpc = () => env.AUDIT_LOG as unknown as Rpc;
+  // The gateway's view: the entrypoint's methods through the binding, results and errors serialised by RPC.
+  const rpc = () => env.AUDIT_LOG as unknown as Service<AuditLog>;
 
-  it("answers list and verify as the gateway will call them", async () => {
+  it("answers every method as the gateway will call it", async () => {
     const tenant = tenantId("binding");
-    await store([event(tenant), event(tenant)]);
-    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, checked: 2 });
+    await store([event(tenant), event(tenant, { model: "claude-3-haiku" })]);
+    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, checked: 2, head: { seq: 2 } });
     expect((await rpc().list(tenant, { limit: 1 })).events).toHaveLength(1);
+    const stats = await rpc().stats(tenant, T0, T0, "model");
+    expect(stats.groups.map((g) => [g.group, g.requests])).toEqual([
+      ["claude-3-haiku", 1],
+      ["gpt-4o-mini", 1],
+    ]);
+    expect(Array.isArray((await rpc().deadLetters({ limit: 1 })).dead_letters)).toBe(true);
+  });
+
+  it("delivers a refused argument as a RangeError carrying its code", async () => {
+    // Awaited with .catch: expect(…).rejects would probe the RPC promise's properties, each a pipelined call.
+    const refused = (call: Promise<unknown>) => call.then(() => null).catch((e: unknown) => e);
+    const limit = await refused(rpc().list(tenantId("binding-err"), { limit: 0 }));
+    expect(limit).toBeInstanceOf(RangeError);
+    expect((limit as RangeError).message).toBe("invalid_limit");
+    const missing = await refused(rpc().replayDeadLetter(Number.MAX_SAFE_INTEGER));
+    expect(missing).toBeInstanceOf(RangeError);
+    expect((missing as RangeError).message).toBe("dead_letter_not_found");
   });
 });

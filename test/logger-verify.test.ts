@@ -343,6 +343,8 @@ describe("chain verification: in windows", () => {
     expect(second).toMatchObject({ ok: true, complete: false, checked: 3, from_seq: 4, next_seq: 7 });
     const third = await verify(tenant, { from_seq: 7, max_rows: 3 });
     expect(third).toMatchObject({ ok: true, complete: true, checked: 1, next_seq: null, head: { seq: 7 } });
+    // Right after the head: nothing left to check, the head still is.
+    expect(await verify(tenant, { from_seq: 8 })).toMatchObject({ ok: true, complete: true, checked: 0 });
 
     await swapSeq(tenant, 4, 5);
     expect(await verify(tenant, { from_seq: 4, max_rows: 3 })).toMatchObject({
@@ -355,6 +357,7 @@ describe("chain verification: in windows", () => {
     const log = new AuditLog(createExecutionContext(), env);
     const tenant = tenantId("bad");
     await expect(log.verify(tenant, { from_seq: 0 })).rejects.toThrow(new RangeError("invalid_from_seq"));
+    await expect(log.verify(tenant, { from_seq: 2 })).rejects.toThrow("invalid_from_seq"); // beyond an empty chain
     await expect(log.verify(tenant, { max_rows: -1 })).rejects.toThrow("invalid_max_rows");
     await expect(log.verify(tenant, { checkpoint: { seq: 1, hash: "zz" } })).rejects.toThrow("invalid_checkpoint");
     await expect(log.verify(tenant, { everything: true } as never)).rejects.toThrow("invalid_query");

@@ -111,6 +111,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, db: D1Dat
   };
   try {
     const rows = await classify(batch.messages, db, now);
+    if (rows.size === 0) return;
     try {
       await db.batch(insertStatements(db, [...rows.values()]));
       for (const m of rows.keys()) {

@@ -95,6 +95,8 @@ export async function verifyChain(
   const start = anchor?.seq ?? 0;
   const fromSeq = Math.max(opts.fromSeq ?? start + 1, start + 1);
   const upTo = head?.seq ?? maxSeq;
+  // Continuing past the end is a caller's mistake (a stale next_seq is at most the head + 1).
+  if (fromSeq > Math.max(upTo, start) + 1) throw new RangeError("invalid_from_seq");
 
   const walk = await walkRows(db, tenant, { start, fromSeq, upTo, maxRows: opts.maxRows, pageSize, anchor });
   let found = walk.found;
