@@ -47,12 +47,12 @@ describe("AuditLog.list", () => {
     expect(page.next_cursor).toBeNull();
   });
 
-  it("filters by actor, action and an inclusive ts range", async () => {
+  it("filters by actor, action, outcome and an inclusive ts range", async () => {
     const tenant = tenantId("filter");
     await store([
       event(tenant, { ts: T0 + 100, actor: "operator", action: "tenant.create", cache: null }),
       event(tenant, { ts: T0 + 200, action: "cache.query" }),
-      event(tenant, { ts: T0 + 300 }),
+      event(tenant, { ts: T0 + 300, outcome: "denied", status: 403, code: "scope_missing" }),
       event(tenant, { ts: T0 + 400, actor: "operator", action: "key.create", cache: null }),
     ]);
     const log = auditLog();
@@ -64,6 +64,9 @@ describe("AuditLog.list", () => {
     expect(await ts({ to: T0 + 100 })).toEqual([100]);
     expect(await ts({ actor: "operator", from: T0 + 101 })).toEqual([400]);
     expect(await ts({ actor: "operator", action: "chat.completions" })).toEqual([]);
+    expect(await ts({ outcome: "denied" })).toEqual([300]);
+    expect(await ts({ outcome: "allowed", from: T0 + 300 })).toEqual([400]);
+    expect(await ts({ outcome: "error" })).toEqual([]);
     // Filter values are data, never SQL.
     expect(await ts({ actor: "' OR 1=1 --" })).toEqual([]);
   });
@@ -121,6 +124,7 @@ describe("AuditLog.list", () => {
     await expect(log.list(tenant, { from: -1 })).rejects.toThrow("invalid_query");
     await expect(log.list(tenant, { actor: "" })).rejects.toThrow("invalid_query");
     await expect(log.list(tenant, { tenant: "other" } as never)).rejects.toThrow("invalid_query");
+    await expect(log.list(tenant, { outcome: "ok" } as never)).rejects.toThrow("invalid_query");
     await expect(log.verify("../x")).rejects.toThrow("invalid_tenant");
     await expect(log.stats(tenant, 10, 5)).rejects.toThrow("invalid_range");
     await expect(log.stats(tenant, Number.NaN, 5)).rejects.toThrow("invalid_range");
@@ -139,87 +143,186 @@ describe("AuditLog.verify", () => {
     await store([event(tenant), event(tenant)]);
     const log = auditLog();
     const newest = (await log.list(tenant, { limit: 1 })).events[0]!;
-    expect(await log.verify(tenant)).toEqual({ ok: true, count: 2, head: newest.hash, first_bad_seq: null });
+    expect(await log.verify(tenant)).toMatchObject({
+      ok: true,
+      checked: 2,
+      first_break: null,
+      head: { seq: 2, hash: newest.hash },
+    });
   });
 });
 
+const DAY = 86_400_000;
+const D0 = Math.floor(T0 / DAY) * DAY; // 2025-06-15T00:00:00Z
+
+type Counts = [exact: number, semantic: number, miss: number, bypass: number, stale: number];
+/** The expected metrics of a group, in the order of AuditMetrics. */
+function metrics(
+  requests: number,
+  [exact, semantic, miss, bypass, stale]: Counts,
+  hit_rate: number,
+  [prompt, completion]: [number, number],
+  cost_saved: number,
+  latency: [number, number, number] | null,
+) {
+  return {
+    requests,
+    cache: { "HIT-EXACT": exact, "HIT-SEMANTIC": semantic, MISS: miss, BYPASS: bypass, STALE: stale },
+    hit_rate,
+    tokens_saved: { prompt, completion },
+    cost_saved,
+    latency_ms: latency && { p50: latency[0], p95: latency[1], p99: latency[2] },
+  };
+}
+
 describe("AuditLog.stats", () => {
-  it("counts requests per cache status, hit rate, tokens and cost saved, latency percentiles", async () => {
+  /** Scripted traffic over two UTC days, two models, two keys and one refused anonymous request. */
+  async function scripted(): Promise<string> {
     const tenant = tenantId("stats");
-    const hit = (cache: "HIT-EXACT" | "HIT-SEMANTIC", latency: number, cost: number, d = 0) =>
+    const e = (
+      ts: number,
+      actor: string,
+      model: string | null,
+      cache: AuditEvent["cache"],
+      latency_ms: number,
+      tokens: [number, number] | null,
+      cost_saved: number | null,
+    ) =>
       event(tenant, {
-        ts: T0 + d,
+        ts,
+        actor,
+        model,
         cache,
-        latency_ms: latency,
-        cost_saved: cost,
-        prompt_tokens: 100,
-        completion_tokens: 50,
+        latency_ms,
+        prompt_tokens: tokens?.[0] ?? null,
+        completion_tokens: tokens?.[1] ?? null,
+        cost_saved,
+        ...(cache === null ? { outcome: "denied" as const, status: 401, code: "invalid_api_key" } : {}),
       });
+    const [a, b, gpt, claude] = ["key:key_a", "key:key_b", "gpt-4o-mini", "claude-3-haiku"];
     await store([
-      hit("HIT-EXACT", 5, 0.25),
-      hit("HIT-EXACT", 6, 0.25),
-      hit("HIT-SEMANTIC", 30, 0.5),
-      event(tenant, { cache: "MISS", latency_ms: 400, prompt_tokens: 7, completion_tokens: 9 }),
-      event(tenant, { cache: "BYPASS", latency_ms: 300 }),
-      event(tenant, {
-        cache: null,
-        outcome: "denied",
-        status: 401,
-        latency_ms: 1,
-        prompt_tokens: null,
-        completion_tokens: null,
-      }),
+      e(D0 + 1000, a, gpt, "HIT-EXACT", 5, [100, 50], 0.25),
+      e(D0 + 2000, a, gpt, "HIT-SEMANTIC", 30, [100, 50], 0.5),
+      e(D0 + 3000, a, gpt, "MISS", 400, [7, 9], null),
+      e(D0 + 4000, b, claude, "MISS", 300, [20, 30], null),
+      e(D0 + 5000, "anonymous", null, null, 1, null, null),
+      e(D0 + DAY, b, claude, "HIT-EXACT", 6, [40, 10], 0.125),
+      e(D0 + DAY + 1, b, claude, "STALE", 12, [40, 10], 0.125),
+      e(D0 + DAY + 2, b, gpt, "BYPASS", 350, [5, 5], null),
+      e(D0 + 2 * DAY - 1, a, gpt, "MISS", 420, [8, 8], null),
       // Outside the range (both ends are inclusive):
-      hit("HIT-EXACT", 9000, 8, -1),
-      hit("HIT-EXACT", 9000, 8, 11),
+      e(D0 - 1, a, gpt, "HIT-EXACT", 9000, [1000, 1000], 8),
+      e(D0 + 2 * DAY, a, gpt, "HIT-EXACT", 9000, [1000, 1000], 8),
     ]);
-    const stats = await auditLog().stats(tenant, T0, T0 + 10);
-    expect(stats).toEqual({
-      from: T0,
-      to: T0 + 10,
-      requests: 6,
-      cache: { "HIT-EXACT": 2, "HIT-SEMANTIC": 1, MISS: 1, STALE: 0, BYPASS: 1 },
-      hit_rate: 0.75,
-      tokens_saved: { prompt: 300, completion: 150 },
-      cost_saved: 1,
-      // Sorted latencies 1, 5, 6, 30, 300, 400: nearest rank ceil(p·6/100) → 3rd, 6th, 6th.
-      latency_ms: { p50: 6, p95: 400, p99: 400 },
+    return tenant;
+  }
+
+  // Every event in range: 9 requests; latencies 1 5 6 12 30 300 350 400 420; served from cache 4 of 7 lookups.
+  const totals = metrics(9, [2, 1, 3, 1, 1], 4 / 7, [280, 120], 1, [30, 420, 420]);
+  const refused = metrics(1, [0, 0, 0, 0, 0], 0, [0, 0], 0, [1, 1, 1]);
+
+  it("totals: requests per cache status, hit rate, tokens and cost saved, exact nearest-rank percentiles", async () => {
+    const tenant = await scripted();
+    expect(await auditLog().stats(tenant, D0, D0 + 2 * DAY - 1)).toEqual({
+      from: D0,
+      to: D0 + 2 * DAY - 1,
+      group_by: null,
+      totals,
+      groups: [],
+      groups_truncated: false,
     });
+  });
+
+  it("grouped by UTC day", async () => {
+    const tenant = await scripted();
+    expect(await auditLog().stats(tenant, D0, D0 + 2 * DAY - 1, "day")).toEqual({
+      from: D0,
+      to: D0 + 2 * DAY - 1,
+      group_by: "day",
+      totals,
+      groups: [
+        // Latencies 1 5 30 300 400: ranks 3, 5, 5.
+        { group: "2025-06-15", ...metrics(5, [1, 1, 2, 0, 0], 2 / 4, [200, 100], 0.75, [30, 400, 400]) },
+        // Latencies 6 12 350 420: ranks 2, 4, 4.
+        { group: "2025-06-16", ...metrics(4, [1, 0, 1, 1, 1], 2 / 3, [80, 20], 0.25, [12, 420, 420]) },
+      ],
+      groups_truncated: false,
+    });
+  });
+
+  it("grouped by model, events without a model last", async () => {
+    const tenant = await scripted();
+    const stats = await auditLog().stats(tenant, D0, D0 + 2 * DAY - 1, "model");
+    expect(stats.totals).toEqual(totals);
+    expect(stats.groups).toEqual([
+      { group: "claude-3-haiku", ...metrics(3, [1, 0, 1, 0, 1], 2 / 3, [80, 20], 0.25, [12, 300, 300]) },
+      { group: "gpt-4o-mini", ...metrics(5, [1, 1, 2, 1, 0], 2 / 4, [200, 100], 0.75, [350, 420, 420]) },
+      { group: null, ...refused },
+    ]);
+  });
+
+  it("grouped by key (the actor)", async () => {
+    const tenant = await scripted();
+    const stats = await auditLog().stats(tenant, D0, D0 + 2 * DAY - 1, "key");
+    expect(stats.totals).toEqual(totals);
+    expect(stats.groups).toEqual([
+      { group: "anonymous", ...refused },
+      { group: "key:key_a", ...metrics(4, [1, 1, 2, 0, 0], 2 / 4, [200, 100], 0.75, [30, 420, 420]) },
+      { group: "key:key_b", ...metrics(4, [1, 0, 1, 1, 1], 2 / 3, [80, 20], 0.25, [12, 350, 350]) },
+    ]);
   });
 
   it("takes percentiles by nearest rank over a larger range", async () => {
     const tenant = tenantId("pct");
     await store(Array.from({ length: 200 }, (_, i) => event(tenant, { latency_ms: 200 - i })));
     const stats = await auditLog().stats(tenant, T0, T0);
-    expect(stats.requests).toBe(200);
-    expect(stats.latency_ms).toEqual({ p50: 100, p95: 190, p99: 198 });
+    expect(stats.totals.requests).toBe(200);
+    expect(stats.totals.latency_ms).toEqual({ p50: 100, p95: 190, p99: 198 });
   });
 
-  it("reports an empty range as zeros with no latency", async () => {
-    expect(await auditLog().stats(tenantId("none"), T0, T0 + 1000)).toEqual({
+  it("reports an empty range as zeros with no latency and no groups", async () => {
+    expect(await auditLog().stats(tenantId("none"), T0, T0 + 1000, "model")).toEqual({
       from: T0,
       to: T0 + 1000,
-      requests: 0,
-      cache: { "HIT-EXACT": 0, "HIT-SEMANTIC": 0, MISS: 0, STALE: 0, BYPASS: 0 },
-      hit_rate: 0,
-      tokens_saved: { prompt: 0, completion: 0 },
-      cost_saved: 0,
-      latency_ms: null,
+      group_by: "model",
+      totals: metrics(0, [0, 0, 0, 0, 0], 0, [0, 0], 0, null),
+      groups: [],
+      groups_truncated: false,
     });
+  });
+
+  it("refuses an unknown grouping", async () => {
+    await expect(auditLog().stats(tenantId("grp"), T0, T0, "tenant" as never)).rejects.toThrow(
+      new RangeError("invalid_group_by"),
+    );
   });
 });
 
 describe("AuditLog over a service binding (Workers RPC)", () => {
-  type Rpc = {
-    verify(t: string): Promise<{ ok: boolean; count: number }>;
-    list(t: string, q: object): Promise<{ events: unknown[] }>;
-  };
-  const rpc = () => env.AUDIT_LOG as unknown as Rpc;
+  // The gateway's view: the entrypoint's methods through the binding, results and errors serialised by RPC.
+  const rpc = () => env.AUDIT_LOG as unknown as Service<AuditLog>;
 
-  it("answers list and verify as the gateway will call them", async () => {
+  it("answers every method as the gateway will call it", async () => {
     const tenant = tenantId("binding");
-    await store([event(tenant), event(tenant)]);
-    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, count: 2 });
+    await store([event(tenant), event(tenant, { model: "claude-3-haiku" })]);
+    expect(await rpc().verify(tenant)).toMatchObject({ ok: true, checked: 2, head: { seq: 2 } });
     expect((await rpc().list(tenant, { limit: 1 })).events).toHaveLength(1);
+    const stats = await rpc().stats(tenant, T0, T0, "model");
+    expect(stats.groups.map((g) => [g.group, g.requests])).toEqual([
+      ["claude-3-haiku", 1],
+      ["gpt-4o-mini", 1],
+    ]);
+    expect(Array.isArray((await rpc().deadLetters({ limit: 1 })).dead_letters)).toBe(true);
+  });
+
+  it("delivers a refused argument as a RangeError carrying its code", async () => {
+    // Awaited with .catch: expect(…).rejects would probe the RPC promise's properties, each a pipelined call.
+    const refused = (call: Promise<unknown>) => call.then(() => null).catch((e: unknown) => e);
+    const limit = await refused(rpc().list(tenantId("binding-err"), { limit: 0 }));
+    expect(limit).toBeInstanceOf(RangeError);
+    expect((limit as RangeError).message).toBe("invalid_limit");
+    const missing = await refused(rpc().replayDeadLetter(Number.MAX_SAFE_INTEGER));
+    expect(missing).toBeInstanceOf(RangeError);
+    expect((missing as RangeError).message).toBe("dead_letter_not_found");
   });
 });

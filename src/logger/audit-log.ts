@@ -1,12 +1,13 @@
 // Audit listing for the gateway's GET /v1/audit: one tenant's events, filtered and paged, newest first.
 // Order is (ts DESC, seq DESC): the time the gateway received each request, ties broken by chain position.
 // Every filter has an index that starts (tenant, …, ts, seq), so a page reads about `limit` rows.
-import type { AuditEvent } from "../shared/audit-event";
+import type { StoredAuditEvent } from "../shared/audit-event";
 import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "./query";
 
 export type { ListQuery } from "./query";
 
-export type StoredEvent = AuditEvent & { seq: number; hash: string };
+/** An event as stored: version 2, or version 1 for rows written before it (tell them apart by `v`). */
+export type StoredEvent = StoredAuditEvent & { seq: number; hash: string };
 
 export interface AuditPage {
   events: StoredEvent[];
@@ -15,7 +16,7 @@ export interface AuditPage {
 }
 
 /**
- * Events of `tenant` with from ≤ ts ≤ to (both inclusive, ms), and the given actor and action when set.
+ * Events of `tenant` with from ≤ ts ≤ to (both inclusive, ms), and the given actor, action and outcome when set.
  * `limit` defaults to 100 and is cut to 1000. Throws RangeError (`invalid_tenant`, `invalid_cursor`,
  * `invalid_limit`, `invalid_range`, `invalid_query`) on bad input.
  */
@@ -31,6 +32,10 @@ export async function listEvents(db: D1Database, tenant: string, query: ListQuer
   if (q.action !== undefined) {
     where.push("action = ?");
     args.push(q.action);
+  }
+  if (q.outcome !== undefined) {
+    where.push("outcome = ?");
+    args.push(q.outcome);
   }
   if (q.from !== undefined) {
     where.push("ts >= ?");
@@ -53,7 +58,7 @@ export async function listEvents(db: D1Database, tenant: string, query: ListQuer
   const page = results.slice(0, q.limit);
   const last = page[page.length - 1];
   return {
-    events: page.map((r) => ({ ...(JSON.parse(r.event) as AuditEvent), seq: r.seq, hash: r.hash })),
+    events: page.map((r) => ({ ...(JSON.parse(r.event) as StoredAuditEvent), seq: r.seq, hash: r.hash })),
     next_cursor: results.length > q.limit && last ? encodeCursor({ ts: last.ts, seq: last.seq }) : null,
   };
 }

@@ -1,8 +1,9 @@
 // The per-tenant hash chain. Each stored event gets seq (1, 2, 3… per tenant), prev_hash (the previous event's
-// hash, 64 zeros for the first) and hash = hex SHA-256(prev_hash + "\n" + canonical JSON of the event). The
-// event row and the tenant's new head are written in one D1 batch (atomic); the table's UNIQUE (tenant, seq)
-// makes a concurrent writer that read the same head fail instead of forking the chain.
-import { type AuditEvent, UNRESOLVED_TENANT } from "../shared/audit-event";
+// hash, 64 zeros for the first) and hash = hex SHA-256(prev_hash + "\n" + canonical JSON of the event). A
+// tenant's new rows and its new head are written in the same D1 batch (one transaction: all or nothing); the
+// table's primary key (tenant, seq) makes a concurrent writer that read the same head fail instead of forking
+// the chain, and the UNIQUE event id makes a second copy of an event fail instead of being chained twice.
+import { type AuditEvent, type StoredAuditEvent, UNRESOLVED_TENANT } from "../shared/audit-event";
 import { canonicalJson } from "../shared/canonical-json";
 import { sha256Hex } from "../shared/sha256";
 
@@ -20,7 +21,7 @@ export function chainHash(prevHash: string, canonicalEvent: string): Promise<str
 }
 
 /** The chain an event belongs to: its tenant, or the pseudo-tenant for requests with no resolved tenant. */
-export function chainOf(event: AuditEvent): string {
+export function chainOf(event: StoredAuditEvent): string {
   return event.tenant ?? UNRESOLVED_TENANT;
 }
 
@@ -34,6 +35,7 @@ export const INDEXED_COLUMNS = [
   "outcome",
   "status",
   "cache",
+  "model",
   "prompt_tokens",
   "completion_tokens",
   "cost_saved",
@@ -43,7 +45,7 @@ export const INDEXED_COLUMNS = [
 export type IndexedColumns = Record<(typeof INDEXED_COLUMNS)[number], string | number | null>;
 
 /** The values of those columns; verification recomputes them from the hashed JSON, so edited copies are caught. */
-export function indexedColumns(event: AuditEvent): IndexedColumns {
+export function indexedColumns(event: StoredAuditEvent): IndexedColumns {
   return {
     tenant: chainOf(event),
     id: event.id,
@@ -53,6 +55,7 @@ export function indexedColumns(event: AuditEvent): IndexedColumns {
     outcome: event.outcome,
     status: event.status,
     cache: event.cache,
+    model: event.model,
     prompt_tokens: event.prompt_tokens,
     completion_tokens: event.completion_tokens,
     cost_saved: event.cost_saved,
@@ -60,37 +63,109 @@ export function indexedColumns(event: AuditEvent): IndexedColumns {
   };
 }
 
-export async function readHead(db: D1Database, tenant: string): Promise<Head> {
-  const row = await db.prepare("SELECT seq, hash FROM audit_chain WHERE tenant = ?").bind(tenant).first<Head>();
-  return row ?? { seq: 0, hash: GENESIS };
+/** A validated event ready to chain: its canonical JSON is exactly what gets hashed and stored. */
+export interface ChainItem {
+  event: AuditEvent;
+  canonical: string;
 }
 
-/** What is already stored under an event id, if anything (ids are unique across tenants). */
-export async function storedEventById(db: D1Database, id: string): Promise<string | null> {
-  const row = await db.prepare("SELECT event FROM audit_events WHERE id = ?").bind(id).first<{ event: string }>();
-  return row?.event ?? null;
+export function chainItem(event: AuditEvent): ChainItem {
+  return { event, canonical: canonicalJson(event) };
 }
+
+/** A row of audit_events as written and as verification reads it. */
+export type ChainRow = IndexedColumns & { seq: number; event: string; prev_hash: string; hash: string };
+
+export const ROW_COLUMNS = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"] as const;
+
+/** Links `items` (all of one tenant, in order) after `head`: seq, prev_hash and hash of each, and the new head. */
+export async function link(head: Head, items: readonly ChainItem[]): Promise<{ rows: ChainRow[]; head: Head }> {
+  const rows: ChainRow[] = [];
+  let { seq, hash } = head;
+  for (const item of items) {
+    const next = await chainHash(hash, item.canonical);
+    seq += 1;
+    rows.push({ ...indexedColumns(item.event), seq, event: item.canonical, prev_hash: hash, hash: next });
+    hash = next;
+  }
+  return { rows, head: { seq, hash } };
+}
+
+/** D1 allows 100 bound parameters per statement: rows per multi-row INSERT. */
+const ROWS_PER_INSERT = Math.floor(100 / ROW_COLUMNS.length);
 
 /**
- * Appends one event after `head` and returns the new head. Throws when D1 fails, including when another
- * writer already took seq head.seq + 1 (UNIQUE (tenant, seq)): nothing is then written.
+ * The statements that append `rows` to `tenant`'s chain and move its head to `head`, for one db.batch. They
+ * fail as a whole when another writer took one of the positions or already stored one of the events.
  */
-export async function appendEvent(db: D1Database, event: AuditEvent, canonical: string, head: Head): Promise<Head> {
-  const columns = indexedColumns(event);
-  const seq = head.seq + 1;
-  const hash = await chainHash(head.hash, canonical);
-  const names = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"];
-  const values = [...INDEXED_COLUMNS.map((c) => columns[c]), seq, canonical, head.hash, hash];
-  await db.batch([
-    db
-      .prepare(`INSERT INTO audit_events (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`)
-      .bind(...values),
+export function appendStatements(db: D1Database, tenant: string, rows: readonly ChainRow[], head: Head) {
+  const statements: D1PreparedStatement[] = [];
+  const placeholders = `(${ROW_COLUMNS.map(() => "?").join(", ")})`;
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO audit_events (${ROW_COLUMNS.join(", ")}) VALUES ${chunk.map(() => placeholders).join(", ")}`,
+        )
+        .bind(...chunk.flatMap((row) => ROW_COLUMNS.map((c) => row[c]))),
+    );
+  }
+  statements.push(
     db
       .prepare(
         `INSERT INTO audit_chain (tenant, seq, hash) VALUES (?, ?, ?)
          ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
       )
-      .bind(columns.tenant, seq, hash),
+      .bind(tenant, head.seq, head.hash),
+  );
+  return statements;
+}
+
+export interface ChainState {
+  /** Canonical JSON already stored under each of the asked ids that exists. */
+  stored: Map<string, string>;
+  /** Head of each asked tenant that has one (absent: the chain starts at GENESIS). */
+  heads: Map<string, Head>;
+}
+
+/**
+ * What is stored under `ids` and the heads of `tenants`, in one round trip (one batch: one snapshot). Each
+ * list travels as one JSON parameter; both lookups go through an index (the UNIQUE id, the head's key).
+ */
+export async function readState(db: D1Database, ids: readonly string[], tenants: readonly string[]) {
+  const [stored, heads] = await db.batch([
+    db
+      .prepare("SELECT id, event FROM audit_events WHERE id IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(ids)),
+    db
+      .prepare("SELECT tenant, seq, hash FROM audit_chain WHERE tenant IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(tenants)),
   ]);
-  return { seq, hash };
+  const state: ChainState = { stored: new Map(), heads: new Map() };
+  for (const r of (stored?.results ?? []) as { id: string; event: string }[]) state.stored.set(r.id, r.event);
+  for (const r of (heads?.results ?? []) as ({ tenant: string } & Head)[]) {
+    state.heads.set(r.tenant, { seq: r.seq, hash: r.hash });
+  }
+  return state;
+}
+
+export type AppendResult =
+  | { kind: "chained"; tenant: string; seq: number }
+  | { kind: "already_stored"; tenant: string }
+  | { kind: "id_conflict"; tenant: string };
+
+/**
+ * Chains one event on its own: reads its id and its tenant's head, then appends. A redelivery of a stored
+ * event is `already_stored`, the same id with other content `id_conflict`. Throws when D1 fails, including
+ * when another writer took the position first (nothing is then written).
+ */
+export async function appendOne(db: D1Database, item: ChainItem): Promise<AppendResult> {
+  const tenant = chainOf(item.event);
+  const state = await readState(db, [item.event.id], [tenant]);
+  const stored = state.stored.get(item.event.id);
+  if (stored !== undefined) return { kind: stored === item.canonical ? "already_stored" : "id_conflict", tenant };
+  const linked = await link(state.heads.get(tenant) ?? { seq: 0, hash: GENESIS }, [item]);
+  await db.batch(appendStatements(db, tenant, linked.rows, linked.head));
+  return { kind: "chained", tenant, seq: linked.head.seq };
 }

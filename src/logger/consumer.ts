@@ -1,89 +1,206 @@
-// Queue consumer: per message, validate → de-duplicate → append to the tenant's hash chain → ack.
-// Invalid messages are kept in audit_rejects and acked (nothing lost, nothing retried forever). Any D1 failure
-// retries that one message with exponential backoff; nothing is acked on error, nothing for a whole batch.
-import { type AuditEvent, AuditEventSchema } from "../shared/audit-event";
-import { appendEvent, canonicalJson, chainOf, type Head, readHead, storedEventById } from "./chain";
+// The audit Queue's consumer: validate → de-duplicate → chain per tenant → ack, one decision per message.
+//
+// The chain work is batched, so that an event's cost does not depend on the batch around it or on the history
+// stored: one round trip reads what is stored under the batch's event ids and the head of each tenant in it
+// (both through an index); each tenant's new events are hashed in delivery order after its head; and one D1
+// batch (one transaction) writes every tenant's rows and new head. When that batch fails — D1 unavailable, a
+// concurrent writer took a position, an acknowledgement lost after the commit — the events are written one by
+// one, each re-reading its id and its tenant's head, so one message that cannot be written never holds back
+// another: it alone is retried, with exponential backoff.
+//
+// Messages that are not valid events, and events whose id is stored with other content, are sent to the
+// dead-letter queue (kept in D1 by its consumer, see dead-letters.ts) and acked once sent. Nothing is acked
+// before it is stored or dead-lettered; every message is acked or retried explicitly, never implicitly.
+import { AuditEventSchema } from "../shared/audit-event";
+import { appendOne, appendStatements, type ChainItem, chainItem, chainOf, GENESIS, link, readState } from "./chain";
+import { type DeadLetterEnvelope, deadLetterEnvelope } from "./dead-letters";
+import { describeIssues, retryDelaySeconds } from "./queue-messages";
 
-/** Rejected bodies are kept up to this many bytes of UTF-8. */
-export const REJECT_BODY_MAX_BYTES = 8 * 1024;
-const REASON_MAX = 1024;
-const MAX_DELAY_SECONDS = 300;
-
-/** Exponential backoff from the delivery attempt (1, 2, 3…): 2, 4, 8 … seconds, at most five minutes. */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.min(MAX_DELAY_SECONDS, 2 ** Math.max(1, Math.min(attempts, 16)));
+export interface ConsumerDeps {
+  db: D1Database;
+  deadLetters: Queue<DeadLetterEnvelope>;
 }
 
-export async function consume(batch: MessageBatch<unknown>, db: D1Database): Promise<void> {
-  // Heads this batch has read or written, so that several events of one tenant chain without re-reading.
-  // Dropped after any failure: the next message re-reads D1.
-  const heads = new Map<string, Head>();
-  // In order: a tenant's events are chained in delivery order.
-  for (const message of batch.messages) {
-    try {
-      await handle(db, message, heads);
-      message.ack();
-    } catch (err) {
-      heads.clear();
-      const delaySeconds = retryDelaySeconds(message.attempts);
-      // The error names the failing statement or constraint; the body is not logged.
-      console.error(
-        `audit: message ${message.id} not stored (attempt ${message.attempts}, retry in ${delaySeconds}s): ${String(err)}`,
-      );
-      message.retry({ delaySeconds });
+/** A message's fate, applied once at the end of the batch. */
+type Decision = "ack" | "retry";
+
+interface Pending extends ChainItem {
+  message: Message<unknown>;
+  /** Later messages of this batch carrying the same event: they share its fate. */
+  copies: Message<unknown>[];
+}
+
+interface Refused {
+  message: Message<unknown>;
+  envelope: DeadLetterEnvelope;
+}
+
+class Decisions {
+  private readonly byMessage = new Map<Message<unknown>, { decision: Decision; why?: string }>();
+
+  ack(...messages: Message<unknown>[]): void {
+    for (const m of messages) this.byMessage.set(m, { decision: "ack" });
+  }
+
+  retry(why: unknown, ...messages: Message<unknown>[]): void {
+    for (const m of messages) this.byMessage.set(m, { decision: "retry", why: String(why) });
+  }
+
+  /** Acks or retries every message of the batch; a message nothing decided is retried. */
+  apply(messages: readonly Message<unknown>[]): void {
+    for (const m of messages) {
+      const d = this.byMessage.get(m) ?? { decision: "retry", why: "not processed" };
+      if (d.decision === "ack") {
+        m.ack();
+        continue;
+      }
+      const delaySeconds = retryDelaySeconds(m.attempts);
+      // The reason names the failing statement or constraint; the body is not logged.
+      console.error(`audit: message ${m.id} not stored (attempt ${m.attempts}, retry in ${delaySeconds}s): ${d.why}`);
+      m.retry({ delaySeconds });
     }
   }
 }
 
-async function handle(db: D1Database, message: Message<unknown>, heads: Map<string, Head>): Promise<void> {
-  const parsed = AuditEventSchema.safeParse(message.body);
-  if (!parsed.success) {
-    await reject(db, message, describeIssues(parsed.error.issues));
-    return;
-  }
-  const event: AuditEvent = parsed.data;
-  const canonical = canonicalJson(event);
-  const stored = await storedEventById(db, event.id);
-  if (stored !== null) {
-    // A redelivery is acked without a second row. The same id with other content is not a redelivery.
-    if (stored !== canonical) await reject(db, message, "duplicate id with different content");
-    return;
-  }
-  const tenant = chainOf(event);
-  const head = heads.get(tenant) ?? (await readHead(db, tenant));
-  heads.set(tenant, await appendEvent(db, event, canonical, head));
-}
-
-function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  const text = issues
-    .slice(0, 10)
-    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(root)"}: ${i.message}`)
-    .join("; ");
-  return (text || "invalid").slice(0, REASON_MAX);
-}
-
-async function reject(db: D1Database, message: Message<unknown>, reason: string): Promise<void> {
-  const { text, bytes } = capUtf8(serialize(message.body), REJECT_BODY_MAX_BYTES);
-  await db
-    .prepare("INSERT INTO audit_rejects (received_at, message_id, reason, body, body_bytes) VALUES (?, ?, ?, ?, ?)")
-    .bind(Date.now(), message.id, reason, text, bytes)
-    .run();
-}
-
-function serialize(body: unknown): string {
+export async function consumeAuditBatch(batch: MessageBatch<unknown>, deps: ConsumerDeps): Promise<void> {
+  const decisions = new Decisions();
   try {
-    return JSON.stringify(body) ?? String(body);
-  } catch {
-    // BigInt, cycles: keep what can be said about it.
-    return String(body);
+    const { pending, refused } = validate(batch.messages);
+    refused.push(...(await chain(deps.db, pending, decisions)));
+    await deadLetter(deps.deadLetters, refused, decisions);
+  } catch (err) {
+    // Unexpected (a bug, not D1): whatever was not decided yet is retried below.
+    console.error(`audit: batch of ${batch.messages.length} interrupted: ${String(err)}`);
+  } finally {
+    decisions.apply(batch.messages);
   }
 }
 
-/** Cuts `text` to at most `max` bytes of UTF-8 without splitting a character; `bytes` is the full length. */
-export function capUtf8(text: string, max: number): { text: string; bytes: number } {
-  const encoded = new TextEncoder().encode(text);
-  if (encoded.length <= max) return { text, bytes: encoded.length };
-  let cut = max;
-  while (cut > 0 && (encoded[cut]! & 0xc0) === 0x80) cut -= 1; // back off continuation bytes
-  return { text: new TextDecoder().decode(encoded.subarray(0, cut)), bytes: encoded.length };
+/** Splits the batch into events to chain (first copy of each id) and messages to refuse. */
+function validate(messages: readonly Message<unknown>[]): { pending: Pending[]; refused: Refused[] } {
+  const byId = new Map<string, Pending>();
+  const refused: Refused[] = [];
+  for (const message of messages) {
+    const parsed = AuditEventSchema.safeParse(message.body);
+    if (!parsed.success) {
+      refused.push({
+        message,
+        envelope: deadLetterEnvelope(message, "invalid", describeIssues(parsed.error.issues), null),
+      });
+      continue;
+    }
+    const item = chainItem(parsed.data);
+    const first = byId.get(item.event.id);
+    if (!first) byId.set(item.event.id, { ...item, message, copies: [] });
+    else if (first.canonical === item.canonical) first.copies.push(message);
+    else refused.push({ message, envelope: conflict(message, item) });
+  }
+  return { pending: [...byId.values()], refused };
+}
+
+function conflict(message: Message<unknown>, item: ChainItem): DeadLetterEnvelope {
+  return deadLetterEnvelope(message, "id_conflict", "event id already used with different content", {
+    id: item.event.id,
+    tenant: chainOf(item.event),
+  });
+}
+
+/** Chains the pending events; returns the ones refused for reusing a stored id. */
+async function chain(db: D1Database, pending: readonly Pending[], decisions: Decisions): Promise<Refused[]> {
+  if (pending.length === 0) return [];
+  const refused: Refused[] = [];
+  const byTenant = new Map<string, Pending[]>();
+  for (const p of pending) {
+    const tenant = chainOf(p.event);
+    const items = byTenant.get(tenant);
+    if (items) items.push(p);
+    else byTenant.set(tenant, [p]);
+  }
+  let state: Awaited<ReturnType<typeof readState>>;
+  try {
+    state = await readState(
+      db,
+      pending.map((p) => p.event.id),
+      [...byTenant.keys()],
+    );
+  } catch (err) {
+    decisions.retry(err, ...pending.flatMap(all));
+    return [];
+  }
+
+  const writes: { tenant: string; fresh: Pending[]; linked: Awaited<ReturnType<typeof link>> }[] = [];
+  for (const [tenant, items] of byTenant) {
+    const fresh: Pending[] = [];
+    for (const p of items) {
+      const stored = state.stored.get(p.event.id);
+      if (stored === undefined) {
+        fresh.push(p);
+      } else if (stored === p.canonical) {
+        decisions.ack(...all(p)); // a redelivery: no second row
+      } else {
+        refused.push(...conflicts(p));
+      }
+    }
+    if (fresh.length > 0) {
+      writes.push({ tenant, fresh, linked: await link(state.heads.get(tenant) ?? { seq: 0, hash: GENESIS }, fresh) });
+    }
+  }
+  if (writes.length === 0) return refused;
+  try {
+    await db.batch(writes.flatMap((w) => appendStatements(db, w.tenant, w.linked.rows, w.linked.head)));
+    decisions.ack(...writes.flatMap((w) => w.fresh.flatMap(all)));
+  } catch (err) {
+    const count = writes.reduce((n, w) => n + w.fresh.length, 0);
+    console.error(`audit: ${count} events not stored as one batch, now one by one: ${String(err)}`);
+    for (const w of writes) refused.push(...(await oneByOne(db, w.fresh, decisions)));
+  }
+  return refused;
+}
+
+/** The fallback: each event re-reads its id and head and is written alone. */
+async function oneByOne(db: D1Database, items: readonly Pending[], decisions: Decisions): Promise<Refused[]> {
+  const refused: Refused[] = [];
+  for (const p of items) {
+    try {
+      const result = await appendOne(db, p);
+      if (result.kind === "id_conflict") refused.push(...conflicts(p));
+      else decisions.ack(...all(p));
+    } catch (err) {
+      decisions.retry(err, ...all(p));
+    }
+  }
+  return refused;
+}
+
+const all = (p: Pending): Message<unknown>[] => [p.message, ...p.copies];
+const conflicts = (p: Pending): Refused[] => all(p).map((message) => ({ message, envelope: conflict(message, p) }));
+
+/** Queues accept at most 100 messages and 256 KB per sendBatch (and 128 KB per message: an envelope's body is
+ * capped at 16 KiB, at most 96 KiB once escaped). */
+const SEND_BATCH_MESSAGES = 100;
+const SEND_BATCH_BYTES = 192 * 1024;
+
+/** Sends refused messages to the dead-letter queue; each is acked once sent, retried when the send fails. */
+async function deadLetter(queue: Queue<DeadLetterEnvelope>, refused: readonly Refused[], decisions: Decisions) {
+  const chunks: Refused[][] = [];
+  let bytes = 0;
+  for (const r of refused) {
+    const size = new TextEncoder().encode(JSON.stringify(r.envelope)).length + 64;
+    const last = chunks[chunks.length - 1];
+    if (!last || last.length >= SEND_BATCH_MESSAGES || bytes + size > SEND_BATCH_BYTES) {
+      chunks.push([r]);
+      bytes = size;
+    } else {
+      last.push(r);
+      bytes += size;
+    }
+  }
+  for (const chunk of chunks) {
+    try {
+      await queue.sendBatch(chunk.map((r) => ({ body: r.envelope, contentType: "json" })));
+      decisions.ack(...chunk.map((r) => r.message));
+    } catch (err) {
+      decisions.retry(`dead-letter queue: ${String(err)}`, ...chunk.map((r) => r.message));
+    }
+  }
 }

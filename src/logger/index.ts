@@ -1,42 +1,114 @@
 // Cordon audit logger Worker: consumes the gateway's audit Queue into D1 (hash-chained per tenant, see
-// chain.ts) and answers audit and analytics queries over a service binding (RPC, `AuditLog`).
+// chain.ts), keeps what it cannot chain (dead-letters.ts), prunes by retention (retention.ts) and answers
+// audit and analytics queries over a service binding (RPC, entrypoint `AuditLog`). docs/audit.md has the rest.
 //
-// RPC contract (the gateway resolves and authorises the tenant; the logger trusts nothing else it receives):
-//   async list(tenant, { from?, to?, actor?, action?, limit?, cursor? }) → { events, next_cursor }   newest first
-//   async verify(tenant) → { ok, count, head, first_bad_seq }
-//   async stats(tenant, from, to) → AuditStats
-// Bad arguments throw RangeError with a stable code as its message (see query.ts).
+// ── RPC contract ────────────────────────────────────────────────────────────────────────────────────────────
+// The caller (the gateway) authenticates and authorises; it passes the tenant it resolved from the Host. The
+// logger checks the shape of every argument and trusts nothing else. Times are ms since the epoch.
+//
+//   list(tenant, { from?, to?, actor?, action?, outcome?, limit?, cursor? }) → AuditPage
+//       { events: StoredEvent[], next_cursor: string | null }
+//       Newest first by (ts, seq). from/to inclusive. outcome: "allowed" | "denied" | "error". limit default
+//       100, values above 1000 are cut to 1000. cursor: the previous page's next_cursor (opaque). Each event is
+//       the stored event (version 2, or 1 for rows stored before it: see `v`) plus its `seq` and `hash`.
+//
+//   verify(tenant, { from_seq?, max_rows?, checkpoint?: { seq, hash } }?) → ChainVerification
+//       { ok, complete, checked, from_seq, next_seq, first_break: { seq, reason } | null,
+//         head: { seq, hash } | null, anchor: { seq, hash, ts } | null,
+//         checkpoint: "match" | "mismatch" | "pruned" | null }
+//       Walks the chain from its anchor (or seq 1), at most max_rows rows per call (default and maximum
+//       100,000); when complete is false, call again with from_seq = next_seq. reason: "edited" | "deleted" |
+//       "reordered" | "inserted" | "head_mismatch" | "anchor_mismatch" | "checkpoint_mismatch" (verify.ts).
+//       Record `head` outside D1 and pass it back later as `checkpoint` to detect a rewrite of the whole chain.
+//
+//   stats(tenant, from, to, groupBy?: "day" | "model" | "key") → AuditStats
+//       { from, to, group_by, totals: AuditMetrics, groups: (AuditMetrics & { group })[], groups_truncated }
+//       AuditMetrics: { requests, cache: { "HIT-EXACT", "HIT-SEMANTIC", MISS, BYPASS, STALE }, hit_rate,
+//       tokens_saved: { prompt, completion }, cost_saved, latency_ms: { p50, p95, p99 } | null }.
+//       group: "YYYY-MM-DD" (UTC) | model | actor, null for events without a model; ascending, null last;
+//       at most 1000 groups.
+//
+//   deadLetters({ limit?, cursor? }?) → { dead_letters: DeadLetter[], next_cursor }      platform operator only
+//       Newest first; limit default 50, cut to 100. DeadLetter: { id, received_at, message_id, attempts,
+//       reason: "invalid" | "id_conflict" | "undelivered" | "already_stored", detail, event_id, tenant, body,
+//       body_bytes, truncated, replayed_at, replay_result }. Bodies are unvalidated input from the Queue.
+//
+//   replayDeadLetter(id) → { id, result, event_id, tenant, seq, detail }                platform operator only
+//       Re-validates the kept body; chains it when it is a valid event not yet stored. result: "chained" |
+//       "already_stored" | "id_conflict" | "invalid" | "truncated". Replaying again is harmless.
+//
+// Errors: a bad argument throws RangeError whose message is a stable code — invalid_tenant, invalid_query,
+// invalid_limit, invalid_cursor, invalid_range, invalid_group_by, invalid_from_seq, invalid_max_rows,
+// invalid_checkpoint, invalid_dead_letter_id, dead_letter_not_found — which Workers RPC delivers with its
+// name and message intact (map to 400, or 404 for dead_letter_not_found). Anything else (D1 unavailable) is
+// an internal error: map to 500 without its message.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { type AuditPage, listEvents } from "./audit-log";
-import { consume } from "./consumer";
-import type { ListQuery } from "./query";
+import { loggerConfig } from "./config";
+import { consumeAuditBatch } from "./consumer";
+import {
+  consumeDeadLetters,
+  type DeadLetterPage,
+  listDeadLetters,
+  type ReplayResult,
+  replayDeadLetter,
+} from "./dead-letters";
+import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
+import { AUDIT_QUEUE, DEAD_LETTER_QUEUE, retryDelaySeconds } from "./queue-messages";
+import { pruneExpired } from "./retention";
 import { type AuditStats, statsFor } from "./stats";
 import { type ChainVerification, verifyChain } from "./verify";
 
 export type { AuditPage, StoredEvent } from "./audit-log";
-export type { ListQuery } from "./query";
-export type { AuditStats } from "./stats";
-export type { ChainVerification } from "./verify";
+export type { DeadLetter, DeadLetterPage, ReplayResult } from "./dead-letters";
+export type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
+export type { AuditGroup, AuditMetrics, AuditStats } from "./stats";
+export type { BreakReason, ChainBreak, ChainVerification } from "./verify";
 
 export class AuditLog extends WorkerEntrypoint<CordonLogger.Env> {
-  /** One page of the tenant's events, newest first; ts range inclusive; limit default 100, at most 1000. */
   async list(tenant: string, query: ListQuery = {}): Promise<AuditPage> {
     return listEvents(this.env.AUDIT_DB, tenant, query);
   }
 
-  /** Recomputes the tenant's whole chain from the stored canonical JSON. */
-  async verify(tenant: string): Promise<ChainVerification> {
-    return verifyChain(this.env.AUDIT_DB, tenant);
+  async verify(tenant: string, options: VerifyOptions = {}): Promise<ChainVerification> {
+    return verifyChain(this.env.AUDIT_DB, tenant, options);
   }
 
-  /** Requests, cache statuses, hit rate, tokens and cost saved, latency percentiles for from ≤ ts ≤ to. */
-  async stats(tenant: string, from: number, to: number): Promise<AuditStats> {
-    return statsFor(this.env.AUDIT_DB, tenant, from, to);
+  async stats(tenant: string, from: number, to: number, groupBy?: GroupBy): Promise<AuditStats> {
+    return statsFor(this.env.AUDIT_DB, tenant, from, to, groupBy);
+  }
+
+  async deadLetters(query: PageQuery = {}): Promise<DeadLetterPage> {
+    return listDeadLetters(this.env.AUDIT_DB, query);
+  }
+
+  async replayDeadLetter(id: number): Promise<ReplayResult> {
+    return replayDeadLetter(this.env.AUDIT_DB, id, Date.now());
   }
 }
 
 export default {
   async queue(batch, env) {
-    await consume(batch, env.AUDIT_DB);
+    switch (batch.queue) {
+      case AUDIT_QUEUE:
+        return consumeAuditBatch(batch, { db: env.AUDIT_DB, deadLetters: env.AUDIT_DLQ });
+      case DEAD_LETTER_QUEUE:
+        return consumeDeadLetters(batch, env.AUDIT_DB, Date.now());
+      default:
+        // A binding this code does not know: keep the messages (retry) rather than guess what they are.
+        console.error(`audit: messages from unknown queue ${batch.queue} left for retry`);
+        for (const m of batch.messages) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+    }
+  },
+
+  /** Retention (retention.ts): prunes each tenant's expired events, keeping its chain verifiable. */
+  async scheduled(controller, env) {
+    const { retentionDays } = loggerConfig(env);
+    const report = await pruneExpired(env.AUDIT_DB, controller.scheduledTime, retentionDays);
+    const pruned = Object.values(report.pruned).reduce((a, b) => a + b, 0);
+    const more = report.complete ? "" : "; more left for the next run";
+    console.info(
+      `audit retention: ${pruned} events pruned in ${Object.keys(report.pruned).length} tenants before ${new Date(report.cutoff).toISOString()}, ${report.dead_letters} dead letters${more}`,
+    );
   },
 } satisfies ExportedHandler<CordonLogger.Env, unknown>;

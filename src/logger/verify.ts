@@ -1,99 +1,246 @@
-// Chain verification: recomputes a tenant's whole chain from the stored canonical JSON, page by page, and
-// compares it with the stored hashes, the denormalised columns and the chain head. It finds an edited row
-// (its hash, prev_hash or a copied column no longer matches), a deleted row (a seq gap, or a head beyond the
-// last row), an added row (a row beyond the head) and an edited head.
-import { AuditEventSchema } from "../shared/audit-event";
-import { chainHash, GENESIS, type Head, INDEXED_COLUMNS, type IndexedColumns, indexedColumns } from "./chain";
-import { parseTenant } from "./query";
+// Chain verification: recomputes a tenant's chain from the stored canonical JSON, in seq order from its anchor
+// (where retention stopped pruning) or from the start, and compares it with the stored hashes, the copied
+// columns and the chain head. The first break found is reported with the seq it concerns and a reason:
+//
+//   edited          the row's own content no longer hashes to its hash, its event does not parse or validate,
+//                   or a copied column disagrees with its event; or the row is consistent but is not the row
+//                   the next one was chained to (it was edited and re-hashed; rows deleted right after it
+//                   with the later ones renumbered look the same)
+//   deleted         no row at this seq (a gap, or rows missing before the head)
+//   reordered       the row at this seq is consistent but was chained after a row that sits elsewhere
+//   inserted        a row that was never chained here: the row at this seq sits between two rows chained to
+//                   each other, lies beyond the head, or lies at or below the anchor
+//   head_mismatch   the head is missing, or does not hold the hash of the row at its seq
+//   anchor_mismatch the first row after the anchor is consistent but not chained to the anchor's hash
+//   checkpoint_mismatch  the caller's recorded (seq, hash) is not what the chain holds at that seq
+//
+// The chain is unkeyed: whoever can rewrite every later row and the head can forge it consistently. A head
+// recorded outside D1 and passed back as `checkpoint` closes that gap (see docs/audit.md).
+import { StoredAuditEventSchema } from "../shared/audit-event";
+import {
+  type ChainRow,
+  canonicalJson,
+  chainHash,
+  GENESIS,
+  type Head,
+  INDEXED_COLUMNS,
+  indexedColumns,
+  ROW_COLUMNS,
+} from "./chain";
+import { parseTenant, parseVerifyOptions, type VerifyOptions } from "./query";
 
-export interface ChainVerification {
-  /** True when every event from seq 1 to the head recomputes and the head matches the last event. */
-  ok: boolean;
-  /** Events verified in order from seq 1 (all of them when ok). */
-  count: number;
-  /** The stored head hash (null when the tenant has no head row). */
-  head: string | null;
-  /** The lowest seq at which the chain breaks, or null when ok. */
-  first_bad_seq: number | null;
+export const BREAK_REASONS = [
+  "edited",
+  "deleted",
+  "reordered",
+  "inserted",
+  "head_mismatch",
+  "anchor_mismatch",
+  "checkpoint_mismatch",
+] as const;
+export type BreakReason = (typeof BREAK_REASONS)[number];
+
+export interface ChainBreak {
+  seq: number;
+  reason: BreakReason;
 }
 
-/** Rows read per query; events are under 2 KB, so a page stays well under D1's response limits. */
-export const VERIFY_PAGE = 500;
+export interface Anchor extends Head {
+  /** ts of the last pruned event. */
+  ts: number;
+}
 
-type ChainRow = IndexedColumns & { seq: number; event: string; prev_hash: string; hash: string };
+export interface ChainVerification {
+  /** No break in the rows checked (and, when `complete`, the head and any checkpoint match). */
+  ok: boolean;
+  /** The walk reached the head; false when it stopped after `max_rows` (continue from `next_seq`). */
+  complete: boolean;
+  /** Rows checked without a break in this call. */
+  checked: number;
+  /** First seq this call checked. */
+  from_seq: number;
+  /** Where to continue (`from_seq`) when not complete; null otherwise. */
+  next_seq: number | null;
+  /** The lowest break found, or null. */
+  first_break: ChainBreak | null;
+  /** The stored head: the last event's seq and hash (null when the tenant has none). */
+  head: Head | null;
+  /** Where the chain starts after retention (null when nothing was pruned). */
+  anchor: Anchor | null;
+  /** The outcome of the caller's checkpoint, when one was given. */
+  checkpoint: "match" | "mismatch" | "pruned" | null;
+}
+
+/** Rows read per query; events are under 10 KB, so a page stays well under D1's response limits. */
+export const VERIFY_PAGE = 500;
 
 export async function verifyChain(
   db: D1Database,
   tenantId: string,
+  options: VerifyOptions = {},
   pageSize = VERIFY_PAGE,
 ): Promise<ChainVerification> {
   const tenant = parseTenant(tenantId);
-  // One batch is one transaction: the head and the highest seq are read from the same state, so an event
+  const opts = parseVerifyOptions(options);
+  // One batch is one transaction: head, anchor and highest seq come from the same state, so an event
   // appended while we verify (always with its head, atomically) is never mistaken for a forged row.
-  const [headRows, maxRows] = await db.batch([
+  const [headRows, anchorRows, maxRows] = await db.batch([
     db.prepare("SELECT seq, hash FROM audit_chain WHERE tenant = ?").bind(tenant),
+    db.prepare("SELECT seq, hash, ts FROM audit_anchors WHERE tenant = ?").bind(tenant),
     db.prepare("SELECT MAX(seq) AS max_seq FROM audit_events WHERE tenant = ?").bind(tenant),
   ]);
   const head = (headRows?.results[0] as Head | undefined) ?? null;
+  const anchor = (anchorRows?.results[0] as Anchor | undefined) ?? null;
   const maxSeq = (maxRows?.results[0] as { max_seq: number | null } | undefined)?.max_seq ?? 0;
-  const headSeq = head?.seq ?? 0;
-  const result = (count: number, firstBad: number | null): ChainVerification => ({
-    ok: firstBad === null,
-    count,
-    head: head?.hash ?? null,
-    first_bad_seq: firstBad,
-  });
+  const start = anchor?.seq ?? 0;
+  const fromSeq = Math.max(opts.fromSeq ?? start + 1, start + 1);
+  const upTo = head?.seq ?? maxSeq;
+  // Continuing past the end is a caller's mistake (a stale next_seq is at most the head + 1).
+  if (fromSeq > Math.max(upTo, start) + 1) throw new RangeError("invalid_from_seq");
 
-  let prev = GENESIS;
-  let count = 0;
-  let lastSeq: number | null = null; // the first page starts below seq 1, so a forged seq 0 or -1 is seen
-  for (;;) {
-    const rows = await pageAfter(db, tenant, lastSeq, headSeq, pageSize);
-    for (const row of rows) {
-      const expected = count + 1;
-      if (!(await rowIsValid(row, expected, prev, tenant))) return result(count, expected);
-      prev = row.hash;
-      count = expected;
-      lastSeq = row.seq;
+  const walk = await walkRows(db, tenant, { start, fromSeq, upTo, maxRows: opts.maxRows, pageSize, anchor });
+  let found = walk.found;
+  const complete = walk.next === null;
+  if (!found && complete) found = checkEnd(walk.last, walk.lastHash, start, head, maxSeq, upTo);
+
+  let checkpoint: ChainVerification["checkpoint"] = null;
+  if (opts.checkpoint) {
+    checkpoint = await checkCheckpoint(db, tenant, opts.checkpoint, anchor, head);
+    if (checkpoint === "mismatch" && (!found || opts.checkpoint.seq < found.seq)) {
+      found = { seq: opts.checkpoint.seq, reason: "checkpoint_mismatch" };
     }
-    if (rows.length < pageSize) break;
   }
-
-  if (count < headSeq) return result(count, count + 1); // rows missing at the end
-  if (head && head.hash !== prev) return result(count, headSeq); // the head does not point at the last row
-  if (maxSeq > headSeq) return result(count, headSeq + 1); // rows beyond the head
-  return result(count, null);
+  const checkedUpTo = found ? Math.min(found.seq - 1, walk.last) : walk.last;
+  return {
+    ok: found === null,
+    complete,
+    checked: Math.max(0, checkedUpTo - fromSeq + 1),
+    from_seq: fromSeq,
+    next_seq: complete ? null : walk.next,
+    first_break: found,
+    head,
+    anchor,
+    checkpoint,
+  };
 }
 
-function pageAfter(
+interface Walk {
+  /** The last seq checked without a break (fromSeq - 1 when none). */
+  last: number;
+  lastHash: string;
+  found: ChainBreak | null;
+  /** Where to continue when the row budget ran out. */
+  next: number | null;
+}
+
+async function walkRows(
   db: D1Database,
   tenant: string,
-  after: number | null,
-  upTo: number,
-  size: number,
-): Promise<ChainRow[]> {
-  const columns = [...INDEXED_COLUMNS, "seq", "event", "prev_hash", "hash"].join(", ");
+  w: { start: number; fromSeq: number; upTo: number; maxRows: number; pageSize: number; anchor: Anchor | null },
+): Promise<Walk> {
+  let last = w.fromSeq - 1;
+  let prev = w.anchor?.hash ?? GENESIS;
+  let prevPrev: string | null = null;
+  if (w.fromSeq > w.start + 1) {
+    // Continuing: the previous call checked the row before; its hash is where this part starts.
+    const before = await db
+      .prepare("SELECT hash FROM audit_events WHERE tenant = ? AND seq = ?")
+      .bind(tenant, w.fromSeq - 1)
+      .first<{ hash: string }>();
+    if (!before) return { last, lastHash: prev, found: { seq: w.fromSeq - 1, reason: "deleted" }, next: null };
+    prev = before.hash;
+  }
+  // From the start, the first page has no lower bound, so that a row at or below the anchor is seen.
+  let lower: number | null = w.fromSeq > w.start + 1 ? w.fromSeq - 1 : null;
+  const result = (found: ChainBreak | null, next: number | null = null): Walk => ({
+    last,
+    lastHash: prev,
+    found,
+    next,
+  });
+  for (;;) {
+    const rows = await page(db, tenant, lower, w.upTo, w.pageSize);
+    for (const row of rows) {
+      const expected = last + 1;
+      if (expected - w.fromSeq >= w.maxRows) return result(null, expected);
+      if (row.seq < expected) return result({ seq: row.seq, reason: "inserted" });
+      if (row.seq > expected) return result({ seq: expected, reason: "deleted" });
+      if (!(await isConsistent(row, tenant))) return result({ seq: row.seq, reason: "edited" });
+      if (row.prev_hash !== prev) {
+        if (prevPrev !== null && row.prev_hash === prevPrev) return result({ seq: expected - 1, reason: "inserted" });
+        if (await hashIsStored(db, tenant, row.prev_hash)) return result({ seq: row.seq, reason: "reordered" });
+        if (expected - 1 > w.start) return result({ seq: expected - 1, reason: "edited" });
+        return result({ seq: row.seq, reason: w.anchor ? "anchor_mismatch" : "edited" });
+      }
+      prevPrev = prev;
+      prev = row.hash;
+      last = row.seq;
+      lower = row.seq;
+    }
+    if (rows.length < w.pageSize) return result(null);
+  }
+}
+
+/** After the last row: rows missing before the head, a head that does not match, rows beyond the head. */
+function checkEnd(last: number, lastHash: string, start: number, head: Head | null, maxSeq: number, upTo: number) {
+  const at = (seq: number, reason: BreakReason): ChainBreak => ({ seq, reason });
+  if (last < upTo) return at(last + 1, "deleted");
+  if (!head) return maxSeq > start ? at(last, "head_mismatch") : null;
+  if (head.seq < start || head.hash !== lastHash) return at(head.seq, "head_mismatch");
+  if (maxSeq > upTo) return at(upTo + 1, "inserted");
+  return null;
+}
+
+function page(db: D1Database, tenant: string, after: number | null, upTo: number, size: number) {
   const lower = after === null ? "" : "AND seq > ?";
   const args = after === null ? [tenant, upTo] : [tenant, upTo, after];
   return db
-    .prepare(`SELECT ${columns} FROM audit_events WHERE tenant = ? AND seq <= ? ${lower} ORDER BY seq LIMIT ?`)
+    .prepare(
+      `SELECT ${ROW_COLUMNS.join(", ")} FROM audit_events WHERE tenant = ? AND seq <= ? ${lower} ORDER BY seq LIMIT ?`,
+    )
     .bind(...args, size)
     .all<ChainRow>()
     .then((r) => r.results);
 }
 
-async function rowIsValid(row: ChainRow, expectedSeq: number, prev: string, tenant: string): Promise<boolean> {
-  if (row.seq !== expectedSeq || row.prev_hash !== prev) return false;
-  if ((await chainHash(prev, row.event)) !== row.hash) return false;
-  // The hashed JSON is what the event is; the copied columns must say the same.
+/** Whether the row is what it claims on its own: hash, canonical event of a known version, copied columns. */
+export async function isConsistent(row: ChainRow, tenant: string): Promise<boolean> {
+  if ((await chainHash(row.prev_hash, row.event)) !== row.hash) return false;
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.event);
   } catch {
     return false;
   }
-  const event = AuditEventSchema.safeParse(parsed);
-  if (!event.success) return false;
+  const event = StoredAuditEventSchema.safeParse(parsed);
+  if (!event.success || canonicalJson(event.data) !== row.event) return false;
   const columns = indexedColumns(event.data);
   return columns.tenant === tenant && INDEXED_COLUMNS.every((c) => columns[c] === row[c]);
+}
+
+/** Whether some row of the tenant has this hash. Only on a break; reads the tenant's rows by its index. */
+async function hashIsStored(db: D1Database, tenant: string, hash: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT seq FROM audit_events WHERE tenant = ? AND hash = ? LIMIT 1")
+    .bind(tenant, hash)
+    .first();
+  return row !== null;
+}
+
+async function checkCheckpoint(
+  db: D1Database,
+  tenant: string,
+  checkpoint: Head,
+  anchor: Anchor | null,
+  head: Head | null,
+): Promise<"match" | "mismatch" | "pruned"> {
+  const start = anchor?.seq ?? 0;
+  if (checkpoint.seq < start) return "pruned";
+  if (checkpoint.seq === start) return anchor?.hash === checkpoint.hash ? "match" : "mismatch";
+  if (!head || checkpoint.seq > head.seq) return "mismatch";
+  const row = await db
+    .prepare("SELECT hash FROM audit_events WHERE tenant = ? AND seq = ?")
+    .bind(tenant, checkpoint.seq)
+    .first<{ hash: string }>();
+  return row?.hash === checkpoint.hash ? "match" : "mismatch";
 }

@@ -6,5 +6,7 @@ declare namespace CordonLogger {
 	}
 	interface Env {
 		AUDIT_DB: D1Database;
+		AUDIT_DLQ: Queue;
+		AUDIT_RETENTION_DAYS: string;
 	}
 }

@@ -97,3 +97,39 @@ export const AuditEventSchema = z.strictObject({
 
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 export type UpstreamAttempt = z.infer<typeof UpstreamAttemptSchema>;
+
+/**
+ * Version 1, read only: events the logger stored before version 2 (a free-text `detail` instead of `reason`,
+ * no `target`, client or upstream fields, no STALE). Nothing sends it any more and the consumer refuses it;
+ * verification and listing still read stored rows of either version.
+ */
+export const AuditEventV1Schema = z.strictObject({
+  v: z.literal(1),
+  id: z.uuid(),
+  ts: count,
+  request_id: z.string().min(1).max(64),
+  tenant: z.string().regex(TENANT_ID_PATTERN).nullable(),
+  actor: z.string().min(1).max(96),
+  action: z.string().min(1).max(64),
+  outcome: z.enum(["allowed", "denied", "error"]),
+  status: z.number().int().min(100).max(599),
+  code: z.string().min(1).max(64).nullable(),
+  detail: z.string().max(256).nullable(),
+  method: z.string().min(1).max(16),
+  route: z.string().min(1).max(256),
+  cache: z.enum(["HIT-EXACT", "HIT-SEMANTIC", "MISS", "BYPASS"]).nullable(),
+  model: z.string().min(1).max(128).nullable(),
+  prompt_hash: z.string().min(1).max(128).nullable(),
+  entry_id: z.string().min(1).max(64).nullable(),
+  similarity: z.number().min(-1).max(1).nullable(),
+  prompt_tokens: count.nullable(),
+  completion_tokens: count.nullable(),
+  cost_saved: z.number().nonnegative().nullable(),
+  latency_ms: count,
+});
+
+export type AuditEventV1 = z.infer<typeof AuditEventV1Schema>;
+
+/** Any event the audit database may hold, told apart by `v`. Only the current version is ever accepted. */
+export const StoredAuditEventSchema = z.discriminatedUnion("v", [AuditEventV1Schema, AuditEventSchema]);
+export type StoredAuditEvent = z.infer<typeof StoredAuditEventSchema>;

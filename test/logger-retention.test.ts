@@ -1,0 +1,142 @@
+// Retention: the logger's cron deletes each tenant's events older than AUDIT_RETENTION_DAYS, leaving an anchor
+// so that the remaining chain still verifies; it never deletes rows that do not verify.
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { loggerConfig } from "../src/logger/config";
+import logger, { AuditLog } from "../src/logger/index";
+import { pruneExpired } from "../src/logger/retention";
+import { verifyChain } from "../src/logger/verify";
+import { auditEvent as event } from "./fixtures/audit-event";
+import { DLQ, deliver, deliverTo, messageId, rowsOf, run } from "./fixtures/logger";
+
+const DAY = 86_400_000;
+let tenantCounter = 0;
+const tenantId = (label: string) => `lr-${label}-${++tenantCounter}`;
+const auditLog = () => new AuditLog(createExecutionContext(), env);
+
+/** Runs the cron's handler as the runtime would, at `time`. */
+async function cron(time: number, bindings: Partial<Cloudflare.Env> = {}): Promise<void> {
+  const controller = createScheduledController({ scheduledTime: time, cron: "17 * * * *" });
+  await logger.scheduled(controller, { ...env, ...bindings });
+}
+
+/** A tenant with events at the given days (ts = day × 24 h + its index, in that order). */
+async function tenantWith(label: string, days: number[]): Promise<string> {
+  const tenant = tenantId(label);
+  await deliver(days.map((d, i) => event(tenant, { ts: d * DAY + i })));
+  return tenant;
+}
+
+describe("retention cron", () => {
+  it("deletes events older than AUDIT_RETENTION_DAYS and keeps the chain verifiable from an anchor", async () => {
+    expect(env.AUDIT_RETENTION_DAYS).toBe("400");
+    const a = await tenantWith("a", [1, 2, 3, 450, 451]);
+    const b = await tenantWith("b", [5, 460]);
+    const rows = await rowsOf(a);
+    await cron(420 * DAY); // cutoff: day 20
+
+    expect((await rowsOf(a)).map((r) => r.seq)).toEqual([4, 5]);
+    expect((await rowsOf(b)).map((r) => r.seq)).toEqual([2]);
+    expect(await verifyChain(env.AUDIT_DB, a)).toMatchObject({
+      ok: true,
+      checked: 2,
+      from_seq: 4,
+      anchor: { seq: 3, hash: rows[2]!.hash, ts: 3 * DAY + 2 },
+      head: { seq: 5, hash: rows[4]!.hash },
+    });
+    expect(await verifyChain(env.AUDIT_DB, b)).toMatchObject({ ok: true, anchor: { seq: 1 } });
+    // Pruned events are gone from listing and analytics too.
+    expect((await auditLog().list(a)).events.map((e) => e.seq)).toEqual([5, 4]);
+    expect((await auditLog().stats(a, 0, 1000 * DAY)).totals.requests).toBe(2);
+  });
+
+  it("deletes only a prefix: an old event after a recent one waits until everything before it expires", async () => {
+    const tenant = await tenantWith("prefix", [1, 450, 2, 3]);
+    await cron(420 * DAY);
+    expect((await rowsOf(tenant)).map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: true, anchor: { seq: 1 } });
+    await cron(851 * DAY); // cutoff: day 451
+    expect(await rowsOf(tenant)).toEqual([]);
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({
+      ok: true,
+      checked: 0,
+      anchor: { seq: 4 },
+      head: { seq: 4 },
+    });
+  });
+
+  it("moves the anchor forward on later runs while the chain keeps growing", async () => {
+    const tenant = await tenantWith("grow", [1, 2]);
+    await cron(420 * DAY);
+    await deliver([event(tenant, { ts: 30 * DAY }), event(tenant, { ts: 600 * DAY })]);
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: true, checked: 2, anchor: { seq: 2 } });
+    await cron(440 * DAY); // cutoff: day 40
+    expect((await rowsOf(tenant)).map((r) => r.seq)).toEqual([4]);
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: true, checked: 1, anchor: { seq: 3 } });
+    // Idempotent: nothing more is due.
+    const report = await pruneExpired(env.AUDIT_DB, 440 * DAY, 400);
+    expect(report.pruned[tenant]).toBeUndefined();
+  });
+
+  it("never prunes rows that do not verify: the tenant is left whole for verify to report", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const tampered = await tenantWith("tampered", [1, 2, 3, 450]);
+    const sound = await tenantWith("sound", [1, 450]);
+    await run(
+      `UPDATE audit_events SET event = replace(event, '"status":200', '"status":201') WHERE tenant = ? AND seq = 2`,
+      tampered,
+    );
+    const report = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    expect(report.refused[tampered]).toBe(2);
+    // Rows before the bad one verify and are pruned; the bad one and everything after it stay.
+    expect(report.pruned[tampered]).toBe(1);
+    expect((await rowsOf(tampered)).map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(await verifyChain(env.AUDIT_DB, tampered)).toMatchObject({
+      ok: false,
+      first_break: { seq: 2, reason: "edited" },
+    });
+    expect(report.pruned[sound]).toBe(1);
+    expect(error).toHaveBeenCalledWith(expect.stringContaining(`${tampered} not pruned`));
+    error.mockRestore();
+  });
+
+  it("deletes at most a budget of rows per run and finishes on the next", async () => {
+    const tenants = [await tenantWith("budget-a", [1, 2, 3, 4, 450]), await tenantWith("budget-b", [1, 2, 3, 450])];
+    const first = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400, 5);
+    expect(first.complete).toBe(false);
+    expect(tenants.map((t) => first.pruned[t] ?? 0).reduce((x, y) => x + y)).toBe(5);
+    const second = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400, 5);
+    expect(second.complete).toBe(true);
+    for (const t of tenants) {
+      expect((await rowsOf(t)).length).toBe(1);
+      expect(await verifyChain(env.AUDIT_DB, t)).toMatchObject({ ok: true, checked: 1 });
+    }
+  });
+
+  it("deletes dead letters kept longer than the retention period", async () => {
+    const old = messageId("dl-old");
+    await deliverTo(DLQ, [{ id: old, body: { invalid: true } }]);
+    await run("UPDATE audit_dead_letters SET received_at = ? WHERE dlq_message_id = ?", 5 * DAY, old);
+    const recent = messageId("dl-recent");
+    await deliverTo(DLQ, [{ id: recent, body: { invalid: true } }]);
+    await cron(420 * DAY);
+    const left = await env.AUDIT_DB.prepare(
+      "SELECT dlq_message_id FROM audit_dead_letters WHERE dlq_message_id IN (?, ?)",
+    )
+      .bind(old, recent)
+      .all();
+    expect(left.results).toEqual([{ dlq_message_id: recent }]);
+  });
+
+  it("takes the retention period from AUDIT_RETENTION_DAYS, and refuses a bad value", async () => {
+    const tenant = await tenantWith("days", [1, 15]);
+    await cron(420 * DAY, { AUDIT_RETENTION_DAYS: "410" }); // cutoff: day 10
+    expect((await rowsOf(tenant)).map((r) => r.seq)).toEqual([2]);
+    expect(loggerConfig({}).retentionDays).toBe(400);
+    for (const bad of ["0", "-1", "1.5", "forever", ""]) {
+      expect(() => loggerConfig({ AUDIT_RETENTION_DAYS: bad })).toThrow(/AUDIT_RETENTION_DAYS/);
+    }
+    await expect(cron(420 * DAY, { AUDIT_RETENTION_DAYS: "soon" })).rejects.toThrow(/AUDIT_RETENTION_DAYS/);
+  });
+});
