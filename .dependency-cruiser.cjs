@@ -12,6 +12,7 @@ const LAYERS = [
     "^src/gateway/hosts\\.ts$",
     "^src/gateway/pricing\\.ts$",
     "^src/gateway/audit/facts\\.ts$",
+    "^src/gateway/text/",
   ],
   // 2 — pure security and policy decisions, crypto, PII detection, port interfaces
   ["^src/gateway/policy/", "^src/gateway/crypto/", "^src/gateway/pii/", "^src/gateway/ports/"],

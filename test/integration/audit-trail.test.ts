@@ -142,7 +142,7 @@ describe("one model-name limit for requests and their events", async () => {
       },
       { timeout: 5000, interval: 25 },
     );
-    const rejects = await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_rejects").first<{ n: number }>();
+    const rejects = await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_dead_letters").first<{ n: number }>();
     expect(rejects?.n).toBe(0);
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { resolveControls } from "../../src/gateway/cache/controls";
 import { exactText, planChat } from "../../src/gateway/cache/plan";
-import { semanticText } from "../../src/gateway/cache/semantic-text";
 import type { Principal } from "../../src/gateway/policy/principal";
 import { DEFAULT_POLICY } from "../../src/gateway/policy/tenant-policy";
 import { costOf } from "../../src/gateway/pricing";
 import type { ChatRequest } from "../../src/gateway/protocol/chat";
+import { semanticText } from "../../src/gateway/text/semantic-text";
 
 const chat = (content: string, extra: Partial<ChatRequest> = {}, system?: string): ChatRequest => ({
   model: "gpt-4o-mini",

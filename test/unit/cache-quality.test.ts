@@ -3,9 +3,9 @@
 // verifyMatch on the original prompts. The numbers printed here are the ones in docs/cache-quality.md.
 import { describe, expect, it } from "vitest";
 import { cosine, LexicalEmbedder } from "../../src/gateway/adapters/embedder-lexical";
-import { semanticText } from "../../src/gateway/cache/semantic-text";
 import { verifyMatch } from "../../src/gateway/cache/verify";
 import { DEFAULT_POLICY } from "../../src/gateway/policy/tenant-policy";
+import { semanticText } from "../../src/gateway/text/semantic-text";
 import { MUST_NOT_HIT, SHOULD_HIT } from "../fixtures/semantic-pairs";
 
 const embedder = new LexicalEmbedder(768);

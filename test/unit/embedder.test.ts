@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { cosine, LexicalEmbedder, lexicalWords } from "../../src/gateway/adapters/embedder-lexical";
 import { type AiRunner, EmbedderError, WorkersAiEmbedder } from "../../src/gateway/adapters/embedder-workers-ai";
-import { semanticText } from "../../src/gateway/cache/semantic-text";
 import { verifyMatch } from "../../src/gateway/cache/verify";
+import { semanticText } from "../../src/gateway/text/semantic-text";
 import { FakeWorkersAi } from "../fakes/workers-ai";
 
 const lexical = new LexicalEmbedder(768);

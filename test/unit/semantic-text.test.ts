@@ -2,6 +2,7 @@
 // step is linear in the length of the prompt, whatever its content.
 import { describe, expect, it } from "vitest";
 import { LexicalEmbedder } from "../../src/gateway/adapters/embedder-lexical";
+import { MAX_VERIFIED_LENGTH, verifyMatch } from "../../src/gateway/cache/verify";
 import {
   canonicalWord,
   FILLER_PHRASES,
@@ -11,8 +12,7 @@ import {
   semanticWords,
   tokenize,
   wordRole,
-} from "../../src/gateway/cache/semantic-text";
-import { MAX_VERIFIED_LENGTH, verifyMatch } from "../../src/gateway/cache/verify";
+} from "../../src/gateway/text/semantic-text";
 
 describe("tokenize", () => {
   const shape = (text: string) => tokenize(text).map((t) => `${t.kind[0]}:${t.text}${t.glued ? "" : "_"}`);

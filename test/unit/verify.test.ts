@@ -2,7 +2,6 @@
 // embeddings are close (or identical). Both directions are checked: verification is symmetric. The labelled
 // fixture in test/fixtures/semantic-pairs.ts is checked separately, end to end, in cache-quality.test.ts.
 import { describe, expect, it } from "vitest";
-import { FILLER_PHRASES, SOFT_WORDS } from "../../src/gateway/cache/semantic-text";
 import {
   entitiesIn,
   languagesIn,
@@ -15,6 +14,7 @@ import {
   verifyMatch,
 } from "../../src/gateway/cache/verify";
 import { swapsArguments } from "../../src/gateway/cache/verify/meaning";
+import { FILLER_PHRASES, SOFT_WORDS } from "../../src/gateway/text/semantic-text";
 
 const SHOULD_AGREE: [string, string][] = [
   ["What is the capital of France?", "what is the capital of france"],

@@ -17,8 +17,9 @@
 // Empty input (no word at all) embeds to a fixed unit vector: +1 in bucket 0. Every output is therefore a unit
 // vector and cosine is always defined; the gateway never caches prompts whose normalised text is empty
 // (`empty_prompt` in plan.ts), so that vector is never stored or queried in practice.
-import { canonicalWord, memoize, wordRole } from "../cache/semantic-text";
+
 import type { Embedder } from "../ports/embedder";
+import { canonicalWord, memoize, wordRole } from "../text/semantic-text";
 
 const WEIGHTS = { content: 1.0, minor: 0.2, pair: 0.5, gram: 0.2 } as const;
 /** Longer words (hashes, base64, runs of one letter) give no character n-grams: they are not language. */

@@ -4,9 +4,9 @@
 
 import type { OrthogonalTransform } from "../crypto/orthogonal-transform";
 import type { TenantKeyring } from "../crypto/tenant-keyring";
+import { semanticText } from "../text/semantic-text";
 import type { CacheControls } from "./controls";
 import { exactText } from "./plan";
-import { semanticText } from "./semantic-text";
 
 export interface CacheAddress {
   readonly tenant: string;

@@ -4,8 +4,8 @@
 // partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
+import { semanticText } from "../text/semantic-text";
 import { segments } from "./code-blocks";
-import { semanticText } from "./semantic-text";
 
 /** Request fields that do not change the answer, and so stay out of the partition. */
 const NOT_IN_PARTITION = new Set(["messages", "stream", "stream_options", "user", "metadata", "store", "service_tier"]);

@@ -20,7 +20,7 @@
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
 //                  words always count; and, when both ask one, the same kind of question ("what" ≠ "why").
-import { semanticView } from "../semantic-text";
+import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
 import { type Meaning, meaningOf, swapsArguments } from "./meaning";
 import { type Names, namesOf } from "./names";

@@ -7,7 +7,7 @@ import {
   NEGATION_WORDS,
   type SemanticView,
   wordRole,
-} from "../semantic-text";
+} from "../../text/semantic-text";
 import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";

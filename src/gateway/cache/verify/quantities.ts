@@ -7,7 +7,7 @@ import {
   numberWordAt,
   ORDINAL_SUFFIXES,
   type Token,
-} from "../semantic-text";
+} from "../../text/semantic-text";
 
 /** Word operators between two operands ("3 plus 5"), as symbols; "divided"/"multiplied" take a following "by". */
 const WORD_OPERATORS = new Map([
