@@ -161,14 +161,41 @@ describe("verifyOidcToken: key rotation at the provider", () => {
     expect(idp.calls).toHaveLength(2);
   });
 
-  it("refuses an unknown kid without fetching within the cooldown, and refetches after it", async () => {
+  it("accepts a key rotated in just after the set was fetched (the cooldown starts at an unknown kid's refetch)", async () => {
     const { idp, cache } = setup([ec.jwk]);
     await verify(cache, await sign(ec), T0);
     idp.keys = [ec.jwk, ecNext.jwk];
+    expect((await verify(cache, await sign(ecNext), T0 + 1_000)).ok).toBe(true);
+    expect(idp.calls).toHaveLength(2);
+  });
+
+  it("refuses an unknown kid without fetching within the cooldown of the last refetch, and refetches after it", async () => {
+    const { idp, cache } = setup([ec.jwk]);
+    await verify(cache, await sign(ec), T0);
+    const random = await sign({ ...attacker, kid: "random" });
+    expect(await verify(cache, random, T0 + 1_000)).toEqual({ ok: false, reason: "unknown_kid" });
+    expect(idp.calls).toHaveLength(2);
+    idp.keys = [ec.jwk, ecNext.jwk];
     const rotated = await sign(ecNext);
     expect(await verify(cache, rotated, T0 + 10_000)).toEqual({ ok: false, reason: "unknown_kid" });
+    expect(idp.calls).toHaveLength(2);
+    expect((await verify(cache, rotated, T0 + 31_000)).ok).toBe(true);
+    expect(idp.calls).toHaveLength(3);
+  });
+
+  it("does not fetch twice for one token whose kid the set fetched for it lacks", async () => {
+    const { idp, cache } = setup([ec.jwk]);
+    expect(await verify(cache, await sign(ecNext), T0)).toEqual({ ok: false, reason: "unknown_kid" });
     expect(idp.calls).toHaveLength(1);
-    expect((await verify(cache, rotated, T0 + 30_000)).ok).toBe(true);
+  });
+
+  it("does not refetch for an unknown kid during the backoff after a failed fetch", async () => {
+    const { idp, cache } = setup([ec.jwk]);
+    await verify(cache, await sign(ec), T0);
+    idp.respond = () => new Response("down", { status: 503 });
+    expect(await verify(cache, await sign(ecNext), T0 + 60_000)).toMatchObject({ reason: "jwks_unavailable" });
+    idp.respond = () => Response.json({ keys: [ec.jwk, ecNext.jwk] });
+    expect(await verify(cache, await sign(ecNext), T0 + 60_000 + 4_999)).toEqual({ ok: false, reason: "unknown_kid" });
     expect(idp.calls).toHaveLength(2);
   });
 
@@ -176,12 +203,12 @@ describe("verifyOidcToken: key rotation at the provider", () => {
     const { idp, cache } = setup([ec.jwk]);
     await verify(cache, await sign(ec), T0);
     const results: OidcResult[] = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       const forged = await sign({ ...attacker, kid: `random-${i}` });
-      results.push(await verify(cache, forged, T0 + 30_000 + i * 100)); // 200 tokens over 20 s
+      results.push(await verify(cache, forged, T0 + 1 + i * 100)); // 400 tokens over 40 s
     }
     expect(results.every((r) => !r.ok && r.reason === "unknown_kid")).toBe(true);
-    expect(idp.calls).toHaveLength(2); // the first fetch, and one refresh at T0 + 30 s
+    expect(idp.calls).toHaveLength(3); // the first fetch, and one refresh at T0 and one at T0 + 30 s
   });
 
   it("keeps verifying known kids when a refresh for an unknown kid fails", async () => {

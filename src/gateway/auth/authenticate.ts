@@ -13,13 +13,27 @@ import type { Principal, TenantPrincipal } from "../policy/principal";
 import { ROLE_SCOPES } from "../policy/scopes";
 import type { Runtime } from "../runtime";
 import type { KeyAuthRecord, TenantRecord } from "../storage/records";
-import { verifyAccessToken } from "./access-token";
+import { type AccessTokenFailure, verifyAccessToken } from "./access-token";
 import { parseApiKey } from "./api-key-secret";
 import type { Credential } from "./credential";
 import { verifyOidcToken } from "./oidc";
 
 /** Clock skew tolerated on token times, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * Refusals of a token as one of Cordon's own that leave it possibly another issuer's, so the tenant's SSO
+ * provider (if any) is asked next: another algorithm, a kid not in Cordon's key ring, another issuer, and
+ * `malformed` — not shaped like Cordon's tokens, which an SSO token need not be (longer than any Cordon token
+ * when it lists many groups; ES256 with no `kid`, which RFC 7515 makes optional). Trying the SSO check widens
+ * nothing: it verifies the token against the provider's keys alone.
+ */
+const MAYBE_ANOTHER_ISSUERS: ReadonlySet<AccessTokenFailure> = new Set([
+  "algorithm_not_allowed",
+  "unknown_kid",
+  "wrong_issuer",
+  "malformed",
+]);
 
 export async function authenticate(
   rt: Runtime,
@@ -107,12 +121,9 @@ async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecor
       expiresAt: c.exp * 1000,
     };
   }
-  // Not one of ours (another issuer, or a key this gateway never had): perhaps the tenant's SSO provider's.
+  // Not one of ours: perhaps the tenant's SSO provider's.
   const oidc = tenant.policy.oidc;
-  if (
-    (own.reason === "unknown_kid" || own.reason === "wrong_issuer" || own.reason === "algorithm_not_allowed") &&
-    oidc
-  ) {
+  if (MAYBE_ANOTHER_ISSUERS.has(own.reason) && oidc) {
     const sso = await verifyOidcToken(rt.jwksCache, token, oidc, {
       now,
       clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,

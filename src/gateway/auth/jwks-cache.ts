@@ -11,7 +11,7 @@ export interface JwksCacheOptions {
   readonly maxEntries?: number;
   /** A key set is used for this long after it was fetched, then fetched again before use. */
   readonly ttlMs?: number;
-  /** An unknown kid refetches the set only if the last fetch attempt is at least this old. */
+  /** An unknown kid refetches the set only if no other unknown kid made it refetch within this long. */
   readonly refreshCooldownMs?: number;
   /** After a failed fetch, requests that need the set are refused without fetching for this long. */
   readonly failureBackoffMs?: number;
@@ -37,6 +37,8 @@ interface CacheEntry {
   set: { keys: LocalJWKSet; fetchedAt: number } | null;
   /** The last attempt, successful or not. */
   attemptedAt: number;
+  /** The last refetch an unknown kid caused: the start of its cooldown. */
+  unknownKidRefetchAt: number;
   lastFailed: boolean;
   lastFailure: string;
   inflight: Promise<FetchOutcome> | null;
@@ -52,7 +54,10 @@ const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"
  *
  * Numbers (JWKS_CACHE_DEFAULTS): at most 64 providers (LRU), a set is trusted for 10 minutes after it was
  * fetched, an unknown kid refetches at most once per 30 s per jwks_uri (an attacker sending random kids
- * costs the provider one request per 30 s per isolate, and gets unknown_kid meanwhile), a failed fetch
+ * costs the provider one request per 30 s per isolate, and gets unknown_kid meanwhile). The 30 s count from
+ * the last refetch an unknown kid caused, not from the first or the periodic fetch: a provider that rotates
+ * its signing key just after Cordon fetched its set has its first new token accepted, not refused for up to
+ * 30 s. A set fetched for the very request whose kid it lacks is not fetched again for it. A failed fetch
  * blocks further fetches for 5 s, a fetch times out after 5 s, a response is at most 256 KB and 100 keys.
  * Concurrent requests share one fetch. A set past its 10 minutes that cannot be fetched again is NOT used:
  * tokens are refused until the provider answers (fail closed). Responses must be 200 with a JWKS of public
@@ -98,14 +103,26 @@ export class JwksCache {
    */
   async refreshForUnknownKid(jwksUri: string, now: number): Promise<KeySetLookup | null> {
     const entry = this.touch(jwksUri);
-    if (entry.inflight === null && now - entry.attemptedAt < this.opts.refreshCooldownMs) return null;
+    if (entry.inflight === null) {
+      if (entry.set !== null && entry.set.fetchedAt >= now) return null; // fetched for this very request
+      if (now - entry.unknownKidRefetchAt < this.opts.refreshCooldownMs) return null;
+      if (entry.lastFailed && now - entry.attemptedAt < this.opts.failureBackoffMs) return null;
+      entry.unknownKidRefetchAt = now;
+    }
     return this.refresh(jwksUri, entry, now);
   }
 
   private touch(jwksUri: string): CacheEntry {
     let entry = this.entries.get(jwksUri);
     if (entry === undefined) {
-      entry = { set: null, attemptedAt: Number.NEGATIVE_INFINITY, lastFailed: false, lastFailure: "", inflight: null };
+      entry = {
+        set: null,
+        attemptedAt: Number.NEGATIVE_INFINITY,
+        unknownKidRefetchAt: Number.NEGATIVE_INFINITY,
+        lastFailed: false,
+        lastFailure: "",
+        inflight: null,
+      };
     } else {
       this.entries.delete(jwksUri);
     }
