@@ -9,6 +9,7 @@ import { sendAuditEvent } from "./audit/send";
 import { admitCaller } from "./auth/admission";
 import { belongsTo } from "./auth/authenticate";
 import { type AlertSink, identify, noTenantHere } from "./auth/identify";
+import { withoutCacheHeaders } from "./chat/timing";
 import { ConfigError } from "./config";
 import type { AuthedContext, Handled, RequestContext } from "./context";
 import { classifyHost, isAllowedTransport } from "./hosts";
@@ -28,6 +29,8 @@ interface Progress {
   principal: Principal | null;
   /** Headers the admission steps add to the response, refusals included (rate limits, warnings). */
   headers: Record<string, string>;
+  /** The tenant's timing protection: no response says what the cache did (chat/timing.ts). */
+  hideCache: boolean;
 }
 
 export async function handleRequest(
@@ -67,7 +70,7 @@ export async function handleRequest(
 
   const address = clientAddress(request.headers, rt.config.environment);
   const client = clientFacts(request, address);
-  const progress: Progress = { route: null, tenant: null, principal: null, headers: {} };
+  const progress: Progress = { route: null, tenant: null, principal: null, headers: {}, hideCache: false };
   const alert: AlertSink = (action, reason, target) => {
     const event = buildAuditEvent({
       requestId: id,
@@ -104,6 +107,7 @@ export async function handleRequest(
   }
   const response = finalizeResponse(handled.response, id);
   for (const [k, v] of Object.entries(progress.headers)) if (!response.headers.has(k)) response.headers.set(k, v);
+  if (progress.hideCache) withoutCacheHeaders(response.headers);
 
   // Every routed request is audited (unless its route says otherwise: liveness, public documents), and so is
   // every refusal before routing but "no such endpoint".
@@ -169,6 +173,7 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
 
   const tenant = await resolveTenant(rt, host);
   progress.tenant = tenant?.id ?? null;
+  progress.hideCache = tenant?.policy.timing_protection ?? false;
   const principal = await identify(rt, request, tenant, rc.client.ip, now, rc.alert);
   progress.principal = principal;
   if (!tenant) throw noTenantHere(principal, rt.config.baseDomain);

@@ -98,6 +98,7 @@ describe("tenant store: storage", () => {
       "entries_user_created",
       "vectors_expires",
       "vectors_partition_scope",
+      "virtual_keys_provider",
     ]);
   });
 

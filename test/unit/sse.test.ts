@@ -78,7 +78,7 @@ describe("SSE", () => {
   });
 
   it("replays a stored answer as a valid stream that reassembles to it", async () => {
-    const text = await new Response(replayAsStream(completion, { id: "chatcmpl-1", includeUsage: true })).text();
+    const text = await new Response(replayAsStream({ ...completion, id: "chatcmpl-1" }, { includeUsage: true })).text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
     const p = new SseParser();
     const a = new StreamAssembler();
@@ -88,5 +88,9 @@ describe("SSE", () => {
     const objects = events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e));
     expect(objects.every((o) => o.object === "chat.completion.chunk" && o.id === "chatcmpl-1")).toBe(true);
     expect(objects.at(-1).usage).toEqual(completion.usage);
+    // As OpenAI streams with include_usage: a role chunk first, `usage: null` on every chunk but the last.
+    expect(objects[0].choices[0].delta).toMatchObject({ role: "assistant", content: "" });
+    expect(objects.slice(0, -1).every((o) => o.usage === null)).toBe(true);
+    expect(objects.at(-2).choices[0].finish_reason).toBe("stop");
   });
 });

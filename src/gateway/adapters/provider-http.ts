@@ -20,13 +20,15 @@ export class HttpProvider implements Provider {
 
   async chat(
     body: Record<string, unknown>,
-    { signal, tenant }: { signal?: AbortSignal; tenant: string },
+    { signal, tenant, credential }: { signal?: AbortSignal; tenant: string; credential?: string },
   ): Promise<Response> {
     // The timeout bounds the wait for the response head; a stream then runs for as long as it flows.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.opts.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     const headers: Record<string, string> = { "content-type": "application/json", ...this.opts.headers };
+    // A tenant's virtual key replaces the deployment's provider key for this call.
+    if (credential !== undefined) headers.authorization = `Bearer ${credential}`;
     if (this.opts.aiGateway) {
       headers["cf-aig-metadata"] = JSON.stringify({ tenant });
       headers["cf-aig-skip-cache"] = "true";

@@ -8,7 +8,7 @@ const RANDOM_CHARS = 32; // ≈190 bits
 const CHECKSUM_CHARS = 6;
 const KEY_PATTERN = /^cdn_(live|test|dev)_([0-9A-Za-z]{32})_([0-9A-Za-z]{6})$/;
 
-function randomBase62(n: number): string {
+export function randomBase62(n: number): string {
   let out = "";
   while (out.length < n) {
     // Rejection sampling keeps every character uniform (248 = 4 × 62).

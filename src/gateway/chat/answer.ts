@@ -14,6 +14,7 @@ import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
 import { costOf } from "../pricing";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { captureStream } from "./sse";
+import { upstreamCredential } from "./upstream-credential";
 
 export type Answer =
   | { kind: "hit"; hit: CacheHit; facts: AuditFacts }
@@ -100,7 +101,12 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
 
   let upstream: Response;
   try {
-    upstream = await rt.provider.chat(req, { tenant: tenant.id, signal: rc.request.signal });
+    const credential = await upstreamCredential(rt, tenant.id, keyring, req.model, rc.request.headers);
+    upstream = await rt.provider.chat(req, {
+      tenant: tenant.id,
+      signal: rc.request.signal,
+      ...(credential === undefined ? {} : { credential }),
+    });
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }

@@ -145,29 +145,34 @@ export function captureStream(
   );
 }
 
-/** A stored answer as an SSE stream of chat.completion.chunk events, ending with [DONE]. */
+/**
+ * A stored answer as an SSE stream of chat.completion.chunk events, as a model streams it: a role chunk, the
+ * content in chunks of a few words, a finish chunk, the usage chunk when asked for (`usage: null` on the others,
+ * as OpenAI sends with include_usage), then `[DONE]`.
+ */
 export function replayAsStream(
   completion: ChatCompletion,
-  opts: { id: string; includeUsage: boolean },
+  opts: { includeUsage: boolean },
 ): ReadableStream<Uint8Array> {
-  const content = completion.choices[0]?.message.content ?? "";
+  const choice = completion.choices[0];
+  const content = choice?.message.content ?? "";
   const base = {
-    id: opts.id,
+    id: completion.id,
     object: "chat.completion.chunk",
-    created: completion.created ?? 0,
+    created: completion.created ?? Math.floor(Date.now() / 1000),
     model: completion.model ?? "",
+    ...(typeof completion.system_fingerprint === "string" ? { system_fingerprint: completion.system_fingerprint } : {}),
   };
-  const events: unknown[] = [
-    { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
-  ];
-  for (const piece of content.match(/\S+\s*|\s+/g) ?? []) {
-    events.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
-  }
-  events.push({
+  const usage = opts.includeUsage ? { usage: null } : {};
+  const chunk = (delta: object, finish: string | null) => ({
     ...base,
-    choices: [{ index: 0, delta: {}, finish_reason: completion.choices[0]?.finish_reason ?? "stop" }],
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...usage,
   });
-  if (opts.includeUsage && completion.usage) events.push({ ...base, choices: [], usage: completion.usage });
+  const events: unknown[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
+  for (const piece of content.match(/(?:\S+\s*){1,3}|\s+/g) ?? []) events.push(chunk({ content: piece }, null));
+  events.push(chunk({}, choice?.finish_reason ?? "stop"));
+  if (opts.includeUsage) events.push({ ...base, choices: [], usage: completion.usage ?? null });
 
   const text = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
   return new ReadableStream({

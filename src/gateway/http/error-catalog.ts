@@ -113,6 +113,11 @@ export const ERROR_CATALOG = {
     message: "The request contains personal data, and this tenant refuses such requests.",
     fix: "Remove the kinds of data named in the message (or ask an administrator about the tenant's pii_mode).",
   },
+  virtual_key_not_found: {
+    status: 404,
+    message: "No virtual key with this id exists in this tenant.",
+    fix: "List the tenant's virtual keys with GET /v1/admin/virtual-keys.",
+  },
   entry_not_found: {
     status: 404,
     message: "No cache entry with this id exists for this caller.",

@@ -1,13 +1,17 @@
-// POST /v1/chat/completions — OpenAI-compatible, cached. Streams on hit (replayed) and on miss (passed
-// through as it arrives, stored once complete).
+// POST /v1/chat/completions — OpenAI-compatible, cached. Streams on hit (replayed like a model streams) and on
+// miss (passed through as it arrives, stored once complete). A hit looks like a fresh answer: a new id, the
+// current time, the usage of the answer as first computed (what it would have cost; x-cache-tokens-saved and
+// x-cache-cost-saved say what it saved). With the tenant's timing protection, hits and misses are made
+// indistinguishable (chat/timing.ts).
 import { resolveControls } from "../cache/controls";
-import { answerChat, hitHeaders } from "../chat/answer";
+import { type Answer, answerChat, hitHeaders } from "../chat/answer";
 import { replayAsStream } from "../chat/sse";
+import { delayLikeAMiss, freshCompletionId, padStream } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { ChatRequestSchema } from "../protocol/chat";
+import { type ChatRequest, ChatRequestSchema } from "../protocol/chat";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" };
 
@@ -15,37 +19,75 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
   const req = parseWith(ChatRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: req.user }, rc.tenant.policy, rc.principal);
   const answer = await answerChat(rc, req, controls);
+  const protect = rc.tenant.policy.timing_protection;
+  const reason = reasonHeader(rc, answer);
 
   switch (answer.kind) {
     case "hit": {
-      const { hit } = answer;
-      const headers = hitHeaders(hit);
-      const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, "")}`;
+      if (protect) await delayLikeAMiss(rc.rt, rc.tenant.id, rc.receivedAt);
+      const completion = { ...answer.hit.completion, id: freshCompletionId(), created: nowSeconds() };
+      const headers = { ...hitHeaders(answer.hit), ...savedHeaders(answer) };
       if (req.stream) {
-        const body = replayAsStream(hit.completion, { id, includeUsage: req.stream_options?.include_usage === true });
+        const replay = replayAsStream(completion, { includeUsage: includeUsage(req) });
+        const body = protect ? padStream(replay) : replay;
         return { response: new Response(body, { headers: { ...SSE_HEADERS, ...headers } }), facts: answer.facts };
       }
-      return { response: json({ ...hit.completion, id }, 200, headers), facts: answer.facts };
+      return { response: json(completion, 200, headers), facts: answer.facts };
     }
-    case "miss":
+    case "miss": {
+      if (protect) recordMissLatency(rc);
+      const completion = protect
+        ? { ...answer.completion, id: freshCompletionId(), created: nowSeconds() }
+        : answer.completion;
+      const headers = { "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
+      return { response: json(completion, 200, headers), facts: answer.facts };
+    }
+    case "stream": {
+      if (protect) recordMissLatency(rc);
+      // x-cache-entry-id: the id the entry will have once the stream completes and is stored.
+      const headers = { ...SSE_HEADERS, "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
       return {
-        response: json(answer.completion, 200, { "x-cache": answer.status, ...entryHeader(answer.entryId) }),
+        response: new Response(protect ? padStream(answer.body) : answer.body, { headers }),
         facts: answer.facts,
       };
-    case "stream":
-      // The id the entry will have once the stream completes and is stored.
-      return {
-        response: new Response(answer.body, {
-          headers: { ...SSE_HEADERS, "x-cache": answer.status, ...entryHeader(answer.entryId) },
-        }),
-        facts: answer.facts,
-      };
+    }
     case "not_cached":
       throw fail("not_cached", { facts: answer.facts });
   }
 }
 
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const includeUsage = (req: ChatRequest) => req.stream_options?.include_usage === true;
+
 /** x-cache-entry-id: where a client finds (GET /v1/cache/entries/{id}) or deletes the answer it was just given. */
 function entryHeader(entryId: string | null): Record<string, string> {
   return entryId === null ? {} : { "x-cache-entry-id": entryId };
+}
+
+/** What a hit saved, in tokens and (estimated) dollars. */
+function savedHeaders(answer: Extract<Answer, { kind: "hit" }>): Record<string, string> {
+  const { promptTokens, completionTokens, costSaved } = answer.facts;
+  return {
+    ...(promptTokens !== undefined && completionTokens !== undefined
+      ? { "x-cache-tokens-saved": String(promptTokens + completionTokens) }
+      : {}),
+    ...(costSaved !== undefined ? { "x-cache-cost-saved": costSaved.toFixed(8) } : {}),
+  };
+}
+
+/** Why the cache did not answer (e.g. `verify:direction`), for callers who may read the cache. */
+function reasonHeader(rc: AuthedContext, answer: Answer): Record<string, string> {
+  if (answer.kind === "hit" || answer.kind === "stream" || rc.principal.kind === "operator") return {};
+  const reason = answer.facts.cacheReason;
+  return reason && rc.principal.scopes.has("cache:read") ? { "x-cache-reason": reason } : {};
+}
+
+/** How long this miss took to answer (to its response head), for the tenant's timing protection. */
+function recordMissLatency(rc: AuthedContext): void {
+  rc.exec.waitUntil(
+    rc.rt
+      .tenantObject(rc.tenant.id)
+      .recordMissLatency(Date.now() - rc.receivedAt)
+      .catch((err: unknown) => console.warn(`miss latency not recorded: ${String(err)}`)),
+  );
 }

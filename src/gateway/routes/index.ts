@@ -5,8 +5,10 @@ import type { AuthedContext, Handled, RequestContext } from "../context";
 import { json } from "../http/respond";
 import type { Scope } from "../policy/scopes";
 import { createKey, getKey, listKeys, revokeKey, rotateKey } from "./admin-keys";
+import { rewrapMasterKey } from "./admin-master-key";
 import { getPolicy, lockdown, putPolicy } from "./admin-policy";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
+import { createVirtualKey, deleteVirtualKey, listVirtualKeys } from "./admin-virtual-keys";
 import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
@@ -36,12 +38,16 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "key.get": getKey,
   "key.revoke": revokeKey,
   "key.rotate": rotateKey,
+  "virtual_key.create": createVirtualKey,
+  "virtual_key.list": listVirtualKeys,
+  "virtual_key.delete": deleteVirtualKey,
   "policy.get": getPolicy,
   "policy.update": putPolicy,
   "tenant.lockdown": lockdown,
   "tenant.create": createTenant,
   "tenant.list": listTenants,
   "tenant.delete": deleteTenant,
+  "master_key.rewrap": rewrapMasterKey,
 };
 
 export type RouteDef =

@@ -29,11 +29,22 @@ import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
 import { readTenant, writeTenant } from "./tenant-config";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
+import {
+  deleteVirtualKey,
+  insertVirtualKey,
+  listVirtualKeys,
+  type VirtualKeyRecord,
+  virtualKeyFor,
+} from "./virtual-keys";
 
 export type { CatalogEntry } from "./catalog";
+export type { VirtualKeyRecord } from "./virtual-keys";
 
 /** The name of the one object that holds platform-wide state (no tenant id can be this). */
 export const PLATFORM_OBJECT = "_platform";
+
+/** How many recent miss latencies a tenant's object keeps for timing protection. */
+export const MISS_LATENCY_SLOTS = 128;
 export { TENANT_OBJECT_LIMITS, TenantObjectInputError } from "./checks";
 export { TENANT_OBJECT_SCHEMA_VERSION } from "./schema";
 
@@ -237,6 +248,51 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     if (k.last_used_at === null || now > k.last_used_at) updateKey(this.sql, { ...k, last_used_at: now });
     const newPlace = place ? recordKeyLocation(this.sql, id, place.country, place.asn, now) : false;
     return { newPlace };
+  }
+
+  // ── virtual keys ──────────────────────────────────────────────────────────────────────────────────────
+
+  createVirtualKey(k: VirtualKeyRecord): boolean {
+    if (readTenant(this.sql) === null) return false;
+    insertVirtualKey(this.sql, k);
+    return true;
+  }
+
+  listVirtualKeys(): VirtualKeyRecord[] {
+    return listVirtualKeys(this.sql);
+  }
+
+  virtualKeyFor(provider: string, id: string | null): VirtualKeyRecord | null {
+    return virtualKeyFor(this.sql, provider, id);
+  }
+
+  deleteVirtualKey(id: string): boolean {
+    return deleteVirtualKey(this.sql, id);
+  }
+
+  // ── miss latencies (timing protection) ─────────────────────────────────────────────────────────────────
+
+  /** Records how long a miss took (ms); the ring keeps the last MISS_LATENCY_SLOTS. */
+  recordMissLatency(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) return;
+    const next = this.sql
+      .exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'miss_latency_next'`)
+      .toArray()[0];
+    const slot = next ? Number(next.value) : 0;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`INSERT OR REPLACE INTO miss_latencies (slot, ms) VALUES (?, ?)`, slot % MISS_LATENCY_SLOTS, ms);
+      this.sql.exec(
+        `INSERT OR REPLACE INTO meta (key, value) VALUES ('miss_latency_next', ?)`,
+        String((slot + 1) % MISS_LATENCY_SLOTS),
+      );
+    });
+  }
+
+  /** One recorded miss latency drawn at random, or null before any miss was recorded. */
+  sampleMissLatency(): number | null {
+    const rows = this.sql.exec<{ ms: number }>(`SELECT ms FROM miss_latencies`).toArray();
+    if (rows.length === 0) return null;
+    return rows[crypto.getRandomValues(new Uint32Array(1))[0]! % rows.length]!.ms;
   }
 
   // ── rate limits ───────────────────────────────────────────────────────────────────────────────────────

@@ -33,6 +33,14 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE INDEX IF NOT EXISTS entries_user_created ON entries (user_hash, created_at, id)`,
     `CREATE INDEX IF NOT EXISTS entries_created_id ON entries (created_at, id)`,
   ],
+  // v6: virtual keys (provider credentials, sealed by the gateway under the tenant data key).
+  [
+    `CREATE TABLE IF NOT EXISTS virtual_keys (id TEXT PRIMARY KEY, provider TEXT NOT NULL, record TEXT NOT NULL,
+       created_at INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS virtual_keys_provider ON virtual_keys (provider, created_at)`,
+  ],
+  // v7: the latencies of the tenant's recent misses, a ring of MISS_LATENCY_SLOTS (timing protection).
+  [`CREATE TABLE IF NOT EXISTS miss_latencies (slot INTEGER PRIMARY KEY, ms INTEGER NOT NULL)`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,37 @@
+// Which provider credential a request is sent upstream with: one of the tenant's virtual keys (routes/admin-
+// virtual-keys.ts), opened only for this call. Without one, the deployment's own (PROVIDER_API_KEY, or keys
+// stored in AI Gateway) applies.
+import type { TenantKeyring } from "../crypto/tenant-keyring";
+import { fail } from "../http/errors";
+import type { Runtime } from "../runtime";
+
+export const VIRTUAL_KEY_ID = /^vk_[0-9A-Za-z]{16}$/;
+export const PROVIDER = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** The additional data a virtual key is sealed with: it opens only as this tenant's key of this id. */
+export const aadOf = (tenant: string, id: string) => `virtual-key:${tenant}:${id}`;
+
+/**
+ * The provider credential for a request, opened only to be sent upstream: the virtual key named by
+ * `x-cordon-virtual-key`, or the newest one for the provider the model names; undefined when none applies.
+ */
+export async function upstreamCredential(
+  rt: Runtime,
+  tenant: string,
+  keyring: TenantKeyring,
+  model: string,
+  headers: Headers,
+): Promise<string | undefined> {
+  const named = headers.get("x-cordon-virtual-key");
+  if (named !== null && !VIRTUAL_KEY_ID.test(named.trim()))
+    throw fail("virtual_key_not_found", { reason: "malformed_id" });
+  const slash = model.indexOf("/");
+  const provider = slash > 0 ? model.slice(0, slash).toLowerCase() : null;
+  if (named === null && (provider === null || !PROVIDER.test(provider))) return undefined;
+  const record = await rt.tenantObject(tenant).virtualKeyFor(provider ?? "", named?.trim() ?? null);
+  if (!record) {
+    if (named !== null) throw fail("virtual_key_not_found", { reason: "named_key_missing" });
+    return undefined;
+  }
+  return keyring.openSecret(record.sealed, aadOf(tenant, record.id));
+}

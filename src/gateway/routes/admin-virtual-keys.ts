@@ -1,0 +1,67 @@
+// /v1/admin/virtual-keys — the tenant's provider credentials: create ({name, provider, api_key}), list, delete.
+// The credential is sealed under the tenant's data key before it is stored and is never returned (a view shows
+// its last four characters at most). Requests whose model names the provider (`openai/gpt-4o-mini`) — or that
+// name a virtual key with `x-cordon-virtual-key` — are sent upstream with it.
+import * as z from "zod";
+import { randomBase62 } from "../auth/api-key-secret";
+import { aadOf, PROVIDER, VIRTUAL_KEY_ID } from "../chat/upstream-credential";
+import type { AuthedContext, Handled } from "../context";
+import { fail } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { actorOf } from "../policy/principal";
+import type { VirtualKeyRecord } from "../storage/tenant-object/index";
+
+const CreateSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  provider: z.string().regex(PROVIDER, "must be a provider name such as 'openai' (lower case, digits, hyphens)"),
+  api_key: z
+    .string()
+    .min(8)
+    .max(4096)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+});
+
+function view(k: VirtualKeyRecord) {
+  return {
+    id: k.id,
+    object: "virtual_key",
+    name: k.name,
+    provider: k.provider,
+    preview: `…${k.preview}`,
+    created_at: new Date(k.created_at).toISOString(),
+    created_by: k.created_by,
+  };
+}
+
+export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
+  const body = parseWith(CreateSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const id = `vk_${randomBase62(16)}`;
+  const record: VirtualKeyRecord = {
+    v: 1,
+    id,
+    name: body.name,
+    provider: body.provider,
+    preview: body.api_key.slice(-4),
+    sealed: await rc.keyring.sealSecret(body.api_key, aadOf(rc.tenant.id, id)),
+    created_at: Date.now(),
+    created_by: actorOf(rc.principal),
+  };
+  if (!(await rc.rt.tenantObject(rc.tenant.id).createVirtualKey(record))) {
+    throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  }
+  return { response: json(view(record), 201), facts: { target: id } };
+}
+
+export async function listVirtualKeys(rc: AuthedContext): Promise<Handled> {
+  const keys = await rc.rt.tenantObject(rc.tenant.id).listVirtualKeys();
+  return { response: json({ object: "list", data: keys.map(view) }) };
+}
+
+export async function deleteVirtualKey(rc: AuthedContext): Promise<Handled> {
+  const id = rc.params.id ?? "";
+  if (!VIRTUAL_KEY_ID.test(id) || !(await rc.rt.tenantObject(rc.tenant.id).deleteVirtualKey(id))) {
+    throw fail("virtual_key_not_found", { facts: { target: id } });
+  }
+  return { response: json({ id, object: "virtual_key", deleted: true }), facts: { target: id } };
+}
