@@ -16,6 +16,12 @@ const VarsSchema = z.object({
   EMBEDDING_MODEL: z.string().min(1),
   EMBEDDING_DIMENSIONS: intString(8, 4096),
   VECTOR_INDEX: z.enum(["durable-object", "vectorize"]),
+  /** Optional second stage on semantic candidates: a Workers AI cross-encoder (needs the AI binding). */
+  RERANKER: z.enum(["none", "workers-ai"]).optional(),
+  RERANKER_MIN_SCORE: z
+    .string()
+    .regex(/^(?:0(?:\.\d{1,4})?|1(?:\.0{1,4})?)$/, "must be a number from 0 to 1")
+    .optional(),
   PROVIDER: z.enum(["local", "ai-gateway"]),
   AI_GATEWAY_ACCOUNT_ID: z
     .string()
@@ -52,6 +58,8 @@ export interface Config {
     | { readonly kind: "lexical"; readonly dimensions: number }
     | { readonly kind: "workers-ai"; readonly model: string; readonly dimensions: number; readonly gatewayId?: string };
   readonly vectorIndex: "durable-object" | "vectorize";
+  /** The reranker stage: off, or Workers AI with the score a candidate needs (0–1). */
+  readonly reranker: { readonly kind: "none" } | { readonly kind: "workers-ai"; readonly minScore: number };
   readonly provider:
     | { readonly kind: "local"; readonly url: string }
     | {
@@ -90,6 +98,7 @@ export function parseConfig(env: CordonGateway.Env): Config {
   };
   if (v.EMBEDDER === "workers-ai") need(env.AI, "EMBEDDER=workers-ai needs the AI binding");
   if (v.VECTOR_INDEX === "vectorize") need(env.VECTORIZE, "VECTOR_INDEX=vectorize needs the VECTORIZE binding");
+  if (v.RERANKER === "workers-ai") need(env.AI, "RERANKER=workers-ai needs the AI binding");
   if (v.PROVIDER === "local") need(env.PROVIDER_SERVICE, "PROVIDER=local needs the PROVIDER_SERVICE binding");
   if (v.PROVIDER === "ai-gateway") {
     need(
@@ -113,6 +122,10 @@ export function parseConfig(env: CordonGateway.Env): Config {
             ...(v.AI_GATEWAY_ID ? { gatewayId: v.AI_GATEWAY_ID } : {}),
           },
     vectorIndex: v.VECTOR_INDEX,
+    reranker:
+      v.RERANKER === "workers-ai"
+        ? { kind: "workers-ai", minScore: Number(v.RERANKER_MIN_SCORE ?? "0.5") }
+        : { kind: "none" },
     provider:
       v.PROVIDER === "local"
         ? { kind: "local", url: LOCAL_PROVIDER_URL }

@@ -4,6 +4,7 @@
 import { LexicalEmbedder } from "./adapters/embedder-lexical";
 import { WorkersAiEmbedder } from "./adapters/embedder-workers-ai";
 import { HttpProvider } from "./adapters/provider-http";
+import { WorkersAiReranker } from "./adapters/reranker-workers-ai";
 import { TenantObjectVectorIndex } from "./adapters/vector-tenant-object";
 import { VectorizeVectorIndex } from "./adapters/vector-vectorize";
 import { AccessTokenConfigError, AccessTokenKeys } from "./auth/access-token";
@@ -18,6 +19,7 @@ import { PlatformKeyring } from "./crypto/platform-keyring";
 import { TenantKeyring } from "./crypto/tenant-keyring";
 import type { Embedder } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
+import type { Reranker } from "./ports/reranker";
 import type { VectorIndex } from "./ports/vector-index";
 import { KeyLookup } from "./storage/key-lookup";
 import { tenantsKv } from "./storage/kv-keys";
@@ -41,6 +43,8 @@ export interface Runtime {
   /** When keys were last reported used from where, in this isolate. */
   readonly keyUsage: KeyUsage;
   readonly embedder: Embedder;
+  /** The optional second opinion on semantic candidates, with the score it must give. */
+  readonly reranker: { readonly model: Reranker; readonly minScore: number } | null;
   readonly vectors: VectorIndex;
   readonly provider: Provider;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
@@ -106,6 +110,10 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     tokenIssuer: () => `https://${config.baseDomain}`,
     tokenAudience: (tenant) => `https://${tenant}.${config.baseDomain}`,
     embedder,
+    reranker:
+      config.reranker.kind === "workers-ai"
+        ? { model: new WorkersAiReranker({ ai: env.AI! }), minScore: config.reranker.minScore }
+        : null,
     embeddingTransform(tenant, keyring) {
       const cacheKey = `${tenant.id}\n${tenant.wrapped_data_key}`;
       let t = transforms.get(cacheKey);

@@ -18,6 +18,7 @@ declare namespace CordonGateway {
 		EMBEDDING_MODEL: string;
 		EMBEDDING_DIMENSIONS: string;
 		VECTOR_INDEX: string;
+		RERANKER: string;
 		PROVIDER: string;
 		AI_GATEWAY_ACCOUNT_ID: string;
 		AI_GATEWAY_ID: string;
@@ -40,6 +41,7 @@ declare namespace CordonGateway {
 		EMBEDDING_MODEL: string;
 		EMBEDDING_DIMENSIONS: string;
 		VECTOR_INDEX: string;
+		RERANKER?: string;
 		PROVIDER: string;
 		AI_GATEWAY_ACCOUNT_ID?: string;
 		AI_GATEWAY_ID?: string;

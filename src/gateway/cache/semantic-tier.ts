@@ -13,7 +13,7 @@ export interface SemanticLookup {
   readonly hit: CacheHit | null;
   readonly embedding: number[];
   /** Why the best candidate above the threshold was refused, when one was. */
-  readonly refused: Extract<VerifyResult, { ok: false }>["reason"] | null;
+  readonly refused: Extract<VerifyResult, { ok: false }>["reason"] | "rerank" | null;
 }
 
 /**
@@ -50,6 +50,11 @@ export async function lookupSemantic(
     const verdict = verifyMatch(addr.prompt, body.prompt);
     if (!verdict.ok) {
       refused ??= verdict.reason;
+      continue;
+    }
+    // The production option: a cross-encoder reads both prompts together; below its bar, no hit.
+    if (rt.reranker && (await rt.reranker.model.score(addr.prompt, body.prompt)) < rt.reranker.minScore) {
+      refused ??= "rerank";
       continue;
     }
     const hit: CacheHit = {
