@@ -26,7 +26,7 @@ const LAYERS = [
   // 4 — the runtime (configuration + adapters + stores), request context, audit event building
   ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],
   // 5 — authentication and admission over the runtime, and the cache tiers
-  ["^src/gateway/auth/(admission|authenticate|identify)\\.ts$", "^src/gateway/cache/"],
+  ["^src/gateway/auth/(admission|authenticate|identify)\\.ts$", "^src/gateway/cache/", "^src/gateway/upstream/"],
   // 6 — answering a completion (cache + provider)
   ["^src/gateway/chat/"],
   // 7 — route handlers and the route table

@@ -6,6 +6,7 @@ import logger from "../src/logger/index";
 
 export { AuthGuard } from "../src/gateway/storage/auth-guard";
 export { TenantObject } from "../src/gateway/storage/tenant-object/index";
+export { UpstreamCircuit } from "../src/gateway/storage/upstream-circuit";
 export { AuditLog } from "../src/logger/index";
 export { LocalProvider } from "../src/provider/index";
 

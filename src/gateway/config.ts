@@ -2,6 +2,7 @@
 // fails every request with a logged ConfigError rather than running half-configured.
 import * as z from "zod";
 import { HOSTNAME_PATTERN } from "./hosts";
+import type { UpstreamPath } from "./protocol/upstream";
 
 const intString = (min: number, max: number) =>
   z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
@@ -32,6 +33,7 @@ const VarsSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional(),
   PROVIDER_TIMEOUT_MS: intString(100, 300_000),
+  PROVIDER_BUDGET_MS: intString(100, 600_000).optional(),
   MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
   ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
   MASTER_KEY: z.string().refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
@@ -61,14 +63,17 @@ export interface Config {
   /** The reranker stage: off, or Workers AI with the score a candidate needs (0–1). */
   readonly reranker: { readonly kind: "none" } | { readonly kind: "workers-ai"; readonly minScore: number };
   readonly provider:
-    | { readonly kind: "local"; readonly url: string }
+    | { readonly kind: "local"; readonly urls: Readonly<Record<UpstreamPath, string>> }
     | {
         readonly kind: "ai-gateway";
-        readonly url: string;
+        readonly urls: Readonly<Record<UpstreamPath, string>>;
         readonly gatewayToken?: string;
         readonly apiKey?: string;
       };
+  /** Time allowed for one attempt's response head. */
   readonly providerTimeoutMs: number;
+  /** Time allowed for all attempts of one request (retries and fallbacks). */
+  readonly providerBudgetMs: number;
   readonly maxBodyBytes: number;
   readonly rootToken: string;
   readonly masterKey: string;
@@ -84,7 +89,19 @@ export interface Config {
 const AI_GATEWAY_ORIGIN = "https://gateway.ai.cloudflare.com";
 
 /** The provider Worker's address behind the PROVIDER_SERVICE binding (the host part is not resolved). */
-export const LOCAL_PROVIDER_URL = "http://cordon-provider.local/v1/chat/completions";
+export const LOCAL_PROVIDER_BASE = "http://cordon-provider.local/v1";
+
+/**
+ * AI Gateway's endpoints: the OpenAI-compatible ones (`compat`, any provider by `provider/model`) for chat and
+ * embeddings, and the OpenAI provider endpoint for the Responses API (OpenAI models only).
+ */
+function aiGatewayUrls(gateway: string): Record<UpstreamPath, string> {
+  return {
+    "chat/completions": `${gateway}/compat/chat/completions`,
+    embeddings: `${gateway}/compat/embeddings`,
+    responses: `${gateway}/openai/responses`,
+  };
+}
 
 export function parseConfig(env: CordonGateway.Env): Config {
   const parsed = VarsSchema.safeParse(env);
@@ -128,14 +145,22 @@ export function parseConfig(env: CordonGateway.Env): Config {
         : { kind: "none" },
     provider:
       v.PROVIDER === "local"
-        ? { kind: "local", url: LOCAL_PROVIDER_URL }
+        ? {
+            kind: "local",
+            urls: {
+              "chat/completions": `${LOCAL_PROVIDER_BASE}/chat/completions`,
+              embeddings: `${LOCAL_PROVIDER_BASE}/embeddings`,
+              responses: `${LOCAL_PROVIDER_BASE}/responses`,
+            },
+          }
         : {
             kind: "ai-gateway",
-            url: `${AI_GATEWAY_ORIGIN}/v1/${v.AI_GATEWAY_ACCOUNT_ID}/${v.AI_GATEWAY_ID}/compat/chat/completions`,
+            urls: aiGatewayUrls(`${AI_GATEWAY_ORIGIN}/v1/${v.AI_GATEWAY_ACCOUNT_ID}/${v.AI_GATEWAY_ID}`),
             ...(v.AI_GATEWAY_TOKEN ? { gatewayToken: v.AI_GATEWAY_TOKEN } : {}),
             ...(v.PROVIDER_API_KEY ? { apiKey: v.PROVIDER_API_KEY } : {}),
           },
     providerTimeoutMs: v.PROVIDER_TIMEOUT_MS,
+    providerBudgetMs: v.PROVIDER_BUDGET_MS ?? Math.min(600_000, v.PROVIDER_TIMEOUT_MS * 2),
     maxBodyBytes: v.MAX_BODY_BYTES,
     rootToken: v.ROOT_TOKEN,
     masterKey: v.MASTER_KEY,

@@ -21,6 +21,11 @@ export interface RequestContext {
   readonly address: IpAddress | null;
   /** Raises an audit alert (a separate event of this request): action, reason code, target id. */
   readonly alert: (action: string, reason: string, target: string | null) => void;
+  /**
+   * For administrative actions: records the action in the audit trail BEFORE making it. Throws 503
+   * `audit_unavailable` when the event cannot be enqueued — the caller then changes nothing.
+   */
+  readonly recordChange: (facts?: AuditFacts) => Promise<void>;
   /** Path parameters of the matched route. */
   readonly params: Readonly<Record<string, string>>;
 }

@@ -3,6 +3,7 @@ import { handleRequest } from "./pipeline";
 
 export { AuthGuard } from "./storage/auth-guard";
 export { TenantObject } from "./storage/tenant-object/index";
+export { UpstreamCircuit } from "./storage/upstream-circuit";
 
 export default {
   fetch: handleRequest,

@@ -5,7 +5,7 @@
 // established, sent after the response), plus any alert a step raised.
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";
-import { sendAuditEvent } from "./audit/send";
+import { recordBeforeChange, sendAuditEvent } from "./audit/send";
 import { admitCaller } from "./auth/admission";
 import { belongsTo } from "./auth/authenticate";
 import { type AlertSink, identify, noTenantHere } from "./auth/identify";
@@ -31,6 +31,8 @@ interface Progress {
   headers: Record<string, string>;
   /** The tenant's timing protection: no response says what the cache did (chat/timing.ts). */
   hideCache: boolean;
+  /** An administrative action's event was already enqueued, before the change (recordChange). */
+  recorded: boolean;
 }
 
 export async function handleRequest(
@@ -70,7 +72,36 @@ export async function handleRequest(
 
   const address = clientAddress(request.headers, rt.config.environment);
   const client = clientFacts(request, address);
-  const progress: Progress = { route: null, tenant: null, principal: null, headers: {}, hideCache: false };
+  const progress: Progress = {
+    route: null,
+    tenant: null,
+    principal: null,
+    headers: {},
+    hideCache: false,
+    recorded: false,
+  };
+  const eventOf = (status: number, failure: ApiError | null, facts: AuditFacts) =>
+    buildAuditEvent({
+      requestId: id,
+      receivedAt,
+      method: request.method,
+      route: progress.route?.path ?? null,
+      client,
+      tenant: progress.tenant,
+      actor: progress.principal ? actorOf(progress.principal) : (facts.actor ?? "anonymous"),
+      action: progress.route?.action ?? "request",
+      status,
+      code: failure?.code ?? null,
+      reason: failure?.reason ?? null,
+      facts,
+      now: Date.now(),
+    });
+  const recordChange = async (facts: AuditFacts = {}) => {
+    if (!(await recordBeforeChange(env.AUDIT, eventOf(200, null, facts)))) {
+      throw fail("audit_unavailable", { reason: "audit_enqueue_failed" });
+    }
+    progress.recorded = true;
+  };
   const alert: AlertSink = (action, reason, target) => {
     const event = buildAuditEvent({
       requestId: id,
@@ -89,7 +120,19 @@ export async function handleRequest(
     });
     exec.waitUntil(sendAuditEvent(env.AUDIT, event));
   };
-  const rc: RequestContext = { id, receivedAt, request, url, rt, exec, client, address, alert, params: {} };
+  const rc: RequestContext = {
+    id,
+    receivedAt,
+    request,
+    url,
+    rt,
+    exec,
+    client,
+    address,
+    alert,
+    recordChange,
+    params: {},
+  };
 
   let handled: Handled;
   let failure: ApiError | null = null;
@@ -114,29 +157,26 @@ export async function handleRequest(
   const audited = progress.route
     ? progress.route.audited
     : failure !== null && failure.code !== "not_found" && failure.code !== "method_not_allowed";
-  if (audited) {
-    exec.waitUntil(
-      (async () => {
-        const facts: AuditFacts = (await handled.facts) ?? {};
-        const event = buildAuditEvent({
-          requestId: id,
-          receivedAt,
-          method: request.method,
-          route: progress.route?.path ?? null,
-          client,
-          tenant: progress.tenant,
-          actor: progress.principal ? actorOf(progress.principal) : (facts.actor ?? "anonymous"),
-          action: progress.route?.action ?? "request",
-          status: response.status,
-          code: failure?.code ?? null,
-          reason: failure?.reason ?? null,
-          facts,
-          now: Date.now(),
-        });
-        await sendAuditEvent(env.AUDIT, event);
-      })(),
-    );
-  }
+  exec.waitUntil(
+    (async () => {
+      const facts: AuditFacts = (await handled.facts) ?? {};
+      // An administrative action that succeeded was recorded before it was made; a failure after that is
+      // recorded too.
+      if (audited && !(progress.recorded && response.status < 400)) {
+        await sendAuditEvent(env.AUDIT, eventOf(response.status, failure, facts), rt.metrics);
+      }
+      rt.metrics.request({
+        tenant: progress.tenant,
+        action: progress.route?.action ?? "unrouted",
+        status: response.status,
+        cache: facts.cache ?? null,
+        model: facts.model ?? null,
+        latencyMs: Date.now() - receivedAt,
+        costSaved: facts.costSaved ?? 0,
+        tokens: (facts.promptTokens ?? 0) + (facts.completionTokens ?? 0),
+      });
+    })(),
+  );
   return response;
 }
 

@@ -7,6 +7,7 @@ import { HttpProvider } from "./adapters/provider-http";
 import { WorkersAiReranker } from "./adapters/reranker-workers-ai";
 import { TenantObjectVectorIndex } from "./adapters/vector-tenant-object";
 import { VectorizeVectorIndex } from "./adapters/vector-vectorize";
+import { Metrics } from "./audit/metrics";
 import { AccessTokenConfigError, AccessTokenKeys } from "./auth/access-token";
 import { Guard } from "./auth/guard";
 import { JwksCache } from "./auth/jwks-cache";
@@ -17,6 +18,7 @@ import { dataKeyLabel, MasterKeyError, MasterKeyring, PLATFORM_KEY_LABEL } from 
 import { OrthogonalTransform } from "./crypto/orthogonal-transform";
 import { PlatformKeyring } from "./crypto/platform-keyring";
 import { TenantKeyring } from "./crypto/tenant-keyring";
+import type { CircuitState } from "./policy/circuit";
 import type { Embedder } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { Reranker } from "./ports/reranker";
@@ -47,6 +49,10 @@ export interface Runtime {
   readonly reranker: { readonly model: Reranker; readonly minScore: number } | null;
   readonly vectors: VectorIndex;
   readonly provider: Provider;
+  /** Operational metrics (Analytics Engine; nothing without the binding). */
+  readonly metrics: Metrics;
+  /** What this isolate knows of each upstream target's circuit (upstream/call.ts). */
+  readonly circuits: Map<string, { state: CircuitState; checkedAt: number }>;
   /** The tenant's unwrapped keys, cached in the isolate by wrapped value (a rotated key is a new entry). */
   tenantKeyring(tenant: TenantRecord): Promise<TenantKeyring>;
   /** The tenant's secret embedding transform, for the embedder's dimension (a few kept in the isolate). */
@@ -133,6 +139,8 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
         ? new VectorizeVectorIndex(env.VECTORIZE!)
         : new TenantObjectVectorIndex(env.TENANT_OBJECT),
     provider: buildProvider(config, env),
+    circuits: new Map(),
+    metrics: new Metrics(env.METRICS),
     tenantObject: (tenant) => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant)),
     tenantKeyring(tenant) {
       const cacheKey = `${tenant.id}\n${tenant.wrapped_data_key}`;
@@ -177,16 +185,13 @@ function buildEmbedder(config: Config, env: CordonGateway.Env): Embedder {
 
 function buildProvider(config: Config, env: CordonGateway.Env): Provider {
   const p = config.provider;
-  if (p.kind === "local") {
-    return new HttpProvider({ url: p.url, fetcher: env.PROVIDER_SERVICE!, timeoutMs: config.providerTimeoutMs });
-  }
+  if (p.kind === "local") return new HttpProvider({ urls: p.urls, fetcher: env.PROVIDER_SERVICE! });
   const headers: Record<string, string> = {};
   if (p.apiKey) headers.authorization = `Bearer ${p.apiKey}`;
   if (p.gatewayToken) headers["cf-aig-authorization"] = `Bearer ${p.gatewayToken}`;
   return new HttpProvider({
-    url: p.url,
+    urls: p.urls,
     fetcher: { fetch: (input, init) => fetch(input, init) },
-    timeoutMs: config.providerTimeoutMs,
     headers,
     aiGateway: true,
   });

@@ -3,12 +3,13 @@
 declare namespace CordonGateway {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "TenantObject" | "AuthGuard";
+		durableNamespaces: "TenantObject" | "AuthGuard" | "UpstreamCircuit";
 	}
 	interface ProductionEnv {
 		TENANTS: KVNamespace;
 		CACHE: KVNamespace;
 		VECTORIZE: VectorizeIndex;
+		METRICS: AnalyticsEngineDataset;
 		AUDIT: Queue;
 		AI: Ai;
 		ENVIRONMENT: string;
@@ -26,12 +27,14 @@ declare namespace CordonGateway {
 		MAX_BODY_BYTES: string;
 		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
 		AUTH_GUARD: DurableObjectNamespace<import("./index").AuthGuard>;
+		UPSTREAM_CIRCUIT: DurableObjectNamespace<import("./index").UpstreamCircuit>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 	}
 	interface Env {
 		TENANTS: KVNamespace;
 		CACHE: KVNamespace;
 		VECTORIZE?: VectorizeIndex;
+		METRICS?: AnalyticsEngineDataset;
 		AUDIT: Queue;
 		AI?: Ai;
 		ENVIRONMENT: string;
@@ -49,6 +52,7 @@ declare namespace CordonGateway {
 		MAX_BODY_BYTES: string;
 		TENANT_OBJECT: DurableObjectNamespace<import("./index").TenantObject>;
 		AUTH_GUARD: DurableObjectNamespace<import("./index").AuthGuard>;
+		UPSTREAM_CIRCUIT: DurableObjectNamespace<import("./index").UpstreamCircuit>;
 		AUDIT_LOG: Service /* entrypoint AuditLog from cordon-logger */;
 		PROVIDER_SERVICE?: Fetcher /* cordon-provider */;
 	}

@@ -82,7 +82,7 @@ describe("AI Gateway provider", async () => {
     expect(calls).toBe(2);
   });
 
-  it("does not pass the provider's error body through, and never caches it", async () => {
+  it("does not pass a provider's refusal of its credential through, and never caches it", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(
       async () =>
         new Response(JSON.stringify({ error: { message: "Incorrect API key provided: provider-secret-value" } }), {
@@ -93,7 +93,7 @@ describe("AI Gateway provider", async () => {
     const failed = await send(hostOf(tenant), key, body);
     expect(failed.res.status).toBe(502);
     expect(failed.text).not.toContain("provider-secret-value");
-    expect(JSON.parse(failed.text).error).toMatchObject({ type: "upstream_error", code: "provider_error" });
+    expect(JSON.parse(failed.text).error).toMatchObject({ type: "upstream_error", code: "provider_auth_failed" });
     vi.restoreAllMocks();
     const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(completion("Madrid.")));
     expect((await send(hostOf(tenant), key, body)).res.headers.get("x-cache")).toBe("MISS");

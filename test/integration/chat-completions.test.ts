@@ -209,16 +209,31 @@ describe("streaming", async () => {
     expect(contentOf(await plain.text())).toBe(content);
   });
 
-  it("does not store a stream that breaks before [DONE]", async () => {
+  it("ends a stream that breaks before [DONE] with an OpenAI error event, and stores nothing", async () => {
     const before = await catalogCount(t.tenant);
     const res = await call(t.host, "/v1/chat/completions", {
       token: t.key,
       body: chatBody("Will this stream break?", { stream: true, model: "local/broken-stream" }),
     });
     expect(res.headers.get("x-cache")).toBe("MISS");
-    await expect(res.text()).rejects.toThrow();
+    const text = await res.text();
+    expect(text).not.toContain("[DONE]");
+    const last = text.trim().split("\n\n").at(-1)!;
+    expect(JSON.parse(last.slice("data: ".length))).toMatchObject({
+      error: { type: "server_error", code: "stream_interrupted" },
+    });
     await settle();
     expect(await catalogCount(t.tenant)).toBe(before);
+  });
+
+  it("ends a stream the provider closes without [DONE] with an error event too", async () => {
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Will this stream stop early?", { stream: true, model: "local/error-after-2" }),
+    });
+    const text = await res.text();
+    expect(text).not.toContain("[DONE]");
+    expect(text).toMatch(/"error":/);
   });
 });
 
@@ -227,18 +242,17 @@ describe("provider failures", async () => {
   await settle();
 
   it.each([
-    ["local/error-500", 502, "provider_error"],
-    ["local/error-429", 502, "provider_error"],
-    ["local/error-401", 502, "provider_error"],
-    ["local/broken-stream", 502, "upstream_invalid_response"],
-    ["local/hang", 504, "upstream_timeout"],
-  ])("%s → %i %s, never cached", async (model, status, code) => {
+    ["local/error-500", 502, "provider_error", "upstream_error"],
+    ["local/error-401", 502, "provider_auth_failed", "upstream_error"],
+    ["local/broken-stream", 502, "upstream_invalid_response", "upstream_error"],
+    ["local/hang", 504, "upstream_timeout", "upstream_error"],
+  ])("%s → %i %s, never cached", async (model, status, code, type) => {
     const before = await catalogCount(t.tenant);
     const res = await call(t.host, "/v1/chat/completions", {
       token: t.key,
       body: chatBody("Does the provider work?", { model }),
     });
-    await expectError(res, status, code, "upstream_error");
+    await expectError(res, status, code, type);
     await settle();
     expect(await catalogCount(t.tenant)).toBe(before);
     const again = await call(t.host, "/v1/chat/completions", {

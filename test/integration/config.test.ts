@@ -34,14 +34,18 @@ describe("configuration", () => {
     expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(message);
   });
 
-  it("builds the AI Gateway compat endpoint URL", () => {
+  it("builds the AI Gateway endpoint URLs", () => {
     const c = parseConfig({
       ...env,
       PROVIDER: "ai-gateway",
       AI_GATEWAY_ACCOUNT_ID: "acc123",
       AI_GATEWAY_ID: "cordon",
     } as CordonGateway.Env);
-    expect(c.provider.url).toBe("https://gateway.ai.cloudflare.com/v1/acc123/cordon/compat/chat/completions");
+    expect(c.provider.urls).toEqual({
+      "chat/completions": "https://gateway.ai.cloudflare.com/v1/acc123/cordon/compat/chat/completions",
+      embeddings: "https://gateway.ai.cloudflare.com/v1/acc123/cordon/compat/embeddings",
+      responses: "https://gateway.ai.cloudflare.com/v1/acc123/cordon/openai/responses",
+    });
   });
 
   it("answers 500 internal_error without details when misconfigured", async () => {

@@ -8,11 +8,13 @@ const chunk = (delta: object, finish: string | null = null) => {
   return `data: ${JSON.stringify(event)}\n\n`;
 };
 
+/** The parts, one per read; then an error (as a provider failing mid-stream) or the end. */
 function streamOf(parts: string[], fail = false): ReadableStream<Uint8Array> {
+  let next = 0;
   return new ReadableStream({
-    start(c) {
-      for (const p of parts) c.enqueue(enc.encode(p));
-      if (fail) c.error(new Error("upstream broke"));
+    pull(c) {
+      if (next < parts.length) c.enqueue(enc.encode(parts[next++]!));
+      else if (fail) c.error(new Error("upstream broke"));
       else c.close();
     },
   });
@@ -58,12 +60,24 @@ describe("SSE", () => {
     expect(captured?.choices[0]?.finish_reason).toBe("stop");
   });
 
-  it("does not complete a stream that errors before [DONE]", async () => {
+  it("ends a stream that errors before [DONE] with an error event, and does not complete it", async () => {
     let ended: string | undefined;
     const s = captureStream(streamOf([chunk({ content: "Hel" })], true), (end) => {
       ended = end.kind;
     });
-    await expect(new Response(s).text()).rejects.toThrow();
+    const text = await new Response(s).text();
+    expect(text.startsWith(chunk({ content: "Hel" }))).toBe(true);
+    expect(text).toMatch(/^data: \{"error":\{"message":".*","type":"server_error","code":"stream_interrupted"/m);
+    expect(text).not.toContain("[DONE]");
+    expect(ended).toBe("failed");
+  });
+
+  it("ends a stream closed without [DONE] with an error event", async () => {
+    let ended: string | undefined;
+    const s = captureStream(streamOf([chunk({ content: "Hel" }), chunk({}, "stop")]), (end) => {
+      ended = end.kind;
+    });
+    expect(await new Response(s).text()).toMatch(/"code":"stream_interrupted"/);
     expect(ended).toBe("failed");
   });
 

@@ -26,6 +26,8 @@ export interface CacheAddress {
   readonly ttlSeconds: number;
   /** Entries created before this time (the tenant's erasure watermark) are never served. */
   readonly erasedBefore: number;
+  /** How long past its TTL an entry is kept, to be served only when every upstream target fails. */
+  readonly staleSeconds: number;
   /** The tenant's secret orthogonal map, applied to every embedding before it reaches the vector index. */
   readonly transform: OrthogonalTransform;
 }
@@ -40,6 +42,7 @@ export async function cacheAddress(args: {
   partition: string;
   controls: CacheControls;
   erasedBefore: number;
+  staleSeconds: number;
   transform: OrthogonalTransform;
 }): Promise<CacheAddress> {
   const { keyring, controls } = args;
@@ -64,6 +67,7 @@ export async function cacheAddress(args: {
     threshold: controls.threshold,
     ttlSeconds: controls.ttlSeconds,
     erasedBefore: args.erasedBefore,
+    staleSeconds: args.staleSeconds,
     transform: args.transform,
   };
 }

@@ -18,7 +18,8 @@ export async function storeEntry(
   try {
     const now = Date.now();
     const expiresAt = now + addr.ttlSeconds * 1000;
-    const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);
+    // KV keeps the entry through the stale window too; it is served then only when no upstream answers.
+    const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds + addr.staleSeconds);
     // A prompt that is only code has no prose to embed: it is served by the exact tier alone.
     const vector = addr.semantic === "" ? null : (embedding ?? (await embedPrompt(rt, addr)));
     // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.

@@ -13,11 +13,13 @@ import { ApiError, fail } from "../http/errors";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
 import { costOf } from "../pricing";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
+import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { captureStream } from "./sse";
 import { upstreamCredential } from "./upstream-credential";
 
 export type Answer =
-  | { kind: "hit"; hit: CacheHit; facts: AuditFacts }
+  /** From the cache; `stale` when served past its TTL because every upstream target failed. */
+  | { kind: "hit"; hit: CacheHit; stale: boolean; facts: AuditFacts }
   | { kind: "miss"; completion: ChatCompletion; entryId: string | null; status: "MISS" | "BYPASS"; facts: AuditFacts }
   | {
       kind: "stream";
@@ -59,6 +61,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
         partition: plan.partition,
         controls,
         erasedBefore: tenant.erased_before,
+        staleSeconds: tenant.policy.serve_stale_seconds,
         transform: await rt.embeddingTransform(tenant, keyring),
       })
     : null;
@@ -71,27 +74,15 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const found = addr && controls.read ? await lookup(rt, addr, now) : null;
   if (found?.hit) {
     const { hit } = found;
-    const usage = hit.completion.usage;
     return {
       kind: "hit",
       hit,
-      facts: {
-        ...base,
-        cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
-        entryId: hit.entryId,
-        similarity: hit.similarity,
-        ...(usage
-          ? {
-              promptTokens: usage.prompt_tokens,
-              completionTokens: usage.completion_tokens,
-              costSaved: costOf(req.model, usage.prompt_tokens, usage.completion_tokens),
-            }
-          : { costSaved: 0 }),
-      },
+      stale: false,
+      facts: { ...base, ...hitFacts(hit, req.model), cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC" },
     };
   }
   const status = addr && controls.read ? "MISS" : "BYPASS";
-  const missed: AuditFacts = {
+  let missed: AuditFacts = {
     ...base,
     cache: status,
     ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
@@ -99,18 +90,34 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   };
   if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
 
-  let upstream: Response;
+  let result: UpstreamResult;
   try {
-    const credential = await upstreamCredential(rt, tenant.id, keyring, req.model, rc.request.headers);
-    upstream = await rt.provider.chat(req, {
+    result = await callUpstream(rt, {
+      path: "chat/completions",
+      body: req,
       tenant: tenant.id,
+      targets: [req.model, ...tenant.policy.fallbacks],
+      credentialFor: (target) => upstreamCredential(rt, tenant.id, keyring, target, rc.request.headers),
       signal: rc.request.signal,
-      ...(credential === undefined ? {} : { credential }),
     });
   } catch (err) {
-    throw err instanceof ApiError ? err.withFacts(missed) : err;
+    if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
+    // Every target failed: a recently expired answer, if the tenant allows serving one, beats none.
+    const stale = await staleAnswer(rc, addr, controls, now);
+    if (stale)
+      return {
+        kind: "hit",
+        hit: stale,
+        stale: true,
+        facts: { ...base, ...hitFacts(stale, req.model), cache: "STALE", upstream: err.attempts },
+      };
+    throw err.error.withFacts({ ...missed, upstream: err.attempts });
   }
-  const storeAs = addr && controls.write ? addr : null;
+  const upstream = result.response;
+  // An answer from a fallback target is another model's: served, never stored as the requested model's.
+  const fellBack = result.target !== req.model;
+  missed = { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) };
+  const storeAs = addr && controls.write && !fellBack ? addr : null;
   const entryId = storeAs ? crypto.randomUUID() : null;
   const embedding = found?.embedding ?? null;
 
@@ -173,11 +180,41 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
 }
 
 /** The response headers that say how a hit was found. */
-export function hitHeaders(hit: CacheHit): Record<string, string> {
+export function hitHeaders(hit: CacheHit, stale = false): Record<string, string> {
   return {
-    "x-cache": hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
+    "x-cache": stale ? "STALE" : hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",
     "x-cache-similarity": hit.similarity.toFixed(4),
   };
+}
+
+function hitFacts(hit: CacheHit, model: string): AuditFacts {
+  const usage = hit.completion.usage;
+  return {
+    entryId: hit.entryId,
+    similarity: hit.similarity,
+    ...(usage
+      ? {
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+          costSaved: costOf(model, usage.prompt_tokens, usage.completion_tokens),
+        }
+      : { costSaved: 0 }),
+  };
+}
+
+/**
+ * With the tenant's serve_stale_seconds set, an entry expired at most that long ago, found as a fresh lookup
+ * would find it (same tiers, partition, scope and verification) — for when no upstream target answered.
+ */
+async function staleAnswer(
+  rc: AuthedContext,
+  addr: CacheAddress | null,
+  controls: CacheControls,
+  now: number,
+): Promise<CacheHit | null> {
+  const bound = rc.tenant.policy.serve_stale_seconds;
+  if (!addr || !controls.read || bound <= 0) return null;
+  return (await lookup(rc.rt, addr, now - bound * 1000)).hit;
 }
 
 async function readCompletion(res: Response): Promise<ChatCompletion> {

@@ -46,6 +46,7 @@ export class StreamAssembler {
   private finish: string | null = null;
   private usage_: Chunk["usage"] = null;
   private done = false;
+  private errored = false;
   private uncacheable = false;
 
   accept(data: string): void {
@@ -60,6 +61,11 @@ export class StreamAssembler {
       this.uncacheable = true;
       return;
     }
+    if (chunk !== null && typeof chunk === "object" && "error" in chunk) {
+      this.errored = true;
+      this.uncacheable = true;
+      return;
+    }
     this.id ||= chunk.id ?? "";
     this.created ||= chunk.created ?? 0;
     this.model ||= chunk.model ?? "";
@@ -69,6 +75,16 @@ export class StreamAssembler {
       if (typeof choice.delta?.content === "string") this.content += choice.delta.content;
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
+  }
+
+  /** Whether the stream ended with `[DONE]`. */
+  sawDone(): boolean {
+    return this.done;
+  }
+
+  /** Whether the provider reported an error inside the stream (an event with `error`). */
+  sawError(): boolean {
+    return this.errored;
   }
 
   /** The usage the stream reported (with stream_options.include_usage), if any. */
@@ -90,6 +106,15 @@ export class StreamAssembler {
       ...(this.usage_ ? { usage: this.usage_ } : {}),
     };
   }
+}
+
+/**
+ * An SSE event carrying an error in OpenAI's shape (`data: {"error": {…}}`): OpenAI's SDKs raise it as an
+ * APIError in the middle of the stream.
+ */
+export function errorEvent(message: string): Uint8Array {
+  const error = { message, type: "server_error", code: "stream_interrupted", param: null };
+  return encoder.encode(`data: ${JSON.stringify({ error })}\n\n`);
 }
 
 /** How a passed-through stream ended: with [DONE] (and the answer if storable), failing, or cancelled. */
@@ -123,12 +148,21 @@ export function captureStream(
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
           chunk = await reader.read();
-        } catch (err) {
+        } catch {
+          // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so
+          // that no client mistakes a truncated answer for a whole one.
           end({ kind: "failed", usage: assembler.usage() });
-          controller.error(err);
+          controller.enqueue(errorEvent("The model provider's stream failed before the answer was complete."));
+          controller.close();
           return;
         }
         if (chunk.done) {
+          if (!assembler.sawDone() && !assembler.sawError()) {
+            end({ kind: "failed", usage: assembler.usage() });
+            controller.enqueue(errorEvent("The model provider's stream ended before the answer was complete."));
+            controller.close();
+            return;
+          }
           controller.close();
           end({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
           return;

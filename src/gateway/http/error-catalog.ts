@@ -302,13 +302,33 @@ export const ERROR_CATALOG = {
   },
   provider_error: {
     status: 502,
-    message: "The model provider returned an error.",
-    fix: "Retry later; the status the provider sent is in the message.",
+    message: "The model provider failed.",
+    fix: "Retry later; Cordon already retried and tried the tenant's fallbacks (x-should-retry says whether more is useful).",
   },
-  upstream_unreachable: {
+  provider_rejected: {
+    status: 400,
+    message: "The model provider refused the request.",
+    fix: "Read the provider's own error (passed on with its status, type, code and param) and correct the request.",
+  },
+  provider_auth_failed: {
     status: 502,
-    message: "The model provider could not be reached.",
-    fix: "Retry later.",
+    message: "The model provider refused the credential it was sent.",
+    fix: "Check the tenant's virtual key for this provider (or the deployment's provider key).",
+  },
+  upstream_unavailable: {
+    status: 502,
+    message: "Every upstream target is failing; none was tried while their circuits are open.",
+    fix: "Retry after the time in Retry-After.",
+  },
+  stream_interrupted: {
+    status: 502,
+    message: "The model provider's stream failed before the answer was complete (sent as an SSE error event).",
+    fix: "Retry the request; nothing of the partial answer was cached.",
+  },
+  request_aborted: {
+    status: 400,
+    message: "The client closed the request before it was answered.",
+    fix: "Nothing to do; the upstream call was cancelled with it.",
   },
   upstream_invalid_response: {
     status: 502,
@@ -319,6 +339,12 @@ export const ERROR_CATALOG = {
     status: 504,
     message: "The model provider did not answer in time.",
     fix: "Retry later, or with a smaller request.",
+  },
+
+  audit_unavailable: {
+    status: 503,
+    message: "The audit trail cannot record this administrative action right now, so it was not made.",
+    fix: "Retry shortly; nothing was changed.",
   },
 
   // ── server ────────────────────────────────────────────────────────────────────────────────────────────

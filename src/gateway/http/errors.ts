@@ -17,6 +17,17 @@ export interface ApiErrorOptions {
   headers?: Record<string, string>;
   /** What the request had established when it failed (e.g. that the cache missed before the provider did). */
   facts?: AuditFacts;
+  /** The provider's own error, passed on as the provider said it (status, OpenAI error body). */
+  upstream?: UpstreamErrorBody;
+}
+
+/** A provider's OpenAI-shaped error, as passed on to the client (only these fields, each checked). */
+export interface UpstreamErrorBody {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly message: string;
 }
 
 export class ApiError extends Error {
@@ -25,6 +36,7 @@ export class ApiError extends Error {
   readonly reason: Reason | null;
   readonly headers: Record<string, string>;
   readonly facts: AuditFacts | null;
+  readonly upstream: UpstreamErrorBody | null;
 
   constructor(code: ErrorCode, opts: ApiErrorOptions = {}) {
     const spec = ERROR_CATALOG[code];
@@ -38,6 +50,12 @@ export class ApiError extends Error {
       ...opts.headers,
     };
     this.facts = opts.facts ?? null;
+    this.upstream = opts.upstream ?? null;
+  }
+
+  /** The HTTP status sent: the provider's for a passed-on provider error, the catalogue's otherwise. */
+  get httpStatus(): number {
+    return this.upstream?.status ?? this.status;
   }
 
   /** The same failure, carrying what the request had established by then. */
@@ -47,6 +65,7 @@ export class ApiError extends Error {
       ...(this.reason === null ? {} : { reason: this.reason }),
       headers: this.headers,
       facts: { ...this.facts, ...facts },
+      ...(this.upstream === null ? {} : { upstream: this.upstream }),
     });
   }
 

@@ -21,6 +21,11 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 
 /** The contract's error shape; `docsUrl` is where the error catalogue is served (linked from the message). */
 export function errorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
+  if (err.upstream) {
+    // The provider's own words (type, code, param, message), with its status, so that SDKs act on them.
+    const { status, ...error } = err.upstream;
+    return json({ error: { ...error, request_id: requestId } }, status, err.headers);
+  }
   return json(
     { error: { type: err.type, code: err.code, message: err.publicMessage(docsUrl), request_id: requestId } },
     err.status,

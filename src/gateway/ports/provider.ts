@@ -1,17 +1,37 @@
-// Provider port: sends an OpenAI-compatible request upstream (AI Gateway in production, the local provider
-// Worker in development and tests; see adapters/provider-http.ts).
+// Provider port: one attempt at one upstream request (AI Gateway in production, the local provider Worker in
+// development and tests; adapters/provider-http.ts). Retries, fallbacks and the circuit breaker sit above it
+// (upstream/call.ts).
+
+import type { UpstreamPath } from "../protocol/upstream";
+
+export type { UpstreamPath } from "../protocol/upstream";
+
+export interface UpstreamAttemptRequest {
+  readonly path: UpstreamPath;
+  readonly body: Record<string, unknown>;
+  readonly tenant: string;
+  /** A virtual key, sent as the provider credential in place of the deployment's. */
+  readonly credential?: string;
+  /** The client's request: aborting it aborts the attempt at once. */
+  readonly signal?: AbortSignal;
+  /** The time allowed for the response head (a stream then runs for as long as it flows). */
+  readonly timeoutMs: number;
+}
+
+/** Why an attempt produced no response. */
+export type AttemptFailure = "timeout" | "network" | "aborted";
+
+export class UpstreamAttemptError extends Error {
+  override name = "UpstreamAttemptError";
+  constructor(readonly failure: AttemptFailure) {
+    super(`upstream attempt failed: ${failure}`);
+  }
+}
 
 export interface Provider {
   /**
-   * Returns the upstream response when it is 2xx, its body unread. Throws ApiError 502 (provider error,
-   * unreachable) or 504 (timeout). Retries once, before any byte is returned, on network errors and 5xx/429.
+   * One attempt: the upstream response (any status), its body unread. Throws UpstreamAttemptError when there
+   * is no response: the head did not come within timeoutMs, the network failed, or the client went away.
    */
-  chat(
-    body: Record<string, unknown>,
-    opts: {
-      signal?: AbortSignal;
-      tenant: string /** A virtual key, sent as the provider credential. */;
-      credential?: string;
-    },
-  ): Promise<Response>;
+  send(req: UpstreamAttemptRequest): Promise<Response>;
 }

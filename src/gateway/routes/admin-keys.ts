@@ -77,6 +77,7 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
     revoked_at: null,
     last_used_at: null,
   };
+  await rc.recordChange({ target: record.id });
   if (!(await rt.tenantObject(tenant.id).createKey(record, now))) {
     throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
   }
@@ -100,6 +101,7 @@ export async function getKey(rc: AuthedContext): Promise<Handled> {
 export async function revokeKey(rc: AuthedContext): Promise<Handled> {
   const id = keyIdParam(rc);
   const now = Date.now();
+  await rc.recordChange({ target: id });
   const key = await rc.rt.tenantObject(rc.tenant.id).revokeKey(id, now);
   if (!key) throw fail("key_not_found", { facts: { target: id } });
   // This isolate forgets the key at once; others within the bound stated in the README ("Revocation").
@@ -119,6 +121,7 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const grace = body.grace_seconds ?? ROTATION_GRACE_DEFAULT_SECONDS;
   const secret = generateApiKey(rt.config.apiKeyEnv);
+  await rc.recordChange({ target: id });
   const before = await rt.tenantObject(rc.tenant.id).getKey(id);
   const result = await rt
     .tenantObject(rc.tenant.id)

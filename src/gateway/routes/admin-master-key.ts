@@ -19,6 +19,7 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
   }
   const cursor = url.searchParams.get("cursor") ?? undefined;
 
+  await rc.recordChange();
   let platformKey: "rewrapped" | "current" | null = null;
   if (cursor === undefined) {
     const wrapped = await rt.env.TENANTS.get(tenantsKv.platformKey);

@@ -36,6 +36,7 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
     throw fail("policy_locks_out_caller", { reason: "allowlist_excludes_caller" });
   }
   const policy = { ...body, ip_allowlist: allowlist.canonical };
+  await rc.recordChange({ target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) });
   const updated = await rt.tenantObject(tenant.id).updatePolicy(policy);
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
   return {
@@ -47,6 +48,7 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
 export async function lockdown(rc: AuthedContext): Promise<Handled> {
   const { tenant } = rc;
   const now = Date.now();
+  await rc.recordChange({ target: tenant.id });
   const result = await rc.rt.tenantObject(tenant.id).lockdown(now);
   if (!result) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
   return {

@@ -52,6 +52,7 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     tokens_not_before: 0,
     erased_before: 0,
   };
+  await rc.recordChange(facts);
   if (!(await rt.tenantObject(body.id).createTenant(tenant))) {
     throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });
   }
@@ -74,6 +75,7 @@ export async function listTenants(rc: RequestContext): Promise<Handled> {
 export async function deleteTenant(rc: RequestContext): Promise<Handled> {
   const id = rc.params.id ?? "";
   if (!TENANT_ID_PATTERN.test(id)) throw fail("tenant_not_found", { message: "No such tenant." });
+  await rc.recordChange({ tenant: id, target: id });
   const deleted = await rc.rt.tenantObject(id).deleteTenant();
   if (!deleted) throw fail("tenant_not_found", { message: "No such tenant." });
   return {

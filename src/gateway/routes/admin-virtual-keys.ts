@@ -47,6 +47,7 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
     created_at: Date.now(),
     created_by: actorOf(rc.principal),
   };
+  await rc.recordChange({ target: id });
   if (!(await rc.rt.tenantObject(rc.tenant.id).createVirtualKey(record))) {
     throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
   }
@@ -60,7 +61,9 @@ export async function listVirtualKeys(rc: AuthedContext): Promise<Handled> {
 
 export async function deleteVirtualKey(rc: AuthedContext): Promise<Handled> {
   const id = rc.params.id ?? "";
-  if (!VIRTUAL_KEY_ID.test(id) || !(await rc.rt.tenantObject(rc.tenant.id).deleteVirtualKey(id))) {
+  if (!VIRTUAL_KEY_ID.test(id)) throw fail("virtual_key_not_found", { facts: { target: id } });
+  await rc.recordChange({ target: id });
+  if (!(await rc.rt.tenantObject(rc.tenant.id).deleteVirtualKey(id))) {
     throw fail("virtual_key_not_found", { facts: { target: id } });
   }
   return { response: json({ id, object: "virtual_key", deleted: true }), facts: { target: id } };

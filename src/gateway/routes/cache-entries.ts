@@ -55,6 +55,7 @@ export async function getEntry(rc: AuthedContext): Promise<Handled> {
 export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   const { entry } = await entryFor(rc);
   const { rt, tenant } = rc;
+  await rc.recordChange({ target: entry.id });
   const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
   if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
   await Promise.all([
@@ -71,6 +72,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   if ("user" in body) {
     const userHash = await keyring.hash("user", body.user);
+    await rc.recordChange({ target: userHash, reason: "erase:user" });
     const erased = await rt.tenantObject(tenant.id).erase({ userHash }, now);
     return {
       response: json({
@@ -89,6 +91,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
     });
   }
   const selector = "before" in body ? { before: Date.parse(body.before) } : { all: true as const };
+  await rc.recordChange({ target: tenant.id, reason: "before" in body ? "erase:before" : "erase:all" });
   const erased = await rt.tenantObject(tenant.id).erase(selector, now);
   return {
     response: json({

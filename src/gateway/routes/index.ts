@@ -9,6 +9,7 @@ import { rewrapMasterKey } from "./admin-master-key";
 import { getPolicy, lockdown, putPolicy } from "./admin-policy";
 import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { createVirtualKey, deleteVirtualKey, listVirtualKeys } from "./admin-virtual-keys";
+import { analytics, deadLetters, listAudit, replayDeadLetter, verifyAudit } from "./audit";
 import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
@@ -48,6 +49,11 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "tenant.list": listTenants,
   "tenant.delete": deleteTenant,
   "master_key.rewrap": rewrapMasterKey,
+  "audit.list": listAudit,
+  "audit.verify": verifyAudit,
+  "analytics.read": analytics,
+  "audit.dead_letters": deadLetters,
+  "audit.dead_letter.replay": replayDeadLetter,
 };
 
 export type RouteDef =

@@ -20,6 +20,11 @@ export interface RouteSpec {
   readonly audited: boolean;
   /** The error shape: the contract's (default), or OAuth 2.0's (RFC 6749 §5.2) for the token endpoint. */
   readonly errors?: "oauth";
+  /**
+   * An administrative change: its handler records it in the audit trail before making it (rc.recordChange),
+   * and is refused (503, nothing changed) when the event cannot be enqueued.
+   */
+  readonly recordFirst?: true;
 }
 
 export const ROUTE_TABLE = [
@@ -59,6 +64,7 @@ export const ROUTE_TABLE = [
     method: "DELETE",
     path: "/v1/cache/entries/:id",
     action: "cache.entry.delete",
+    recordFirst: true,
     access: "tenant",
     scope: "cache:delete",
     audited: true,
@@ -67,6 +73,7 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/cache/erase",
     action: "cache.erase",
+    recordFirst: true,
     access: "tenant",
     scope: "cache:delete",
     audited: true,
@@ -79,10 +86,28 @@ export const ROUTE_TABLE = [
     scope: "cache:read",
     audited: true,
   },
+  { method: "GET", path: "/v1/audit", action: "audit.list", access: "tenant", scope: "audit:read", audited: true },
+  {
+    method: "GET",
+    path: "/v1/audit/verify",
+    action: "audit.verify",
+    access: "tenant",
+    scope: "audit:read",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/analytics",
+    action: "analytics.read",
+    access: "tenant",
+    scope: "analytics:read",
+    audited: true,
+  },
   {
     method: "POST",
     path: "/v1/admin/keys",
     action: "key.create",
+    recordFirst: true,
     access: "tenant",
     scope: "keys:manage",
     operator: true,
@@ -110,6 +135,7 @@ export const ROUTE_TABLE = [
     method: "DELETE",
     path: "/v1/admin/keys/:id",
     action: "key.revoke",
+    recordFirst: true,
     access: "tenant",
     scope: "keys:manage",
     operator: true,
@@ -119,6 +145,7 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/admin/keys/:id/rotate",
     action: "key.rotate",
+    recordFirst: true,
     access: "tenant",
     scope: "keys:manage",
     operator: true,
@@ -128,6 +155,7 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/admin/virtual-keys",
     action: "virtual_key.create",
+    recordFirst: true,
     access: "tenant",
     scope: "virtual_keys:manage",
     operator: true,
@@ -146,6 +174,7 @@ export const ROUTE_TABLE = [
     method: "DELETE",
     path: "/v1/admin/virtual-keys/:id",
     action: "virtual_key.delete",
+    recordFirst: true,
     access: "tenant",
     scope: "virtual_keys:manage",
     operator: true,
@@ -164,6 +193,7 @@ export const ROUTE_TABLE = [
     method: "PUT",
     path: "/v1/admin/policy",
     action: "policy.update",
+    recordFirst: true,
     access: "tenant",
     scope: "policy:manage",
     operator: true,
@@ -173,6 +203,7 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/admin/lockdown",
     action: "tenant.lockdown",
+    recordFirst: true,
     access: "tenant",
     scope: "keys:manage",
     operator: true,
@@ -198,6 +229,7 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/admin/tenants",
     action: "tenant.create",
+    recordFirst: true,
     access: "operator",
     audited: true,
   },
@@ -212,6 +244,7 @@ export const ROUTE_TABLE = [
     method: "DELETE",
     path: "/v1/admin/tenants/:id",
     action: "tenant.delete",
+    recordFirst: true,
     access: "operator",
     audited: true,
   },
@@ -219,6 +252,22 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/admin/master-key/rewrap",
     action: "master_key.rewrap",
+    recordFirst: true,
+    access: "operator",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/admin/audit/dead-letters",
+    action: "audit.dead_letters",
+    access: "operator",
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/audit/dead-letters/:id/replay",
+    action: "audit.dead_letter.replay",
+    recordFirst: true,
     access: "operator",
     audited: true,
   },

@@ -378,7 +378,8 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     const t = readTenant(this.sql);
     const now = Date.now();
     const vectorize = this.env.VECTOR_INDEX === "vectorize";
-    if (t) eraseExpired(this.ctx.storage, t.id, now, SWEEP_BATCH, vectorize);
+    // Entries are kept through the tenant's stale window (served past their TTL only when upstream fails).
+    if (t) eraseExpired(this.ctx.storage, t.id, now - t.policy.serve_stale_seconds * 1000, SWEEP_BATCH, vectorize);
     const batch = pendingDeletes(this.sql, SWEEP_BATCH);
     const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
     const vectors = batch.filter((d) => d.kind === "vector").map((d) => d.key);
@@ -393,7 +394,8 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       return;
     }
     const next = nextExpiry(this.sql);
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1000));
+    const stale = (t?.policy.serve_stale_seconds ?? 0) * 1000;
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next + stale, Date.now() + 1000));
   }
 
   // ── embedded vector index ─────────────────────────────────────────────────────────────────────────────

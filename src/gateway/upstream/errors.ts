@@ -1,0 +1,111 @@
+// What the client hears when the provider did not answer well, as the provider said it where it said anything:
+//   its 4xx (other than 429)      passed on: its status and OpenAI error body (type, code, param, message), so
+//                                 that SDKs act on them; x-should-retry: false. Its 401/403 say the provider
+//                                 refused the credential Cordon sent, not the client's: 502 provider_auth_failed;
+//   its 429                       passed on with Retry-After and its x-ratelimit-* headers;
+//   timeouts                      504 upstream_timeout;
+//   other failures (5xx, network) 502 provider_error; x-should-retry: false, as Cordon already retried and fell
+//                                 back (a client's own retries would only add load);
+//   every target's circuit open   502 upstream_unavailable with Retry-After.
+// Nothing of these is ever cached.
+import { type ApiError, fail, type UpstreamErrorBody } from "../http/errors";
+
+export type TargetOutcome =
+  | { readonly kind: "rejected"; readonly error: ApiError }
+  | { readonly kind: "limited"; readonly error: ApiError }
+  | { readonly kind: "failed"; readonly status: number | null; readonly failure: "timeout" | "network" | "status" }
+  | { readonly kind: "circuit_open" }
+  | { readonly kind: "aborted" };
+
+const PASSED_HEADERS = [
+  "retry-after",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+  "x-ratelimit-limit-tokens",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-reset-tokens",
+];
+const MAX_BODY_BYTES = 64 * 1024;
+const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The provider's refusal (a 4xx), read and passed on in the provider's own terms. */
+export async function passOn(res: Response): Promise<TargetOutcome> {
+  const body = await providerError(res);
+  const headers: Record<string, string> = {};
+  for (const h of PASSED_HEADERS) {
+    const v = res.headers.get(h);
+    if (v !== null && /^[\x20-\x7e]{1,64}$/.test(v)) headers[h] = v;
+  }
+  if (res.status === 401 || res.status === 403) {
+    return {
+      kind: "rejected",
+      error: fail("provider_auth_failed", {
+        reason: `provider_status_${res.status}`,
+        headers: { "x-should-retry": "false" },
+      }),
+    };
+  }
+  if (res.status === 429) {
+    return {
+      kind: "limited",
+      error: fail("rate_limited", {
+        reason: "provider_rate_limited",
+        headers: { ...headers, "x-should-retry": "true" },
+        upstream: { ...body, status: 429 },
+      }),
+    };
+  }
+  return {
+    kind: "rejected",
+    error: fail("provider_rejected", {
+      reason: `provider_status_${res.status}${body.code ? `:${body.code.toLowerCase().replace(/[^a-z0-9_.:-]/g, "_")}` : ""}`,
+      headers: { ...headers, "x-should-retry": "false" },
+      upstream: { ...body, status: res.status },
+    }),
+  };
+}
+
+/** The one failure to answer with, once no target answered. */
+export async function exhausted(outcomes: readonly TargetOutcome[]): Promise<ApiError> {
+  const last = outcomes[outcomes.length - 1];
+  if (!last || last.kind === "aborted") return fail("request_aborted", { reason: "client_aborted" });
+  if (last.kind === "rejected") return last.error;
+  const limited = outcomes.find((o): o is Extract<TargetOutcome, { kind: "limited" }> => o.kind === "limited");
+  if (limited) return limited.error;
+  if (outcomes.every((o) => o.kind === "circuit_open")) {
+    return fail("upstream_unavailable", {
+      reason: "all_circuits_open",
+      headers: { "retry-after": "30", "x-should-retry": "false" },
+    });
+  }
+  if (last.kind === "failed" && last.failure === "timeout") {
+    return fail("upstream_timeout", { reason: "upstream_timeout", headers: { "x-should-retry": "false" } });
+  }
+  const status = last.kind === "failed" && last.status !== null ? last.status : null;
+  return fail("provider_error", {
+    message:
+      status === null ? "The model provider could not be reached." : `The model provider returned HTTP ${status}.`,
+    reason: status === null ? "network_error" : `provider_status_${status}`,
+    headers: { "x-should-retry": "false" },
+  });
+}
+
+/** The provider's OpenAI-shaped error, each field checked and bounded; generic text when it sent none. */
+async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "status">> {
+  let raw: unknown = null;
+  try {
+    const text = await res.text();
+    if (text.length <= MAX_BODY_BYTES) raw = JSON.parse(text);
+  } catch {}
+  const e = (raw as { error?: Record<string, unknown> } | null)?.error ?? {};
+  const str = (v: unknown, max: number) => (typeof v === "string" && v.length > 0 ? v.slice(0, max) : null);
+  const code = str(e.code, 128);
+  const type = str(e.type, 64);
+  return {
+    type: type && SAFE_CODE.test(type) ? type : res.status === 429 ? "rate_limit_error" : "invalid_request_error",
+    code: code && SAFE_CODE.test(code) ? code : null,
+    param: str(e.param, 256),
+    message: str(e.message, 2000) ?? `The model provider returned HTTP ${res.status}.`,
+  };
+}
