@@ -74,23 +74,27 @@ describe("bad input", async () => {
       "invalid_field",
     ],
     ["stream not a boolean", () => chat({ body: chatBody("q", { stream: "yes" }) }), 400, "invalid_field"],
-    ["temperature out of range", () => chat({ body: chatBody("q", { temperature: 9 }) }), 400, "invalid_field"],
-    ["unknown top-level field", () => chat({ body: chatBody("q", { frobnicate: true }) }), 400, "unknown_field"],
     [
-      "unknown message field",
-      () => chat({ body: { model: "m", messages: [{ role: "user", content: "q", mood: "happy" }] } }),
+      "unknown message role",
+      () => chat({ body: { model: "m", messages: [{ role: "hacker", content: "q" }] } }),
       400,
-      "unknown_field",
+      "invalid_field",
     ],
     [
-      "prototype pollution attempt",
+      "message content of the wrong type",
+      () => chat({ body: { model: "m", messages: [{ role: "user", content: 5 }] } }),
+      400,
+      "invalid_field",
+    ],
+    [
+      "JSON nested deeper than the limit",
       () =>
         chat({
-          rawBody: '{"model":"m","messages":[{"role":"user","content":"q"}],"__proto__":{"admin":true}}',
+          rawBody: `{"model":"m","messages":[{"role":"user","content":"q"}],"x":${"[".repeat(80)}${"]".repeat(80)}}`,
           headers: { "content-type": "application/json" },
         }),
       400,
-      "unknown_field",
+      "invalid_json",
     ],
     [
       "bad x-cache-control",

@@ -102,7 +102,9 @@ function parseTtl(header: string | null): number | null {
   return Number(v);
 }
 
-function resolveUser(header: string | null, bodyUser: string | undefined): string | null {
+function resolveUser(header: string | null, given: string | undefined): string | null {
+  // OpenAI clients send `user: ""` for no user.
+  const bodyUser = given === "" ? undefined : given;
   const fromHeader = header === null ? null : header.trim();
   if (fromHeader !== null && !USER_PATTERN.test(fromHeader)) {
     throw fail("invalid_cache_user", { message: "x-cache-user must be 1–256 printable ASCII characters." });

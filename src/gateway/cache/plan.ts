@@ -7,8 +7,24 @@ import type { ChatMessage, ChatRequest } from "../protocol/chat";
 import { semanticText } from "../text/semantic-text";
 import { segments } from "./code-blocks";
 
-/** Request fields that do not change the answer, and so stay out of the partition. */
-const NOT_IN_PARTITION = new Set(["messages", "stream", "stream_options", "user", "metadata", "store", "service_tier"]);
+/**
+ * Request fields known not to change the answer, and so left out of the partition: how the answer is delivered
+ * (stream, stream_options), who asks and for what bookkeeping (user, safety_identifier, metadata, store,
+ * prompt_cache_key, prompt_cache_retention), and which processing tier serves it (service_tier). Every other
+ * field — known or not — is in the partition. (`messages` is split into the prompt and the partition below.)
+ */
+export const ANSWER_NEUTRAL_FIELDS: readonly string[] = [
+  "stream",
+  "stream_options",
+  "user",
+  "safety_identifier",
+  "metadata",
+  "store",
+  "prompt_cache_key",
+  "prompt_cache_retention",
+  "service_tier",
+];
+const NOT_IN_PARTITION = new Set(["messages", ...ANSWER_NEUTRAL_FIELDS]);
 
 /**
  * Exact tier: Unicode-normalised; in prose, each line trimmed and runs of white space folded; code blocks kept
@@ -57,8 +73,8 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   const code = codeOf(prompt);
   if (semanticText(prose) === "" && code.length === 0) return { cacheable: false, reason: "empty_prompt" };
 
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(req)) if (!NOT_IN_PARTITION.has(k)) rest[k] = v;
+  // Copied as data (fromEntries), so that no key — "__proto__" included — can slip out of the partition.
+  const rest = Object.fromEntries(Object.entries(req).filter(([k]) => !NOT_IN_PARTITION.has(k)));
   const earlier = req.messages.slice(0, -1).map((m) => ({ ...m, content: normaliseContent(m.content) }));
   const { content: _content, ...lastFields } = last;
   return {

@@ -92,13 +92,41 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
     throw fail("invalid_json", { message: "The request body is not valid UTF-8." });
   }
   if (text.trim() === "") throw fail("invalid_json", { message: "The request body is empty." });
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw fail("invalid_json");
   }
+  const shape = shapeOf(value);
+  if (shape.depth > MAX_JSON_DEPTH) {
+    throw fail("invalid_json", { message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
+  }
+  if (shape.protoKey) {
+    // JSON.parse keeps "__proto__" as an ordinary key, but most code that copies objects would turn it into a
+    // prototype and lose it (from the cache partition, among others): no OpenAI field has this name; refuse it.
+    throw fail("invalid_json", { message: 'The request body has a "__proto__" key, which no API field uses.' });
+  }
+  return value;
 }
 
+/** Deepest nesting accepted in a JSON body (tool schemas nest a dozen levels; nothing legitimate nears this). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of parsed JSON, and whether any object has an own "__proto__" key; iterative, bounded. */
+function shapeOf(root: unknown): { depth: number; protoKey: boolean } {
+  let depth = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (d > depth) depth = d;
+    if (d > MAX_JSON_DEPTH) return { depth: d, protoKey: false };
+    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return { depth, protoKey: true };
+    for (const child of Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, d + 1]);
+  }
+  return { depth, protoKey: false };
+}
 function tooLarge(maxBytes: number): ApiError {
   return fail("payload_too_large", { message: `The request body exceeds ${maxBytes} bytes.` });
 }

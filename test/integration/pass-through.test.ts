@@ -1,0 +1,69 @@
+// Cordon validates what it interprets and passes every other field to the provider unchanged; every field
+// that can change the answer is in the cache partition, including fields Cordon does not know, so that a new
+// OpenAI field can never make two different requests share an entry, nor be refused.
+import { describe, expect, it } from "vitest";
+import { ANSWER_NEUTRAL_FIELDS } from "../../src/gateway/cache/plan";
+import { call, chatBody, settle, tenantWithKey } from "../helpers";
+
+describe("request fields pass through", async () => {
+  const t = await tenantWithKey("pass");
+  await settle();
+  const ask = async (body: unknown, raw?: string) => {
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      ...(raw === undefined ? { body } : { rawBody: raw, headers: { "content-type": "application/json" } }),
+    });
+    const text = await res.text();
+    await settle();
+    return { status: res.status, cache: res.headers.get("x-cache"), text };
+  };
+
+  it("accepts current OpenAI fields and real assistant messages", async () => {
+    const r = await ask(
+      chatBody("What is a monad?", {
+        verbosity: "low",
+        prompt_cache_key: "k1",
+        prompt_cache_retention: "24h",
+        safety_identifier: "u-hash",
+        reasoning_effort: "none",
+        stream: null,
+        user: "",
+        stream_options: null,
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "Hello!", refusal: null, annotations: [], audio: null },
+          { role: "user", content: "What is a monad?" },
+        ],
+      }),
+    );
+    expect(r.status, r.text).toBe(200);
+  });
+
+  it("an unknown field is part of the partition: it never shares an entry with a request without it", async () => {
+    expect((await ask(chatBody("Name a prime number."))).cache).toBe("MISS");
+    expect((await ask(chatBody("Name a prime number."))).cache).toBe("HIT-EXACT");
+    expect((await ask(chatBody("Name a prime number.", { frobnicate: { level: 3 } }))).cache).toBe("MISS");
+    expect((await ask(chatBody("Name a prime number.", { frobnicate: { level: 3 } }))).cache).toBe("HIT-EXACT");
+    expect((await ask(chatBody("Name a prime number.", { frobnicate: { level: 4 } }))).cache).toBe("MISS");
+  });
+
+  it("answer-neutral fields do not split the partition", async () => {
+    expect((await ask(chatBody("Name a colour of the rainbow."))).cache).toBe("MISS");
+    const neutral = { metadata: { team: "a" }, store: true, safety_identifier: "x", prompt_cache_key: "p" };
+    expect((await ask(chatBody("Name a colour of the rainbow.", neutral))).cache).toBe("HIT-EXACT");
+    expect(ANSWER_NEUTRAL_FIELDS).toEqual(expect.arrayContaining(["user", "metadata", "stream_options"]));
+  });
+
+  it("a __proto__ key anywhere is refused (it would otherwise vanish from the partition), polluting nothing", async () => {
+    const body = (extra: string) =>
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Name a planet."${extra}}]}`;
+    expect((await ask(null, body(""))).status).toBe(200);
+    for (const raw of [body(',"__proto__":{"admin":true}'), `{"__proto__":{"admin":true},"model":"m","messages":[]}`]) {
+      const r = await ask(null, raw);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.text).error.code).toBe("invalid_json");
+    }
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+});
