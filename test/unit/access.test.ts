@@ -23,7 +23,7 @@ const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind:
   expiresAt: null,
   ipAllowlist: [],
   rateLimit: null,
-  createdAt: NOW - 86_400_000,
+  secretIssuedAt: NOW - 86_400_000,
   ...extra,
 });
 const operator: Principal = { kind: "operator" };

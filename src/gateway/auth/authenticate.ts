@@ -69,7 +69,7 @@ function principalOfKey(r: KeyAuthRecord): TenantPrincipal {
     ipAllowlist: r.ip_allowlist,
     rateLimit: r.rate_limit,
     expiresAt: r.expires_at,
-    createdAt: r.created_at,
+    secretIssuedAt: r.secret_issued_at ?? r.created_at,
   };
 }
 

@@ -236,13 +236,14 @@ export type KeyAgeVerdict =
   | { readonly allow: false; readonly code: ErrorCode; readonly reason: string; readonly message: string };
 
 /**
- * The maximum key age (SPEC: rotate keys every 90 days): an API key older than the tenant's max_key_age_days
- * gets a warning on every response, or is refused when the tenant enforces the maximum. Tokens and SSO users
- * are short-lived and not concerned.
+ * The maximum key age (SPEC: rotate keys every 90 days): an API key whose secret is older than the tenant's
+ * max_key_age_days (counted from the key's creation or the rotation that issued the secret, so rotating renews
+ * it) gets a warning on every response, or is refused when the tenant enforces the maximum. Tokens and SSO
+ * users are short-lived and not concerned.
  */
 export function decideKeyAge(principal: Principal, maxDays: number, enforce: boolean, now: number): KeyAgeVerdict {
   if (principal.kind !== "api_key") return { allow: true, warnDays: null };
-  const ageDays = Math.floor((now - principal.createdAt) / 86_400_000);
+  const ageDays = Math.floor((now - principal.secretIssuedAt) / 86_400_000);
   if (ageDays < maxDays) return { allow: true, warnDays: null };
   if (!enforce) return { allow: true, warnDays: ageDays };
   return {

@@ -13,7 +13,7 @@ import { fail } from "../http/errors";
 import { json } from "../http/respond";
 import type { TenantPrincipal } from "../policy/principal";
 import { SCOPES, type Scope } from "../policy/scopes";
-import { type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
+import { type KeyAuthRecord, type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -78,7 +78,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
   }
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
-  await admitCaller(rt, tenant, principalOfKeyRecord(key), rc.address, now);
+  await admitCaller(rt, tenant, principalOfKeyRecord(key, record), rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
   const lifetime = Math.min(
@@ -170,7 +170,8 @@ function requestedScopes(scope: string | null, held: readonly Scope[]): Scope[] 
   return SCOPES.filter((s) => asked.includes(s));
 }
 
-function principalOfKeyRecord(k: KeyRecord): TenantPrincipal {
+/** The key as a caller, holding the secret `secret` authenticated (its age is that secret's). */
+function principalOfKeyRecord(k: KeyRecord, secret: KeyAuthRecord): TenantPrincipal {
   return {
     kind: "api_key",
     keyId: k.id,
@@ -182,6 +183,6 @@ function principalOfKeyRecord(k: KeyRecord): TenantPrincipal {
     ipAllowlist: k.ip_allowlist,
     rateLimit: k.rate_limit,
     expiresAt: k.expires_at,
-    createdAt: k.created_at,
+    secretIssuedAt: secret.secret_issued_at ?? k.created_at,
   };
 }

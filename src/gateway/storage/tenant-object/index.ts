@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
-import type { KeyRecord, TenantRecord } from "../records";
+import { type KeyRecord, secretIssuedAt, type TenantRecord } from "../records";
 import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
 import { type CatalogEntry, countEntries, deleteEntry, getEntry, putEntry } from "./catalog";
 import { checkId, checkTime } from "./checks";
@@ -168,7 +168,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       const next: KeyRecord = {
         ...k,
         hash: newHash,
-        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt } : null,
+        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt, issued_at: secretIssuedAt(k) } : null,
         rotated_at: now,
       };
       updateKey(this.sql, next);
