@@ -40,7 +40,9 @@ export async function token(rc: RequestContext): Promise<Handled> {
   const form = await readForm(request);
   const basic = request.headers.get("authorization");
   const client = clientCredentials(form, basic);
-  const challenge = basic ? { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' } : undefined;
+  // A 401 names the scheme this endpoint authenticates clients with, whichever method the client tried
+  // (RFC 6749 §5.2, RFC 7235 §3.1): never the Bearer challenge other 401s carry, which names the wrong one.
+  const challenge = { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' };
   const prefix = client ? client.secret.slice(0, 17) : null;
   const blocked = rt.guard.blockedUntil(rc.client.ip, prefix, now);
   if (blocked > now) {
@@ -56,7 +58,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
       rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix);
     }
     if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
-    return fail("invalid_client", { reason, ...(challenge ? { headers: challenge } : {}) });
+    return fail("invalid_client", { reason, headers: challenge });
   };
 
   const grant = form.get("grant_type");
