@@ -49,6 +49,8 @@ export async function lockdown(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const result = await rc.rt.tenantObject(tenant.id).lockdown(now);
   if (!result) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  // As for one revocation: this isolate forgets the keys at once, others within the bound of the README.
+  rc.rt.keyRecords.evict(result.revokedHashes);
   return {
     response: json({
       tenant: tenant.id,

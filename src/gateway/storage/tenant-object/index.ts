@@ -67,9 +67,10 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   /**
    * Revokes every key of the tenant and refuses every access and SSO token issued before `now`: the response
-   * to a leaked credential. Returns how many keys were revoked (null when there is no tenant).
+   * to a leaked credential. Returns how many keys were revoked and the keyed hashes of their secrets, for the
+   * caller's isolate cache (null when there is no tenant).
    */
-  async lockdown(now: number): Promise<{ keysRevoked: number } | null> {
+  async lockdown(now: number): Promise<{ keysRevoked: number; revokedHashes: string[] } | null> {
     checkTime("now", now);
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
@@ -91,7 +92,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
         projectTenant(this.env.TENANTS, next),
         ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
       ]);
-      return { keysRevoked };
+      return { keysRevoked, revokedHashes: revoked.flatMap((k) => [k.hash, ...(k.previous ? [k.previous.hash] : [])]) };
     });
   }
 
