@@ -105,6 +105,33 @@ describe("decideKeyGrant", () => {
       decision: { code: "scope_escalation", reason: "escalation:scopes" },
     });
   });
+  it("only an owner's key grants the owner role (an owner can lock the tenant down; no scope grants that)", () => {
+    expect(decideKeyGrant(admin, { role: "owner" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { code: "scope_escalation", reason: "escalation:role" },
+    });
+    expect(decideKeyGrant(key(ROLE_SCOPES.owner, { role: "owner" }), { role: "owner" }, NOW)).toMatchObject({
+      ok: true,
+      grant: { role: "owner" },
+    });
+    // An owner key's access token holds its scopes but no role.
+    const token: Principal = {
+      kind: "access_token",
+      keyId: "key_x",
+      jti: "j",
+      tenant: "acme",
+      scopes: new Set(ROLE_SCOPES.owner),
+      cacheScope: "tenant",
+      expiresAt: NOW + 900_000,
+      ipAllowlist: [],
+      rateLimit: null,
+    };
+    expect(decideKeyGrant(token, { role: "owner" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:role" },
+    });
+    expect(decideKeyGrant(admin, { role: "admin" }, NOW)).toMatchObject({ ok: true });
+  });
   it("a user-bound minter makes user-bound keys only", () => {
     const minter = key(ROLE_SCOPES.admin, { cacheScope: "user" });
     expect(decideKeyGrant(minter, { role: "developer", cacheScope: "tenant" }, NOW)).toMatchObject({
