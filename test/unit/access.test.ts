@@ -6,6 +6,8 @@ import {
   cacheAccess,
   decideCacheScope,
   decideKeyGrant,
+  decideKeyRotation,
+  type KeyGrant,
   MAX_KEY_LIFETIME_MS,
 } from "../../src/gateway/policy/access";
 import type { Principal } from "../../src/gateway/policy/principal";
@@ -157,5 +159,52 @@ describe("decideKeyGrant", () => {
       ok: true,
       grant: { expiresAt: NOW + 500 },
     });
+  });
+});
+
+describe("decideKeyRotation", () => {
+  const grant = (over: Partial<KeyGrant> = {}): KeyGrant => ({
+    role: "admin",
+    scopes: [...ROLE_SCOPES.admin],
+    cacheScope: "tenant",
+    expiresAt: null,
+    ipAllowlist: [],
+    rateLimit: null,
+    ...over,
+  });
+  const restricted = key(["keys:manage", "completions"], {
+    expiresAt: NOW + 86_400_000,
+    ipAllowlist: ["10.0.0.0/8"],
+    rateLimit: { requests: 10, window_seconds: 60 },
+  });
+
+  it("lets the operator rotate any key, and a key rotate itself", () => {
+    expect(decideKeyRotation(operator, grant({ role: "owner" }))).toEqual({ allow: true });
+    const self = grant({
+      role: "admin",
+      scopes: ["completions", "keys:manage"],
+      expiresAt: NOW + 86_400_000,
+      ipAllowlist: ["10.0.0.0/8"],
+      rateLimit: { requests: 10, window_seconds: 60 },
+    });
+    expect(decideKeyRotation(restricted, self)).toEqual({ allow: true });
+  });
+
+  it.each([
+    ["more scopes", grant(), "escalation:scopes"],
+    ["the owner role", grant({ role: "owner", scopes: ["completions"] }), "escalation:role"],
+    ["no expiry", grant({ scopes: ["completions"], ipAllowlist: ["10.0.0.0/8"] }), "escalation:lifetime"],
+    [
+      "a wider allowlist",
+      grant({ scopes: ["completions"], expiresAt: NOW + 1000, ipAllowlist: [] }),
+      "escalation:ip_allowlist",
+    ],
+    [
+      "no rate limit",
+      grant({ scopes: ["completions"], expiresAt: NOW + 1000, ipAllowlist: ["10.1.0.0/16"] }),
+      "escalation:rate_limit",
+    ],
+  ])("refuses to rotate a key with %s (rotating would hand over its secret)", (_what, target, reason) => {
+    expect(decideKeyRotation(restricted, target)).toMatchObject({ allow: false, code: "scope_escalation", reason });
   });
 });

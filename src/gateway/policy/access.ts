@@ -155,6 +155,22 @@ export function decideKeyGrant(
   return exceeded ? { ok: false, decision: exceeded } : { ok: true, grant };
 }
 
+/**
+ * Whether a principal may rotate a key. Rotating hands the caller the key's new secret, so a key may rotate
+ * only a key it could have created itself (decideKeyGrant's bounds, with the key's own expiry), itself
+ * included; the operator may rotate any key.
+ */
+export function decideKeyRotation(rotator: Principal, key: KeyGrant): Decision {
+  if (rotator.kind === "operator") return ALLOW;
+  const exceeded = exceeds(rotator, key);
+  if (!exceeded) return ALLOW;
+  return deny(
+    exceeded.code,
+    exceeded.reason,
+    "A key cannot rotate a key with more access than its own: rotating hands over the new secret.",
+  );
+}
+
 type Refusal = Extract<Decision, { allow: false }>;
 
 const refused = (code: ErrorCode, reason: string, message?: string) => ({
