@@ -10,6 +10,7 @@ import {
   accessTokenFor,
   type CallInit,
   call,
+  chatBody,
   createTenant,
   expectError,
   expectOAuthError,
@@ -271,6 +272,27 @@ describe("rotation", () => {
     expect(await useStatus(tenant, second.key)).toBe(200);
     expect(await useStatus(tenant, third.key)).toBe(200);
     expect(new Set([first.key, second.key, third.key]).size).toBe(3);
+  });
+
+  it("a key with keys:manage rotates itself, and keys within its own access, but never a key with more", async () => {
+    const tenant = await freshTenant("rs");
+    const bounds = { ip_allowlist: ["10.0.0.0/8"], rate_limit: { requests: 100, window_seconds: 60 } };
+    const self = await created(tenant, { role: "admin", scopes: ["keys:manage", "completions"], ...bounds });
+    const within = await created(tenant, { role: "developer", scopes: ["completions"], ...bounds });
+    const wider = await created(tenant, { role: "developer", scopes: ["completions"] });
+    const rotate = (id: string, token: string) =>
+      call(hostOf(tenant), `/v1/admin/keys/${id}/rotate`, { token, ip: "10.0.0.9", body: { grace_seconds: 0 } });
+    const renewed = (await (await rotate(self.id, self.key)).json()) as { key: string };
+    expect(renewed.key).toMatch(SECRET);
+    expect((await rotate(within.id, renewed.key)).status).toBe(200);
+    await expectError(await rotate(wider.id, renewed.key), 403, "scope_escalation", "permission_error");
+    // The refused rotation left the key as it was: its secret still works.
+    const res = await call(hostOf(tenant), "/v1/chat/completions", {
+      token: wider.key,
+      body: chatBody("Is this key still mine?"),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
   });
 
   it("a revoked or expired key cannot be rotated (409 key_not_rotatable)", async () => {
