@@ -22,6 +22,7 @@ import {
   rootToken,
   setPolicy,
   settle,
+  tenantObjectOf,
   uniqueTenant,
 } from "../helpers";
 
@@ -32,7 +33,8 @@ async function tenantWith(role = "developer", key: Record<string, unknown> = {})
   const tenant = uniqueTenant("oa");
   await createTenant(tenant);
   const k = await newKey(tenant, { role, ...key });
-  return { tenant, host: hostOf(tenant), id: k.id, secret: k.key, scopes: k.scopes };
+  const generation = (await tenantObjectOf(tenant).getTenant())!.generation;
+  return { tenant, generation, host: hostOf(tenant), id: k.id, secret: k.key, scopes: k.scopes };
 }
 
 const chat = (host: string, token: string) =>
@@ -70,6 +72,7 @@ describe("the client credentials grant", () => {
       client_id: c.id,
       scope: c.scopes.join(" "),
       cordon_tenant: c.tenant,
+      cordon_tenant_generation: c.generation,
       cordon_cache_scope: "tenant",
       cordon_limits: { ip_allowlist: [], rate_limit: null },
     });
@@ -228,7 +231,7 @@ describe("RFC 6749 §5.2 errors", async () => {
 
 /** A token as the gateway would issue it, with any claim or header changed, signed with `key` (default: its own). */
 async function forge(
-  c: { tenant: string; host: string; id: string },
+  c: { tenant: string; generation: string; host: string; id: string },
   over: { claims?: JWTPayload; header?: Record<string, unknown>; key?: CryptoKey } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -245,6 +248,7 @@ async function forge(
     exp: now + 600,
     scope: "completions cache:read cache:write",
     cordon_tenant: c.tenant,
+    cordon_tenant_generation: c.generation,
     cordon_cache_scope: "tenant",
     cordon_limits: { ip_allowlist: [], rate_limit: null },
     ...over.claims,
