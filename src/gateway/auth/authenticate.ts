@@ -89,6 +89,7 @@ async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecor
     issuer: rt.tokenIssuer(),
     audience: rt.tokenAudience(tenant.id),
     tenant: tenant.id,
+    generation: tenant.generation,
     now,
     clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
   });

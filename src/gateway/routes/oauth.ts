@@ -92,6 +92,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
     issuer: rt.tokenIssuer(),
     audience: rt.tokenAudience(tenant.id),
     tenant: tenant.id,
+    generation: tenant.generation,
     subject: key.id,
     scopes,
     cacheScope: key.cache_scope,
