@@ -376,6 +376,18 @@ describe("revocation, expiry and lockdown", () => {
     await expectError(await chat(c.host, token), 401, "expired_token", "authentication_error");
   });
 
+  it("regression: a token issued just before its tenant was deleted worked on the tenant re-created under its id", async () => {
+    const c = await tenantWith("developer");
+    const token = await accessTokenFor(c.host, c.id, c.secret);
+    expect(await chatStatus(c.host, token)).toBe(200);
+    expect(
+      (await call(PLATFORM, `/v1/admin/tenants/${c.tenant}`, { method: "DELETE", token: rootToken() })).status,
+    ).toBe(200);
+    await createTenant(c.tenant);
+    await settle();
+    await expectError(await chat(c.host, token), 401, "invalid_token", "authentication_error");
+  });
+
   it("on a tenant with a rate limit, the token of a revoked key is refused on its next request", async () => {
     const c = await tenantWith("developer");
     await setPolicy(c.tenant, { rate_limit: { requests: 1000, window_seconds: 60 } });
