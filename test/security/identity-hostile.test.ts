@@ -622,6 +622,12 @@ const CASES: Case[] = [
     code: "scope_escalation",
   },
   {
+    name: "the owner's access token rotating a key that never expires (a lasting secret from a short-lived token)",
+    send: (w) => call(hostOf(w.A), `/v1/admin/keys/${w.developer.id}/rotate`, { token: w.tokens.owner, body: {} }),
+    status: 403,
+    code: "scope_escalation",
+  },
+  {
     name: "a narrowed access token rotating its own key",
     send: (w) => call(hostOf(w.A), `/v1/admin/keys/${w.admin.id}/rotate`, { token: w.tokens.adminNarrow, body: {} }),
     status: 403,
