@@ -68,14 +68,14 @@ export async function handleRequest(
   const address = clientAddress(request.headers, rt.config.environment);
   const client = clientFacts(request, address);
   const progress: Progress = { route: null, tenant: null, principal: null, headers: {} };
-  const alert: AlertSink = (action, reason, target) => {
+  const alert: AlertSink = (action, reason, target, tenant) => {
     const event = buildAuditEvent({
       requestId: id,
       receivedAt,
       method: request.method,
       route: progress.route?.path ?? null,
       client,
-      tenant: progress.tenant,
+      tenant: tenant ?? progress.tenant,
       actor: actorOf(progress.principal),
       action,
       status: 200,

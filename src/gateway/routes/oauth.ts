@@ -9,7 +9,7 @@ import { admitCaller } from "../auth/admission";
 import { parseApiKey } from "../auth/api-key-secret";
 import type { Handled, RequestContext } from "../context";
 import { classifyHost } from "../hosts";
-import { fail } from "../http/errors";
+import { ApiError, fail } from "../http/errors";
 import { json } from "../http/respond";
 import type { TenantPrincipal } from "../policy/principal";
 import { SCOPES, type Scope } from "../policy/scopes";
@@ -27,16 +27,24 @@ export async function jwks(rc: RequestContext): Promise<Handled> {
 }
 
 export async function token(rc: RequestContext): Promise<Handled> {
-  const { rt, request } = rc;
-  const now = rc.receivedAt;
-  const host = classifyHost(rc.url.hostname, rt.config.baseDomain);
+  const host = classifyHost(rc.url.hostname, rc.rt.config.baseDomain);
   const tenant: TenantRecord | null =
     host.kind === "tenant"
-      ? await rt.tenantDirectory.get(host.id)
+      ? await rc.rt.tenantDirectory.get(host.id)
       : host.kind === "custom"
         ? await tenantOfCustomHost(rc, host.hostname)
         : null;
+  try {
+    return await issue(rc, tenant);
+  } catch (err) {
+    // A refusal at a tenant's token endpoint belongs in that tenant's audit trail, like one on its other routes.
+    throw err instanceof ApiError && tenant ? err.withFacts({ tenant: tenant.id }) : err;
+  }
+}
 
+async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<Handled> {
+  const { rt, request } = rc;
+  const now = rc.receivedAt;
   const form = await readForm(request);
   const basic = request.headers.get("authorization");
   const client = clientCredentials(form, basic);
@@ -55,7 +63,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
   const invalidClient = async (reason: string) => {
     const outcome = await rt.guard.failure(rc.client.ip, prefix, now);
     for (const which of outcome.newlyBlocked) {
-      rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix);
+      rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix, tenant?.id ?? null);
     }
     if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
     return fail("invalid_client", { reason, headers: challenge });
