@@ -161,8 +161,8 @@ describe("bursts of failed authentication", () => {
     });
   });
 
-  it("failed client authentication at the token endpoint counts too", async () => {
-    const { host, keys } = await tenantWithKeys("developer");
+  it("failed client authentication at the token endpoint counts too, alerting in the tenant's trail", async () => {
+    const { tenant, host, keys } = await tenantWithKeys("developer");
     const ip = "192.0.2.50";
     vi.useFakeTimers({ toFake: ["setTimeout"] });
     for (let i = 0; i < AUTH_BURST.BLOCK_AFTER; i++) {
@@ -178,7 +178,10 @@ describe("bursts of failed authentication", () => {
     );
     vi.useRealTimers();
     await settle();
-    await auditEventWhere((e) => e.action === "alert.auth_burst" && e.target === ip);
+    expect(await auditEventWhere((e) => e.action === "alert.auth_burst" && e.target === ip)).toMatchObject({
+      tenant,
+      reason: "ip_blocked",
+    });
   });
 
   it("honest mistakes are not counted: no credential, a provider's key, a malformed header", async () => {

@@ -10,6 +10,7 @@ import { generateApiKey } from "../../src/gateway/auth/api-key-secret";
 import { toBase64Url, utf8 } from "../../src/gateway/crypto/encoding";
 import {
   accessTokenFor,
+  auditEventWhere,
   call,
   chatBody,
   createTenant,
@@ -215,6 +216,20 @@ describe("RFC 6749 §5.2 errors", async () => {
     await expectOAuthError(json, 415, "unsupported_media_type_form");
     const big = await requestToken(a.host, a.id, a.secret, { auth: "post", extra: [["padding", "x".repeat(9000)]] });
     await expectOAuthError(big, 413, "payload_too_large");
+  });
+
+  it("records every refusal in the tenant's audit trail", async () => {
+    const res = await requestToken(a.host, a.id, generateApiKey("test"));
+    const scoped = await requestToken(a.host, a.id, a.secret, { scope: "keys:manage" });
+    await settle();
+    for (const [r, code] of [
+      [res, "invalid_client"],
+      [scoped, "invalid_scope"],
+    ] as const) {
+      expect(
+        await auditEventWhere((e) => e.request_id === r.headers.get("x-request-id") && e.action === "oauth.token"),
+      ).toMatchObject({ tenant: a.tenant, status: r.status, code, outcome: "denied" });
+    }
   });
 
   it("none of these refusals issued a token or changed a key", async () => {
