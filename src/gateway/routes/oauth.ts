@@ -7,6 +7,7 @@
 import { issueAccessToken } from "../auth/access-token";
 import { admitCaller } from "../auth/admission";
 import { parseApiKey } from "../auth/api-key-secret";
+import { secretPrefixOf } from "../auth/credential";
 import type { Handled, RequestContext } from "../context";
 import { classifyHost } from "../hosts";
 import { ApiError, fail } from "../http/errors";
@@ -51,7 +52,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   // A 401 names the scheme this endpoint authenticates clients with, whichever method the client tried
   // (RFC 6749 §5.2, RFC 7235 §3.1): never the Bearer challenge other 401s carry, which names the wrong one.
   const challenge = { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' };
-  const prefix = client ? client.secret.slice(0, 17) : null;
+  const prefix = client ? secretPrefixOf(client.secret) : null;
   const blocked = rt.guard.blockedUntil(rc.client.ip, prefix, now);
   if (blocked > now) {
     throw fail("auth_blocked", {
