@@ -75,6 +75,9 @@ async function heldFor(ms: number, sent: Promise<Response>): Promise<Response> {
   return w.res!;
 }
 
+const rejectedAuditEvents = async () =>
+  (await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_rejects").first<{ n: number }>())!.n;
+
 const failures = (events: Record<string, unknown>[], action: string, target: string) =>
   events.filter((e) => e.action === action && e.target === target);
 
@@ -159,6 +162,30 @@ describe("bursts of failed authentication", () => {
       tenant,
       reason: "prefix_blocked",
     });
+  });
+
+  it("regression: a burst of malformed keys with a prefix no key can have raised an alert the logger refused", async () => {
+    const { host } = await tenantWithKeys("admin");
+    const rejectsBefore = await rejectedAuditEvents();
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 2; i++) {
+      // Printable, so a well-formed credential, but `cdn_test_ab/cd+ef` names no key (keys are base62).
+      const res = await released(
+        call(host, "/v1/admin/policy", { token: `cdn_test_ab/cd+ef${i}`, ip: `192.0.2.${150 + i}` }),
+      );
+      await expectError(res, 401, "malformed_api_key", "authentication_error");
+    }
+    for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 2; i++) {
+      const res = await released(
+        requestToken(host, "key_AAAAAAAAAAAAAAAA", "not/a:key", { ip: `192.0.2.${190 + (i % 10)}` }),
+      );
+      await expectOAuthError(res, 401, "invalid_client");
+    }
+    vi.useRealTimers();
+    await settle();
+    const events = await storedAuditEvents();
+    expect(events.filter((e) => e.action === "alert.auth_burst" && String(e.target).includes("/"))).toEqual([]);
+    expect(await rejectedAuditEvents()).toBe(rejectsBefore);
   });
 
   it("failed client authentication at the token endpoint counts too, alerting in the tenant's trail", async () => {
