@@ -7,6 +7,7 @@ import {
   decideCacheScope,
   decideKeyGrant,
   decideKeyRotation,
+  decideSsoChange,
   type KeyGrant,
   MAX_KEY_LIFETIME_MS,
 } from "../../src/gateway/policy/access";
@@ -206,5 +207,16 @@ describe("decideKeyRotation", () => {
     ],
   ])("refuses to rotate a key with %s (rotating would hand over its secret)", (_what, target, reason) => {
     expect(decideKeyRotation(restricted, target)).toMatchObject({ allow: false, code: "scope_escalation", reason });
+  });
+});
+
+describe("decideSsoChange", () => {
+  it("lets only an owner or the operator change single sign-on; anyone may leave it as it is", () => {
+    const owner = key(ROLE_SCOPES.owner, { role: "owner" });
+    const admin = key(ROLE_SCOPES.admin, { role: "admin" });
+    expect(decideSsoChange(operator, true)).toEqual({ allow: true });
+    expect(decideSsoChange(owner, true)).toEqual({ allow: true });
+    expect(decideSsoChange(admin, true)).toMatchObject({ allow: false, code: "owner_only" });
+    expect(decideSsoChange(admin, false)).toEqual({ allow: true });
   });
 });

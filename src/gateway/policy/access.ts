@@ -206,6 +206,21 @@ function exceeds(holder: Exclude<Principal, { kind: "operator" }>, k: KeyGrant):
 }
 
 /**
+ * Who may change the tenant's single sign-on (the policy's `oidc`): it decides who may sign in and with which
+ * role — up to owner, with every scope and none of a key's limits — so only an owner or the operator may set,
+ * change or remove it. Anyone with policy:manage may send it back unchanged with the rest of the policy.
+ */
+export function decideSsoChange(principal: Principal, changed: boolean): Decision {
+  if (!changed || principal.kind === "operator") return ALLOW;
+  if ("role" in principal && principal.role === "owner") return ALLOW;
+  return deny(
+    "owner_only",
+    "sso_change_requires_owner",
+    "Only the tenant's owner or the platform operator can change single sign-on: it decides who may sign in, and with which role.",
+  );
+}
+
+/**
  * The cache scope a request runs in: the tenant's shared cache (`tenant`), or one user's (`user:{id}`). A
  * request may narrow itself to a user; it must name one when the tenant policy or its key is bound to the user
  * scope. No request can widen a user-bound key to the shared cache.
