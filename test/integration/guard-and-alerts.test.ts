@@ -350,17 +350,48 @@ describe("PUT /v1/admin/policy", async () => {
   it("stores what it accepts, the allowlist canonical, and returns it", async () => {
     const res = await put({
       ...base,
-      oidc: oidc(),
+      ttl_seconds: 600,
       ip_allowlist: ["198.51.100.77/24", " 2001:DB8::1/32 ", "198.51.100.0/24", "::ffff:192.0.2.1"],
     });
     expect(res.status).toBe(200);
     const { policy } = (await res.json()) as { policy: Record<string, unknown> };
     expect(policy).toEqual({
       ...base,
-      oidc: oidc(),
+      ttl_seconds: 600,
       ip_allowlist: ["198.51.100.0/24", "2001:db8::/32", "192.0.2.1/32"],
     });
     expect(await policyOf(tenant)).toEqual(policy);
+  });
+
+  it("regression: an admin key could set single sign-on mapping its own provider's users to owners", async () => {
+    const { tenant: t, host: h, keys: k } = await tenantWithKeys("owner", "admin");
+    const [owner, adminKey] = [k[0]!.key, k[1]!.key];
+    const current = await policyOf(t);
+    const putAs = (token: string, body: unknown) => call(h, "/v1/admin/policy", { method: "PUT", token, body });
+    const before = await env.TENANTS.get(`_tenant:${t}`);
+    // Single sign-on decides who may sign in and with which role: only an owner or the operator may change it.
+    for (const role_map of [{ staff: "owner" }, { staff: "admin" }, { staff: "viewer" }]) {
+      await expectError(
+        await putAs(adminKey, { ...current, oidc: { ...oidc(), role_map } }),
+        403,
+        "owner_only",
+        "permission_error",
+      );
+    }
+    expect(await env.TENANTS.get(`_tenant:${t}`)).toBe(before);
+    const set = await putAs(owner, { ...current, oidc: oidc() });
+    expect(set.status).toBe(200);
+    // An admin still manages the rest of the policy while leaving single sign-on as it is…
+    expect((await putAs(adminKey, { ...current, oidc: oidc(), ttl_seconds: 60 })).status).toBe(200);
+    // …but may neither change nor remove it.
+    await expectError(await putAs(adminKey, { ...current, oidc: null }), 403, "owner_only", "permission_error");
+    await expectError(
+      await putAs(adminKey, { ...current, oidc: { ...oidc(), audience: "other" } }),
+      403,
+      "owner_only",
+      "permission_error",
+    );
+    expect((await putAs(rootToken(), { ...current, oidc: null })).status).toBe(200);
   });
 
   it("refuses (409) an allowlist that would lock its caller out, unless ?confirm=true", async () => {
