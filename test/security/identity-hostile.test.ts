@@ -21,6 +21,7 @@ import {
   kvContents,
   newKey,
   PLATFORM,
+  policyOf,
   requestToken,
   rootToken,
   setPolicy,
@@ -620,6 +621,26 @@ const CASES: Case[] = [
     send: (w) => call(hostOf(w.A), `/v1/admin/keys/${w.owner.id}/rotate`, { token: w.admin.key, body: {} }),
     status: 403,
     code: "scope_escalation",
+  },
+  {
+    name: "an admin key pointing single sign-on at its own provider, its users mapped to owners",
+    send: async (w) =>
+      call(hostOf(w.A), "/v1/admin/policy", {
+        method: "PUT",
+        token: w.admin.key,
+        body: {
+          ...(await policyOf(w.A)),
+          oidc: {
+            issuer: "https://idp.attacker.example",
+            audience: "cordon",
+            jwks_uri: "https://idp.attacker.example/jwks",
+            role_claim: "groups",
+            role_map: { me: "owner" },
+          },
+        },
+      }),
+    status: 403,
+    code: "owner_only",
   },
   {
     name: "the owner's access token rotating a key that never expires (a lasting secret from a short-lived token)",
