@@ -78,7 +78,7 @@ async function heldFor(ms: number, sent: Promise<Response>): Promise<Response> {
 const rejectedAuditEvents = async () =>
   (await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_rejects").first<{ n: number }>())!.n;
 
-const failures = (events: Record<string, unknown>[], action: string, target: string) =>
+const eventsOf = (events: Record<string, unknown>[], action: string, target: string) =>
   events.filter((e) => e.action === action && e.target === target);
 
 afterEach(() => {
@@ -132,7 +132,7 @@ describe("bursts of failed authentication", () => {
     await settle();
     const alert = await auditEventWhere((e) => e.action === "alert.auth_burst" && e.target === ip);
     expect(alert).toMatchObject({ tenant, reason: "ip_blocked", client_ip: ip, outcome: "allowed" });
-    expect(failures(await storedAuditEvents(), "alert.auth_burst", ip)).toHaveLength(1);
+    expect(eventsOf(await storedAuditEvents(), "alert.auth_burst", ip)).toHaveLength(1);
   });
 
   it("against one key prefix, from many addresses: blocked, and so is the valid key with that prefix", async () => {
@@ -256,7 +256,7 @@ describe("a key used from a new place", () => {
     });
     await auditEventWhere((e) => e.action === "alert.key_new_place" && e.request_id === last);
     await auditEventWhere((e) => e.action === "policy.get" && e.request_id === last);
-    const alerts = failures(await storedAuditEvents(), "alert.key_new_place", key.id);
+    const alerts = eventsOf(await storedAuditEvents(), "alert.key_new_place", key.id);
     expect(alerts.map((e) => e.reason).sort()).toEqual(["new_place:jp:2516", "new_place:us:7922"]);
   });
 });
