@@ -15,6 +15,10 @@ export interface CallInit {
   rawBody?: BodyInit;
   headers?: Record<string, string>;
   scheme?: "https" | "http";
+  /** The client address, as Cloudflare's edge would set it (CF-Connecting-IP). */
+  ip?: string;
+  /** What the platform reports in `request.cf` (country, asn). */
+  cf?: { country?: string; asn?: number };
 }
 
 const pending: ExecutionContext[] = [];
@@ -28,6 +32,7 @@ export async function settle(): Promise<void> {
 export function call(host: string, path: string, init: CallInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  if (init.ip !== undefined) headers.set("cf-connecting-ip", init.ip);
   let body: BodyInit | undefined = init.rawBody;
   if (init.body !== undefined) {
     body = JSON.stringify(init.body);
@@ -36,7 +41,13 @@ export function call(host: string, path: string, init: CallInit = {}): Promise<R
   const method = init.method ?? (body === undefined ? "GET" : "POST");
   const ctx = createExecutionContext();
   pending.push(ctx);
-  return gateway.fetch(new Request(`${init.scheme ?? "https"}://${host}${path}`, { method, headers, body }), env, ctx);
+  const request = new Request(`${init.scheme ?? "https"}://${host}${path}`, {
+    method,
+    headers,
+    body,
+    ...(init.cf ? { cf: init.cf } : {}),
+  });
+  return gateway.fetch(request, env, ctx);
 }
 
 export const rootToken = () => env.ROOT_TOKEN;
@@ -98,4 +109,154 @@ export async function kvSnapshot(): Promise<string[]> {
     } while (cursor);
   }
   return names.sort();
+}
+
+// ── identity: keys, access tokens, policy, and what storage holds ─────────────────────────────────────────
+
+/** A key as the admin API shows it (never a secret or a hash). */
+export interface KeyView {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  environment: string;
+  cache_scope: "tenant" | "user";
+  ip_allowlist: string[];
+  rate_limit: { requests: number; window_seconds: number } | null;
+  status: "active" | "rotating" | "expired" | "revoked";
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  rotated_at: string | null;
+  previous_secret_expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A key made through the admin API (by the operator unless `token` says otherwise): its view and secret. */
+export async function newKey(
+  tenant: string,
+  body: Record<string, unknown> = {},
+  init: { token?: string; ip?: string } = {},
+): Promise<KeyView & { key: string }> {
+  const res = await call(hostOf(tenant), "/v1/admin/keys", {
+    token: init.token ?? rootToken(),
+    body: { name: "test", role: "developer", ...body },
+    ...(init.ip === undefined ? {} : { ip: init.ip }),
+  });
+  if (res.status !== 201) throw new Error(`newKey ${tenant}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as KeyView & { key: string };
+}
+
+/** The key's view, read by the operator. */
+export async function keyViewOf(tenant: string, id: string): Promise<KeyView> {
+  const res = await call(hostOf(tenant), `/v1/admin/keys/${id}`, { token: rootToken() });
+  if (res.status !== 200) throw new Error(`keyViewOf ${id}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as KeyView;
+}
+
+export interface TokenRequest {
+  /** client_secret_basic (default) or client_secret_post. */
+  auth?: "basic" | "post";
+  scope?: string;
+  grantType?: string | null;
+  ip?: string;
+  /** Extra form fields, appended as given (repeats included). */
+  extra?: [string, string][];
+}
+
+/** POST /oauth/token with client credentials (an API key's id and secret). */
+export function requestToken(host: string, id: string, secret: string, req: TokenRequest = {}): Promise<Response> {
+  const form = new URLSearchParams();
+  if (req.grantType !== null) form.append("grant_type", req.grantType ?? "client_credentials");
+  if (req.scope !== undefined) form.append("scope", req.scope);
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  if ((req.auth ?? "basic") === "basic") {
+    headers.authorization = `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+  } else {
+    form.append("client_id", id);
+    form.append("client_secret", secret);
+  }
+  for (const [k, v] of req.extra ?? []) form.append(k, v);
+  return call(host, "/oauth/token", {
+    method: "POST",
+    rawBody: form.toString(),
+    headers,
+    ...(req.ip === undefined ? {} : { ip: req.ip }),
+  });
+}
+
+/** An access token for the key, or an error naming what the token endpoint said. */
+export async function accessTokenFor(host: string, id: string, secret: string, req: TokenRequest = {}) {
+  const res = await requestToken(host, id, secret, req);
+  if (res.status !== 200) throw new Error(`accessTokenFor ${id}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** The OAuth 2.0 error shape of the token endpoint (RFC 6749 §5.2). */
+export async function expectOAuthError(res: Response, status: number, error: string): Promise<void> {
+  const { expect } = await import("vitest");
+  expect(res.status, `status for ${error}`).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(res.headers.get("pragma")).toBe("no-cache");
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({ error, request_id: res.headers.get("x-request-id") });
+  expect(typeof body.error_description).toBe("string");
+  expect(body.error_uri).toMatch(new RegExp(`/docs/errors#${error}$`));
+  expect(Object.keys(body).sort()).toEqual(["error", "error_description", "error_uri", "request_id"]);
+}
+
+export type Policy = Record<string, unknown>;
+
+export async function policyOf(tenant: string): Promise<Policy> {
+  const res = await call(hostOf(tenant), "/v1/admin/policy", { token: rootToken() });
+  if (res.status !== 200) throw new Error(`policyOf ${tenant}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { policy: Policy }).policy;
+}
+
+/** Sets some fields of the tenant's policy, as the operator. */
+export async function setPolicy(tenant: string, fields: Policy): Promise<Policy> {
+  const res = await call(hostOf(tenant), "/v1/admin/policy", {
+    method: "PUT",
+    token: rootToken(),
+    body: { ...(await policyOf(tenant)), ...fields },
+  });
+  if (res.status !== 200) throw new Error(`setPolicy ${tenant}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { policy: Policy }).policy;
+}
+
+/** The tenant's Durable Object, the authority for its keys. */
+export const tenantObjectOf = (tenant: string) => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant));
+
+/** Every name and value in both KV namespaces: a refused request must change none. */
+export async function kvContents(): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  for (const name of await kvSnapshot()) {
+    const [label, key] = [name.slice(0, name.indexOf("/")), name.slice(name.indexOf("/") + 1)];
+    out[name] = await (label === "TENANTS" ? env.TENANTS : env.CACHE).get(key);
+  }
+  return out;
+}
+
+/** The audit events stored in D1 so far (every tenant), parsed. */
+export async function storedAuditEvents(): Promise<Record<string, unknown>[]> {
+  const rows = (await env.AUDIT_DB.prepare("SELECT event FROM audit_events").all<{ event: string }>()).results;
+  return rows.map((r) => JSON.parse(r.event) as Record<string, unknown>);
+}
+
+/** Waits until the Queue has delivered an audit event matching `match` to D1, and returns it. */
+export async function auditEventWhere(
+  match: (event: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  const { expect, vi } = await import("vitest");
+  let found: Record<string, unknown> | undefined;
+  await vi.waitFor(
+    async () => {
+      found = (await storedAuditEvents()).find(match);
+      expect(found, "audit event").toBeDefined();
+    },
+    { timeout: 5000, interval: 25 },
+  );
+  return found!;
 }

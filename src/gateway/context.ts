@@ -19,8 +19,11 @@ export interface RequestContext {
   readonly client: ClientFacts;
   /** The caller's address (CF-Connecting-IP; loopback in development), or null when unknown. */
   readonly address: IpAddress | null;
-  /** Raises an audit alert (a separate event of this request): action, reason code, target id. */
-  readonly alert: (action: string, reason: string, target: string | null) => void;
+  /**
+   * Raises an audit alert (a separate event of this request): action, reason code, target id, and the tenant
+   * it concerns when the request's own steps have not resolved one (a route that resolves its tenant itself).
+   */
+  readonly alert: (action: string, reason: string, target: string | null, tenant?: string | null) => void;
   /**
    * For administrative actions: records the action in the audit trail BEFORE making it. Throws 503
    * `audit_unavailable` when the event cannot be enqueued — the caller then changes nothing.

@@ -102,14 +102,14 @@ export async function handleRequest(
     }
     progress.recorded = true;
   };
-  const alert: AlertSink = (action, reason, target) => {
+  const alert: AlertSink = (action, reason, target, tenant) => {
     const event = buildAuditEvent({
       requestId: id,
       receivedAt,
       method: request.method,
       route: progress.route?.path ?? null,
       client,
-      tenant: progress.tenant,
+      tenant: tenant ?? progress.tenant,
       actor: actorOf(progress.principal),
       action,
       status: 200,

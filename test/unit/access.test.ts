@@ -6,6 +6,9 @@ import {
   cacheAccess,
   decideCacheScope,
   decideKeyGrant,
+  decideKeyRotation,
+  decideSsoChange,
+  type KeyGrant,
   MAX_KEY_LIFETIME_MS,
 } from "../../src/gateway/policy/access";
 import type { Principal } from "../../src/gateway/policy/principal";
@@ -23,7 +26,7 @@ const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind:
   expiresAt: null,
   ipAllowlist: [],
   rateLimit: null,
-  createdAt: NOW - 86_400_000,
+  secretIssuedAt: NOW - 86_400_000,
   ...extra,
 });
 const operator: Principal = { kind: "operator" };
@@ -105,6 +108,33 @@ describe("decideKeyGrant", () => {
       decision: { code: "scope_escalation", reason: "escalation:scopes" },
     });
   });
+  it("only an owner's key grants the owner role (an owner can lock the tenant down; no scope grants that)", () => {
+    expect(decideKeyGrant(admin, { role: "owner" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { code: "scope_escalation", reason: "escalation:role" },
+    });
+    expect(decideKeyGrant(key(ROLE_SCOPES.owner, { role: "owner" }), { role: "owner" }, NOW)).toMatchObject({
+      ok: true,
+      grant: { role: "owner" },
+    });
+    // An owner key's access token holds its scopes but no role.
+    const token: Principal = {
+      kind: "access_token",
+      keyId: "key_x",
+      jti: "j",
+      tenant: "acme",
+      scopes: new Set(ROLE_SCOPES.owner),
+      cacheScope: "tenant",
+      expiresAt: NOW + 900_000,
+      ipAllowlist: [],
+      rateLimit: null,
+    };
+    expect(decideKeyGrant(token, { role: "owner" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:role" },
+    });
+    expect(decideKeyGrant(admin, { role: "admin" }, NOW)).toMatchObject({ ok: true });
+  });
   it("a user-bound minter makes user-bound keys only", () => {
     const minter = key(ROLE_SCOPES.admin, { cacheScope: "user" });
     expect(decideKeyGrant(minter, { role: "developer", cacheScope: "tenant" }, NOW)).toMatchObject({
@@ -130,5 +160,63 @@ describe("decideKeyGrant", () => {
       ok: true,
       grant: { expiresAt: NOW + 500 },
     });
+  });
+});
+
+describe("decideKeyRotation", () => {
+  const grant = (over: Partial<KeyGrant> = {}): KeyGrant => ({
+    role: "admin",
+    scopes: [...ROLE_SCOPES.admin],
+    cacheScope: "tenant",
+    expiresAt: null,
+    ipAllowlist: [],
+    rateLimit: null,
+    ...over,
+  });
+  const restricted = key(["keys:manage", "completions"], {
+    expiresAt: NOW + 86_400_000,
+    ipAllowlist: ["10.0.0.0/8"],
+    rateLimit: { requests: 10, window_seconds: 60 },
+  });
+
+  it("lets the operator rotate any key, and a key rotate itself", () => {
+    expect(decideKeyRotation(operator, grant({ role: "owner" }))).toEqual({ allow: true });
+    const self = grant({
+      role: "admin",
+      scopes: ["completions", "keys:manage"],
+      expiresAt: NOW + 86_400_000,
+      ipAllowlist: ["10.0.0.0/8"],
+      rateLimit: { requests: 10, window_seconds: 60 },
+    });
+    expect(decideKeyRotation(restricted, self)).toEqual({ allow: true });
+  });
+
+  it.each([
+    ["more scopes", grant(), "escalation:scopes"],
+    ["the owner role", grant({ role: "owner", scopes: ["completions"] }), "escalation:role"],
+    ["no expiry", grant({ scopes: ["completions"], ipAllowlist: ["10.0.0.0/8"] }), "escalation:lifetime"],
+    [
+      "a wider allowlist",
+      grant({ scopes: ["completions"], expiresAt: NOW + 1000, ipAllowlist: [] }),
+      "escalation:ip_allowlist",
+    ],
+    [
+      "no rate limit",
+      grant({ scopes: ["completions"], expiresAt: NOW + 1000, ipAllowlist: ["10.1.0.0/16"] }),
+      "escalation:rate_limit",
+    ],
+  ])("refuses to rotate a key with %s (rotating would hand over its secret)", (_what, target, reason) => {
+    expect(decideKeyRotation(restricted, target)).toMatchObject({ allow: false, code: "scope_escalation", reason });
+  });
+});
+
+describe("decideSsoChange", () => {
+  it("lets only an owner or the operator change single sign-on; anyone may leave it as it is", () => {
+    const owner = key(ROLE_SCOPES.owner, { role: "owner" });
+    const admin = key(ROLE_SCOPES.admin, { role: "admin" });
+    expect(decideSsoChange(operator, true)).toEqual({ allow: true });
+    expect(decideSsoChange(owner, true)).toEqual({ allow: true });
+    expect(decideSsoChange(admin, true)).toMatchObject({ allow: false, code: "owner_only" });
+    expect(decideSsoChange(admin, false)).toEqual({ allow: true });
   });
 });

@@ -112,7 +112,7 @@ describe("cache controls", () => {
     ipAllowlist: [],
     rateLimit: null,
     expiresAt: null,
-    createdAt: 0,
+    secretIssuedAt: 0,
   };
   const h = (init: Record<string, string>) => new Headers(init);
 

@@ -4,7 +4,9 @@
 // Token format
 //   header  { alg: "ES256", typ: "at+jwt", kid }
 //   claims  iss, aud, sub (the API key id), client_id (= sub, RFC 9068 §2.2), iat, nbf (= iat), exp, jti,
-//           scope (space-separated Cordon scopes), cordon_tenant (tenant id), cordon_cache_scope (tenant|user)
+//           scope (space-separated Cordon scopes), cordon_tenant (tenant id), cordon_tenant_generation (the
+//           tenant's generation: a tenant re-created under the same id is another tenant), cordon_cache_scope
+//           (tenant|user), cordon_limits (the key's ip_allowlist and rate_limit)
 //   The two private claims carry a `cordon_` prefix so that they can never collide with registered claims or
 //   with another issuer's (`tid` is Azure AD's tenant claim, for example).
 //
@@ -12,7 +14,7 @@
 // (`none`, HS256 "algorithm confusion" and every other algorithm are refused before any key is touched), a
 // missing or odd `kid`, a `kid` not in the key ring, a bad signature, a wrong `typ`, missing claims, wrong
 // issuer or audience, not yet valid, expired (or issued longer ago than the longest lifetime), another
-// tenant's token, and malformed Cordon claims. Scopes Cordon does not know are dropped (never widen).
+// tenant's token (or one of an earlier generation of the tenant), and malformed Cordon claims. Scopes Cordon does not know are dropped (never widen).
 //
 // Keys: JWT_SIGNING_KEY is a private EC P-256 JWK with a `kid`; JWT_PREVIOUS_KEYS (optional) is a JSON array
 // of earlier keys' JWKs. Rotation: generate a new key, move the old one into JWT_PREVIOUS_KEYS (its private
@@ -28,6 +30,7 @@ import { type JwtFailureReason, looksLikeCompactJws, reasonFromJoseError } from 
 export const ACCESS_TOKEN_ALG = "ES256";
 export const ACCESS_TOKEN_TYP = "at+jwt";
 export const TENANT_CLAIM = "cordon_tenant";
+export const GENERATION_CLAIM = "cordon_tenant_generation";
 export const CACHE_SCOPE_CLAIM = "cordon_cache_scope";
 /** The issuing key's own limits (IP allowlist, rate limit), so that a token is held to them without a read. */
 export const LIMITS_CLAIM = "cordon_limits";
@@ -210,6 +213,8 @@ export interface IssueAccessTokenInput {
   /** `aud`: what the token is for, e.g. the same origin. */
   readonly audience: string;
   readonly tenant: string;
+  /** The tenant's generation (TenantRecord.generation). */
+  readonly generation: string;
   /** The API key id (the OAuth client_id). */
   readonly subject: string;
   readonly scopes: readonly Scope[];
@@ -240,6 +245,7 @@ export async function issueAccessToken(
   input: IssueAccessTokenInput,
 ): Promise<IssuedAccessToken> {
   if (!TENANT_ID_PATTERN.test(input.tenant)) throw new TypeError("issueAccessToken: invalid tenant id");
+  if (!input.generation) throw new TypeError("issueAccessToken: the tenant generation is required");
   if (!input.issuer || !input.audience || !input.subject) {
     throw new TypeError("issueAccessToken: issuer, audience and subject are required");
   }
@@ -260,6 +266,7 @@ export async function issueAccessToken(
     scope: SCOPES.filter((s) => input.scopes.includes(s)).join(" "),
     client_id: input.subject,
     [TENANT_CLAIM]: input.tenant,
+    [GENERATION_CLAIM]: input.generation,
     [CACHE_SCOPE_CLAIM]: input.cacheScope,
     [LIMITS_CLAIM]: { ip_allowlist: [...input.limits.ip_allowlist], rate_limit: input.limits.rate_limit },
   })
@@ -278,8 +285,10 @@ export async function issueAccessToken(
 export interface VerifyAccessTokenExpectations {
   readonly issuer: string;
   readonly audience: string;
-  /** The tenant resolved from the Host: the token must have been issued for it. */
+  /** The tenant resolved from the Host: the token must have been issued for it… */
   readonly tenant: string;
+  /** …in its current generation (not for an earlier tenant deleted and re-created under its id). */
+  readonly generation: string;
   /** Milliseconds since the epoch. */
   readonly now: number;
   /** Allowed clock skew for nbf, iat and exp, in seconds (0…300). */
@@ -295,6 +304,7 @@ const REQUIRED_CLAIMS = [
   "exp",
   "scope",
   TENANT_CLAIM,
+  GENERATION_CLAIM,
   CACHE_SCOPE_CLAIM,
   LIMITS_CLAIM,
 ];
@@ -347,6 +357,9 @@ export async function verifyAccessToken(
   const cacheScope = payload[CACHE_SCOPE_CLAIM];
   if (typeof tenant !== "string") return fail("malformed");
   if (tenant !== expected.tenant) return fail("wrong_tenant");
+  const generation = payload[GENERATION_CLAIM];
+  if (typeof generation !== "string") return fail("malformed");
+  if (generation !== expected.generation) return fail("wrong_tenant");
   if (typeof sub !== "string" || sub === "" || client_id !== sub) return fail("malformed");
   if (typeof jti !== "string" || jti === "" || typeof iat !== "number" || typeof exp !== "number") {
     return fail("malformed");

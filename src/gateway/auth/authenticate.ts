@@ -83,7 +83,7 @@ function principalOfKey(r: KeyAuthRecord): TenantPrincipal {
     ipAllowlist: r.ip_allowlist,
     rateLimit: r.rate_limit,
     expiresAt: r.expires_at,
-    createdAt: r.created_at,
+    secretIssuedAt: r.secret_issued_at ?? r.created_at,
   };
 }
 
@@ -103,6 +103,7 @@ async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecor
     issuer: rt.tokenIssuer(),
     audience: rt.tokenAudience(tenant.id),
     tenant: tenant.id,
+    generation: tenant.generation,
     now,
     clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
   });

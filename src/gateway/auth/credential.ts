@@ -36,5 +36,15 @@ export function credentialOf(headers: Headers): Credential {
 
 /** The first characters of a Cordon key (environment and 8 random characters), for counting failures. */
 export function keyPrefixOf(credential: Credential): string | null {
-  return credential.kind === "api_key" ? credential.secret.slice(0, 17) : null;
+  return credential.kind === "api_key" ? secretPrefixOf(credential.secret) : null;
+}
+
+const KEY_PREFIX = /^cdn_(?:live|test|dev)_[0-9A-Za-z]{8}/;
+
+/**
+ * The key prefix of a secret, or null when the secret cannot begin any key: such a prefix protects no key, and
+ * could not be named as an alert's target in the audit trail.
+ */
+export function secretPrefixOf(secret: string): string | null {
+  return KEY_PREFIX.exec(secret)?.[0] ?? null;
 }

@@ -10,7 +10,7 @@ import { authenticate } from "./authenticate";
 import { credentialOf, keyPrefixOf } from "./credential";
 import { countsAsFailure } from "./guard";
 
-export type AlertSink = (action: string, reason: string, target: string | null) => void;
+export type AlertSink = (action: string, reason: string, target: string | null, tenant?: string | null) => void;
 
 export async function identify(
   rt: Runtime,

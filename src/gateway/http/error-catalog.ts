@@ -224,8 +224,8 @@ export const ERROR_CATALOG = {
   },
   scope_escalation: {
     status: 403,
-    message: "A key cannot create a key with more access than it has itself.",
-    fix: "Ask a key holding that access, or the operator, to create it.",
+    message: "A key cannot create or rotate a key with more access than it has itself.",
+    fix: "Ask a key holding that access, or the operator, to do it.",
   },
   key_not_found: {
     status: 404,

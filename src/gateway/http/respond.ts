@@ -68,26 +68,11 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   if (type !== "application/json") {
     throw fail("unsupported_media_type");
   }
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw fail("invalid_json", { message: "The request body is empty." });
-
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
+  const bytes = await readBody(request, maxBytes);
+  if (bytes === null) throw fail("invalid_json", { message: "The request body is empty." });
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(concat(chunks, size));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw fail("invalid_json", { message: "The request body is not valid UTF-8." });
   }
@@ -108,6 +93,30 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
     throw fail("invalid_json", { message: 'The request body has a "__proto__" key, which no API field uses.' });
   }
   return value;
+}
+
+/**
+ * The body's bytes, at most `maxBytes` (413 past it: on the declared length first, then while reading, so a
+ * lying or absent length cannot get past); null when there is no body.
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return null;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, size);
 }
 
 /** Deepest nesting accepted in a JSON body (tool schemas nest a dozen levels; nothing legitimate nears this). */

@@ -109,7 +109,8 @@ export const MAX_KEY_LIFETIME_MS = 5 * 365 * 86400 * 1000;
 
 /**
  * What a minting principal may grant: never more than it holds. A key can create keys only with scopes it
- * has, bound to the user scope if it is, expiring no later than it does, reachable from no address it cannot
+ * has, of the owner role only if it is an owner's (an owner may do what no scope grants: lock the tenant
+ * down), bound to the user scope if it is, expiring no later than it does, reachable from no address it cannot
  * be reached from, and no faster than its own rate limit (anything unspecified is inherited from it). The
  * operator may grant any role's scopes.
  */
@@ -117,21 +118,17 @@ export function decideKeyGrant(
   minter: Principal,
   req: KeyGrantRequest,
   now: number,
-): { ok: true; grant: KeyGrant } | { ok: false; decision: Extract<Decision, { allow: false }> } {
-  const refuse = (code: ErrorCode, reason: string, message?: string) => ({
-    ok: false as const,
-    decision: deny(code, reason, message) as Extract<Decision, { allow: false }>,
-  });
+): { ok: true; grant: KeyGrant } | { ok: false; decision: Refusal } {
   const scopes = grantScopes(req.role, req.scopes);
   if (!scopes) {
-    return refuse(
+    return refused(
       "invalid_scopes",
       "scopes_outside_role",
       `Role '${req.role}' cannot hold all of the requested scopes.`,
     );
   }
   if (req.expiresAt !== undefined && (req.expiresAt <= now || req.expiresAt > now + MAX_KEY_LIFETIME_MS)) {
-    return refuse("invalid_expiry", "expiry_out_of_range");
+    return refused("invalid_expiry", "expiry_out_of_range");
   }
   if (minter.kind === "operator") {
     return {
@@ -146,55 +143,81 @@ export function decideKeyGrant(
       },
     };
   }
-  const missing = scopes.filter((s) => !minter.scopes.has(s));
-  if (missing.length) {
-    return refuse(
-      "scope_escalation",
-      "escalation:scopes",
-      `A key cannot grant scopes it lacks: ${missing.join(", ")}.`,
-    );
+  const grant: KeyGrant = {
+    role: req.role,
+    scopes,
+    cacheScope: req.cacheScope ?? (minter.cacheScope === "user" ? "user" : "tenant"),
+    expiresAt: req.expiresAt ?? minter.expiresAt,
+    ipAllowlist: [...(req.ipAllowlist ?? minter.ipAllowlist)],
+    rateLimit: req.rateLimit === undefined ? minter.rateLimit : req.rateLimit,
+  };
+  const exceeded = exceeds(minter, grant);
+  return exceeded ? { ok: false, decision: exceeded } : { ok: true, grant };
+}
+
+/**
+ * Whether a principal may rotate a key. Rotating hands the caller the key's new secret, so a key may rotate
+ * only a key it could have created itself (decideKeyGrant's bounds, with the key's own expiry), itself
+ * included; the operator may rotate any key.
+ */
+export function decideKeyRotation(rotator: Principal, key: KeyGrant): Decision {
+  if (rotator.kind === "operator") return ALLOW;
+  const exceeded = exceeds(rotator, key);
+  if (!exceeded) return ALLOW;
+  return deny(
+    exceeded.code,
+    exceeded.reason,
+    "A key cannot rotate a key with more access than its own: rotating hands over the new secret.",
+  );
+}
+
+type Refusal = Extract<Decision, { allow: false }>;
+
+const refused = (code: ErrorCode, reason: string, message?: string) => ({
+  ok: false as const,
+  decision: deny(code, reason, message) as Refusal,
+});
+
+/** Where a key would hold more than `holder` does, as the refusal to give; null when it is within. */
+function exceeds(holder: Exclude<Principal, { kind: "operator" }>, k: KeyGrant): Refusal | null {
+  const escalation = (what: string, message: string) =>
+    deny("scope_escalation", `escalation:${what}`, message) as Refusal;
+  const missing = k.scopes.filter((s) => !holder.scopes.has(s));
+  if (missing.length) return escalation("scopes", `A key cannot grant scopes it lacks: ${missing.join(", ")}.`);
+  if (k.role === "owner" && !("role" in holder && holder.role === "owner")) {
+    return escalation("role", "Only an owner's key, or the operator, can create an owner key.");
   }
-  if (minter.cacheScope === "user" && req.cacheScope === "tenant") {
-    return refuse(
-      "scope_escalation",
-      "escalation:cache_scope",
-      "A key bound to the user cache scope cannot create a tenant-scoped key.",
-    );
+  if (holder.cacheScope === "user" && k.cacheScope === "tenant") {
+    return escalation("cache_scope", "A key bound to the user cache scope cannot create a tenant-scoped key.");
   }
-  if (minter.expiresAt !== null && req.expiresAt !== undefined && req.expiresAt > minter.expiresAt) {
-    return refuse(
-      "scope_escalation",
-      "escalation:lifetime",
-      "A key cannot create a key that outlives it; choose an earlier expires_at.",
-    );
+  if (holder.expiresAt !== null && (k.expiresAt === null || k.expiresAt > holder.expiresAt)) {
+    return escalation("lifetime", "A key cannot create a key that outlives it; choose an earlier expires_at.");
   }
-  const ipAllowlist = req.ipAllowlist ?? minter.ipAllowlist;
-  if (!allowlistWithin(blocks(ipAllowlist), blocks(minter.ipAllowlist))) {
-    return refuse(
-      "scope_escalation",
-      "escalation:ip_allowlist",
+  if (!allowlistWithin(blocks(k.ipAllowlist), blocks(holder.ipAllowlist))) {
+    return escalation(
+      "ip_allowlist",
       "A key cannot create a key reachable from addresses outside its own ip_allowlist.",
     );
   }
-  const rateLimit = req.rateLimit === undefined ? minter.rateLimit : req.rateLimit;
-  if (!rateWithin(rateLimit, minter.rateLimit)) {
-    return refuse(
-      "scope_escalation",
-      "escalation:rate_limit",
-      "A key cannot create a key with a higher rate limit than its own.",
-    );
+  if (!rateWithin(k.rateLimit, holder.rateLimit)) {
+    return escalation("rate_limit", "A key cannot create a key with a higher rate limit than its own.");
   }
-  return {
-    ok: true,
-    grant: {
-      role: req.role,
-      scopes,
-      cacheScope: minter.cacheScope === "user" ? "user" : (req.cacheScope ?? "tenant"),
-      expiresAt: req.expiresAt ?? minter.expiresAt,
-      ipAllowlist: [...ipAllowlist],
-      rateLimit,
-    },
-  };
+  return null;
+}
+
+/**
+ * Who may change the tenant's single sign-on (the policy's `oidc`): it decides who may sign in and with which
+ * role — up to owner, with every scope and none of a key's limits — so only an owner or the operator may set,
+ * change or remove it. Anyone with policy:manage may send it back unchanged with the rest of the policy.
+ */
+export function decideSsoChange(principal: Principal, changed: boolean): Decision {
+  if (!changed || principal.kind === "operator") return ALLOW;
+  if ("role" in principal && principal.role === "owner") return ALLOW;
+  return deny(
+    "owner_only",
+    "sso_change_requires_owner",
+    "Only the tenant's owner or the platform operator can change single sign-on: it decides who may sign in, and with which role.",
+  );
 }
 
 /**
@@ -236,13 +259,14 @@ export type KeyAgeVerdict =
   | { readonly allow: false; readonly code: ErrorCode; readonly reason: string; readonly message: string };
 
 /**
- * The maximum key age (SPEC: rotate keys every 90 days): an API key older than the tenant's max_key_age_days
- * gets a warning on every response, or is refused when the tenant enforces the maximum. Tokens and SSO users
- * are short-lived and not concerned.
+ * The maximum key age (SPEC: rotate keys every 90 days): an API key whose secret is older than the tenant's
+ * max_key_age_days (counted from the key's creation or the rotation that issued the secret, so rotating renews
+ * it) gets a warning on every response, or is refused when the tenant enforces the maximum. Tokens and SSO
+ * users are short-lived and not concerned.
  */
 export function decideKeyAge(principal: Principal, maxDays: number, enforce: boolean, now: number): KeyAgeVerdict {
   if (principal.kind !== "api_key") return { allow: true, warnDays: null };
-  const ageDays = Math.floor((now - principal.createdAt) / 86_400_000);
+  const ageDays = Math.floor((now - principal.secretIssuedAt) / 86_400_000);
   if (ageDays < maxDays) return { allow: true, warnDays: null };
   if (!enforce) return { allow: true, warnDays: ageDays };
   return {

@@ -25,8 +25,11 @@ export type Principal =
       /** The tenant generation the key was made for. */
       readonly generation: string;
       readonly role: Role;
-      /** ms since the epoch, when the key was created (for the maximum key age). */
-      readonly createdAt: number;
+      /**
+       * ms since the epoch, when the secret presented was issued — the key's creation or the rotation that made
+       * it — for the maximum key age (rotating renews it).
+       */
+      readonly secretIssuedAt: number;
     })
   /** An OAuth access token issued by this gateway to an API key (the client). */
   | (TenantCaller & { readonly kind: "access_token"; readonly keyId: string; readonly jti: string })

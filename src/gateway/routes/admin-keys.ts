@@ -8,7 +8,7 @@ import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { decideKeyGrant } from "../policy/access";
+import { decideKeyGrant, decideKeyRotation } from "../policy/access";
 import { actorOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
 import { type KeyRecord, keyView } from "../storage/records";
@@ -109,7 +109,10 @@ export async function revokeKey(rc: AuthedContext): Promise<Handled> {
   return { response: json(keyView(key, now)), facts: { target: id } };
 }
 
-/** A new secret, shown once; the old one keeps working for the grace period, then never again. */
+/**
+ * A new secret, shown once; the old one keeps working for the grace period, then never again. A key may rotate
+ * only keys it could have created (policy/access.ts, decideKeyRotation): the caller receives the new secret.
+ */
 export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const id = keyIdParam(rc);
   const raw =
@@ -123,12 +126,28 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const secret = generateApiKey(rt.config.apiKeyEnv);
   await rc.recordChange({ target: id });
   const before = await rt.tenantObject(rc.tenant.id).getKey(id);
+  if (!before) throw fail("key_not_found", { facts: { target: id } });
+  const allowed = decideKeyRotation(rc.principal, {
+    role: before.role,
+    scopes: before.scopes,
+    cacheScope: before.cache_scope,
+    expiresAt: before.expires_at,
+    ipAllowlist: before.ip_allowlist,
+    rateLimit: before.rate_limit,
+  });
+  if (!allowed.allow) {
+    throw fail(allowed.code, {
+      reason: allowed.reason,
+      facts: { target: id },
+      ...(allowed.message ? { message: allowed.message } : {}),
+    });
+  }
   const result = await rt
     .tenantObject(rc.tenant.id)
     .rotateKey(id, await rt.platform.hashApiKey(secret), now + grace * 1000, now);
   // A secret dropped by this rotation (an earlier rotated-out one, or the current one with no grace) is
   // forgotten by this isolate at once.
-  if (before) rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);
+  rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);
   if (!result.ok) {
     if (result.reason === "no_such_key") throw fail("key_not_found", { facts: { target: id } });
     throw fail("key_not_rotatable", {

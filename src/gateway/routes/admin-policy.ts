@@ -1,13 +1,16 @@
 // /v1/admin/policy — the tenant's policy (SPEC §2): GET returns the whole object, PUT replaces it with a whole
 // object (every field required, unknown fields refused). Allowlists are stored canonical; the OIDC settings
-// are checked as single sign-on will use them. A PUT whose ip_allowlist would refuse the very address it comes
+// are checked as single sign-on will use them, and only an owner or the operator may change them. A PUT whose ip_allowlist would refuse the very address it comes
 // from is refused unless it says ?confirm=true.
 // POST /v1/admin/lockdown — for the day a credential leaks: revokes every key of the tenant and every access or
 // SSO token issued so far, at once (operator or owner).
+
+import { canonicalJson } from "../../shared/canonical-json";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
+import { decideSsoChange } from "../policy/access";
 import { ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { PolicySchema } from "../policy/tenant-policy";
@@ -31,6 +34,8 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
       });
     }
   }
+  const sso = decideSsoChange(rc.principal, canonicalJson(body.oidc) !== canonicalJson(tenant.policy.oidc));
+  if (!sso.allow) throw fail(sso.code, { reason: sso.reason, ...(sso.message ? { message: sso.message } : {}) });
   const confirmed = rc.url.searchParams.get("confirm") === "true";
   if (!confirmed && rc.principal.kind !== "operator" && !ipAllowed(rc.address, allowlist.allowlist)) {
     throw fail("policy_locks_out_caller", { reason: "allowlist_excludes_caller" });
@@ -51,6 +56,8 @@ export async function lockdown(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: tenant.id });
   const result = await rc.rt.tenantObject(tenant.id).lockdown(now);
   if (!result) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  // As for one revocation: this isolate forgets the keys at once, others within the bound of the README.
+  rc.rt.keyRecords.evict(result.revokedHashes);
   return {
     response: json({
       tenant: tenant.id,

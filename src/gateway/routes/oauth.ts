@@ -7,13 +7,14 @@
 import { issueAccessToken } from "../auth/access-token";
 import { admitCaller } from "../auth/admission";
 import { parseApiKey } from "../auth/api-key-secret";
+import { secretPrefixOf } from "../auth/credential";
 import type { Handled, RequestContext } from "../context";
 import { classifyHost } from "../hosts";
-import { fail } from "../http/errors";
-import { json } from "../http/respond";
+import { ApiError, fail } from "../http/errors";
+import { json, readBody } from "../http/respond";
 import type { TenantPrincipal } from "../policy/principal";
 import { SCOPES, type Scope } from "../policy/scopes";
-import { type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
+import { type KeyAuthRecord, type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -27,21 +28,31 @@ export async function jwks(rc: RequestContext): Promise<Handled> {
 }
 
 export async function token(rc: RequestContext): Promise<Handled> {
-  const { rt, request } = rc;
-  const now = rc.receivedAt;
-  const host = classifyHost(rc.url.hostname, rt.config.baseDomain);
+  const host = classifyHost(rc.url.hostname, rc.rt.config.baseDomain);
   const tenant: TenantRecord | null =
     host.kind === "tenant"
-      ? await rt.tenantDirectory.get(host.id)
+      ? await rc.rt.tenantDirectory.get(host.id)
       : host.kind === "custom"
         ? await tenantOfCustomHost(rc, host.hostname)
         : null;
+  try {
+    return await issue(rc, tenant);
+  } catch (err) {
+    // A refusal at a tenant's token endpoint belongs in that tenant's audit trail, like one on its other routes.
+    throw err instanceof ApiError && tenant ? err.withFacts({ tenant: tenant.id }) : err;
+  }
+}
 
+async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<Handled> {
+  const { rt, request } = rc;
+  const now = rc.receivedAt;
   const form = await readForm(request);
   const basic = request.headers.get("authorization");
   const client = clientCredentials(form, basic);
-  const challenge = basic ? { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' } : undefined;
-  const prefix = client ? client.secret.slice(0, 17) : null;
+  // A 401 names the scheme this endpoint authenticates clients with, whichever method the client tried
+  // (RFC 6749 §5.2, RFC 7235 §3.1): never the Bearer challenge other 401s carry, which names the wrong one.
+  const challenge = { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' };
+  const prefix = client ? secretPrefixOf(client.secret) : null;
   const blocked = rt.guard.blockedUntil(rc.client.ip, prefix, now);
   if (blocked > now) {
     throw fail("auth_blocked", {
@@ -53,10 +64,10 @@ export async function token(rc: RequestContext): Promise<Handled> {
   const invalidClient = async (reason: string) => {
     const outcome = await rt.guard.failure(rc.client.ip, prefix, now);
     for (const which of outcome.newlyBlocked) {
-      rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix);
+      rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix, tenant?.id ?? null);
     }
     if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
-    return fail("invalid_client", { reason, ...(challenge ? { headers: challenge } : {}) });
+    return fail("invalid_client", { reason, headers: challenge });
   };
 
   const grant = form.get("grant_type");
@@ -78,7 +89,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
   }
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
-  await admitCaller(rt, tenant, principalOfKeyRecord(key), rc.address, now);
+  await admitCaller(rt, tenant, principalOfKeyRecord(key, record), rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
   const lifetime = Math.min(
@@ -90,6 +101,7 @@ export async function token(rc: RequestContext): Promise<Handled> {
     issuer: rt.tokenIssuer(),
     audience: rt.tokenAudience(tenant.id),
     tenant: tenant.id,
+    generation: tenant.generation,
     subject: key.id,
     scopes,
     cacheScope: key.cache_scope,
@@ -115,13 +127,9 @@ async function tenantOfCustomHost(rc: RequestContext, hostname: string): Promise
 async function readForm(request: Request): Promise<URLSearchParams> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") throw fail("unsupported_media_type_form");
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_FORM_BYTES)
-    throw fail("payload_too_large", { message: `The form exceeds ${MAX_FORM_BYTES} bytes.` });
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES)
-    throw fail("payload_too_large", { message: `The form exceeds ${MAX_FORM_BYTES} bytes.` });
-  const form = new URLSearchParams(text);
+  const bytes = await readBody(request, MAX_FORM_BYTES);
+  // Form encoding is ASCII; bytes outside it are not valid here and decode to replacement characters.
+  const form = new URLSearchParams(bytes === null ? "" : new TextDecoder().decode(bytes));
   // RFC 6749 §3.2: parameters must not be repeated.
   for (const name of ["grant_type", "scope", "client_id", "client_secret"]) {
     if (form.getAll(name).length > 1) {
@@ -170,7 +178,8 @@ function requestedScopes(scope: string | null, held: readonly Scope[]): Scope[] 
   return SCOPES.filter((s) => asked.includes(s));
 }
 
-function principalOfKeyRecord(k: KeyRecord): TenantPrincipal {
+/** The key as a caller, holding the secret `secret` authenticated (its age is that secret's). */
+function principalOfKeyRecord(k: KeyRecord, secret: KeyAuthRecord): TenantPrincipal {
   return {
     kind: "api_key",
     keyId: k.id,
@@ -182,6 +191,6 @@ function principalOfKeyRecord(k: KeyRecord): TenantPrincipal {
     ipAllowlist: k.ip_allowlist,
     rateLimit: k.rate_limit,
     expiresAt: k.expires_at,
-    createdAt: k.created_at,
+    secretIssuedAt: secret.secret_issued_at ?? k.created_at,
   };
 }

@@ -50,8 +50,11 @@ export const KeyRecordSchema = z.object({
   expires_at: z.number().nullable(),
   /** Keyed hash of the current secret. */
   hash: z.string(),
-  /** The rotated-out secret, valid until `expires_at` (the grace period). */
-  previous: z.object({ hash: z.string(), expires_at: z.number() }).nullable(),
+  /**
+   * The rotated-out secret, valid until `expires_at` (the grace period); `issued_at` is when it was issued
+   * (records written before it existed read as the key's creation).
+   */
+  previous: z.object({ hash: z.string(), expires_at: z.number(), issued_at: z.number().optional() }).nullable(),
   rotated_at: z.number().nullable(),
   revoked_at: z.number().nullable(),
   last_used_at: z.number().nullable(),
@@ -74,10 +77,20 @@ export const KeyAuthRecordSchema = z.object({
   expires_at: z.number().nullable(),
   /** Set on a rotated-out secret: the end of its grace period (ms). */
   secret_expires_at: z.number().nullable(),
+  /**
+   * When this secret was issued (ms): the key's creation or the rotation that made it. The maximum key age
+   * counts from here, so that rotating renews it. Records written before it existed read as `created_at`.
+   */
+  secret_issued_at: z.number().optional(),
 });
 export type KeyAuthRecord = z.infer<typeof KeyAuthRecordSchema>;
 
-export function authRecordOf(k: KeyRecord, secretExpiresAt: number | null): KeyAuthRecord {
+/** When the key's current secret was issued: its last rotation, or its creation. */
+export const secretIssuedAt = (k: KeyRecord): number => k.rotated_at ?? k.created_at;
+
+/** The record that authenticates one of the key's secrets: the current one, or the rotated-out one in its grace. */
+export function authRecordOf(k: KeyRecord, secret: "current" | "previous"): KeyAuthRecord {
+  const previous = secret === "previous" ? k.previous : null;
   return {
     v: 2,
     id: k.id,
@@ -91,7 +104,8 @@ export function authRecordOf(k: KeyRecord, secretExpiresAt: number | null): KeyA
     rate_limit: k.rate_limit,
     created_at: k.created_at,
     expires_at: k.expires_at,
-    secret_expires_at: secretExpiresAt,
+    secret_expires_at: previous ? previous.expires_at : null,
+    secret_issued_at: previous ? (previous.issued_at ?? k.created_at) : secretIssuedAt(k),
   };
 }
 

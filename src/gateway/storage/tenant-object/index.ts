@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
 import { tenantsKv } from "../kv-keys";
-import type { KeyRecord, TenantRecord } from "../records";
+import { type KeyRecord, secretIssuedAt, type TenantRecord } from "../records";
 import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
 import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
@@ -94,9 +94,10 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   /**
    * Revokes every key of the tenant and refuses every access and SSO token issued before `now`: the response
-   * to a leaked credential. Returns how many keys were revoked (null when there is no tenant).
+   * to a leaked credential. Returns how many keys were revoked and the keyed hashes of their secrets, for the
+   * caller's isolate cache (null when there is no tenant).
    */
-  async lockdown(now: number): Promise<{ keysRevoked: number } | null> {
+  async lockdown(now: number): Promise<{ keysRevoked: number; revokedHashes: string[] } | null> {
     checkTime("now", now);
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
@@ -118,7 +119,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
         projectTenant(this.env.TENANTS, next),
         ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
       ]);
-      return { keysRevoked };
+      return { keysRevoked, revokedHashes: revoked.flatMap((k) => [k.hash, ...(k.previous ? [k.previous.hash] : [])]) };
     });
   }
 
@@ -225,7 +226,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       const next: KeyRecord = {
         ...k,
         hash: newHash,
-        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt } : null,
+        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt, issued_at: secretIssuedAt(k) } : null,
         rotated_at: now,
       };
       updateKey(this.sql, next);

@@ -12,12 +12,12 @@ export async function projectTenant(kv: KVNamespace, t: TenantRecord): Promise<v
 }
 
 export async function projectKey(kv: KVNamespace, k: KeyRecord, now: number): Promise<void> {
-  const writes = [kv.put(tenantsKv.apiKeyByHash(k.hash), JSON.stringify(authRecordOf(k, null)))];
+  const writes = [kv.put(tenantsKv.apiKeyByHash(k.hash), JSON.stringify(authRecordOf(k, "current")))];
   if (k.previous && k.previous.expires_at > now) {
     // KV's minimum expiration TTL is 60 s; the record also carries its own end, checked on every use.
     const ttl = Math.max(60, Math.ceil((k.previous.expires_at - now) / 1000) + ROTATED_RECORD_MARGIN_SECONDS);
     writes.push(
-      kv.put(tenantsKv.apiKeyByHash(k.previous.hash), JSON.stringify(authRecordOf(k, k.previous.expires_at)), {
+      kv.put(tenantsKv.apiKeyByHash(k.previous.hash), JSON.stringify(authRecordOf(k, "previous")), {
         expirationTtl: ttl,
       }),
     );
