@@ -6,7 +6,7 @@
 import { resolveControls } from "../cache/controls";
 import { type Answer, answerChat, hitHeaders } from "../chat/answer";
 import { replayAsStream } from "../chat/sse";
-import { delayLikeAMiss, freshCompletionId, padStream } from "../chat/timing";
+import { delayLikeAMiss, freshCompletionId, padStream, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
@@ -80,14 +80,4 @@ function reasonHeader(rc: AuthedContext, answer: Answer): Record<string, string>
   if (answer.kind === "hit" || answer.kind === "stream" || rc.principal.kind === "operator") return {};
   const reason = answer.facts.cacheReason;
   return reason && rc.principal.scopes.has("cache:read") ? { "x-cache-reason": reason } : {};
-}
-
-/** How long this miss took to answer (to its response head), for the tenant's timing protection. */
-function recordMissLatency(rc: AuthedContext): void {
-  rc.exec.waitUntil(
-    rc.rt
-      .tenantObject(rc.tenant.id)
-      .recordMissLatency(Date.now() - rc.receivedAt)
-      .catch((err: unknown) => console.warn(`miss latency not recorded: ${String(err)}`)),
-  );
 }

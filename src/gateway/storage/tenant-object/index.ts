@@ -24,6 +24,7 @@ import {
   SWEEP_BATCH,
   userSalt,
 } from "./erasure";
+import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
 import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
@@ -43,9 +44,8 @@ export type { VirtualKeyRecord } from "./virtual-keys";
 /** The name of the one object that holds platform-wide state (no tenant id can be this). */
 export const PLATFORM_OBJECT = "_platform";
 
-/** How many recent miss latencies a tenant's object keeps for timing protection. */
-export const MISS_LATENCY_SLOTS = 128;
 export { TENANT_OBJECT_LIMITS, TenantObjectInputError } from "./checks";
+export { LATENCY_KINDS, type LatencyKind, MISS_LATENCY_SLOTS } from "./miss-latencies";
 export { TENANT_OBJECT_SCHEMA_VERSION } from "./schema";
 
 export class TenantObject extends DurableObject<CordonGateway.Env> {
@@ -273,27 +273,14 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   // ── miss latencies (timing protection) ─────────────────────────────────────────────────────────────────
 
-  /** Records how long a miss took (ms); the ring keeps the last MISS_LATENCY_SLOTS. */
-  recordMissLatency(ms: number): void {
-    if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) return;
-    const next = this.sql
-      .exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'miss_latency_next'`)
-      .toArray()[0];
-    const slot = next ? Number(next.value) : 0;
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(`INSERT OR REPLACE INTO miss_latencies (slot, ms) VALUES (?, ?)`, slot % MISS_LATENCY_SLOTS, ms);
-      this.sql.exec(
-        `INSERT OR REPLACE INTO meta (key, value) VALUES ('miss_latency_next', ?)`,
-        String((slot + 1) % MISS_LATENCY_SLOTS),
-      );
-    });
+  /** Records how long a miss of this kind took (ms); each kind's ring keeps the last MISS_LATENCY_SLOTS. */
+  recordMissLatency(ms: number, kind: LatencyKind = "chat"): void {
+    recordMissLatency(this.ctx.storage, kind, ms);
   }
 
-  /** One recorded miss latency drawn at random, or null before any miss was recorded. */
-  sampleMissLatency(): number | null {
-    const rows = this.sql.exec<{ ms: number }>(`SELECT ms FROM miss_latencies`).toArray();
-    if (rows.length === 0) return null;
-    return rows[crypto.getRandomValues(new Uint32Array(1))[0]! % rows.length]!.ms;
+  /** One recorded miss latency of the kind drawn at random, or null before any was recorded. */
+  sampleMissLatency(kind: LatencyKind = "chat"): number | null {
+    return sampleMissLatency(this.ctx.storage, kind);
   }
 
   // ── rate limits ───────────────────────────────────────────────────────────────────────────────────────
