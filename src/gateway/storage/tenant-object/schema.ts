@@ -49,6 +49,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `DROP TABLE miss_latencies`,
     `UPDATE meta SET key = 'miss_latency_next:chat' WHERE key = 'miss_latency_next'`,
   ],
+  // v9: each vector's binary sign code, read into memory for the first step of a query (vector-codes.ts);
+  // rows written before have none until their group is first read.
+  [`ALTER TABLE vectors ADD COLUMN code BLOB`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
