@@ -1,8 +1,9 @@
 // Shared test helpers: requests through the gateway's fetch as a client would send them, and fixtures made
 // through the public admin API (never by writing storage directly).
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import gateway from "../src/gateway/index";
+import type { AuditEvent } from "../src/shared/audit-event";
 
 export const BASE_DOMAIN = "cordon.test";
 export const PLATFORM = BASE_DOMAIN;
@@ -15,6 +16,8 @@ export interface CallInit {
   rawBody?: BodyInit;
   headers?: Record<string, string>;
   scheme?: "https" | "http";
+  /** Run the gateway with another environment (another provider, other master keys); default: the test env. */
+  env?: CordonGateway.Env;
 }
 
 const pending: ExecutionContext[] = [];
@@ -36,7 +39,11 @@ export function call(host: string, path: string, init: CallInit = {}): Promise<R
   const method = init.method ?? (body === undefined ? "GET" : "POST");
   const ctx = createExecutionContext();
   pending.push(ctx);
-  return gateway.fetch(new Request(`${init.scheme ?? "https"}://${host}${path}`, { method, headers, body }), env, ctx);
+  return gateway.fetch(
+    new Request(`${init.scheme ?? "https"}://${host}${path}`, { method, headers, body }),
+    init.env ?? env,
+    ctx,
+  );
 }
 
 export const rootToken = () => env.ROOT_TOKEN;
@@ -98,4 +105,90 @@ export async function kvSnapshot(): Promise<string[]> {
     } while (cursor);
   }
   return names.sort();
+}
+
+/** Every key of the CACHE namespace that belongs to `tenant` (raw storage, no gateway code involved). */
+export async function cacheKvKeys(tenant: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.CACHE.list({ prefix: `${tenant}:`, ...(cursor ? { cursor } : {}) });
+    names.push(...page.keys.map((k) => k.name));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return names.sort();
+}
+
+/** The tenant's Durable Object, as the gateway addresses it. */
+export const tenantObjectOf = (tenant: string) => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant));
+
+export interface ObjectCounts {
+  entries: number;
+  vectors: number;
+  user_salts: number;
+  pending_deletes: number;
+}
+
+/** Row counts of the cache tables in the tenant's object, read from its SQLite storage directly. */
+export function objectCounts(tenant: string): Promise<ObjectCounts> {
+  return runInDurableObject(tenantObjectOf(tenant), (_, state) => {
+    const count = (table: string) =>
+      state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    return {
+      entries: count("entries"),
+      vectors: count("vectors"),
+      user_salts: count("user_salts"),
+      pending_deletes: count("pending_deletes"),
+    };
+  });
+}
+
+/** Replaces part of the tenant's policy the way an administrator does: GET the whole object, PUT it back. */
+export async function setPolicy(tenant: string, patch: Record<string, unknown>): Promise<void> {
+  const got = await call(hostOf(tenant), "/v1/admin/policy", { token: rootToken() });
+  if (got.status !== 200) throw new Error(`GET policy ${tenant}: ${got.status} ${await got.text()}`);
+  const { policy } = (await got.json()) as { policy: Record<string, unknown> };
+  const put = await call(hostOf(tenant), "/v1/admin/policy", {
+    method: "PUT",
+    token: rootToken(),
+    body: { ...policy, ...patch },
+  });
+  if (put.status !== 200) throw new Error(`PUT policy ${tenant}: ${put.status} ${await put.text()}`);
+}
+
+/** The tenant's audit events stored in D1 (raw rows), waiting until at least `atLeast` have come through. */
+export async function auditEvents(tenant: string, atLeast = 1): Promise<{ event: AuditEvent; raw: string }[]> {
+  const { expect, vi } = await import("vitest");
+  let rows: { event: string }[] = [];
+  await vi.waitFor(
+    async () => {
+      rows = (
+        await env.AUDIT_DB.prepare("SELECT * FROM audit_events WHERE tenant = ? ORDER BY seq")
+          .bind(tenant)
+          .all<{ event: string }>()
+      ).results;
+      expect(rows.length).toBeGreaterThanOrEqual(atLeast);
+    },
+    { timeout: 10_000, interval: 25 },
+  );
+  return rows.map((r) => ({ event: JSON.parse(r.event) as AuditEvent, raw: JSON.stringify(r) }));
+}
+
+/** The audit event of one request (by its x-request-id), once it has come through the Queue into D1. */
+export async function auditEventOf(tenant: string, requestId: string | null): Promise<AuditEvent> {
+  const { expect, vi } = await import("vitest");
+  let found: AuditEvent | undefined;
+  await vi.waitFor(
+    async () => {
+      const rows = (
+        await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = ?")
+          .bind(tenant)
+          .all<{ event: string }>()
+      ).results;
+      found = rows.map((r) => JSON.parse(r.event) as AuditEvent).find((e) => e.request_id === requestId);
+      expect(found, `audit event of ${requestId}`).toBeDefined();
+    },
+    { timeout: 10_000, interval: 25 },
+  );
+  return found!;
 }
