@@ -57,9 +57,11 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   const { rt, tenant } = rc;
   const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
   if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
+  // The exact-tier pointer goes only while it names this entry: a prompt stored again since points at the newer one.
+  const pointer = await rt.env.CACHE.get(removed.exact_key);
   await Promise.all([
     rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
-    rt.env.CACHE.delete(removed.exact_key),
+    pointer === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
   return { response: json({ id: removed.id, object: "cache.entry", deleted: true }), facts: { target: removed.id } };

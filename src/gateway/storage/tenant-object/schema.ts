@@ -41,6 +41,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // v7: the latencies of the tenant's recent misses, a ring of MISS_LATENCY_SLOTS (timing protection).
   [`CREATE TABLE IF NOT EXISTS miss_latencies (slot INTEGER PRIMARY KEY, ms INTEGER NOT NULL)`],
+  // v8: whether another entry still shares an exact-tier pointer, read when entries are erased or swept.
+  [`CREATE INDEX IF NOT EXISTS entries_exact_key ON entries (exact_key)`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
