@@ -27,6 +27,11 @@ const EraseSchema = z.union([
 ]);
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * How the audit trail names a user: `user:` and the user's keyed hash. The hash alone is base64url and may start
+ * with `-` or `_`, which no audit identifier may (the logger would refuse the event).
+ */
+const userTarget = (userHash: string) => `user:${userHash}`;
 const userBound = (rc: AuthedContext) => rc.principal.kind !== "operator" && rc.principal.cacheScope === "user";
 
 export async function getEntry(rc: AuthedContext): Promise<Handled> {
@@ -81,7 +86,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
         erased_entries: erased.entries,
         keys_destroyed: erased.users,
       }),
-      facts: { target: userHash, reason: "erase:user" },
+      facts: { target: userTarget(userHash), reason: "erase:user" },
     };
   }
   if (userBound(rc)) {
@@ -159,7 +164,7 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
         "content-disposition": 'attachment; filename="cordon-export.ndjson"',
       },
     }),
-    facts: counted.then((n) => ({ target: userHash, reason: `export:${n}` })),
+    facts: counted.then((n) => ({ target: userTarget(userHash), reason: `export:${n}` })),
   };
 }
 
