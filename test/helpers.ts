@@ -1,8 +1,9 @@
 // Shared test helpers: requests through the gateway's fetch as a client would send them, and fixtures made
 // through the public admin API (never by writing storage directly).
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import gateway from "../src/gateway/index";
+import type { AuditEvent } from "../src/shared/audit-event";
 
 export const BASE_DOMAIN = "cordon.test";
 export const PLATFORM = BASE_DOMAIN;
@@ -19,6 +20,8 @@ export interface CallInit {
   ip?: string;
   /** What the platform reports in `request.cf` (country, asn). */
   cf?: { country?: string; asn?: number };
+  /** Run the gateway with another environment (another provider, other master keys); default: the test env. */
+  env?: CordonGateway.Env;
 }
 
 const pending: ExecutionContext[] = [];
@@ -47,7 +50,7 @@ export function call(host: string, path: string, init: CallInit = {}): Promise<R
     body,
     ...(init.cf ? { cf: init.cf } : {}),
   });
-  return gateway.fetch(request, env, ctx);
+  return gateway.fetch(request, init.env ?? env, ctx);
 }
 
 export const rootToken = () => env.ROOT_TOKEN;
@@ -257,6 +260,76 @@ export async function auditEventWhere(
       expect(found, "audit event").toBeDefined();
     },
     { timeout: 5000, interval: 25 },
+  );
+  return found!;
+}
+
+/** Every key of the CACHE namespace that belongs to `tenant` (raw storage, no gateway code involved). */
+export async function cacheKvKeys(tenant: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.CACHE.list({ prefix: `${tenant}:`, ...(cursor ? { cursor } : {}) });
+    names.push(...page.keys.map((k) => k.name));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return names.sort();
+}
+
+export interface ObjectCounts {
+  entries: number;
+  vectors: number;
+  user_salts: number;
+  pending_deletes: number;
+}
+
+/** Row counts of the cache tables in the tenant's object, read from its SQLite storage directly. */
+export function objectCounts(tenant: string): Promise<ObjectCounts> {
+  return runInDurableObject(tenantObjectOf(tenant), (_, state) => {
+    const count = (table: string) =>
+      state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    return {
+      entries: count("entries"),
+      vectors: count("vectors"),
+      user_salts: count("user_salts"),
+      pending_deletes: count("pending_deletes"),
+    };
+  });
+}
+
+/** The tenant's audit events stored in D1 (raw rows), waiting until at least `atLeast` have come through. */
+export async function auditEvents(tenant: string, atLeast = 1): Promise<{ event: AuditEvent; raw: string }[]> {
+  const { expect, vi } = await import("vitest");
+  let rows: { event: string }[] = [];
+  await vi.waitFor(
+    async () => {
+      rows = (
+        await env.AUDIT_DB.prepare("SELECT * FROM audit_events WHERE tenant = ? ORDER BY seq")
+          .bind(tenant)
+          .all<{ event: string }>()
+      ).results;
+      expect(rows.length).toBeGreaterThanOrEqual(atLeast);
+    },
+    { timeout: 10_000, interval: 25 },
+  );
+  return rows.map((r) => ({ event: JSON.parse(r.event) as AuditEvent, raw: JSON.stringify(r) }));
+}
+
+/** The audit event of one request (by its x-request-id), once it has come through the Queue into D1. */
+export async function auditEventOf(tenant: string, requestId: string | null): Promise<AuditEvent> {
+  const { expect, vi } = await import("vitest");
+  let found: AuditEvent | undefined;
+  await vi.waitFor(
+    async () => {
+      const rows = (
+        await env.AUDIT_DB.prepare("SELECT event FROM audit_events WHERE tenant = ?")
+          .bind(tenant)
+          .all<{ event: string }>()
+      ).results;
+      found = rows.map((r) => JSON.parse(r.event) as AuditEvent).find((e) => e.request_id === requestId);
+      expect(found, `audit event of ${requestId}`).toBeDefined();
+    },
+    { timeout: 10_000, interval: 25 },
   );
   return found!;
 }

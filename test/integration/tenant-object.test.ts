@@ -94,6 +94,7 @@ describe("tenant store: storage", () => {
     expect(indexes).toEqual([
       "entries_created",
       "entries_created_id",
+      "entries_exact_key",
       "entries_expires",
       "entries_user",
       "entries_user_created",

@@ -132,7 +132,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
       settle = resolve;
     });
     const body = captureStream(upstream.body, (end) => {
-      const answerPii = end.kind === "complete" ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
+      // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
+      const answerPii =
+        end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
       const stored =
         end.kind === "complete" &&
         end.completion !== null &&
@@ -157,8 +159,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
-  // An answer holding personal data is never stored, whatever the prompt held.
-  const answerPii = piiInAnswer(completion.choices[0]?.message.content);
+  // An answer holding personal data is never stored, whatever the prompt held. Only an answer that would
+  // otherwise be stored is scanned, so that `pii:answer` never hides the reason it was not (pii_skip, no-store).
+  const answerPii = storeAs === null ? [] : piiInAnswer(completion.choices[0]?.message.content);
   const storable = storeAs !== null && entryId !== null && isStorable(completion) && answerPii.length === 0;
   if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, completion, embedding));
   return {

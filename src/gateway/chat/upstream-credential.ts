@@ -13,7 +13,8 @@ export const aadOf = (tenant: string, id: string) => `virtual-key:${tenant}:${id
 
 /**
  * The provider credential for a request, opened only to be sent upstream: the virtual key named by
- * `x-cordon-virtual-key`, or the newest one for the provider the model names; undefined when none applies.
+ * `x-cordon-virtual-key` (which must be for the provider the model names), or the newest one for that provider;
+ * undefined when none applies.
  */
 export async function upstreamCredential(
   rt: Runtime,
@@ -32,6 +33,13 @@ export async function upstreamCredential(
   if (!record) {
     if (named !== null) throw fail("virtual_key_not_found", { reason: "named_key_missing" });
     return undefined;
+  }
+  // A credential goes only to the provider it is for: a named key of another provider is never sent.
+  if (provider !== null && record.provider !== provider) {
+    throw fail("virtual_key_not_found", {
+      message: "The named virtual key is not for the provider of this model.",
+      reason: "named_key_other_provider",
+    });
   }
   return keyring.openSecret(record.sealed, aadOf(tenant, record.id));
 }

@@ -27,6 +27,11 @@ const EraseSchema = z.union([
 ]);
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * How the audit trail names a user: `user:` and the user's keyed hash. The hash alone is base64url and may start
+ * with `-` or `_`, which no audit identifier may (the logger would refuse the event).
+ */
+const userTarget = (userHash: string) => `user:${userHash}`;
 const userBound = (rc: AuthedContext) => rc.principal.kind !== "operator" && rc.principal.cacheScope === "user";
 
 export async function getEntry(rc: AuthedContext): Promise<Handled> {
@@ -58,9 +63,11 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: entry.id });
   const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
   if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
+  // The exact-tier pointer goes only while it names this entry: a prompt stored again since points at the newer one.
+  const pointer = await rt.env.CACHE.get(removed.exact_key);
   await Promise.all([
     rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
-    rt.env.CACHE.delete(removed.exact_key),
+    pointer === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
   return { response: json({ id: removed.id, object: "cache.entry", deleted: true }), facts: { target: removed.id } };
@@ -72,7 +79,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   if ("user" in body) {
     const userHash = await keyring.hash("user", body.user);
-    await rc.recordChange({ target: userHash, reason: "erase:user" });
+    await rc.recordChange({ target: userTarget(userHash), reason: "erase:user" });
     const erased = await rt.tenantObject(tenant.id).erase({ userHash }, now);
     return {
       response: json({
@@ -81,7 +88,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
         erased_entries: erased.entries,
         keys_destroyed: erased.users,
       }),
-      facts: { target: userHash, reason: "erase:user" },
+      facts: { target: userTarget(userHash), reason: "erase:user" },
     };
   }
   if (userBound(rc)) {
@@ -160,7 +167,7 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
         "content-disposition": 'attachment; filename="cordon-export.ndjson"',
       },
     }),
-    facts: counted.then((n) => ({ target: userHash, reason: `export:${n}` })),
+    facts: counted.then((n) => ({ target: userTarget(userHash), reason: `export:${n}` })),
   };
 }
 

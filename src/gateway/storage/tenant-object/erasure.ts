@@ -31,9 +31,9 @@ export function eraseEntries(
     const rows = sql
       .exec<{ id: string; exact_key: string }>(`SELECT id, exact_key FROM entries WHERE ${where}`, ...args)
       .toArray();
-    for (const r of rows) queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
     sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM entries WHERE ${where})`, ...args);
     sql.exec(`DELETE FROM entries WHERE ${where}`, ...args);
+    queueOutside(sql, tenant, rows, vectorize);
     let users = 0;
     if ("userHash" in selector) {
       users = sql.exec(`DELETE FROM user_salts WHERE user_hash = ?`, selector.userHash).rowsWritten;
@@ -75,10 +75,10 @@ export function eraseExpired(
       )
       .toArray();
     for (const r of rows) {
-      queueOutside(sql, tenant, r.id, r.exact_key, vectorize);
       sql.exec(`DELETE FROM entries WHERE id = ?`, r.id);
       sql.exec(`DELETE FROM vectors WHERE id = ?`, r.id);
     }
+    queueOutside(sql, tenant, rows, vectorize);
     const orphans = sql
       .exec<{ id: string }>(
         `DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ?) RETURNING id`,
@@ -113,10 +113,33 @@ export function nextExpiry(sql: SqlStorage): number | null {
   return sql.exec<{ t: number | null }>(`SELECT MIN(expires_at) AS t FROM entries`).one().t;
 }
 
-function queueOutside(sql: SqlStorage, tenant: string, id: string, exactKey: string, vectorize: boolean): void {
-  sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, cacheKv.entry(tenant, id));
-  sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, exactKey);
-  if (vectorize) sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('vector', ?)`, id);
+/**
+ * Queues the outside copies of entries already removed from the catalog: each body (and Vectorize vector), and
+ * each exact-tier pointer that no remaining entry shares. A prompt stored again (a refresh, or a store after an
+ * earlier entry expired) has its pointer re-written to the newer entry: deleting it with the older one would
+ * leave the newer entry reachable by the semantic tier only (a prompt that is only code: not at all).
+ */
+function queueOutside(
+  sql: SqlStorage,
+  tenant: string,
+  removed: readonly { id: string; exact_key: string }[],
+  vectorize: boolean,
+): void {
+  const pointers = new Set<string>();
+  for (const r of removed) {
+    sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, cacheKv.entry(tenant, r.id));
+    if (vectorize) sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('vector', ?)`, r.id);
+    pointers.add(r.exact_key);
+  }
+  for (const key of pointers) {
+    if (exactKeyInUse(sql, key)) continue;
+    sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES ('kv', ?)`, key);
+  }
+}
+
+/** Whether an entry still in the catalog shares this exact-tier pointer. */
+export function exactKeyInUse(sql: SqlStorage, exactKey: string): boolean {
+  return sql.exec(`SELECT 1 FROM entries WHERE exact_key = ? LIMIT 1`, exactKey).toArray().length > 0;
 }
 
 function whereOf(selector: EraseSelector): [string, (string | number)[]] {

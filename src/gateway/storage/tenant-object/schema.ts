@@ -52,6 +52,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   // v9: each vector's binary sign code, read into memory for the first step of a query (vector-codes.ts);
   // rows written before have none until their group is first read.
   [`ALTER TABLE vectors ADD COLUMN code BLOB`],
+  // v10: whether another entry still shares an exact-tier pointer, read when entries are erased or swept.
+  [`CREATE INDEX IF NOT EXISTS entries_exact_key ON entries (exact_key)`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
