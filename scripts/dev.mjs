@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // `npm run dev`: the gateway, the audit logger and the local provider in one `wrangler dev`, offline.
-//   1. writes .dev.vars with fresh secrets if it is absent (never overwrites it);
-//   2. applies the logger's D1 migrations to the local database;
-//   3. starts the three Workers; 4. seeds tenant `demo` and a key for it; 5. prints a curl line that works.
+//   1. refuses to start when the port is already held (another `npm run dev`, or anything else) and says so;
+//   2. writes .dev.vars with fresh secrets if it is absent (never overwrites it);
+//   3. applies the logger's D1 migrations to the local database;
+//   4. starts the three Workers; 5. seeds tenant `demo` and a key for it — the same key every run, kept in the
+//      git-ignored local state (a new one only if that one no longer works); 6. prints a curl line that works.
+// The port is CORDON_PORT (default 8787).
 import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { createConnection } from "node:net";
+import { dirname } from "node:path";
 
 const PORT = Number(process.env.CORDON_PORT ?? 8787);
 const PERSIST = ".wrangler/state";
+const DEMO_KEY_FILE = `${PERSIST}/cordon-demo-key.json`;
 const CONFIGS = ["wrangler.toml", "src/logger/wrangler.toml", "src/provider/wrangler.toml"];
+const say = (line) => process.stdout.write(`${line}\n`);
 
 function ensureDevVars() {
   if (existsSync(".dev.vars")) return;
@@ -24,6 +31,19 @@ function ensureDevVars() {
     "",
   ].join("\n");
   writeFileSync(".dev.vars", vars, { mode: 0o600 });
+  say("cordon: wrote .dev.vars with fresh secrets (ROOT_TOKEN, MASTER_KEY, JWT_SIGNING_KEY)");
+}
+
+/** Whether something already accepts connections on the port (then wrangler would pick another, silently). */
+function portHeld(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 function readRootToken() {
@@ -77,14 +97,29 @@ async function seed(rootToken) {
   const tenant = await call("POST", "localhost", "/v1/admin/tenants", rootToken, { id: "demo", name: "Demo" });
   if (tenant.status !== 201 && tenant.status !== 409)
     throw new Error(`creating tenant demo: ${tenant.status} ${tenant.text}`);
+  // The key of earlier runs, if this state still accepts it (a wiped state or new secrets do not).
+  if (existsSync(DEMO_KEY_FILE)) {
+    const kept = JSON.parse(readFileSync(DEMO_KEY_FILE, "utf8")).key;
+    if ((await call("GET", "demo.localhost", "/v1/models", kept)).status === 200) return kept;
+  }
   const key = await call("POST", "demo.localhost", "/v1/admin/keys", rootToken, {
     name: "quickstart",
     role: "developer",
   });
   if (key.status !== 201) throw new Error(`creating a demo key: ${key.status} ${key.text}`);
-  return JSON.parse(key.text).key;
+  const secret = JSON.parse(key.text).key;
+  mkdirSync(dirname(DEMO_KEY_FILE), { recursive: true });
+  writeFileSync(DEMO_KEY_FILE, `${JSON.stringify({ key: secret })}\n`, { mode: 0o600 });
+  return secret;
 }
 
+if (await portHeld(PORT)) {
+  console.error(
+    `cordon: port ${PORT} is already in use — is another \`npm run dev\` running? Stop it, or start this one on ` +
+      `another port: CORDON_PORT=${PORT + 1} npm run dev`,
+  );
+  process.exit(1);
+}
 ensureDevVars();
 execFileSync(
   "npx",
@@ -116,11 +151,21 @@ child.on("exit", (code) => process.exit(code ?? 0));
 
 try {
   await waitForGateway(child);
-  const _key = await seed(readRootToken());
-  const _body = JSON.stringify({
+  const key = await seed(readRootToken());
+  const body = JSON.stringify({
     model: "gpt-4o-mini",
     messages: [{ role: "user", content: "What is the capital of France?" }],
   });
+  const base = `http://demo.localhost:${PORT}`;
+  say("");
+  say(`cordon: gateway, logger and local provider are running; tenant "demo" is served at ${base}`);
+  say(`cordon: demo key (developer role, kept in ${DEMO_KEY_FILE} across runs): ${key}`);
+  say("cordon: try it — the first call is a MISS, the same question again a HIT-EXACT:");
+  say("");
+  say(`  curl -i ${base}/v1/chat/completions \\`);
+  say(`    -H "authorization: Bearer ${key}" -H "content-type: application/json" \\`);
+  say(`    -d '${body}'`);
+  say("");
 } catch (err) {
   console.error(`cordon: ${err.message}`);
   child.kill("SIGTERM");
