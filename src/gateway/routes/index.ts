@@ -15,6 +15,7 @@ import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
 import { jwks, token } from "./oauth";
+import { responses } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
 type Entry = (typeof ROUTE_TABLE)[number];
@@ -34,6 +35,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "cache.entry.delete": deleteEntry,
   "cache.erase": erase,
   "cache.export": exportUser,
+  "responses.create": responses,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,
