@@ -111,6 +111,25 @@ describe("stateless requests are cached", async () => {
       expect(await catalogCount(t.tenant)).toBe(before);
     }
   });
+
+  it("stores only completed text answers: never tool calls, refusals or incomplete responses", async () => {
+    const tools = [{ type: "function", name: "lookup", parameters: { type: "object", properties: {} } }];
+    for (const [body, status, itemType] of [
+      [stateless("Look it up for me.", { tools, tool_choice: "required" }), "completed", "function_call"],
+      [stateless("Please refuse this request."), "completed", "message"],
+      [stateless("Write a long story about a lighthouse keeper.", { max_output_tokens: 16 }), "incomplete", "message"],
+    ] as const) {
+      const before = await catalogCount(t.tenant);
+      for (let i = 0; i < 2; i++) {
+        const r = await respond(t, body);
+        expect(r.status, r.text).toBe(200);
+        expect(r.cache).toBe("MISS");
+        expect(r.entryId).toBeNull();
+        expect(r.json()).toMatchObject({ status, output: [{ type: itemType }] });
+      }
+      expect(await catalogCount(t.tenant)).toBe(before);
+    }
+  });
 });
 
 describe("streaming", async () => {
@@ -184,7 +203,12 @@ describe("streaming", async () => {
     const events = eventsOf(r.text);
     expectNumbered(events);
     expect(events.map((e) => e.type).slice(-2)).toEqual(["error", "response.failed"]);
-    expect(events.at(-2)).toMatchObject({ code: "stream_interrupted", param: null });
+    // The documented fields, and the same in `error` as OpenAI sends it (the SDKs raise it from there).
+    expect(events.at(-2)).toMatchObject({
+      code: "stream_interrupted",
+      param: null,
+      error: { type: "server_error", code: "stream_interrupted" },
+    });
     expect(events.at(-1)!.response).toMatchObject({ status: "failed", error: { code: "server_error" } });
     expect(events.some((e) => e.type === "response.completed")).toBe(false);
     expect(await catalogCount(t.tenant)).toBe(before);

@@ -48,24 +48,27 @@ class ResponsesStreamWatcher {
   }
 
   /**
-   * What ends a stream that broke: an `error` event (OpenAI's SDKs raise it), then `response.failed` carrying the
-   * response as far as it was known, so that clients waiting for a terminal event get one. Never a `[DONE]`.
+   * What ends a stream that broke: an `error` event, then `response.failed` carrying the response as far as it
+   * was known, so that clients waiting for a terminal event get one. Never a `[DONE]`. The error event has the
+   * documented fields (code, message, param) and the same in an `error` object, as OpenAI sends it: the openai
+   * SDKs raise that as an APIError, the AI SDK reports it as a stream error.
    */
   failure(message: string): Uint8Array {
     let seq = this.lastSequence;
+    const error = { type: "server_error", code: "stream_interrupted", message, param: null };
     let text = encodeEvent({
       type: "error",
-      code: "stream_interrupted",
+      code: error.code,
       message,
       param: null,
       sequence_number: ++seq,
+      error,
     });
     if (this.snapshot) {
-      const error = { code: "server_error", message };
       text += encodeEvent({
         type: "response.failed",
         sequence_number: ++seq,
-        response: { ...this.snapshot, status: "failed", error, usage: null },
+        response: { ...this.snapshot, status: "failed", error: { code: "server_error", message }, usage: null },
       });
     }
     return encoder.encode(text);
