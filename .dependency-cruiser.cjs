@@ -10,7 +10,7 @@ const LAYERS = [
     "^src/gateway/protocol/",
     "^src/gateway/config\\.ts$",
     "^src/gateway/hosts\\.ts$",
-    "^src/gateway/pricing\\.ts$",
+    "^src/gateway/models\\.ts$",
     "^src/gateway/audit/facts\\.ts$",
     "^src/gateway/text/",
   ],
@@ -27,8 +27,8 @@ const LAYERS = [
   ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],
   // 5 — authentication and admission over the runtime, and the cache tiers
   ["^src/gateway/auth/(admission|authenticate|identify)\\.ts$", "^src/gateway/cache/", "^src/gateway/upstream/"],
-  // 6 — answering a completion (cache + provider)
-  ["^src/gateway/chat/"],
+  // 6 — answering a request from the cache or the provider: chat completions, embeddings
+  ["^src/gateway/chat/", "^src/gateway/embeddings/"],
   // 7 — route handlers and the route table
   ["^src/gateway/routes/"],
   // 8 — the pipeline and the Worker entry

@@ -76,7 +76,7 @@ async function heldFor(ms: number, sent: Promise<Response>): Promise<Response> {
 }
 
 const rejectedAuditEvents = async () =>
-  (await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_rejects").first<{ n: number }>())!.n;
+  (await env.AUDIT_DB.prepare("SELECT COUNT(*) AS n FROM audit_dead_letters").first<{ n: number }>())!.n;
 
 const eventsOf = (events: Record<string, unknown>[], action: string, target: string) =>
   events.filter((e) => e.action === action && e.target === target);

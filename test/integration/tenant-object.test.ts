@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MAX_SERVE_STALE_SECONDS } from "../../src/gateway/policy/tenant-policy";
 import type { VectorRecord } from "../../src/gateway/ports/vector-index";
 import { type CatalogEntry, TENANT_OBJECT_SCHEMA_VERSION } from "../../src/gateway/storage/tenant-object/index";
 
@@ -116,10 +117,15 @@ describe("tenant store: storage", () => {
     expect([0, 1, 2, 3].map((i) => view.getFloat32(i * 4, true))).toEqual([Math.fround(0.6), Math.fround(0.8), 0, 0]);
   });
 
-  it("purges expired vectors when new ones are written", async () => {
+  it("purges vectors past the longest stale window when new ones are written, keeping those within it", async () => {
     const s = store();
-    await s.vectorUpsert([vector("old-1", Date.now() - 1000), vector("old-2", Date.now() - 1000)]);
+    const longAgo = Date.now() - MAX_SERVE_STALE_SECONDS * 1000 - 1000;
+    await s.vectorUpsert([vector("old-1", longAgo), vector("old-2", longAgo)]);
     expect(await s.vectorCount()).toBe(0);
+    // Expired a second ago: a tenant serving stale answers may still want it (the sweeper decides per tenant).
+    await s.vectorUpsert([vector("recent", Date.now() - 1000)]);
+    expect(await s.vectorCount()).toBe(1);
+    await runInDurableObject(s, (_, state) => void state.storage.sql.exec(`DELETE FROM vectors`));
     await runInDurableObject(s, (_, state) => {
       state.storage.sql.exec(
         `INSERT INTO vectors (id, partition, scope, expires_at, dims, embedding) VALUES ('stale', 'p', 's', 1, 1, ?)`,

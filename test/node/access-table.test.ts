@@ -17,7 +17,7 @@ function render(): string {
   const rule = `|---|---|${CREDENTIALS.map(() => "---").join("|")}|`;
   const rows = ROUTE_TABLE.filter((r) => r.access !== "public").map((r) => {
     const roles = "roles" in r && r.roles ? ` (${r.roles.join(", ")} only)` : "";
-    const scope = r.access === "tenant" ? `\`${r.scope}\`${roles}` : "operator";
+    const scope = r.access !== "tenant" ? "operator" : r.scope ? `\`${r.scope}\`${roles}` : "any credential";
     return `| \`${r.method} ${r.path}\` | ${scope} | ${CREDENTIALS.map((c) => expectedAccess(r, c)).join(" | ")} |`;
   });
   const roles = ROLES.map(

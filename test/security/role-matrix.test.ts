@@ -126,6 +126,14 @@ const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
     init: { body: { prompt: "What does the role matrix check?", model: "gpt-4o-mini" } },
     ok: 200,
   }),
+  "models.list": async (w) => ({ host: w.host, path: "/v1/models", init: {}, ok: 200 }),
+  "models.get": async (w) => ({ host: w.host, path: "/v1/models/gpt-4o-mini", init: {}, ok: 200 }),
+  "embeddings.create": async (w) => ({
+    host: w.host,
+    path: "/v1/embeddings",
+    init: { body: { model: "text-embedding-3-small", input: "What does the role matrix check?" } },
+    ok: 200,
+  }),
   "cache.entry.get": async (w) => ({
     host: w.host,
     path: `/v1/cache/entries/${await cachedEntry(w)}`,
@@ -222,7 +230,7 @@ function refusalOf(route: RouteSpec, credential: Credential): keyof typeof ERROR
   if (credential === "none") return "missing_api_key";
   if (route.access === "operator") return "operator_only";
   if (credential === "operator") return "operator_not_allowed";
-  if (!ROLE_SCOPES[credential].includes(route.scope!)) return "insufficient_scope";
+  if (route.scope && !ROLE_SCOPES[credential].includes(route.scope)) return "insufficient_scope";
   return "owner_only";
 }
 
@@ -293,7 +301,7 @@ describe("every route × every credential, as docs/security.md states it", () =>
 function expectedForToken(route: RouteSpec, role: Role): { status: "✓" | 401 | 403; code?: string } {
   if (route.access === "public") return { status: "✓" };
   if (route.access === "operator") return { status: 401, code: "invalid_token" }; // the platform host names no tenant
-  if (!ROLE_SCOPES[role].includes(route.scope!)) return { status: 403, code: "insufficient_scope" };
+  if (route.scope && !ROLE_SCOPES[role].includes(route.scope)) return { status: 403, code: "insufficient_scope" };
   if (route.roles) return { status: 403, code: "owner_only" };
   return { status: "✓" };
 }

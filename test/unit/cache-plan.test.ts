@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { resolveControls } from "../../src/gateway/cache/controls";
 import { exactText, planChat } from "../../src/gateway/cache/plan";
+import { costOf } from "../../src/gateway/models";
 import type { Principal } from "../../src/gateway/policy/principal";
 import { DEFAULT_POLICY } from "../../src/gateway/policy/tenant-policy";
-import { costOf } from "../../src/gateway/pricing";
 import type { ChatRequest } from "../../src/gateway/protocol/chat";
 import { semanticText } from "../../src/gateway/text/semantic-text";
 

@@ -6,15 +6,18 @@ import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 
+/** Whose cache a sealed value belongs to: the tenant's, or one of its users'. */
+export type SealerOwner = Pick<CacheAddress, "tenant" | "keyring" | "userHash">;
+
 /** The key to open entries with; null when the user has no salt — no entries to find (or erased). */
-export async function readSealer(rt: Runtime, addr: CacheAddress): Promise<EntrySealer | null> {
+export async function readSealer(rt: Runtime, addr: SealerOwner): Promise<EntrySealer | null> {
   if (addr.userHash === null) return addr.keyring;
   const salt = await rt.tenantObject(addr.tenant).userSalt(addr.userHash, false);
   return salt === null ? null : addr.keyring.userSealer(fromBase64Url(salt));
 }
 
 /** The key to seal a new entry with (a user's salt is created on first use). */
-export async function writeSealer(rt: Runtime, addr: CacheAddress): Promise<EntrySealer> {
+export async function writeSealer(rt: Runtime, addr: SealerOwner): Promise<EntrySealer> {
   if (addr.userHash === null) return addr.keyring;
   const salt = await rt.tenantObject(addr.tenant).userSalt(addr.userHash, true);
   if (salt === null) throw new Error("user salt not created");

@@ -10,10 +10,10 @@ import { planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, fail } from "../http/errors";
+import { costOf } from "../models";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
-import { costOf } from "../pricing";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
-import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
+import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { captureStream } from "./sse";
 import { upstreamCredential } from "./upstream-credential";
 
@@ -32,9 +32,7 @@ export type Answer =
 
 export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls: CacheControls): Promise<Answer> {
   const { rt, tenant, keyring } = rc;
-  if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(asked.model)) {
-    throw fail("invalid_model", { facts: { model: asked.model } });
-  }
+  requireRoutableModel(rt, asked.model);
   const now = Date.now();
 
   // Personal data: refused, redacted before anything else sees it, or kept away from the cache (policy/pii-policy).

@@ -5,13 +5,15 @@
 // multiple of PAD_TO bytes, so that event sizes do not reveal the lengths of the tokens inside.
 // What it cannot hide: a hit costs the provider nothing, so a caller who can see the tenant's bill… is the
 // tenant. /v1/cache/query says whether it hit by design (its callers hold cache:read).
+import type { AuthedContext } from "../context";
 import type { Runtime } from "../runtime";
+import type { LatencyKind } from "../storage/tenant-object/index";
 import { SseParser } from "./sse";
 
 /** Streamed events are padded to a multiple of this many bytes. */
 export const PAD_TO = 256;
-/** The delay aimed at before the tenant has recorded any miss. */
-export const DEFAULT_MISS_LATENCY_MS = 800;
+/** The delay aimed at before the tenant has recorded any miss of a kind. */
+export const DEFAULT_MISS_LATENCY_MS: Record<LatencyKind, number> = { chat: 800, embeddings: 150 };
 /** Headers that say what the cache did; withheld from protected tenants' responses. */
 export const CACHE_HEADERS = [
   "x-cache",
@@ -20,15 +22,34 @@ export const CACHE_HEADERS = [
   "x-cache-reason",
   "x-cache-tokens-saved",
   "x-cache-cost-saved",
+  "x-cache-hits",
 ] as const;
 
 export const freshCompletionId = () => `chatcmpl-${crypto.randomUUID().replace(/-/g, "")}`;
 
-/** Holds a hit back until a latency drawn from the tenant's recent misses has passed since `receivedAt`. */
-export async function delayLikeAMiss(rt: Runtime, tenant: string, receivedAt: number): Promise<void> {
-  const sample = (await rt.tenantObject(tenant).sampleMissLatency()) ?? DEFAULT_MISS_LATENCY_MS;
+/**
+ * Holds a hit back until a latency drawn from the tenant's recent misses of the same kind has passed since
+ * `receivedAt`.
+ */
+export async function delayLikeAMiss(
+  rt: Runtime,
+  tenant: string,
+  receivedAt: number,
+  kind: LatencyKind = "chat",
+): Promise<void> {
+  const sample = (await rt.tenantObject(tenant).sampleMissLatency(kind)) ?? DEFAULT_MISS_LATENCY_MS[kind];
   const wait = sample - (Date.now() - receivedAt);
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** How long this miss took to answer (to its response head), for the tenant's timing protection. */
+export function recordMissLatency(rc: AuthedContext, kind: LatencyKind = "chat"): void {
+  rc.exec.waitUntil(
+    rc.rt
+      .tenantObject(rc.tenant.id)
+      .recordMissLatency(Date.now() - rc.receivedAt, kind)
+      .catch((err: unknown) => console.warn(`miss latency not recorded: ${String(err)}`)),
+  );
 }
 
 export function withoutCacheHeaders(headers: Headers): void {

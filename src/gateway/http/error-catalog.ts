@@ -113,10 +113,20 @@ export const ERROR_CATALOG = {
     message: "The request contains personal data, and this tenant refuses such requests.",
     fix: "Remove the kinds of data named in the message (or ask an administrator about the tenant's pii_mode).",
   },
+  unscannable_input: {
+    status: 422,
+    message: "This tenant scans every input for personal data, and token-array input cannot be scanned.",
+    fix: "Send the inputs as text; the gateway cannot read token arrays without the model's tokenizer.",
+  },
   virtual_key_not_found: {
     status: 404,
     message: "No virtual key with this id exists in this tenant.",
     fix: "List the tenant's virtual keys with GET /v1/admin/virtual-keys.",
+  },
+  model_not_found: {
+    status: 404,
+    message: "The model does not exist or you do not have access to it.",
+    fix: "List the models this gateway serves with GET /v1/models.",
   },
   entry_not_found: {
     status: 404,

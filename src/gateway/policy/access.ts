@@ -33,7 +33,8 @@ export type RouteAccess =
   | { readonly access: "operator" }
   | {
       readonly access: "tenant";
-      readonly scope: Scope;
+      /** null: any valid credential of the tenant. */
+      readonly scope: Scope | null;
       readonly operator?: boolean;
       readonly roles?: readonly Role[];
     };
@@ -49,7 +50,7 @@ export function authorizeRoute(route: RouteAccess, principal: Principal): Decisi
       if (principal.kind === "operator") {
         return route.operator ? ALLOW : deny("operator_not_allowed", "operator_on_key_route");
       }
-      if (!principal.scopes.has(route.scope)) {
+      if (route.scope !== null && !principal.scopes.has(route.scope)) {
         return deny(
           "insufficient_scope",
           `scope_missing:${route.scope}`,

@@ -9,6 +9,7 @@
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
+import type { EmbeddingInput } from "../protocol/embeddings";
 
 export type PiiMode = "skip" | "redact" | "block";
 
@@ -53,4 +54,38 @@ function redactMessage(m: ChatMessage): ChatMessage {
       p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p,
     ),
   } as ChatMessage;
+}
+
+export type InputsPiiOutcome =
+  | { readonly action: "clean"; readonly inputs: readonly EmbeddingInput[] }
+  | { readonly action: "bypass"; readonly inputs: readonly EmbeddingInput[]; readonly kinds: PiiKind[] }
+  | { readonly action: "redacted"; readonly inputs: readonly EmbeddingInput[]; readonly kinds: PiiKind[] }
+  | { readonly action: "refuse"; readonly kinds: PiiKind[] }
+  /** Token arrays cannot be scanned: refused where the tenant needs inputs scanned (redact, block). */
+  | { readonly action: "unscannable" };
+
+/**
+ * The same modes for embedding inputs. Text inputs are scanned one by one; token arrays cannot be (they would
+ * need the model's tokenizer), so in `skip` they are answered but never cached, and in `redact` and `block`,
+ * which promise that personal data never reaches the provider unexamined, they are refused.
+ */
+export function applyPiiPolicyToInputs(inputs: readonly EmbeddingInput[], mode: PiiMode): InputsPiiOutcome {
+  const tokenArrays = inputs.some((i) => typeof i !== "string");
+  if (tokenArrays && mode !== "skip") return { action: "unscannable" };
+  const kinds = new Set<PiiKind>();
+  for (const i of inputs) if (typeof i === "string") for (const k of piiKindsIn(i)) kinds.add(k);
+  if (kinds.size === 0 && !tokenArrays) return { action: "clean", inputs };
+  const found = [...kinds];
+  switch (mode) {
+    case "block":
+      return { action: "refuse", kinds: found };
+    case "skip":
+      return { action: "bypass", inputs, kinds: found };
+    case "redact":
+      return {
+        action: "redacted",
+        inputs: inputs.map((i) => (typeof i === "string" ? redactPii(i).text : i)),
+        kinds: found,
+      };
+  }
 }

@@ -8,6 +8,9 @@ import { OidcConfigSchema } from "./oidc-settings";
 import { RateLimitSchema } from "./rate-limit";
 
 /** The fields and their constraints; every field required (what PUT accepts and GET returns). */
+/** The longest a tenant may serve an entry past its TTL (when every upstream target fails). */
+export const MAX_SERVE_STALE_SECONDS = 86_400;
+
 export const PolicySchema = z.strictObject({
   /** Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. */
   similarity_threshold: z.number().min(0).max(1),
@@ -38,7 +41,7 @@ export const PolicySchema = z.strictObject({
   /** Upstream `provider/model` targets tried in order when the requested one fails. */
   fallbacks: z.array(ModelNameSchema).max(5),
   /** When every upstream target fails, serve an entry expired by at most this many seconds (0 = never). */
-  serve_stale_seconds: z.number().int().min(0).max(86_400),
+  serve_stale_seconds: z.number().int().min(0).max(MAX_SERVE_STALE_SECONDS),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -1,6 +1,6 @@
 // What the completion routes (/v1/chat/completions, /v1/responses) say about the cache in their response
-// headers, and the miss latency they record for the tenant's timing protection (chat/timing.ts). Under timing
-// protection the pipeline withholds every cache header (CACHE_HEADERS) whatever is set here.
+// headers. Under the tenant's timing protection the pipeline withholds every cache header (chat/timing.ts,
+// CACHE_HEADERS) whatever is set here.
 import type { AuditFacts } from "../audit/facts";
 import type { AuthedContext } from "../context";
 
@@ -31,14 +31,4 @@ export function reasonHeader(
   if (kind === "hit" || kind === "stream" || rc.principal.kind === "operator" || facts instanceof Promise) return {};
   const reason = facts.cacheReason;
   return reason && rc.principal.scopes.has("cache:read") ? { "x-cache-reason": reason } : {};
-}
-
-/** How long this miss took to answer (to its response head), for the tenant's timing protection. */
-export function recordMissLatency(rc: AuthedContext): void {
-  rc.exec.waitUntil(
-    rc.rt
-      .tenantObject(rc.tenant.id)
-      .recordMissLatency(Date.now() - rc.receivedAt)
-      .catch((err: unknown) => console.warn(`miss latency not recorded: ${String(err)}`)),
-  );
 }

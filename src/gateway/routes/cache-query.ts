@@ -9,7 +9,7 @@ import { answerChat, hitHeaders } from "../chat/answer";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { costOf } from "../pricing";
+import { costOf } from "../models";
 import type { ChatRequest } from "../protocol/chat";
 
 const CacheQuerySchema = z.strictObject({

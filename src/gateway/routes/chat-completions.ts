@@ -6,13 +6,13 @@
 import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders } from "../chat/answer";
 import { replayAsStream } from "../chat/sse";
-import { delayLikeAMiss, freshCompletionId, padStream } from "../chat/timing";
+import { delayLikeAMiss, freshCompletionId, padStream, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { type ChatRequest, ChatRequestSchema } from "../protocol/chat";
-import { entryHeader, reasonHeader, recordMissLatency, SSE_HEADERS, savedHeaders } from "./answer-headers";
+import { entryHeader, reasonHeader, SSE_HEADERS, savedHeaders } from "./answer-headers";
 
 export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
   const req = parseWith(ChatRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));

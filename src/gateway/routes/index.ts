@@ -14,6 +14,8 @@ import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
+import { embeddings } from "./embeddings";
+import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
 import { responses } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
@@ -30,6 +32,9 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "oauth.token": token,
   "oauth.jwks": jwks,
   "chat.completions": chatCompletions,
+  "models.list": listModels,
+  "models.get": getModel,
+  "embeddings.create": embeddings,
   "cache.query": cacheQuery,
   "cache.entry.get": getEntry,
   "cache.entry.delete": deleteEntry,
@@ -62,7 +67,7 @@ export type RouteDef =
   | (RouteSpec & { readonly access: "public" | "operator"; readonly handler: (rc: RequestContext) => Promise<Handled> })
   | (RouteSpec & {
       readonly access: "tenant";
-      readonly scope: Scope;
+      readonly scope: Scope | null;
       readonly handler: (rc: AuthedContext) => Promise<Handled>;
     });
 

@@ -4,19 +4,20 @@
 // and on miss (passed through as it arrives, stored once response.completed came). A hit looks like a fresh
 // answer: a new `resp_…` id and item ids, the current time, this request's metadata and user fields, and the
 // usage of the answer as first computed (what it would have cost; x-cache-tokens-saved and x-cache-cost-saved
-// say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable.
+// say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable; the
+// latencies aimed at are chat's (a Responses answer is generated as a chat answer is).
 import { resolveControls } from "../cache/controls";
 import { hitHeaders } from "../chat/answer";
 import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
-import { delayLikeAMiss } from "../chat/timing";
+import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { ResponsesRequestSchema } from "../protocol/responses";
-import { entryHeader, reasonHeader, recordMissLatency, SSE_HEADERS, savedHeaders } from "./answer-headers";
+import { entryHeader, reasonHeader, SSE_HEADERS, savedHeaders } from "./answer-headers";
 
 export async function responses(rc: AuthedContext): Promise<Handled> {
   const req = parseWith(ResponsesRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));

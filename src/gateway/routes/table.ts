@@ -11,8 +11,11 @@ export interface RouteSpec {
   readonly action: string;
   /** public: any host, no credential; operator: platform host, operator token; tenant: tenant host, scope. */
   readonly access: "public" | "operator" | "tenant";
-  /** For tenant routes: the scope a credential needs (the operator token is let in only where `operator`). */
-  readonly scope?: Scope;
+  /**
+   * For tenant routes: the scope a credential needs, or null for any valid credential of the tenant (the
+   * operator token is let in only where `operator`).
+   */
+  readonly scope?: Scope | null;
   readonly operator?: boolean;
   /** For tenant routes: only credentials of these roles (keys and SSO users; access tokens carry no role). */
   readonly roles?: readonly Role[];
@@ -40,6 +43,32 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/chat/completions",
     action: "chat.completions",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/models",
+    action: "models.list",
+    access: "tenant",
+    scope: null,
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/models/:id+",
+    action: "models.get",
+    access: "tenant",
+    scope: null,
+    operator: true,
+    audited: true,
+  },
+  {
+    method: "POST",
+    path: "/v1/embeddings",
+    action: "embeddings.create",
     access: "tenant",
     scope: "completions",
     audited: true,

@@ -31,5 +31,7 @@ export const cacheKv = {
   exact: (tenant: string, exactHash: string) => `${assertTenantId(tenant)}:x:${part(exactHash, "exact hash")}`,
   /** Sealed entry body (the AES-GCM additional data is this same key). */
   entry: (tenant: string, entryId: string) => `${assertTenantId(tenant)}:e:${part(entryId, "entry id")}`,
+  /** A sealed embedding: keyed hash of scope + partition + one input → the vector and its token count. */
+  embedding: (tenant: string, inputHash: string) => `${assertTenantId(tenant)}:m:${part(inputHash, "input hash")}`,
   tenantPrefix: (tenant: string) => `${assertTenantId(tenant)}:`,
 } as const;

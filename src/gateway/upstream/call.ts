@@ -6,6 +6,7 @@
 // audit trail. What the client then gets when every target failed is the provider's own answer where it has one
 // (upstream/errors.ts): its 4xx as it said it, its 429 with Retry-After, otherwise 502/504.
 import type { UpstreamAttempt } from "../../shared/audit-event";
+import { fail } from "../http/errors";
 import { CIRCUIT, type CircuitState } from "../policy/circuit";
 import type { UpstreamAttemptError, UpstreamPath } from "../ports/provider";
 import type { Runtime } from "../runtime";
@@ -44,6 +45,13 @@ export class UpstreamFailure extends Error {
     readonly attempts: UpstreamAttempt[],
   ) {
     super(error.message);
+  }
+}
+
+/** Behind AI Gateway a model must name its provider (`openai/gpt-4o-mini`): 400 `invalid_model` otherwise. */
+export function requireRoutableModel(rt: Runtime, model: string): void {
+  if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(model)) {
+    throw fail("invalid_model", { facts: { model } });
   }
 }
 

@@ -54,14 +54,17 @@ export function eraseEntry(storage: DurableObjectStorage, id: string): CatalogEn
   });
 }
 
-/** Removes entries past their TTL (at most `limit`), queuing their outside copies; returns how many. */
+/**
+ * Removes entries past their TTL (at most `limit`), queuing their outside copies; returns how many, and the ids
+ * of the vectors removed from the embedded index.
+ */
 export function eraseExpired(
   storage: DurableObjectStorage,
   tenant: string,
   now: number,
   limit: number,
   vectorize: boolean,
-): number {
+): { entries: number; vectorIds: string[] } {
   const sql = storage.sql;
   return storage.transactionSync(() => {
     const rows = sql
@@ -76,8 +79,14 @@ export function eraseExpired(
       sql.exec(`DELETE FROM entries WHERE id = ?`, r.id);
       sql.exec(`DELETE FROM vectors WHERE id = ?`, r.id);
     }
-    sql.exec(`DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ?)`, now, limit);
-    return rows.length;
+    const orphans = sql
+      .exec<{ id: string }>(
+        `DELETE FROM vectors WHERE id IN (SELECT id FROM vectors WHERE expires_at <= ? LIMIT ?) RETURNING id`,
+        now,
+        limit,
+      )
+      .toArray();
+    return { entries: rows.length, vectorIds: [...rows.map((r) => r.id), ...orphans.map((o) => o.id)] };
   });
 }
 

@@ -24,10 +24,12 @@ import {
   SWEEP_BATCH,
   userSalt,
 } from "./erasure";
+import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
 import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
 import { readTenant, writeTenant } from "./tenant-config";
+import { CodeGroups } from "./vector-codes";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
 import {
   deleteVirtualKey,
@@ -43,9 +45,8 @@ export type { VirtualKeyRecord } from "./virtual-keys";
 /** The name of the one object that holds platform-wide state (no tenant id can be this). */
 export const PLATFORM_OBJECT = "_platform";
 
-/** How many recent miss latencies a tenant's object keeps for timing protection. */
-export const MISS_LATENCY_SLOTS = 128;
 export { TENANT_OBJECT_LIMITS, TenantObjectInputError } from "./checks";
+export { LATENCY_KINDS, type LatencyKind, MISS_LATENCY_SLOTS } from "./miss-latencies";
 export { TENANT_OBJECT_SCHEMA_VERSION } from "./schema";
 
 export class TenantObject extends DurableObject<CordonGateway.Env> {
@@ -53,6 +54,9 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
+
+  /** The vectors' binary codes, read from SQLite per group on first query (vector-codes.ts). */
+  private readonly codes = new CodeGroups();
 
   private get sql(): SqlStorage {
     return this.ctx.storage.sql;
@@ -135,6 +139,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       if (t) await unprojectTenant(this.env.TENANTS, t);
       await Promise.all(keys.map((k) => unprojectKey(this.env.TENANTS, k)));
       await this.ctx.storage.deleteAll();
+      this.codes.clear();
       migrate(this.ctx.storage);
       return t ? { tenant: t, keysRevoked: keys.filter((k) => k.revoked_at === null).length } : null;
     });
@@ -273,27 +278,14 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
 
   // ── miss latencies (timing protection) ─────────────────────────────────────────────────────────────────
 
-  /** Records how long a miss took (ms); the ring keeps the last MISS_LATENCY_SLOTS. */
-  recordMissLatency(ms: number): void {
-    if (!Number.isSafeInteger(ms) || ms < 0 || ms > 600_000) return;
-    const next = this.sql
-      .exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'miss_latency_next'`)
-      .toArray()[0];
-    const slot = next ? Number(next.value) : 0;
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(`INSERT OR REPLACE INTO miss_latencies (slot, ms) VALUES (?, ?)`, slot % MISS_LATENCY_SLOTS, ms);
-      this.sql.exec(
-        `INSERT OR REPLACE INTO meta (key, value) VALUES ('miss_latency_next', ?)`,
-        String((slot + 1) % MISS_LATENCY_SLOTS),
-      );
-    });
+  /** Records how long a miss of this kind took (ms); each kind's ring keeps the last MISS_LATENCY_SLOTS. */
+  recordMissLatency(ms: number, kind: LatencyKind = "chat"): void {
+    recordMissLatency(this.ctx.storage, kind, ms);
   }
 
-  /** One recorded miss latency drawn at random, or null before any miss was recorded. */
-  sampleMissLatency(): number | null {
-    const rows = this.sql.exec<{ ms: number }>(`SELECT ms FROM miss_latencies`).toArray();
-    if (rows.length === 0) return null;
-    return rows[crypto.getRandomValues(new Uint32Array(1))[0]! % rows.length]!.ms;
+  /** One recorded miss latency of the kind drawn at random, or null before any was recorded. */
+  sampleMissLatency(kind: LatencyKind = "chat"): number | null {
+    return sampleMissLatency(this.ctx.storage, kind);
   }
 
   // ── rate limits ───────────────────────────────────────────────────────────────────────────────────────
@@ -339,7 +331,9 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
    */
   catalogDelete(id: string): CatalogEntry | null {
     checkId(id);
-    return eraseEntry(this.ctx.storage, id);
+    const erased = eraseEntry(this.ctx.storage, id);
+    this.codes.forget([id]);
+    return erased;
   }
 
   /** The user's salt, created on first use when `create`; null when the user has no entries (or was erased). */
@@ -358,6 +352,7 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       const t = readTenant(this.sql);
       if (!t) return { entries: 0, users: 0 };
       const erased = eraseEntries(this.ctx.storage, t.id, selector, this.env.VECTOR_INDEX === "vectorize");
+      if (erased.entries > 0) this.codes.clear();
       if (!("userHash" in selector)) {
         const watermark = "before" in selector ? Math.min(selector.before, now) : now + 1;
         if (watermark > t.erased_before) {
@@ -380,7 +375,16 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     const now = Date.now();
     const vectorize = this.env.VECTOR_INDEX === "vectorize";
     // Entries are kept through the tenant's stale window (served past their TTL only when upstream fails).
-    if (t) eraseExpired(this.ctx.storage, t.id, now - t.policy.serve_stale_seconds * 1000, SWEEP_BATCH, vectorize);
+    if (t) {
+      const swept = eraseExpired(
+        this.ctx.storage,
+        t.id,
+        now - t.policy.serve_stale_seconds * 1000,
+        SWEEP_BATCH,
+        vectorize,
+      );
+      this.codes.forget(swept.vectorIds);
+    }
     const batch = pendingDeletes(this.sql, SWEEP_BATCH);
     const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
     const vectors = batch.filter((d) => d.kind === "vector").map((d) => d.key);
@@ -402,15 +406,15 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
   // ── embedded vector index ─────────────────────────────────────────────────────────────────────────────
 
   vectorUpsert(records: VectorRecord[]): void {
-    upsertVectors(this.ctx.storage, records, Date.now());
+    upsertVectors(this.ctx.storage, this.codes, records, Date.now());
   }
 
   vectorQuery(q: VectorQuery): VectorMatch[] {
-    return queryVectors(this.sql, q);
+    return queryVectors(this.ctx.storage, this.codes, q);
   }
 
   vectorDelete(ids: string[]): void {
-    deleteVectors(this.ctx.storage, ids);
+    deleteVectors(this.ctx.storage, this.codes, ids);
   }
 
   vectorCount(): number {

@@ -1,5 +1,5 @@
 // The tenant object's SQLite schema: migrations applied in order from the version recorded in `meta`
-// (idempotent statements only). docs/storage-schema.md describes every table.
+// (each step runs once, in the transaction that records its version). docs/storage-schema.md describes every table.
 
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -41,6 +41,17 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // v7: the latencies of the tenant's recent misses, a ring of MISS_LATENCY_SLOTS (timing protection).
   [`CREATE TABLE IF NOT EXISTS miss_latencies (slot INTEGER PRIMARY KEY, ms INTEGER NOT NULL)`],
+  // v8: one ring per kind of request (chat, embeddings); v7's ring becomes the chat ring.
+  [
+    `CREATE TABLE IF NOT EXISTS miss_latency_ring (kind TEXT NOT NULL, slot INTEGER NOT NULL, ms INTEGER NOT NULL,
+       PRIMARY KEY (kind, slot))`,
+    `INSERT OR IGNORE INTO miss_latency_ring (kind, slot, ms) SELECT 'chat', slot, ms FROM miss_latencies`,
+    `DROP TABLE miss_latencies`,
+    `UPDATE meta SET key = 'miss_latency_next:chat' WHERE key = 'miss_latency_next'`,
+  ],
+  // v9: each vector's binary sign code, read into memory for the first step of a query (vector-codes.ts);
+  // rows written before have none until their group is first read.
+  [`ALTER TABLE vectors ADD COLUMN code BLOB`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,107 @@
+// The embeddings cache: exact, per input. Each vector the provider returned is kept in the CACHE namespace
+// under the keyed hash of (scope, partition, input), sealed like an entry body (AES-256-GCM under the tenant's
+// key or the user's, the storage key as AAD) with the input's token count and its creation and expiry times.
+// Embeddings are deterministic, so an exact match is the same answer; there is no semantic tier here.
+// Erasure works as for entries: a user's vectors die with the user's salt, the tenant's with its data key, and
+// vectors created before the tenant's erasure watermark are never served. KV's own TTL removes them later.
+import * as z from "zod";
+import type { Runtime } from "../runtime";
+import { cacheKv } from "../storage/kv-keys";
+import { KV_MIN_TTL_SECONDS } from "./entries";
+import { readSealer, type SealerOwner, writeSealer } from "./sealers";
+
+/** KV's bulk read takes at most this many keys (one operation of the invocation's 1,000). */
+const KV_BULK_GET = 100;
+/** New vectors stored per request at most (one KV write each; the invocation's limit is 1,000 operations). */
+export const MAX_STORED_PER_REQUEST = 256;
+
+const StoredSchema = z.object({
+  v: z.literal(1),
+  created_at: z.number(),
+  expires_at: z.number(),
+  model: z.string(),
+  tokens: z.int().nonnegative(),
+  embedding: z.array(z.number()).min(1),
+});
+export type StoredEmbedding = z.infer<typeof StoredSchema>;
+
+export interface EmbeddingAddress extends SealerOwner {
+  readonly model: string;
+  /** One keyed hash per input, in the request's order. */
+  readonly inputHashes: readonly string[];
+  readonly ttlSeconds: number;
+  readonly erasedBefore: number;
+}
+
+/** The stored vector of each input (null where there is none to serve). Best effort: a failure is all misses. */
+export async function readEmbeddings(
+  rt: Runtime,
+  addr: EmbeddingAddress,
+  now: number,
+): Promise<(StoredEmbedding | null)[]> {
+  const none = addr.inputHashes.map(() => null);
+  try {
+    const sealer = await readSealer(rt, addr);
+    if (sealer === null) return none;
+    const keys = addr.inputHashes.map((h) => cacheKv.embedding(addr.tenant, h));
+    const unique = [...new Set(keys)];
+    const sealed = new Map<string, string | null>();
+    for (let i = 0; i < unique.length; i += KV_BULK_GET) {
+      const page = await rt.env.CACHE.get(unique.slice(i, i + KV_BULK_GET), "text");
+      for (const [k, v] of page) sealed.set(k, v);
+    }
+    return await Promise.all(
+      keys.map(async (key) => {
+        const value = sealed.get(key);
+        if (value === null || value === undefined) return null;
+        try {
+          const parsed = StoredSchema.safeParse(JSON.parse(await sealer.open(value, key)));
+          if (!parsed.success) return null;
+          const e = parsed.data;
+          return e.expires_at > now && e.created_at >= addr.erasedBefore && e.model === addr.model ? e : null;
+        } catch {
+          console.warn(`cached embedding of tenant ${addr.tenant} does not open; ignored`);
+          return null;
+        }
+      }),
+    );
+  } catch (err) {
+    console.warn(`embedding lookup failed; treated as misses: ${String(err)}`);
+    return none;
+  }
+}
+
+/** Seals and writes new vectors (index into inputHashes → vector and tokens). Never throws. */
+export async function writeEmbeddings(
+  rt: Runtime,
+  addr: EmbeddingAddress,
+  fresh: ReadonlyMap<number, { embedding: number[]; tokens: number }>,
+): Promise<void> {
+  try {
+    const sealer = await writeSealer(rt, addr);
+    const now = Date.now();
+    const expiresAt = now + addr.ttlSeconds * 1000;
+    const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);
+    const written = new Set<string>();
+    const writes: Promise<void>[] = [];
+    for (const [index, { embedding, tokens }] of fresh) {
+      const key = cacheKv.embedding(addr.tenant, addr.inputHashes[index]!);
+      if (written.has(key) || written.size >= MAX_STORED_PER_REQUEST) continue;
+      written.add(key);
+      const body: StoredEmbedding = {
+        v: 1,
+        created_at: now,
+        expires_at: expiresAt,
+        model: addr.model,
+        tokens,
+        embedding,
+      };
+      writes.push(
+        sealer.seal(JSON.stringify(body), key).then((s) => rt.env.CACHE.put(key, s, { expirationTtl: kvTtl })),
+      );
+    }
+    await Promise.all(writes);
+  } catch (err) {
+    console.error(`embedding store failed for tenant ${addr.tenant}: ${String(err)}`);
+  }
+}

@@ -1,0 +1,211 @@
+// One answer to POST /v1/embeddings: PII policy → the keyed hash of each input → the stored vectors → one
+// provider call for the inputs still missing (in their order) → the new vectors stored after the response.
+// A vector is the same for the same input, model and parameters, so the cache is exact and per input: a batch
+// whose inputs were all embedded before costs nothing, and one that repeats some pays for the rest only.
+// The provider is asked for floats (every provider behind AI Gateway's compat endpoint speaks them); the
+// client gets what it asked for, encoded here, so a hit and a miss are the same bytes.
+import { canonicalJson } from "../../shared/canonical-json";
+import type { AuditFacts } from "../audit/facts";
+import type { CacheControls } from "../cache/controls";
+import {
+  type EmbeddingAddress,
+  MAX_STORED_PER_REQUEST,
+  readEmbeddings,
+  writeEmbeddings,
+} from "../cache/embedding-store";
+import { ANSWER_NEUTRAL_FIELDS } from "../cache/plan";
+import { upstreamCredential } from "../chat/upstream-credential";
+import type { AuthedContext } from "../context";
+import { ApiError, fail } from "../http/errors";
+import { costOf } from "../models";
+import { applyPiiPolicyToInputs } from "../policy/pii-policy";
+import {
+  type EmbeddingInput,
+  type EmbeddingsRequest,
+  EmbeddingsResponseSchema,
+  fromFloat32Base64,
+  inputsOf,
+} from "../protocol/embeddings";
+import { callUpstream, requireRoutableModel, UpstreamFailure } from "../upstream/call";
+
+/** Fields that say how the answer is delivered or who asked, not what it is (beside chat's neutral fields). */
+const NOT_IN_PARTITION = new Set(["input", "encoding_format", ...ANSWER_NEUTRAL_FIELDS]);
+
+export interface EmbeddingsAnswer {
+  /** One vector per input, in order. */
+  readonly vectors: number[][];
+  readonly promptTokens: number;
+  /** Inputs answered from the cache. */
+  readonly hits: number;
+  /** HIT-EXACT when every input was, MISS when the provider was asked, BYPASS when the cache was not used. */
+  readonly status: "HIT-EXACT" | "MISS" | "BYPASS";
+  readonly tokensSaved: number;
+  readonly costSaved: number;
+  readonly facts: AuditFacts;
+}
+
+export async function answerEmbeddings(
+  rc: AuthedContext,
+  req: EmbeddingsRequest,
+  controls: CacheControls,
+): Promise<EmbeddingsAnswer> {
+  const { rt, tenant } = rc;
+  requireRoutableModel(rt, req.model);
+  const pii = applyPiiPolicyToInputs(inputsOf(req), tenant.policy.pii_mode);
+  if (pii.action === "unscannable") {
+    throw fail("unscannable_input", { reason: "pii:token_arrays", facts: { model: req.model } });
+  }
+  if (pii.action === "refuse") {
+    throw fail("pii_detected", {
+      message: `The input contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
+      reason: "pii:block",
+      facts: { model: req.model, pii: pii.kinds },
+    });
+  }
+  const inputs = pii.inputs;
+  const bypass = pii.action === "bypass" ? (pii.kinds.length ? "pii_skip" : "token_arrays") : null;
+  const base: AuditFacts = {
+    model: req.model,
+    ...(pii.action === "clean" || pii.kinds.length === 0 ? {} : { pii: pii.kinds }),
+    ...(bypass ? { cacheReason: `bypass:${bypass}` } : {}),
+  };
+
+  const addr = bypass === null && (controls.read || controls.write) ? await addressOf(rc, req, inputs, controls) : null;
+  const now = Date.now();
+  const stored = addr && controls.read ? await readEmbeddings(rt, addr, now) : inputs.map(() => null);
+  const missing = stored.flatMap((s, i) => (s === null ? [i] : []));
+  const hitTokens = stored.reduce((n, s) => n + (s?.tokens ?? 0), 0);
+  const saved = { tokensSaved: hitTokens, costSaved: costOf(req.model, hitTokens, 0) };
+  const promptHash = addr ? { promptHash: await rc.keyring.hash("prompt", addr.inputHashes.join("\n")) } : {};
+
+  if (missing.length === 0) {
+    return {
+      vectors: stored.map((s) => s!.embedding),
+      promptTokens: hitTokens,
+      hits: inputs.length,
+      status: "HIT-EXACT",
+      ...saved,
+      facts: { ...base, ...promptHash, cache: "HIT-EXACT", promptTokens: hitTokens, costSaved: saved.costSaved },
+    };
+  }
+  const status = addr && controls.read ? "MISS" : "BYPASS";
+  let facts: AuditFacts = {
+    ...base,
+    ...promptHash,
+    cache: status,
+    ...(inputs.length > missing.length ? { reason: `embeddings:hits:${inputs.length - missing.length}` } : {}),
+  };
+  if (controls.onlyIfCached || !controls.callProvider) throw fail("not_cached", { facts });
+
+  const asked = missing.map((i) => inputs[i]!);
+  let fresh: { embedding: number[]; tokens: number }[];
+  try {
+    const result = await callUpstream(rt, {
+      path: "embeddings",
+      body: { ...req, input: asked, encoding_format: "float" },
+      tenant: tenant.id,
+      // Vectors of another model live in another space: an embedding request has no fallbacks.
+      targets: [req.model],
+      credentialFor: (target) => upstreamCredential(rt, tenant.id, rc.keyring, target, rc.request.headers),
+      signal: rc.request.signal,
+    });
+    facts = { ...facts, upstream: result.attempts };
+    fresh = await readVectors(result.response, asked);
+  } catch (err) {
+    if (err instanceof UpstreamFailure) throw err.error.withFacts({ ...facts, upstream: err.attempts });
+    throw err instanceof ApiError ? err.withFacts(facts) : err;
+  }
+
+  const vectors: number[][] = stored.map((s) => s?.embedding ?? []);
+  for (const [n, i] of missing.entries()) vectors[i] = fresh[n]!.embedding;
+  const promptTokens = hitTokens + fresh.reduce((t, f) => t + f.tokens, 0);
+  if (addr && controls.write) {
+    const toStore = new Map(missing.slice(0, MAX_STORED_PER_REQUEST).map((i, n) => [i, fresh[n]!] as const));
+    rc.exec.waitUntil(writeEmbeddings(rt, addr, toStore));
+  }
+  return {
+    vectors,
+    promptTokens,
+    hits: inputs.length - missing.length,
+    status,
+    ...saved,
+    facts: { ...facts, promptTokens, costSaved: saved.costSaved },
+  };
+}
+
+async function addressOf(
+  rc: AuthedContext,
+  req: EmbeddingsRequest,
+  inputs: readonly EmbeddingInput[],
+  controls: CacheControls,
+): Promise<EmbeddingAddress> {
+  const { keyring, tenant } = rc;
+  const partition = Object.fromEntries(Object.entries(req).filter(([k]) => !NOT_IN_PARTITION.has(k)));
+  const [partitionHash, scopeHash, userHash] = await Promise.all([
+    keyring.hash("partition", `embeddings\n${canonicalJson(partition)}`),
+    keyring.hash("scope", controls.scope),
+    controls.user === null ? null : keyring.hash("user", controls.user),
+  ]);
+  const inputHashes = await Promise.all(
+    inputs.map((i) =>
+      keyring.hash(
+        "embedding",
+        `${scopeHash}\n${partitionHash}\n${typeof i === "string" ? `s:${i}` : `t:${i.join(",")}`}`,
+      ),
+    ),
+  );
+  return {
+    tenant: tenant.id,
+    keyring,
+    userHash,
+    model: req.model,
+    inputHashes,
+    ttlSeconds: controls.ttlSeconds,
+    erasedBefore: tenant.erased_before,
+  };
+}
+
+/** The provider's vectors for the inputs asked, in order, each with its share of the tokens counted. */
+async function readVectors(
+  res: Response,
+  asked: readonly EmbeddingInput[],
+): Promise<{ embedding: number[]; tokens: number }[]> {
+  let raw: unknown;
+  try {
+    raw = await res.json();
+  } catch {
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  }
+  const parsed = EmbeddingsResponseSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.data.length !== asked.length) {
+    throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
+  }
+  const vectors: number[][] = [];
+  for (const d of parsed.data.data) {
+    const v = typeof d.embedding === "string" ? fromFloat32Base64(d.embedding) : d.embedding;
+    if (v === null || d.index >= asked.length || vectors[d.index] !== undefined) {
+      throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
+    }
+    vectors[d.index] = v;
+  }
+  const tokens = shareTokens(parsed.data.usage?.prompt_tokens ?? 0, asked);
+  return vectors.map((embedding, i) => ({ embedding, tokens: tokens[i]! }));
+}
+
+/**
+ * The provider counts a batch's tokens together; each input is credited a share by its length (largest
+ * remainder, so the shares add up exactly). A single input gets the exact count.
+ */
+export function shareTokens(total: number, inputs: readonly EmbeddingInput[]): number[] {
+  const weights = inputs.map((i) => (typeof i === "string" ? new TextEncoder().encode(i).length : i.length) || 1);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const shares = exact.map(Math.floor);
+  let left = total - shares.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of order) {
+    if (left-- <= 0) break;
+    shares[i]!++;
+  }
+  return shares;
+}

@@ -1,0 +1,45 @@
+// GET /v1/models and GET /v1/models/{id}, in OpenAI's shape, for any valid credential of the tenant (clients
+// call it first to check their key and the model they mean to use). The list is the deployment's catalogue
+// (models.ts); behind AI Gateway its ids carry the provider prefix chat requests must name (`openai/gpt-4o`).
+// A model's id may be given with or without that prefix; an unknown one is 404 `model_not_found`, as OpenAI does.
+import type { AuthedContext, Handled } from "../context";
+import { fail } from "../http/errors";
+import { json } from "../http/respond";
+import { KNOWN_MODELS, type KnownModel } from "../models";
+
+interface ModelObject {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+function view(rc: AuthedContext, m: KnownModel): ModelObject {
+  const prefixed = rc.rt.config.provider.kind === "ai-gateway";
+  return { id: prefixed ? `${m.provider}/${m.id}` : m.id, object: "model", created: m.created, owned_by: m.provider };
+}
+
+export async function listModels(rc: AuthedContext): Promise<Handled> {
+  return { response: json({ object: "list", data: KNOWN_MODELS.map((m) => view(rc, m)) }) };
+}
+
+export async function getModel(rc: AuthedContext): Promise<Handled> {
+  const raw = rc.params.id ?? "";
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    id = raw;
+  }
+  const slash = id.indexOf("/");
+  const name = slash === -1 ? id : id.slice(slash + 1);
+  const provider = slash === -1 ? null : id.slice(0, slash);
+  const found = KNOWN_MODELS.find((m) => m.id === name && (provider === null || m.provider === provider));
+  if (!found) {
+    throw fail("model_not_found", {
+      message: `The model '${id.slice(0, 100)}' does not exist or you do not have access to it.`,
+      facts: { target: id.slice(0, 256) },
+    });
+  }
+  return { response: json(view(rc, found)), facts: { model: view(rc, found).id } };
+}
