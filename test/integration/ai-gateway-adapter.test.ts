@@ -24,10 +24,10 @@ const completion = (content: string) => ({
   usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
 });
 
-async function send(host: string, key: string, body: unknown) {
+async function send(host: string, key: string, body: unknown, path = "/v1/chat/completions") {
   const ctx = createExecutionContext();
   const res = await gateway.fetch(
-    new Request(`https://${host}/v1/chat/completions`, {
+    new Request(`https://${host}${path}`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -113,5 +113,40 @@ describe("AI Gateway provider", async () => {
       "invalid_request_error",
     );
     expect(spy).not.toHaveBeenCalled();
+  });
+
+  it("sends the Responses API to AI Gateway's OpenAI endpoint with OpenAI's model name, and caches it", async () => {
+    const response = {
+      id: "resp_upstream",
+      object: "response",
+      created_at: 1,
+      status: "completed",
+      model: "gpt-4o-mini",
+      output: [
+        {
+          id: "msg_upstream",
+          type: "message",
+          status: "completed",
+          role: "assistant",
+          content: [{ type: "output_text", text: "Rome.", annotations: [] }],
+        },
+      ],
+      usage: { input_tokens: 9, output_tokens: 2, total_tokens: 11 },
+    };
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(response));
+    const body = { model: "openai/gpt-4o-mini", input: "Capital of Italy?", store: false };
+    const first = await send(hostOf(tenant), key, body, "/v1/responses");
+    expect(first.res.status, first.text).toBe(200);
+    const [url, init] = spy.mock.calls[0]! as [string, RequestInit];
+    expect(url).toBe("https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/openai/responses");
+    expect(JSON.parse(init.body as string)).toEqual({ ...body, model: "gpt-4o-mini" });
+    const second = await send(hostOf(tenant), key, body, "/v1/responses");
+    expect(second.res.headers.get("x-cache")).toBe("HIT-EXACT");
+    expect(spy).toHaveBeenCalledTimes(1);
+
+    const other = await send(hostOf(tenant), key, { ...body, model: "anthropic/claude-sonnet-4" }, "/v1/responses");
+    expect(other.res.status).toBe(400);
+    expect(JSON.parse(other.text).error.code).toBe("invalid_model");
+    expect(spy).toHaveBeenCalledTimes(1);
   });
 });

@@ -28,11 +28,16 @@ export class HttpProvider implements Provider {
       headers["cf-aig-skip-cache"] = "true";
       headers["cf-aig-metadata"] = JSON.stringify({ tenant: req.tenant });
     }
+    // AI Gateway's OpenAI endpoint (the Responses API) takes OpenAI's own model names, without `openai/`.
+    const body =
+      this.opts.aiGateway && req.path === "responses" && typeof req.body.model === "string"
+        ? { ...req.body, model: req.body.model.replace(/^openai\//, "") }
+        : req.body;
     try {
       return await this.opts.fetcher.fetch(this.opts.urls[req.path], {
         method: "POST",
         headers,
-        body: JSON.stringify(req.body),
+        body: JSON.stringify(body),
         signal,
       });
     } catch {

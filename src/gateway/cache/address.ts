@@ -8,10 +8,15 @@ import { semanticText } from "../text/semantic-text";
 import type { CacheControls } from "./controls";
 import { exactText } from "./plan";
 
+/** Which API an answer is for: chat completions (and cache queries), or the Responses API. */
+export type AnswerKind = "chat" | "responses";
+
 export interface CacheAddress {
   readonly tenant: string;
   readonly keyring: TenantKeyring;
   readonly model: string;
+  /** The API whose answers live here (chat, or the Responses API); an entry of the other is never read. */
+  readonly kind: AnswerKind;
   /** Original text of the last user message (kept, sealed, for verifying later semantic matches). */
   readonly prompt: string;
   /** The prose of the prompt as the semantic tier embeds it; empty when the prompt is only code (then only the
@@ -36,6 +41,8 @@ export async function cacheAddress(args: {
   tenant: string;
   keyring: TenantKeyring;
   model: string;
+  /** Chat unless said otherwise. */
+  kind?: AnswerKind;
   prompt: string;
   /** The prose of the prompt (code blocks removed). */
   prose: string;
@@ -57,6 +64,7 @@ export async function cacheAddress(args: {
     tenant: args.tenant,
     keyring,
     model: args.model,
+    kind: args.kind ?? "chat",
     prompt: args.prompt,
     semantic: semanticText(args.prose),
     promptHash,

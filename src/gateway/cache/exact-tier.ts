@@ -3,7 +3,7 @@ import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";
-import { type CacheHit, readEntry } from "./entries";
+import { answerOf, type CacheHit, readEntry } from "./entries";
 
 export async function lookupExact(
   rt: Runtime,
@@ -15,7 +15,7 @@ export async function lookupExact(
   if (entryId === null) return null;
   const body = await readEntry(rt, addr, sealer, entryId, now);
   if (!body) return null;
-  return { tier: "exact", entryId, similarity: 1, completion: body.completion };
+  return { tier: "exact", entryId, similarity: 1, answer: answerOf(body) };
 }
 
 export async function writeExactPointer(rt: Runtime, addr: CacheAddress, entryId: string, kvTtl: number) {

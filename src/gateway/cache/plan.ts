@@ -12,6 +12,7 @@ import { segments } from "./code-blocks";
  * (stream, stream_options), who asks and for what bookkeeping (user, safety_identifier, metadata, store,
  * prompt_cache_key, prompt_cache_retention), and which processing tier serves it (service_tier). Every other
  * field — known or not — is in the partition. (`messages` is split into the prompt and the partition below.)
+ * The Responses API's list, these and the fields of stateful requests, is in plan-responses.ts.
  */
 export const ANSWER_NEUTRAL_FIELDS: readonly string[] = [
   "stream",

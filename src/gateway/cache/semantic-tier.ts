@@ -4,7 +4,7 @@
 import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
-import { type CacheHit, readEntry } from "./entries";
+import { answerOf, type CacheHit, readEntry } from "./entries";
 import { type VerifyResult, verifyMatch } from "./verify";
 
 const CANDIDATES = 5;
@@ -61,7 +61,7 @@ export async function lookupSemantic(
       tier: "semantic",
       entryId: m.id,
       similarity: Math.min(1, m.score),
-      completion: body.completion,
+      answer: answerOf(body),
     };
     return { hit, embedding, refused: null };
   }

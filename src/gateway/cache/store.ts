@@ -1,9 +1,8 @@
 // Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact pointer, vector. Runs
 // after the response (waitUntil) and never throws: a failing cache write never fails a request.
-import type { ChatCompletion } from "../protocol/chat";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
-import { KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
+import { type CachedAnswer, entryBody, KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
 import { exactPointerKey, writeExactPointer } from "./exact-tier";
 import { writeSealer } from "./sealers";
 import { embedPrompt } from "./semantic-tier";
@@ -12,10 +11,12 @@ export async function storeEntry(
   rt: Runtime,
   addr: CacheAddress,
   entryId: string,
-  completion: ChatCompletion,
+  answer: CachedAnswer,
   embedding: number[] | null,
 ): Promise<void> {
   try {
+    if (answer.kind !== addr.kind)
+      throw new Error(`a ${answer.kind} answer cannot be stored at a ${addr.kind} address`);
     const now = Date.now();
     const expiresAt = now + addr.ttlSeconds * 1000;
     // KV keeps the entry through the stale window too; it is served then only when no upstream answers.
@@ -27,7 +28,13 @@ export async function storeEntry(
       rt,
       addr,
       await writeSealer(rt, addr),
-      { v: 1, id: entryId, created_at: now, expires_at: expiresAt, model: addr.model, prompt: addr.prompt, completion },
+      entryBody(answer, {
+        id: entryId,
+        created_at: now,
+        expires_at: expiresAt,
+        model: addr.model,
+        prompt: addr.prompt,
+      }),
       kvTtl,
     );
     await rt.tenantObject(addr.tenant).catalogPut({

@@ -4,7 +4,7 @@
 import type { AuditFacts } from "../audit/facts";
 import { type CacheAddress, cacheAddress } from "../cache/address";
 import type { CacheControls } from "../cache/controls";
-import type { CacheHit } from "../cache/entries";
+import { answerTokens, type CacheHit } from "../cache/entries";
 import { lookup } from "../cache/lookup";
 import { planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
@@ -19,7 +19,7 @@ import { upstreamCredential } from "./upstream-credential";
 
 export type Answer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
-  | { kind: "hit"; hit: CacheHit; stale: boolean; facts: AuditFacts }
+  | { kind: "hit"; hit: CacheHit; completion: ChatCompletion; stale: boolean; facts: AuditFacts }
   | { kind: "miss"; completion: ChatCompletion; entryId: string | null; status: "MISS" | "BYPASS"; facts: AuditFacts }
   | {
       kind: "stream";
@@ -70,11 +70,12 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   };
 
   const found = addr && controls.read ? await lookup(rt, addr, now) : null;
-  if (found?.hit) {
-    const { hit } = found;
+  const hit = found?.hit;
+  if (hit?.answer.kind === "chat") {
     return {
       kind: "hit",
       hit,
+      completion: hit.answer.completion,
       stale: false,
       facts: { ...base, ...hitFacts(hit, req.model), cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC" },
     };
@@ -102,10 +103,11 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
     if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
     // Every target failed: a recently expired answer, if the tenant allows serving one, beats none.
     const stale = await staleAnswer(rc, addr, controls, now);
-    if (stale)
+    if (stale?.answer.kind === "chat")
       return {
         kind: "hit",
         hit: stale,
+        completion: stale.answer.completion,
         stale: true,
         facts: { ...base, ...hitFacts(stale, req.model), cache: "STALE", upstream: err.attempts },
       };
@@ -141,7 +143,8 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
         storeAs !== null &&
         entryId !== null &&
         answerPii.length === 0;
-      if (stored) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, end.completion!, embedding));
+      if (stored)
+        rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, { kind: "chat", completion: end.completion! }, embedding));
       settle({
         ...missed,
         ...(stored ? { entryId: entryId! } : {}),
@@ -163,7 +166,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   // otherwise be stored is scanned, so that `pii:answer` never hides the reason it was not (pii_skip, no-store).
   const answerPii = storeAs === null ? [] : piiInAnswer(completion.choices[0]?.message.content);
   const storable = storeAs !== null && entryId !== null && isStorable(completion) && answerPii.length === 0;
-  if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, completion, embedding));
+  if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, { kind: "chat", completion }, embedding));
   return {
     kind: "miss",
     completion,
@@ -188,16 +191,17 @@ export function hitHeaders(hit: CacheHit, stale = false): Record<string, string>
   };
 }
 
-function hitFacts(hit: CacheHit, model: string): AuditFacts {
-  const usage = hit.completion.usage;
+/** What the audit trail records of a hit: the entry, and what the answer cost when it was computed. */
+export function hitFacts(hit: CacheHit, model: string): AuditFacts {
+  const tokens = answerTokens(hit.answer);
   return {
     entryId: hit.entryId,
     similarity: hit.similarity,
-    ...(usage
+    ...(tokens
       ? {
-          promptTokens: usage.prompt_tokens,
-          completionTokens: usage.completion_tokens,
-          costSaved: costOf(model, usage.prompt_tokens, usage.completion_tokens),
+          promptTokens: tokens.input,
+          completionTokens: tokens.output,
+          costSaved: costOf(model, tokens.input, tokens.output),
         }
       : { costSaved: 0 }),
   };
@@ -207,7 +211,7 @@ function hitFacts(hit: CacheHit, model: string): AuditFacts {
  * With the tenant's serve_stale_seconds set, an entry expired at most that long ago, found as a fresh lookup
  * would find it (same tiers, partition, scope and verification) — for when no upstream target answered.
  */
-async function staleAnswer(
+export async function staleAnswer(
   rc: AuthedContext,
   addr: CacheAddress | null,
   controls: CacheControls,

@@ -5,7 +5,7 @@
 //   GET    /v1/cache/export?user=   GDPR portability: that user's entries, NDJSON          cache:read
 // A key bound to the user cache scope acts only on users' entries: never on tenant-wide ones, never tenant-wide.
 import * as z from "zod";
-import { openEntry } from "../cache/entries";
+import { answerOf, answerText, answerUsage, openEntry } from "../cache/entries";
 import type { AuthedContext, Handled } from "../context";
 import { fromBase64Url } from "../crypto/encoding";
 import type { EntrySealer } from "../crypto/tenant-keyring";
@@ -50,8 +50,9 @@ export async function getEntry(rc: AuthedContext): Promise<Handled> {
       expires_at: iso(entry.expires_at),
       expired: entry.expires_at <= now,
       prompt_hash: entry.prompt_hash,
-      response: body?.completion.choices[0]?.message.content ?? null,
-      usage: body?.completion.usage ?? null,
+      api: body ? answerOf(body).kind : null,
+      response: body ? answerText(answerOf(body)) : null,
+      usage: body ? answerUsage(answerOf(body)) : null,
     }),
     facts: { target: entry.id },
   };
@@ -190,7 +191,8 @@ async function exportLines(rc: AuthedContext, page: readonly CatalogEntry[], sea
           expires_at: iso(entry.expires_at),
           model: body.model,
           prompt: body.prompt,
-          response: body.completion.choices[0]?.message.content ?? null,
+          api: answerOf(body).kind,
+          response: answerText(answerOf(body)),
         })}\n`,
       );
     }

@@ -53,11 +53,11 @@ export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
 
   switch (answer.kind) {
     case "hit": {
-      const { hit } = answer;
-      const usage = hit.completion.usage;
+      const { hit, completion } = answer;
+      const usage = completion.usage;
       const body = {
         cache_hit: true,
-        response: hit.completion.choices[0]?.message.content ?? null,
+        response: completion.choices[0]?.message.content ?? null,
         similarity_score: round(hit.similarity),
         entry_id: hit.entryId,
         cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,

@@ -4,7 +4,7 @@
 // x-cache-cost-saved say what it saved). With the tenant's timing protection, hits and misses are made
 // indistinguishable (chat/timing.ts).
 import { resolveControls } from "../cache/controls";
-import { type Answer, answerChat, hitHeaders } from "../chat/answer";
+import { answerChat, hitHeaders } from "../chat/answer";
 import { replayAsStream } from "../chat/sse";
 import { delayLikeAMiss, freshCompletionId, padStream, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
@@ -12,21 +12,20 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { type ChatRequest, ChatRequestSchema } from "../protocol/chat";
-
-const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" };
+import { entryHeader, reasonHeader, SSE_HEADERS, savedHeaders } from "./answer-headers";
 
 export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
   const req = parseWith(ChatRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: req.user }, rc.tenant.policy, rc.principal);
   const answer = await answerChat(rc, req, controls);
   const protect = rc.tenant.policy.timing_protection;
-  const reason = reasonHeader(rc, answer);
+  const reason = reasonHeader(rc, answer.kind, answer.facts);
 
   switch (answer.kind) {
     case "hit": {
       if (protect) await delayLikeAMiss(rc.rt, rc.tenant.id, rc.receivedAt);
-      const completion = { ...answer.hit.completion, id: freshCompletionId(), created: nowSeconds() };
-      const headers = { ...hitHeaders(answer.hit), ...savedHeaders(answer) };
+      const completion = { ...answer.completion, id: freshCompletionId(), created: nowSeconds() };
+      const headers = { ...hitHeaders(answer.hit), ...savedHeaders(answer.facts) };
       if (req.stream) {
         const replay = replayAsStream(completion, { includeUsage: includeUsage(req) });
         const body = protect ? padStream(replay) : replay;
@@ -58,26 +57,3 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const includeUsage = (req: ChatRequest) => req.stream_options?.include_usage === true;
-
-/** x-cache-entry-id: where a client finds (GET /v1/cache/entries/{id}) or deletes the answer it was just given. */
-function entryHeader(entryId: string | null): Record<string, string> {
-  return entryId === null ? {} : { "x-cache-entry-id": entryId };
-}
-
-/** What a hit saved, in tokens and (estimated) dollars. */
-function savedHeaders(answer: Extract<Answer, { kind: "hit" }>): Record<string, string> {
-  const { promptTokens, completionTokens, costSaved } = answer.facts;
-  return {
-    ...(promptTokens !== undefined && completionTokens !== undefined
-      ? { "x-cache-tokens-saved": String(promptTokens + completionTokens) }
-      : {}),
-    ...(costSaved !== undefined ? { "x-cache-cost-saved": costSaved.toFixed(8) } : {}),
-  };
-}
-
-/** Why the cache did not answer (e.g. `verify:direction`), for callers who may read the cache. */
-function reasonHeader(rc: AuthedContext, answer: Answer): Record<string, string> {
-  if (answer.kind === "hit" || answer.kind === "stream" || rc.principal.kind === "operator") return {};
-  const reason = answer.facts.cacheReason;
-  return reason && rc.principal.scopes.has("cache:read") ? { "x-cache-reason": reason } : {};
-}

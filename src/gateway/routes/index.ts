@@ -17,6 +17,7 @@ import { errorCatalogPage } from "./docs";
 import { embeddings } from "./embeddings";
 import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
+import { responses } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
 type Entry = (typeof ROUTE_TABLE)[number];
@@ -39,6 +40,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "cache.entry.delete": deleteEntry,
   "cache.erase": erase,
   "cache.export": exportUser,
+  "responses.create": responses,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,

@@ -115,6 +115,14 @@ export const ROUTE_TABLE = [
     scope: "cache:read",
     audited: true,
   },
+  {
+    method: "POST",
+    path: "/v1/responses",
+    action: "responses.create",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
   { method: "GET", path: "/v1/audit", action: "audit.list", access: "tenant", scope: "audit:read", audited: true },
   {
     method: "GET",

@@ -1,0 +1,211 @@
+// One answer to a Responses API request (POST /v1/responses), as chat's (answer.ts): PII policy → plan → cache
+// address → lookup → (miss) provider → store after the response. Only stateless requests (store: false, no
+// previous_response_id, conversation or background) use the cache; a stateful request is passed through:
+// sent to the requested model only — never to a tenant fallback, since the provider keeps the response under
+// the model that made it and a follow-up would continue another model's conversation — its answer returned
+// or streamed as the provider sent it, never stored (`x-cache: BYPASS`, reason `bypass:stateful`).
+import type { AuditFacts } from "../audit/facts";
+import { type CacheAddress, cacheAddress } from "../cache/address";
+import type { CacheControls } from "../cache/controls";
+import type { CacheHit } from "../cache/entries";
+import { lookup } from "../cache/lookup";
+import { planResponses } from "../cache/plan-responses";
+import { storeEntry } from "../cache/store";
+import type { AuthedContext } from "../context";
+import { ApiError, fail } from "../http/errors";
+import { piiInAnswer } from "../policy/pii-policy";
+import { applyResponsesPiiPolicy } from "../policy/pii-responses";
+import {
+  isStateless,
+  isStorableResponse,
+  outputText,
+  type ResponseObject,
+  ResponseObjectSchema,
+  type ResponsesRequest,
+} from "../protocol/responses";
+import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
+import { hitFacts, staleAnswer } from "./answer";
+import { captureResponseStream } from "./responses-sse";
+import { upstreamCredential } from "./upstream-credential";
+
+export type ResponsesAnswer =
+  /** From the cache; `stale` when served past its TTL because every upstream target failed. */
+  | { kind: "hit"; hit: CacheHit; response: ResponseObject; stale: boolean; facts: AuditFacts }
+  /** `body` is the provider's JSON as it sent it. */
+  | { kind: "miss"; body: unknown; entryId: string | null; status: "MISS" | "BYPASS"; facts: AuditFacts }
+  | {
+      kind: "stream";
+      body: ReadableStream<Uint8Array>;
+      entryId: string | null;
+      status: "MISS" | "BYPASS";
+      /** Why the cache was not used, as known when the stream starts (e.g. `bypass:stateful`). */
+      cacheReason: string | undefined;
+      facts: Promise<AuditFacts>;
+    }
+  | { kind: "not_cached"; facts: AuditFacts };
+
+export async function answerResponses(
+  rc: AuthedContext,
+  asked: ResponsesRequest,
+  controls: CacheControls,
+): Promise<ResponsesAnswer> {
+  const { rt, tenant, keyring } = rc;
+  const aiGateway = rt.config.provider.kind === "ai-gateway";
+  if (aiGateway && !/^openai\/\S+$/.test(asked.model)) {
+    throw fail("invalid_model", {
+      message: "The Responses API is served for OpenAI models: model must be 'openai/<model>', e.g. 'openai/gpt-4o'.",
+      facts: { model: asked.model },
+    });
+  }
+  const now = Date.now();
+
+  const pii = applyResponsesPiiPolicy(asked, tenant.policy.pii_mode);
+  if (pii.action === "refuse") {
+    throw fail("pii_detected", {
+      message: `The request contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
+      reason: "pii:block",
+      facts: { model: asked.model, pii: pii.kinds },
+    });
+  }
+  const req = pii.request;
+  const stateless = isStateless(req);
+  const plan: ReturnType<typeof planResponses> = !stateless
+    ? { cacheable: false, reason: "stateful" }
+    : pii.action === "bypass"
+      ? { cacheable: false, reason: "pii_skip" }
+      : planResponses(req);
+  const addr: CacheAddress | null = plan.cacheable
+    ? await cacheAddress({
+        tenant: tenant.id,
+        keyring,
+        model: req.model,
+        kind: "responses",
+        prompt: plan.prompt,
+        prose: plan.prose,
+        partition: plan.partition,
+        controls,
+        erasedBefore: tenant.erased_before,
+        staleSeconds: tenant.policy.serve_stale_seconds,
+        transform: await rt.embeddingTransform(tenant, keyring),
+      })
+    : null;
+  const base: AuditFacts = {
+    ...(pii.action === "clean" ? {} : { pii: pii.kinds }),
+    model: req.model,
+    ...(addr ? { promptHash: addr.promptHash } : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
+  };
+
+  const found = addr && controls.read ? await lookup(rt, addr, now) : null;
+  const hit = found?.hit;
+  if (hit?.answer.kind === "responses") {
+    const cache = hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
+    const facts = { ...base, ...hitFacts(hit, req.model), cache } as const;
+    return { kind: "hit", hit, response: hit.answer.response, stale: false, facts };
+  }
+  const status = addr && controls.read ? "MISS" : "BYPASS";
+  let missed: AuditFacts = {
+    ...base,
+    cache: status,
+    ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
+    ...(addr && !controls.read && !base.cacheReason ? { cacheReason: "bypass:no_read" } : {}),
+  };
+  if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
+
+  let result: UpstreamResult;
+  try {
+    result = await callUpstream(rt, {
+      path: "responses",
+      body: req,
+      tenant: tenant.id,
+      targets: stateless ? [req.model, ...fallbacks(rc)] : [req.model],
+      credentialFor: (target) => upstreamCredential(rt, tenant.id, keyring, target, rc.request.headers),
+      signal: rc.request.signal,
+    });
+  } catch (err) {
+    if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
+    const stale = await staleAnswer(rc, addr, controls, now);
+    if (stale?.answer.kind === "responses") {
+      const facts = { ...base, ...hitFacts(stale, req.model), cache: "STALE", upstream: err.attempts } as const;
+      return { kind: "hit", hit: stale, response: stale.answer.response, stale: true, facts };
+    }
+    throw err.error.withFacts({ ...missed, upstream: err.attempts });
+  }
+  const upstream = result.response;
+  // An answer from a fallback target is another model's: served, never stored as the requested model's.
+  const fellBack = result.target !== req.model;
+  missed = { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) };
+  const storeAs = addr && controls.write && !fellBack ? addr : null;
+  const entryId = storeAs ? crypto.randomUUID() : null;
+  const embedding = found?.embedding ?? null;
+  /** Stores a completed text answer holding no personal data; returns the facts it adds. */
+  const keep = (response: ResponseObject | null): AuditFacts => {
+    const storable = response !== null && storeAs !== null && isStorableResponse(response);
+    const answerPii = storable ? piiInAnswer(outputText(response)) : [];
+    const stored = storable && answerPii.length === 0;
+    if (stored) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId!, { kind: "responses", response }, embedding));
+    return {
+      ...(stored ? { entryId: entryId! } : {}),
+      ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
+      ...tokenFacts(response),
+    };
+  };
+
+  if (req.stream) {
+    if (!upstream.body) {
+      throw fail("upstream_invalid_response", {
+        message: "The model provider sent an empty stream.",
+        reason: "empty_stream",
+        facts: missed,
+      });
+    }
+    let settle: (facts: AuditFacts) => void = () => {};
+    const facts = new Promise<AuditFacts>((resolve) => {
+      settle = resolve;
+    });
+    const body = captureResponseStream(upstream.body, (end) => {
+      settle({
+        ...missed,
+        ...keep(end.response),
+        ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
+      });
+    });
+    return { kind: "stream", body, entryId, status, cacheReason: missed.cacheReason, facts };
+  }
+
+  let raw: unknown;
+  let response: ResponseObject;
+  try {
+    ({ raw, response } = await readResponse(upstream));
+  } catch (err) {
+    throw err instanceof ApiError ? err.withFacts(missed) : err;
+  }
+  const added = keep(response);
+  return { kind: "miss", body: raw, entryId: added.entryId ?? null, status, facts: { ...missed, ...added } };
+}
+
+/**
+ * The tenant's fallbacks a stateless request may go to: all of them with the local provider; through AI
+ * Gateway only OpenAI models, as the Responses API is OpenAI's (config.ts sends it to AI Gateway's OpenAI
+ * endpoint).
+ */
+function fallbacks(rc: AuthedContext): string[] {
+  const all = rc.tenant.policy.fallbacks;
+  return rc.rt.config.provider.kind === "ai-gateway" ? all.filter((m) => m.startsWith("openai/")) : [...all];
+}
+
+function tokenFacts(response: ResponseObject | null): AuditFacts {
+  const usage = response?.usage;
+  return usage ? { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens } : {};
+}
+
+async function readResponse(res: Response): Promise<{ raw: unknown; response: ResponseObject }> {
+  let raw: unknown;
+  try {
+    raw = await res.json();
+  } catch {
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  }
+  const parsed = ResponseObjectSchema.safeParse(raw);
+  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "response_shape" });
+  return { raw, response: parsed.data };
+}

@@ -1,0 +1,203 @@
+// Server-sent events of the Responses API. Every event is named (`event: <type>`) and numbered
+// (`sequence_number`, from 0); the stream ends after its terminal event (response.completed, response.incomplete
+// or response.failed), with no `[DONE]`. Here: capturing a streamed answer while passing it through unchanged,
+// failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
+import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
+import { SseParser } from "./sse";
+
+const encoder = new TextEncoder();
+const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
+
+/** One SSE event as OpenAI writes it: the `event:` line names the `type` of the JSON in the `data:` line. */
+export function encodeEvent(data: { type: string } & Record<string, unknown>): string {
+  return `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** How a passed-through stream ended: with its terminal event (and the response when completed), or not. */
+export type ResponsesStreamEnd =
+  | { readonly kind: "complete"; readonly response: ResponseObject | null }
+  | { readonly kind: "failed" | "cancelled"; readonly response: null };
+
+/** Follows a Responses stream: the last sequence number, the latest response snapshot, how it ended. */
+class ResponsesStreamWatcher {
+  lastSequence = -1;
+  snapshot: Record<string, unknown> | null = null;
+  completed: ResponseObject | null = null;
+  terminal = false;
+  errored = false;
+
+  accept(data: string): void {
+    let event: { type?: unknown; sequence_number?: unknown; response?: unknown };
+    try {
+      event = JSON.parse(data) as typeof event;
+    } catch {
+      return;
+    }
+    if (event === null || typeof event !== "object") return;
+    if (typeof event.sequence_number === "number")
+      this.lastSequence = Math.max(this.lastSequence, event.sequence_number);
+    if (event.type === "error" || "error" in event) this.errored = true;
+    if (event.response !== null && typeof event.response === "object") {
+      this.snapshot = event.response as Record<string, unknown>;
+    }
+    if (typeof event.type === "string" && TERMINAL.has(event.type)) this.terminal = true;
+    if (event.type === "response.completed") {
+      const parsed = ResponseObjectSchema.safeParse(event.response);
+      this.completed = parsed.success ? parsed.data : null;
+    }
+  }
+
+  /**
+   * What ends a stream that broke: an `error` event, then `response.failed` carrying the response as far as it
+   * was known, so that clients waiting for a terminal event get one. Never a `[DONE]`. The error event has the
+   * documented fields (code, message, param) and the same in an `error` object, as OpenAI sends it: the openai
+   * SDKs raise that as an APIError, the AI SDK reports it as a stream error.
+   */
+  failure(message: string): Uint8Array {
+    let seq = this.lastSequence;
+    const error = { type: "server_error", code: "stream_interrupted", message, param: null };
+    let text = encodeEvent({
+      type: "error",
+      code: error.code,
+      message,
+      param: null,
+      sequence_number: ++seq,
+      error,
+    });
+    if (this.snapshot) {
+      text += encodeEvent({
+        type: "response.failed",
+        sequence_number: ++seq,
+        response: { ...this.snapshot, status: "failed", error: { code: "server_error", message }, usage: null },
+      });
+    }
+    return encoder.encode(text);
+  }
+}
+
+/**
+ * Passes an upstream Responses stream through byte for byte and calls `onEnd` exactly once: `complete` when it
+ * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
+ * reported an error, `cancelled` when the client went away (the upstream read is cancelled then).
+ */
+export function captureResponseStream(
+  upstream: ReadableStream<Uint8Array>,
+  onEnd: (end: ResponsesStreamEnd) => void,
+): ReadableStream<Uint8Array> {
+  const parser = new SseParser();
+  const watcher = new ResponsesStreamWatcher();
+  const reader = upstream.getReader();
+  let ended = false;
+  const end = (e: ResponsesStreamEnd) => {
+    if (ended) return;
+    ended = true;
+    onEnd(e);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch {
+          end({ kind: "failed", response: null });
+          controller.enqueue(watcher.failure("The model provider's stream failed before the response was complete."));
+          controller.close();
+          return;
+        }
+        if (chunk.done) {
+          if (watcher.errored) {
+            end({ kind: "failed", response: null });
+          } else if (!watcher.terminal) {
+            end({ kind: "failed", response: null });
+            controller.enqueue(watcher.failure("The model provider's stream ended before the response was complete."));
+          } else {
+            end({ kind: "complete", response: watcher.completed });
+          }
+          controller.close();
+          return;
+        }
+        controller.enqueue(chunk.value);
+        for (const data of parser.push(chunk.value)) watcher.accept(data);
+      },
+      async cancel(reason) {
+        end({ kind: "cancelled", response: null });
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * A stored (completed) response as the stream a model sends: response.created and response.in_progress (the
+ * response in progress: no output, no usage), then per output item its added/done events — for a message, per
+ * text part content_part.added, output_text.delta in chunks of a few words, output_text.done,
+ * content_part.done; for reasoning, its summary parts likewise — and response.completed with the whole
+ * response. Deltas carry `obfuscation` (random characters, as OpenAI sends) unless the request turned it off.
+ */
+export function replayResponseStream(response: ResponseObject, opts: { obfuscation: boolean }) {
+  const events: string[] = [];
+  const emit = (type: string, fields: Json) =>
+    events.push(encodeEvent({ type, sequence_number: events.length, ...fields }));
+  const obfuscation = () => (opts.obfuscation ? { obfuscation: randomChars(1 + Math.floor(Math.random() * 16)) } : {});
+  const pending = { ...response, status: "in_progress", output: [], usage: null, completed_at: null };
+  if (!("completed_at" in response)) delete (pending as Json).completed_at;
+
+  emit("response.created", { response: pending });
+  emit("response.in_progress", { response: pending });
+  response.output.forEach((item: Json, output_index) => {
+    const item_id = item.id;
+    if (item.type === "message") {
+      const parts = (item.content as Json[]) ?? [];
+      emit("response.output_item.added", { output_index, item: { ...item, status: "in_progress", content: [] } });
+      parts.forEach((part, content_index) => {
+        const at = { item_id, output_index, content_index };
+        const text = String(part.text ?? "");
+        emit("response.content_part.added", { ...at, part: { ...part, text: "", annotations: [], logprobs: [] } });
+        for (const delta of wordChunks(text)) {
+          emit("response.output_text.delta", { ...at, delta, logprobs: [], ...obfuscation() });
+        }
+        emit("response.output_text.done", { ...at, text, logprobs: [] });
+        emit("response.content_part.done", { ...at, part });
+      });
+    } else if (item.type === "reasoning") {
+      const summary = Array.isArray(item.summary) ? (item.summary as Json[]) : [];
+      emit("response.output_item.added", { output_index, item: { ...item, summary: [] } });
+      summary.forEach((part, summary_index) => {
+        const at = { item_id, output_index, summary_index };
+        const text = String(part.text ?? "");
+        emit("response.reasoning_summary_part.added", { ...at, part: { ...part, text: "" } });
+        for (const delta of wordChunks(text)) {
+          emit("response.reasoning_summary_text.delta", { ...at, delta, ...obfuscation() });
+        }
+        emit("response.reasoning_summary_text.done", { ...at, text });
+        emit("response.reasoning_summary_part.done", { ...at, part });
+      });
+    } else {
+      emit("response.output_item.added", { output_index, item });
+    }
+    emit("response.output_item.done", { output_index, item });
+  });
+  emit("response.completed", { response });
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(events.join("")));
+      controller.close();
+    },
+  });
+}
+
+/** Text in chunks of up to three words with their trailing white space (runs of white space on their own). */
+export const wordChunks = (text: string): string[] => text.match(/(?:\S+\s*){1,3}|\s+/g) ?? [];
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+export function randomChars(n: number): string {
+  let out = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += ALPHABET[b % ALPHABET.length];
+  return out;
+}

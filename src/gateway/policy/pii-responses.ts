@@ -1,0 +1,55 @@
+// The tenant's PII mode applied to a Responses API request, with chat's rules (pii-policy.ts): skip answers but
+// keeps the request away from the cache, redact replaces every finding before the provider and the cache see
+// it, block refuses with 422. Scanned: the instructions, the string input, and in input items every message's
+// text (string content, text parts) and every function_call_output's output (as chat scans tool messages).
+
+import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
+import type { ResponsesItem, ResponsesRequest } from "../protocol/responses";
+import type { PiiMode } from "./pii-policy";
+
+export type ResponsesPiiOutcome =
+  | { readonly action: "clean"; readonly request: ResponsesRequest }
+  | { readonly action: "bypass"; readonly request: ResponsesRequest; readonly kinds: PiiKind[] }
+  | { readonly action: "redacted"; readonly request: ResponsesRequest; readonly kinds: PiiKind[] }
+  | { readonly action: "refuse"; readonly kinds: PiiKind[] };
+
+export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): ResponsesPiiOutcome {
+  const kinds = new Set<PiiKind>();
+  const scan = (text: string) => {
+    for (const k of piiKindsIn(text)) kinds.add(k);
+    return text;
+  };
+  mapTexts(req, scan);
+  if (kinds.size === 0) return { action: "clean", request: req };
+  const found = [...kinds];
+  switch (mode) {
+    case "block":
+      return { action: "refuse", kinds: found };
+    case "skip":
+      return { action: "bypass", request: req, kinds: found };
+    case "redact":
+      return { action: "redacted", request: mapTexts(req, (t) => redactPii(t).text), kinds: found };
+  }
+}
+
+/** The request with `f` applied to every text it scans (a copy; the request itself is not changed). */
+function mapTexts(req: ResponsesRequest, f: (text: string) => string): ResponsesRequest {
+  const instructions = typeof req.instructions === "string" ? { instructions: f(req.instructions) } : {};
+  const input = typeof req.input === "string" ? f(req.input) : req.input.map((item) => mapItem(item, f));
+  return { ...req, ...instructions, input };
+}
+
+function mapItem(item: ResponsesItem, f: (text: string) => string): ResponsesItem {
+  const isMessage = item.type === undefined || item.type === "message";
+  const field = isMessage ? "content" : item.type === "function_call_output" ? "output" : null;
+  if (field === null) return item;
+  const value = item[field];
+  if (typeof value === "string") return { ...item, [field]: f(value) } as ResponsesItem;
+  if (!Array.isArray(value)) return item;
+  const parts = value.map((p: unknown) =>
+    p !== null && typeof p === "object" && typeof (p as { text?: unknown }).text === "string"
+      ? { ...p, text: f((p as { text: string }).text) }
+      : p,
+  );
+  return { ...item, [field]: parts } as ResponsesItem;
+}

@@ -1,0 +1,67 @@
+// POST /v1/responses — the OpenAI Responses API. Stateless requests (store: false, no previous_response_id,
+// conversation or background) are cached like chat completions; every other request is passed through to the
+// provider and never cached (chat/responses-answer.ts). Streams on hit (replayed as the real event sequence)
+// and on miss (passed through as it arrives, stored once response.completed came). A hit looks like a fresh
+// answer: a new `resp_…` id and item ids, the current time, this request's metadata and user fields, and the
+// usage of the answer as first computed (what it would have cost; x-cache-tokens-saved and x-cache-cost-saved
+// say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable; the
+// latencies aimed at are chat's (a Responses answer is generated as a chat answer is).
+import { resolveControls } from "../cache/controls";
+import { hitHeaders } from "../chat/answer";
+import { answerResponses } from "../chat/responses-answer";
+import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
+import { replayResponseStream } from "../chat/responses-sse";
+import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
+import type { AuthedContext, Handled } from "../context";
+import { fail } from "../http/errors";
+import { json, readJson } from "../http/respond";
+import { parseWith } from "../http/validation";
+import { ResponsesRequestSchema } from "../protocol/responses";
+import { entryHeader, reasonHeader, SSE_HEADERS, savedHeaders } from "./answer-headers";
+
+export async function responses(rc: AuthedContext): Promise<Handled> {
+  const req = parseWith(ResponsesRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const controls = resolveControls({ headers: rc.request.headers, bodyUser: req.user }, rc.tenant.policy, rc.principal);
+  const answer = await answerResponses(rc, req, controls);
+  const protect = rc.tenant.policy.timing_protection;
+  const reason =
+    answer.kind === "stream"
+      ? reasonHeader(rc, "miss", { cacheReason: answer.cacheReason })
+      : reasonHeader(rc, answer.kind, answer.facts);
+
+  switch (answer.kind) {
+    case "hit": {
+      if (protect) await delayLikeAMiss(rc.rt, rc.tenant.id, rc.receivedAt);
+      const response = servedFromCache(answer.response, req);
+      const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
+      if (req.stream) {
+        const obfuscation = (req.stream_options as { include_obfuscation?: unknown } | null | undefined)
+          ?.include_obfuscation;
+        const replay = replayResponseStream(response, { obfuscation: obfuscation !== false });
+        const body = protect ? protectResponseStream(replay) : replay;
+        return { response: new Response(body, { headers: { ...SSE_HEADERS, ...headers } }), facts: answer.facts };
+      }
+      return { response: json(response, 200, headers), facts: answer.facts };
+    }
+    case "miss": {
+      if (protect) recordMissLatency(rc);
+      const body =
+        protect && answer.body !== null && typeof answer.body === "object"
+          ? withFreshIds(answer.body as Record<string, unknown>, new FreshIds())
+          : answer.body;
+      const headers = { "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
+      return { response: json(body, 200, headers), facts: answer.facts };
+    }
+    case "stream": {
+      if (protect) recordMissLatency(rc);
+      // x-cache-entry-id: the id the entry will have once the stream completes and is stored.
+      const headers = { ...SSE_HEADERS, "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
+      return {
+        response: new Response(protect ? protectResponseStream(answer.body) : answer.body, { headers }),
+        facts: answer.facts,
+      };
+    }
+    case "not_cached":
+      throw fail("not_cached", { facts: answer.facts });
+  }
+}

@@ -1,0 +1,137 @@
+// POST /v1/responses passing things on: stateful requests (OpenAI's default store, previous_response_id,
+// conversation, background) go to the provider and are never cached; request fields reach the provider
+// unchanged and partition the cache unless answer-neutral; chat and Responses entries are kept apart; provider
+// failures are passed on in the provider's terms without storing anything.
+import { describe, expect, it } from "vitest";
+import { call, chatBody, expectError, settle, tenantWithKey } from "../helpers";
+import { catalogCount, eventsOf, outputText, respond, stateless } from "./responses-helpers";
+
+describe("stateful requests are passed through", async () => {
+  const t = await tenantWithKey("rstate");
+  await settle();
+
+  it("without store: false (OpenAI's default keeps the response) nothing is cached", async () => {
+    const before = await catalogCount(t.tenant);
+    for (let i = 0; i < 2; i++) {
+      const r = await respond(t, { model: "gpt-4o-mini", input: "Remember this conversation." });
+      expect(r.status, r.text).toBe(200);
+      expect(r.cache).toBe("BYPASS");
+      expect(r.reason).toBe("bypass:stateful");
+      expect(r.entryId).toBeNull();
+      expect(r.json().store).toBe(true);
+    }
+    const streamed = await respond(t, { model: "gpt-4o-mini", input: "Remember this conversation.", stream: true });
+    expect(streamed.cache).toBe("BYPASS");
+    expect(streamed.reason).toBe("bypass:stateful");
+    expect(eventsOf(streamed.text).at(-1)!.type).toBe("response.completed");
+    expect(await catalogCount(t.tenant)).toBe(before);
+  });
+
+  it("previous_response_id continues the provider's conversation; conversation and background bypass", async () => {
+    const first = (await respond(t, { model: "gpt-4o-mini", input: "My favourite colour is teal." })).json();
+    for (const extra of [{}, { store: false }]) {
+      const next = await respond(
+        t,
+        stateless("What is my favourite colour?", { previous_response_id: first.id, ...extra }),
+      );
+      expect(next.status, next.text).toBe(200);
+      expect(next.cache).toBe("BYPASS");
+      expect(next.json().previous_response_id).toBe(first.id);
+    }
+    const unknown = await respond(t, stateless("Go on.", { previous_response_id: "resp_unknown" }));
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.text).error).toMatchObject({ code: "previous_response_not_found" });
+    for (const extra of [{ conversation: "conv_123" }, { background: true }]) {
+      const r = await respond(t, stateless("Stateful by another field.", extra));
+      expect(r.cache).toBe("BYPASS");
+      expect(r.reason).toBe("bypass:stateful");
+    }
+  });
+});
+
+describe("request fields", async () => {
+  const t = await tenantWithKey("rfields");
+  await settle();
+
+  it("an unknown field reaches the provider and partitions the cache; answer-neutral fields do not", async () => {
+    const q = "Name a prime number.";
+    const plain = await respond(t, stateless(q));
+    const odd = await respond(t, stateless(q, { frobnicate: { level: 3 } }));
+    expect(odd.cache).toBe("MISS");
+    // The local provider's answer depends on the whole body: a different answer shows the field got there.
+    expect(outputText(odd.json())).not.toBe(outputText(plain.json()));
+    expect((await respond(t, stateless(q, { frobnicate: { level: 3 } }))).cache).toBe("HIT-EXACT");
+    expect((await respond(t, stateless(q, { frobnicate: { level: 4 } }))).cache).toBe("MISS");
+
+    const neutral = {
+      metadata: { team: "b" },
+      safety_identifier: "sid-1",
+      prompt_cache_key: "k",
+      service_tier: "auto",
+    };
+    const hit = await respond(t, stateless(q, neutral));
+    expect(hit.cache).toBe("HIT-EXACT");
+    // A hit echoes this request's bookkeeping fields, never those of the request first answered.
+    expect(hit.json()).toMatchObject({ metadata: { team: "b" }, safety_identifier: "sid-1", prompt_cache_key: "k" });
+    expect((await respond(t, stateless(q, { temperature: 0.2 }))).cache).toBe("MISS");
+    expect((await respond(t, stateless(q, { include: ["message.output_text.logprobs"] }))).cache).toBe("MISS");
+  });
+
+  it("passes fields through to stateful requests unchanged", async () => {
+    const r = await respond(t, {
+      model: "gpt-4o-mini",
+      input: "Hello",
+      metadata: { a: "1" },
+      instructions: "Be brief.",
+    });
+    expect(r.json()).toMatchObject({ metadata: { a: "1" }, instructions: "Be brief." });
+  });
+
+  it("chat and Responses never share an entry for the same prompt", async () => {
+    const q = "Which API asked this first?";
+    const chat = async () => {
+      const res = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody(q) });
+      const body = (await res.json()) as { object: string };
+      await settle();
+      return { cache: res.headers.get("x-cache"), object: body.object };
+    };
+    expect(await chat()).toEqual({ cache: "MISS", object: "chat.completion" });
+    expect((await respond(t, stateless(q))).cache).toBe("MISS");
+    expect((await respond(t, stateless("which api asked this first"))).cache).toBe("HIT-SEMANTIC");
+    expect(await chat()).toEqual({ cache: "HIT-EXACT", object: "chat.completion" });
+    const r = await respond(t, stateless(q));
+    expect(r.cache).toBe("HIT-EXACT");
+    expect(r.json().object).toBe("response");
+  });
+});
+
+describe("provider failures", async () => {
+  const t = await tenantWithKey("rfail");
+  await settle();
+
+  it.each([
+    ["local/error-500", 502, "provider_error", "upstream_error"],
+    ["local/broken-stream", 502, "upstream_invalid_response", "upstream_error"],
+  ])("%s → %i %s, never cached", async (model, status, code, type) => {
+    const before = await catalogCount(t.tenant);
+    const res = await call(t.host, "/v1/responses", { token: t.key, body: stateless("Does it work?", { model }) });
+    await expectError(res, status, code, type);
+    expect(res.headers.get("x-cache")).toBe("MISS");
+    await settle();
+    expect(await catalogCount(t.tenant)).toBe(before);
+  });
+
+  it("passes the provider's 429 on in its own terms, with Retry-After", async () => {
+    const r = await respond(t, stateless("Am I limited?", { model: "local/error-429" }));
+    expect(r.status).toBe(429);
+    expect(r.res.headers.get("retry-after")).toBe("1");
+    expect(JSON.parse(r.text).error).toMatchObject({ type: "requests", code: "rate_limit_exceeded" });
+  });
+
+  it("passes the provider's 400 on for a stateful request too, with its param", async () => {
+    const r = await respond(t, { model: "local/error-400", input: "Bad?" });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toMatchObject({ param: "input", type: "invalid_request_error" });
+    expect(r.res.headers.get("x-cache")).toBe("BYPASS");
+  });
+});
