@@ -359,7 +359,15 @@ describe("GDPR export", async () => {
     expect(text.endsWith("\n")).toBe(true);
     expect(lines.map((l) => l.id).sort()).toEqual([...alices].sort());
     for (const [i, line] of lines.entries()) {
-      expect(Object.keys(line).sort()).toEqual(["created_at", "expires_at", "id", "model", "prompt", "response"]);
+      expect(Object.keys(line).sort()).toEqual([
+        "api",
+        "created_at",
+        "expires_at",
+        "id",
+        "model",
+        "prompt",
+        "response",
+      ]);
       expect(line.prompt).toBe(PAIRS[i]![0]);
       expect(line.response).toContain(`you asked "${PAIRS[i]![0]}"`);
     }
@@ -456,18 +464,21 @@ describe("a large tenant", async () => {
           addr,
           crypto.randomUUID(),
           {
-            id: `chatcmpl-seed${i}`,
-            object: "chat.completion",
-            created: Math.floor(Date.now() / 1000),
-            model: "gpt-4o-mini",
-            choices: [
-              {
-                index: 0,
-                message: { role: "assistant", content: `Seeded answer ${i}: you asked "${prompt}".` },
-                finish_reason: "stop",
-              },
-            ],
-            usage: { prompt_tokens: 16, completion_tokens: 24, total_tokens: 40 },
+            kind: "chat",
+            completion: {
+              id: `chatcmpl-seed${i}`,
+              object: "chat.completion",
+              created: Math.floor(Date.now() / 1000),
+              model: "gpt-4o-mini",
+              choices: [
+                {
+                  index: 0,
+                  message: { role: "assistant", content: `Seeded answer ${i}: you asked "${prompt}".` },
+                  finish_reason: "stop",
+                },
+              ],
+              usage: { prompt_tokens: 16, completion_tokens: 24, total_tokens: 40 },
+            },
           },
           null,
         );

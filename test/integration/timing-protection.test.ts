@@ -63,7 +63,8 @@ async function storedCompletionId(tenant: string, entryId: string): Promise<stri
   const keyring = await rt.tenantKeyring((await rt.tenantDirectory.get(tenant))!);
   const key = cacheKv.entry(tenant, entryId);
   const body = await openEntry(keyring, key, (await env.CACHE.get(key))!);
-  return body!.completion.id!;
+  if (body?.v !== 1) throw new Error(`entry ${entryId} is not a stored chat completion`);
+  return body.completion.id!;
 }
 
 describe("timing protection", async () => {
