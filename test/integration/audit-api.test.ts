@@ -15,7 +15,7 @@ import {
   storedAuditEvents,
   tenantWithKey,
 } from "../helpers";
-import { after, ask, eventOf, eventsOf, settleAll } from "./gateway-helpers";
+import { ask, eventOf, eventsOf, settleAll, tickPast } from "./gateway-helpers";
 
 type Listed = AuditEvent & { seq: number; hash: string };
 interface Page {
@@ -75,7 +75,7 @@ describe("GET /v1/audit", async () => {
     await settleAll();
     for (const r of responses) await eventOf(r);
     until = Date.now();
-    await after(until);
+    await tickPast(until);
   });
 
   it("pages newest first, with no duplicate and no gap, exactly as D1 holds the events", async () => {

@@ -91,7 +91,7 @@ export const catalogCount = (tenant: string): Promise<number> =>
   env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(tenant)).catalogCount();
 
 /** Resolves once Date.now() has moved past `ms`: what happens next is received strictly after it. */
-export async function after(ms: number): Promise<void> {
+export async function tickPast(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((r) => setTimeout(r, 2));
 }
 
