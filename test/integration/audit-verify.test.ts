@@ -215,7 +215,21 @@ describe("a checkpoint recorded outside D1", async () => {
     });
   });
 
+  it("continues from from_seq, where an earlier verification said to resume (resume_from_seq)", async () => {
+    const whole = await t.verify();
+    expect(whole).toMatchObject({ ok: true, complete: true, checked: whole.rows });
+    expect(whole).not.toHaveProperty("resume_from_seq");
+    const rest = await t.verify("?from_seq=3");
+    expect(rest).toMatchObject({ ok: true, complete: true, checked: rest.rows - 2 });
+    // Just past the head (the chain has grown by the last verification's own event): nothing left to check.
+    const end = await t.verify(`?from_seq=${rest.rows + 2}`);
+    expect(end).toMatchObject({ ok: true, complete: true, checked: 0, head: { seq: end.rows } });
+  });
+
   it.each([
+    ["from_seq=0", "invalid_field"],
+    ["from_seq=abc", "invalid_field"],
+    ["from_seq=99999", "invalid_field"],
     ["checkpoint_seq=abc&checkpoint_hash=00", "invalid_field"],
     [`checkpoint_seq=0&checkpoint_hash=${"0".repeat(64)}`, "invalid_field"],
     ["checkpoint_seq=3&checkpoint_hash=not-a-hash", "invalid_field"],
