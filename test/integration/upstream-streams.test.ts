@@ -6,7 +6,7 @@
 // fallbacks at once.
 
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, chatBody, setPolicy, tenantWithKey } from "../helpers";
 import { callWith, catalogCount, eventOf, label, provider, settleAll, sleep } from "./gateway-helpers";
 import { type SseMessage, sseMessages } from "./provider-helpers";
@@ -75,7 +75,6 @@ function abortable(t: { host: string; key: string }, model: string, stream = fal
 
 /** The provider's record of the abort of the request for `model`, once it noticed it. */
 async function noticed(model: string) {
-  const { vi } = await import("vitest");
   let record: Awaited<ReturnType<ReturnType<typeof provider>["abortLog"]>>[number] | undefined;
   await vi.waitFor(
     async () => {
