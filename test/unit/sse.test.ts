@@ -81,6 +81,20 @@ describe("SSE", () => {
     expect(ended).toBe("failed");
   });
 
+  it("regression: a stream carrying the provider's own error event ends as failed, passed through unchanged", async () => {
+    const providerError = `event: error\ndata: ${JSON.stringify({ error: { message: "m", type: "server_error", param: null, code: "server_error" } })}\n\n`;
+    for (const tail of [[], ["data: [DONE]\n\n"]]) {
+      const parts = [chunk({ content: "Hel" }), providerError, ...tail];
+      let ended: string | undefined;
+      const s = captureStream(streamOf(parts), (end) => {
+        ended = end.kind;
+      });
+      // Only the provider's error event: the client is told once.
+      expect(await new Response(s).text()).toBe(parts.join(""));
+      expect(ended).toBe("failed");
+    }
+  });
+
   it("yields nothing storable without [DONE] or with tool calls", () => {
     const a = new StreamAssembler();
     a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: "x" }, finish_reason: "stop" }] }));

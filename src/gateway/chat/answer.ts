@@ -150,7 +150,11 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
         ...(stored ? { entryId: entryId! } : {}),
         ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
         ...(end.usage ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens } : {}),
-        ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
+        // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
+        // client going away, not the provider failing.
+        ...(end.kind === "complete"
+          ? {}
+          : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
       });
     });
     return { kind: "stream", body, entryId, status, facts };

@@ -126,8 +126,9 @@ type Usage = NonNullable<ChatCompletion["usage"]>;
 
 /**
  * Passes an upstream SSE stream through byte for byte and calls `onEnd` exactly once: with the assembled
- * answer when the stream ended, or with `failed`/`cancelled` when it errored or the client went away (the
- * upstream read is cancelled then, so the provider stops too).
+ * answer when the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's
+ * own error event, or with `cancelled` when the client went away (the upstream read is cancelled then, so the
+ * provider stops too).
  */
 export function captureStream(
   upstream: ReadableStream<Uint8Array>,
@@ -157,9 +158,12 @@ export function captureStream(
           return;
         }
         if (chunk.done) {
-          if (!assembler.sawDone() && !assembler.sawError()) {
+          // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
+          if (!assembler.sawDone() || assembler.sawError()) {
             end({ kind: "failed", usage: assembler.usage() });
-            controller.enqueue(errorEvent("The model provider's stream ended before the answer was complete."));
+            if (!assembler.sawError()) {
+              controller.enqueue(errorEvent("The model provider's stream ended before the answer was complete."));
+            }
             controller.close();
             return;
           }

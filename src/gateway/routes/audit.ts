@@ -1,7 +1,7 @@
 // The audit trail and analytics, read from the logger over its service binding (RPC, src/logger/index.ts has the
 // contract). The gateway resolves and authorises the tenant; the logger answers only for the tenant it is given.
 //   GET  /v1/audit?from=&to=&actor=&action=&outcome=&limit=&cursor=      audit:read      newest first
-//   GET  /v1/audit/verify                                                  audit:read      {ok, checked, first_break?}
+//   GET  /v1/audit/verify?from_seq=&checkpoint_seq=&checkpoint_hash=      audit:read      {ok, checked, first_break?}
 //   GET  /v1/analytics?from=&to=&group_by=day|model|key                    analytics:read
 //   GET  /v1/admin/audit/dead-letters?limit=&cursor=                       operator        unchainable messages
 //   POST /v1/admin/audit/dead-letters/{id}/replay                          operator
@@ -57,6 +57,9 @@ export async function listAudit(rc: AuthedContext): Promise<Handled> {
 export async function verifyAudit(rc: AuthedContext): Promise<Handled> {
   const q = rc.url.searchParams;
   const options: Record<string, unknown> = {};
+  // Where an earlier verification stopped (its resume_from_seq), for chains longer than one request checks.
+  const fromSeq = q.get("from_seq");
+  if (fromSeq !== null) options.from_seq = intParam(fromSeq, "from_seq");
   const seq = q.get("checkpoint_seq");
   const hash = q.get("checkpoint_hash");
   if (seq !== null || hash !== null) options.checkpoint = { seq: intParam(seq ?? "", "checkpoint_seq"), hash };

@@ -62,7 +62,7 @@ export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
         entry_id: hit.entryId,
         cost_saved: usage ? costOf(q.model, usage.prompt_tokens, usage.completion_tokens) : 0,
       };
-      return { response: json(body, 200, hitHeaders(hit)), facts: answer.facts };
+      return { response: json(body, 200, hitHeaders(hit, answer.stale)), facts: answer.facts };
     }
     case "miss": {
       const body = {

@@ -25,7 +25,7 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
     case "hit": {
       if (protect) await delayLikeAMiss(rc.rt, rc.tenant.id, rc.receivedAt);
       const completion = { ...answer.completion, id: freshCompletionId(), created: nowSeconds() };
-      const headers = { ...hitHeaders(answer.hit), ...savedHeaders(answer.facts) };
+      const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
       if (req.stream) {
         const replay = replayAsStream(completion, { includeUsage: includeUsage(req) });
         const body = protect ? padStream(replay) : replay;

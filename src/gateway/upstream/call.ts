@@ -60,6 +60,10 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
   const outcomes: TargetOutcome[] = [];
   const deadline = Date.now() + rt.config.providerBudgetMs;
   for (const target of [...new Set(req.targets)]) {
+    if (req.signal?.aborted) {
+      outcomes.push({ kind: "aborted" });
+      break;
+    }
     const outcome = await tryTarget(rt, req, target, attempts, deadline);
     if (outcome.kind === "ok") return { response: outcome.response, target, attempts };
     outcomes.push(outcome);
@@ -131,15 +135,27 @@ async function tryTarget(
     if (retryAfter !== null && retryAfter > RETRY_AFTER_CAP_MS) break;
     if (!(await backoff(n, retryAfter, deadline, req.signal))) break;
   }
-  return last;
+  // A client that went away between attempts ends the request as an abort, not as the last failure.
+  return req.signal?.aborted ? { kind: "aborted" } : last;
 }
 
-/** Waits before attempt n+1 (full jitter, or the provider's short Retry-After); false when there is no time. */
+/**
+ * Waits before attempt n+1 (full jitter, or the provider's short Retry-After); false when there is no time, or
+ * when the client aborts, which ends the wait at once.
+ */
 async function backoff(n: number, retryAfter: number | null, deadline: number, signal?: AbortSignal): Promise<boolean> {
   if (n >= MAX_ATTEMPTS || signal?.aborted) return false;
   const ms = retryAfter ?? Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (n - 1));
   if (Date.now() + ms >= deadline) return false;
-  await new Promise((r) => setTimeout(r, ms));
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
   return !signal?.aborted;
 }
 
