@@ -38,7 +38,6 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: [
-              "test/*.test.ts",
               "test/unit/**/*.test.ts",
               "test/integration/**/*.test.ts",
               "test/security/**/*.test.ts",

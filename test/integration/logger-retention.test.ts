@@ -3,12 +3,12 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { loggerConfig } from "../src/logger/config";
-import logger, { AuditLog } from "../src/logger/index";
-import { pruneExpired } from "../src/logger/retention";
-import { verifyChain } from "../src/logger/verify";
-import { auditEvent as event } from "./fixtures/audit-event";
-import { DLQ, deliver, deliverTo, messageId, rowsOf, run } from "./fixtures/logger";
+import { loggerConfig } from "../../src/logger/config";
+import logger, { AuditLog } from "../../src/logger/index";
+import { pruneExpired } from "../../src/logger/retention";
+import { verifyChain } from "../../src/logger/verify";
+import { auditEvent as event } from "../fixtures/audit-event";
+import { DLQ, deliver, deliverTo, messageId, rowsOf, run } from "../fixtures/logger";
 
 const DAY = 86_400_000;
 let tenantCounter = 0;

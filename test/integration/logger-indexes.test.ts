@@ -4,11 +4,11 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AuditLog } from "../src/logger/index";
-import { pruneExpired } from "../src/logger/retention";
-import { verifyChain } from "../src/logger/verify";
-import { EVENT_TS, auditEvent as event } from "./fixtures/audit-event";
-import { DLQ, deliver, deliverTo, messageId, recordingDb, recordingQueue, run } from "./fixtures/logger";
+import { AuditLog } from "../../src/logger/index";
+import { pruneExpired } from "../../src/logger/retention";
+import { verifyChain } from "../../src/logger/verify";
+import { EVENT_TS, auditEvent as event } from "../fixtures/audit-event";
+import { DLQ, deliver, deliverTo, messageId, recordingDb, recordingQueue, run } from "../fixtures/logger";
 
 const DAY = 86_400_000;
 

@@ -4,12 +4,12 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { chainItem } from "../src/logger/chain";
-import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope, deadLetterEnvelope } from "../src/logger/dead-letters";
-import { AuditLog } from "../src/logger/index";
-import { verifyChain } from "../src/logger/verify";
-import { auditEvent as event, largestAuditEvent } from "./fixtures/audit-event";
-import { argsOf, DLQ, deliver, deliverTo, messageId, recordingDb, rowsOf, writes } from "./fixtures/logger";
+import { chainItem } from "../../src/logger/chain";
+import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope, deadLetterEnvelope } from "../../src/logger/dead-letters";
+import { AuditLog } from "../../src/logger/index";
+import { verifyChain } from "../../src/logger/verify";
+import { auditEvent as event, largestAuditEvent } from "../fixtures/audit-event";
+import { argsOf, DLQ, deliver, deliverTo, messageId, recordingDb, rowsOf, writes } from "../fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `ld-${label}-${++tenantCounter}`;

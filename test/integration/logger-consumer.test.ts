@@ -3,13 +3,13 @@
 // fallback that keeps one failing message from holding back the others.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { appendOne, chainItem } from "../src/logger/chain";
-import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope } from "../src/logger/dead-letters";
-import { capUtf8, retryDelaySeconds } from "../src/logger/queue-messages";
-import { verifyChain } from "../src/logger/verify";
-import { UNRESOLVED_TENANT } from "../src/shared/audit-event";
-import { sha256Hex } from "../src/shared/sha256";
-import { EVENT_TS, auditEvent as event, largestAuditEvent } from "./fixtures/audit-event";
+import { appendOne, chainItem } from "../../src/logger/chain";
+import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope } from "../../src/logger/dead-letters";
+import { capUtf8, retryDelaySeconds } from "../../src/logger/queue-messages";
+import { verifyChain } from "../../src/logger/verify";
+import { UNRESOLVED_TENANT } from "../../src/shared/audit-event";
+import { sha256Hex } from "../../src/shared/sha256";
+import { EVENT_TS, auditEvent as event, largestAuditEvent } from "../fixtures/audit-event";
 import {
   argsOf,
   deliver,
@@ -21,7 +21,7 @@ import {
   rowsOf,
   withBatch,
   writes,
-} from "./fixtures/logger";
+} from "../fixtures/logger";
 
 const ZERO = "0".repeat(64);
 let tenantCounter = 0;

@@ -3,10 +3,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import logger, { AuditLog } from "../src/logger/index";
-import { decodeCursor, encodeCursor, parseListQuery } from "../src/logger/query";
-import { type AuditEvent, UNRESOLVED_TENANT } from "../src/shared/audit-event";
-import { auditEvent, EVENT_TS } from "./fixtures/audit-event";
+import logger, { AuditLog } from "../../src/logger/index";
+import { decodeCursor, encodeCursor, parseListQuery } from "../../src/logger/query";
+import { type AuditEvent, UNRESOLVED_TENANT } from "../../src/shared/audit-event";
+import { auditEvent, EVENT_TS } from "../fixtures/audit-event";
 
 const event = (tenant: string | null, extra: Partial<AuditEvent> = {}) =>
   auditEvent(tenant, { latency_ms: 10, ...extra });

@@ -4,12 +4,12 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, chainHash } from "../src/logger/chain";
-import { AuditLog } from "../src/logger/index";
-import { pruneExpired } from "../src/logger/retention";
-import { verifyChain } from "../src/logger/verify";
-import { EVENT_TS, auditEvent as event } from "./fixtures/audit-event";
-import { deliver, rowsOf, run } from "./fixtures/logger";
+import { canonicalJson, chainHash } from "../../src/logger/chain";
+import { AuditLog } from "../../src/logger/index";
+import { pruneExpired } from "../../src/logger/retention";
+import { verifyChain } from "../../src/logger/verify";
+import { EVENT_TS, auditEvent as event } from "../fixtures/audit-event";
+import { deliver, rowsOf, run } from "../fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `lv-${label}-${++tenantCounter}`;

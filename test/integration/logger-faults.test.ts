@@ -5,10 +5,10 @@
 // once and every tenant's chain must verify.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { verifyChain } from "../src/logger/verify";
-import type { AuditEvent } from "../src/shared/audit-event";
-import { auditEvent, EVENT_TS } from "./fixtures/audit-event";
-import { AUDIT_QUEUE, type Delivery, deliverTo, recordingDb, recordingQueue, writes } from "./fixtures/logger";
+import { verifyChain } from "../../src/logger/verify";
+import type { AuditEvent } from "../../src/shared/audit-event";
+import { auditEvent, EVENT_TS } from "../fixtures/audit-event";
+import { AUDIT_QUEUE, type Delivery, deliverTo, recordingDb, recordingQueue, writes } from "../fixtures/logger";
 
 /** A small deterministic PRNG (mulberry32): the same faults on every run. */
 function prng(seed: number): () => number {

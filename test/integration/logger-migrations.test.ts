@@ -3,15 +3,15 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { listEvents } from "../src/logger/audit-log";
-import { chainHash, GENESIS } from "../src/logger/chain";
-import { listDeadLetters } from "../src/logger/dead-letters";
-import { statsFor } from "../src/logger/stats";
-import { verifyChain } from "../src/logger/verify";
-import { type AuditEventV1, AuditEventV1Schema } from "../src/shared/audit-event";
-import { canonicalJson } from "../src/shared/canonical-json";
-import { auditEvent, EVENT_TS } from "./fixtures/audit-event";
-import { deliver } from "./fixtures/logger";
+import { listEvents } from "../../src/logger/audit-log";
+import { chainHash, GENESIS } from "../../src/logger/chain";
+import { listDeadLetters } from "../../src/logger/dead-letters";
+import { statsFor } from "../../src/logger/stats";
+import { verifyChain } from "../../src/logger/verify";
+import { type AuditEventV1, AuditEventV1Schema } from "../../src/shared/audit-event";
+import { canonicalJson } from "../../src/shared/canonical-json";
+import { auditEvent, EVENT_TS } from "../fixtures/audit-event";
+import { deliver } from "../fixtures/logger";
 
 const db = (env as unknown as { MIGRATION_TEST_DB: D1Database }).MIGRATION_TEST_DB;
 
