@@ -19,6 +19,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("src/logger/migrations");
   return {
     test: {
+      // Console output of passing tests is not printed (many provoke errors on purpose); a failing test's is.
+      silent: "passed-only" as const,
       projects: [
         {
           plugins: [
