@@ -142,7 +142,7 @@ function pointersOf(tenant: string, ids: readonly string[]): Promise<string[]> {
 
 async function exportOf(f: Fixture, user: string, token = f.key) {
   const res = await call(f.host, `/v1/cache/export?user=${encodeURIComponent(user)}`, { token });
-  const text = await res.text();
+  const text = new TextDecoder().decode(await res.arrayBuffer()); // NDJSON: read as bytes, decoded as UTF-8
   await settle();
   const lines = text === "" ? [] : text.trimEnd().split("\n");
   return { res, text, lines: lines.map((l) => JSON.parse(l) as Record<string, string>) };

@@ -249,7 +249,8 @@ describe("audit and cache entries", async () => {
       usage: miss.json().usage,
     });
     const exported = await call(t.host, "/v1/cache/export?user=ursula", { token: owner });
-    const lines = (await exported.text())
+    const lines = new TextDecoder()
+      .decode(await exported.arrayBuffer())
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
