@@ -39,11 +39,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
-            include: [
-              "test/unit/**/*.test.ts",
-              "test/integration/**/*.test.ts",
-              "test/security/**/*.test.ts",
-            ],
+            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/security/**/*.test.ts"],
             setupFiles: ["./test/setup.ts"],
           },
         },

@@ -3,16 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { LexicalEmbedder } from "../../src/gateway/adapters/embedder-lexical";
 import { MAX_VERIFIED_LENGTH, verifyMatch } from "../../src/gateway/cache/verify";
-import {
-  canonicalWord,
-  FILLER_PHRASES,
-  numberValue,
-  semanticText,
-  semanticView,
-  semanticWords,
-  tokenize,
-  wordRole,
-} from "../../src/gateway/text/semantic-text";
+import { semanticText, semanticView, semanticWords } from "../../src/gateway/text/semantic-text";
+import { numberValue, tokenize } from "../../src/gateway/text/tokens";
+import { canonicalWord, wordRole } from "../../src/gateway/text/word-roles";
+import { FILLER_PHRASES } from "../../src/gateway/text/words";
 
 describe("tokenize", () => {
   const shape = (text: string) => tokenize(text).map((t) => `${t.kind[0]}:${t.text}${t.glued ? "" : "_"}`);

@@ -14,7 +14,8 @@ import {
   verifyMatch,
 } from "../../src/gateway/cache/verify";
 import { swapsArguments } from "../../src/gateway/cache/verify/meaning";
-import { FILLER_PHRASES, SOFT_WORDS } from "../../src/gateway/text/semantic-text";
+import { SOFT_WORDS } from "../../src/gateway/text/word-roles";
+import { FILLER_PHRASES } from "../../src/gateway/text/words";
 
 const SHOULD_AGREE: [string, string][] = [
   ["What is the capital of France?", "what is the capital of france"],

@@ -19,7 +19,7 @@
 // (`empty_prompt` in plan.ts), so that vector is never stored or queried in practice.
 
 import type { Embedder } from "../ports/embedder";
-import { canonicalWord, memoize, wordRole } from "../text/semantic-text";
+import { canonicalWord, memoize, wordRole } from "../text/word-roles";
 
 const WEIGHTS = { content: 1.0, minor: 0.2, pair: 0.5, gram: 0.2 } as const;
 /** Longer words (hashes, base64, runs of one letter) give no character n-grams: they are not language. */

@@ -1,7 +1,7 @@
 // Word lists of hit verification that the semantic text does not need: question words, the prepositions that
 // give a relation its direction, the connectors that make it symmetric, and antonyms.
 // Lower-case words as they appear in the semantic text (contractions already expanded).
-import { canonicalWord } from "../../text/semantic-text";
+import { canonicalWord } from "../../text/word-roles";
 
 /** Question words, by the question they ask ("which" asks what "what" asks). */
 export const QUESTION_WORDS: ReadonlyMap<string, string> = new Map([

@@ -1,13 +1,8 @@
 // What a prompt asks beyond its quantities and names: its negations and what they deny, the words that carry
 // its content, the question it asks, and the order of its arguments. Built from the semantic view in linear time.
-import {
-  canonicalWord as canonical,
-  isClauseMark,
-  memoize,
-  NEGATION_WORDS,
-  type SemanticView,
-  wordRole,
-} from "../../text/semantic-text";
+import type { SemanticView } from "../../text/semantic-text";
+import { canonicalWord as canonical, memoize, NEGATION_WORDS, wordRole } from "../../text/word-roles";
+import { isClauseMark } from "../../text/words";
 import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";

@@ -1,7 +1,8 @@
 // Names in a prompt: programming languages, versions of named things ("python 3", "react 18", "GPT-4o"), and
 // named entities — from the gazetteer in any case, or from capitalisation (a capitalised word that is not at the
 // start of a sentence, or an acronym). Read from the semantic view, so that filler is never taken for a name.
-import { canonicalWord, type SemanticView, wordRole } from "../../text/semantic-text";
+import type { SemanticView } from "../../text/semantic-text";
+import { canonicalWord, wordRole } from "../../text/word-roles";
 import { ENTITY_NAMES, LANGUAGE_NAMES, type NameTable } from "./gazetteer";
 
 /** A recognised name over the semantic words [start, end). */

@@ -1,13 +1,7 @@
 // Quantities in a prompt: numbers with their signs, arithmetic, and units. Read from the original tokens (the
 // semantic text drops signs), in one pass each.
-import {
-  isBinaryOperatorAt,
-  isUnaryMinusAt,
-  numberValue,
-  numberWordAt,
-  ORDINAL_SUFFIXES,
-  type Token,
-} from "../../text/semantic-text";
+import { isBinaryOperatorAt, isUnaryMinusAt, numberValue, type Token } from "../../text/tokens";
+import { numberWordAt, ORDINAL_SUFFIXES } from "../../text/words";
 
 /** Word operators between two operands ("3 plus 5"), as symbols; "divided"/"multiplied" take a following "by". */
 const WORD_OPERATORS = new Map([
