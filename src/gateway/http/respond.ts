@@ -1,5 +1,5 @@
 // Response helpers, security headers and bounded request-body reading.
-import { type ApiError, fail } from "./errors";
+import { type ApiError, fail, helpLink } from "./errors";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
@@ -19,17 +19,21 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
-/** The contract's error shape; `docsUrl` is where the error catalogue is served (linked from the message). */
+/**
+ * The contract's error shape; `docsUrl` is where the error catalogue is served, linked from the message and
+ * from the Link header (rel="help") of every error response.
+ */
 export function errorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
+  const headers = { ...err.headers, link: helpLink(err.code, docsUrl) };
   if (err.upstream) {
     // The provider's own words (type, code, param, message), with its status, so that SDKs act on them.
     const { status, ...error } = err.upstream;
-    return json({ error: { ...error, request_id: requestId } }, status, err.headers);
+    return json({ error: { ...error, request_id: requestId } }, status, headers);
   }
   return json(
     { error: { type: err.type, code: err.code, message: err.publicMessage(docsUrl), request_id: requestId } },
     err.status,
-    err.headers,
+    headers,
   );
 }
 
@@ -46,7 +50,7 @@ export function oauthErrorResponse(err: ApiError, requestId: string, docsUrl: st
       request_id: requestId,
     },
     err.status,
-    { pragma: "no-cache", ...err.headers },
+    { pragma: "no-cache", ...err.headers, link: helpLink(err.code, docsUrl) },
   );
 }
 
