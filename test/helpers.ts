@@ -95,6 +95,15 @@ export async function expectError(res: Response, status: number, code: string, t
   expect(body.error).toMatchObject({ code, type, request_id: res.headers.get("x-request-id") });
   expect(typeof body.error.message).toBe("string");
   expect(Object.keys(body.error).sort()).toEqual(["code", "message", "request_id", "type"]);
+  await expectHelpLink(res, code, body.error.message as string);
+}
+
+/** Every error response links its catalogue entry: in the Link header (rel="help") and at the message's end. */
+export async function expectHelpLink(res: Response, code: string, message: string): Promise<void> {
+  const { expect } = await import("vitest");
+  const entry = `https?://[^\\s>]+/docs/errors#${code}`;
+  expect(res.headers.get("link"), `Link header for ${code}`).toMatch(new RegExp(`^<${entry}>; rel="help"$`));
+  expect(message, `message for ${code}`).toMatch(new RegExp(`See ${entry}\\.$`));
 }
 
 /** Every key in both KV namespaces, for asserting that a refused request wrote nothing. */
@@ -208,6 +217,7 @@ export async function expectOAuthError(res: Response, status: number, error: str
   expect(typeof body.error_description).toBe("string");
   expect(body.error_uri).toMatch(new RegExp(`/docs/errors#${error}$`));
   expect(Object.keys(body).sort()).toEqual(["error", "error_description", "error_uri", "request_id"]);
+  await expectHelpLink(res, error, body.error_description as string);
 }
 
 export type Policy = Record<string, unknown>;

@@ -13,7 +13,7 @@ import { withoutCacheHeaders } from "./chat/timing";
 import { ConfigError } from "./config";
 import type { AuthedContext, Handled, RequestContext } from "./context";
 import { classifyHost, isAllowedTransport } from "./hosts";
-import { ApiError, fail, internalError } from "./http/errors";
+import { ApiError, docsUrlOf, fail, internalError } from "./http/errors";
 import { errorResponse, finalizeResponse, oauthErrorResponse } from "./http/respond";
 import { authorizeRoute, type Decision } from "./policy/access";
 import { clientAddress, formatIp, type IpAddress } from "./policy/network";
@@ -43,7 +43,7 @@ export async function handleRequest(
   const id = `req_${crypto.randomUUID().replace(/-/g, "")}`;
   const receivedAt = Date.now();
   const url = new URL(request.url);
-  const docsUrl = `${url.origin}/docs/errors`;
+  const docsUrl = docsUrlOf(url);
 
   let rt: Runtime;
   try {

@@ -219,9 +219,12 @@ describe("streaming", async () => {
     const text = await res.text();
     expect(text).not.toContain("[DONE]");
     const last = text.trim().split("\n\n").at(-1)!;
-    expect(JSON.parse(last.slice("data: ".length))).toMatchObject({
-      error: { type: "server_error", code: "stream_interrupted" },
-    });
+    const event = JSON.parse(last.slice("data: ".length));
+    expect(event).toMatchObject({ error: { type: "server_error", code: "stream_interrupted" } });
+    // Like every error, it says what to do and links its catalogue entry on the request's origin.
+    expect(event.error.message).toMatch(
+      new RegExp(`Retry the request.*See https://${t.host.replace(/\./g, "\\.")}/docs/errors#stream_interrupted\\.$`),
+    );
     await settle();
     expect(await catalogCount(t.tenant)).toBe(before);
   });

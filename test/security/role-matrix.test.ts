@@ -94,6 +94,7 @@ async function deadLetter(): Promise<number> {
 const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
   health: async (w) => ({ host: w.host, path: "/healthz", init: {}, ok: 200 }),
   "docs.errors": async (w) => ({ host: w.host, path: "/docs/errors", init: {}, ok: 200 }),
+  "docs.openapi": async (w) => ({ host: w.host, path: "/openapi.json", init: {}, ok: 200 }),
   "oauth.jwks": async (w) => ({ host: w.host, path: "/.well-known/jwks.json", init: {}, ok: 200 }),
   "oauth.token": async (w) => {
     const client = await newKey(w.tenant, { name: "client", role: "service" });

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../../src/gateway/chat/sse";
 import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
+/** Where the error catalogue is served, as the gateway passes it (http/errors.ts, docsUrlOf). */
+const DOCS = "https://acme.cordon.test/docs/errors";
 const enc = new TextEncoder();
 const chunk = (delta: object, finish: string | null = null) => {
   const event = { id: "c1", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] };
@@ -51,7 +53,7 @@ describe("SSE", () => {
     ];
     let captured: ChatCompletion | null | undefined;
     const out = await new Response(
-      captureStream(streamOf(parts), (end) => {
+      captureStream(streamOf(parts), DOCS, (end) => {
         captured = end.kind === "complete" ? end.completion : undefined;
       }),
     ).text();
@@ -62,19 +64,22 @@ describe("SSE", () => {
 
   it("ends a stream that errors before [DONE] with an error event, and does not complete it", async () => {
     let ended: string | undefined;
-    const s = captureStream(streamOf([chunk({ content: "Hel" })], true), (end) => {
+    const s = captureStream(streamOf([chunk({ content: "Hel" })], true), DOCS, (end) => {
       ended = end.kind;
     });
     const text = await new Response(s).text();
     expect(text.startsWith(chunk({ content: "Hel" }))).toBe(true);
     expect(text).toMatch(/^data: \{"error":\{"message":".*","type":"server_error","code":"stream_interrupted"/m);
+    expect(text).toContain(
+      "Retry the request; nothing of the partial answer was cached. See https://acme.cordon.test/docs/errors#stream_interrupted.",
+    );
     expect(text).not.toContain("[DONE]");
     expect(ended).toBe("failed");
   });
 
   it("ends a stream closed without [DONE] with an error event", async () => {
     let ended: string | undefined;
-    const s = captureStream(streamOf([chunk({ content: "Hel" }), chunk({}, "stop")]), (end) => {
+    const s = captureStream(streamOf([chunk({ content: "Hel" }), chunk({}, "stop")]), DOCS, (end) => {
       ended = end.kind;
     });
     expect(await new Response(s).text()).toMatch(/"code":"stream_interrupted"/);
@@ -86,7 +91,7 @@ describe("SSE", () => {
     for (const tail of [[], ["data: [DONE]\n\n"]]) {
       const parts = [chunk({ content: "Hel" }), providerError, ...tail];
       let ended: string | undefined;
-      const s = captureStream(streamOf(parts), (end) => {
+      const s = captureStream(streamOf(parts), DOCS, (end) => {
         ended = end.kind;
       });
       // Only the provider's error event: the client is told once.

@@ -9,7 +9,7 @@ import { lookup } from "../cache/lookup";
 import { planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
-import { ApiError, fail } from "../http/errors";
+import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
@@ -133,7 +133,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
     const facts = new Promise<AuditFacts>((resolve) => {
       settle = resolve;
     });
-    const body = captureStream(upstream.body, (end) => {
+    const body = captureStream(upstream.body, docsUrlOf(rc.url), (end) => {
       // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
       const answerPii =
         end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];

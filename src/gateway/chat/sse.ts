@@ -1,5 +1,6 @@
 // Server-sent events for chat completions: capturing a streamed answer while passing it through unchanged,
 // and replaying a stored answer as a valid stream.
+import { helpfulMessage } from "../http/errors";
 import type { ChatCompletion } from "../protocol/chat";
 
 const encoder = new TextEncoder();
@@ -110,10 +111,15 @@ export class StreamAssembler {
 
 /**
  * An SSE event carrying an error in OpenAI's shape (`data: {"error": {…}}`): OpenAI's SDKs raise it as an
- * APIError in the middle of the stream.
+ * APIError in the middle of the stream. Its message says what to do and links the catalogue, like any error.
  */
-export function errorEvent(message: string): Uint8Array {
-  const error = { message, type: "server_error", code: "stream_interrupted", param: null };
+export function errorEvent(message: string, docsUrl: string): Uint8Array {
+  const error = {
+    message: helpfulMessage("stream_interrupted", message, docsUrl),
+    type: "server_error",
+    code: "stream_interrupted",
+    param: null,
+  };
   return encoder.encode(`data: ${JSON.stringify({ error })}\n\n`);
 }
 
@@ -128,10 +134,11 @@ type Usage = NonNullable<ChatCompletion["usage"]>;
  * Passes an upstream SSE stream through byte for byte and calls `onEnd` exactly once: with the assembled
  * answer when the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's
  * own error event, or with `cancelled` when the client went away (the upstream read is cancelled then, so the
- * provider stops too).
+ * provider stops too). `docsUrl`: the error catalogue, linked from the error event of a failed stream.
  */
 export function captureStream(
   upstream: ReadableStream<Uint8Array>,
+  docsUrl: string,
   onEnd: (end: StreamEnd) => void,
 ): ReadableStream<Uint8Array> {
   const parser = new SseParser();
@@ -153,7 +160,7 @@ export function captureStream(
           // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so
           // that no client mistakes a truncated answer for a whole one.
           end({ kind: "failed", usage: assembler.usage() });
-          controller.enqueue(errorEvent("The model provider's stream failed before the answer was complete."));
+          controller.enqueue(errorEvent("The model provider's stream failed before the answer was complete.", docsUrl));
           controller.close();
           return;
         }
@@ -162,7 +169,9 @@ export function captureStream(
           if (!assembler.sawDone() || assembler.sawError()) {
             end({ kind: "failed", usage: assembler.usage() });
             if (!assembler.sawError()) {
-              controller.enqueue(errorEvent("The model provider's stream ended before the answer was complete."));
+              controller.enqueue(
+                errorEvent("The model provider's stream ended before the answer was complete.", docsUrl),
+              );
             }
             controller.close();
             return;

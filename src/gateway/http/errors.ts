@@ -75,8 +75,26 @@ export class ApiError extends Error {
 
   /** What the client reads: what went wrong, what to do next, and where the catalogue explains the code. */
   publicMessage(docsUrl: string): string {
-    return `${this.message} ${ERROR_CATALOG[this.code].fix} See ${docsUrl}#${this.code}.`;
+    return helpfulMessage(this.code, this.message, docsUrl);
   }
+}
+
+/** Where the error catalogue is served for a request: on the request's own origin (routes/docs.ts). */
+export function docsUrlOf(url: URL): string {
+  return `${url.origin}/docs/errors`;
+}
+
+/** A message for the client: `message`, then the catalogue's fix for `code`, then the link to its entry. */
+export function helpfulMessage(code: ErrorCode, message: string, docsUrl: string): string {
+  return `${message} ${ERROR_CATALOG[code].fix} See ${docsUrl}#${code}.`;
+}
+
+/**
+ * The Link header (RFC 8288) every error response carries: its catalogue entry as `rel="help"`, so that tools
+ * find what to do without parsing the message (the JSON error shape stays the contract's four keys).
+ */
+export function helpLink(code: ErrorCode, docsUrl: string): string {
+  return `<${docsUrl}#${code}>; rel="help"`;
 }
 
 /** Shorthand for `new ApiError(code, opts)`, for `throw fail(…)`. */

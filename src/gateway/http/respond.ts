@@ -1,5 +1,51 @@
 // Response helpers, security headers and bounded request-body reading.
-import { type ApiError, fail } from "./errors";
+import * as z from "zod";
+import { ERROR_CODES } from "./error-catalog";
+import { type ApiError, type ErrorType, fail, helpLink } from "./errors";
+
+const ERROR_TYPES = [
+  "invalid_request_error",
+  "authentication_error",
+  "permission_error",
+  "rate_limit_error",
+  "upstream_error",
+  "internal_error",
+] as const satisfies readonly ErrorType[];
+
+/** Every code of the error catalogue (http/error-catalog.ts). */
+export const ErrorCodeSchema = z.enum(ERROR_CODES);
+
+/** The contract's error body (SPEC §2): exactly these four keys. */
+export const ErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    type: z.enum(ERROR_TYPES),
+    code: ErrorCodeSchema,
+    /** What went wrong, what to do next, and the link to the code's catalogue entry. */
+    message: z.string(),
+    /** Also in the x-request-id header; give it to the operator when asking about an error. */
+    request_id: z.string(),
+  }),
+});
+
+/** A model provider's own error, passed on as the provider said it (OpenAI's shape), with the request id. */
+export const ProviderErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    message: z.string(),
+    type: z.string(),
+    code: z.string().nullable(),
+    param: z.string().nullable(),
+    request_id: z.string(),
+  }),
+});
+
+/** The token endpoint's error body (RFC 6749 §5.2), with the request id. */
+export const OAuthErrorBodySchema = z.strictObject({
+  error: ErrorCodeSchema,
+  error_description: z.string(),
+  /** The code's entry in the error catalogue. */
+  error_uri: z.string(),
+  request_id: z.string(),
+});
 
 const SECURITY_HEADERS: Record<string, string> = {
   "strict-transport-security": "max-age=63072000; includeSubDomains; preload",
@@ -19,18 +65,22 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
-/** The contract's error shape; `docsUrl` is where the error catalogue is served (linked from the message). */
+/**
+ * The contract's error shape; `docsUrl` is where the error catalogue is served, linked from the message and
+ * from the Link header (rel="help") of every error response.
+ */
 export function errorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
+  const headers = { ...err.headers, link: helpLink(err.code, docsUrl) };
   if (err.upstream) {
     // The provider's own words (type, code, param, message), with its status, so that SDKs act on them.
     const { status, ...error } = err.upstream;
-    return json({ error: { ...error, request_id: requestId } }, status, err.headers);
+    const body: z.infer<typeof ProviderErrorBodySchema> = { error: { ...error, request_id: requestId } };
+    return json(body, status, headers);
   }
-  return json(
-    { error: { type: err.type, code: err.code, message: err.publicMessage(docsUrl), request_id: requestId } },
-    err.status,
-    err.headers,
-  );
+  const body: z.infer<typeof ErrorBodySchema> = {
+    error: { type: err.type, code: err.code, message: err.publicMessage(docsUrl), request_id: requestId },
+  };
+  return json(body, err.status, headers);
 }
 
 /**
@@ -44,9 +94,9 @@ export function oauthErrorResponse(err: ApiError, requestId: string, docsUrl: st
       error_description: err.publicMessage(docsUrl),
       error_uri: `${docsUrl}#${err.code}`,
       request_id: requestId,
-    },
+    } satisfies z.infer<typeof OAuthErrorBodySchema>,
     err.status,
-    { pragma: "no-cache", ...err.headers },
+    { pragma: "no-cache", ...err.headers, link: helpLink(err.code, docsUrl) },
   );
 }
 

@@ -11,14 +11,14 @@ import { parseWith } from "../http/validation";
 import { decideKeyGrant, decideKeyRotation } from "../policy/access";
 import { actorOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
-import { type KeyRecord, keyView } from "../storage/records";
+import { type KeyRecord, KeyViewSchema, keyView } from "../storage/records";
 import { AllowlistSchema, RateLimitSchema } from "./admin-schemas";
 
 /** A rotated-out secret keeps working this long by default, and at most this long. */
 export const ROTATION_GRACE_DEFAULT_SECONDS = 86_400;
 export const ROTATION_GRACE_MAX_SECONDS = 7 * 86_400;
 
-const CreateKeySchema = z.strictObject({
+export const CreateKeySchema = z.strictObject({
   name: z.string().min(1).max(64),
   role: z.enum(ROLES),
   scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional(),
@@ -28,9 +28,15 @@ const CreateKeySchema = z.strictObject({
   rate_limit: RateLimitSchema.nullable().optional(),
 });
 
-const RotateKeySchema = z.strictObject({
+export const RotateKeySchema = z.strictObject({
   grace_seconds: z.number().int().min(0).max(ROTATION_GRACE_MAX_SECONDS).optional(),
 });
+
+/** A key as created or rotated: its view and the new secret, shown this once. */
+export const IssuedKeySchema = KeyViewSchema.extend({
+  key: z.string().describe("The secret (cdn_{env}_…), shown this once: store it now."),
+});
+export const KeyListSchema = z.strictObject({ data: z.array(KeyViewSchema) });
 
 const KEY_ID = /^key_[0-9A-Za-z]{16}$/;
 
@@ -81,13 +87,15 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
   if (!(await rt.tenantObject(tenant.id).createKey(record, now))) {
     throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
   }
-  return { response: json({ ...keyView(record, now), key: secret }, 201), facts: { target: record.id } };
+  const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(record, now), key: secret };
+  return { response: json(issued, 201), facts: { target: record.id } };
 }
 
 export async function listKeys(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const keys = await rc.rt.tenantObject(rc.tenant.id).listKeys();
-  return { response: json({ data: keys.map((k) => keyView(k, now)) }) };
+  const list: z.infer<typeof KeyListSchema> = { data: keys.map((k) => keyView(k, now)) };
+  return { response: json(list) };
 }
 
 export async function getKey(rc: AuthedContext): Promise<Handled> {
@@ -156,7 +164,8 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
       facts: { target: id },
     });
   }
-  return { response: json({ ...keyView(result.key, now), key: secret }), facts: { target: id } };
+  const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(result.key, now), key: secret };
+  return { response: json(issued), facts: { target: id } };
 }
 
 function keyIdParam(rc: AuthedContext): string {

@@ -3,12 +3,14 @@
 // Nothing else is re-encrypted: entries, virtual keys and hashes stay as they are. Paged over tenants
 // (`?cursor=`, `limit` ≤ 200) so that any number of tenants fits the limits of an invocation; repeat until
 // `next_cursor` is null, then remove the old key from MASTER_KEY_PREVIOUS (docs/operations.md, runbook).
+import type * as z from "zod";
 import type { Handled, RequestContext } from "../context";
 import { dataKeyLabel, PLATFORM_KEY_LABEL } from "../crypto/master-keyring";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
 import { tenantsKv } from "../storage/kv-keys";
 import { PLATFORM_OBJECT } from "../storage/tenant-object/index";
+import type { RewrapResultSchema } from "./admin-schemas";
 
 export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
   const { rt, url } = rc;
@@ -52,7 +54,7 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
       tenants_rewrapped: rewrapped,
       tenants_current: current,
       next_cursor: page.cursor,
-    }),
+    } satisfies z.infer<typeof RewrapResultSchema>),
     facts: { reason: `rewrap:${rewrapped}` },
   };
 }

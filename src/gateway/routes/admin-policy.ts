@@ -5,6 +5,7 @@
 // POST /v1/admin/lockdown — for the day a credential leaks: revokes every key of the tenant and every access or
 // SSO token issued so far, at once (operator or owner).
 
+import * as z from "zod";
 import { canonicalJson } from "../../shared/canonical-json";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
@@ -15,8 +16,18 @@ import { ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { PolicySchema } from "../policy/tenant-policy";
 
+/** GET and PUT answer with the whole policy. */
+export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
+
+export const LockdownResultSchema = z.strictObject({
+  tenant: z.string(),
+  keys_revoked: z.int().nonnegative(),
+  /** Access and SSO tokens issued before this time are refused from now on. */
+  tokens_not_before: z.iso.datetime(),
+});
+
 export async function getPolicy(rc: AuthedContext): Promise<Handled> {
-  return { response: json({ policy: rc.tenant.policy }) };
+  return { response: json({ policy: rc.tenant.policy } satisfies z.infer<typeof PolicyBodySchema>) };
 }
 
 export async function putPolicy(rc: AuthedContext): Promise<Handled> {
@@ -45,7 +56,7 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   const updated = await rt.tenantObject(tenant.id).updatePolicy(policy);
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
   return {
-    response: json({ policy: updated.policy }),
+    response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>),
     facts: { target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) },
   };
 }
@@ -63,7 +74,7 @@ export async function lockdown(rc: AuthedContext): Promise<Handled> {
       tenant: tenant.id,
       keys_revoked: result.keysRevoked,
       tokens_not_before: new Date(now).toISOString(),
-    }),
+    } satisfies z.infer<typeof LockdownResultSchema>),
     facts: { target: tenant.id },
   };
 }

@@ -9,9 +9,9 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
-import { newTenantGeneration, type TenantRecord, tenantView } from "../storage/records";
+import { newTenantGeneration, type TenantRecord, TenantViewSchema, tenantView } from "../storage/records";
 
-const CreateTenantSchema = z.strictObject({
+export const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
   name: z.string().min(1).max(128).optional(),
   hostnames: z
@@ -25,6 +25,18 @@ const CreateTenantSchema = z.strictObject({
     .max(10)
     .optional(),
   policy: PolicySchema.partial().optional(),
+});
+
+export const TenantListSchema = z.strictObject({
+  data: z.array(TenantViewSchema),
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  next_cursor: z.string().nullable(),
+});
+
+export const TenantDeletedSchema = z.strictObject({
+  id: z.string(),
+  deleted: z.literal(true),
+  keys_revoked: z.int().nonnegative(),
 });
 
 export async function createTenant(rc: RequestContext): Promise<Handled> {
@@ -65,7 +77,8 @@ export async function listTenants(rc: RequestContext): Promise<Handled> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw fail("invalid_limit");
   const cursor = rc.url.searchParams.get("cursor") ?? undefined;
   const page = await rc.rt.tenantDirectory.list(limit, cursor);
-  return { response: json({ data: page.tenants.map(tenantView), next_cursor: page.cursor }) };
+  const list: z.infer<typeof TenantListSchema> = { data: page.tenants.map(tenantView), next_cursor: page.cursor };
+  return { response: json(list) };
 }
 
 /**
@@ -79,7 +92,9 @@ export async function deleteTenant(rc: RequestContext): Promise<Handled> {
   const deleted = await rc.rt.tenantObject(id).deleteTenant();
   if (!deleted) throw fail("tenant_not_found", { message: "No such tenant." });
   return {
-    response: json({ id, deleted: true, keys_revoked: deleted.keysRevoked }),
+    response: json({ id, deleted: true, keys_revoked: deleted.keysRevoked } satisfies z.infer<
+      typeof TenantDeletedSchema
+    >),
     facts: { tenant: id, target: id },
   };
 }

@@ -12,7 +12,7 @@ import { parseWith } from "../http/validation";
 import { actorOf } from "../policy/principal";
 import type { VirtualKeyRecord } from "../storage/tenant-object/index";
 
-const CreateSchema = z.strictObject({
+export const CreateVirtualKeySchema = z.strictObject({
   name: z.string().min(1).max(64),
   provider: z.string().regex(PROVIDER, "must be a provider name such as 'openai' (lower case, digits, hyphens)"),
   api_key: z
@@ -22,7 +22,27 @@ const CreateSchema = z.strictObject({
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
 });
 
-function view(k: VirtualKeyRecord) {
+/** A virtual key as the admin API shows it: never the credential, at most its last four characters. */
+export const VirtualKeyViewSchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("virtual_key"),
+  name: z.string(),
+  provider: z.string(),
+  preview: z.string(),
+  created_at: z.iso.datetime(),
+  created_by: z.string(),
+});
+export const VirtualKeyListSchema = z.strictObject({
+  object: z.literal("list"),
+  data: z.array(VirtualKeyViewSchema),
+});
+export const VirtualKeyDeletedSchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("virtual_key"),
+  deleted: z.literal(true),
+});
+
+function view(k: VirtualKeyRecord): z.infer<typeof VirtualKeyViewSchema> {
   return {
     id: k.id,
     object: "virtual_key",
@@ -35,7 +55,7 @@ function view(k: VirtualKeyRecord) {
 }
 
 export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
-  const body = parseWith(CreateSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
+  const body = parseWith(CreateVirtualKeySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const id = `vk_${randomBase62(16)}`;
   const record: VirtualKeyRecord = {
     v: 1,
@@ -56,7 +76,7 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
 
 export async function listVirtualKeys(rc: AuthedContext): Promise<Handled> {
   const keys = await rc.rt.tenantObject(rc.tenant.id).listVirtualKeys();
-  return { response: json({ object: "list", data: keys.map(view) }) };
+  return { response: json({ object: "list", data: keys.map(view) } satisfies z.infer<typeof VirtualKeyListSchema>) };
 }
 
 export async function deleteVirtualKey(rc: AuthedContext): Promise<Handled> {
@@ -66,5 +86,6 @@ export async function deleteVirtualKey(rc: AuthedContext): Promise<Handled> {
   if (!(await rc.rt.tenantObject(rc.tenant.id).deleteVirtualKey(id))) {
     throw fail("virtual_key_not_found", { facts: { target: id } });
   }
-  return { response: json({ id, object: "virtual_key", deleted: true }), facts: { target: id } };
+  const deleted: z.infer<typeof VirtualKeyDeletedSchema> = { id, object: "virtual_key", deleted: true };
+  return { response: json(deleted), facts: { target: id } };
 }

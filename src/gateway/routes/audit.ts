@@ -5,6 +5,8 @@
 //   GET  /v1/analytics?from=&to=&group_by=day|model|key                    analytics:read
 //   GET  /v1/admin/audit/dead-letters?limit=&cursor=                       operator        unchainable messages
 //   POST /v1/admin/audit/dead-letters/{id}/replay                          operator
+import * as z from "zod";
+import { AuditEventSchema, AuditEventV1Schema, CACHE_STATUSES } from "../../shared/audit-event";
 import type { AuthedContext, Handled, RequestContext } from "../context";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
@@ -28,8 +30,89 @@ interface VerifyPage {
   next_seq: number | null;
   first_break: { seq: number; reason: string } | null;
   head: { seq: number; hash: string } | null;
-  checkpoint: string | null;
+  checkpoint: "match" | "mismatch" | "pruned" | null;
 }
+
+// What these routes answer, for the OpenAPI document: the logger's results as the gateway passes them on (their
+// types are src/logger's AuditPage, ChainVerification, AuditStats, DeadLetterPage and ReplayResult; the
+// gateway may not import another Worker's code, and test/integration/openapi.test.ts checks real answers).
+
+const chained = { seq: z.int().positive(), hash: z.string() };
+/** A stored event: the audit event of its version (docs/audit.md), with its place and hash in the chain. */
+const StoredEventSchema = z.discriminatedUnion("v", [
+  AuditEventV1Schema.extend(chained),
+  AuditEventSchema.extend(chained),
+]);
+export const AuditPageSchema = z.strictObject({
+  object: z.literal("list"),
+  data: z.array(StoredEventSchema),
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: z.string().nullable(),
+});
+
+const Head = z.strictObject({ seq: z.int(), hash: z.string() });
+export const VerificationSchema = z.strictObject({
+  object: z.literal("audit.verification"),
+  /** No break in the events checked (and, when complete, the head and any checkpoint match). */
+  ok: z.boolean(),
+  /** The walk reached the head; when false, call again with checkpoint or continue from resume_from_seq. */
+  complete: z.boolean(),
+  checked: z.int().nonnegative(),
+  first_break: z.strictObject({ seq: z.int(), reason: z.string() }).optional(),
+  head: Head.nullable(),
+  /** The outcome of the checkpoint given (checkpoint_seq, checkpoint_hash), or null. */
+  checkpoint: z.enum(["match", "mismatch", "pruned"]).nullable(),
+  resume_from_seq: z.int().nullable().optional(),
+});
+
+const Metrics = {
+  requests: z.int().nonnegative(),
+  cache: z.record(z.enum(CACHE_STATUSES), z.int().nonnegative()),
+  hit_rate: z.number().min(0).max(1),
+  tokens_saved: z.strictObject({ prompt: z.int(), completion: z.int() }),
+  /** US dollars. */
+  cost_saved: z.number(),
+  latency_ms: z.strictObject({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
+};
+export const AnalyticsSchema = z.strictObject({
+  object: z.literal("analytics"),
+  from: z.int(),
+  to: z.int(),
+  group_by: z.enum(["day", "model", "key"]).nullable(),
+  totals: z.strictObject(Metrics),
+  groups: z.array(z.strictObject({ ...Metrics, group: z.string().nullable() })),
+  groups_truncated: z.boolean(),
+});
+
+export const ReplayResultSchema = z.strictObject({
+  id: z.int(),
+  result: z.enum(["chained", "already_stored", "id_conflict", "invalid", "truncated"]),
+  event_id: z.string().nullable(),
+  tenant: z.string().nullable(),
+  seq: z.int().nullable(),
+  detail: z.string().nullable(),
+});
+export const DeadLetterPageSchema = z.strictObject({
+  dead_letters: z.array(
+    z.strictObject({
+      id: z.int(),
+      received_at: z.int(),
+      message_id: z.string(),
+      attempts: z.int().nullable(),
+      reason: z.enum(["invalid", "id_conflict", "undelivered", "already_stored"]),
+      detail: z.string(),
+      event_id: z.string().nullable(),
+      tenant: z.string().nullable(),
+      /** JSON text of the body as received, cut to 16 KiB (truncated is then true). Unvalidated input. */
+      body: z.string(),
+      body_bytes: z.int(),
+      truncated: z.boolean(),
+      replayed_at: z.int().nullable(),
+      replay_result: ReplayResultSchema.shape.result.nullable(),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
 
 const DAY_MS = 86_400_000;
 /** Verification pages read per request (each up to 100,000 events). */
@@ -79,7 +162,7 @@ export async function verifyAudit(rc: AuthedContext): Promise<Handled> {
     head: page.head,
     checkpoint: page.checkpoint,
     ...(page.complete ? {} : { resume_from_seq: page.next_seq }),
-  };
+  } satisfies z.infer<typeof VerificationSchema>;
   return {
     response: json(result),
     facts: { reason: page.ok ? "chain_ok" : `chain_break:${page.first_break?.reason}` },

@@ -20,11 +20,56 @@ const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 const EXPORT_PAGE = 200;
 const KV_BULK_GET = 100;
 
-const EraseSchema = z.union([
+export const EraseSchema = z.union([
   z.strictObject({ user: z.string().regex(USER, "must be 1–256 printable ASCII characters") }),
   z.strictObject({ before: z.iso.datetime({ offset: true }) }),
   z.strictObject({ all: z.literal(true) }),
 ]);
+
+const Time = z.iso.datetime();
+
+/** One entry, as GET /v1/cache/entries/{id} shows it. */
+export const CacheEntrySchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("cache.entry"),
+  model: z.string(),
+  scope: z.enum(["tenant", "user"]),
+  created_at: Time,
+  expires_at: Time,
+  expired: z.boolean(),
+  prompt_hash: z.string(),
+  /** The API that gave the answer; null when it can no longer be read. */
+  api: z.enum(["chat", "responses"]).nullable(),
+  /** The answer's text, decrypted; null when it can no longer be read (its user's key was erased). */
+  response: z.string().nullable(),
+  /** As the provider counted it: chat's `prompt_tokens`/`completion_tokens`, or a response's `input_tokens`/… */
+  usage: z.record(z.string(), z.unknown()).nullable(),
+});
+export const EntryDeletedSchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("cache.entry"),
+  deleted: z.literal(true),
+});
+export const ErasureSchema = z.strictObject({
+  object: z.literal("cache.erasure"),
+  user: z.string().optional(),
+  before: Time.optional(),
+  all: z.literal(true).optional(),
+  /** Entries removed from every store (catalog, vectors, bodies). */
+  erased_entries: z.int().nonnegative(),
+  /** Users' encryption keys destroyed, which makes any copy of their entries unreadable. */
+  keys_destroyed: z.int().nonnegative(),
+});
+/** One line of GET /v1/cache/export (NDJSON): an entry of the user, decrypted. */
+export const ExportLineSchema = z.strictObject({
+  id: z.string(),
+  created_at: Time,
+  expires_at: Time,
+  model: z.string(),
+  prompt: z.string(),
+  api: z.enum(["chat", "responses"]),
+  response: z.string().nullable(),
+});
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /**
@@ -52,8 +97,8 @@ export async function getEntry(rc: AuthedContext): Promise<Handled> {
       prompt_hash: entry.prompt_hash,
       api: body ? answerOf(body).kind : null,
       response: body ? answerText(answerOf(body)) : null,
-      usage: body ? answerUsage(answerOf(body)) : null,
-    }),
+      usage: body ? (answerUsage(answerOf(body)) as Record<string, unknown> | null) : null,
+    } satisfies z.infer<typeof CacheEntrySchema>),
     facts: { target: entry.id },
   };
 }
@@ -71,7 +116,8 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
     pointer === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
-  return { response: json({ id: removed.id, object: "cache.entry", deleted: true }), facts: { target: removed.id } };
+  const deleted: z.infer<typeof EntryDeletedSchema> = { id: removed.id, object: "cache.entry", deleted: true };
+  return { response: json(deleted), facts: { target: removed.id } };
 }
 
 export async function erase(rc: AuthedContext): Promise<Handled> {
@@ -88,7 +134,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
         user: body.user,
         erased_entries: erased.entries,
         keys_destroyed: erased.users,
-      }),
+      } satisfies z.infer<typeof ErasureSchema>),
       facts: { target: userTarget(userHash), reason: "erase:user" },
     };
   }
@@ -107,7 +153,7 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
       ...("before" in body ? { before: body.before } : { all: true }),
       erased_entries: erased.entries,
       keys_destroyed: erased.users,
-    }),
+    } satisfies z.infer<typeof ErasureSchema>),
     facts: { target: tenant.id, reason: "before" in body ? "erase:before" : "erase:all" },
   };
 }
@@ -193,7 +239,7 @@ async function exportLines(rc: AuthedContext, page: readonly CatalogEntry[], sea
           prompt: body.prompt,
           api: answerOf(body).kind,
           response: answerText(answerOf(body)),
-        })}\n`,
+        } satisfies z.infer<typeof ExportLineSchema>)}\n`,
       );
     }
   }

@@ -12,7 +12,7 @@ import { parseWith } from "../http/validation";
 import { costOf } from "../models";
 import type { ChatRequest } from "../protocol/chat";
 
-const CacheQuerySchema = z.strictObject({
+export const CacheQuerySchema = z.strictObject({
   prompt: z.string().min(1).max(100_000),
   model: ModelNameSchema,
   similarity_threshold: z.number().min(0).max(1).optional(),
@@ -27,6 +27,20 @@ const CacheQuerySchema = z.strictObject({
   /** false: do not store the provider's answer on a miss. */
   store: z.boolean().optional(),
 });
+
+/** What a cache query answers, hit or miss. */
+export const CacheQueryResultSchema = z.strictObject({
+  cache_hit: z.boolean(),
+  /** The answer's text: the cached one on a hit, the provider's on a miss (null when neither was had). */
+  response: z.string().nullable(),
+  /** The cosine similarity of the entry that answered (1 for an exact hit); null on a miss. */
+  similarity_score: z.number().nullable(),
+  /** The entry that answered, or that a miss was stored as; null when nothing was stored. */
+  entry_id: z.string().nullable(),
+  /** The provider cost the hit avoided, in US dollars (0 on a miss). */
+  cost_saved: z.number(),
+});
+type CacheQueryResult = z.infer<typeof CacheQueryResultSchema>;
 
 export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
   const q = parseWith(CacheQuerySchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
@@ -55,7 +69,7 @@ export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
     case "hit": {
       const { hit, completion } = answer;
       const usage = completion.usage;
-      const body = {
+      const body: CacheQueryResult = {
         cache_hit: true,
         response: completion.choices[0]?.message.content ?? null,
         similarity_score: round(hit.similarity),
@@ -65,7 +79,7 @@ export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
       return { response: json(body, 200, hitHeaders(hit, answer.stale)), facts: answer.facts };
     }
     case "miss": {
-      const body = {
+      const body: CacheQueryResult = {
         cache_hit: false,
         response: answer.completion.choices[0]?.message.content ?? null,
         similarity_score: null,
@@ -75,7 +89,13 @@ export async function cacheQuery(rc: AuthedContext): Promise<Handled> {
       return { response: json(body, 200, { "x-cache": answer.status }), facts: answer.facts };
     }
     case "not_cached": {
-      const body = { cache_hit: false, response: null, similarity_score: null, entry_id: null, cost_saved: 0 };
+      const body: CacheQueryResult = {
+        cache_hit: false,
+        response: null,
+        similarity_score: null,
+        entry_id: null,
+        cost_saved: 0,
+      };
       return { response: json(body, 200, { "x-cache": answer.facts.cache ?? "MISS" }), facts: answer.facts };
     }
     case "stream":

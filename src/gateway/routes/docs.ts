@@ -1,7 +1,10 @@
 // GET /docs/errors — the error catalogue as a page, rendered from the same table the gateway raises errors
 // from, so every error message's link ("See …/docs/errors#code") lands on its entry.
-import type { Handled } from "../context";
+// GET /openapi.json — the OpenAPI 3.1 document (openapi.ts), built on the first request an isolate gets for it
+// and kept, so that no other request pays for it.
+import type { Handled, RequestContext } from "../context";
 import { ERROR_CATALOG, ERROR_CODES, errorTypeFor } from "../http/error-catalog";
+import { buildOpenApi } from "./openapi";
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -25,4 +28,12 @@ ${rows}
 
 export async function errorCatalogPage(): Promise<Handled> {
   return { response: new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }) };
+}
+
+let openApi: { baseDomain: string; text: string } | null = null;
+
+export async function openApiDocument(rc: RequestContext): Promise<Handled> {
+  const { baseDomain } = rc.rt.config;
+  if (openApi?.baseDomain !== baseDomain) openApi = { baseDomain, text: JSON.stringify(buildOpenApi({ baseDomain })) };
+  return { response: new Response(openApi.text, { headers: { "content-type": "application/json; charset=utf-8" } }) };
 }

@@ -4,6 +4,7 @@
 // x-cache: HIT-EXACT when every input was cached, MISS when the provider was asked (x-cache-hits: how many of
 // the inputs were not), BYPASS when the cache was not used. With timing protection, hits are held back toward
 // the tenant's embedding miss latency and those headers are withheld.
+import * as z from "zod";
 import { resolveControls } from "../cache/controls";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
@@ -11,6 +12,20 @@ import { answerEmbeddings } from "../embeddings/answer";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { EmbeddingsRequestSchema, float32Base64 } from "../protocol/embeddings";
+
+/** The answer, in OpenAI's shape: one vector per input, in order (numbers, or base64 float32 when asked). */
+export const EmbeddingsListSchema = z.strictObject({
+  object: z.literal("list"),
+  data: z.array(
+    z.strictObject({
+      object: z.literal("embedding"),
+      index: z.int().nonnegative(),
+      embedding: z.union([z.array(z.number()), z.string()]),
+    }),
+  ),
+  model: z.string(),
+  usage: z.strictObject({ prompt_tokens: z.int(), total_tokens: z.int() }),
+});
 
 export async function embeddings(rc: AuthedContext): Promise<Handled> {
   const req = parseWith(EmbeddingsRequestSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
@@ -21,7 +36,7 @@ export async function embeddings(rc: AuthedContext): Promise<Handled> {
     else recordMissLatency(rc, "embeddings");
   }
   const base64 = req.encoding_format === "base64";
-  const body = {
+  const body: z.infer<typeof EmbeddingsListSchema> = {
     object: "list",
     data: answer.vectors.map((v, index) => ({ object: "embedding", index, embedding: base64 ? float32Base64(v) : v })),
     model: req.model,

@@ -13,7 +13,7 @@ import { analytics, deadLetters, listAudit, replayDeadLetter, verifyAudit } from
 import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
-import { errorCatalogPage } from "./docs";
+import { errorCatalogPage, openApiDocument } from "./docs";
 import { embeddings } from "./embeddings";
 import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
@@ -29,6 +29,7 @@ type HandlerOf<E> = E extends { access: "tenant" }
 const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> } = {
   health: async () => ({ response: json({ ok: true }) }),
   "docs.errors": errorCatalogPage,
+  "docs.openapi": openApiDocument,
   "oauth.token": token,
   "oauth.jwks": jwks,
   "chat.completions": chatCompletions,

@@ -2,17 +2,21 @@
 // call it first to check their key and the model they mean to use). The list is the deployment's catalogue
 // (models.ts); behind AI Gateway its ids carry the provider prefix chat requests must name (`openai/gpt-4o`).
 // A model's id may be given with or without that prefix; an unknown one is 404 `model_not_found`, as OpenAI does.
+import * as z from "zod";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
 import { KNOWN_MODELS, type KnownModel } from "../models";
 
-interface ModelObject {
-  id: string;
-  object: "model";
-  created: number;
-  owned_by: string;
-}
+/** A model in OpenAI's shape. */
+export const ModelObjectSchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.int(),
+  owned_by: z.string(),
+});
+type ModelObject = z.infer<typeof ModelObjectSchema>;
+export const ModelListSchema = z.strictObject({ object: z.literal("list"), data: z.array(ModelObjectSchema) });
 
 function view(rc: AuthedContext, m: KnownModel): ModelObject {
   const prefixed = rc.rt.config.provider.kind === "ai-gateway";
@@ -20,7 +24,8 @@ function view(rc: AuthedContext, m: KnownModel): ModelObject {
 }
 
 export async function listModels(rc: AuthedContext): Promise<Handled> {
-  return { response: json({ object: "list", data: KNOWN_MODELS.map((m) => view(rc, m)) }) };
+  const list: z.infer<typeof ModelListSchema> = { object: "list", data: KNOWN_MODELS.map((m) => view(rc, m)) };
+  return { response: json(list) };
 }
 
 export async function getModel(rc: AuthedContext): Promise<Handled> {

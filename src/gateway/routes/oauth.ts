@@ -4,6 +4,7 @@
 // never gets a new token — and the access token is a short-lived ES256 JWT holding the key's scopes (or the
 // narrower `scope` asked for), cache scope and limits, verified later without a storage read.
 // GET /.well-known/jwks.json — the public keys those tokens verify with (current first, then previous ones).
+import * as z from "zod";
 import { issueAccessToken } from "../auth/access-token";
 import { admitCaller } from "../auth/admission";
 import { parseApiKey } from "../auth/api-key-secret";
@@ -17,6 +18,30 @@ import { SCOPES, type Scope } from "../policy/scopes";
 import { type KeyAuthRecord, type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
+
+/**
+ * The token request's parameters (application/x-www-form-urlencoded), as the OpenAPI document describes them;
+ * the handler reads them one by one below, in the order RFC 6749 checks them. Others are ignored (§3.2).
+ */
+export const TokenFormSchema = z.object({
+  grant_type: z.literal("client_credentials"),
+  scope: z.string().optional().describe("Space-separated scopes, at most the key's; all of the key's when omitted."),
+  client_id: z.string().optional().describe("client_secret_post: the API key's id (key_…)."),
+  client_secret: z.string().optional().describe("client_secret_post: the API key's secret (cdn_…)."),
+});
+type TokenParameter = keyof typeof TokenFormSchema.shape;
+
+export const TokenResponseSchema = z.strictObject({
+  /** An ES256 JWT, verifiable with /.well-known/jwks.json; send it as 'Authorization: Bearer …'. */
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.int().positive(),
+  scope: z.string(),
+});
+
+export const JwksSchema = z.strictObject({
+  keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })),
+});
 
 export async function jwks(rc: RequestContext): Promise<Handled> {
   return {
@@ -111,7 +136,12 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   });
   return {
     response: json(
-      { access_token: issued.token, token_type: "Bearer", expires_in: issued.expiresIn, scope: scopes.join(" ") },
+      {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expiresIn,
+        scope: scopes.join(" "),
+      } satisfies z.infer<typeof TokenResponseSchema>,
       200,
       { pragma: "no-cache" },
     ),
@@ -131,7 +161,7 @@ async function readForm(request: Request): Promise<URLSearchParams> {
   // Form encoding is ASCII; bytes outside it are not valid here and decode to replacement characters.
   const form = new URLSearchParams(bytes === null ? "" : new TextDecoder().decode(bytes));
   // RFC 6749 §3.2: parameters must not be repeated.
-  for (const name of ["grant_type", "scope", "client_id", "client_secret"]) {
+  for (const name of Object.keys(TokenFormSchema.shape) as TokenParameter[]) {
     if (form.getAll(name).length > 1) {
       throw fail("invalid_request", { message: `The parameter ${name} is repeated.`, reason: "repeated_parameter" });
     }

@@ -2,7 +2,7 @@
 // policy/access.ts), whether it is audited (liveness and public documents are not; every other routed request
 // is, refused ones included), and its error shape. No handlers here, so that tests and documentation in Node
 // can read it (docs/security.md's access table is generated from it); routes/index.ts binds one handler to each
-// action, and a missing one is a compile error.
+// action, and a missing one is a compile error; operations.ts documents each action for the OpenAPI document.
 import type { Role, Scope } from "../policy/scopes";
 
 export interface RouteSpec {
@@ -36,6 +36,13 @@ export const ROUTE_TABLE = [
     method: "GET",
     path: "/docs/errors",
     action: "docs.errors",
+    access: "public",
+    audited: false,
+  },
+  {
+    method: "GET",
+    path: "/openapi.json",
+    action: "docs.openapi",
     access: "public",
     audited: false,
   },

@@ -7,7 +7,7 @@
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/ids";
 import { ROLES, SCOPES } from "../policy/scopes";
-import { StoredPolicySchema } from "../policy/tenant-policy";
+import { PolicySchema, StoredPolicySchema } from "../policy/tenant-policy";
 
 export const TenantRecordSchema = z.object({
   v: z.literal(1),
@@ -120,8 +120,42 @@ export function keyStatus(k: KeyRecord, now: number): KeyStatus {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+const Time = z.iso.datetime();
+
+/** What the admin API shows of a key (its response schema in the OpenAPI document): never a secret or hash. */
+export const KeyViewSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  scopes: z.array(z.enum(SCOPES)),
+  environment: z.enum(["live", "test", "dev"]),
+  cache_scope: z.enum(["tenant", "user"]),
+  ip_allowlist: z.array(z.string()),
+  rate_limit: z.strictObject({ requests: z.number(), window_seconds: z.number() }).nullable(),
+  status: z.enum(["active", "rotating", "expired", "revoked"]),
+  created_at: Time,
+  created_by: z.string(),
+  expires_at: Time.nullable(),
+  last_used_at: Time.nullable(),
+  rotated_at: Time.nullable(),
+  /** While a rotated-out secret still works (the grace period): when it stops. */
+  previous_secret_expires_at: Time.nullable(),
+  revoked_at: Time.nullable(),
+});
+export type KeyView = z.infer<typeof KeyViewSchema>;
+
+/** What the admin API shows of a tenant: never the data key. */
+export const TenantViewSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  created_at: Time,
+  hostnames: z.array(z.string()),
+  policy: PolicySchema,
+});
+export type TenantView = z.infer<typeof TenantViewSchema>;
+
 /** What the admin API shows of a key: never its secret, never a hash. */
-export function keyView(k: KeyRecord, now: number) {
+export function keyView(k: KeyRecord, now: number): KeyView {
   return {
     id: k.id,
     name: k.name,
@@ -132,7 +166,7 @@ export function keyView(k: KeyRecord, now: number) {
     ip_allowlist: k.ip_allowlist,
     rate_limit: k.rate_limit,
     status: keyStatus(k, now),
-    created_at: iso(k.created_at),
+    created_at: new Date(k.created_at).toISOString(),
     created_by: k.created_by,
     expires_at: iso(k.expires_at),
     last_used_at: iso(k.last_used_at),
@@ -143,7 +177,7 @@ export function keyView(k: KeyRecord, now: number) {
 }
 
 /** What the admin API shows of a tenant: never the data key. */
-export function tenantView(t: TenantRecord) {
+export function tenantView(t: TenantRecord): TenantView {
   return {
     id: t.id,
     name: t.name,
