@@ -1,6 +1,6 @@
 // What the SDK suites share: a fresh tenant with a developer key for the client and an admin key for reading
 // the audit trail, the base URL a user would configure (`http://{tenant}.localhost:{port}/v1`), and polling.
-import "./resolve-localhost.mjs";
+import "../../examples/resolve-localhost.mjs";
 import { expect } from "vitest";
 import { call, cordon, tenantWithKey } from "./cordon";
 
