@@ -1,10 +1,10 @@
 // The official `openai` SDK against Cordon under `wrangler dev`, configured as a user would: `baseURL` and
-// `apiKey`, nothing else. Every answer is read through the SDK's own types (this file is type-checked), and the
-// cache's headers through `.withResponse()`. Errors, aborts and retries: openai-sdk-errors.test.ts.
-import OpenAI, { NotFoundError } from "openai";
+// `apiKey`, nothing else — chat completions here; embeddings, responses and models in
+// openai-sdk-endpoints.test.ts; errors, aborts and retries in openai-sdk-errors.test.ts. Every answer is read
+// through the SDK's own types (these files are type-checked), and the cache's headers through `.withResponse()`.
+import OpenAI from "openai";
 import { zodFunction, zodResponseFormat } from "openai/helpers/zod";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming } from "openai/resources";
-import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type SdkTenant, sdkTenant, untilCached } from "./sdk";
@@ -177,81 +177,37 @@ describe("chat completions", () => {
   });
 });
 
-describe("embeddings", () => {
-  it("decodes the SDK's default base64 to the floats of encoding_format float, and caches them", async () => {
-    const input = ["The quick brown fox", "jumps over the lazy dog"];
-    const model = "text-embedding-3-small";
-    const asBase64 = await client.embeddings.create({ model, input }).withResponse();
-    expect(asBase64.response.headers.get("x-cache")).toBe("MISS");
-    const asFloat = await client.embeddings.create({ model, input, encoding_format: "float" }).withResponse();
-    expect(asFloat.response.headers.get("x-cache")).toBe("HIT-EXACT");
-    expect(asBase64.data.data.map((d) => d.index)).toEqual([0, 1]);
-    for (const [i, d] of asBase64.data.data.entries()) {
-      expect(d.embedding).toHaveLength(1536);
-      expect(d.embedding).toEqual(asFloat.data.data[i]?.embedding);
-      expect(Math.hypot(...d.embedding)).toBeCloseTo(1, 5);
-    }
-    expect(asBase64.data.usage.prompt_tokens).toBeGreaterThan(0);
-
-    const single = await client.embeddings.create({ model, input: "The quick brown fox", dimensions: 256 });
-    expect(single.data[0]?.embedding).toHaveLength(256);
-  });
-});
-
-describe("responses", () => {
-  const request = (input: string) => ({ model: "gpt-4o-mini", input, store: false });
-
-  it("creates a stateless response, then serves it from the cache", async () => {
-    const input = "Describe the colour of the sky at noon.";
-    const first = await client.responses.create(request(input)).withResponse();
-    const response: OpenAIResponse = first.data;
-    expect(first.response.headers.get("x-cache")).toBe("MISS");
-    expect(response.status).toBe("completed");
-    expect(response.output_text).toContain("colour of the sky");
-    expect(response.usage?.total_tokens).toBeGreaterThan(0);
-    const hit = await untilCached(
-      () => client.responses.create(request(input)).withResponse(),
-      (r) => r.response.headers.get("x-cache"),
-    );
-    expect(hit.data.id).not.toBe(response.id);
-    expect(hit.data.output_text).toBe(response.output_text);
-  });
-
-  it("streams events, by create({stream: true}) and by responses.stream()", async () => {
-    const input = "Explain why leaves change colour in autumn.";
-    const events: ResponseStreamEvent[] = [];
-    for await (const event of await client.responses.create({ ...request(input), stream: true })) events.push(event);
-    expect(events[0]?.type).toBe("response.created");
-    expect(events.at(-1)?.type).toBe("response.completed");
-    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
-    const deltas = events.flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : []));
-    expect(deltas.length).toBeGreaterThan(1);
-
-    const stream = client.responses.stream(request(input));
-    let streamed = "";
-    stream.on("response.output_text.delta", (e) => {
-      streamed += e.delta;
+describe("current request fields and real conversations", () => {
+  it("accepts today's fields, and a conversation that sends back the SDK's own assistant message", async () => {
+    const first = await client.chat.completions.create({
+      ...ask("Suggest a name for a grey cat."),
+      verbosity: "low",
+      reasoning_effort: "none",
+      prompt_cache_key: "cat-names",
+      prompt_cache_retention: "24h",
+      safety_identifier: "user-1234",
+      metadata: { feature: "names" },
+      service_tier: "auto",
+      store: false,
+      user: "",
     });
-    const final = await stream.finalResponse();
-    expect(final.output_text).toBe(deltas.join(""));
-    expect(streamed).toBe(final.output_text);
-  });
-
-  it("passes a stateful response through, uncached", async () => {
-    const { response } = await client.responses.create({ model: "gpt-4o-mini", input: "Hello there" }).withResponse();
-    expect(response.headers.get("x-cache")).toBe("BYPASS");
-  });
-});
-
-describe("models", () => {
-  it("lists and retrieves models; an unknown one is NotFoundError", async () => {
-    const ids: string[] = [];
-    for await (const model of client.models.list()) ids.push(model.id);
-    expect(ids).toEqual(expect.arrayContaining(["gpt-4o-mini", "text-embedding-3-small"]));
-    const model = await client.models.retrieve("gpt-4o-mini");
-    expect(model).toMatchObject({ id: "gpt-4o-mini", object: "model", owned_by: expect.any(String) });
-    const missing = await client.models.retrieve("gpt-0-nonexistent").catch((e: unknown) => e);
-    expect(missing).toBeInstanceOf(NotFoundError);
-    expect((missing as NotFoundError).code).toBe("model_not_found");
+    const reply = first.choices[0]!.message;
+    // Sent back exactly as the SDK returned it (refusal, annotations and all) with a new question.
+    const second = await client.chat.completions
+      .create({
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "user", content: "Suggest a name for a grey cat." },
+          reply,
+          { role: "user", content: "And one for a black cat?" },
+        ],
+        stream: true,
+        stream_options: { include_usage: true, include_obfuscation: false },
+      })
+      .withResponse();
+    let text = "";
+    for await (const chunk of second.data) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toContain("one for a black cat");
+    expect(second.response.headers.get("x-cache")).toBe("MISS");
   });
 });
