@@ -126,4 +126,37 @@ describe("SSE", () => {
     expect(objects.slice(0, -1).every((o) => o.usage === null)).toBe(true);
     expect(objects.at(-2).choices[0].finish_reason).toBe("stop");
   });
+
+  it("regression: keeps a streamed answer's token log probabilities, and replays them one token per chunk", async () => {
+    const lp = (token: string) => ({ token, logprob: -0.5, bytes: [...enc.encode(token)], top_logprobs: [] });
+    const streamed = new StreamAssembler();
+    for (const token of ["Par", "is", "."]) {
+      streamed.accept(
+        JSON.stringify({
+          id: "c1",
+          choices: [{ index: 0, delta: { content: token }, logprobs: { content: [lp(token)], refusal: null } }],
+        }),
+      );
+    }
+    streamed.accept(JSON.stringify({ id: "c1", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }));
+    streamed.accept("[DONE]");
+    const stored = streamed.result()!;
+    expect(stored.choices[0]?.logprobs).toEqual({ content: ["Par", "is", "."].map(lp), refusal: null });
+
+    const text = await new Response(replayAsStream(stored, { includeUsage: false })).text();
+    const events = new SseParser().push(enc.encode(text));
+    const chunks = events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e));
+    const content = chunks.filter((c) => c.choices[0].delta.content);
+    expect(content.map((c) => c.choices[0].delta.content)).toEqual(["Par", "is", "."]);
+    expect(content.map((c) => c.choices[0].logprobs)).toEqual(
+      ["Par", "is", "."].map((t) => ({ content: [lp(t)], refusal: null })),
+    );
+    const again = new StreamAssembler();
+    for (const e of events) again.accept(e);
+    expect(again.result()?.choices[0]?.logprobs).toEqual(stored.choices[0]?.logprobs);
+
+    // An answer without log probabilities replays without them, in chunks of a few words.
+    const plain = await new Response(replayAsStream(completion, { includeUsage: false })).text();
+    expect(plain).not.toMatch(/"logprobs":\{/);
+  });
 });

@@ -33,6 +33,7 @@ interface Chunk {
   choices?: {
     index?: number;
     delta?: { role?: string; content?: string | null; tool_calls?: unknown; function_call?: unknown };
+    logprobs?: { content?: unknown } | null;
     finish_reason?: string | null;
   }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens?: number } | null;
@@ -45,6 +46,8 @@ export class StreamAssembler {
   private model = "";
   private content = "";
   private finish: string | null = null;
+  /** The content's token log probabilities, when the request asked for them (`logprobs: true`). */
+  private logprobs: unknown[] = [];
   private usage_: Chunk["usage"] = null;
   private done = false;
   private errored = false;
@@ -74,6 +77,7 @@ export class StreamAssembler {
     for (const choice of chunk.choices ?? []) {
       if ((choice.index ?? 0) !== 0 || choice.delta?.tool_calls || choice.delta?.function_call) this.uncacheable = true;
       if (typeof choice.delta?.content === "string") this.content += choice.delta.content;
+      if (Array.isArray(choice.logprobs?.content)) this.logprobs.push(...choice.logprobs.content);
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
   }
@@ -102,7 +106,12 @@ export class StreamAssembler {
       created: this.created,
       model: this.model,
       choices: [
-        { index: 0, message: { role: "assistant", content: this.content }, finish_reason: this.finish, logprobs: null },
+        {
+          index: 0,
+          message: { role: "assistant", content: this.content },
+          finish_reason: this.finish,
+          logprobs: this.logprobs.length ? { content: this.logprobs, refusal: null } : null,
+        },
       ],
       ...(this.usage_ ? { usage: this.usage_ } : {}),
     };
@@ -194,8 +203,9 @@ export function captureStream(
 
 /**
  * A stored answer as an SSE stream of chat.completion.chunk events, as a model streams it: a role chunk, the
- * content in chunks of a few words, a finish chunk, the usage chunk when asked for (`usage: null` on the others,
- * as OpenAI sends with include_usage), then `[DONE]`.
+ * content in chunks of a few words — or, when the answer carries token log probabilities, one token per chunk
+ * with its `logprobs`, as OpenAI streams them — a finish chunk, the usage chunk when asked for (`usage: null` on
+ * the others, as OpenAI sends with include_usage), then `[DONE]`.
  */
 export function replayAsStream(
   completion: ChatCompletion,
@@ -211,13 +221,21 @@ export function replayAsStream(
     ...(typeof completion.system_fingerprint === "string" ? { system_fingerprint: completion.system_fingerprint } : {}),
   };
   const usage = opts.includeUsage ? { usage: null } : {};
-  const chunk = (delta: object, finish: string | null) => ({
+  const chunk = (delta: object, finish: string | null, logprobs: unknown[] | null = null) => ({
     ...base,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, delta, logprobs: logprobs && { content: logprobs, refusal: null }, finish_reason: finish }],
     ...usage,
   });
   const events: unknown[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
-  for (const piece of content.match(/(?:\S+\s*){1,3}|\s+/g) ?? []) events.push(chunk({ content: piece }, null));
+  const tokens = tokenLogprobs(choice?.logprobs);
+  if (tokens === null) {
+    for (const piece of content.match(/(?:\S+\s*){1,3}|\s+/g) ?? []) events.push(chunk({ content: piece }, null));
+  } else if (tokens.map((t) => t.token).join("") === content) {
+    for (const t of tokens) events.push(chunk({ content: t.token }, null, [t]));
+  } else {
+    // Tokens that do not spell the content (cut inside a character): the content whole, with all of them.
+    events.push(chunk({ content }, null, tokens));
+  }
   events.push(chunk({}, choice?.finish_reason ?? "stop"));
   if (opts.includeUsage) events.push({ ...base, choices: [], usage: completion.usage ?? null });
 
@@ -228,4 +246,13 @@ export function replayAsStream(
       controller.close();
     },
   });
+}
+
+/** The stored answer's content token log probabilities (`logprobs.content`), or null when it has none. */
+function tokenLogprobs(logprobs: unknown): { token: string }[] | null {
+  const content = (logprobs as { content?: unknown } | null | undefined)?.content;
+  if (!Array.isArray(content) || content.length === 0) return null;
+  return content.every((t) => typeof (t as { token?: unknown } | null)?.token === "string")
+    ? (content as { token: string }[])
+    : null;
 }
