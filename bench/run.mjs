@@ -3,6 +3,7 @@
 //
 // Measured at each concurrency (closed loop, autocannon, every response checked):
 //   noop              a Worker that does nothing, under the same `wrangler dev` (the physical limit)
+//   healthz           the gateway's GET /healthz: routing and response headers, no storage, no audit event
 //   provider          the local provider directly, model slow-<ms> (answers after a fixed latency)
 //   portkey-miss      @portkey-ai/gateway (Node server) proxying to that provider, same model
 //   exact-hit         Cordon, POST /v1/chat/completions answered by the exact tier (API key)
@@ -18,7 +19,6 @@
 //                           [--warmup 1] [--rows name,name…] [--no-devtopology] [--write]
 // Without --write the table is printed and the results go to a temporary directory; with it they go to
 // BENCHMARKS.md (between its generated-section markers) and bench/results/latest.json.
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,7 @@ import { expect200, measure } from "./harness/load.mjs";
 import { CpuMonitor } from "./harness/machine.mjs";
 import { freePort, interrupted, onInterrupt, start, startWrangler, stopAll, waitHttp } from "./harness/processes.mjs";
 import { writeResults } from "./harness/report.mjs";
+import { EXACT_PROMPT, freshPrompt, paraphrase, chatBody as requestBody, seedEntries } from "./harness/requests.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -72,30 +73,23 @@ const results = [];
 const notes = { audit: [] };
 
 const model = `local/slow-${options.providerMs}`;
-const chatBody = (content, m = model) => JSON.stringify({ model: m, messages: [{ role: "user", content }] });
-const EXACT_PROMPT = "What is the capital of France?";
-/** A prompt no one asked before: eight made-up words, so that it is far from every stored prompt. */
-const freshPrompt = () => {
-  const b = randomBytes(48);
-  const syllable = (k) => "bcdfghjklmnprstvwz"[b[k] % 18] + "aeiou"[b[k + 24] % 5];
-  const word = (w) => syllable(3 * w) + syllable(3 * w + 1) + syllable(3 * w + 2);
-  return `${Array.from({ length: 8 }, (_, w) => word(w)).join(" ")}?`;
-};
-/** A request for filler entry i that the exact tier misses and the semantic tier finds: same words, other case. */
-const paraphrase = (prompt) => prompt.toLowerCase().replace(/\.$/, "");
+const chatBody = (content, m = model) => requestBody(m, content);
 
+/** Measures one row at each concurrency; false when the row was not asked for. */
 async function row(name, port, load, levels = options.connections) {
-  if (!wanted(name)) return;
+  if (!wanted(name)) return false;
   if (options.warmup > 0) await measure(name, port, load, { connections: 16, seconds: options.warmup });
   for (const connections of levels) {
     const snap = monitor.snapshot();
     const r = await measure(name, port, load, { connections, seconds: options.seconds });
+    const cpuMs = (monitor.serverSecondsSince(snap) * 1000) / r.requests;
     const others = monitor.othersShareSince(snap);
-    results.push({ name, connections, ...r, others_cpu: others });
+    results.push({ name, connections, ...r, cpu_ms: cpuMs, others_cpu: others });
     log(
-      `${name.padEnd(28)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(1).padStart(6)} ms  p99 ${r.p99_ms.toFixed(1).padStart(6)} ms  (others ${(others * 100).toFixed(0)}% CPU)`,
+      `${name.padEnd(28)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(1).padStart(6)} ms  p99 ${r.p99_ms.toFixed(1).padStart(6)} ms  ${cpuMs.toFixed(2).padStart(5)} CPU ms/req  (others ${(others * 100).toFixed(0)}% CPU)`,
     );
   }
+  return true;
 }
 
 /** Waits until `count()` stops changing for 1.5 s (the audit consumer has caught up), at most 60 s. */
@@ -144,25 +138,30 @@ async function cordonRows(port, credentials, suffix, between) {
     if (i > 50) throw new Error(`the exact entry was not stored: ${again.headers["x-cache"]} ${again.text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const probe = await ask(credentials.token, paraphrase(credentials.samples[0]));
-  if (probe.headers["x-cache"] !== "HIT-SEMANTIC") {
-    throw new Error(
-      `a filler entry is not found semantically: ${probe.status} ${probe.headers["x-cache"]} ${probe.text}`,
-    );
+  if (credentials.samples.length > 0) {
+    const probe = await ask(credentials.token, paraphrase(credentials.samples[0]));
+    if (probe.headers["x-cache"] !== "HIT-SEMANTIC") {
+      throw new Error(
+        `a filler entry is not found semantically: ${probe.status} ${probe.headers["x-cache"]} ${probe.text}`,
+      );
+    }
   }
 
+  if (suffix === "") {
+    await row("healthz", port, { method: "GET", path: "/healthz", headers: { host: "localhost" }, check: expect200() });
+  }
   for (const [variant, credential] of [
     ["", credentials.key],
     ["-oauth", credentials.token],
   ]) {
     if (suffix !== "" && variant !== "") continue;
-    await row(`exact-hit${variant}${suffix}`, port, {
+    const ran = await row(`exact-hit${variant}${suffix}`, port, {
       ...chat,
       headers: headersFor(credential),
       body: () => chatBody(EXACT_PROMPT),
       check: expect200("HIT-EXACT"),
     });
-    await between();
+    if (ran) await between();
   }
   if (suffix === "" && wanted("exact-hit-noconsumer")) {
     await credentials.dropAudit(true);
@@ -181,26 +180,26 @@ async function cordonRows(port, credentials, suffix, between) {
   ]) {
     if (suffix !== "" && variant !== "") continue;
     let n = 0;
-    await row(`semantic-hit${variant}${suffix}`, port, {
+    const ran = await row(`semantic-hit${variant}${suffix}`, port, {
       ...chat,
       headers: headersFor(credential),
       body: () => chatBody(paraphrase(credentials.samples[n++ % credentials.samples.length])),
       check: expect200("HIT-SEMANTIC"),
     });
-    await between();
+    if (ran) await between();
   }
   for (const [variant, credential] of [
     ["", credentials.key],
     ["-oauth", credentials.token],
   ]) {
     if (suffix !== "" && variant !== "") continue;
-    await row(`miss${variant}${suffix}`, port, {
+    const ran = await row(`miss${variant}${suffix}`, port, {
       ...chat,
       headers: headersFor(credential),
       body: () => chatBody(freshPrompt()),
       check: expect200("MISS"),
     });
-    await between();
+    if (ran) await between();
   }
 }
 
@@ -225,20 +224,14 @@ try {
     seed: async (port) => {
       log("seeder up; creating the tenant and seeding");
       key = await createTenant(port, rootToken);
-      const sampleIds = Array.from({ length: 200 }, (_, k) => Math.floor((k * options.entries) / 200));
-      const seedStarted = Date.now();
-      const res = await expect(200, {
-        port,
-        method: "POST",
-        path: "/bench/seed",
-        headers: { authorization: `Bearer ${rootToken}` },
-        body: { tenant: TENANT, model, from: 0, count: options.entries, samples: sampleIds },
-        timeoutMs: 600_000,
-      });
-      samples = Object.values(res.json().samples);
-      notes.seed = { entries: res.json().stored, seconds: (Date.now() - seedStarted) / 1000 };
-      log(`seeded ${options.entries} entries`);
-      return res.json().stored;
+      const seeded =
+        options.entries > 0
+          ? await seedEntries(port, rootToken, { tenant: TENANT, model, entries: options.entries })
+          : { stored: 0, samples: [], seconds: 0 };
+      samples = seeded.samples;
+      notes.seed = { entries: seeded.stored, seconds: seeded.seconds };
+      log(`seeded ${seeded.stored} entries in ${seeded.seconds.toFixed(0)} s`);
+      return seeded.stored;
     },
   });
   log("production-like topology up");
@@ -291,7 +284,7 @@ try {
     check: expect200(),
   });
 
-  const answered = () => results.filter((r) => !/noop|provider|portkey|devtopology/.test(r.name));
+  const answered = () => results.filter((r) => !/noop|provider|portkey|healthz|devtopology/.test(r.name));
   await cordonRows(prod.gatewayPort, credentials, "", () => settle(prod.relayed));
   // Every response of the production-like rows must have its event in the logger's process (or, for the
   // no-consumer row, have been handed to it): the Queue, the relay and the logger all worked.

@@ -52,7 +52,7 @@ export function migrate(config, persist, registry) {
  * The production-like topology. The gateway's state is seeded first, by bench/seed/worker.ts running as the
  * gateway on the same state (then stopped): `seed(port)` is called while it runs.
  */
-export async function startProductionLike({ dir, registry, envFile, seed }) {
+export async function startProductionLike({ dir, registry, envFile, seed, gatewayArgs = [] }) {
   const persist = (name) => join(dir, "state", name);
   migrate("bench/logger-host/wrangler.toml", persist("logger"), registry);
   const providerPort = await freePort();
@@ -92,6 +92,7 @@ export async function startProductionLike({ dir, registry, envFile, seed }) {
     persist: persist("gateway"),
     registry,
     envFile,
+    extra: gatewayArgs,
   });
   await waitHttp(gateway, gatewayPort, {});
   return {

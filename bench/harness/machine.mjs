@@ -26,8 +26,11 @@ function processTimes() {
 
 export class CpuMonitor {
   constructor() {
-    this.groups = new Set([process.pid]);
+    /** Process groups the run started (its servers). */
+    this.groups = new Set();
     this.mine = 0;
+    /** The servers' share of `mine`: every group the run started (not the load generator in this process). */
+    this.servers = 0;
     this.others = 0;
     this.seconds = 0;
     this.last = processTimes();
@@ -47,7 +50,10 @@ export class CpuMonitor {
     for (const [pid, t] of now) {
       const before = this.last.get(pid)?.ticks ?? 0;
       const delta = Math.max(0, t.ticks - before) / TICKS;
-      if (this.groups.has(t.pgrp) || pid === process.pid) this.mine += delta;
+      if (this.groups.has(t.pgrp)) {
+        this.mine += delta;
+        this.servers += delta;
+      } else if (pid === process.pid) this.mine += delta;
       else this.others += delta;
     }
     this.last = now;
@@ -56,7 +62,13 @@ export class CpuMonitor {
   /** A reading to compare with a later one (`shareSince`). */
   snapshot() {
     this.sample();
-    return { others: this.others, at: Date.now() };
+    return { others: this.others, servers: this.servers, at: Date.now() };
+  }
+
+  /** CPU-seconds the run's servers used since `snap`. */
+  serverSecondsSince(snap) {
+    this.sample();
+    return this.servers - snap.servers;
   }
 
   /** The share of the machine other programs used since `snap` (0–1). */

@@ -17,13 +17,13 @@ function versions() {
 
 function mainTable(results) {
   const lines = [
-    "| path | c | req/s | × no-op | p50 ms | p99 ms | other programs' CPU |",
-    "| ---- | -: | ----: | ------: | -----: | -----: | ------------------: |",
+    "| path | c | req/s | × no-op | p50 ms | p99 ms | servers' CPU ms per request | other programs' CPU |",
+    "| ---- | -: | ----: | ------: | -----: | -----: | --------------------------: | ------------------: |",
   ];
   for (const r of results) {
     const noop = find(results, "noop", r.connections);
     lines.push(
-      `| ${r.name} | ${r.connections} | ${fixed(r.rps, 0)} | ${noop ? fixed(r.rps / noop.rps, 3) : "–"} | ${fixed(r.p50_ms)} | ${fixed(r.p99_ms)} | ${fixed(r.others_cpu * 100, 0)}% |`,
+      `| ${r.name} | ${r.connections} | ${fixed(r.rps, 0)} | ${noop ? fixed(r.rps / noop.rps, 3) : "–"} | ${fixed(r.p50_ms)} | ${fixed(r.p99_ms)} | ${fixed(r.cpu_ms, 2)} | ${fixed(r.others_cpu * 100, 0)}% |`,
     );
   }
   return lines.join("\n");

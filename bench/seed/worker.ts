@@ -89,7 +89,7 @@ async function seed(request: Request, env: CordonGateway.Env): Promise<Response>
       ],
       usage: { prompt_tokens: 12, completion_tokens: 24, total_tokens: 36 },
     };
-    await storeEntry(rt, addr, crypto.randomUUID(), completion, null);
+    await storeEntry(rt, addr, crypto.randomUUID(), { kind: "chat", completion }, null);
   };
   for (let next = from; next < from + count; next += PARALLEL) {
     const batch = Array.from({ length: Math.min(PARALLEL, from + count - next) }, (_, k) => store(next + k));
