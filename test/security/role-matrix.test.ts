@@ -148,6 +148,7 @@ const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
   }),
   "cache.erase": async (w) => ({ host: w.host, path: "/v1/cache/erase", init: { body: { user: "erased" } }, ok: 200 }),
   "cache.export": async (w) => ({ host: w.host, path: "/v1/cache/export?user=exported", init: {}, ok: 200 }),
+  "cache.entry.list": async (w) => ({ host: w.host, path: "/v1/cache/entries?limit=5", init: {}, ok: 200 }),
   "audit.list": async (w) => ({ host: w.host, path: "/v1/audit?limit=5", init: {}, ok: 200 }),
   "audit.verify": async (w) => ({ host: w.host, path: "/v1/audit/verify", init: {}, ok: 200 }),
   "analytics.read": async (w) => ({ host: w.host, path: "/v1/analytics?group_by=model", init: {}, ok: 200 }),

@@ -11,6 +11,7 @@ import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { createVirtualKey, deleteVirtualKey, listVirtualKeys } from "./admin-virtual-keys";
 import { analytics, deadLetters, listAudit, replayDeadLetter, verifyAudit } from "./audit";
 import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
+import { listEntries } from "./cache-entry-list";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage } from "./docs";
@@ -35,6 +36,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "models.get": getModel,
   "embeddings.create": embeddings,
   "cache.query": cacheQuery,
+  "cache.entry.list": listEntries,
   "cache.entry.get": getEntry,
   "cache.entry.delete": deleteEntry,
   "cache.erase": erase,

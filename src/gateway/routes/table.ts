@@ -83,6 +83,14 @@ export const ROUTE_TABLE = [
   },
   {
     method: "GET",
+    path: "/v1/cache/entries",
+    action: "cache.entry.list",
+    access: "tenant",
+    scope: "cache:read",
+    audited: true,
+  },
+  {
+    method: "GET",
     path: "/v1/cache/entries/:id",
     action: "cache.entry.get",
     access: "tenant",
