@@ -2,6 +2,9 @@
 // the pipeline runs each step.
 import { IttyRouter } from "itty-router";
 import type { AuthedContext, Handled, RequestContext } from "../context";
+import { dashboardAsset, dashboardPage } from "../dashboard/assets";
+import { createSession, deleteSession, getSession } from "../dashboard/session";
+import { ssoCallback, ssoStart } from "../dashboard/sso";
 import { json } from "../http/respond";
 import type { Scope } from "../policy/scopes";
 import { createKey, getKey, listKeys, revokeKey, rotateKey } from "./admin-keys";
@@ -61,6 +64,13 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "analytics.read": analytics,
   "audit.dead_letters": deadLetters,
   "audit.dead_letter.replay": replayDeadLetter,
+  "dashboard.page": dashboardPage,
+  "dashboard.asset": dashboardAsset,
+  "dashboard.session.create": createSession,
+  "dashboard.session.get": getSession,
+  "dashboard.session.delete": deleteSession,
+  "dashboard.sso.start": ssoStart,
+  "dashboard.sso.callback": ssoCallback,
 };
 
 export type RouteDef =
