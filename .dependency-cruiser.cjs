@@ -21,16 +21,20 @@ const LAYERS = [
   [
     "^src/gateway/storage/",
     "^src/gateway/adapters/",
-    "^src/gateway/auth/(access-token|api-key-secret|credential|guard|jwks-cache|jwt-failure|key-usage|oidc)\\.ts$",
+    "^src/gateway/auth/(access-token|api-key-secret|credential|guard|jwks-cache|jwt-failure|key-usage|oidc|oidc-login|session-cookie)\\.ts$",
   ],
   // 4 — the runtime (configuration + adapters + stores), request context, audit event building
   ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],
   // 5 — authentication and admission over the runtime, and the cache tiers
-  ["^src/gateway/auth/(admission|authenticate|identify)\\.ts$", "^src/gateway/cache/", "^src/gateway/upstream/"],
+  [
+    "^src/gateway/auth/(admission|authenticate|dashboard-session|identify)\\.ts$",
+    "^src/gateway/cache/",
+    "^src/gateway/upstream/",
+  ],
   // 6 — answering a request from the cache or the provider: chat completions, embeddings
   ["^src/gateway/chat/", "^src/gateway/embeddings/"],
-  // 7 — route handlers and the route table
-  ["^src/gateway/routes/"],
+  // 7 — route handlers and the route table; the dashboard's page, sessions and single sign-on
+  ["^src/gateway/routes/", "^src/gateway/dashboard/"],
   // 8 — the pipeline and the Worker entry
   ["^src/gateway/pipeline\\.ts$", "^src/gateway/index\\.ts$"],
 ];

@@ -121,6 +121,8 @@ if (await portHeld(PORT)) {
   process.exit(1);
 }
 ensureDevVars();
+// The dashboard's assets (wrangler's [build] runs this too, and again whenever dashboard/src changes).
+execFileSync("node", ["scripts/build-dashboard.mjs"], { stdio: ["ignore", "inherit", "inherit"] });
 execFileSync(
   "npx",
   ["wrangler", "d1", "migrations", "apply", "cordon-audit", "--local", "-c", CONFIGS[1], "--persist-to", PERSIST],

@@ -14,7 +14,7 @@ import { ConfigError } from "./config";
 import type { AuthedContext, Handled, RequestContext } from "./context";
 import { classifyHost, isAllowedTransport } from "./hosts";
 import { ApiError, docsUrlOf, fail, internalError } from "./http/errors";
-import { errorResponse, finalizeResponse, oauthErrorResponse } from "./http/respond";
+import { errorResponse, finalizeResponse, oauthErrorResponse, pageErrorResponse } from "./http/respond";
 import { authorizeRoute, type Decision } from "./policy/access";
 import { clientAddress, formatIp, type IpAddress } from "./policy/network";
 import { actorOf, type Principal } from "./policy/principal";
@@ -140,10 +140,13 @@ export async function handleRequest(
     handled = await run(rc, progress);
   } catch (err) {
     failure = err instanceof ApiError ? err : unexpected(err, rc);
+    const shape = progress.route?.errors;
     const response =
-      progress.route?.errors === "oauth"
+      shape === "oauth"
         ? oauthErrorResponse(failure, id, docsUrl)
-        : errorResponse(failure, id, docsUrl);
+        : shape === "page"
+          ? pageErrorResponse(failure, id, docsUrl)
+          : errorResponse(failure, id, docsUrl);
     // A failure after the cache was consulted (provider error, only-if-cached) still says what the cache did.
     if (failure.facts?.cache) response.headers.set("x-cache", failure.facts.cache);
     handled = { response, facts: failure.facts ?? {} };

@@ -12,6 +12,7 @@ declare namespace CordonGateway {
 		METRICS: AnalyticsEngineDataset;
 		AUDIT: Queue;
 		AI: Ai;
+		ASSETS: Fetcher;
 		ENVIRONMENT: string;
 		BASE_DOMAIN: string;
 		API_KEY_ENV: string;
@@ -37,6 +38,7 @@ declare namespace CordonGateway {
 		METRICS?: AnalyticsEngineDataset;
 		AUDIT: Queue;
 		AI?: Ai;
+		ASSETS: Fetcher;
 		ENVIRONMENT: string;
 		BASE_DOMAIN: string;
 		API_KEY_ENV: string;

@@ -53,6 +53,9 @@ export default async function setup(project: TestProject) {
     ].join("\n"),
     { mode: 0o600 },
   );
+  // The dashboard's assets, as `npm run dev` builds them (wrangler's [build] would too; building first makes a
+  // build error fail here, with its message).
+  execFileSync("node", ["scripts/build-dashboard.mjs"], { stdio: ["ignore", "ignore", "inherit"] });
   const persist = join(dir, "state");
   execFileSync(
     "npx",

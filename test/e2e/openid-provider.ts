@@ -62,7 +62,7 @@ function memoryAdapter(): (model: string) => Adapter {
   };
 }
 
-function signingKey(alg: "RS256" | "ES256"): JWK {
+export function signingKey(alg: "RS256" | "ES256"): JWK {
   const { privateKey } =
     alg === "RS256"
       ? generateKeyPairSync("rsa", { modulusLength: 2048 })

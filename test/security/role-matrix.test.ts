@@ -90,6 +90,17 @@ async function deadLetter(): Promise<number> {
   return row!.id;
 }
 
+/** A dashboard session of a viewer key of the world's tenant, as its Cookie header. */
+async function dashboardCookie(w: World): Promise<string> {
+  const key = await newKey(w.tenant, { name: "dashboard", role: "viewer" });
+  const res = await call(w.host, "/dashboard/session", {
+    body: { api_key: key.key },
+    headers: { origin: `https://${w.host}` },
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.headers.get("set-cookie")!.split(";")[0]!;
+}
+
 /** Valid input for every action of the route table (a route added without one here is a compile error). */
 const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
   health: async (w) => ({ host: w.host, path: "/healthz", init: {}, ok: 200 }),
@@ -154,6 +165,40 @@ const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
     path: "/v1/responses",
     init: { body: { model: "gpt-4o-mini", input: "What does the role matrix check?", store: false } },
     ok: 200,
+  }),
+  "cache.entry.list": async (w) => ({ host: w.host, path: "/v1/cache/entries?limit=5", init: {}, ok: 200 }),
+  // The dashboard: public routes that authenticate their sign-in themselves (test/integration/dashboard-*.test.ts).
+  "dashboard.page": async (w) => ({ host: w.host, path: "/dashboard", init: {}, ok: 200 }),
+  "dashboard.asset": async (w) => ({ host: w.host, path: "/dashboard/assets/app-test.js", init: {}, ok: 200 }),
+  "dashboard.session.create": async (w) => ({
+    host: w.host,
+    path: "/dashboard/session",
+    init: {
+      body: { api_key: (await newKey(w.tenant, { name: "dashboard", role: "viewer" })).key },
+      headers: { origin: `https://${w.host}` },
+    },
+    ok: 200,
+  }),
+  "dashboard.session.get": async (w) => ({
+    host: w.host,
+    path: "/dashboard/session",
+    init: { headers: { cookie: await dashboardCookie(w) } },
+    ok: 200,
+  }),
+  "dashboard.session.delete": async (w) => ({
+    host: w.host,
+    path: "/dashboard/logout",
+    init: { method: "POST", headers: { origin: `https://${w.host}` } },
+    ok: 200,
+  }),
+  // Single sign-on needs an OpenID Provider: the matrix's tenants have none, which both routes say (the flow
+  // itself is in test/integration/dashboard-sso.test.ts).
+  "dashboard.sso.start": async (w) => ({ host: w.host, path: "/dashboard/sso/start", init: {}, ok: 404 }),
+  "dashboard.sso.callback": async (w) => ({
+    host: w.host,
+    path: "/dashboard/sso/callback?state=s&code=c",
+    init: {},
+    ok: 404,
   }),
   "audit.list": async (w) => ({ host: w.host, path: "/v1/audit?limit=5", init: {}, ok: 200 }),
   "audit.verify": async (w) => ({ host: w.host, path: "/v1/audit/verify", init: {}, ok: 200 }),

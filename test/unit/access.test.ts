@@ -163,6 +163,45 @@ describe("decideKeyGrant", () => {
   });
 });
 
+describe("keys made by a person signed in with single sign-on", () => {
+  const sso = (role: Role, expiresAt: number): Principal => ({
+    kind: "sso",
+    subject: "pseudonym",
+    tenant: "acme",
+    role,
+    scopes: new Set(ROLE_SCOPES[role]),
+    cacheScope: "tenant",
+    ipAllowlist: [],
+    rateLimit: null,
+    expiresAt,
+  });
+
+  it("outlive the sign-in's ID token: a service key made from the dashboard is not an hour's key", () => {
+    const admin = sso("admin", NOW + 3_600_000);
+    expect(decideKeyGrant(admin, { role: "service" }, NOW)).toMatchObject({ ok: true, grant: { expiresAt: null } });
+    const later = NOW + 90 * 86_400_000;
+    expect(decideKeyGrant(admin, { role: "developer", expiresAt: later }, NOW)).toMatchObject({
+      ok: true,
+      grant: { expiresAt: later },
+    });
+    const standing = { role: "developer" as const, scopes: [...ROLE_SCOPES.developer], cacheScope: "tenant" as const };
+    expect(decideKeyRotation(admin, { ...standing, expiresAt: null, ipAllowlist: [], rateLimit: null })).toEqual({
+      allow: true,
+    });
+  });
+
+  it("are still held to the person's role", () => {
+    expect(decideKeyGrant(sso("admin", NOW + 3_600_000), { role: "owner" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:role" },
+    });
+    expect(decideKeyGrant(sso("developer", NOW + 3_600_000), { role: "admin" }, NOW)).toMatchObject({
+      ok: false,
+      decision: { reason: "escalation:scopes" },
+    });
+  });
+});
+
 describe("decideKeyRotation", () => {
   const grant = (over: Partial<KeyGrant> = {}): KeyGrant => ({
     role: "admin",

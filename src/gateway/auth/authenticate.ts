@@ -19,7 +19,7 @@ import type { Credential } from "./credential";
 import { verifyOidcToken } from "./oidc";
 
 /** Clock skew tolerated on token times, in seconds. */
-const CLOCK_TOLERANCE_SECONDS = 30;
+export const CLOCK_TOLERANCE_SECONDS = 30;
 
 /**
  * Refusals of a token as one of Cordon's own that leave it possibly another issuer's, so the tenant's SSO
@@ -123,36 +123,48 @@ async function authenticateToken(rt: Runtime, token: string, tenant: TenantRecor
     };
   }
   // Not one of ours: perhaps the tenant's SSO provider's.
-  const oidc = tenant.policy.oidc;
-  if (MAYBE_ANOTHER_ISSUERS.has(own.reason) && oidc) {
-    const sso = await verifyOidcToken(rt.jwksCache, token, oidc, {
-      now,
-      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
-      allowInsecure: rt.config.environment === "development",
-    });
-    if (!sso.ok) {
-      throw fail(sso.reason === "expired" ? "expired_token" : "invalid_token", { reason: `sso:${sso.reason}` });
-    }
-    const id = sso.identity;
-    if (id.issuedAt !== null && id.issuedAt * 1000 < notBefore(tenant)) {
-      throw fail("invalid_token", { reason: "sso:token_before_lockdown" });
-    }
-    return {
-      kind: "sso",
-      subject: await rt.platform.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
-      tenant: tenant.id,
-      role: id.role,
-      scopes: new Set(ROLE_SCOPES[id.role]),
-      cacheScope: "tenant",
-      ipAllowlist: [],
-      rateLimit: null,
-      expiresAt: id.expiresAt * 1000,
-    };
-  }
+  if (MAYBE_ANOTHER_ISSUERS.has(own.reason) && tenant.policy.oidc) return authenticateSso(rt, token, tenant, now);
   throw fail(own.reason === "expired" ? "expired_token" : "invalid_token", { reason: `token:${own.reason}` });
 }
 
+/**
+ * A token of the tenant's OpenID Provider (an SSO bearer token, or the ID token a dashboard sign-in obtained),
+ * verified against the provider's keys, its role mapped; the user is named by a pseudonym of issuer and subject.
+ */
+export async function authenticateSso(
+  rt: Runtime,
+  token: string,
+  tenant: TenantRecord,
+  now: number,
+): Promise<TenantPrincipal> {
+  const oidc = tenant.policy.oidc;
+  if (!oidc) throw fail("invalid_token", { reason: "sso:not_configured" });
+  const sso = await verifyOidcToken(rt.jwksCache, token, oidc, {
+    now,
+    clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+    allowInsecure: rt.config.environment === "development",
+  });
+  if (!sso.ok) {
+    throw fail(sso.reason === "expired" ? "expired_token" : "invalid_token", { reason: `sso:${sso.reason}` });
+  }
+  const id = sso.identity;
+  if (id.issuedAt !== null && id.issuedAt * 1000 < notBefore(tenant)) {
+    throw fail("invalid_token", { reason: "sso:token_before_lockdown" });
+  }
+  return {
+    kind: "sso",
+    subject: await rt.platform.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
+    tenant: tenant.id,
+    role: id.role,
+    scopes: new Set(ROLE_SCOPES[id.role]),
+    cacheScope: "tenant",
+    ipAllowlist: [],
+    rateLimit: null,
+    expiresAt: id.expiresAt * 1000,
+  };
+}
+
 /** Tokens issued before the tenant's last lockdown, or before the tenant itself (re-)existed, are refused. */
-function notBefore(tenant: TenantRecord): number {
+export function notBefore(tenant: TenantRecord): number {
   return Math.max(tenant.tokens_not_before, tenant.created_at - CLOCK_TOLERANCE_SECONDS * 1000);
 }

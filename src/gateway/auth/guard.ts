@@ -11,6 +11,7 @@ const COUNTED: ReadonlySet<ErrorCode> = new Set([
   "malformed_api_key",
   "wrong_environment",
   "invalid_token",
+  "invalid_session",
 ]);
 
 export const countsAsFailure = (code: ErrorCode) => COUNTED.has(code);

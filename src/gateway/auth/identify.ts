@@ -1,14 +1,16 @@
-// Who is calling, with the guard around it: a client blocked for a burst of failures is refused before its
-// credential is looked at; a failed guess is counted (and slowed, then blocked, raising an audit alert); and a
-// refusal says what is wrong and what to do — without telling anyone who holds no valid credential whether a
-// key or a tenant exists.
+// Who is calling — the Authorization header's credential, or else the dashboard's session cookie — with the
+// guard around it: a client blocked for a burst of failures is refused before its credential is looked at; a
+// failed guess is counted (and slowed, then blocked, raising an audit alert); and a refusal says what is wrong
+// and what to do — without telling anyone who holds no valid credential whether a key or a tenant exists.
 import { type ApiError, fail } from "../http/errors";
 import type { Principal } from "../policy/principal";
 import type { Runtime } from "../runtime";
 import type { TenantRecord } from "../storage/records";
 import { authenticate } from "./authenticate";
-import { credentialOf, keyPrefixOf } from "./credential";
+import { type Credential, credentialOf, keyPrefixOf } from "./credential";
+import { authenticateSession } from "./dashboard-session";
 import { countsAsFailure } from "./guard";
+import { sessionOf } from "./session-cookie";
 
 export type AlertSink = (action: string, reason: string, target: string | null, tenant?: string | null) => void;
 
@@ -20,12 +22,42 @@ export async function identify(
   now: number,
   alert: AlertSink,
 ): Promise<Principal> {
-  const credential = credentialOf(request.headers);
-  const prefix = keyPrefixOf(credential);
+  // The dashboard's session cookie stands in for a credential only where no Authorization header is sent.
+  const session = request.headers.has("authorization") ? null : sessionOf(request.headers);
+  if (session) {
+    return guarded(rt, null, ip, now, alert, () => authenticateSession(rt, request, session, tenant, now));
+  }
+  return identifyCredential(rt, credentialOf(request.headers), tenant, ip, now, alert);
+}
+
+/** A credential presented some other way than the Authorization header (a dashboard sign-in's API key). */
+export function identifyCredential(
+  rt: Runtime,
+  credential: Credential,
+  tenant: TenantRecord | null,
+  ip: string | null,
+  now: number,
+  alert: AlertSink,
+): Promise<Principal> {
+  return guarded(rt, keyPrefixOf(credential), ip, now, alert, () => authenticate(rt, credential, tenant, now));
+}
+
+/**
+ * Runs an authentication under the guard: refused at once while the client (or key prefix) is blocked; a
+ * failure that counts as a guess is counted, slowed, and may block.
+ */
+export async function guarded<T>(
+  rt: Runtime,
+  prefix: string | null,
+  ip: string | null,
+  now: number,
+  alert: AlertSink,
+  attempt: () => Promise<T>,
+): Promise<T> {
   const blocked = rt.guard.blockedUntil(ip, prefix, now);
   if (blocked > now) throw authBlocked(blocked, now, "blocked");
   try {
-    return await authenticate(rt, credential, tenant, now);
+    return await attempt();
   } catch (err) {
     if (!isCounted(err)) throw err;
     const outcome = await rt.guard.failure(ip, prefix, now);

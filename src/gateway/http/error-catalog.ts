@@ -287,6 +287,53 @@ export const ERROR_CATALOG = {
     fix: "Use an owner key (or sign in as an owner), or ask the operator.",
   },
 
+  // ── dashboard (sessions, single sign-on) ───────────────────────────────────────────────────────────────
+  invalid_session: {
+    status: 401,
+    message: "The dashboard session is not valid here.",
+    fix: "Sign in again at /dashboard; a session ends when its key is revoked or the tenant is locked down.",
+  },
+  session_expired: {
+    status: 401,
+    message: "The dashboard session has expired.",
+    fix: "Sign in again at /dashboard; sessions last at most an hour.",
+  },
+  csrf_token_invalid: {
+    status: 403,
+    message: "A request with the dashboard session cookie lacks its matching x-cordon-csrf header.",
+    fix: "Reload the dashboard; API clients send 'Authorization: Bearer <key>' instead of the cookie.",
+  },
+  cross_origin_request: {
+    status: 403,
+    message: "The dashboard accepts changes only from its own origin.",
+    fix: "Use the dashboard at this host's /dashboard; other sites cannot act with its session.",
+  },
+  dashboard_unavailable: {
+    status: 404,
+    message: "This deployment serves no dashboard.",
+    fix: "Deploy the gateway with its [assets] (npm run build:dashboard runs before wrangler deploy).",
+  },
+  sso_not_configured: {
+    status: 404,
+    message: "Single sign-on is not configured at this host.",
+    fix: "Sign in with an API key, or ask the tenant's owner to set the policy's oidc.",
+  },
+  sso_state_invalid: {
+    status: 400,
+    message: "The single sign-on attempt expired, or was not started in this browser.",
+    fix: "Start again from /dashboard; sign-in must finish within 10 minutes, in the browser that began it.",
+  },
+  sso_provider_error: {
+    status: 502,
+    message: "The identity provider could not complete the sign-in.",
+    fix: "Retry; if it persists, check the provider's discovery document and that the app is a public client with PKCE and this host's /dashboard/sso/callback as redirect URI.",
+  },
+  sso_denied: {
+    status: 401,
+    message: "The identity provider's sign-in was not accepted.",
+    fix: "Check that your account is in a group the tenant's role_map names, or ask the tenant's owner.",
+  },
+
   // ── tenants ───────────────────────────────────────────────────────────────────────────────────────────
   tenant_exists: {
     status: 409,

@@ -100,10 +100,38 @@ export function oauthErrorResponse(err: ApiError, requestId: string, docsUrl: st
   );
 }
 
-/** Adds the request id and security headers; returns a response whose headers can be changed. */
+/**
+ * The same error as a small HTML page, for routes a browser navigates to (the dashboard's single sign-on): the
+ * message (what went wrong, what to do, the catalogue link), the code and request id, and the way back.
+ */
+export function pageErrorResponse(err: ApiError, requestId: string, docsUrl: string): Response {
+  const html = [
+    '<!doctype html><html lang="en"><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>Cordon: sign-in failed</title>",
+    "<h1>Sign-in failed</h1>",
+    `<p>${escapeHtml(err.publicMessage(docsUrl))}</p>`,
+    `<p>Error <code>${err.code}</code>, request <code>${escapeHtml(requestId)}</code>.</p>`,
+    '<p><a href="/dashboard">Back to the dashboard</a></p>',
+  ].join("\n");
+  return new Response(html, {
+    status: err.status,
+    headers: { "content-type": "text/html; charset=utf-8", ...err.headers },
+  });
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/**
+ * Adds the request id and security headers; returns a response whose headers can be changed. A response that
+ * sets its own Content-Security-Policy keeps it (the dashboard's page, which must load its own script and style).
+ */
 export function finalizeResponse(res: Response, requestId: string): Response {
   const out = new Response(res.body, res);
+  const ownPolicy = res.headers.get("content-security-policy");
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) out.headers.set(k, v);
+  if (ownPolicy !== null) out.headers.set("content-security-policy", ownPolicy);
   out.headers.set("x-request-id", requestId);
   return out;
 }

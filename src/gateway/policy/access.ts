@@ -148,7 +148,7 @@ export function decideKeyGrant(
     role: req.role,
     scopes,
     cacheScope: req.cacheScope ?? (minter.cacheScope === "user" ? "user" : "tenant"),
-    expiresAt: req.expiresAt ?? minter.expiresAt,
+    expiresAt: req.expiresAt ?? lifetimeBound(minter),
     ipAllowlist: [...(req.ipAllowlist ?? minter.ipAllowlist)],
     rateLimit: req.rateLimit === undefined ? minter.rateLimit : req.rateLimit,
   };
@@ -191,7 +191,8 @@ function exceeds(holder: Exclude<Principal, { kind: "operator" }>, k: KeyGrant):
   if (holder.cacheScope === "user" && k.cacheScope === "tenant") {
     return escalation("cache_scope", "A key bound to the user cache scope cannot create a tenant-scoped key.");
   }
-  if (holder.expiresAt !== null && (k.expiresAt === null || k.expiresAt > holder.expiresAt)) {
+  const bound = lifetimeBound(holder);
+  if (bound !== null && (k.expiresAt === null || k.expiresAt > bound)) {
     return escalation("lifetime", "A key cannot create a key that outlives it; choose an earlier expires_at.");
   }
   if (!allowlistWithin(blocks(k.ipAllowlist), blocks(holder.ipAllowlist))) {
@@ -204,6 +205,16 @@ function exceeds(holder: Exclude<Principal, { kind: "operator" }>, k: KeyGrant):
     return escalation("rate_limit", "A key cannot create a key with a higher rate limit than its own.");
   }
   return null;
+}
+
+/**
+ * The latest a key made or rotated by `holder` may expire: the holder's own expiry — except for a person signed
+ * in through the tenant's single sign-on, whose authority is their role at the provider, not the hour their ID
+ * token lasts (keys they make for services would otherwise die with their sign-in). Their keys are bounded by
+ * the tenant's max_key_age_days like any other, and name them in `created_by`.
+ */
+function lifetimeBound(holder: Exclude<Principal, { kind: "operator" }>): number | null {
+  return holder.kind === "sso" ? null : holder.expiresAt;
 }
 
 /**

@@ -2,6 +2,9 @@
 // the pipeline runs each step.
 import { IttyRouter } from "itty-router";
 import type { AuthedContext, Handled, RequestContext } from "../context";
+import { dashboardAsset, dashboardPage } from "../dashboard/assets";
+import { createSession, deleteSession, getSession } from "../dashboard/session";
+import { ssoCallback, ssoStart } from "../dashboard/sso";
 import { json } from "../http/respond";
 import type { Scope } from "../policy/scopes";
 import { createKey, getKey, listKeys, revokeKey, rotateKey } from "./admin-keys";
@@ -11,6 +14,7 @@ import { createTenant, deleteTenant, listTenants } from "./admin-tenants";
 import { createVirtualKey, deleteVirtualKey, listVirtualKeys } from "./admin-virtual-keys";
 import { analytics, deadLetters, listAudit, replayDeadLetter, verifyAudit } from "./audit";
 import { deleteEntry, erase, exportUser, getEntry } from "./cache-entries";
+import { listEntries } from "./cache-entry-list";
 import { cacheQuery } from "./cache-query";
 import { chatCompletions } from "./chat-completions";
 import { errorCatalogPage, openApiDocument } from "./docs";
@@ -37,6 +41,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "models.get": getModel,
   "embeddings.create": embeddings,
   "cache.query": cacheQuery,
+  "cache.entry.list": listEntries,
   "cache.entry.get": getEntry,
   "cache.entry.delete": deleteEntry,
   "cache.erase": erase,
@@ -62,6 +67,13 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "analytics.read": analytics,
   "audit.dead_letters": deadLetters,
   "audit.dead_letter.replay": replayDeadLetter,
+  "dashboard.page": dashboardPage,
+  "dashboard.asset": dashboardAsset,
+  "dashboard.session.create": createSession,
+  "dashboard.session.get": getSession,
+  "dashboard.session.delete": deleteSession,
+  "dashboard.sso.start": ssoStart,
+  "dashboard.sso.callback": ssoCallback,
 };
 
 export type RouteDef =

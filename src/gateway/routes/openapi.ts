@@ -54,6 +54,13 @@ const CREDENTIAL_ERRORS: readonly ErrorCode[] = [
   "expired_token",
   "auth_blocked",
 ];
+/** A dashboard session cookie used as the credential (no Authorization header): auth/dashboard-session.ts. */
+const SESSION_ERRORS: readonly ErrorCode[] = [
+  "invalid_session",
+  "session_expired",
+  "csrf_token_invalid",
+  "cross_origin_request",
+];
 const BODY_ERRORS: readonly ErrorCode[] = [
   "unsupported_media_type",
   "payload_too_large",
@@ -77,6 +84,7 @@ export function errorCodesOf(route: RouteSpec, op: OperationDoc, strictBody: boo
     // Served on tenant hosts only (not_found on the platform host); the Host must name the caller's tenant.
     for (const c of [...CREDENTIAL_ERRORS, "not_found", "tenant_not_found", "tenant_mismatch"] as const) codes.add(c);
     for (const c of ["ip_not_allowed", "key_too_old", "rate_limited"] as const) codes.add(c);
+    for (const c of SESSION_ERRORS) codes.add(c);
     if (route.scope) codes.add("insufficient_scope");
     if (!route.operator) codes.add("operator_not_allowed");
     if (route.roles) codes.add("owner_only");
@@ -183,6 +191,7 @@ const TAGS: readonly { name: string; description: string }[] = [
   { name: "OAuth", description: "Short-lived access tokens for API keys (client credentials)." },
   { name: "Tenants (operator)", description: "Tenant lifecycle, for the platform operator on the platform host." },
   { name: "Operator", description: "Platform maintenance, for the operator on the platform host." },
+  { name: "Dashboard", description: "The tenant dashboard's page, its sessions and its single sign-on." },
   { name: "Service", description: "Liveness and documentation; public, not audited." },
 ];
 

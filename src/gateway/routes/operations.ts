@@ -5,6 +5,7 @@
 // from the route table (openapi.ts derives them). Adding a route: add its entry here, next to its handler in
 // index.ts; a missing one is a compile error, and test/node/openapi.test.ts fails on any mismatch.
 import * as z from "zod";
+import { SessionViewSchema, SignedOutSchema, SignInSchema } from "../dashboard/session";
 import type { ErrorCode } from "../http/errors";
 import { PolicySchema } from "../policy/tenant-policy";
 import { ChatCompletionSchema, ChatRequestSchema } from "../protocol/chat";
@@ -29,6 +30,7 @@ import {
   VerificationSchema,
 } from "./audit";
 import { CacheEntrySchema, EntryDeletedSchema, EraseSchema, ErasureSchema, ExportLineSchema } from "./cache-entries";
+import { EntryListSchema } from "./cache-entry-list";
 import { CacheQueryResultSchema, CacheQuerySchema } from "./cache-query";
 import { EmbeddingsListSchema } from "./embeddings";
 import { ModelListSchema, ModelObjectSchema } from "./models";
@@ -45,6 +47,7 @@ export type Tag =
   | "OAuth"
   | "Tenants (operator)"
   | "Operator"
+  | "Dashboard"
   | "Service";
 
 export type MediaType =
@@ -288,6 +291,20 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     responses: { 200: { description: "What was erased.", content: asJson(ErasureSchema) } },
     errors: ["insufficient_scope"],
   },
+  "cache.entry.list": {
+    tag: "Cache",
+    summary: "List cache entries",
+    description:
+      "The tenant's entries, oldest first: metadata only (id, model, scope, creation and expiry), never a prompt " +
+      "or an answer. A key bound to the user cache scope must name its user and sees that user's entries only.",
+    query: {
+      user: { schema: z.string().min(1).max(256), description: "Only this user's entries (or x-cache-user)." },
+      limit: Limit(1000, 50),
+      cursor: Cursor,
+    },
+    responses: { 200: { description: "A page of entries.", content: asJson(EntryListSchema) } },
+    errors: ["invalid_field", "invalid_limit", "invalid_cache_user", "conflicting_cache_user", "cache_user_required"],
+  },
   "cache.export": {
     tag: "Cache",
     summary: "Export a user's cached data (GDPR)",
@@ -500,5 +517,83 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     params: { id: "The dead letter's id." },
     responses: { 200: { description: "The outcome.", content: asJson(ReplayResultSchema) } },
     errors: ["invalid_field"],
+  },
+  "dashboard.page": {
+    tag: "Dashboard",
+    summary: "The tenant dashboard",
+    description: "The page (docs/dashboard.md), under its own strict CSP; it signs in with POST /dashboard/session.",
+    responses: { 200: { description: "The page.", content: { "text/html": null } } },
+    errors: ["dashboard_unavailable"],
+  },
+  "dashboard.asset": {
+    tag: "Dashboard",
+    summary: "A script, style sheet or font of the dashboard",
+    params: { file: "The asset's file name, as the page links it." },
+    responses: { 200: { description: "The asset, immutable (its name carries its content hash)." } },
+    errors: ["not_found", "dashboard_unavailable"],
+  },
+  "dashboard.session.create": {
+    tag: "Dashboard",
+    summary: "Sign in to the dashboard with an API key",
+    description:
+      "Authenticates the key as any request is (guard, tenant, network and rate limits), then sets an HttpOnly, " +
+      "Secure, SameSite=Strict session cookie of at most an hour. From the page's own origin only.",
+    body: { schema: SignInSchema },
+    responses: {
+      200: { description: "Signed in; the session and its CSRF token.", content: asJson(SessionViewSchema) },
+    },
+    errors: [
+      "cross_origin_request",
+      "tenant_not_found",
+      "tenant_mismatch",
+      "ip_not_allowed",
+      "rate_limited",
+      "auth_blocked",
+      "malformed_api_key",
+      "invalid_api_key",
+      "expired_api_key",
+      "foreign_api_key",
+    ],
+  },
+  "dashboard.session.get": {
+    tag: "Dashboard",
+    summary: "The dashboard session of this browser",
+    description: "Who is signed in, with which role and scopes, until when, and the CSRF token; same-origin only.",
+    responses: {
+      200: {
+        description: "The session, or `signed_in: false` (and why it ended).",
+        content: asJson(z.union([SessionViewSchema, SignedOutSchema])),
+      },
+    },
+    errors: ["cross_origin_request"],
+  },
+  "dashboard.session.delete": {
+    tag: "Dashboard",
+    summary: "Sign out of the dashboard",
+    responses: { 200: { description: "The cookie is cleared.", content: asJson(SignedOutSchema) } },
+    errors: ["cross_origin_request"],
+  },
+  "dashboard.sso.start": {
+    tag: "Dashboard",
+    summary: "Sign in with the tenant's single sign-on",
+    description:
+      "Redirects (302) to the tenant's OpenID Provider: authorization code with PKCE, state and nonce kept in a " +
+      "sealed, short-lived cookie. Errors are HTML pages.",
+    responses: { 302: { description: "To the OpenID Provider's authorization endpoint." } },
+    errors: ["tenant_not_found", "sso_not_configured", "sso_provider_error"],
+  },
+  "dashboard.sso.callback": {
+    tag: "Dashboard",
+    summary: "Single sign-on's return from the OpenID Provider",
+    description:
+      "Checks state, issuer (RFC 9207) and nonce, exchanges the code with its PKCE verifier, maps the role claim, " +
+      "sets the session cookie and redirects (303) to the dashboard. Errors are HTML pages.",
+    query: {
+      code: { schema: z.string().max(4096), description: "The authorization code." },
+      state: { schema: z.string(), description: "The state sent at the start." },
+      iss: { schema: z.string(), description: "The issuer (RFC 9207), checked when sent." },
+    },
+    responses: { 303: { description: "To /dashboard, signed in." } },
+    errors: ["tenant_not_found", "sso_not_configured", "sso_state_invalid", "sso_denied", "sso_provider_error"],
   },
 };

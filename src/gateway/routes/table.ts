@@ -21,8 +21,11 @@ export interface RouteSpec {
   readonly roles?: readonly Role[];
   /** False for liveness probes and public documents: no audit event (they are counted in metrics). */
   readonly audited: boolean;
-  /** The error shape: the contract's (default), or OAuth 2.0's (RFC 6749 §5.2) for the token endpoint. */
-  readonly errors?: "oauth";
+  /**
+   * The error shape: the contract's (default), OAuth 2.0's (RFC 6749 §5.2) for the token endpoint, or a small
+   * HTML page for the routes a browser navigates to (the dashboard's single sign-on).
+   */
+  readonly errors?: "oauth" | "page";
   /**
    * An administrative change: its handler records it in the audit trail before making it (rc.recordChange),
    * and is refused (503, nothing changed) when the event cannot be enqueued.
@@ -84,6 +87,14 @@ export const ROUTE_TABLE = [
     method: "POST",
     path: "/v1/cache/query",
     action: "cache.query",
+    access: "tenant",
+    scope: "cache:read",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/v1/cache/entries",
+    action: "cache.entry.list",
     access: "tenant",
     scope: "cache:read",
     audited: true,
@@ -314,6 +325,41 @@ export const ROUTE_TABLE = [
     recordFirst: true,
     access: "operator",
     audited: true,
+  },
+  // The tenant dashboard (src/gateway/dashboard): its page and assets, and its sessions, which resolve the tenant
+  // and authenticate the sign-in themselves (an API key in the body, or single sign-on).
+  { method: "GET", path: "/dashboard", action: "dashboard.page", access: "public", audited: false },
+  { method: "GET", path: "/dashboard/assets/:file", action: "dashboard.asset", access: "public", audited: false },
+  {
+    method: "POST",
+    path: "/dashboard/session",
+    action: "dashboard.session.create",
+    access: "public",
+    audited: true,
+  },
+  { method: "GET", path: "/dashboard/session", action: "dashboard.session.get", access: "public", audited: false },
+  {
+    method: "POST",
+    path: "/dashboard/logout",
+    action: "dashboard.session.delete",
+    access: "public",
+    audited: true,
+  },
+  {
+    method: "GET",
+    path: "/dashboard/sso/start",
+    action: "dashboard.sso.start",
+    access: "public",
+    audited: false,
+    errors: "page",
+  },
+  {
+    method: "GET",
+    path: "/dashboard/sso/callback",
+    action: "dashboard.sso.callback",
+    access: "public",
+    audited: true,
+    errors: "page",
   },
 ] as const satisfies readonly RouteSpec[];
 

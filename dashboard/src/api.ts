@@ -1,0 +1,108 @@
+// Calls to Cordon's own API from the page. The session is an HttpOnly cookie the page cannot read; what the
+// page holds is the session's CSRF token, in this module's memory only (never in storage), sent on every call.
+
+export interface Session {
+  tenant: string;
+  tenant_name: string;
+  actor: string;
+  kind: "api_key" | "sso";
+  key_name: string | null;
+  role: string | null;
+  scopes: string[];
+  cache_scope: "tenant" | "user";
+  expires_at: string;
+  csrf_token: string;
+}
+
+/** An error answer of the API: its code and its message (which says what to do and links the catalogue). */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | null,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+let onSignedOut: () => void = () => {};
+
+/** Called when any call finds the session over (expired, revoked): the page returns to sign-in. */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+const SESSION_ENDED = new Set(["invalid_session", "session_expired", "csrf_token_invalid"]);
+
+async function failure(res: Response): Promise<ApiFailure> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; request_id?: string } };
+    const e = body.error ?? {};
+    return new ApiFailure(res.status, e.code ?? "unknown", e.message ?? res.statusText, e.request_id ?? null);
+  } catch {
+    return new ApiFailure(res.status, "unknown", `The gateway answered ${res.status}.`, null);
+  }
+}
+
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (csrfToken !== null) headers["x-cordon-csrf"] = csrfToken;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.ok) return res;
+  const err = await failure(res);
+  if (SESSION_ENDED.has(err.code) && !path.startsWith("/dashboard/session")) {
+    csrfToken = null;
+    onSignedOut();
+  }
+  throw err;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await (await send(method, path, body)).json()) as T;
+}
+
+/** The current session, or null when there is none (or it has ended). */
+export async function currentSession(): Promise<Session | null> {
+  const answer = await api<(Session & { signed_in: true }) | { signed_in: false }>("GET", "/dashboard/session");
+  if (!answer.signed_in) return null;
+  csrfToken = answer.csrf_token;
+  return answer;
+}
+
+export async function signIn(apiKey: string): Promise<Session> {
+  const session = await api<Session>("POST", "/dashboard/session", { api_key: apiKey });
+  csrfToken = session.csrf_token;
+  return session;
+}
+
+export async function signOut(): Promise<void> {
+  csrfToken = null;
+  await fetch("/dashboard/logout", { method: "POST", credentials: "same-origin" });
+}
+
+/** Saves a response body as a file (an NDJSON export). */
+export async function download(path: string, filename: string): Promise<number> {
+  const blob = await (await send("GET", path)).blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return blob.size;
+}
+
+export const query = (params: Record<string, string | number | null | undefined>): string => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+};

@@ -1,0 +1,302 @@
+// The tenant dashboard in real Chromium against the three Workers under `wrangler dev`: sign-in with an API key
+// (single sign-on: dashboard-sso.test.ts); every view; a chart drawn; a key created (its secret shown
+// once, gone after a reload) and revoked; the policy edited, through the lock-out confirmation; the audit chain
+// verified and paged; a cache entry deleted and a user exported and erased; one whole flow by keyboard alone.
+// On every page: no console error, no uncaught exception, no CSP violation, no error response not asked for.
+import { readFileSync } from "node:fs";
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, chromiumFound, launch, screenshot, type WatchedPage, watchedPage } from "./browser";
+import { call, cordon, tenantWithKey } from "./cordon";
+
+if (!chromiumFound) {
+  console.warn(
+    `test/e2e/dashboard.test.ts: SKIPPED — no Chromium at ${CHROMIUM}. Install it (apt-get install -y chromium, as .ci/run does) or set CHROMIUM_PATH.`,
+  );
+}
+
+const CHAT = (content: string) => ({ model: "gpt-4o-mini", messages: [{ role: "user", content }] });
+
+describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
+  let browser: Browser;
+  let tenant: Awaited<ReturnType<typeof tenantWithKey>>;
+  let origin: string;
+  let owner: { id: string; key: string };
+  const pages: WatchedPage[] = [];
+
+  /** A fresh, watched page (its problems are checked after the test). */
+  async function open(): Promise<WatchedPage> {
+    const w = await watchedPage(browser, origin);
+    pages.push(w);
+    return w;
+  }
+
+  async function signInWithKey(w: WatchedPage, key = owner.key): Promise<void> {
+    await w.page.goto(`${origin}/dashboard`);
+    await w.page.getByLabel("API key").fill(key);
+    await w.page.getByRole("button", { name: "Sign in" }).click();
+    await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
+  }
+
+  const view = async (w: WatchedPage, link: string, heading: string) => {
+    await w.page.getByRole("navigation").getByRole("link", { name: link }).click();
+    await w.page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  };
+
+  const api = (
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) => call(method, tenant.host, path, opts);
+
+  beforeAll(async () => {
+    browser = await launch();
+    tenant = await tenantWithKey("dash");
+    origin = `http://${tenant.host}:${cordon().port}`;
+    const made = await api("POST", "/v1/admin/keys", {
+      token: cordon().rootToken,
+      body: { name: "dashboard owner", role: "owner" },
+    });
+    owner = made.json<{ id: string; key: string }>();
+    // Traffic for the charts and the audit trail's pages: misses, hits, and one user's entries.
+    for (const q of ["What is the capital of France?", "Who wrote Hamlet?"]) {
+      for (let i = 0; i < 2; i++)
+        expect((await api("POST", "/v1/chat/completions", { token: tenant.key, body: CHAT(q) })).status).toBe(200);
+    }
+    for (const q of ["What is my favourite colour?", "When is my next appointment?"]) {
+      const res = await api("POST", "/v1/chat/completions", {
+        token: tenant.key,
+        body: CHAT(q),
+        headers: { "x-cache-user": "erin" },
+      });
+      expect(res.status).toBe(200);
+    }
+    for (let i = 0; i < 50; i++) await api("GET", "/v1/models", { token: tenant.key });
+    // The trail is written by the logger from a Queue: wait until the events are there.
+    const deadline = Date.now() + 20_000;
+    const counted = async () =>
+      (await api("GET", "/v1/analytics", { token: owner.key })).json<{ totals: { requests: number } }>().totals
+        .requests;
+    while ((await counted()) < 56) {
+      if (Date.now() > deadline) throw new Error("the audit events of the seeded traffic did not arrive");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 120_000);
+
+  afterEach(async () => {
+    const found = pages.flatMap((w) => w.problems());
+    await Promise.all(pages.splice(0).map((w) => w.close()));
+    expect(found, `problems on the dashboard's pages:\n${found.join("\n")}`).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("signs in with an API key into an HttpOnly cookie, and draws the usage charts", async () => {
+    const w = await open();
+    await w.page.goto(`${origin}/dashboard`);
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+    await screenshot(w.page, "sign-in");
+    await signInWithKey(w);
+    await w.page.getByRole("heading", { level: 1, name: "Usage and savings" }).waitFor();
+    const cookies = await w.context.cookies();
+    expect(
+      cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite })),
+    ).toEqual([{ name: "__Host-cordon_session", httpOnly: true, secure: true, sameSite: "Strict" }]);
+    expect(await w.page.evaluate(() => document.cookie)).toBe("");
+
+    await w.page.locator(".uplot canvas").first().waitFor();
+    expect(await w.page.locator("figure.chart .uplot").count()).toBe(4);
+    const painted = await w.page
+      .locator(".uplot canvas")
+      .first()
+      .evaluate((canvas: HTMLCanvasElement) => {
+        const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n++;
+        return n;
+      });
+    expect(painted).toBeGreaterThan(500);
+    const requests = await w.page.locator(".card", { hasText: "Requests" }).locator("dd").textContent();
+    expect(Number(requests?.replace(/,/g, ""))).toBeGreaterThanOrEqual(56);
+    await expect
+      .poll(() => w.page.locator(".card", { hasText: "Hit rate" }).locator("dd").textContent())
+      .not.toBe("0.0 %");
+    await screenshot(w.page, "usage");
+  });
+
+  it("creates a key whose secret is shown once, rotates one, and revokes it", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Keys", "API keys");
+    await w.page.getByLabel("Name").fill("made in the browser");
+    await w.page.getByLabel("Role").selectOption("viewer");
+    await w.page.getByRole("button", { name: "Create key" }).click();
+    const secret = (await w.page.getByTestId("secret").textContent())!;
+    expect(secret).toMatch(/^cdn_dev_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}$/);
+    expect((await api("GET", "/v1/models", { token: secret })).status).toBe(200);
+    await screenshot(w.page, "keys");
+
+    await w.page.reload();
+    await w.page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+    const row = w.page.locator("tr", { hasText: "made in the browser" });
+    await row.waitFor();
+    expect(await w.page.content()).not.toContain(secret);
+    expect(await w.page.getByTestId("secret").count()).toBe(0);
+
+    await row.getByRole("button", { name: "Rotate" }).click();
+    const rotated = (await w.page.getByTestId("secret").textContent())!;
+    expect(rotated).not.toBe(secret);
+    expect((await api("GET", "/v1/models", { token: rotated })).status).toBe(200);
+    await w.page.getByRole("button", { name: "Done" }).click();
+
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.getByRole("button", { name: "Confirm revoke" }).click();
+    await row.getByRole("cell", { name: "revoked" }).waitFor();
+    expect((await api("GET", "/v1/models", { token: rotated })).status).toBe(401);
+    expect((await api("GET", "/v1/models", { token: secret })).status).toBe(401);
+  });
+
+  it("edits the policy, and asks before saving one that locks the editor out", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Policy", "Policy");
+    const editor = w.page.getByLabel("Policy (JSON)");
+    const policy = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    await editor.fill(JSON.stringify({ ...policy, ttl_seconds: 3600 }, null, 2));
+    await w.page.getByRole("button", { name: "Save policy" }).click();
+    await w.page.getByText("Policy saved.").waitFor();
+    const saved = (await api("GET", "/v1/admin/policy", { token: owner.key })).json<{
+      policy: Record<string, unknown>;
+    }>().policy;
+    expect(saved.ttl_seconds).toBe(3600);
+    await screenshot(w.page, "policy");
+
+    await editor.fill(JSON.stringify({ ...saved, ip_allowlist: ["203.0.113.0/24"] }, null, 2));
+    w.expectResponse(409, "PUT", "/v1/admin/policy");
+    await w.page.getByRole("button", { name: "Save policy" }).click();
+    await w.page.getByText("does not allow the address this request comes from").waitFor();
+    await w.page.getByRole("button", { name: "Keep editing" }).click();
+    expect(
+      (await api("GET", "/v1/admin/policy", { token: owner.key })).json<{ policy: { ip_allowlist: string[] } }>().policy
+        .ip_allowlist,
+    ).toEqual([]);
+
+    w.expectResponse(409, "PUT", "/v1/admin/policy");
+    await w.page.getByRole("button", { name: "Save policy" }).click();
+    await w.page.getByRole("button", { name: "Save anyway and lock me out" }).click();
+    await w.page.getByText("Policy saved.").waitFor();
+    const locked = await api("GET", "/v1/admin/policy", { token: cordon().rootToken });
+    const lockedPolicy = locked.json<{ policy: Record<string, unknown> }>().policy;
+    expect(lockedPolicy.ip_allowlist).toEqual(["203.0.113.0/24"]);
+    // The operator lets the tenant back in.
+    expect(
+      (await api("PUT", "/v1/admin/policy", { token: cordon().rootToken, body: { ...lockedPolicy, ip_allowlist: [] } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it("pages through the audit trail and verifies its hash chain", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Audit trail", "Audit trail");
+    const rows = w.page.locator("tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(50);
+    await w.page.getByRole("button", { name: "Older events" }).click();
+    await expect.poll(() => rows.count()).toBeGreaterThan(50);
+    await w.page.getByRole("button", { name: "Verify chain" }).click();
+    const verdict = await w.page.getByText(/^Chain intact: \d+ events checked/).textContent();
+    expect(Number(/(\d+) events/.exec(verdict!)![1])).toBeGreaterThan(50);
+    await screenshot(w.page, "audit");
+    await w.page.getByLabel("Action").fill("dashboard.session.create");
+    await w.page.getByRole("button", { name: "Filter" }).click();
+    await expect
+      .poll(async () => new Set(await w.page.locator("tbody tr td:nth-child(3)").allTextContents()))
+      .toEqual(new Set(["dashboard.session.create"]));
+    expect(await w.page.locator("tbody tr td:nth-child(2)").first().textContent()).toBe(`key:${owner.id}`);
+  });
+
+  it("deletes a cache entry, exports one user's entries and erases them", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Cache", "Cache entries");
+    const rows = w.page.locator("tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(4);
+    const doomed = (await rows.first().getAttribute("data-entry-id"))!;
+    await rows.first().getByRole("button", { name: "Delete" }).click();
+    await rows.first().getByRole("button", { name: "Confirm delete" }).click();
+    await w.page.getByText(`Entry ${doomed} deleted.`).waitFor();
+    await expect.poll(() => rows.count()).toBe(3);
+    expect((await api("GET", `/v1/cache/entries/${doomed}`, { token: owner.key })).status).toBe(404);
+
+    await w.page.getByLabel(/^User/).fill("erin");
+    await w.page.getByRole("button", { name: "Show entries" }).click();
+    await expect.poll(() => rows.count()).toBe(2);
+    await screenshot(w.page, "cache");
+    const [download] = await Promise.all([
+      w.page.waitForEvent("download"),
+      w.page.getByRole("button", { name: "Export user's entries" }).click(),
+    ]);
+    const lines = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { prompt: string }).prompt).sort()).toEqual([
+      "What is my favourite colour?",
+      "When is my next appointment?",
+    ]);
+
+    await w.page.getByRole("button", { name: "Erase user" }).click();
+    await w.page.getByRole("button", { name: "Confirm erasure" }).click();
+    await w.page.getByText("Erased 2 entries of erin.").waitFor();
+    await expect.poll(() => rows.count()).toBe(0);
+    expect(
+      (await api("GET", "/v1/cache/entries?user=erin", { token: owner.key })).json<{ data: unknown[] }>().data,
+    ).toEqual([]);
+  });
+
+  it("ends a session whose key is revoked, back at sign-in", async () => {
+    const w = await open();
+    const doomed = (
+      await api("POST", "/v1/admin/keys", { token: cordon().rootToken, body: { name: "doomed", role: "admin" } })
+    ).json<{
+      id: string;
+      key: string;
+    }>();
+    await signInWithKey(w, doomed.key);
+    expect((await api("DELETE", `/v1/admin/keys/${doomed.id}`, { token: cordon().rootToken })).status).toBe(200);
+    w.expectResponse(401, "GET", "/v1/admin/keys");
+    await w.page.getByRole("navigation").getByRole("link", { name: "Keys" }).click();
+    await w.page.getByText("Your session has ended: sign in again.").waitFor();
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+  });
+
+  it("is usable with the keyboard alone: sign in, open Keys, create a key, sign out", async () => {
+    const { focused, tabTo } = await import("./browser");
+    const w = await open();
+    await w.page.goto(`${origin}/dashboard`);
+    await expect.poll(async () => (await focused(w.page)).name).toBe("api_key");
+    await w.page.keyboard.type(owner.key);
+    await w.page.keyboard.press("Enter");
+    await w.page.getByRole("heading", { level: 1, name: "Usage and savings" }).waitFor();
+    await tabTo(w.page, "Keys");
+    await w.page.keyboard.press("Enter");
+    await w.page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+    expect((await focused(w.page)).text).toBe("API keys");
+    await w.page.keyboard.press("Tab");
+    expect(await w.page.evaluate(() => document.activeElement?.closest("label")?.textContent?.trim())).toBe("Name");
+    await w.page.keyboard.type("typed, not clicked");
+    await w.page.keyboard.press("Enter");
+    await w.page.getByTestId("secret").waitFor();
+    await expect.poll(async () => (await focused(w.page)).text).toContain("New key “typed, not clicked”");
+    await tabTo(w.page, "Done");
+    await w.page.keyboard.press("Enter");
+    expect(await w.page.getByTestId("secret").count()).toBe(0);
+    await tabTo(w.page, "Sign out", { back: true, max: 80 });
+    await w.page.keyboard.press("Enter");
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+    expect(await w.context.cookies()).toEqual([]);
+  });
+});

@@ -1,0 +1,306 @@
+// The tenant dashboard's sessions: sign-in with an API key into an HttpOnly, Secure, SameSite=Strict, host-only
+// cookie; the cookie accepted as a credential only without an Authorization header, only with the session's CSRF
+// token, and for changes only from the page's own origin;
+// sessions that end with their key, a lockdown, their hour, or sign-out (GET /dashboard/session then says the
+// page is signed out, and why); the audit trail naming the key.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  accessTokenFor,
+  auditEventOf,
+  call,
+  createTenant,
+  expectError,
+  hostOf,
+  newKey,
+  policyOf,
+  rootToken,
+  settle,
+  uniqueTenant,
+} from "../helpers";
+import { asPage, cookieAttributes, originOf, signIn } from "./dashboard-helpers";
+
+async function tenant(prefix: string) {
+  const id = uniqueTenant(prefix);
+  await createTenant(id);
+  const owner = await newKey(id, { name: "owner", role: "owner" });
+  return { id, host: hostOf(id), owner };
+}
+
+/** What GET /dashboard/session says of a Cookie header: who is signed in, or that no one is, and why. */
+async function sessionState(host: string, cookie: string | null): Promise<Record<string, unknown>> {
+  const res = await call(host, "/dashboard/session", cookie === null ? {} : { headers: { cookie } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const ended = (why: string | null) => ({ object: "dashboard.session", signed_in: false, ended: why });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("signing in with an API key", async () => {
+  const t = await tenant("ds");
+
+  it("sets a host-only, HttpOnly, Secure, SameSite=Strict session cookie of at most an hour", async () => {
+    const s = await signIn(t.host, t.owner.key);
+    expect(s.cookie).toMatch(/^__Host-cordon_session=k\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const attributes = cookieAttributes(s.setCookie);
+    expect(attributes).toMatchObject({ path: "/", httponly: "", secure: "", samesite: "Strict" });
+    expect(attributes.domain).toBeUndefined();
+    expect(Number(attributes["max-age"])).toBeGreaterThan(3500);
+    expect(Number(attributes["max-age"])).toBeLessThanOrEqual(3600);
+    expect(s.body).toMatchObject({ tenant: t.id, actor: `key:${t.owner.id}`, role: "owner", kind: "api_key" });
+    expect(s.csrf).toMatch(/^[\w-]{43}$/);
+    expect(JSON.stringify(s.body)).not.toContain(t.owner.key);
+  });
+
+  it("is audited with the key as the actor", async () => {
+    const res = await call(t.host, "/dashboard/session", {
+      body: { api_key: t.owner.key },
+      headers: { origin: originOf(t.host) },
+    });
+    expect(res.status).toBe(200);
+    await settle();
+    const event = await auditEventOf(t.id, res.headers.get("x-request-id"));
+    expect(event).toMatchObject({ action: "dashboard.session.create", actor: `key:${t.owner.id}`, outcome: "allowed" });
+  });
+
+  it("ends no sooner than its key: a key expiring in ten minutes gets a ten-minute session", async () => {
+    const soon = await newKey(t.id, {
+      name: "soon",
+      role: "viewer",
+      expires_at: new Date(Date.now() + 600_000).toISOString(),
+    });
+    const s = await signIn(t.host, soon.key);
+    expect(Number(cookieAttributes(s.setCookie)["max-age"])).toBeLessThanOrEqual(600);
+  });
+
+  it.each([
+    ["another site", { origin: "https://evil.example" }],
+    ["a cross-site fetch", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
+    ["a request that says no origin", {}],
+  ])("refuses a sign-in from %s, and sets nothing", async (_what, headers) => {
+    const res = await call(t.host, "/dashboard/session", { body: { api_key: t.owner.key }, headers });
+    expect(res.headers.get("set-cookie")).toBeNull();
+    await expectError(res, 403, "cross_origin_request", "permission_error");
+  });
+
+  it("refuses what is not a valid key of this tenant, and never opens an operator session", async () => {
+    const other = await tenant("dsother");
+    const revoked = await newKey(t.id, { name: "revoked", role: "admin" });
+    expect((await call(t.host, `/v1/admin/keys/${revoked.id}`, { method: "DELETE", token: rootToken() })).status).toBe(
+      200,
+    );
+    const cases: [string, number, string][] = [
+      [rootToken(), 401, "malformed_api_key"],
+      ["sk-proj-0123456789abcdef0123456789abcdef", 401, "malformed_api_key"],
+      [`${t.owner.key.slice(0, -6)}AAAAAA`, 401, "malformed_api_key"],
+      [other.owner.key, 403, "tenant_mismatch"],
+      [revoked.key, 401, "invalid_api_key"],
+    ];
+    for (const [key, status, code] of cases) {
+      const res = await call(t.host, "/dashboard/session", {
+        body: { api_key: key },
+        headers: { origin: originOf(t.host) },
+      });
+      expect(res.headers.get("set-cookie"), code).toBeNull();
+      await expectError(res, status, code, status === 401 ? "authentication_error" : "permission_error");
+    }
+  });
+
+  it.each([
+    [
+      "a form body",
+      { rawBody: "api_key=x", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      415,
+      "unsupported_media_type",
+    ],
+    ["broken JSON", { rawBody: "{", headers: { "content-type": "application/json" } }, 400, "invalid_json"],
+    ["an unknown field", { body: { api_key: "cdn_x", remember: true } }, 400, "unknown_field"],
+    ["a number for the key", { body: { api_key: 42 } }, 400, "invalid_field"],
+    ["a 4 KB key", { body: { api_key: `cdn_${"a".repeat(4096)}` } }, 413, "payload_too_large"],
+    [
+      "a __proto__ key",
+      { rawBody: '{"__proto__":{"api_key":"x"}}', headers: { "content-type": "application/json" } },
+      400,
+      "invalid_json",
+    ],
+  ])("refuses %s", async (_what, init, status, code) => {
+    const headers = { origin: originOf(t.host), ...("headers" in init ? init.headers : {}) };
+    const res = await call(t.host, "/dashboard/session", { ...init, headers });
+    expect(res.headers.get("set-cookie")).toBeNull();
+    await expectError(res, status, code, "invalid_request_error");
+  });
+});
+
+describe("the session cookie as a credential", async () => {
+  const t = await tenant("dc");
+  const viewer = await newKey(t.id, { name: "viewer", role: "viewer" });
+  const owner = await signIn(t.host, t.owner.key);
+
+  it("acts as its key, with the session's CSRF token, and the trail names the key", async () => {
+    const res = await asPage(owner, "/v1/admin/keys");
+    expect(res.status, await res.clone().text()).toBe(200);
+    await settle();
+    const event = await auditEventOf(t.id, res.headers.get("x-request-id"));
+    expect(event).toMatchObject({ action: "key.list", actor: `key:${t.owner.id}`, outcome: "allowed" });
+  });
+
+  it("is held to its key's scopes", async () => {
+    const s = await signIn(t.host, viewer.key);
+    await expectError(await asPage(s, "/v1/admin/keys"), 403, "insufficient_scope", "permission_error");
+  });
+
+  it("is refused without the CSRF token, or with another session's", async () => {
+    const other = await signIn(t.host, viewer.key);
+    for (const csrf of [undefined, "", other.csrf, `${owner.csrf}x`, "a".repeat(10_000)]) {
+      const headers: Record<string, string> = { cookie: owner.cookie, origin: originOf(t.host) };
+      if (csrf !== undefined) headers["x-cordon-csrf"] = csrf;
+      await expectError(
+        await call(t.host, "/v1/admin/keys", { headers }),
+        403,
+        "csrf_token_invalid",
+        "permission_error",
+      );
+    }
+  });
+
+  it("is ignored when an Authorization header is sent: the header's credential decides", async () => {
+    await expectError(
+      await asPage(owner, "/v1/admin/keys", { token: viewer.key }),
+      403,
+      "insufficient_scope",
+      "permission_error",
+    );
+    await expectError(
+      await asPage(owner, "/v1/admin/keys", { token: "cdn_test_notakeyatall" }),
+      401,
+      "malformed_api_key",
+      "authentication_error",
+    );
+  });
+
+  it("changes nothing from another origin", async () => {
+    const before = await policyOf(t.id);
+    const put = (headers: Record<string, string>) =>
+      call(t.host, "/v1/admin/policy", {
+        method: "PUT",
+        body: { ...before, ttl_seconds: 60 },
+        headers: { cookie: owner.cookie, "x-cordon-csrf": owner.csrf, ...headers },
+      });
+    const refused: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { origin: originOf(t.host), "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      {},
+    ];
+    for (const headers of refused) {
+      await expectError(await put(headers), 403, "cross_origin_request", "permission_error");
+    }
+    expect(await policyOf(t.id)).toEqual(before);
+    const same = await put({ origin: originOf(t.host), "sec-fetch-site": "same-origin" });
+    expect(same.status, await same.text()).toBe(200);
+    expect((await policyOf(t.id)).ttl_seconds).toBe(60);
+  });
+
+  it("is no bearer token, and no bearer token is a session", async () => {
+    const token = owner.cookie.slice("__Host-cordon_session=k.".length);
+    await expectError(await call(t.host, "/v1/admin/keys", { token }), 401, "invalid_token", "authentication_error");
+    const oauth = await accessTokenFor(t.host, t.owner.id, t.owner.key);
+    expect(await sessionState(t.host, `__Host-cordon_session=k.${oauth}`)).toEqual(ended("invalid_session"));
+  });
+
+  it("is refused when altered, repeated, malformed, or at another tenant's host", async () => {
+    const other = await tenant("dcother");
+    const flipped = owner.cookie.slice(0, -2) + (owner.cookie.endsWith("A") ? "BB" : "AA");
+    const cases: [string, string][] = [
+      [t.host, flipped],
+      [t.host, `${owner.cookie}; ${owner.cookie}`],
+      [t.host, "__Host-cordon_session=x.abc"],
+      [t.host, `__Host-cordon_session=s.${"a".repeat(5000)}.b.c`],
+      [other.host, owner.cookie],
+    ];
+    for (const [host, cookie] of cases) expect(await sessionState(host, cookie)).toEqual(ended("invalid_session"));
+  });
+
+  it("ends at once when its key is revoked, or the tenant is locked down", async () => {
+    const doomed = await newKey(t.id, { name: "doomed", role: "admin" });
+    const s = await signIn(t.host, doomed.key);
+    expect((await asPage(s, "/v1/admin/keys")).status).toBe(200);
+    expect((await call(t.host, `/v1/admin/keys/${doomed.id}`, { method: "DELETE", token: rootToken() })).status).toBe(
+      200,
+    );
+    await expectError(await asPage(s, "/v1/admin/keys"), 401, "invalid_session", "authentication_error");
+
+    const locked = await tenant("dclock");
+    const before = await signIn(locked.host, locked.owner.key);
+    expect((await call(locked.host, "/v1/admin/lockdown", { method: "POST", token: rootToken() })).status).toBe(200);
+    await expectError(await asPage(before, "/v1/admin/policy"), 401, "invalid_session", "authentication_error");
+  });
+
+  it("expires after its hour", async () => {
+    const s = await signIn(t.host, t.owner.key);
+    // An hour, and the 30 s of clock skew every token check allows.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 3631_000);
+    await expectError(await asPage(s, "/v1/admin/keys"), 401, "session_expired", "authentication_error");
+    expect(await sessionState(t.host, s.cookie)).toEqual(ended("session_expired"));
+  });
+});
+
+describe("GET /dashboard/session", async () => {
+  const t = await tenant("dg");
+  const s = await signIn(t.host, t.owner.key);
+
+  it("tells the page who it is and hands back the session's CSRF token", async () => {
+    const res = await call(t.host, "/dashboard/session", {
+      headers: { cookie: s.cookie, "sec-fetch-site": "same-origin" },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ csrf_token: s.csrf, actor: `key:${t.owner.id}`, key_name: "owner", signed_in: true });
+  });
+
+  it("answers no other site's fetch, and says when there is no session", async () => {
+    for (const site of ["cross-site", "same-site"]) {
+      const res = await call(t.host, "/dashboard/session", { headers: { cookie: s.cookie, "sec-fetch-site": site } });
+      await expectError(res, 403, "cross_origin_request", "permission_error");
+    }
+    expect(await sessionState(t.host, null)).toEqual(ended(null));
+  });
+});
+
+describe("signing out", async () => {
+  const t = await tenant("do");
+
+  it("clears the cookie, and the trail names who signed out", async () => {
+    const s = await signIn(t.host, t.owner.key);
+    const res = await call(t.host, "/dashboard/logout", {
+      method: "POST",
+      headers: { cookie: s.cookie, origin: originOf(t.host) },
+    });
+    expect(res.status).toBe(200);
+    const cleared = res.headers.get("set-cookie")!;
+    expect(cleared.startsWith("__Host-cordon_session=;")).toBe(true);
+    expect(cookieAttributes(cleared)).toMatchObject({ "max-age": "0", path: "/", secure: "", httponly: "" });
+    await settle();
+    const event = await auditEventOf(t.id, res.headers.get("x-request-id"));
+    expect(event).toMatchObject({ action: "dashboard.session.delete", actor: `key:${t.owner.id}` });
+  });
+
+  it("clears a cookie that is no longer valid too, but only for the page's own origin", async () => {
+    const ok = await call(t.host, "/dashboard/logout", {
+      method: "POST",
+      headers: { cookie: "__Host-cordon_session=k.a.b.c", origin: originOf(t.host) },
+    });
+    expect(ok.status).toBe(200);
+    const res = await call(t.host, "/dashboard/logout", {
+      method: "POST",
+      headers: { origin: "https://evil.example" },
+    });
+    expect(res.headers.get("set-cookie")).toBeNull();
+    await expectError(res, 403, "cross_origin_request", "permission_error");
+  });
+});
