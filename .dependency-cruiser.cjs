@@ -21,7 +21,7 @@ const LAYERS = [
   [
     "^src/gateway/storage/",
     "^src/gateway/adapters/",
-    "^src/gateway/auth/(access-token|api-key-secret|credential|guard|jwks-cache|jwt-failure|key-usage|oidc|oidc-login|session-cookie)\\.ts$",
+    "^src/gateway/auth/(access-token|signing-keys|api-key-secret|credential|guard|jwks-cache|jwt-failure|key-usage|oidc|oidc-login|session-cookie)\\.ts$",
   ],
   // 4 — the runtime (configuration + adapters + stores), request context, audit event building
   ["^src/gateway/runtime\\.ts$", "^src/gateway/context\\.ts$", "^src/gateway/audit/(event|send)\\.ts$"],

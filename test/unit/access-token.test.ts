@@ -1,8 +1,6 @@
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AccessTokenConfigError,
-  AccessTokenKeys,
   type AccessTokenResult,
   CACHE_SCOPE_CLAIM,
   GENERATION_CLAIM,
@@ -12,6 +10,7 @@ import {
   TENANT_CLAIM,
   verifyAccessToken,
 } from "../../src/gateway/auth/access-token";
+import { AccessTokenConfigError, AccessTokenKeys } from "../../src/gateway/auth/signing-keys";
 import { toBase64Url, utf8 } from "../../src/gateway/crypto/encoding";
 
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, ms

@@ -1,6 +1,6 @@
 // API keys in the tenant's object: the authoritative record of every key of the tenant (created, rotated,
 // revoked, last used, where it was used from). Secrets appear only as keyed hashes.
-import { type KeyRecord, KeyRecordSchema } from "../records";
+import { type KeyRecord, KeyRecordSchema, secretIssuedAt } from "../records";
 import { checkId, checkText, fail } from "./checks";
 
 export function insertKey(sql: SqlStorage, k: KeyRecord): void {
@@ -51,3 +51,42 @@ export function recordKeyLocation(sql: SqlStorage, keyId: string, country: strin
   // The first place a key is used from is where it lives, not an alert.
   return known > 0;
 }
+
+/** Revokes every key not yet revoked, in one transaction; returns them as revoked (a lockdown). */
+export function revokeAllKeys(storage: DurableObjectStorage, now: number): KeyRecord[] {
+  const revoked: KeyRecord[] = [];
+  storage.transactionSync(() => {
+    for (const k of listKeys(storage.sql)) {
+      if (k.revoked_at !== null) continue;
+      const r = { ...k, revoked_at: now };
+      updateKey(storage.sql, r);
+      revoked.push(r);
+    }
+  });
+  return revoked;
+}
+
+export type Rotation =
+  | { readonly ok: true; readonly next: KeyRecord; readonly dropped: KeyRecord | null }
+  | { readonly ok: false; readonly reason: "revoked" | "expired" };
+
+/**
+ * A key with a new secret (its keyed hash): the current secret stays valid until `graceEndsAt` (not at all when
+ * that is not after `now`), and a secret rotated out earlier is dropped, returned as `dropped` (one previous
+ * secret at a time). Revoked and expired keys do not rotate.
+ */
+export function rotation(k: KeyRecord, newHash: string, graceEndsAt: number, now: number): Rotation {
+  if (k.revoked_at !== null) return { ok: false, reason: "revoked" };
+  if (k.expires_at !== null && k.expires_at <= now) return { ok: false, reason: "expired" };
+  const dropped = k.previous ? { ...k, hash: k.previous.hash, previous: null } : null;
+  const next: KeyRecord = {
+    ...k,
+    hash: newHash,
+    previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt, issued_at: secretIssuedAt(k) } : null,
+    rotated_at: now,
+  };
+  return { ok: true, next, dropped };
+}
+
+/** The keyed hashes of a key's live secrets (current, and the previous one in its grace period). */
+export const secretHashes = (k: KeyRecord): string[] => [k.hash, ...(k.previous ? [k.previous.hash] : [])];

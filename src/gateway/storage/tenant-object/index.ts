@@ -1,33 +1,35 @@
 // One Durable Object per tenant (`idFromName(tenantId)`, SQLite storage), holding:
 //   - the tenant's configuration and API keys, authoritative and strongly consistent, projected to KV after
 //     every change (tenant-config.ts, api-keys.ts, projection.ts);
-//   - the cache catalog (catalog.ts) and the embedded vector index (vectors.ts).
+//   - the cache catalog (catalog.ts), erasure and its sweeper (erasure.ts, sweeper.ts), and the embedded vector
+//     index (vectors.ts, vector-codes.ts);
+//   - rate-limit buckets (rate-buckets.ts), recent miss latencies (miss-latencies.ts), virtual keys.
+// This class is the RPC surface only: each method validates, then calls the module that does the work.
 // Every RPC input is validated before anything is written (checks.ts). A change and its KV projection run as
 // one unit (blockConcurrencyWhile), so no two changes interleave and the projection never goes backwards.
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../../policy/tenant-policy";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
 import { tenantsKv } from "../kv-keys";
-import { type KeyRecord, secretIssuedAt, type TenantRecord } from "../records";
-import { getKey, insertKey, listKeys, recordKeyLocation, updateKey } from "./api-keys";
+import type { KeyRecord, TenantRecord } from "../records";
+import {
+  getKey,
+  insertKey,
+  listKeys,
+  recordKeyLocation,
+  revokeAllKeys,
+  rotation,
+  secretHashes,
+  updateKey,
+} from "./api-keys";
 import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
-import {
-  donePendingDeletes,
-  type Erased,
-  type EraseSelector,
-  eraseEntries,
-  eraseEntry,
-  eraseExpired,
-  nextExpiry,
-  pendingDeletes,
-  SWEEP_BATCH,
-  userSalt,
-} from "./erasure";
+import { type Erased, type EraseSelector, eraseEntries, eraseEntry, userSalt } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
 import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { migrate } from "./schema";
+import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
 import { CodeGroups } from "./vector-codes";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
@@ -108,22 +110,12 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
       if (!t) return null;
       const next = { ...t, tokens_not_before: now };
       writeTenant(this.sql, next);
-      let keysRevoked = 0;
-      const revoked: KeyRecord[] = [];
-      this.ctx.storage.transactionSync(() => {
-        for (const k of listKeys(this.sql)) {
-          if (k.revoked_at !== null) continue;
-          const r = { ...k, revoked_at: now };
-          updateKey(this.sql, r);
-          revoked.push(r);
-          keysRevoked++;
-        }
-      });
+      const revoked = revokeAllKeys(this.ctx.storage, now);
       await Promise.all([
         projectTenant(this.env.TENANTS, next),
         ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
       ]);
-      return { keysRevoked, revokedHashes: revoked.flatMap((k) => [k.hash, ...(k.previous ? [k.previous.hash] : [])]) };
+      return { keysRevoked: revoked.length, revokedHashes: revoked.flatMap(secretHashes) };
     });
   }
 
@@ -225,20 +217,13 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
     return this.exclusive(async () => {
       const k = getKey(this.sql, id);
       if (!k) return { ok: false as const, reason: "no_such_key" as const };
-      if (k.revoked_at !== null) return { ok: false as const, reason: "revoked" as const };
-      if (k.expires_at !== null && k.expires_at <= now) return { ok: false as const, reason: "expired" as const };
-      const dropped = k.previous ? { ...k, hash: k.previous.hash, previous: null } : null;
-      const next: KeyRecord = {
-        ...k,
-        hash: newHash,
-        previous: graceEndsAt > now ? { hash: k.hash, expires_at: graceEndsAt, issued_at: secretIssuedAt(k) } : null,
-        rotated_at: now,
-      };
-      updateKey(this.sql, next);
-      if (dropped) await unprojectKey(this.env.TENANTS, dropped);
-      if (!next.previous) await unprojectKey(this.env.TENANTS, { ...k, previous: null });
-      await projectKey(this.env.TENANTS, next, now);
-      return { ok: true as const, key: next };
+      const r = rotation(k, newHash, graceEndsAt, now);
+      if (!r.ok) return r;
+      updateKey(this.sql, r.next);
+      if (r.dropped) await unprojectKey(this.env.TENANTS, r.dropped);
+      if (!r.next.previous) await unprojectKey(this.env.TENANTS, { ...k, previous: null });
+      await projectKey(this.env.TENANTS, r.next, now);
+      return { ok: true as const, key: r.next };
     });
   }
 
@@ -371,36 +356,8 @@ export class TenantObject extends DurableObject<CordonGateway.Env> {
    * TTL, a bounded batch per run, and re-arms itself until nothing is left.
    */
   override async alarm(): Promise<void> {
-    const t = readTenant(this.sql);
-    const now = Date.now();
-    const vectorize = this.env.VECTOR_INDEX === "vectorize";
-    // Entries are kept through the tenant's stale window (served past their TTL only when upstream fails).
-    if (t) {
-      const swept = eraseExpired(
-        this.ctx.storage,
-        t.id,
-        now - t.policy.serve_stale_seconds * 1000,
-        SWEEP_BATCH,
-        vectorize,
-      );
-      this.codes.forget(swept.vectorIds);
-    }
-    const batch = pendingDeletes(this.sql, SWEEP_BATCH);
-    const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
-    const vectors = batch.filter((d) => d.kind === "vector").map((d) => d.key);
-    await Promise.all(kv.map((key) => this.env.CACHE.delete(key)));
-    if (vectors.length && this.env.VECTORIZE && t) {
-      await this.env.VECTORIZE.deleteByIds(vectors);
-    }
-    const last = batch[batch.length - 1];
-    if (last) donePendingDeletes(this.sql, last.id);
-    if (pendingDeletes(this.sql, 1).length > 0) {
-      await this.ctx.storage.setAlarm(Date.now() + 1000);
-      return;
-    }
-    const next = nextExpiry(this.sql);
-    const stale = (t?.policy.serve_stale_seconds ?? 0) * 1000;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next + stale, Date.now() + 1000));
+    const next = await sweep(this.ctx.storage, this.env, this.codes, readTenant(this.sql), Date.now());
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
   // ── embedded vector index ─────────────────────────────────────────────────────────────────────────────
