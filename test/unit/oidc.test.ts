@@ -386,6 +386,8 @@ describe("verifyOidcToken: refusals", () => {
     ["a token valid only later", () => sign(ec, claims({ nbf: T0 / 1000 + 120 })), "not_yet_valid"],
     ["no exp", () => sign(ec, claims({ exp: undefined })), "missing_claim"],
     ["no sub", () => sign(ec, claims({ sub: undefined })), "missing_claim"],
+    // Without iat a token could not be held to a lockdown: refused (OIDC Core §2 requires it anyway).
+    ["no iat", () => sign(ec, claims({ iat: undefined })), "missing_claim"],
     ["no iss", () => sign(ec, claims({ iss: undefined })), "missing_claim"],
     ["an empty sub", () => sign(ec, claims({ sub: "" })), "malformed"],
     ["no role claim", () => sign(ec, claims({ groups: undefined })), "no_role"],

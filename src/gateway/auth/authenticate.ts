@@ -148,7 +148,7 @@ export async function authenticateSso(
     throw fail(sso.reason === "expired" ? "expired_token" : "invalid_token", { reason: `sso:${sso.reason}` });
   }
   const id = sso.identity;
-  if (id.issuedAt !== null && id.issuedAt * 1000 < notBefore(tenant)) {
+  if (id.issuedAt * 1000 < notBefore(tenant)) {
     throw fail("invalid_token", { reason: "sso:token_before_lockdown" });
   }
   return {

@@ -62,7 +62,7 @@ export interface OidcIdentity {
   /** Every role the claim matched, least privileged first (for the audit trail). */
   readonly matchedRoles: readonly Role[];
   /** Seconds since the epoch: the token's `iat`, when it has one. */
-  readonly issuedAt: number | null;
+  readonly issuedAt: number;
   /** Seconds since the epoch: the token's `exp`. */
   readonly expiresAt: number;
 }
@@ -123,7 +123,12 @@ export async function verifyOidcToken(
   if (typeof verified === "string") return fail(verified);
 
   const { payload } = verified;
-  if (typeof payload.sub !== "string" || payload.sub === "" || typeof payload.exp !== "number") {
+  if (
+    typeof payload.sub !== "string" ||
+    payload.sub === "" ||
+    typeof payload.exp !== "number" ||
+    typeof payload.iat !== "number"
+  ) {
     return fail("malformed");
   }
   const matchedRoles = mapRoles(payload, config);
@@ -135,7 +140,7 @@ export async function verifyOidcToken(
       subject: payload.sub,
       role: matchedRoles[0]!,
       matchedRoles,
-      issuedAt: typeof payload.iat === "number" ? payload.iat : null,
+      issuedAt: payload.iat,
       expiresAt: payload.exp,
     },
   };
@@ -154,7 +159,9 @@ async function verifyWith(
     algorithms: [...OIDC_ALGORITHMS],
     issuer: config.issuer,
     audience: config.audience,
-    requiredClaims: ["exp", "sub"],
+    // `iat` is required of ID tokens (OIDC Core §2) and of JWT access tokens (RFC 9068 §2.2): without it a
+    // token could not be held to a lockdown (authenticate.ts).
+    requiredClaims: ["exp", "sub", "iat"],
     clockTolerance: tolerance,
     currentDate: new Date(now),
   };

@@ -132,7 +132,6 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   const grace = body.grace_seconds ?? ROTATION_GRACE_DEFAULT_SECONDS;
   const secret = generateApiKey(rt.config.apiKeyEnv);
-  await rc.recordChange({ target: id });
   const before = await rt.tenantObject(rc.tenant.id).getKey(id);
   if (!before) throw fail("key_not_found", { facts: { target: id } });
   const allowed = decideKeyRotation(rc.principal, {
@@ -150,6 +149,8 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
       ...(allowed.message ? { message: allowed.message } : {}),
     });
   }
+  // Recorded once the key is known and the caller may rotate it: a refusal is recorded as one, after.
+  await rc.recordChange({ target: id });
   const result = await rt
     .tenantObject(rc.tenant.id)
     .rotateKey(id, await rt.platform.hashApiKey(secret), now + grace * 1000, now);
