@@ -2,9 +2,9 @@
 // Order is (ts DESC, seq DESC): the time the gateway received each request, ties broken by chain position.
 // Every filter has an index that starts (tenant, …, ts, seq), so a page reads about `limit` rows.
 import type { StoredAuditEvent } from "../shared/audit-event";
-import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "./query";
+import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "../shared/audit-query";
 
-export type { ListQuery } from "./query";
+export type { ListQuery } from "../shared/audit-query";
 
 /** An event as stored: version 2, or version 1 for rows written before it (tell them apart by `v`). */
 export type StoredEvent = StoredAuditEvent & { seq: number; hash: string };

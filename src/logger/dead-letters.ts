@@ -11,8 +11,8 @@
 // replayable). `replayDeadLetter` re-validates a kept body and chains it when it is a valid event.
 import * as z from "zod";
 import { AuditEventSchema } from "../shared/audit-event";
+import { decodeIdCursor, encodeIdCursor, parsePage } from "../shared/audit-query";
 import { appendOne, chainItem, chainOf, readState } from "./chain";
-import { decodeIdCursor, encodeIdCursor, parsePage } from "./query";
 import { capUtf8, describeIssues, retryDelaySeconds, serialize } from "./queue-messages";
 
 /** Bodies are kept up to this many bytes of UTF-8: more than the largest valid event, so those stay whole. */

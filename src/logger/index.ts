@@ -43,6 +43,7 @@
 // name and message intact (map to 400, or 404 for dead_letter_not_found). Anything else (D1 unavailable) is
 // an internal error: map to 500 without its message.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "../shared/audit-query";
 import { type AuditPage, listEvents } from "./audit-log";
 import { loggerConfig } from "./config";
 import { consumeAuditBatch } from "./consumer";
@@ -53,15 +54,14 @@ import {
   type ReplayResult,
   replayDeadLetter,
 } from "./dead-letters";
-import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
 import { AUDIT_QUEUE, DEAD_LETTER_QUEUE, retryDelaySeconds } from "./queue-messages";
 import { pruneExpired } from "./retention";
 import { type AuditStats, statsFor } from "./stats";
 import { type ChainVerification, verifyChain } from "./verify";
 
+export type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "../shared/audit-query";
 export type { AuditPage, StoredEvent } from "./audit-log";
 export type { DeadLetter, DeadLetterPage, ReplayResult } from "./dead-letters";
-export type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "./query";
 export type { AuditGroup, AuditMetrics, AuditStats } from "./stats";
 export type { BreakReason, ChainBreak, ChainVerification } from "./verify";
 

@@ -8,7 +8,7 @@
 // sum of `cost_saved` as the gateway recorded it. Latency percentiles are exact, by nearest rank, over every
 // event in the group (refused requests included).
 import type { CacheStatus } from "../shared/audit-event";
-import { type GroupBy, parseGroupBy, parseRange, parseTenant } from "./query";
+import { type GroupBy, parseGroupBy, parseRange, parseTenant } from "../shared/audit-query";
 
 export interface AuditMetrics {
   /** Every audited request, refused ones included. */

@@ -17,6 +17,7 @@
 // The chain is unkeyed: whoever can rewrite every later row and the head can forge it consistently. A head
 // recorded outside D1 and passed back as `checkpoint` closes that gap (see docs/audit.md).
 import { StoredAuditEventSchema } from "../shared/audit-event";
+import { parseTenant, parseVerifyOptions, type VerifyOptions } from "../shared/audit-query";
 import {
   type ChainRow,
   canonicalJson,
@@ -27,7 +28,6 @@ import {
   indexedColumns,
   ROW_COLUMNS,
 } from "./chain";
-import { parseTenant, parseVerifyOptions, type VerifyOptions } from "./query";
 
 export const BREAK_REASONS = [
   "edited",

@@ -4,8 +4,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import logger, { AuditLog } from "../../src/logger/index";
-import { decodeCursor, encodeCursor, parseListQuery } from "../../src/logger/query";
 import { type AuditEvent, UNRESOLVED_TENANT } from "../../src/shared/audit-event";
+import { decodeCursor, encodeCursor, parseListQuery } from "../../src/shared/audit-query";
 import { auditEvent, EVENT_TS } from "../fixtures/audit-event";
 
 const event = (tenant: string | null, extra: Partial<AuditEvent> = {}) =>

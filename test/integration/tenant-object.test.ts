@@ -5,7 +5,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_SERVE_STALE_SECONDS } from "../../src/gateway/policy/tenant-policy";
 import type { VectorRecord } from "../../src/gateway/ports/vector-index";
-import { type CatalogEntry, TENANT_OBJECT_SCHEMA_VERSION } from "../../src/gateway/storage/tenant-object/index";
+import {
+  type CatalogEntry,
+  TENANT_OBJECT_SCHEMA_VERSION,
+  type TenantObject,
+} from "../../src/gateway/storage/tenant-object/index";
 
 const store = () => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
 const later = () => Date.now() + 3_600_000;
@@ -66,12 +70,14 @@ describe("tenant store: catalog", () => {
     ["a numeric user hash", entry("e-x", { user_hash: 7 as unknown as string })],
   ])("refuses a catalog entry with %s and writes nothing", async (_, bad) => {
     const s = store();
-    const failure = await s.catalogPut(bad).then(
+    // Inside the object (an RPC caller receives the same error as "TenantObjectInputError: invalid …").
+    const failure = await runInDurableObject(s, (object) => (object as TenantObject).catalogPut(bad)).then(
       () => null,
       (e: unknown) => e,
     );
     expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toMatch(/^TenantObjectInputError: invalid/);
+    expect((failure as Error).name).toBe("TenantObjectInputError");
+    expect((failure as Error).message).toMatch(/^invalid/);
     expect(await s.catalogCount()).toBe(0);
   });
 });

@@ -7,6 +7,7 @@
 //   POST /v1/admin/audit/dead-letters/{id}/replay                          operator
 import * as z from "zod";
 import { AuditEventSchema, AuditEventV1Schema, CACHE_STATUSES } from "../../shared/audit-event";
+import { decodeIdCursor, parseListQuery, parsePage, parseRange, parseVerifyOptions } from "../../shared/audit-query";
 import type { AuthedContext, Handled, RequestContext } from "../context";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
@@ -133,7 +134,10 @@ export async function listAudit(rc: AuthedContext): Promise<Handled> {
   if (to !== null) query.to = to;
   const limit = q.get("limit");
   if (limit !== null) query.limit = intParam(limit, "limit");
-  const page = await rpc(() => logger(rc).list(rc.tenant.id, query));
+  const page = await rpc(async () => {
+    parseListQuery(query);
+    return logger(rc).list(rc.tenant.id, query);
+  });
   return { response: json({ object: "list", data: page.events, next_cursor: page.next_cursor }) };
 }
 
@@ -146,7 +150,10 @@ export async function verifyAudit(rc: AuthedContext): Promise<Handled> {
   const seq = q.get("checkpoint_seq");
   const hash = q.get("checkpoint_hash");
   if (seq !== null || hash !== null) options.checkpoint = { seq: intParam(seq ?? "", "checkpoint_seq"), hash };
-  let page = await rpc(() => logger(rc).verify(rc.tenant.id, options));
+  let page = await rpc(async () => {
+    parseVerifyOptions(options);
+    return logger(rc).verify(rc.tenant.id, options);
+  });
   let checked = page.checked;
   for (let i = 1; page.ok && !page.complete && page.next_seq !== null && i < VERIFY_PAGES; i++) {
     const next = page.next_seq;
@@ -178,7 +185,10 @@ export async function analytics(rc: AuthedContext): Promise<Handled> {
   if (groupBy !== null && !["day", "model", "key"].includes(groupBy)) {
     throw fail("invalid_field", { message: 'Invalid value for "group_by": use day, model or key.' });
   }
-  const stats = await rpc(() => logger(rc).stats(rc.tenant.id, from, to, groupBy ?? undefined));
+  const stats = await rpc(async () => {
+    parseRange(from, to);
+    return logger(rc).stats(rc.tenant.id, from, to, groupBy ?? undefined);
+  });
   return { response: json({ object: "analytics", ...(stats as object) }) };
 }
 
@@ -189,7 +199,12 @@ export async function deadLetters(rc: RequestContext): Promise<Handled> {
   if (limit !== null) query.limit = intParam(limit, "limit");
   const cursor = q.get("cursor");
   if (cursor !== null) query.cursor = cursor;
-  return { response: json(await rpc(() => logger(rc).deadLetters(query))) };
+  const page = await rpc(async () => {
+    parsePage(query, 1, 1);
+    if (cursor !== null) decodeIdCursor(cursor);
+    return logger(rc).deadLetters(query);
+  });
+  return { response: json(page) };
 }
 
 export async function replayDeadLetter(rc: RequestContext): Promise<Handled> {
@@ -217,7 +232,10 @@ function intParam(value: string, name: string): number {
   return Number(value);
 }
 
-/** The logger's argument errors (RangeError with a stable code) become 400/404; anything else a 500. */
+/**
+ * The audit query checks (shared/audit-query.ts, run here before the call) and the logger's own refusals
+ * (RangeError with a stable code) become 400/404; anything else a 500.
+ */
 async function rpc<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();

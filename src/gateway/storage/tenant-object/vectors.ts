@@ -20,20 +20,7 @@ export function upsertVectors(
   records: VectorRecord[],
   now: number,
 ): void {
-  if (!Array.isArray(records) || records.length > L.maxBatch) {
-    fail(`invalid vector batch: an array of at most ${L.maxBatch} records`);
-  }
-  const dims = records[0]?.values?.length;
-  const rows = records.map((r) => {
-    if (!r || typeof r !== "object" || !r.metadata || typeof r.metadata !== "object") fail("invalid vector record");
-    checkId(r.id);
-    checkText("partition", r.metadata.partition);
-    checkText("scope", r.metadata.scope);
-    checkTime("expires_at", r.metadata.expires_at);
-    if (r.values?.length !== dims) fail("invalid vector record: every vector of a batch must have the same dimension");
-    const values = unit(r.values, "invalid vector record");
-    return { r, blob: toBlob(values), code: signCode(values) };
-  });
+  const rows = checkVectorBatch(records).map(({ r, values }) => ({ r, blob: toBlob(values), code: signCode(values) }));
   const sql = storage.sql;
   const purged = storage.transactionSync(() => {
     for (const { r, blob, code } of rows) {
@@ -62,6 +49,26 @@ export function upsertVectors(
     groups.put(groupKey(r.metadata.partition, r.metadata.scope, r.values.length), r.id, code, r.metadata.expires_at);
   }
   groups.forget(purged.map((p) => p.id));
+}
+
+/**
+ * Checks a batch as upsertVectors stores it (TenantObjectInputError otherwise), returning each record with its
+ * unit vector. The adapter checks a batch before it calls the object too, so a bad one never crosses RPC.
+ */
+export function checkVectorBatch(records: unknown): { r: VectorRecord; values: number[] }[] {
+  if (!Array.isArray(records) || records.length > L.maxBatch) {
+    fail(`invalid vector batch: an array of at most ${L.maxBatch} records`);
+  }
+  const dims = (records[0] as VectorRecord | undefined)?.values?.length;
+  return (records as VectorRecord[]).map((r) => {
+    if (!r || typeof r !== "object" || !r.metadata || typeof r.metadata !== "object") fail("invalid vector record");
+    checkId(r.id);
+    checkText("partition", r.metadata.partition);
+    checkText("scope", r.metadata.scope);
+    checkTime("expires_at", r.metadata.expires_at);
+    if (r.values?.length !== dims) fail("invalid vector record: every vector of a batch must have the same dimension");
+    return { r, values: unit(r.values, "invalid vector record") };
+  });
 }
 
 /** The best unexpired matches in the query's partition and scope: best first, ties by id. */
@@ -106,7 +113,8 @@ export function queryVectorsExact(sql: SqlStorage, q: VectorQuery): VectorMatch[
   return best(rows, query, q);
 }
 
-function checkQuery(q: VectorQuery): Float32Array {
+/** Checks a query (TenantObjectInputError otherwise) and returns its unit vector; the adapter checks first too. */
+export function checkQuery(q: VectorQuery): Float32Array {
   if (!q || typeof q !== "object") fail("invalid vector query");
   if (!Number.isInteger(q.topK) || q.topK < 1 || q.topK > L.maxTopK) {
     fail(`invalid vector query: topK must be 1–${L.maxTopK}`);

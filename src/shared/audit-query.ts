@@ -1,10 +1,11 @@
-// Validation of what the RPC methods receive. The gateway validates HTTP input itself; this is the logger's
-// own check, so a caller's mistake is refused here instead of reaching SQL (which is parameterised anyway).
-// Failures throw a RangeError whose message is a stable code (`invalid_tenant`, `invalid_cursor`, …): Workers
-// RPC keeps a built-in error's name and message, so the gateway can map it to a 400.
+// What the logger's audit queries accept (AuditLog's RPC methods), shared by both Workers: the gateway checks
+// a caller's query with these before it calls the logger (a refusal costs no round trip and leaves no
+// exception in the logger's logs), and the logger checks again, so nothing malformed reaches SQL (which is
+// parameterised anyway). Failures throw a RangeError whose message is a stable code (`invalid_tenant`,
+// `invalid_cursor`, …); Workers RPC keeps a built-in error's name and message across the binding.
 import * as z from "zod";
-import { UNRESOLVED_TENANT } from "../shared/audit-event";
-import { TENANT_ID_PATTERN } from "../shared/ids";
+import { UNRESOLVED_TENANT } from "./audit-event";
+import { TENANT_ID_PATTERN } from "./ids";
 
 export const LIST_LIMIT_DEFAULT = 100;
 export const LIST_LIMIT_MAX = 1000;
