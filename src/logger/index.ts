@@ -37,11 +37,12 @@
 //       Re-validates the kept body; chains it when it is a valid event not yet stored. result: "chained" |
 //       "already_stored" | "id_conflict" | "invalid" | "truncated". Replaying again is harmless.
 //
-// Errors: a bad argument throws RangeError whose message is a stable code — invalid_tenant, invalid_query,
-// invalid_limit, invalid_cursor, invalid_range, invalid_group_by, invalid_from_seq, invalid_max_rows,
-// invalid_checkpoint, invalid_dead_letter_id, dead_letter_not_found — which Workers RPC delivers with its
-// name and message intact (map to 400, or 404 for dead_letter_not_found). Anything else (D1 unavailable) is
-// an internal error: map to 500 without its message.
+// Refusals: a bad argument is answered as a value, `{ refused: code }`, with a stable code — invalid_tenant,
+// invalid_query, invalid_limit, invalid_cursor, invalid_range, invalid_group_by, invalid_from_seq,
+// invalid_max_rows, invalid_checkpoint, invalid_dead_letter_id, dead_letter_not_found (map to 400, or 404 for
+// dead_letter_not_found). A caller's mistake is not the logger's failure: thrown across RPC it would be logged
+// as an uncaught exception in this Worker. The functions behind the methods throw RangeError with that code.
+// Anything else (D1 unavailable) rejects: an internal error, to map to 500 without its message.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "../shared/audit-query";
 import { type AuditPage, listEvents } from "./audit-log";
@@ -65,25 +66,39 @@ export type { DeadLetter, DeadLetterPage, ReplayResult } from "./dead-letters";
 export type { AuditGroup, AuditMetrics, AuditStats } from "./stats";
 export type { BreakReason, ChainBreak, ChainVerification } from "./verify";
 
+/** A refused argument, answered as a value (see above). */
+export interface Refusal {
+  readonly refused: string;
+}
+
+async function answer<T>(work: () => Promise<T>): Promise<T | Refusal> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RangeError) return { refused: err.message };
+    throw err;
+  }
+}
+
 export class AuditLog extends WorkerEntrypoint<CordonLogger.Env> {
-  async list(tenant: string, query: ListQuery = {}): Promise<AuditPage> {
-    return listEvents(this.env.AUDIT_DB, tenant, query);
+  async list(tenant: string, query: ListQuery = {}): Promise<AuditPage | Refusal> {
+    return answer(() => listEvents(this.env.AUDIT_DB, tenant, query));
   }
 
-  async verify(tenant: string, options: VerifyOptions = {}): Promise<ChainVerification> {
-    return verifyChain(this.env.AUDIT_DB, tenant, options);
+  async verify(tenant: string, options: VerifyOptions = {}): Promise<ChainVerification | Refusal> {
+    return answer(() => verifyChain(this.env.AUDIT_DB, tenant, options));
   }
 
-  async stats(tenant: string, from: number, to: number, groupBy?: GroupBy): Promise<AuditStats> {
-    return statsFor(this.env.AUDIT_DB, tenant, from, to, groupBy);
+  async stats(tenant: string, from: number, to: number, groupBy?: GroupBy): Promise<AuditStats | Refusal> {
+    return answer(() => statsFor(this.env.AUDIT_DB, tenant, from, to, groupBy));
   }
 
-  async deadLetters(query: PageQuery = {}): Promise<DeadLetterPage> {
-    return listDeadLetters(this.env.AUDIT_DB, query);
+  async deadLetters(query: PageQuery = {}): Promise<DeadLetterPage | Refusal> {
+    return answer(() => listDeadLetters(this.env.AUDIT_DB, query));
   }
 
-  async replayDeadLetter(id: number): Promise<ReplayResult> {
-    return replayDeadLetter(this.env.AUDIT_DB, id, Date.now());
+  async replayDeadLetter(id: number): Promise<ReplayResult | Refusal> {
+    return answer(() => replayDeadLetter(this.env.AUDIT_DB, id, Date.now()));
   }
 }
 

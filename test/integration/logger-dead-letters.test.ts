@@ -1,19 +1,24 @@
-// Dead letters: the consumer of cordon-audit-dlq keeps every message it receives in D1 (envelopes from the audit
-// consumer, and raw bodies the platform moved there after their retries ran out), the operator lists them
-// over RPC, and a kept valid event can be replayed into its chain.
-import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { chainItem } from "../../src/logger/chain";
 import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope, deadLetterEnvelope } from "../../src/logger/dead-letters";
-import { AuditLog } from "../../src/logger/index";
 import { verifyChain } from "../../src/logger/verify";
 import { auditEvent as event, largestAuditEvent } from "../fixtures/audit-event";
-import { argsOf, DLQ, deliver, deliverTo, messageId, recordingDb, rowsOf, writes } from "../fixtures/logger";
+import {
+  argsOf,
+  DLQ,
+  deliver,
+  deliverTo,
+  directAuditLog,
+  messageId,
+  recordingDb,
+  rowsOf,
+  writes,
+} from "../fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `ld-${label}-${++tenantCounter}`;
-const auditLog = () => new AuditLog(createExecutionContext(), env);
+const auditLog = () => directAuditLog();
 
 interface KeptRow {
   id: number;

@@ -1,14 +1,18 @@
-// Every statement the logger runs reads through an index: the consumer's cost per event must not grow with the
-// history stored, and the RPC methods must read about what they return. The statements are recorded while
-// the logger does each of its jobs, then SQLite is asked for their query plans.
-import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AuditLog } from "../../src/logger/index";
 import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { EVENT_TS, auditEvent as event } from "../fixtures/audit-event";
-import { DLQ, deliver, deliverTo, messageId, recordingDb, recordingQueue, run } from "../fixtures/logger";
+import {
+  DLQ,
+  deliver,
+  deliverTo,
+  directAuditLog,
+  messageId,
+  recordingDb,
+  recordingQueue,
+  run,
+} from "../fixtures/logger";
 
 const DAY = 86_400_000;
 
@@ -23,7 +27,7 @@ describe("query plans", () => {
     const recorder = recordingDb();
     const db = recorder.db;
     const tenant = "li-plans";
-    const log = new AuditLog(createExecutionContext(), { ...env, AUDIT_DB: db });
+    const log = directAuditLog({ ...env, AUDIT_DB: db } as never);
 
     // Consumer: new events, a redelivery, an id conflict.
     const first = event(tenant, { ts: 5 * DAY });

@@ -1,19 +1,19 @@
 // Retention: the logger's cron deletes each tenant's events older than AUDIT_RETENTION_DAYS, leaving an anchor
 // so that the remaining chain still verifies; it never deletes rows that do not verify.
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { loggerConfig } from "../../src/logger/config";
-import logger, { AuditLog } from "../../src/logger/index";
+import logger from "../../src/logger/index";
 import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { auditEvent as event } from "../fixtures/audit-event";
-import { DLQ, deliver, deliverTo, messageId, rowsOf, run } from "../fixtures/logger";
+import { DLQ, deliver, deliverTo, directAuditLog, messageId, rowsOf, run } from "../fixtures/logger";
 
 const DAY = 86_400_000;
 let tenantCounter = 0;
 const tenantId = (label: string) => `lr-${label}-${++tenantCounter}`;
-const auditLog = () => new AuditLog(createExecutionContext(), env);
+const auditLog = () => directAuditLog();
 
 /** Runs the cron's handler as the runtime would, at `time`. */
 async function cron(time: number, bindings: Partial<Cloudflare.Env> = {}): Promise<void> {

@@ -1,15 +1,10 @@
-// Chain verification against tampering done directly in D1: edited events, hashes and copied columns, deleted
-// rows, reordered and inserted rows, a moved or missing head, an edited anchor, a rewrite caught only by a
-// checkpoint recorded outside D1, and verification in windows (max_rows, from_seq).
-import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, chainHash } from "../../src/logger/chain";
-import { AuditLog } from "../../src/logger/index";
 import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { EVENT_TS, auditEvent as event } from "../fixtures/audit-event";
-import { deliver, rowsOf, run } from "../fixtures/logger";
+import { deliver, directAuditLog, rowsOf, run } from "../fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `lv-${label}-${++tenantCounter}`;
@@ -354,7 +349,7 @@ describe("chain verification: in windows", () => {
   });
 
   it("refuses bad options with a stable code", async () => {
-    const log = new AuditLog(createExecutionContext(), env);
+    const log = directAuditLog();
     const tenant = tenantId("bad");
     await expect(log.verify(tenant, { from_seq: 0 })).rejects.toThrow(new RangeError("invalid_from_seq"));
     await expect(log.verify(tenant, { from_seq: 2 })).rejects.toThrow("invalid_from_seq"); // beyond an empty chain

@@ -12,16 +12,21 @@ import type { AuthedContext, Handled, RequestContext } from "../context";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
 
+/** A refused argument, as the logger answers it (a value, not an exception across RPC). */
+interface Refusal {
+  refused: string;
+}
+
 /** The slice of the logger's RPC the gateway uses (results are passed on as JSON). */
 interface AuditLogRpc {
   list(
     tenant: string,
     query: Record<string, string | number>,
-  ): Promise<{ events: unknown[]; next_cursor: string | null }>;
-  verify(tenant: string, options: Record<string, unknown>): Promise<VerifyPage>;
-  stats(tenant: string, from: number, to: number, groupBy?: string): Promise<unknown>;
-  deadLetters(query: Record<string, string | number>): Promise<unknown>;
-  replayDeadLetter(id: number): Promise<unknown>;
+  ): Promise<{ events: unknown[]; next_cursor: string | null } | Refusal>;
+  verify(tenant: string, options: Record<string, unknown>): Promise<VerifyPage | Refusal>;
+  stats(tenant: string, from: number, to: number, groupBy?: string): Promise<object | Refusal>;
+  deadLetters(query: Record<string, string | number>): Promise<object | Refusal>;
+  replayDeadLetter(id: number): Promise<object | Refusal>;
 }
 
 interface VerifyPage {
@@ -234,19 +239,21 @@ function intParam(value: string, name: string): number {
 
 /**
  * The audit query checks (shared/audit-query.ts, run here before the call) and the logger's own refusals
- * (RangeError with a stable code) become 400/404; anything else a 500.
+ * (`{ refused: code }`) become 400/404; anything else a 500.
  */
-async function rpc<T>(call: () => Promise<T>): Promise<T> {
+async function rpc<T extends object>(call: () => Promise<T | Refusal>): Promise<T> {
+  let result: T | Refusal;
   try {
-    return await call();
+    result = await call();
   } catch (err) {
-    if (err instanceof RangeError || (err instanceof Error && err.name === "RangeError")) {
-      if (err.message === "dead_letter_not_found") throw fail("not_found", { message: "No such dead letter." });
-      throw fail("invalid_field", {
-        message: `The query was refused: ${err.message}.`,
-        reason: `logger:${err.message}`,
-      });
-    }
+    if (err instanceof RangeError) throw refusal(err.message);
     throw err;
   }
+  if ("refused" in result && typeof result.refused === "string") throw refusal(result.refused);
+  return result as T;
+}
+
+function refusal(code: string) {
+  if (code === "dead_letter_not_found") return fail("not_found", { message: "No such dead letter." });
+  return fail("invalid_field", { message: `The query was refused: ${code}.`, reason: `logger:${code}` });
 }
