@@ -37,7 +37,8 @@
 //                     `event: error` / data {"type":"error",code,message,param,sequence_number}; with fewer
 //                     than k content events the error follows the last one; non-stream: 500 server_error
 //   hang              never answer, until the caller aborts (a safety net answers 504 after 10 minutes)
-//   broken-stream     stream: two content events, then the stream errors without [DONE] / response.completed;
+//   broken-stream     stream: two content events, then the connection drops mid-event (half an event, then the
+//                     end) without a finish, [DONE] or response.completed;
 //                     non-stream: status 200 with a body cut in the middle of the JSON
 //
 // Abort observation (abort-log.ts): when a caller goes away before the answer is complete, the provider

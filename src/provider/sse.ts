@@ -135,8 +135,11 @@ export function eventStream(
           return;
         }
         if (i === failAt) {
+          // The connection drops mid-event: half of the next event, then the end — no finish, no [DONE].
           finished = true;
-          await writer.abort(new Error("injected stream failure (broken-stream)"));
+          const next = encodeEvent(plan[i]!);
+          await writer.write(next.slice(0, Math.floor(next.length / 2)));
+          await writer.close();
           return;
         }
         await writer.write(encodeEvent(plan[i]!));

@@ -207,12 +207,13 @@ describe("error-after-<k>", () => {
 });
 
 describe("broken-stream", () => {
-  it("chat: two content chunks, then the stream errors without a finish chunk or [DONE]", async () => {
+  it("chat: two content chunks, then the connection drops mid-event, without a finish chunk or [DONE]", async () => {
     const res = await request("chat", "local/broken-stream", true);
     expect(res.status).toBe(200);
     const { text, error } = await drain(res);
-    expect(String(error)).toMatch(/injected stream failure/);
+    expect(error).toBeNull();
     expect(text).not.toContain("[DONE]");
+    expect(text.endsWith("\n\n")).toBe(false); // cut inside an event
     const chunks = sseMessages(text).map(
       (e) => JSON.parse(e.data) as { choices: { delta: object; finish_reason: null }[] },
     );
@@ -220,9 +221,10 @@ describe("broken-stream", () => {
     expect(chunks.some((c) => c.choices[0]!.finish_reason)).toBe(false);
   });
 
-  it("responses: two text deltas, then the stream errors without response.completed", async () => {
+  it("responses: two text deltas, then the connection drops mid-event, without response.completed", async () => {
     const { text, error } = await drain(await request("responses", "broken-stream", true));
-    expect(error).not.toBeNull();
+    expect(error).toBeNull();
+    expect(text.endsWith("\n\n")).toBe(false);
     const types = sseMessages(text).map((e) => (JSON.parse(e.data) as { type: string }).type);
     expect(types.filter((t) => t === "response.output_text.delta")).toHaveLength(2);
     expect(types).not.toContain("response.completed");

@@ -67,7 +67,8 @@ export interface SseMessage {
 /** The events of an SSE text (comments skipped), by the rules of the SSE format. */
 export function sseMessages(text: string): SseMessage[] {
   const out: SseMessage[] = [];
-  for (const block of text.split("\n\n")) {
+  // What follows the last blank line is an event that never ended: discarded, as SSE clients do.
+  for (const block of text.split("\n\n").slice(0, -1)) {
     let event: string | null = null;
     const data: string[] = [];
     for (const line of block.split("\n")) {

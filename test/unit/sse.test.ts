@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { captureStream, replayAsStream, SseParser, StreamAssembler } from "../../src/gateway/chat/sse";
+import { captureStream, EventBoundary, replayAsStream, SseParser, StreamAssembler } from "../../src/gateway/chat/sse";
 import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
 /** Where the error catalogue is served, as the gateway passes it (http/errors.ts, docsUrlOf). */
@@ -84,6 +84,30 @@ describe("SSE", () => {
     });
     expect(await new Response(s).text()).toMatch(/"code":"stream_interrupted"/);
     expect(ended).toBe("failed");
+  });
+
+  it("regression: a stream cut inside an event passes no half event, only the events before it and the error event", async () => {
+    const whole = chunk({ content: "Hel" });
+    const half = 'data: {"id":"c2","choices":[{"index":0,"delta":{"content":"lo';
+    const s = captureStream(streamOf([whole, half]), DOCS, () => {});
+    const text = await new Response(s).text();
+    expect(text.startsWith(whole)).toBe(true);
+    expect(text).not.toContain(half);
+    const events = new SseParser().push(enc.encode(text));
+    expect(events.map((e) => JSON.parse(e))).toMatchObject([{ id: "c1" }, { error: { code: "stream_interrupted" } }]);
+  });
+
+  it("passes events on whole, however the provider's bytes are split, with any line ending", () => {
+    const b = new EventBoundary();
+    const dec = (u: Uint8Array | null) => (u === null ? null : new TextDecoder().decode(u));
+    expect(dec(b.take(enc.encode("data: 1\n")))).toBeNull();
+    expect(dec(b.take(enc.encode("\ndata: 2")))).toBe("data: 1\n\n");
+    expect(dec(b.take(enc.encode("\r\n\r\ndata: 3\r\r: keep")))).toBe("data: 2\r\n\r\ndata: 3\r\r");
+    expect(dec(b.rest())).toBe(": keep");
+    // One byte at a time: each event is handed on the moment its blank line is complete.
+    const bytes = enc.encode("data: a\r\n\r\ndata: b\n\n");
+    const out = [...bytes].map((x) => dec(b.take(Uint8Array.of(x)))).filter((x) => x !== null);
+    expect(out).toEqual([": keepdata: a\r\n\r\n", "data: b\n\n"]);
   });
 
   it("regression: a stream carrying the provider's own error event ends as failed, passed through unchanged", async () => {

@@ -3,7 +3,7 @@
 // or response.failed), with no `[DONE]`. Here: capturing a streamed answer while passing it through unchanged,
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
-import { SseParser } from "./sse";
+import { EventBoundary, SseParser } from "./sse";
 
 const encoder = new TextEncoder();
 const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -85,6 +85,7 @@ export function captureResponseStream(
   onEnd: (end: ResponsesStreamEnd) => void,
 ): ReadableStream<Uint8Array> {
   const parser = new SseParser();
+  const boundary = new EventBoundary();
   const watcher = new ResponsesStreamWatcher();
   const reader = upstream.getReader();
   let ended = false;
@@ -96,29 +97,39 @@ export function captureResponseStream(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch {
-          end({ kind: "failed", response: null });
-          controller.enqueue(watcher.failure("The model provider's stream failed before the response was complete."));
-          controller.close();
-          return;
-        }
-        if (chunk.done) {
-          if (watcher.errored) {
+        // Until a whole event can be passed on, or the stream ends: a pull that enqueues nothing is not repeated.
+        for (;;) {
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await reader.read();
+          } catch {
             end({ kind: "failed", response: null });
-          } else if (!watcher.terminal) {
-            end({ kind: "failed", response: null });
-            controller.enqueue(watcher.failure("The model provider's stream ended before the response was complete."));
-          } else {
-            end({ kind: "complete", response: watcher.completed });
+            controller.enqueue(watcher.failure("The model provider's stream failed before the response was complete."));
+            controller.close();
+            return;
           }
-          controller.close();
-          return;
+          if (chunk.done) {
+            if (watcher.errored) {
+              end({ kind: "failed", response: null });
+            } else if (!watcher.terminal) {
+              end({ kind: "failed", response: null });
+              controller.enqueue(
+                watcher.failure("The model provider's stream ended before the response was complete."),
+              );
+            } else {
+              if (boundary.rest().length) controller.enqueue(boundary.rest());
+              end({ kind: "complete", response: watcher.completed });
+            }
+            controller.close();
+            return;
+          }
+          for (const data of parser.push(chunk.value)) watcher.accept(data);
+          const whole = boundary.take(chunk.value);
+          if (whole) {
+            controller.enqueue(whole);
+            return;
+          }
         }
-        controller.enqueue(chunk.value);
-        for (const data of parser.push(chunk.value)) watcher.accept(data);
       },
       async cancel(reason) {
         end({ kind: "cancelled", response: null });

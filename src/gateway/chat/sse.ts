@@ -26,6 +26,44 @@ export class SseParser {
   }
 }
 
+/**
+ * Passes SSE bytes on in whole events only: what follows the last blank line waits for the rest of its event,
+ * so a stream that breaks off mid-event never hands the client half an event (and, after it, Cordon's error
+ * event glued to it). Each chunk is searched only where a new event end can be.
+ */
+export class EventBoundary {
+  private pending = new Uint8Array(0);
+
+  /** The complete events among the bytes so far, or null while none is complete. */
+  take(bytes: Uint8Array): Uint8Array | null {
+    const all = new Uint8Array(this.pending.length + bytes.length);
+    all.set(this.pending);
+    all.set(bytes, this.pending.length);
+    const end = lastEventEnd(all, Math.max(0, this.pending.length - 3));
+    if (end === 0) {
+      this.pending = all;
+      return null;
+    }
+    this.pending = all.slice(end);
+    return all.subarray(0, end);
+  }
+
+  /** What is held back: the start of an event that never ended. */
+  rest(): Uint8Array {
+    return this.pending;
+  }
+}
+
+/** The index after the last event terminator (a blank line: LF LF, CR CR or CRLF CRLF) at or after `from`. */
+function lastEventEnd(b: Uint8Array, from: number): number {
+  for (let i = b.length - 1; i > from; i--) {
+    const c = b[i];
+    if ((c === 0x0a && b[i - 1] === 0x0a) || (c === 0x0d && b[i - 1] === 0x0d)) return i + 1;
+    if (c === 0x0a && i >= 3 && b[i - 1] === 0x0d && b[i - 2] === 0x0a && b[i - 3] === 0x0d) return i + 1;
+  }
+  return 0;
+}
+
 interface Chunk {
   id?: string;
   created?: number;
@@ -140,7 +178,7 @@ export type StreamEnd =
 type Usage = NonNullable<ChatCompletion["usage"]>;
 
 /**
- * Passes an upstream SSE stream through byte for byte and calls `onEnd` exactly once: with the assembled
+ * Passes an upstream SSE stream through byte for byte, in whole events, and calls `onEnd` exactly once: with the assembled
  * answer when the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's
  * own error event, or with `cancelled` when the client went away (the upstream read is cancelled then, so the
  * provider stops too). `docsUrl`: the error catalogue, linked from the error event of a failed stream.
@@ -151,6 +189,7 @@ export function captureStream(
   onEnd: (end: StreamEnd) => void,
 ): ReadableStream<Uint8Array> {
   const parser = new SseParser();
+  const boundary = new EventBoundary();
   const assembler = new StreamAssembler();
   const reader = upstream.getReader();
   let ended = false;
@@ -162,35 +201,45 @@ export function captureStream(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch {
-          // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so
-          // that no client mistakes a truncated answer for a whole one.
-          end({ kind: "failed", usage: assembler.usage() });
-          controller.enqueue(errorEvent("The model provider's stream failed before the answer was complete.", docsUrl));
-          controller.close();
-          return;
-        }
-        if (chunk.done) {
-          // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
-          if (!assembler.sawDone() || assembler.sawError()) {
+        // Until a whole event can be passed on, or the stream ends: a pull that enqueues nothing is not repeated.
+        for (;;) {
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await reader.read();
+          } catch {
+            // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so
+            // that no client mistakes a truncated answer for a whole one.
             end({ kind: "failed", usage: assembler.usage() });
-            if (!assembler.sawError()) {
-              controller.enqueue(
-                errorEvent("The model provider's stream ended before the answer was complete.", docsUrl),
-              );
-            }
+            controller.enqueue(
+              errorEvent("The model provider's stream failed before the answer was complete.", docsUrl),
+            );
             controller.close();
             return;
           }
-          controller.close();
-          end({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
-          return;
+          if (chunk.done) {
+            // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
+            if (!assembler.sawDone() || assembler.sawError()) {
+              end({ kind: "failed", usage: assembler.usage() });
+              if (!assembler.sawError()) {
+                controller.enqueue(
+                  errorEvent("The model provider's stream ended before the answer was complete.", docsUrl),
+                );
+              }
+              controller.close();
+              return;
+            }
+            if (boundary.rest().length) controller.enqueue(boundary.rest());
+            controller.close();
+            end({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
+            return;
+          }
+          for (const data of parser.push(chunk.value)) assembler.accept(data);
+          const whole = boundary.take(chunk.value);
+          if (whole) {
+            controller.enqueue(whole);
+            return;
+          }
         }
-        controller.enqueue(chunk.value);
-        for (const data of parser.push(chunk.value)) assembler.accept(data);
       },
       async cancel(reason) {
         end({ kind: "cancelled", usage: assembler.usage() });
