@@ -13,6 +13,15 @@ export type EraseSelector = { readonly userHash: string } | { readonly before: n
 /** Deletions made per alarm run: KV allows 1,000 operations per invocation; this leaves room. */
 export const SWEEP_BATCH = 400;
 
+/**
+ * Where the tenant's erasure watermark moves (entries created earlier are never served, wherever a copy lingers):
+ * to `before` (never past now), or past now for `all`; null for one user's erasure, which crypto-shreds instead.
+ */
+export function erasureWatermark(selector: EraseSelector, now: number): number | null {
+  if ("userHash" in selector) return null;
+  return "before" in selector ? Math.min(selector.before, now) : now + 1;
+}
+
 export interface Erased {
   readonly entries: number;
   readonly users: number;

@@ -1,0 +1,237 @@
+// The tenant object's records: the tenant's configuration, API keys and virtual keys — authoritative, strongly
+// consistent, each change projected to KV in the same unit — and, in the platform's object, the wrapped platform
+// key. TenantObject (index.ts) adds the cache's state. Every RPC input is validated before anything is written
+// (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
+import { DurableObject } from "cloudflare:workers";
+import type { Policy } from "../../policy/tenant-policy";
+import { tenantsKv } from "../kv-keys";
+import type { KeyRecord, TenantRecord } from "../records";
+import {
+  getKey,
+  insertKey,
+  listKeys,
+  recordKeyLocation,
+  revokeAllKeys,
+  rotation,
+  secretHashes,
+  updateKey,
+} from "./api-keys";
+import { checkId, checkTime } from "./checks";
+import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
+import { migrate } from "./schema";
+import { keepPlatformKey, readTenant, writeTenant } from "./tenant-config";
+import { CodeGroups } from "./vector-codes";
+import {
+  deleteVirtualKey,
+  insertVirtualKey,
+  listVirtualKeys,
+  type VirtualKeyRecord,
+  virtualKeyFor,
+} from "./virtual-keys";
+
+export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
+  constructor(ctx: DurableObjectState, env: CordonGateway.Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
+  }
+
+  /** The vectors' binary codes, read from SQLite per group on first query (vector-codes.ts). */
+  protected readonly codes = new CodeGroups();
+
+  protected get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  /** Runs a change and its KV projection with no other call interleaved. */
+  protected exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.ctx.blockConcurrencyWhile(work);
+  }
+
+  // ── tenant configuration ──────────────────────────────────────────────────────────────────────────────
+
+  /** Creates the tenant; false when this object already holds one (ids are unique by construction). */
+  async createTenant(t: TenantRecord): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (readTenant(this.sql) !== null) return false;
+      writeTenant(this.sql, t);
+      await projectTenant(this.env.TENANTS, t);
+      await projectHostnames(this.env.TENANTS, t);
+      return true;
+    });
+  }
+
+  getTenant(): TenantRecord | null {
+    return readTenant(this.sql);
+  }
+
+  /** Replaces the policy; null when there is no tenant. */
+  async updatePolicy(policy: Policy): Promise<TenantRecord | null> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t) return null;
+      const next = { ...t, policy };
+      writeTenant(this.sql, next);
+      await projectTenant(this.env.TENANTS, next);
+      return next;
+    });
+  }
+
+  /**
+   * Revokes every key of the tenant and refuses every access and SSO token issued before `now`: the response
+   * to a leaked credential. Returns how many keys were revoked and the keyed hashes of their secrets, for the
+   * caller's isolate cache (null when there is no tenant).
+   */
+  async lockdown(now: number): Promise<{ keysRevoked: number; revokedHashes: string[] } | null> {
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t) return null;
+      const next = { ...t, tokens_not_before: now };
+      writeTenant(this.sql, next);
+      const revoked = revokeAllKeys(this.ctx.storage, now);
+      await Promise.all([
+        projectTenant(this.env.TENANTS, next),
+        ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
+      ]);
+      return { keysRevoked: revoked.length, revokedHashes: revoked.flatMap(secretHashes) };
+    });
+  }
+
+  /**
+   * Deletes the tenant: its KV projection (tenant record, hostnames, every key secret — found here, not by an
+   * eventually consistent KV listing) and then all of this object's storage (whatever it holds, even without
+   * a tenant record). Returns what was deleted; null when there was no tenant.
+   */
+  async deleteTenant(): Promise<{ tenant: TenantRecord; keysRevoked: number } | null> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      const keys = listKeys(this.sql);
+      if (t) await unprojectTenant(this.env.TENANTS, t);
+      await Promise.all(keys.map((k) => unprojectKey(this.env.TENANTS, k)));
+      await this.ctx.storage.deleteAll();
+      this.codes.clear();
+      migrate(this.ctx.storage);
+      return t ? { tenant: t, keysRevoked: keys.filter((k) => k.revoked_at === null).length } : null;
+    });
+  }
+
+  // ── platform key (only in the PLATFORM_OBJECT) ─────────────────────────────────────────────────────────
+
+  /**
+   * The wrapped platform key: the first candidate ever given is kept and projected to KV; every later call gets
+   * that one back. Re-wrapping (master-key rotation) replaces it only if `expected` is still the stored value.
+   */
+  async platformKey(candidate: string, expected?: string): Promise<string> {
+    return this.exclusive(async () => {
+      const keep = keepPlatformKey(this.sql, candidate, expected);
+      await this.env.TENANTS.put(tenantsKv.platformKey, keep);
+      return keep;
+    });
+  }
+
+  /** Replaces the tenant's wrapped data key with the same key wrapped under the current master (rotation). */
+  async rewrapDataKey(expected: string, rewrapped: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t || t.wrapped_data_key !== expected) return false;
+      const next = { ...t, wrapped_data_key: rewrapped };
+      writeTenant(this.sql, next);
+      await projectTenant(this.env.TENANTS, next);
+      return true;
+    });
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────────────────────────────────
+
+  async createKey(k: KeyRecord, now: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (!t || t.id !== k.tenant || t.generation !== k.tenant_generation) return false;
+      insertKey(this.sql, k);
+      await projectKey(this.env.TENANTS, k, now);
+      return true;
+    });
+  }
+
+  listKeys(): KeyRecord[] {
+    return listKeys(this.sql);
+  }
+
+  getKey(id: string): KeyRecord | null {
+    return getKey(this.sql, id);
+  }
+
+  /** Revokes a key (both secrets while rotating); returns it, or null when there is no such key. */
+  async revokeKey(id: string, now: number): Promise<KeyRecord | null> {
+    checkId(id);
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const k = getKey(this.sql, id);
+      if (!k) return null;
+      const r = k.revoked_at === null ? { ...k, revoked_at: now } : k;
+      updateKey(this.sql, r);
+      await unprojectKey(this.env.TENANTS, r);
+      return r;
+    });
+  }
+
+  /**
+   * Gives a key a new secret (by its keyed hash); the current one stays valid until `graceEndsAt`. A secret
+   * rotated out earlier stops working at once (one previous secret at a time).
+   */
+  async rotateKey(
+    id: string,
+    newHash: string,
+    graceEndsAt: number,
+    now: number,
+  ): Promise<{ ok: true; key: KeyRecord } | { ok: false; reason: "no_such_key" | "revoked" | "expired" }> {
+    checkId(id);
+    checkTime("graceEndsAt", graceEndsAt);
+    checkTime("now", now);
+    return this.exclusive(async () => {
+      const k = getKey(this.sql, id);
+      if (!k) return { ok: false as const, reason: "no_such_key" as const };
+      const r = rotation(k, newHash, graceEndsAt, now);
+      if (!r.ok) return r;
+      updateKey(this.sql, r.next);
+      if (r.dropped) await unprojectKey(this.env.TENANTS, r.dropped);
+      if (!r.next.previous) await unprojectKey(this.env.TENANTS, { ...k, previous: null });
+      await projectKey(this.env.TENANTS, r.next, now);
+      return { ok: true as const, key: r.next };
+    });
+  }
+
+  /**
+   * Notes that a key was used (called at most about once a minute per key and isolate, and whenever an isolate
+   * sees the key from a place it has not reported). True when the place is new for the key: an audit alert.
+   */
+  touchKey(id: string, now: number, place: { country: string; asn: number } | null): { newPlace: boolean } {
+    checkId(id);
+    checkTime("now", now);
+    const k = getKey(this.sql, id);
+    if (!k) return { newPlace: false };
+    if (k.last_used_at === null || now > k.last_used_at) updateKey(this.sql, { ...k, last_used_at: now });
+    const newPlace = place ? recordKeyLocation(this.sql, id, place.country, place.asn, now) : false;
+    return { newPlace };
+  }
+
+  // ── virtual keys ──────────────────────────────────────────────────────────────────────────────────────
+
+  createVirtualKey(k: VirtualKeyRecord): boolean {
+    if (readTenant(this.sql) === null) return false;
+    insertVirtualKey(this.sql, k);
+    return true;
+  }
+
+  listVirtualKeys(): VirtualKeyRecord[] {
+    return listVirtualKeys(this.sql);
+  }
+
+  virtualKeyFor(provider: string, id: string | null): VirtualKeyRecord | null {
+    return virtualKeyFor(this.sql, provider, id);
+  }
+
+  deleteVirtualKey(id: string): boolean {
+    return deleteVirtualKey(this.sql, id);
+  }
+}
