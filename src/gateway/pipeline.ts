@@ -290,12 +290,29 @@ function reportKeyUse(rc: RequestContext, tenant: TenantRecord, principal: Princ
 }
 
 /** The caller's address and network, as the platform reports them (only CF-Connecting-IP is trusted). */
+/**
+ * Who is calling: the address at once; the country and network from `request.cf` only when first read (by the
+ * audit event or a key's place check) — materialising `cf` costs more than a liveness probe's whole answer.
+ */
 function clientFacts(request: Request, address: IpAddress | null): ClientFacts {
-  const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
+  let place: { country: string | null; asn: number | null } | undefined;
+  const read = () => {
+    if (place) return place;
+    const cf = request.cf as { country?: unknown; asn?: unknown } | undefined;
+    place = {
+      country: typeof cf?.country === "string" && /^[A-Z0-9]{2}$/.test(cf.country) ? cf.country : null,
+      asn: typeof cf?.asn === "number" && Number.isSafeInteger(cf.asn) && cf.asn >= 0 ? cf.asn : null,
+    };
+    return place;
+  };
   return {
     ip: address === null ? null : formatIp(address),
-    country: typeof cf?.country === "string" && /^[A-Z0-9]{2}$/.test(cf.country) ? cf.country : null,
-    asn: typeof cf?.asn === "number" && Number.isSafeInteger(cf.asn) && cf.asn >= 0 ? cf.asn : null,
+    get country() {
+      return read().country;
+    },
+    get asn() {
+      return read().asn;
+    },
   };
 }
 
