@@ -7,6 +7,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { cacheKv } from "../../src/gateway/storage/kv-keys";
 import {
+  auditEventWhere,
   cacheKvKeys,
   call,
   chatBody,
@@ -14,6 +15,7 @@ import {
   objectCounts,
   setPolicy,
   settle,
+  storedAuditEvents,
   tenantObjectOf,
   tenantWithKey,
 } from "../helpers";
@@ -68,6 +70,11 @@ describe("consent: nothing stored", () => {
     expect(await kvSnapshot()).toEqual(before);
     expect(await cacheKvKeys(t.tenant)).toEqual([]);
     expect(await objectCounts(t.tenant)).toEqual({ entries: 0, vectors: 0, user_salts: 0, pending_deletes: 0 });
+    // Nor anything derived from a prompt in the audit trail: the events carry no prompt hash.
+    await auditEventWhere((e) => e.tenant === t.tenant && e.action === "chat.completions");
+    const events = (await storedAuditEvents()).filter((e) => e.tenant === t.tenant && e.action === "chat.completions");
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.map((e) => e.prompt_hash)).toEqual(events.map(() => null));
   });
 
   it("a request with x-cache-control: no-store (or cache/query's store: false) writes nothing anywhere", async () => {

@@ -66,7 +66,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const base: AuditFacts = {
     ...piiFacts,
     model: req.model,
-    ...(addr ? { promptHash: addr.promptHash } : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
+    ...(addr ? {} : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
+    // The prompt's keyed hash correlates requests in the trail — not for a request that consented to no storage.
+    ...(addr && controls.write ? { promptHash: addr.promptHash } : {}),
   };
 
   const found = addr && controls.read ? await lookup(rt, addr, now) : null;

@@ -76,7 +76,9 @@ export async function answerEmbeddings(
   const missing = stored.flatMap((s, i) => (s === null ? [i] : []));
   const hitTokens = stored.reduce((n, s) => n + (s?.tokens ?? 0), 0);
   const saved = { tokensSaved: hitTokens, costSaved: costOf(req.model, hitTokens, 0) };
-  const promptHash = addr ? { promptHash: await rc.keyring.hash("prompt", addr.inputHashes.join("\n")) } : {};
+  // The inputs' keyed hash correlates requests in the trail — not for a request that consented to no storage.
+  const promptHash =
+    addr && controls.write ? { promptHash: await rc.keyring.hash("prompt", addr.inputHashes.join("\n")) } : {};
 
   if (missing.length === 0) {
     return {
