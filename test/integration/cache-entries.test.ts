@@ -138,6 +138,19 @@ describe("cache entries", async () => {
     await expectError(await deleteEntry(id), 404, "entry_not_found", "invalid_request_error");
   });
 
+  it("regression: an exact pointer moved to another entry of the tenant (a KV write) serves nothing", async () => {
+    // Prompts that are only code: the exact tier alone answers them.
+    const a = await chat("```python\nprint('pointer a')\n```");
+    const b = await chat("```python\nprint('pointer b')\n```");
+    expect([a.cache, b.cache]).toEqual(["MISS", "MISS"]);
+    const aPointer = (await rawEntry(t.tenant, a.entryId!)).exactKey!;
+    expect(await env.CACHE.get(aPointer)).toBe(a.entryId);
+    await env.CACHE.put(aPointer, b.entryId!);
+    const again = await chat("```python\nprint('pointer a')\n```");
+    expect(again.cache).toBe("MISS");
+    expect(again.text).not.toBe(b.text);
+  });
+
   it("the exact tier misses too once its entry is deleted (a prompt that is only code has no vector)", async () => {
     const code = "```python\nprint(sum(range(10)))\n```";
     const miss = await chat(code);

@@ -20,6 +20,8 @@ const EntryFields = {
   expires_at: z.number(),
   model: z.string(),
   prompt: z.string(),
+  /** The exact tier's keyed hash the entry was stored under: an exact pointer must lead back to it. */
+  exact: z.string(),
 };
 
 export const EntryBodySchema = z.discriminatedUnion("v", [
@@ -47,7 +49,7 @@ export function answerOf(body: EntryBody): CachedAnswer {
 /** The body to seal for an answer. */
 export function entryBody(
   answer: CachedAnswer,
-  fields: { id: string; created_at: number; expires_at: number; model: string; prompt: string },
+  fields: { id: string; created_at: number; expires_at: number; model: string; prompt: string; exact: string },
 ): EntryBody {
   return answer.kind === "chat"
     ? { v: 1, ...fields, completion: answer.completion }

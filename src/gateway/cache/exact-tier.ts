@@ -14,7 +14,9 @@ export async function lookupExact(
   const entryId = await rt.env.CACHE.get(cacheKv.exact(addr.tenant, addr.exactHash));
   if (entryId === null) return null;
   const body = await readEntry(rt, addr, sealer, entryId, now);
-  if (!body) return null;
+  // The pointer is not sealed; the body is, and names the exact hash it was stored under: a pointer moved to
+  // another entry of the same tenant and scope (by whoever can write KV) leads nowhere.
+  if (!body || body.exact !== addr.exactHash) return null;
   return { tier: "exact", entryId, similarity: 1, answer: answerOf(body) };
 }
 

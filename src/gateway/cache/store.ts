@@ -34,6 +34,7 @@ export async function storeEntry(
         expires_at: expiresAt,
         model: addr.model,
         prompt: addr.prompt,
+        exact: addr.exactHash,
       }),
       kvTtl,
     );
