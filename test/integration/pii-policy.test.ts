@@ -317,6 +317,48 @@ describe("PII policy", async () => {
       for (const p of ["[EMAIL]", "[PAYMENT_CARD]", "[PHONE]", "[IBAN]"]) expect(upstream).toContain(p);
     });
 
+    it("tool-call arguments and names are redacted inside their JSON, which stays valid", async () => {
+      const sentUpstream: { messages: { tool_calls?: { function: { arguments: string } }[]; name?: string }[] }[] = [];
+      const original = rt.provider.send.bind(rt.provider);
+      vi.spyOn(rt.provider, "send").mockImplementation(async (req) => {
+        sentUpstream.push(structuredClone(req.body) as (typeof sentUpstream)[number]);
+        return original(req);
+      });
+      const args = JSON.stringify({
+        to: "maria.keller@gmail.com",
+        card: 4111111111111111,
+        note: "call +44 20 7946 0958",
+      });
+      const res = await call(hostOf(t.tenant), "/v1/chat/completions", {
+        token: t.key,
+        body: {
+          model: "gpt-4o-mini",
+          messages: [
+            { role: "user", content: "Send the receipt.", name: "tomasz.nowak@wp.pl" },
+            {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: "call_1", type: "function", function: { name: "send_receipt", arguments: args } }],
+            },
+            { role: "tool", tool_call_id: "call_1", content: "sent" },
+            { role: "user", content: "Thanks, what next?" },
+          ],
+        },
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      await settle();
+      expect(sentUpstream).toHaveLength(1);
+      const [user, assistant] = sentUpstream[0]!.messages;
+      expect(user!.name).toBe("[EMAIL]");
+      expect(JSON.parse(assistant!.tool_calls![0]!.function.arguments)).toEqual({
+        to: "[EMAIL]",
+        card: "[PAYMENT_CARD]",
+        note: "call [PHONE]",
+      });
+      expectNoValue(JSON.stringify(sentUpstream), "what the provider received");
+    });
+
     it("the audit event names the kinds and carries the hash of the redacted prompt", async () => {
       const s = SAMPLES[3]!;
       const { res } = await chat(t, `Two accounts: ${s.value} and ${SAMPLES[0]!.value}. Which bank?`);
@@ -354,6 +396,38 @@ describe("PII policy", async () => {
 
       expect(provider).not.toHaveBeenCalled();
       await expectNothingStored(t.tenant);
+    });
+
+    it("refuses personal data in a tool call's arguments, before the provider", async () => {
+      const provider = vi.spyOn(rt.provider, "send");
+      const res = await call(hostOf(t.tenant), "/v1/chat/completions", {
+        token: t.key,
+        body: {
+          model: "gpt-4o-mini",
+          messages: [
+            { role: "user", content: "Send the receipt." },
+            {
+              role: "assistant",
+              content: null,
+              tool_calls: [
+                {
+                  id: "call_1",
+                  type: "function",
+                  function: { name: "send_receipt", arguments: JSON.stringify({ to: "maria.keller@gmail.com" }) },
+                },
+              ],
+            },
+            { role: "tool", tool_call_id: "call_1", content: "sent" },
+            { role: "user", content: "Thanks." },
+          ],
+        },
+      });
+      sent.push({ tenant: t.tenant, requestId: res.headers.get("x-request-id") });
+      const text = await res.clone().text();
+      await expectError(res, 422, "pii_detected", "invalid_request_error");
+      expect(JSON.parse(text).error.message).toContain("(email)");
+      expectNoValue(text, "the refusal");
+      expect(provider).not.toHaveBeenCalled();
     });
 
     it("names every kind a prompt holds, in a streamed request too", async () => {

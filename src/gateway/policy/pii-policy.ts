@@ -4,8 +4,9 @@
 //   redact  every finding in every message is replaced by a typed placeholder before the provider and the cache
 //           see it; the answer is not un-redacted;
 //   block   refused with 422 `pii_detected`, naming the kinds found, never the values.
-// Every string a message carries is scanned (content strings and text parts of every role); a value split across
-// two strings is not found (pii/index.ts).
+// Every string a message carries is scanned: content strings and text parts of every role, its `name`, and the
+// arguments of the tool and function calls an assistant message made (redacted inside their JSON, so they stay
+// valid JSON); a value split across two strings is not found (pii/index.ts).
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
@@ -21,7 +22,9 @@ export type PiiOutcome =
 
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
   const kinds = new Set<PiiKind>();
-  for (const m of req.messages) for (const text of textsOf(m)) for (const k of piiKindsIn(text)) kinds.add(k);
+  for (const m of req.messages) {
+    for (const text of [...textsOf(m), ...callStringsOf(m)]) for (const k of piiKindsIn(text)) kinds.add(k);
+  }
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
   switch (mode) {
@@ -45,15 +48,77 @@ function textsOf(m: ChatMessage): string[] {
   return m.content.flatMap((p) => (p.type === "text" && typeof p.text === "string" ? [p.text] : []));
 }
 
+interface Call {
+  function?: { arguments?: unknown };
+  arguments?: unknown;
+}
+
+/** The message's `name` and the arguments of the calls it made (`tool_calls`, the older `function_call`). */
+function callStringsOf(m: ChatMessage): string[] {
+  const out: string[] = typeof m.name === "string" ? [m.name] : [];
+  const { tool_calls: calls, function_call: fn } = m as { tool_calls?: unknown; function_call?: unknown };
+  if (Array.isArray(calls)) {
+    for (const c of calls as Call[]) if (typeof c?.function?.arguments === "string") out.push(c.function.arguments);
+  }
+  if (typeof (fn as Call | undefined)?.arguments === "string") out.push((fn as Call).arguments as string);
+  return out;
+}
+
 function redactMessage(m: ChatMessage): ChatMessage {
-  if (typeof m.content === "string") return { ...m, content: redactPii(m.content).text };
-  if (!Array.isArray(m.content)) return m;
-  return {
-    ...m,
-    content: m.content.map((p) =>
-      p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p,
-    ),
-  } as ChatMessage;
+  let out = m;
+  if (typeof m.content === "string") out = { ...out, content: redactPii(m.content).text };
+  else if (Array.isArray(m.content)) {
+    out = {
+      ...out,
+      content: m.content.map((p) =>
+        p.type === "text" && typeof p.text === "string" ? { ...p, text: redactPii(p.text).text } : p,
+      ),
+    } as ChatMessage;
+  }
+  if (typeof m.name === "string") out = { ...out, name: redactPii(m.name).text };
+  const { tool_calls: calls, function_call: fn } = m as { tool_calls?: unknown; function_call?: unknown };
+  if (Array.isArray(calls)) {
+    const redacted = (calls as Call[]).map((c) =>
+      typeof c?.function?.arguments === "string"
+        ? { ...c, function: { ...c.function, arguments: redactArguments(c.function.arguments) } }
+        : c,
+    );
+    out = { ...out, tool_calls: redacted } as ChatMessage;
+  }
+  if (typeof (fn as Call | undefined)?.arguments === "string") {
+    out = { ...out, function_call: { ...(fn as Call), arguments: redactArguments((fn as Call).arguments as string) } };
+  }
+  return out;
+}
+
+/**
+ * A call's arguments with every finding replaced, kept valid JSON: strings are redacted where they stand, and a
+ * number holding personal data (a card or phone number sent as a number) becomes its placeholder string.
+ * Arguments that are not JSON, or whose findings the JSON walk misses, are redacted as text.
+ */
+function redactArguments(args: string): string {
+  if (piiKindsIn(args).length === 0) return args;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    return redactPii(args).text;
+  }
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redactPii(v).text;
+    if (typeof v === "number") {
+      const text = String(v);
+      return piiKindsIn(text).length ? redactPii(text).text : v;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [redactPii(k).text, walk(x)]));
+    }
+    return v;
+  };
+  const redacted = JSON.stringify(walk(parsed));
+  // A finding the JSON hides (a number beyond double precision, a value spread over keys): redacted as text.
+  return piiKindsIn(redacted).length === 0 ? redacted : redactPii(args).text;
 }
 
 export type InputsPiiOutcome =
