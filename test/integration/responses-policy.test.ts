@@ -34,6 +34,20 @@ describe("personal data", () => {
       stateless(EMAIL_PROMPT),
       stateless("Say hello.", { instructions: "The user is maria.keller@gmail.com." }),
       { model: "gpt-4o-mini", input: [{ role: "user", content: [{ type: "input_text", text: EMAIL_PROMPT }] }] },
+      {
+        model: "gpt-4o-mini",
+        input: [
+          { role: "user", content: "Send the receipt." },
+          {
+            type: "function_call",
+            call_id: "call_1",
+            name: "send_receipt",
+            arguments: JSON.stringify({ to: "maria.keller@gmail.com" }),
+          },
+          { type: "function_call_output", call_id: "call_1", output: "sent" },
+          { role: "user", content: "Thanks." },
+        ],
+      },
     ]) {
       const res = await call(t.host, "/v1/responses", { token: t.key, body });
       expect(res.status).toBe(422);

@@ -96,7 +96,7 @@ function redactMessage(m: ChatMessage): ChatMessage {
  * number holding personal data (a card or phone number sent as a number) becomes its placeholder string.
  * Arguments that are not JSON, or whose findings the JSON walk misses, are redacted as text.
  */
-function redactArguments(args: string): string {
+export function redactArguments(args: string): string {
   if (piiKindsIn(args).length === 0) return args;
   let parsed: unknown;
   try {

@@ -1,11 +1,12 @@
 // The tenant's PII mode applied to a Responses API request, with chat's rules (pii-policy.ts): skip answers but
 // keeps the request away from the cache, redact replaces every finding before the provider and the cache see
 // it, block refuses with 422. Scanned: the instructions, the string input, and in input items every message's
-// text (string content, text parts) and every function_call_output's output (as chat scans tool messages).
+// text (string content, text parts), every function_call's arguments (redacted inside their JSON, as chat's tool
+// calls) and every function_call_output's output (as chat scans tool messages).
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ResponsesItem, ResponsesRequest } from "../protocol/responses";
-import type { PiiMode } from "./pii-policy";
+import { type PiiMode, redactArguments } from "./pii-policy";
 
 export type ResponsesPiiOutcome =
   | { readonly action: "clean"; readonly request: ResponsesRequest }
@@ -28,18 +29,29 @@ export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): R
     case "skip":
       return { action: "bypass", request: req, kinds: found };
     case "redact":
-      return { action: "redacted", request: mapTexts(req, (t) => redactPii(t).text), kinds: found };
+      return { action: "redacted", request: mapTexts(req, (t) => redactPii(t).text, redactArguments), kinds: found };
   }
 }
 
-/** The request with `f` applied to every text it scans (a copy; the request itself is not changed). */
-function mapTexts(req: ResponsesRequest, f: (text: string) => string): ResponsesRequest {
+/**
+ * The request with `f` applied to every text it scans, and `args` to every function call's arguments (a copy;
+ * the request itself is not changed).
+ */
+function mapTexts(
+  req: ResponsesRequest,
+  f: (text: string) => string,
+  args: (json: string) => string = f,
+): ResponsesRequest {
   const instructions = typeof req.instructions === "string" ? { instructions: f(req.instructions) } : {};
-  const input = typeof req.input === "string" ? f(req.input) : req.input.map((item) => mapItem(item, f));
+  const input = typeof req.input === "string" ? f(req.input) : req.input.map((item) => mapItem(item, f, args));
   return { ...req, ...instructions, input };
 }
 
-function mapItem(item: ResponsesItem, f: (text: string) => string): ResponsesItem {
+function mapItem(item: ResponsesItem, f: (text: string) => string, args: (json: string) => string): ResponsesItem {
+  if (item.type === "function_call") {
+    const a = (item as { arguments?: unknown }).arguments;
+    return typeof a === "string" ? ({ ...item, arguments: args(a) } as ResponsesItem) : item;
+  }
   const isMessage = item.type === undefined || item.type === "message";
   const field = isMessage ? "content" : item.type === "function_call_output" ? "output" : null;
   if (field === null) return item;
