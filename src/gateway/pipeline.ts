@@ -160,12 +160,15 @@ export async function handleRequest(
   const audited = progress.route
     ? progress.route.audited
     : failure !== null && failure.code !== "not_found" && failure.code !== "method_not_allowed";
+  // An administrative change was recorded before it was made. When it then failed, that outcome is enqueued
+  // before the answer too, so the trail never keeps the first record alone while the Queue takes messages.
+  if (progress.recorded && response.status >= 400) {
+    await sendAuditEvent(env.AUDIT, eventOf(response.status, failure, (await handled.facts) ?? {}), rt.metrics);
+  }
   exec.waitUntil(
     (async () => {
       const facts: AuditFacts = (await handled.facts) ?? {};
-      // An administrative action that succeeded was recorded before it was made; a failure after that is
-      // recorded too.
-      if (audited && !(progress.recorded && response.status < 400)) {
+      if (audited && !progress.recorded) {
         await sendAuditEvent(env.AUDIT, eventOf(response.status, failure, facts), rt.metrics);
       }
       rt.metrics.request({

@@ -232,6 +232,38 @@ describe("administrative changes are refused when the audit trail cannot record 
   );
 });
 
+describe("a recorded change that fails", () => {
+  it("has its outcome enqueued before the answer, after the change's own record", async () => {
+    const w = await world();
+    const sent: { request_id: string; status: number; outcome: string; action: string }[] = [];
+    // A Queue that takes a moment to accept: a message counts as sent once its send has resolved.
+    const accepted = () => new Promise((resolve) => setTimeout(resolve, 50));
+    const recording = {
+      send: async (event: (typeof sent)[number]) => {
+        await accepted();
+        sent.push(event);
+      },
+      sendBatch: async (batch: { body: (typeof sent)[number] }[]) => {
+        await accepted();
+        sent.push(...batch.map((m) => m.body));
+      },
+    } as unknown as Queue;
+    const res = await callWith({ ...env, AUDIT: recording }, w.host, "/v1/admin/keys/key_0000000000000000", {
+      method: "DELETE",
+      token: root,
+    });
+    expect(res.status).toBe(404);
+    const id = res.headers.get("x-request-id");
+    // Before waiting for anything the Worker does after answering: both are already in the Queue.
+    expect(sent.filter((e) => e.request_id === id).map((e) => [e.action, e.status, e.outcome])).toEqual([
+      ["key.revoke", 200, "allowed"],
+      ["key.revoke", 404, "denied"],
+    ]);
+    await settleAll();
+    expect(sent.filter((e) => e.request_id === id)).toHaveLength(2);
+  });
+});
+
 describe("cache traffic fails open", () => {
   it("answers a chat request whose event cannot be sent, counts the lost event, and still caches", async () => {
     const w = await world();
