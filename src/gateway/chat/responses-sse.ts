@@ -3,7 +3,7 @@
 // or response.failed), with no `[DONE]`. Here: capturing a streamed answer while passing it through unchanged,
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
-import { EventBoundary, SseParser } from "./sse";
+import { relayStream } from "./sse";
 
 const encoder = new TextEncoder();
 const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -84,60 +84,27 @@ export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
   onEnd: (end: ResponsesStreamEnd) => void,
 ): ReadableStream<Uint8Array> {
-  const parser = new SseParser();
-  const boundary = new EventBoundary();
   const watcher = new ResponsesStreamWatcher();
-  const reader = upstream.getReader();
-  let ended = false;
-  const end = (e: ResponsesStreamEnd) => {
-    if (ended) return;
-    ended = true;
-    onEnd(e);
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        // Until a whole event can be passed on, or the stream ends: a pull that enqueues nothing is not repeated.
-        for (;;) {
-          let chunk: ReadableStreamReadResult<Uint8Array>;
-          try {
-            chunk = await reader.read();
-          } catch {
-            end({ kind: "failed", response: null });
-            controller.enqueue(watcher.failure("The model provider's stream failed before the response was complete."));
-            controller.close();
-            return;
-          }
-          if (chunk.done) {
-            if (watcher.errored) {
-              end({ kind: "failed", response: null });
-            } else if (!watcher.terminal) {
-              end({ kind: "failed", response: null });
-              controller.enqueue(
-                watcher.failure("The model provider's stream ended before the response was complete."),
-              );
-            } else {
-              if (boundary.rest().length) controller.enqueue(boundary.rest());
-              end({ kind: "complete", response: watcher.completed });
-            }
-            controller.close();
-            return;
-          }
-          for (const data of parser.push(chunk.value)) watcher.accept(data);
-          const whole = boundary.take(chunk.value);
-          if (whole) {
-            controller.enqueue(whole);
-            return;
-          }
-        }
-      },
-      async cancel(reason) {
-        end({ kind: "cancelled", response: null });
-        await reader.cancel(reason);
-      },
+  return relayStream(upstream, {
+    accept: (data) => watcher.accept(data),
+    broken() {
+      onEnd({ kind: "failed", response: null });
+      return watcher.failure("The model provider's stream failed before the response was complete.");
     },
-    { highWaterMark: 0 },
-  );
+    ended(rest) {
+      if (watcher.errored) {
+        onEnd({ kind: "failed", response: null });
+        return null;
+      }
+      if (!watcher.terminal) {
+        onEnd({ kind: "failed", response: null });
+        return watcher.failure("The model provider's stream ended before the response was complete.");
+      }
+      onEnd({ kind: "complete", response: watcher.completed });
+      return rest;
+    },
+    cancelled: () => onEnd({ kind: "cancelled", response: null }),
+  });
 }
 
 type Json = Record<string, unknown>;

@@ -177,26 +177,33 @@ export type StreamEnd =
 
 type Usage = NonNullable<ChatCompletion["usage"]>;
 
+/** What a relayed stream's owner decides: what it makes of each event, and how the client's stream ends. */
+export interface StreamRelay {
+  /** The data of each complete upstream event, in order. */
+  accept(data: string): void;
+  /** The upstream read failed mid-stream: the bytes that end the client's stream (an error event). */
+  broken(): Uint8Array;
+  /**
+   * The upstream ended: the bytes that end the client's stream — `rest` (what followed the last whole event)
+   * when the answer is complete, an error event when it is not, or null for nothing more.
+   */
+  ended(rest: Uint8Array): Uint8Array | null;
+  /** The client went away (the upstream read is cancelled too, so the provider stops). */
+  cancelled(): void;
+}
+
 /**
- * Passes an upstream SSE stream through byte for byte, in whole events, and calls `onEnd` exactly once: with the assembled
- * answer when the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's
- * own error event, or with `cancelled` when the client went away (the upstream read is cancelled then, so the
- * provider stops too). `docsUrl`: the error catalogue, linked from the error event of a failed stream.
+ * Passes an upstream SSE stream through byte for byte, in whole events (EventBoundary), and ends it as `relay`
+ * says; exactly one of `broken`, `ended` and `cancelled` is called.
  */
-export function captureStream(
-  upstream: ReadableStream<Uint8Array>,
-  docsUrl: string,
-  onEnd: (end: StreamEnd) => void,
-): ReadableStream<Uint8Array> {
+export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamRelay): ReadableStream<Uint8Array> {
   const parser = new SseParser();
   const boundary = new EventBoundary();
-  const assembler = new StreamAssembler();
   const reader = upstream.getReader();
-  let ended = false;
-  const end = (e: StreamEnd) => {
-    if (ended) return;
-    ended = true;
-    onEnd(e);
+  let finished = false;
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, last: Uint8Array | null) => {
+    if (last?.length) controller.enqueue(last);
+    controller.close();
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -207,33 +214,14 @@ export function captureStream(
           try {
             chunk = await reader.read();
           } catch {
-            // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so
-            // that no client mistakes a truncated answer for a whole one.
-            end({ kind: "failed", usage: assembler.usage() });
-            controller.enqueue(
-              errorEvent("The model provider's stream failed before the answer was complete.", docsUrl),
-            );
-            controller.close();
-            return;
+            finished = true;
+            return finish(controller, relay.broken());
           }
           if (chunk.done) {
-            // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
-            if (!assembler.sawDone() || assembler.sawError()) {
-              end({ kind: "failed", usage: assembler.usage() });
-              if (!assembler.sawError()) {
-                controller.enqueue(
-                  errorEvent("The model provider's stream ended before the answer was complete.", docsUrl),
-                );
-              }
-              controller.close();
-              return;
-            }
-            if (boundary.rest().length) controller.enqueue(boundary.rest());
-            controller.close();
-            end({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
-            return;
+            finished = true;
+            return finish(controller, relay.ended(boundary.rest()));
           }
-          for (const data of parser.push(chunk.value)) assembler.accept(data);
+          for (const data of parser.push(chunk.value)) relay.accept(data);
           const whole = boundary.take(chunk.value);
           if (whole) {
             controller.enqueue(whole);
@@ -242,12 +230,50 @@ export function captureStream(
         }
       },
       async cancel(reason) {
-        end({ kind: "cancelled", usage: assembler.usage() });
+        if (!finished) {
+          finished = true;
+          relay.cancelled();
+        }
         await reader.cancel(reason);
       },
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * A chat completion stream relayed (relayStream), calling `onEnd` exactly once: with the assembled answer when
+ * the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's own error
+ * event, or with `cancelled` when the client went away. `docsUrl`: the error catalogue, linked from the error
+ * event of a failed stream.
+ */
+export function captureStream(
+  upstream: ReadableStream<Uint8Array>,
+  docsUrl: string,
+  onEnd: (end: StreamEnd) => void,
+): ReadableStream<Uint8Array> {
+  const assembler = new StreamAssembler();
+  return relayStream(upstream, {
+    accept: (data) => assembler.accept(data),
+    broken() {
+      // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
+      // client mistakes a truncated answer for a whole one.
+      onEnd({ kind: "failed", usage: assembler.usage() });
+      return errorEvent("The model provider's stream failed before the answer was complete.", docsUrl);
+    },
+    ended(rest) {
+      // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
+      if (!assembler.sawDone() || assembler.sawError()) {
+        onEnd({ kind: "failed", usage: assembler.usage() });
+        return assembler.sawError()
+          ? null
+          : errorEvent("The model provider's stream ended before the answer was complete.", docsUrl);
+      }
+      onEnd({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
+      return rest;
+    },
+    cancelled: () => onEnd({ kind: "cancelled", usage: assembler.usage() }),
+  });
 }
 
 /**
