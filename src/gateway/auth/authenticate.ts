@@ -68,22 +68,37 @@ async function authenticateKey(rt: Runtime, secret: string, now: number): Promis
     throw fail("invalid_api_key", { reason: "secret_rotated_out" });
   }
   if (record.expires_at !== null && record.expires_at <= now) throw fail("expired_api_key", { reason: "key_expired" });
-  return principalOfKey(record);
+  return principalOfKey(record, record.secret_issued_at ?? record.created_at);
 }
 
-function principalOfKey(r: KeyAuthRecord): TenantPrincipal {
+/** The fields of a key that make it a caller, as its record in the tenant's object and in KV both hold them. */
+type KeyFields = Pick<
+  KeyAuthRecord,
+  | "id"
+  | "tenant"
+  | "tenant_generation"
+  | "role"
+  | "scopes"
+  | "cache_scope"
+  | "ip_allowlist"
+  | "rate_limit"
+  | "expires_at"
+>;
+
+/** The key as a caller holding a secret issued at `secretIssuedAt` (its age is that secret's). */
+export function principalOfKey(k: KeyFields, secretIssuedAt: number): TenantPrincipal {
   return {
     kind: "api_key",
-    keyId: r.id,
-    tenant: r.tenant,
-    generation: r.tenant_generation,
-    role: r.role,
-    scopes: new Set(r.scopes),
-    cacheScope: r.cache_scope,
-    ipAllowlist: r.ip_allowlist,
-    rateLimit: r.rate_limit,
-    expiresAt: r.expires_at,
-    secretIssuedAt: r.secret_issued_at ?? r.created_at,
+    keyId: k.id,
+    tenant: k.tenant,
+    generation: k.tenant_generation,
+    role: k.role,
+    scopes: new Set(k.scopes),
+    cacheScope: k.cache_scope,
+    ipAllowlist: k.ip_allowlist,
+    rateLimit: k.rate_limit,
+    expiresAt: k.expires_at,
+    secretIssuedAt,
   };
 }
 

@@ -17,7 +17,7 @@ import type { TenantPrincipal } from "../policy/principal";
 import type { Runtime } from "../runtime";
 import { type KeyRecord, keyStatus, secretIssuedAt, type TenantRecord } from "../storage/records";
 import { issueAccessToken, verifyAccessToken } from "./access-token";
-import { authenticateSso, CLOCK_TOLERANCE_SECONDS, notBefore } from "./authenticate";
+import { authenticateSso, CLOCK_TOLERANCE_SECONDS, notBefore, principalOfKey } from "./authenticate";
 import {
   CSRF_HEADER,
   fromSameOrigin,
@@ -81,7 +81,7 @@ export async function verifySession(
   if (!key || status === "revoked" || status === "expired" || key.tenant_generation !== tenant.generation) {
     throw fail("invalid_session", { reason: `session_key_${status}` });
   }
-  return { principal: principalOfKey(key), expiresAt: claims.exp * 1000 };
+  return { principal: principalOfKey(key, secretIssuedAt(key)), expiresAt: claims.exp * 1000 };
 }
 
 /** An SSO session: its ID token verified as an SSO bearer token is, and no older than a session may be. */
@@ -135,20 +135,4 @@ export async function issueKeySession(
   // An access token is well under a kilobyte: it always fits.
   const cookie = sessionCookieValue("key_session", issued.token)!;
   return { cookie, maxAgeSeconds: lifetime, expiresAt: issued.expiresAt * 1000 };
-}
-
-function principalOfKey(k: KeyRecord): TenantPrincipal {
-  return {
-    kind: "api_key",
-    keyId: k.id,
-    tenant: k.tenant,
-    generation: k.tenant_generation,
-    role: k.role,
-    scopes: new Set(k.scopes),
-    cacheScope: k.cache_scope,
-    ipAllowlist: k.ip_allowlist,
-    rateLimit: k.rate_limit,
-    expiresAt: k.expires_at,
-    secretIssuedAt: secretIssuedAt(k),
-  };
 }

@@ -8,14 +8,14 @@ import * as z from "zod";
 import { issueAccessToken } from "../auth/access-token";
 import { admitCaller } from "../auth/admission";
 import { parseApiKey } from "../auth/api-key-secret";
+import { principalOfKey } from "../auth/authenticate";
 import { secretPrefixOf } from "../auth/credential";
 import type { Handled, RequestContext } from "../context";
 import { classifyHost } from "../hosts";
 import { ApiError, fail } from "../http/errors";
 import { json, readBody } from "../http/respond";
-import type { TenantPrincipal } from "../policy/principal";
 import { SCOPES, type Scope } from "../policy/scopes";
-import { type KeyAuthRecord, type KeyRecord, keyStatus, type TenantRecord } from "../storage/records";
+import { keyStatus, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -114,7 +114,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   }
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
-  await admitCaller(rt, tenant, principalOfKeyRecord(key, record), rc.address, now);
+  await admitCaller(rt, tenant, principalOfKey(key, record.secret_issued_at ?? key.created_at), rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
   const lifetime = Math.min(
@@ -206,21 +206,4 @@ function requestedScopes(scope: string | null, held: readonly Scope[]): Scope[] 
   if (asked.some((s) => !(held as readonly string[]).includes(s)))
     throw fail("invalid_scope", { reason: "scope_wider" });
   return SCOPES.filter((s) => asked.includes(s));
-}
-
-/** The key as a caller, holding the secret `secret` authenticated (its age is that secret's). */
-function principalOfKeyRecord(k: KeyRecord, secret: KeyAuthRecord): TenantPrincipal {
-  return {
-    kind: "api_key",
-    keyId: k.id,
-    tenant: k.tenant,
-    generation: k.tenant_generation,
-    role: k.role,
-    scopes: new Set(k.scopes),
-    cacheScope: k.cache_scope,
-    ipAllowlist: k.ip_allowlist,
-    rateLimit: k.rate_limit,
-    expiresAt: k.expires_at,
-    secretIssuedAt: secret.secret_issued_at ?? k.created_at,
-  };
 }
