@@ -1,6 +1,7 @@
 // The isolate's cache of OpenID Providers' key sets, for tenant single sign-on (oidc.ts). Its only I/O is
 // the injected fetch; its only clock is the `now` each call passes.
 import { createLocalJWKSet, type JSONWebKeySet, type LocalJWKSet } from "jose";
+import { readAtMost } from "../http/bounded-read";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -205,24 +206,6 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     return null;
   }
   if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  const bytes = await readAtMost(response.body, maxBytes);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }

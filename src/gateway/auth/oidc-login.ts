@@ -14,6 +14,7 @@
 import { decodeJwt } from "jose";
 import * as z from "zod";
 import { randomBytes, toBase64Url, utf8 } from "../crypto/encoding";
+import { readAtMost } from "../http/bounded-read";
 import { jwksUriProblem } from "../policy/oidc-settings";
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -174,24 +175,6 @@ async function getJson(
 /** The body as text, or null when it is larger than MAX_RESPONSE_BYTES (reading stops there). */
 async function boundedText(res: Response): Promise<string | null> {
   if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  const bytes = await readAtMost(res.body, MAX_RESPONSE_BYTES);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }

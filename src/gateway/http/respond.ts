@@ -1,5 +1,6 @@
 // Response helpers, security headers and bounded request-body reading.
 import * as z from "zod";
+import { readAtMost } from "./bounded-read";
 import { ERROR_CODES } from "./error-catalog";
 import { type ApiError, type ErrorType, fail, helpLink } from "./errors";
 
@@ -181,20 +182,9 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return null;
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return concat(chunks, size);
+  const bytes = await readAtMost(request.body, maxBytes);
+  if (bytes === null) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 /** Deepest nesting accepted in a JSON body (tool schemas nest a dozen levels; nothing legitimate nears this). */
@@ -216,14 +206,4 @@ function shapeOf(root: unknown): { depth: number; protoKey: boolean } {
 }
 function tooLarge(maxBytes: number): ApiError {
   return fail("payload_too_large", { message: `The request body exceeds ${maxBytes} bytes.` });
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
