@@ -14,7 +14,7 @@
 import { canonicalJson } from "../../shared/canonical-json";
 import { isMessageItem, type ResponsesItem, type ResponsesMessage, type ResponsesRequest } from "../protocol/responses";
 import { semanticText } from "../text/semantic-text";
-import { type ChatCachePlan, codeOf, exactText, proseOf } from "./plan";
+import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, proseOf } from "./plan";
 
 /**
  * Responses request fields known not to change the answer, and so left out of the partition — chat's
@@ -26,15 +26,7 @@ import { type ChatCachePlan, codeOf, exactText, proseOf } from "./plan";
  * (`input` is split into the prompt and the partition below.)
  */
 export const RESPONSES_ANSWER_NEUTRAL_FIELDS: readonly string[] = [
-  "stream",
-  "stream_options",
-  "user",
-  "safety_identifier",
-  "metadata",
-  "store",
-  "prompt_cache_key",
-  "prompt_cache_retention",
-  "service_tier",
+  ...ANSWER_NEUTRAL_FIELDS,
   "previous_response_id",
   "conversation",
   "background",

@@ -11,6 +11,7 @@ import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
+import type { PiiKind } from "../pii/index";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
@@ -37,13 +38,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
 
   // Personal data: refused, redacted before anything else sees it, or kept away from the cache (policy/pii-policy).
   const pii = applyPiiPolicy(asked, tenant.policy.pii_mode);
-  if (pii.action === "refuse") {
-    throw fail("pii_detected", {
-      message: `The request contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
-      reason: "pii:block",
-      facts: { model: asked.model, pii: pii.kinds },
-    });
-  }
+  if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
   const req = pii.request;
   const piiFacts: AuditFacts = pii.action === "clean" ? {} : { pii: pii.kinds };
 
@@ -198,6 +193,15 @@ export function hitHeaders(hit: CacheHit, stale = false): Record<string, string>
 }
 
 /** What the audit trail records of a hit: the entry, and what the answer cost when it was computed. */
+/** The `block` mode's refusal: the kinds found, never the values (chat, Responses, embeddings). */
+export function piiRefused(what: "request" | "input", kinds: readonly PiiKind[], model: string): ApiError {
+  return fail("pii_detected", {
+    message: `The ${what} contains personal data (${kinds.join(", ")}), and this tenant refuses such requests.`,
+    reason: "pii:block",
+    facts: { model, pii: [...kinds] },
+  });
+}
+
 export function hitFacts(hit: CacheHit, model: string): AuditFacts {
   const tokens = answerTokens(hit.answer);
   return {

@@ -24,7 +24,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
-import { hitFacts, staleAnswer } from "./answer";
+import { hitFacts, piiRefused, staleAnswer } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
 
@@ -60,13 +60,7 @@ export async function answerResponses(
   const now = Date.now();
 
   const pii = applyResponsesPiiPolicy(asked, tenant.policy.pii_mode);
-  if (pii.action === "refuse") {
-    throw fail("pii_detected", {
-      message: `The request contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
-      reason: "pii:block",
-      facts: { model: asked.model, pii: pii.kinds },
-    });
-  }
+  if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
   const req = pii.request;
   const stateless = isStateless(req);
   const plan: ReturnType<typeof planResponses> = !stateless

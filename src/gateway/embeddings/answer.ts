@@ -14,6 +14,7 @@ import {
   writeEmbeddings,
 } from "../cache/embedding-store";
 import { ANSWER_NEUTRAL_FIELDS } from "../cache/plan";
+import { piiRefused } from "../chat/answer";
 import { upstreamCredential } from "../chat/upstream-credential";
 import type { AuthedContext } from "../context";
 import { ApiError, fail } from "../http/errors";
@@ -55,13 +56,7 @@ export async function answerEmbeddings(
   if (pii.action === "unscannable") {
     throw fail("unscannable_input", { reason: "pii:token_arrays", facts: { model: req.model } });
   }
-  if (pii.action === "refuse") {
-    throw fail("pii_detected", {
-      message: `The input contains personal data (${pii.kinds.join(", ")}), and this tenant refuses such requests.`,
-      reason: "pii:block",
-      facts: { model: req.model, pii: pii.kinds },
-    });
-  }
+  if (pii.action === "refuse") throw piiRefused("input", pii.kinds, req.model);
   const inputs = pii.inputs;
   const bypass = pii.action === "bypass" ? (pii.kinds.length ? "pii_skip" : "token_arrays") : null;
   const base: AuditFacts = {

@@ -14,10 +14,11 @@ import type { EmbeddingInput } from "../protocol/embeddings";
 
 export type PiiMode = "skip" | "redact" | "block";
 
-export type PiiOutcome =
-  | { readonly action: "clean"; readonly request: ChatRequest }
-  | { readonly action: "bypass"; readonly request: ChatRequest; readonly kinds: PiiKind[] }
-  | { readonly action: "redacted"; readonly request: ChatRequest; readonly kinds: PiiKind[] }
+/** What the tenant's mode makes of a request (chat's here; the Responses API's in pii-responses.ts). */
+export type PiiOutcome<R = ChatRequest> =
+  | { readonly action: "clean"; readonly request: R }
+  | { readonly action: "bypass"; readonly request: R; readonly kinds: PiiKind[] }
+  | { readonly action: "redacted"; readonly request: R; readonly kinds: PiiKind[] }
   | { readonly action: "refuse"; readonly kinds: PiiKind[] };
 
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {

@@ -6,13 +6,9 @@
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ResponsesItem, ResponsesRequest } from "../protocol/responses";
-import { type PiiMode, redactArguments } from "./pii-policy";
+import { type PiiMode, type PiiOutcome, redactArguments } from "./pii-policy";
 
-export type ResponsesPiiOutcome =
-  | { readonly action: "clean"; readonly request: ResponsesRequest }
-  | { readonly action: "bypass"; readonly request: ResponsesRequest; readonly kinds: PiiKind[] }
-  | { readonly action: "redacted"; readonly request: ResponsesRequest; readonly kinds: PiiKind[] }
-  | { readonly action: "refuse"; readonly kinds: PiiKind[] };
+export type ResponsesPiiOutcome = PiiOutcome<ResponsesRequest>;
 
 export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): ResponsesPiiOutcome {
   const kinds = new Set<PiiKind>();
