@@ -5,7 +5,7 @@ import type { AuditFacts } from "../audit/facts";
 import { type CacheAddress, cacheAddress } from "../cache/address";
 import type { CacheControls } from "../cache/controls";
 import { answerTokens, type CacheHit } from "../cache/entries";
-import { lookup } from "../cache/lookup";
+import { type LookupResult, lookup } from "../cache/lookup";
 import { planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
@@ -77,13 +77,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
       facts: { ...base, ...hitFacts(hit, req.model), cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC" },
     };
   }
-  const status = addr && controls.read ? "MISS" : "BYPASS";
-  let missed: AuditFacts = {
-    ...base,
-    cache: status,
-    ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
-    ...(addr && !controls.read && !base.cacheReason ? { cacheReason: "bypass:no_read" } : {}),
-  };
+  const miss = missFacts(base, addr, controls, found);
+  const status = miss.cache;
+  let missed: AuditFacts = miss;
   if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
 
   let result: UpstreamResult;
@@ -193,6 +189,24 @@ export function hitHeaders(hit: CacheHit, stale = false): Record<string, string>
 }
 
 /** What the audit trail records of a hit: the entry, and what the answer cost when it was computed. */
+/**
+ * How a request the cache did not answer is recorded: MISS when it was looked up, BYPASS when it was not, and
+ * why (verification refused the nearest entry, or the caller may not read the cache).
+ */
+export function missFacts(
+  base: AuditFacts,
+  addr: CacheAddress | null,
+  controls: CacheControls,
+  found: LookupResult | null,
+): AuditFacts & { cache: "MISS" | "BYPASS" } {
+  return {
+    ...base,
+    cache: addr && controls.read ? "MISS" : "BYPASS",
+    ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
+    ...(addr && !controls.read && !base.cacheReason ? { cacheReason: "bypass:no_read" } : {}),
+  };
+}
+
 /** The `block` mode's refusal: the kinds found, never the values (chat, Responses, embeddings). */
 export function piiRefused(what: "request" | "input", kinds: readonly PiiKind[], model: string): ApiError {
   return fail("pii_detected", {

@@ -24,7 +24,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
-import { hitFacts, piiRefused, staleAnswer } from "./answer";
+import { hitFacts, missFacts, piiRefused, staleAnswer } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
 
@@ -98,13 +98,9 @@ export async function answerResponses(
     const facts = { ...base, ...hitFacts(hit, req.model), cache } as const;
     return { kind: "hit", hit, response: hit.answer.response, stale: false, facts };
   }
-  const status = addr && controls.read ? "MISS" : "BYPASS";
-  let missed: AuditFacts = {
-    ...base,
-    cache: status,
-    ...(found?.refused ? { cacheReason: `verify:${found.refused}` } : {}),
-    ...(addr && !controls.read && !base.cacheReason ? { cacheReason: "bypass:no_read" } : {}),
-  };
+  const miss = missFacts(base, addr, controls, found);
+  const status = miss.cache;
+  let missed: AuditFacts = miss;
   if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
 
   let result: UpstreamResult;
