@@ -15,8 +15,9 @@ import { parseWith } from "../http/validation";
 import { cacheKv } from "../storage/kv-keys";
 import type { CatalogEntry } from "../storage/tenant-object/index";
 
-const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+export const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A user id as the cache takes it: 1–256 printable ASCII characters, no white space at either end. */
+export const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 const EXPORT_PAGE = 200;
 const KV_BULK_GET = 100;
 
@@ -27,9 +28,10 @@ export const EraseSchema = z.union([
 ]);
 
 const Time = z.iso.datetime();
+const iso = (ms: number) => new Date(ms).toISOString();
 
-/** One entry, as GET /v1/cache/entries/{id} shows it. */
-export const CacheEntrySchema = z.strictObject({
+/** What is shown of every entry, listed or not: never a prompt, an answer or a hash of either. */
+export const EntryMetadataSchema = z.strictObject({
   id: z.string(),
   object: z.literal("cache.entry"),
   model: z.string(),
@@ -37,6 +39,22 @@ export const CacheEntrySchema = z.strictObject({
   created_at: Time,
   expires_at: Time,
   expired: z.boolean(),
+});
+
+export function entryMetadata(e: CatalogEntry, now: number): z.infer<typeof EntryMetadataSchema> {
+  return {
+    id: e.id,
+    object: "cache.entry",
+    model: e.model,
+    scope: e.user_hash === null ? "tenant" : "user",
+    created_at: iso(e.created_at),
+    expires_at: iso(e.expires_at),
+    expired: e.expires_at <= now,
+  };
+}
+
+/** One entry, as GET /v1/cache/entries/{id} shows it. */
+export const CacheEntrySchema = EntryMetadataSchema.extend({
   prompt_hash: z.string(),
   /** The API that gave the answer; null when it can no longer be read. */
   api: z.enum(["chat", "responses"]).nullable(),
@@ -71,7 +89,6 @@ export const ExportLineSchema = z.strictObject({
   response: z.string().nullable(),
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * How the audit trail names a user: `user:` and the user's keyed hash. The hash alone is base64url and may start
  * with `-` or `_`, which no audit identifier may (the logger would refuse the event).
@@ -87,13 +104,7 @@ export async function getEntry(rc: AuthedContext): Promise<Handled> {
   const now = Date.now();
   return {
     response: json({
-      id: entry.id,
-      object: "cache.entry",
-      model: entry.model,
-      scope: entry.user_hash === null ? "tenant" : "user",
-      created_at: iso(entry.created_at),
-      expires_at: iso(entry.expires_at),
-      expired: entry.expires_at <= now,
+      ...entryMetadata(entry, now),
       prompt_hash: entry.prompt_hash,
       api: body ? answerOf(body).kind : null,
       response: body ? answerText(answerOf(body)) : null,

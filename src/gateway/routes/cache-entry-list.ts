@@ -8,28 +8,15 @@ import { fromBase64Url, toBase64Url, utf8 } from "../crypto/encoding";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
 import type { CatalogEntry } from "../storage/tenant-object/index";
+import { ENTRY_ID, EntryMetadataSchema, entryMetadata, USER } from "./cache-entries";
 
 const LIMIT_DEFAULT = 50;
 const LIMIT_MAX = 1000;
-const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
-const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One page of the listing: entries' metadata, never their content. */
 export const EntryListSchema = z.strictObject({
   object: z.literal("list"),
-  data: z.array(
-    z.strictObject({
-      id: z.string(),
-      object: z.literal("cache.entry"),
-      model: z.string(),
-      scope: z.enum(["tenant", "user"]),
-      created_at: z.iso.datetime(),
-      expires_at: z.iso.datetime(),
-      expired: z.boolean(),
-    }),
-  ),
+  data: z.array(EntryMetadataSchema),
   next_cursor: z.string().nullable(),
 });
 type EntryList = z.infer<typeof EntryListSchema>;
@@ -53,22 +40,10 @@ export async function listEntries(rc: AuthedContext): Promise<Handled> {
   return {
     response: json({
       object: "list",
-      data: page.map((e) => view(e, now)),
+      data: page.map((e) => entryMetadata(e, now)),
       next_cursor: page.length === limit && last ? cursorOf(last) : null,
     } satisfies EntryList),
     facts: userHash === null ? {} : { target: `user:${userHash}` },
-  };
-}
-
-function view(e: CatalogEntry, now: number): EntryList["data"][number] {
-  return {
-    id: e.id,
-    object: "cache.entry",
-    model: e.model,
-    scope: e.user_hash === null ? "tenant" : "user",
-    created_at: iso(e.created_at),
-    expires_at: iso(e.expires_at),
-    expired: e.expires_at <= now,
   };
 }
 
