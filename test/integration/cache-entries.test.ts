@@ -1,7 +1,7 @@
 // One cache entry at a time, for the people responsible for it: a miss names the entry it stored
 // (x-cache-entry-id, or cache/query's entry_id); GET /v1/cache/entries/{id} shows its metadata and decrypted
-// answer; DELETE removes it from every store at once — the vector, the sealed body, the exact-tier pointer and
-// the catalog row, each checked on raw storage — after which the question misses on both tiers. Keys bound to the
+// answer; DELETE removes it from every store at once — the vector, the sealed body, the exact-tier value (the
+// entry's id and a sealed copy of its body) and the catalog row, each checked on raw storage — after which the question misses on both tiers. Keys bound to the
 // user scope reach only the entries of the user they name; ids that are malformed, unknown or another tenant's
 // are all the same 404.
 import { runInDurableObject } from "cloudflare:test";
@@ -42,6 +42,16 @@ async function rawEntry(tenant: string, id: string) {
   }));
   const body = await env.CACHE.get(cacheKv.entry(tenant, id));
   return { catalog: rows.catalog.length, vectors: rows.vectors, body, exactKey: rows.catalog[0]?.exact_key ?? null };
+}
+
+/** The assistant's message of a chat completion's JSON text. */
+const answerOf = (text: string): string =>
+  (JSON.parse(text) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
+
+/** The entry id an exact-tier value names (`{id}.{sealed copy}`), or null when there is none. */
+async function pointedId(exactKey: string): Promise<string | null> {
+  const value = await env.CACHE.get(exactKey);
+  return value === null ? null : value.split(".")[0]!;
 }
 
 describe("cache entries", async () => {
@@ -121,7 +131,7 @@ describe("cache entries", async () => {
     expect(before).toMatchObject({ catalog: 1, vectors: 1 });
     expect(before.body).not.toBeNull();
     expect(before.exactKey).toMatch(new RegExp(`^${t.tenant}:x:`));
-    expect(await env.CACHE.get(before.exactKey!)).toBe(id);
+    expect(await pointedId(before.exactKey!)).toBe(id);
 
     // Without cache:delete, nothing is removed.
     await expectError(await deleteEntry(id, t.key), 403, "insufficient_scope", "permission_error");
@@ -138,17 +148,51 @@ describe("cache entries", async () => {
     await expectError(await deleteEntry(id), 404, "entry_not_found", "invalid_request_error");
   });
 
-  it("regression: an exact pointer moved to another entry of the tenant (a KV write) serves nothing", async () => {
+  it("an exact hit reads one KV value: the entry's id and its body sealed to that key, no prompt or answer in clear", async () => {
+    const prompt = "```python\nprint('one read')\n```";
+    const miss = await chat(prompt);
+    const { exactKey } = await rawEntry(t.tenant, miss.entryId!);
+    const value = (await env.CACHE.get(exactKey!))!;
+    expect(value.startsWith(`${miss.entryId}.`)).toBe(true);
+    expect(value).not.toContain("one read");
+    expect(value).not.toContain(answerOf(miss.text));
+    // The entry's own body gone from KV, the exact tier still answers: from the copy, in one read.
+    await env.CACHE.delete(cacheKv.entry(t.tenant, miss.entryId!));
+    const hit = await chat(prompt);
+    expect(hit.cache).toBe("HIT-EXACT");
+    expect(answerOf(hit.text)).toBe(answerOf(miss.text));
+  });
+
+  it("an exact-tier value holding the entry id alone (written before copies) still leads to the body", async () => {
+    const prompt = "```python\nprint('id only')\n```";
+    const miss = await chat(prompt);
+    const { exactKey } = await rawEntry(t.tenant, miss.entryId!);
+    await env.CACHE.put(exactKey!, miss.entryId!);
+    const hit = await chat(prompt);
+    expect(hit.cache).toBe("HIT-EXACT");
+    expect(answerOf(hit.text)).toBe(answerOf(miss.text));
+  });
+
+  it("regression: an exact-tier value moved to another prompt's key (a KV write) serves nothing", async () => {
     // Prompts that are only code: the exact tier alone answers them.
     const a = await chat("```python\nprint('pointer a')\n```");
     const b = await chat("```python\nprint('pointer b')\n```");
     expect([a.cache, b.cache]).toEqual(["MISS", "MISS"]);
-    const aPointer = (await rawEntry(t.tenant, a.entryId!)).exactKey!;
-    expect(await env.CACHE.get(aPointer)).toBe(a.entryId);
-    await env.CACHE.put(aPointer, b.entryId!);
-    const again = await chat("```python\nprint('pointer a')\n```");
-    expect(again.cache).toBe("MISS");
-    expect(again.text).not.toBe(b.text);
+    const aKey = (await rawEntry(t.tenant, a.entryId!)).exactKey!;
+    const bKey = (await rawEntry(t.tenant, b.entryId!)).exactKey!;
+    const bValue = (await env.CACHE.get(bKey))!;
+    const aValue = (await env.CACHE.get(aKey))!;
+    const askA = () => chat("```python\nprint('pointer a')\n```");
+    // b's id alone (the older form), b's whole value (its copy is sealed to b's key), and a's copy under b's id:
+    // each is refused, and a is asked of the provider again.
+    for (const moved of [b.entryId!, bValue, `${b.entryId}.${aValue.slice(aValue.indexOf(".") + 1)}`]) {
+      await env.CACHE.put(aKey, moved);
+      const again = await askA();
+      expect(again.cache).toBe("MISS");
+      expect(again.text).not.toBe(b.text);
+      await env.CACHE.put(aKey, aValue);
+    }
+    expect((await askA()).cache).toBe("HIT-EXACT");
   });
 
   it("the exact tier misses too once its entry is deleted (a prompt that is only code has no vector)", async () => {
@@ -175,11 +219,11 @@ describe("cache entries", async () => {
     const newer = refresh.headers.get("x-cache-entry-id")!;
     expect(newer).toMatch(UUID);
     const pointer = (await rawEntry(t.tenant, newer)).exactKey!;
-    expect(await env.CACHE.get(pointer)).toBe(newer);
+    expect(await pointedId(pointer)).toBe(newer);
 
     expect((await deleteEntry(older.entryId!)).status).toBe(200);
     expect(await rawEntry(t.tenant, older.entryId!)).toEqual({ catalog: 0, vectors: 0, body: null, exactKey: null });
-    expect(await env.CACHE.get(pointer)).toBe(newer);
+    expect(await pointedId(pointer)).toBe(newer);
     expect((await chat(code)).cache).toBe("HIT-EXACT");
 
     // Deleting the newer one removes the pointer too: nothing answers the prompt any more.

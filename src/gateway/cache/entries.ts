@@ -99,10 +99,23 @@ export async function readEntry(
 ): Promise<EntryBody | null> {
   const key = cacheKv.entry(addr.tenant, entryId);
   const sealed = await rt.env.CACHE.get(key);
-  if (sealed === null) return null;
+  return sealed === null ? null : usableBody(addr, sealer, key, sealed, now);
+}
+
+/**
+ * A sealed body read from `key` (an entry's own key, or its exact-tier copy's), if it opens there and may
+ * answer `addr` at `now`: unexpired, not created before the tenant's erasure watermark, this model and API.
+ */
+export async function usableBody(
+  addr: CacheAddress,
+  sealer: EntrySealer,
+  key: string,
+  sealed: string,
+  now: number,
+): Promise<EntryBody | null> {
   const body = await openEntry(sealer, key, sealed);
   if (!body) {
-    console.warn(`cache entry ${entryId} of tenant ${addr.tenant} does not open; ignored`);
+    console.warn(`cache value ${key} does not open; ignored`);
     return null;
   }
   if (body.expires_at <= now || body.model !== addr.model || body.created_at < addr.erasedBefore) return null;

@@ -1,9 +1,14 @@
-// Exact tier: a KV pointer from the keyed hash of scope + partition + exact-normalised prompt to an entry id.
+// Exact tier: under the keyed hash of scope + partition + exact-normalised prompt, the entry's id and a copy of
+// its sealed body, `{entry id}.{sealed}` — so that an exact hit is one KV read. The copy is sealed to this key
+// (its AAD) with the entry's own key, and is checked on every read as the body is (expiry, erasure watermark,
+// model, API); it also names the exact hash it was stored under and its entry id, so a value moved from another
+// key or another entry leads nowhere. A value holding the id alone (written before copies existed) leads to the
+// body by id. Deleting an entry deletes this value while it names the entry (routes/cache-entries.ts, erasure).
 import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";
-import { answerOf, type CacheHit, readEntry } from "./entries";
+import { answerOf, type CacheHit, type EntryBody, readEntry, usableBody } from "./entries";
 
 export async function lookupExact(
   rt: Runtime,
@@ -11,18 +16,34 @@ export async function lookupExact(
   sealer: EntrySealer,
   now: number,
 ): Promise<CacheHit | null> {
-  const entryId = await rt.env.CACHE.get(cacheKv.exact(addr.tenant, addr.exactHash));
-  if (entryId === null) return null;
-  const body = await readEntry(rt, addr, sealer, entryId, now);
-  // The pointer is not sealed; the body is, and names the exact hash it was stored under: a pointer moved to
-  // another entry of the same tenant and scope (by whoever can write KV) leads nowhere.
-  if (!body || body.exact !== addr.exactHash) return null;
+  const key = exactPointerKey(addr);
+  const value = await rt.env.CACHE.get(key);
+  if (value === null) return null;
+  const entryId = pointedEntryId(value);
+  const copy = value.slice(entryId.length + 1);
+  const body =
+    copy === "" ? await readEntry(rt, addr, sealer, entryId, now) : await usableBody(addr, sealer, key, copy, now);
+  if (!body || body.exact !== addr.exactHash || body.id !== entryId) return null;
   return { tier: "exact", entryId, similarity: 1, answer: answerOf(body) };
 }
 
-export async function writeExactPointer(rt: Runtime, addr: CacheAddress, entryId: string, kvTtl: number) {
-  const key = cacheKv.exact(addr.tenant, addr.exactHash);
-  await rt.env.CACHE.put(key, entryId, { expirationTtl: kvTtl });
+/** The id of the entry an exact-tier value names (a copy's prefix, or the whole of an id-only value). */
+export function pointedEntryId(value: string): string {
+  const dot = value.indexOf(".");
+  return dot === -1 ? value : value.slice(0, dot);
+}
+
+/** Writes the exact-tier value of an entry: its id and its body, sealed to the value's own key. */
+export async function writeExactCopy(
+  rt: Runtime,
+  addr: CacheAddress,
+  sealer: EntrySealer,
+  body: EntryBody,
+  kvTtl: number,
+): Promise<string> {
+  const key = exactPointerKey(addr);
+  const copy = await sealer.seal(JSON.stringify(body), key);
+  await rt.env.CACHE.put(key, `${body.id}.${copy}`, { expirationTtl: kvTtl });
   return key;
 }
 

@@ -1,9 +1,9 @@
-// Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact pointer, vector. Runs
+// Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact-tier copy, vector. Runs
 // after the response (waitUntil) and never throws: a failing cache write never fails a request.
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import { type CachedAnswer, entryBody, KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
-import { exactPointerKey, writeExactPointer } from "./exact-tier";
+import { exactPointerKey, writeExactCopy } from "./exact-tier";
 import { writeSealer } from "./sealers";
 import { embedPrompt } from "./semantic-tier";
 
@@ -23,21 +23,17 @@ export async function storeEntry(
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds + addr.staleSeconds);
     // A prompt that is only code has no prose to embed: it is served by the exact tier alone.
     const vector = addr.semantic === "" ? null : (embedding ?? (await embedPrompt(rt, addr)));
-    // The body and the catalog row first, so that no pointer ever names an entry that was not recorded.
-    await writeEntry(
-      rt,
-      addr,
-      await writeSealer(rt, addr),
-      entryBody(answer, {
-        id: entryId,
-        created_at: now,
-        expires_at: expiresAt,
-        model: addr.model,
-        prompt: addr.prompt,
-        exact: addr.exactHash,
-      }),
-      kvTtl,
-    );
+    const sealer = await writeSealer(rt, addr);
+    const body = entryBody(answer, {
+      id: entryId,
+      created_at: now,
+      expires_at: expiresAt,
+      model: addr.model,
+      prompt: addr.prompt,
+      exact: addr.exactHash,
+    });
+    // The body and the catalog row first, so that no exact-tier value ever names an entry that was not recorded.
+    await writeEntry(rt, addr, sealer, body, kvTtl);
     await rt.tenantObject(addr.tenant).catalogPut({
       id: entryId,
       scope: addr.scopeHash,
@@ -50,7 +46,7 @@ export async function storeEntry(
       expires_at: expiresAt,
     });
     await Promise.all([
-      writeExactPointer(rt, addr, entryId, kvTtl),
+      writeExactCopy(rt, addr, sealer, body, kvTtl),
       vector === null
         ? null
         : rt.vectors.upsert(addr.tenant, [

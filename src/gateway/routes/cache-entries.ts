@@ -6,6 +6,7 @@
 // A key bound to the user cache scope acts only on users' entries: never on tenant-wide ones, never tenant-wide.
 import * as z from "zod";
 import { answerOf, answerText, answerUsage, openEntry } from "../cache/entries";
+import { pointedEntryId } from "../cache/exact-tier";
 import type { AuthedContext, Handled } from "../context";
 import { fromBase64Url } from "../crypto/encoding";
 import type { EntrySealer } from "../crypto/tenant-keyring";
@@ -124,7 +125,7 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   const pointer = await rt.env.CACHE.get(removed.exact_key);
   await Promise.all([
     rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
-    pointer === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
+    pointer !== null && pointedEntryId(pointer) === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
   const deleted: z.infer<typeof EntryDeletedSchema> = { id: removed.id, object: "cache.entry", deleted: true };
