@@ -12,7 +12,7 @@ import { CodeGroup, type CodeGroups, groupKey, signCode, wordsFor } from "./vect
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Candidates re-scored exactly per query (recall against exact search: BENCHMARKS.md, vector index). */
-export const RESCORE = 128;
+export const RESCORE = 64;
 
 export function upsertVectors(
   storage: DurableObjectStorage,
