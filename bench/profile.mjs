@@ -228,7 +228,10 @@ try {
   const busy = total - idle;
   const perReq = (us) => (us / 1000 / r.requests).toFixed(3);
   say(`${path}: ${r.requests} requests, ${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms.toFixed(1)} ms at c=${connections}`);
-  say(`servers' CPU: ${serverMs.toFixed(2)} ms per request (gateway, logger and provider processes)`);
+  const byProcess = prod.processes
+    .map((p) => `${p.name} ${((monitor.groupSecondsSince(snap, p.child.pid) * 1000) / r.requests).toFixed(2)}`)
+    .join(", ");
+  say(`servers' CPU: ${serverMs.toFixed(2)} ms per request (${byProcess})`);
   say(`gateway isolate busy: ${perReq(busy)} ms per request (${((100 * busy) / total).toFixed(0)}% of the profile)\n`);
   say("self time, ms per request:");
   for (const [l, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) say(`  ${perReq(us)}  ${l}`);

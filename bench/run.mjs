@@ -3,6 +3,8 @@
 //
 // Measured at each concurrency (closed loop, autocannon, every response checked):
 //   noop              a Worker that does nothing, under the same `wrangler dev` (the physical limit)
+//   floor             an exact hit's unavoidable I/O and nothing else (bench/floor): POST body, two KV reads in a
+//                     row, one Queue message after the response, consumed in its process — the platform's share
 //   healthz           the gateway's GET /healthz: routing and response headers, no storage, no audit event
 //   provider          the local provider directly, model slow-<ms> (answers after a fixed latency)
 //   portkey-miss      @portkey-ai/gateway (Node server) proxying to that provider, same model
@@ -215,6 +217,14 @@ try {
     registry,
   });
   monitor.own(noop.child.pid);
+  const floorPort = await freePort();
+  const floor = startWrangler("floor", {
+    configs: ["bench/floor/wrangler.toml"],
+    port: floorPort,
+    persist: join(dir, "state", "floor"),
+    registry,
+  });
+  monitor.own(floor.child.pid);
   let key;
   let samples;
   const prod = await startProductionLike({
@@ -237,6 +247,7 @@ try {
   log("production-like topology up");
   startedProcesses(prod);
   await waitHttp(noop, noopPort, { path: "/" });
+  await waitHttp(floor, floorPort, { path: "/" });
 
   const portkeyPort = await freePort();
   const portkey = start("portkey", "node", [
@@ -269,6 +280,14 @@ try {
   const credentials = { key: key.secret, token, samples, dropAudit: prod.dropAudit };
 
   await row("noop", noopPort, { method: "GET", path: "/", headers: {}, check: expect200() });
+  // The same request an exact hit gets (its host, credential and body), answered with the platform's work alone.
+  await row("floor", floorPort, {
+    method: "POST",
+    path: "/v1/chat/completions",
+    headers: { host: TENANT_HOST, authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
+    body: () => chatBody(EXACT_PROMPT),
+    check: expect200(),
+  });
   await row("provider", prod.providerPort, {
     method: "POST",
     path: "/v1/chat/completions",
@@ -284,7 +303,7 @@ try {
     check: expect200(),
   });
 
-  const answered = () => results.filter((r) => !/noop|provider|portkey|healthz|devtopology/.test(r.name));
+  const answered = () => results.filter((r) => !/noop|floor|provider|portkey|healthz|devtopology/.test(r.name));
   await cordonRows(prod.gatewayPort, credentials, "", () => settle(prod.relayed));
   // Every response of the production-like rows must have its event in the logger's process (or, for the
   // no-consumer row, have been handed to it): the Queue, the relay and the logger all worked.

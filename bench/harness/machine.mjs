@@ -31,6 +31,8 @@ export class CpuMonitor {
     this.mine = 0;
     /** The servers' share of `mine`: every group the run started (not the load generator in this process). */
     this.servers = 0;
+    /** The servers' CPU-seconds per process group. */
+    this.byGroup = new Map();
     this.others = 0;
     this.seconds = 0;
     this.last = processTimes();
@@ -53,6 +55,7 @@ export class CpuMonitor {
       if (this.groups.has(t.pgrp)) {
         this.mine += delta;
         this.servers += delta;
+        this.byGroup.set(t.pgrp, (this.byGroup.get(t.pgrp) ?? 0) + delta);
       } else if (pid === process.pid) this.mine += delta;
       else this.others += delta;
     }
@@ -62,13 +65,19 @@ export class CpuMonitor {
   /** A reading to compare with a later one (`shareSince`). */
   snapshot() {
     this.sample();
-    return { others: this.others, servers: this.servers, at: Date.now() };
+    return { others: this.others, servers: this.servers, byGroup: new Map(this.byGroup), at: Date.now() };
   }
 
   /** CPU-seconds the run's servers used since `snap`. */
   serverSecondsSince(snap) {
     this.sample();
     return this.servers - snap.servers;
+  }
+
+  /** CPU-seconds one started process group (by its leader's pid) used since `snap`. */
+  groupSecondsSince(snap, pgid) {
+    this.sample();
+    return (this.byGroup.get(pgid) ?? 0) - (snap.byGroup.get(pgid) ?? 0);
   }
 
   /** The share of the machine other programs used since `snap` (0–1). */
