@@ -87,14 +87,16 @@ export function targets(results) {
       met: ours <= theirs,
     });
   }
-  for (const name of ["exact-hit", "semantic-hit"]) {
+  for (const name of ["exact-hit", "semantic-hit", "noop", "floor"]) {
     const r = at16(name);
     if (!r) continue;
     const bound = 2 * r.p50_ms + 10;
+    const context = name === "noop" || name === "floor";
     out.push({
-      target: `${name} p99 < 2 × p50 + 10 ms at c=16`,
-      value: `${fixed(r.p99_ms)} ms vs ${fixed(bound)} ms`,
-      met: r.p99_ms < bound,
+      // The same bound for the Workers that do nothing or only the I/O: how long this machine's tail is anyway.
+      target: `${context ? "(context) " : ""}${name} p99 < 2 × p50 + 10 ms at c=16`,
+      value: `${fixed(r.p99_ms)} ms vs ${fixed(bound)} ms${context ? (r.p99_ms < bound ? ", within" : ", over") : ""}`,
+      met: context ? null : r.p99_ms < bound,
     });
   }
   return out;
