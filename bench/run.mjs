@@ -209,22 +209,20 @@ try {
   const { rootToken, envFile } = secrets(dir);
 
   // The no-op Worker and the production-like topology; the tenant is created and seeded on the way.
-  const noopPort = await freePort();
-  const noop = startWrangler("noop", {
-    configs: ["bench/noop/wrangler.toml"],
-    port: noopPort,
-    persist: join(dir, "state", "noop"),
-    registry,
-  });
-  monitor.own(noop.child.pid);
-  const floorPort = await freePort();
-  const floor = startWrangler("floor", {
-    configs: ["bench/floor/wrangler.toml"],
-    port: floorPort,
-    persist: join(dir, "state", "floor"),
-    registry,
-  });
-  monitor.own(floor.child.pid);
+  /** A baseline Worker of bench/ (noop, floor) in its own `wrangler dev`. */
+  const startBaseline = async (name) => {
+    const port = await freePort();
+    const proc = startWrangler(name, {
+      configs: [`bench/${name}/wrangler.toml`],
+      port,
+      persist: join(dir, "state", name),
+      registry,
+    });
+    monitor.own(proc.child.pid);
+    return { proc, port };
+  };
+  const { proc: noop, port: noopPort } = await startBaseline("noop");
+  const { proc: floor, port: floorPort } = await startBaseline("floor");
   let key;
   let samples;
   const prod = await startProductionLike({

@@ -131,7 +131,18 @@ export async function writeEntry(
   body: EntryBody,
   kvTtl: number,
 ): Promise<string> {
-  const key = cacheKv.entry(addr.tenant, body.id);
-  await rt.env.CACHE.put(key, await sealer.seal(JSON.stringify(body), key), { expirationTtl: kvTtl });
+  return putSealed(rt, cacheKv.entry(addr.tenant, body.id), sealer, body, kvTtl);
+}
+
+/** Writes `body` under `key`, sealed to that key (its AAD), after `prefix` (an exact-tier value's entry id). */
+export async function putSealed(
+  rt: Runtime,
+  key: string,
+  sealer: EntrySealer,
+  body: EntryBody,
+  kvTtl: number,
+  prefix = "",
+): Promise<string> {
+  await rt.env.CACHE.put(key, prefix + (await sealer.seal(JSON.stringify(body), key)), { expirationTtl: kvTtl });
   return key;
 }

@@ -8,7 +8,7 @@ import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";
-import { answerOf, type CacheHit, type EntryBody, readEntry, usableBody } from "./entries";
+import { answerOf, type CacheHit, type EntryBody, putSealed, readEntry, usableBody } from "./entries";
 
 export async function lookupExact(
   rt: Runtime,
@@ -41,10 +41,7 @@ export async function writeExactCopy(
   body: EntryBody,
   kvTtl: number,
 ): Promise<string> {
-  const key = exactPointerKey(addr);
-  const copy = await sealer.seal(JSON.stringify(body), key);
-  await rt.env.CACHE.put(key, `${body.id}.${copy}`, { expirationTtl: kvTtl });
-  return key;
+  return putSealed(rt, exactPointerKey(addr), sealer, body, kvTtl, `${body.id}.`);
 }
 
 export function exactPointerKey(addr: CacheAddress): string {
