@@ -1,6 +1,7 @@
 // Closed-loop load with autocannon: `connections` clients, each sending its next request when the previous one
 // answered, for a fixed time. Every response is checked (status, and `x-cache` for the cache rows); one that
-// fails its check fails the run — a row of errors never becomes a number. Latency is timed per response by
+// fails its check fails the run — a row of errors never becomes a number (bench/run.mjs measures a cell once
+// more, and says so, when every failure was wrangler dev's own proxy losing its connection to the Worker). Latency is timed per response by
 // autocannon (ms, fractional) and summarised here (nearest rank), throughput is responses over the time taken.
 import autocannon from "autocannon";
 
@@ -9,10 +10,14 @@ import autocannon from "autocannon";
  *             check: (status: number, headers: Record<string, string>, body: string) => string | null }} Load
  */
 
+/** What `wrangler dev`'s proxy answers (503) to a POST when its connection to the Worker's runtime fails. */
+export const DEV_PROXY_RESTART = "Your worker restarted mid-request";
+
 /** Runs `load` for `seconds` at `connections`; returns {rps, p50_ms, p99_ms, requests}. Throws on a failed check. */
 export async function measure(name, port, load, { connections, seconds }) {
   const latencies = [];
   const failures = [];
+  let restarts = 0;
   let checked = 0;
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -31,6 +36,7 @@ export async function measure(name, port, load, { connections, seconds }) {
           const headers = {};
           for (const [k, v] of Object.entries(rawHeaders)) headers[k.toLowerCase()] = String(v);
           const problem = load.check(status, headers, body);
+          if (problem && status === 503 && body.includes(DEV_PROXY_RESTART)) restarts += 1;
           if (problem && failures.length < 5) failures.push(`${status} ${problem}: ${body.slice(0, 300)}`);
           else if (problem) failures.push("");
         },
@@ -43,10 +49,13 @@ export async function measure(name, port, load, { connections, seconds }) {
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const bad = failures.length + result.errors + result.timeouts;
   if (bad > 0 || checked === 0) {
-    throw new Error(
+    const err = new Error(
       `${name} at c=${connections}: ${failures.length} responses failed their check, ${result.errors} errors, ` +
         `${result.timeouts} timeouts, ${checked} checked\n  ${failures.filter(Boolean).join("\n  ")}`,
     );
+    // Every failure was wrangler dev's own proxy losing its connection to the Worker (not the Worker's answer).
+    err.devProxyOnly = restarts > 0 && restarts === bad;
+    throw err;
   }
   latencies.sort((a, b) => a - b);
   const rank = (p) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];

@@ -102,6 +102,13 @@ export function targets(results) {
   return out;
 }
 
+/** The cells measured twice because wrangler dev's proxy dropped requests the first time. */
+function remeasured(notes) {
+  if (!notes.remeasured?.length) return "";
+  const cells = notes.remeasured.map((m) => `${m.name} at c=${m.connections} (${m.reason})`).join("; ");
+  return ` Measured again after \`wrangler dev\`'s proxy answered 503 "Your worker restarted mid-request": ${cells}.`;
+}
+
 export function markdown({ results, options, command, machine, notes }) {
   const v = versions();
   const date = new Date().toISOString().slice(0, 10);
@@ -123,7 +130,7 @@ autocannon ${v.autocannon}, @portkey-ai/gateway ${v.portkey}; ${options.seconds}
 warm-up per row, provider latency ${options.providerMs} ms, semantic index seeded with ${notes.seed?.entries ?? "–"} entries
 (in ${fixed(notes.seed?.seconds, 0)} s). Other programs used ${fixed((machine.others_cpu_share ?? 0) * 100, 0)}% of the
 machine's CPU over the run (load average ${fixed(machine.loadavg_start, 2)} → ${fixed(machine.loadavg_end, 2)}); the no-op
-Worker answered ${fixed(noopStart?.rps, 0)} req/s at c=16 at the start and ${fixed(noopEnd?.rps, 0)} at the end. Audit events: ${audit || "–"}.
+Worker answered ${fixed(noopStart?.rps, 0)} req/s at c=16 at the start and ${fixed(noopEnd?.rps, 0)} at the end. Audit events: ${audit || "–"}.${remeasured(notes)}
 
 ${mainTable(results)}
 
