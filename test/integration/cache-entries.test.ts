@@ -7,6 +7,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type * as z from "zod";
+import type { CacheEntrySchema } from "../../src/gateway/routes/cache-entries";
 import { cacheKv } from "../../src/gateway/storage/kv-keys";
 import {
   call,
@@ -21,18 +23,10 @@ import {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface EntryView {
-  id: string;
-  object: string;
-  model: string;
-  scope: "tenant" | "user";
-  created_at: string;
-  expires_at: string;
-  expired: boolean;
-  prompt_hash: string;
-  response: string | null;
+/** An entry as the route's own schema says, with chat's usage fields (the entries here are chat answers). */
+type EntryView = Omit<z.infer<typeof CacheEntrySchema>, "usage"> & {
   usage: { prompt_tokens: number; completion_tokens: number } | null;
-}
+};
 
 /** Where an entry lives, read from raw storage: catalog row, vector row, sealed body and exact-tier pointer. */
 async function rawEntry(tenant: string, id: string) {

@@ -3,22 +3,12 @@
 // request; a key bound to the user cache scope must name its user and sees only that user's entries; never
 // another tenant's.
 import { describe, expect, it } from "vitest";
+import type * as z from "zod";
+import { EntryListSchema } from "../../src/gateway/routes/cache-entry-list";
 import { call, chatBody, createKey, expectError, settle, tenantWithKey } from "../helpers";
 
-interface Listed {
-  id: string;
-  object: string;
-  model: string;
-  scope: "tenant" | "user";
-  created_at: string;
-  expires_at: string;
-  expired: boolean;
-}
-interface ListPage {
-  object: string;
-  data: Listed[];
-  next_cursor: string | null;
-}
+/** A page, checked against the route's own schema (strict: a field the schema does not name fails). */
+type ListPage = z.infer<typeof EntryListSchema>;
 
 describe("listing cache entries", async () => {
   const t = await tenantWithKey("cl");
@@ -42,7 +32,7 @@ describe("listing cache entries", async () => {
   const list = async (query: string, token = admin, headers: Record<string, string> = {}) => {
     const res = await call(t.host, `/v1/cache/entries${query}`, { token, headers });
     expect(res.status, await res.clone().text()).toBe(200);
-    return (await res.json()) as ListPage;
+    return EntryListSchema.parse(await res.json());
   };
 
   const prompts = ["Which river runs through Paris?", "How tall is Mont Blanc?", "Who painted the Night Watch?"];
@@ -105,7 +95,7 @@ describe("listing cache entries", async () => {
     const res = await call(other.host, "/v1/cache/entries", {
       token: await createKey(other.tenant, { role: "admin" }),
     });
-    const page = (await res.json()) as ListPage;
+    const page = EntryListSchema.parse(await res.json());
     expect(page.data.map((e) => e.id)).toEqual([foreign]);
   });
 
