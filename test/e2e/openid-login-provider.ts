@@ -4,10 +4,8 @@
 // sign-in and consent pages (any login, any password; the login becomes `sub`). Each login's groups come from
 // `users` and are put into the ID token's `groups` claim. On loopback, its key made at start, state in memory.
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import Provider, { type Adapter, type AdapterPayload } from "oidc-provider";
-import { GROUPS_CLAIM, signingKey } from "./openid-provider";
+import Provider from "oidc-provider";
+import { GROUPS_CLAIM, memoryAdapter, providerServer, signingKey } from "./openid-provider";
 
 export interface LoginProviderOptions {
   readonly clientId: string;
@@ -23,48 +21,9 @@ export interface LoginProvider {
   stop(): Promise<void>;
 }
 
-/** Everything a browser sign-in keeps (sessions, interactions, codes, grants), in memory, findable as the provider asks. */
-function memoryAdapter(): (model: string) => Adapter {
-  const items = new Map<string, AdapterPayload>();
-  const uids = new Map<string, string>();
-  return (model) => {
-    const key = (id: string) => `${model}:${id}`;
-    return {
-      upsert: async (id, payload) => {
-        items.set(key(id), payload);
-        if (payload.uid) uids.set(`${model}:${payload.uid}`, id);
-      },
-      find: async (id) => items.get(key(id)),
-      findByUid: async (uid) => {
-        const id = uids.get(`${model}:${uid}`);
-        return id === undefined ? undefined : items.get(key(id));
-      },
-      findByUserCode: async () => undefined,
-      consume: async (id) => {
-        const item = items.get(key(id));
-        if (item) item.consumed = Math.floor(Date.now() / 1000);
-      },
-      destroy: async (id) => {
-        items.delete(key(id));
-      },
-      revokeByGrantId: async (grantId) => {
-        for (const [k, v] of items) if (v.grantId === grantId) items.delete(k);
-      },
-    };
-  };
-}
-
 export async function startLoginProvider(options: LoginProviderOptions): Promise<LoginProvider> {
-  let handle: ReturnType<Provider["callback"]> | null = null;
-  const server = createServer((req, res) => {
-    if (handle) void handle(req, res);
-    else res.writeHead(503).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await providerServer();
+  const { issuer } = server;
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -94,17 +53,6 @@ export async function startLoginProvider(options: LoginProviderOptions): Promise
       ctx.body = `${out.error}: ${out.error_description ?? ""}`;
     },
   });
-  handle = provider.callback();
-  let stopped: Promise<void> | null = null;
-  return {
-    issuer,
-    jwksUri: `${issuer}/jwks`,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
-  };
+  server.serve(provider);
+  return { issuer, jwksUri: `${issuer}/jwks`, stop: () => server.stop() };
 }

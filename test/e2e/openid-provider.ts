@@ -38,18 +38,26 @@ export const GROUPS_CLAIM = "groups";
 
 const TOKEN_TTL_SECONDS = 300;
 
-/** What the provider keeps between requests (little: clients are static, access tokens are JWTs), in memory. */
-function memoryAdapter(): (model: string) => Adapter {
+/**
+ * What a provider keeps between requests (sessions, interactions, codes, grants; for client credentials little
+ * more than nothing, its access tokens being JWTs), in memory, findable by id and by uid as the provider asks.
+ */
+export function memoryAdapter(): (model: string) => Adapter {
   const items = new Map<string, AdapterPayload>();
+  const uids = new Map<string, string>();
   return (model) => {
     const key = (id: string) => `${model}:${id}`;
     return {
       upsert: async (id, payload) => {
         items.set(key(id), payload);
+        if (payload.uid) uids.set(`${model}:${payload.uid}`, id);
       },
       find: async (id) => items.get(key(id)),
+      findByUid: async (uid) => {
+        const id = uids.get(`${model}:${uid}`);
+        return id === undefined ? undefined : items.get(key(id));
+      },
       findByUserCode: async () => undefined,
-      findByUid: async () => undefined,
       consume: async (id) => {
         const item = items.get(key(id));
         if (item) item.consumed = Math.floor(Date.now() / 1000);
@@ -57,8 +65,44 @@ function memoryAdapter(): (model: string) => Adapter {
       destroy: async (id) => {
         items.delete(key(id));
       },
-      revokeByGrantId: async () => {},
+      revokeByGrantId: async (grantId) => {
+        for (const [k, v] of items) if (v.grantId === grantId) items.delete(k);
+      },
     };
+  };
+}
+
+/**
+ * A loopback HTTP server for an OpenID Provider, whose issuer is the server's own origin: it listens first (503
+ * until a provider is served), the provider is built with the issuer, then served — again after a key rotation.
+ */
+export async function providerServer(): Promise<{
+  readonly issuer: string;
+  serve(provider: Provider): void;
+  stop(): Promise<void>;
+}> {
+  let handle: ReturnType<Provider["callback"]> | null = null;
+  const server = createServer((req, res) => {
+    if (handle) void handle(req, res);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  let stopped: Promise<void> | null = null;
+  return {
+    issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    serve(provider) {
+      handle = provider.callback();
+    },
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
   };
 }
 
@@ -71,16 +115,8 @@ export function signingKey(alg: "RS256" | "ES256"): JWK {
 }
 
 export async function startOpenIdProvider(options: OpenIdProviderOptions): Promise<OpenIdProvider> {
-  let handle: ReturnType<Provider["callback"]> | null = null;
-  const server = createServer((req, res) => {
-    if (handle) void handle(req, res);
-    else res.writeHead(503).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await providerServer();
+  const { issuer } = server;
 
   const secrets = new Map(Object.keys(options.clients).map((id) => [id, randomBytes(24).toString("base64url")]));
   const clients: ClientMetadata[] = [...secrets].map(([client_id, client_secret]) => ({
@@ -136,12 +172,11 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
         return groups ? { [GROUPS_CLAIM]: [...groups] } : undefined;
       },
     });
-    handle = provider.callback();
+    server.serve(provider);
   };
   keys.push(signingKey(alg));
   install();
 
-  let stopped: Promise<void> | null = null;
   return {
     issuer,
     jwksUri: `${issuer}/jwks`,
@@ -167,12 +202,6 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
       install();
       return keys[0]!.kid!;
     },
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop: () => server.stop(),
   };
 }
