@@ -57,6 +57,26 @@ export function ConfirmButton(props: { label: string; confirm: string; onConfirm
   );
 }
 
+/** A table of records: a scrolling wrapper, a header row of column headings, and the rows given as children. */
+export function DataTable({ columns, children }: { columns: readonly string[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** A view's heading, focused when the view opens so that keyboard and screen-reader users land on it. */
 export function ViewHeading({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);

@@ -2,7 +2,7 @@
 // hash chain's verification (GET /v1/audit/verify).
 import { useEffect, useState } from "preact/hooks";
 import { api, query } from "../api";
-import { ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
+import { DataTable, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
 
 interface AuditEvent {
   id: string;
@@ -127,38 +127,24 @@ export function AuditTrail() {
         <p>Loading…</p>
       ) : (
         <>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Time (UTC)</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Code / reason</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Client</th>
-                </tr>
-              </thead>
-              <tbody>
-                {events.map((e) => (
-                  <tr key={e.id}>
-                    <td>{fmtTime(e.ts)}</td>
-                    <td>
-                      <code>{e.actor}</code>
-                    </td>
-                    <td>{e.action}</td>
-                    <td class={`outcome ${e.outcome}`}>{e.outcome}</td>
-                    <td>{e.status}</td>
-                    <td>{[e.code, e.reason].filter(Boolean).join(" · ") || "—"}</td>
-                    <td>{e.target ?? "—"}</td>
-                    <td>{e.client_ip ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={["Time (UTC)", "Actor", "Action", "Outcome", "Status", "Code / reason", "Target", "Client"]}
+          >
+            {events.map((e) => (
+              <tr key={e.id}>
+                <td>{fmtTime(e.ts)}</td>
+                <td>
+                  <code>{e.actor}</code>
+                </td>
+                <td>{e.action}</td>
+                <td class={`outcome ${e.outcome}`}>{e.outcome}</td>
+                <td>{e.status}</td>
+                <td>{[e.code, e.reason].filter(Boolean).join(" · ") || "—"}</td>
+                <td>{e.target ?? "—"}</td>
+                <td>{e.client_ip ?? "—"}</td>
+              </tr>
+            ))}
+          </DataTable>
           {events.length === 0 && <p>No events.</p>}
           {cursor && (
             <button type="button" onClick={() => void older()}>

@@ -2,7 +2,7 @@
 // user: export their entries (NDJSON download) and erase them.
 import { useEffect, useState } from "preact/hooks";
 import { api, download, query } from "../api";
-import { ConfirmButton, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
+import { ConfirmButton, DataTable, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
 
 interface Entry {
   id: string;
@@ -115,41 +115,27 @@ export function CacheEntries({ canDelete, userBound }: { canDelete: boolean; use
         <p>Loading…</p>
       ) : (
         <>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Entry</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Expires</th>
-                  {canDelete && <th scope="col">Actions</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((e) => (
-                  <tr key={e.id} data-entry-id={e.id}>
-                    <td>
-                      <code>{e.id}</code>
-                    </td>
-                    <td>{e.model}</td>
-                    <td>{e.scope}</td>
-                    <td>{fmtTime(e.created_at)}</td>
-                    <td>
-                      {fmtTime(e.expires_at)}
-                      {e.expired ? " (expired)" : ""}
-                    </td>
-                    {canDelete && (
-                      <td class="actions">
-                        <ConfirmButton label="Delete" confirm="Confirm delete" onConfirm={() => void remove(e.id)} />
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={["Entry", "Model", "Scope", "Created", "Expires", ...(canDelete ? ["Actions"] : [])]}>
+            {page.data.map((e) => (
+              <tr key={e.id} data-entry-id={e.id}>
+                <td>
+                  <code>{e.id}</code>
+                </td>
+                <td>{e.model}</td>
+                <td>{e.scope}</td>
+                <td>{fmtTime(e.created_at)}</td>
+                <td>
+                  {fmtTime(e.expires_at)}
+                  {e.expired ? " (expired)" : ""}
+                </td>
+                {canDelete && (
+                  <td class="actions">
+                    <ConfirmButton label="Delete" confirm="Confirm delete" onConfirm={() => void remove(e.id)} />
+                  </td>
+                )}
+              </tr>
+            ))}
+          </DataTable>
           {page.data.length === 0 && <p>No entries.</p>}
           <div class="toolbar">
             {pages.length > 1 && (

@@ -2,7 +2,7 @@
 // the old one works for the grace period), revoke.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { ConfirmButton, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
+import { ConfirmButton, DataTable, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
 
 interface Key {
   id: string;
@@ -84,47 +84,31 @@ export function Keys() {
       {keys === null ? (
         <p>Loading…</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Id</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k.id} data-key-id={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.id}</code>
-                  </td>
-                  <td>{k.role}</td>
-                  <td>{k.status}</td>
-                  <td>{fmtTime(k.created_at)}</td>
-                  <td>{fmtTime(k.expires_at)}</td>
-                  <td>{fmtTime(k.last_used_at)}</td>
-                  <td class="actions">
-                    {k.status !== "revoked" && k.status !== "expired" && (
-                      <>
-                        <button type="button" onClick={() => void rotate(k)}>
-                          Rotate <span class="visually-hidden">{k.name}</span>
-                        </button>
-                        <ConfirmButton label={`Revoke`} confirm="Confirm revoke" onConfirm={() => void revoke(k)} />
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Name", "Id", "Role", "Status", "Created", "Expires", "Last used", "Actions"]}>
+          {keys.map((k) => (
+            <tr key={k.id} data-key-id={k.id}>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.id}</code>
+              </td>
+              <td>{k.role}</td>
+              <td>{k.status}</td>
+              <td>{fmtTime(k.created_at)}</td>
+              <td>{fmtTime(k.expires_at)}</td>
+              <td>{fmtTime(k.last_used_at)}</td>
+              <td class="actions">
+                {k.status !== "revoked" && k.status !== "expired" && (
+                  <>
+                    <button type="button" onClick={() => void rotate(k)}>
+                      Rotate <span class="visually-hidden">{k.name}</span>
+                    </button>
+                    <ConfirmButton label={`Revoke`} confirm="Confirm revoke" onConfirm={() => void revoke(k)} />
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
