@@ -89,7 +89,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
       body: req,
       tenant: tenant.id,
       targets: [req.model, ...tenant.policy.fallbacks],
-      credentialFor: (target) => upstreamCredential(rt, tenant.id, keyring, target, rc.request.headers),
+      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
       signal: rc.request.signal,
     });
   } catch (err) {

@@ -110,7 +110,7 @@ export async function answerResponses(
       body: req,
       tenant: tenant.id,
       targets: stateless ? [req.model, ...fallbacks(rc)] : [req.model],
-      credentialFor: (target) => upstreamCredential(rt, tenant.id, keyring, target, rc.request.headers),
+      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
       signal: rc.request.signal,
     });
   } catch (err) {

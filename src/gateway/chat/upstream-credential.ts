@@ -4,6 +4,7 @@
 import type { TenantKeyring } from "../crypto/tenant-keyring";
 import { fail } from "../http/errors";
 import type { Runtime } from "../runtime";
+import type { TenantRecord } from "../storage/records";
 
 export const VIRTUAL_KEY_ID = /^vk_[0-9A-Za-z]{16}$/;
 export const PROVIDER = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -14,11 +15,12 @@ export const aadOf = (tenant: string, id: string) => `virtual-key:${tenant}:${id
 /**
  * The provider credential for a request, opened only to be sent upstream: the virtual key named by
  * `x-cordon-virtual-key` (which must be for the provider the model names), or the newest one for that provider;
- * undefined when none applies.
+ * undefined when none applies. The tenant's object is asked only when a key is named or the tenant record lists
+ * the model's provider (or predates that list): a tenant without virtual keys costs a miss no round trip to it.
  */
 export async function upstreamCredential(
   rt: Runtime,
-  tenant: string,
+  tenant: TenantRecord,
   keyring: TenantKeyring,
   model: string,
   headers: Headers,
@@ -28,8 +30,13 @@ export async function upstreamCredential(
     throw fail("virtual_key_not_found", { reason: "malformed_id" });
   const slash = model.indexOf("/");
   const provider = slash > 0 ? model.slice(0, slash).toLowerCase() : null;
-  if (named === null && (provider === null || !PROVIDER.test(provider))) return undefined;
-  const record = await rt.tenantObject(tenant).virtualKeyFor(provider ?? "", named?.trim() ?? null);
+  if (named === null) {
+    if (provider === null || !PROVIDER.test(provider)) return undefined;
+    // A key added since the record was read is used once the record reaches this location (README, "How fast
+    // a change takes effect"); naming it uses it at once. A deleted key is never sent: the object is asked.
+    if (tenant.virtual_key_providers && !tenant.virtual_key_providers.includes(provider)) return undefined;
+  }
+  const record = await rt.tenantObject(tenant.id).virtualKeyFor(provider ?? "", named?.trim() ?? null);
   if (!record) {
     if (named !== null) throw fail("virtual_key_not_found", { reason: "named_key_missing" });
     return undefined;
@@ -41,5 +48,5 @@ export async function upstreamCredential(
       reason: "named_key_other_provider",
     });
   }
-  return keyring.openSecret(record.sealed, aadOf(tenant, record.id));
+  return keyring.openSecret(record.sealed, aadOf(tenant.id, record.id));
 }

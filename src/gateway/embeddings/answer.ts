@@ -103,7 +103,7 @@ export async function answerEmbeddings(
       tenant: tenant.id,
       // Vectors of another model live in another space: an embedding request has no fallbacks.
       targets: [req.model],
-      credentialFor: (target) => upstreamCredential(rt, tenant.id, rc.keyring, target, rc.request.headers),
+      credentialFor: (target) => upstreamCredential(rt, tenant, rc.keyring, target, rc.request.headers),
       signal: rc.request.signal,
     });
     facts = { ...facts, upstream: result.attempts };

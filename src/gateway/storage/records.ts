@@ -26,6 +26,12 @@ export const TenantRecordSchema = z.object({
   tokens_not_before: z.number().default(0),
   /** Cached entries created before this time (ms) are never served: set by an erasure of `before` or `all`. */
   erased_before: z.number().default(0),
+  /**
+   * The providers the tenant holds virtual keys for, as its object last projected them (KV only; absent in
+   * records projected before it existed, which means "ask the object"). A miss for a provider not listed sends
+   * the deployment's credential without a round trip to the object (chat/upstream-credential.ts).
+   */
+  virtual_key_providers: z.array(z.string()).optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 

@@ -4,7 +4,6 @@ import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from
 import { checkId, checkTime, fail } from "./checks";
 import { type Erased, type EraseSelector, eraseEntries, eraseEntry, erasureWatermark, userSalt } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
-import { projectTenant } from "./projection";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
@@ -103,7 +102,7 @@ export class TenantObject extends TenantRecordsObject {
       if (watermark !== null && watermark > t.erased_before) {
         const next = { ...t, erased_before: watermark };
         writeTenant(this.sql, next);
-        await projectTenant(this.env.TENANTS, next);
+        await this.projectTenant(next);
       }
       await this.ctx.storage.setAlarm(Date.now());
       return erased;

@@ -7,8 +7,13 @@ import { authRecordOf, type KeyRecord, type TenantRecord } from "../records";
 /** Seconds a rotated-out secret's record outlives its grace period in KV (then KV expires it). */
 const ROTATED_RECORD_MARGIN_SECONDS = 60;
 
-export async function projectTenant(kv: KVNamespace, t: TenantRecord): Promise<void> {
-  await kv.put(tenantsKv.tenant(t.id), JSON.stringify(t));
+/** The tenant record as the request path reads it, with the providers the tenant holds virtual keys for. */
+export async function projectTenant(
+  kv: KVNamespace,
+  t: TenantRecord,
+  virtualKeyProviders: readonly string[],
+): Promise<void> {
+  await kv.put(tenantsKv.tenant(t.id), JSON.stringify({ ...t, virtual_key_providers: virtualKeyProviders }));
 }
 
 export async function projectKey(kv: KVNamespace, k: KeyRecord, now: number): Promise<void> {

@@ -27,6 +27,7 @@ import {
   listVirtualKeys,
   type VirtualKeyRecord,
   virtualKeyFor,
+  virtualKeyProviders,
 } from "./virtual-keys";
 
 export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
@@ -47,6 +48,11 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
     return this.ctx.blockConcurrencyWhile(work);
   }
 
+  /** Writes the tenant record's KV projection (with the providers of its virtual keys, read now). */
+  protected projectTenant(t: TenantRecord): Promise<void> {
+    return projectTenant(this.env.TENANTS, t, virtualKeyProviders(this.sql));
+  }
+
   // ── tenant configuration ──────────────────────────────────────────────────────────────────────────────
 
   /** Creates the tenant; false when this object already holds one (ids are unique by construction). */
@@ -54,7 +60,7 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
     return this.exclusive(async () => {
       if (readTenant(this.sql) !== null) return false;
       writeTenant(this.sql, t);
-      await projectTenant(this.env.TENANTS, t);
+      await this.projectTenant(t);
       await projectHostnames(this.env.TENANTS, t);
       return true;
     });
@@ -71,7 +77,7 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       if (!t) return null;
       const next = { ...t, policy };
       writeTenant(this.sql, next);
-      await projectTenant(this.env.TENANTS, next);
+      await this.projectTenant(next);
       return next;
     });
   }
@@ -89,10 +95,7 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       const next = { ...t, tokens_not_before: now };
       writeTenant(this.sql, next);
       const revoked = revokeAllKeys(this.ctx.storage, now);
-      await Promise.all([
-        projectTenant(this.env.TENANTS, next),
-        ...revoked.map((k) => unprojectKey(this.env.TENANTS, k)),
-      ]);
+      await Promise.all([this.projectTenant(next), ...revoked.map((k) => unprojectKey(this.env.TENANTS, k))]);
       return { keysRevoked: revoked.length, revokedHashes: revoked.flatMap(secretHashes) };
     });
   }
@@ -136,7 +139,7 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       if (!t || t.wrapped_data_key !== expected) return false;
       const next = { ...t, wrapped_data_key: rewrapped };
       writeTenant(this.sql, next);
-      await projectTenant(this.env.TENANTS, next);
+      await this.projectTenant(next);
       return true;
     });
   }
@@ -217,10 +220,15 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
 
   // ── virtual keys ──────────────────────────────────────────────────────────────────────────────────────
 
-  createVirtualKey(k: VirtualKeyRecord): boolean {
-    if (readTenant(this.sql) === null) return false;
-    insertVirtualKey(this.sql, k);
-    return true;
+  /** Stores a virtual key; its provider joins the tenant record's projection. False when there is no tenant. */
+  async createVirtualKey(k: VirtualKeyRecord): Promise<boolean> {
+    return this.exclusive(async () => {
+      const t = readTenant(this.sql);
+      if (t === null) return false;
+      insertVirtualKey(this.sql, k);
+      await this.projectTenant(t);
+      return true;
+    });
   }
 
   listVirtualKeys(): VirtualKeyRecord[] {
@@ -231,7 +239,16 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
     return virtualKeyFor(this.sql, provider, id);
   }
 
-  deleteVirtualKey(id: string): boolean {
-    return deleteVirtualKey(this.sql, id);
+  /**
+   * Deletes a virtual key: from then on it is never sent (every use reads this object). Its provider leaves the
+   * projection with its last key. False when there is no such key.
+   */
+  async deleteVirtualKey(id: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!deleteVirtualKey(this.sql, id)) return false;
+      const t = readTenant(this.sql);
+      if (t) await this.projectTenant(t);
+      return true;
+    });
   }
 }

@@ -51,6 +51,14 @@ export function virtualKeyFor(sql: SqlStorage, provider: string, id: string | nu
   return row ? VirtualKeyRecordSchema.parse(JSON.parse(row.record)) : null;
 }
 
+/** The providers with at least one virtual key, sorted: what the tenant record's projection lists. */
+export function virtualKeyProviders(sql: SqlStorage): string[] {
+  return sql
+    .exec<{ provider: string }>(`SELECT DISTINCT provider FROM virtual_keys ORDER BY provider`)
+    .toArray()
+    .map((r) => r.provider);
+}
+
 export function deleteVirtualKey(sql: SqlStorage, id: string): boolean {
   checkId(id);
   return sql.exec(`DELETE FROM virtual_keys WHERE id = ?`, id).rowsWritten > 0;
