@@ -98,16 +98,55 @@ describe("tenant store: storage", () => {
     }));
     expect(Number(version)).toBe(TENANT_OBJECT_SCHEMA_VERSION);
     expect(indexes).toEqual([
-      "entries_created",
       "entries_created_id",
       "entries_exact_key",
       "entries_expires",
-      "entries_user",
       "entries_user_created",
       "vectors_expires",
       "vectors_partition_scope",
       "virtual_keys_provider",
     ]);
+  });
+
+  it("keeps no index that another begins with, so a catalog row writes 6 rows and a vector 4", async () => {
+    const s = store();
+    await s.catalogCount();
+    const { columns, written } = await runInDurableObject(s, (_, state) => {
+      const sql = state.storage.sql;
+      const columns: Record<string, string> = {};
+      for (const table of ["entries", "vectors"]) {
+        for (const { name } of sql.exec<{ name: string }>(`SELECT name FROM pragma_index_list(?)`, table)) {
+          const cols = sql
+            .exec<{ name: string }>(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`, name)
+            .toArray()
+            .map((c) => c.name);
+          columns[`${table}.${name}`] = cols.join(",");
+        }
+      }
+      // Each index is one more row written (and billed) per row stored, and again when it is deleted.
+      const written = {
+        entry: sql.exec(
+          `INSERT INTO entries (id, scope, user_hash, partition, prompt_hash, model, exact_key, created_at, expires_at)
+           VALUES ('e-cost', 's', 'u', 'p', 'h', 'm', 'k', 1, 2)`,
+        ).rowsWritten,
+        vector: sql.exec(
+          `INSERT INTO vectors (id, partition, scope, expires_at, dims, embedding, code) VALUES ('v-cost', 'p', 's', 2, 1, ?, ?)`,
+          new Float32Array([1]).buffer,
+          new Uint32Array([1]).buffer,
+        ).rowsWritten,
+      };
+      return { columns, written };
+    });
+    const all = Object.entries(columns);
+    expect(all.length).toBeGreaterThanOrEqual(6);
+    for (const [name, cols] of all) {
+      for (const [other, longer] of all) {
+        if (other !== name && other.split(".")[0] === name.split(".")[0]) {
+          expect(`${longer},`.startsWith(`${cols},`), `${other} (${longer}) begins with ${name} (${cols})`).toBe(false);
+        }
+      }
+    }
+    expect(written).toEqual({ entry: 6, vector: 4 });
   });
 
   it("stores vectors L2-normalised as little-endian Float32 bytes", async () => {

@@ -54,6 +54,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   [`ALTER TABLE vectors ADD COLUMN code BLOB`],
   // v10: whether another entry still shares an exact-tier pointer, read when entries are erased or swept.
   [`CREATE INDEX IF NOT EXISTS entries_exact_key ON entries (exact_key)`],
+  // v11: two indexes that v5's composite ones begin with (user_hash; created_at) go: every index is one more row
+  // written (and billed) per entry stored and swept, and the composite ones answer the same lookups.
+  [`DROP INDEX IF EXISTS entries_user`, `DROP INDEX IF EXISTS entries_created`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
