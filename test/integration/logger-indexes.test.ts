@@ -86,3 +86,43 @@ describe("query plans", () => {
     }
   });
 });
+
+describe("what an event costs to write", () => {
+  it("7 D1 rows per event (the row, its key, its id, 4 indexes) and the chain head once per batch", async () => {
+    // D1 bills each index entry as a row written: docs/cost.md counts from here.
+    let written = 0;
+    const db = {
+      prepare: (sql: string) => env.AUDIT_DB.prepare(sql),
+      batch: async (list: D1PreparedStatement[]) => {
+        const results = await env.AUDIT_DB.batch(list);
+        for (const r of results) written += r.meta.rows_written ?? 0;
+        return results;
+      },
+    } as unknown as D1Database;
+    const tenant = "li-cost";
+    await deliver([event(tenant)], { AUDIT_DB: db });
+    // A new head is a row and its primary key; later batches update it in place.
+    expect(written).toBe(7 + 2);
+    written = 0;
+    await deliver(
+      Array.from({ length: 10 }, () => event(tenant)),
+      { AUDIT_DB: db },
+    );
+    expect(written).toBe(10 * 7 + 1);
+    // No index begins with another's columns (each would be a row written per event for nothing).
+    const { results: indexes } = await env.AUDIT_DB.prepare("SELECT name FROM pragma_index_list('audit_events')").all<{
+      name: string;
+    }>();
+    const columns: string[] = [];
+    for (const { name } of indexes) {
+      const { results } = await env.AUDIT_DB.prepare("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
+        .bind(name)
+        .all<{ name: string }>();
+      columns.push(results.map((c) => c.name).join(","));
+    }
+    expect(columns).toHaveLength(6);
+    for (const a of columns) {
+      for (const b of columns) if (a !== b) expect(`${b},`.startsWith(`${a},`), `${b} begins with ${a}`).toBe(false);
+    }
+  });
+});
