@@ -32,8 +32,8 @@ export async function upstreamCredential(
   const provider = slash > 0 ? model.slice(0, slash).toLowerCase() : null;
   if (named === null) {
     if (provider === null || !PROVIDER.test(provider)) return undefined;
-    // A key added since the record was read is used once the record reaches this location (README, "How fast
-    // a change takes effect"); naming it uses it at once. A deleted key is never sent: the object is asked.
+    // A key added since the record was read is used once the record reaches this location (docs/security.md,
+    // "How fast a change takes effect"); naming it uses it at once. A deleted key is never sent: the object is asked.
     if (tenant.virtual_key_providers && !tenant.virtual_key_providers.includes(provider)) return undefined;
   }
   const record = await rt.tenantObject(tenant.id).virtualKeyFor(provider ?? "", named?.trim() ?? null);
