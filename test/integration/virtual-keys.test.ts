@@ -4,12 +4,14 @@
 // are scanned), and used for exactly one thing: the upstream call. With the production provider (AI Gateway,
 // fetch replaced by a spy) the upstream Authorization carries the virtual key for models of its provider,
 // x-cordon-virtual-key selects one, and every upstream request turns AI Gateway's own cache off and names its
-// tenant, so that AI Gateway can never serve one tenant's answer to another.
+// tenant, so that AI Gateway can never serve one tenant's answer to another. The tenant record lists the
+// providers the tenant holds keys for, and a miss asks the tenant's object only for those.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { aadOf } from "../../src/gateway/chat/upstream-credential";
 import { getRuntime } from "../../src/gateway/runtime";
+import type { TenantRecord } from "../../src/gateway/storage/records";
 import {
   auditEvents,
   type CallInit,
@@ -17,6 +19,7 @@ import {
   chatBody,
   createKey,
   expectError,
+  setPolicy,
   settle,
   tenantObjectOf,
   tenantWithKey,
@@ -101,6 +104,93 @@ function spyUpstream(answer: (body: Record<string, unknown>) => Response = (body
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+// The tenant record lists the providers its object holds virtual keys for, so that a miss of a tenant without a
+// key for the model's provider sends the deployment's credential without a round trip to the object. The list is
+// kept current by every change; a record that does not list the provider is trusted, one that lists it or
+// predates the list, or a named key, sends the request to the object, which alone decides: a deleted key is never
+// sent, whatever the record says. (Before "virtual keys", so that its last test scans these responses too.)
+describe("the tenant record lists its virtual-key providers", async () => {
+  const t = await tenantWithKey("vkp");
+  const admin = await createKey(t.tenant, { role: "admin" });
+  const recordKey = `_tenant:${t.tenant}`;
+  const listed = async () => (await env.TENANTS.get<TenantRecord>(recordKey, "json"))?.virtual_key_providers;
+
+  async function createVk(provider: string): Promise<{ id: string; secret: string }> {
+    const secret = newSecret(`sk-${provider}`);
+    secrets.push(secret);
+    const r = await send(t.host, "/v1/admin/virtual-keys", {
+      token: admin,
+      body: { name: provider, provider, api_key: secret },
+    });
+    expect(r.res.status, r.text).toBe(201);
+    return { id: r.json().id as string, secret };
+  }
+  async function deleteVk(id: string) {
+    expect((await send(t.host, `/v1/admin/virtual-keys/${id}`, { method: "DELETE", token: admin })).res.status).toBe(
+      200,
+    );
+  }
+  /** A miss for `openai/gpt-4o-mini`; returns the Authorization it was sent upstream with. */
+  async function missWith(headers: Record<string, string> = {}): Promise<string | null> {
+    const seen = spyUpstream();
+    const r = await send(t.host, "/v1/chat/completions", {
+      env: aiGatewayEnv,
+      token: t.key,
+      headers,
+      body: chatBody(`A question never asked before, ${crypto.randomUUID()}?`, { model: "openai/gpt-4o-mini" }),
+    });
+    vi.restoreAllMocks();
+    expect(r.res.headers.get("x-cache"), r.text).toBe("MISS");
+    expect(seen).toHaveLength(1);
+    return seen[0]!.headers.get("authorization");
+  }
+  /** Rewrites the projected record as a location might still hold it (KV's edge cache, an older projection). */
+  async function projectAs(providers: string[] | undefined) {
+    const { virtual_key_providers: _, ...rest } = (await env.TENANTS.get<TenantRecord>(recordKey, "json"))!;
+    await env.TENANTS.put(recordKey, JSON.stringify(providers ? { ...rest, virtual_key_providers: providers } : rest));
+  }
+
+  it("kept current by every change: created, deleted, the last of a provider deleted, a policy change", async () => {
+    expect(await listed()).toEqual([]);
+    const first = await createVk("openai");
+    const second = await createVk("openai");
+    const anthropic = await createVk("anthropic");
+    expect(await listed()).toEqual(["anthropic", "openai"]);
+    await deleteVk(first.id);
+    expect(await listed()).toEqual(["anthropic", "openai"]);
+    await deleteVk(anthropic.id);
+    expect(await listed()).toEqual(["openai"]);
+    await setPolicy(t.tenant, { ttl_seconds: 600 });
+    expect(await listed()).toEqual(["openai"]);
+    await deleteVk(second.id);
+    expect(await listed()).toEqual([]);
+  });
+
+  it("a provider the record does not list gets the deployment's credential, without asking the object", async () => {
+    const held = await createVk("openai");
+    try {
+      expect(await missWith()).toBe(`Bearer ${held.secret}`);
+      // The object holds a key, but the record read here does not list its provider yet: not asked, not used.
+      await projectAs([]);
+      expect(await missWith()).toBe("Bearer deployment-provider-key");
+      // Naming the key asks the object whatever the record says.
+      expect(await missWith({ "x-cordon-virtual-key": held.id })).toBe(`Bearer ${held.secret}`);
+      // A record projected before the list existed: the object is asked.
+      await projectAs(undefined);
+      expect(await missWith()).toBe(`Bearer ${held.secret}`);
+    } finally {
+      await deleteVk(held.id);
+    }
+  });
+
+  it("a deleted key is never sent, even while a record still lists its provider", async () => {
+    const gone = await createVk("openai");
+    await deleteVk(gone.id);
+    await projectAs(["openai"]);
+    expect(await missWith()).toBe("Bearer deployment-provider-key");
+  });
 });
 
 describe("virtual keys", async () => {
