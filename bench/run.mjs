@@ -11,6 +11,7 @@
 //   exact-hit         Cordon, POST /v1/chat/completions answered by the exact tier (API key)
 //   semantic-hit      answered by the semantic tier, the tenant's index holding --entries entries
 //   miss              a new prompt every time: both tiers looked up, the provider called, the answer stored
+//   miss-nostore      the same with `x-cache-control: no-store`: looked up and called, nothing stored
 //   …-oauth           the same with an OAuth access token (client credentials, the key as client)
 //   exact-hit-noconsumer  exact hits with the logger acking audit batches unread (the producer's cost alone)
 //   …-devtopology     the same paths with the three Workers in one `wrangler dev` (`npm run dev`)
@@ -209,6 +210,17 @@ async function cordonRows(port, credentials, suffix, between) {
     const ran = await row(`miss${variant}${suffix}`, port, {
       ...chat,
       headers: headersFor(credential),
+      body: () => chatBody(freshPrompt()),
+      check: expect200("MISS"),
+    });
+    if (ran) await between();
+  }
+  if (suffix === "") {
+    // Both lookups and the provider call, nothing stored after the response: how much of a miss's overhead here
+    // is the store of the miss before it, competing for the same cores.
+    const ran = await row("miss-nostore", port, {
+      ...chat,
+      headers: { ...headersFor(credentials.key), "x-cache-control": "no-store" },
       body: () => chatBody(freshPrompt()),
       check: expect200("MISS"),
     });
