@@ -1,7 +1,8 @@
 // /v1/admin/virtual-keys — the tenant's provider credentials: create ({name, provider, api_key}), list, delete.
 // The credential is sealed under the tenant's data key before it is stored and is never returned (a view shows
 // its last four characters at most). Requests whose model names the provider (`openai/gpt-4o-mini`) — or that
-// name a virtual key with `x-cordon-virtual-key` — are sent upstream with it.
+// name a virtual key with `x-cordon-virtual-key` — are sent upstream with it. Creating or deleting one re-projects
+// the tenant record, which lists the providers the tenant holds keys for (chat/upstream-credential.ts).
 import * as z from "zod";
 import { randomBase62 } from "../auth/api-key-secret";
 import { aadOf, PROVIDER, VIRTUAL_KEY_ID } from "../chat/upstream-credential";

@@ -67,7 +67,7 @@ export const REQUEST_HEADERS: Record<string, Json> = {
     name: "x-cordon-virtual-key",
     in: "header",
     description:
-      "The virtual key (vk_…) whose provider credential to call the provider with (default: the newest one for the model's provider).",
+      "The virtual key (vk_…) whose provider credential to call the provider with (default: the newest one for the model's provider; a tenant's first key for a provider becomes the default as its tenant record propagates, within about 30 s plus KV's propagation, and is used at once when named).",
     schema: { type: "string" },
   },
 };
