@@ -1,18 +1,20 @@
 // One answer to a chat request, shared by /v1/chat/completions and /v1/cache/query: plan → cache address →
 // lookup → (miss) provider → store after the response. Returns the answer with the facts the audit trail
-// records (facts of a stream resolve when the stream ends).
+// records (facts of a stream resolve when the stream ends). The lookup, the provider call with its fallbacks and
+// the stale answer when every target fails are `consult`, which the Responses API's answer shares.
 import type { AuditFacts } from "../audit/facts";
 import { type CacheAddress, cacheAddress } from "../cache/address";
 import type { CacheControls } from "../cache/controls";
-import { answerTokens, type CacheHit } from "../cache/entries";
+import { answerTokens, type CachedAnswer, type CacheHit } from "../cache/entries";
 import { type LookupResult, lookup } from "../cache/lookup";
-import { planChat } from "../cache/plan";
+import { type ChatCachePlan, planChat } from "../cache/plan";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
 import type { PiiKind } from "../pii/index";
 import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
+import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { captureStream } from "./sse";
@@ -31,8 +33,123 @@ export type Answer =
     }
   | { kind: "not_cached"; facts: AuditFacts };
 
-export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls: CacheControls): Promise<Answer> {
+type AnswerOf<K extends CachedAnswer["kind"]> = Extract<CachedAnswer, { kind: K }>;
+const isAnswerOf = <K extends CachedAnswer["kind"]>(a: CachedAnswer, kind: K): a is AnswerOf<K> => a.kind === kind;
+
+/** What the cache, then the provider, said to a request: the steps the chat and Responses answers share. */
+export type Consulted<K extends CachedAnswer["kind"]> =
+  /** From the cache; `stale` when served past its TTL because every upstream target failed. */
+  | { kind: "hit"; hit: CacheHit; answer: AnswerOf<K>; stale: boolean; facts: AuditFacts }
+  | { kind: "not_cached"; facts: AuditFacts }
+  | {
+      kind: "upstream";
+      /** The provider's response, not read yet. */
+      response: Response;
+      status: "MISS" | "BYPASS";
+      missed: AuditFacts;
+      /** Where the answer may be stored: null for a request that may not write, or a fallback target's answer. */
+      storeAs: CacheAddress | null;
+      entryId: string | null;
+      /** The prompt's embedding, when the lookup computed one (reused by the store). */
+      embedding: number[] | null;
+    };
+
+/**
+ * Looks the request up (when it has a cache address and may read); on a miss, unless the request asked for the
+ * cache only, calls the requested model and then the tenant's fallbacks; when every target fails, serves an
+ * answer expired within the tenant's stale window, if there is one. Facts are the audit trail's.
+ */
+export async function consult<K extends CachedAnswer["kind"]>(
+  rc: AuthedContext,
+  o: {
+    /** The kind of stored answer that serves this request. */
+    answer: K;
+    path: UpstreamPath;
+    body: Record<string, unknown>;
+    model: string;
+    targets: readonly string[];
+    /** Whether the request may use the cache at all, and if so under which prompt and partition. */
+    plan: ChatCachePlan | { cacheable: false; reason: string };
+    /** What the PII policy found in the request (none, or the kinds it redacted or kept away from the cache). */
+    pii: AuditFacts;
+    controls: CacheControls;
+    now: number;
+  },
+): Promise<Consulted<K>> {
   const { rt, tenant, keyring } = rc;
+  const addr: CacheAddress | null = o.plan.cacheable
+    ? await cacheAddress({
+        tenant: tenant.id,
+        keyring,
+        model: o.model,
+        kind: o.answer,
+        prompt: o.plan.prompt,
+        prose: o.plan.prose,
+        partition: o.plan.partition,
+        controls: o.controls,
+        erasedBefore: tenant.erased_before,
+        staleSeconds: tenant.policy.serve_stale_seconds,
+        transform: await rt.embeddingTransform(tenant, keyring),
+      })
+    : null;
+  const base: AuditFacts = {
+    ...o.pii,
+    model: o.model,
+    ...(o.plan.cacheable ? {} : { cacheReason: `bypass:${o.plan.reason}` }),
+    // The prompt's keyed hash correlates requests in the trail — not for a request that consented to no storage.
+    ...(addr && o.controls.write ? { promptHash: addr.promptHash } : {}),
+  };
+  const found = addr && o.controls.read ? await lookup(rt, addr, o.now) : null;
+  const hit = found?.hit;
+  if (hit && isAnswerOf(hit.answer, o.answer)) {
+    const cache = hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
+    return {
+      kind: "hit",
+      hit,
+      answer: hit.answer,
+      stale: false,
+      facts: { ...base, ...hitFacts(hit, o.model), cache },
+    };
+  }
+  const missed = missFacts(base, addr, o.controls, found);
+  if (o.controls.onlyIfCached || !o.controls.callProvider) return { kind: "not_cached", facts: missed };
+
+  let result: UpstreamResult;
+  try {
+    result = await callUpstream(rt, {
+      path: o.path,
+      body: o.body,
+      tenant: tenant.id,
+      targets: o.targets,
+      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
+      signal: rc.request.signal,
+    });
+  } catch (err) {
+    if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
+    // Every target failed: a recently expired answer, if the tenant allows serving one, beats none.
+    const stale = await staleAnswer(rc, addr, o.controls, o.now);
+    if (stale && isAnswerOf(stale.answer, o.answer)) {
+      const facts = { ...base, ...hitFacts(stale, o.model), cache: "STALE", upstream: err.attempts } as const;
+      return { kind: "hit", hit: stale, answer: stale.answer, stale: true, facts };
+    }
+    throw err.error.withFacts({ ...missed, upstream: err.attempts });
+  }
+  // An answer from a fallback target is another model's: served, never stored as the requested model's.
+  const fellBack = result.target !== o.model;
+  const storeAs = addr && o.controls.write && !fellBack ? addr : null;
+  return {
+    kind: "upstream",
+    response: result.response,
+    status: missed.cache,
+    missed: { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) },
+    storeAs,
+    entryId: storeAs ? crypto.randomUUID() : null,
+    embedding: found?.embedding ?? null,
+  };
+}
+
+export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls: CacheControls): Promise<Answer> {
+  const { rt, tenant } = rc;
   requireRoutableModel(rt, asked.model);
   const now = Date.now();
 
@@ -40,79 +157,25 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const pii = applyPiiPolicy(asked, tenant.policy.pii_mode);
   if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
   const req = pii.request;
-  const piiFacts: AuditFacts = pii.action === "clean" ? {} : { pii: pii.kinds };
 
-  const plan: ReturnType<typeof planChat> =
-    pii.action === "bypass" ? { cacheable: false, reason: "pii_skip" } : planChat(req);
-  const addr: CacheAddress | null = plan.cacheable
-    ? await cacheAddress({
-        tenant: tenant.id,
-        keyring,
-        model: req.model,
-        prompt: plan.prompt,
-        prose: plan.prose,
-        partition: plan.partition,
-        controls,
-        erasedBefore: tenant.erased_before,
-        staleSeconds: tenant.policy.serve_stale_seconds,
-        transform: await rt.embeddingTransform(tenant, keyring),
-      })
-    : null;
-  const base: AuditFacts = {
-    ...piiFacts,
+  const plan = pii.action === "bypass" ? { cacheable: false as const, reason: "pii_skip" } : planChat(req);
+  const consulted = await consult(rc, {
+    answer: "chat",
+    path: "chat/completions",
+    body: req,
     model: req.model,
-    ...(addr ? {} : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
-    // The prompt's keyed hash correlates requests in the trail — not for a request that consented to no storage.
-    ...(addr && controls.write ? { promptHash: addr.promptHash } : {}),
-  };
-
-  const found = addr && controls.read ? await lookup(rt, addr, now) : null;
-  const hit = found?.hit;
-  if (hit?.answer.kind === "chat") {
-    return {
-      kind: "hit",
-      hit,
-      completion: hit.answer.completion,
-      stale: false,
-      facts: { ...base, ...hitFacts(hit, req.model), cache: hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC" },
-    };
+    targets: [req.model, ...tenant.policy.fallbacks],
+    plan,
+    pii: pii.action === "clean" ? {} : { pii: pii.kinds },
+    controls,
+    now,
+  });
+  if (consulted.kind === "hit") {
+    const { hit, answer, stale, facts } = consulted;
+    return { kind: "hit", hit, completion: answer.completion, stale, facts };
   }
-  const miss = missFacts(base, addr, controls, found);
-  const status = miss.cache;
-  let missed: AuditFacts = miss;
-  if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
-
-  let result: UpstreamResult;
-  try {
-    result = await callUpstream(rt, {
-      path: "chat/completions",
-      body: req,
-      tenant: tenant.id,
-      targets: [req.model, ...tenant.policy.fallbacks],
-      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
-      signal: rc.request.signal,
-    });
-  } catch (err) {
-    if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
-    // Every target failed: a recently expired answer, if the tenant allows serving one, beats none.
-    const stale = await staleAnswer(rc, addr, controls, now);
-    if (stale?.answer.kind === "chat")
-      return {
-        kind: "hit",
-        hit: stale,
-        completion: stale.answer.completion,
-        stale: true,
-        facts: { ...base, ...hitFacts(stale, req.model), cache: "STALE", upstream: err.attempts },
-      };
-    throw err.error.withFacts({ ...missed, upstream: err.attempts });
-  }
-  const upstream = result.response;
-  // An answer from a fallback target is another model's: served, never stored as the requested model's.
-  const fellBack = result.target !== req.model;
-  missed = { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) };
-  const storeAs = addr && controls.write && !fellBack ? addr : null;
-  const entryId = storeAs ? crypto.randomUUID() : null;
-  const embedding = found?.embedding ?? null;
+  if (consulted.kind === "not_cached") return consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding } = consulted;
 
   if (req.stream) {
     if (!upstream.body) {
@@ -193,7 +256,7 @@ export function hitHeaders(hit: CacheHit, stale = false): Record<string, string>
  * How a request the cache did not answer is recorded: MISS when it was looked up, BYPASS when it was not, and
  * why (verification refused the nearest entry, or the caller may not read the cache).
  */
-export function missFacts(
+function missFacts(
   base: AuditFacts,
   addr: CacheAddress | null,
   controls: CacheControls,
@@ -216,7 +279,7 @@ export function piiRefused(what: "request" | "input", kinds: readonly PiiKind[],
   });
 }
 
-export function hitFacts(hit: CacheHit, model: string): AuditFacts {
+function hitFacts(hit: CacheHit, model: string): AuditFacts {
   const tokens = answerTokens(hit.answer);
   return {
     entryId: hit.entryId,
@@ -235,7 +298,7 @@ export function hitFacts(hit: CacheHit, model: string): AuditFacts {
  * With the tenant's serve_stale_seconds set, an entry expired at most that long ago, found as a fresh lookup
  * would find it (same tiers, partition, scope and verification) — for when no upstream target answered.
  */
-export async function staleAnswer(
+async function staleAnswer(
   rc: AuthedContext,
   addr: CacheAddress | null,
   controls: CacheControls,

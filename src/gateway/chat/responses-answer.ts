@@ -5,10 +5,8 @@
 // the model that made it and a follow-up would continue another model's conversation — its answer returned
 // or streamed as the provider sent it, never stored (`x-cache: BYPASS`, reason `bypass:stateful`).
 import type { AuditFacts } from "../audit/facts";
-import { type CacheAddress, cacheAddress } from "../cache/address";
 import type { CacheControls } from "../cache/controls";
 import type { CacheHit } from "../cache/entries";
-import { lookup } from "../cache/lookup";
 import { planResponses } from "../cache/plan-responses";
 import { storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
@@ -23,10 +21,8 @@ import {
   ResponseObjectSchema,
   type ResponsesRequest,
 } from "../protocol/responses";
-import { callUpstream, UpstreamFailure, type UpstreamResult } from "../upstream/call";
-import { hitFacts, missFacts, piiRefused, staleAnswer } from "./answer";
+import { consult, piiRefused } from "./answer";
 import { captureResponseStream } from "./responses-sse";
-import { upstreamCredential } from "./upstream-credential";
 
 export type ResponsesAnswer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
@@ -49,7 +45,7 @@ export async function answerResponses(
   asked: ResponsesRequest,
   controls: CacheControls,
 ): Promise<ResponsesAnswer> {
-  const { rt, tenant, keyring } = rc;
+  const { rt, tenant } = rc;
   const aiGateway = rt.config.provider.kind === "ai-gateway";
   if (aiGateway && !/^openai\/\S+$/.test(asked.model)) {
     throw fail("invalid_model", {
@@ -68,67 +64,24 @@ export async function answerResponses(
     : pii.action === "bypass"
       ? { cacheable: false, reason: "pii_skip" }
       : planResponses(req);
-  const addr: CacheAddress | null = plan.cacheable
-    ? await cacheAddress({
-        tenant: tenant.id,
-        keyring,
-        model: req.model,
-        kind: "responses",
-        prompt: plan.prompt,
-        prose: plan.prose,
-        partition: plan.partition,
-        controls,
-        erasedBefore: tenant.erased_before,
-        staleSeconds: tenant.policy.serve_stale_seconds,
-        transform: await rt.embeddingTransform(tenant, keyring),
-      })
-    : null;
-  const base: AuditFacts = {
-    ...(pii.action === "clean" ? {} : { pii: pii.kinds }),
+
+  const consulted = await consult(rc, {
+    answer: "responses",
+    path: "responses",
+    body: req,
     model: req.model,
-    ...(addr ? {} : { cacheReason: `bypass:${plan.cacheable ? "" : plan.reason}` }),
-    // The prompt's keyed hash correlates requests in the trail — not for a request that consented to no storage.
-    ...(addr && controls.write ? { promptHash: addr.promptHash } : {}),
-  };
-
-  const found = addr && controls.read ? await lookup(rt, addr, now) : null;
-  const hit = found?.hit;
-  if (hit?.answer.kind === "responses") {
-    const cache = hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC";
-    const facts = { ...base, ...hitFacts(hit, req.model), cache } as const;
-    return { kind: "hit", hit, response: hit.answer.response, stale: false, facts };
+    targets: stateless ? [req.model, ...fallbacks(rc)] : [req.model],
+    plan,
+    pii: pii.action === "clean" ? {} : { pii: pii.kinds },
+    controls,
+    now,
+  });
+  if (consulted.kind === "hit") {
+    const { hit, answer, stale, facts } = consulted;
+    return { kind: "hit", hit, response: answer.response, stale, facts };
   }
-  const miss = missFacts(base, addr, controls, found);
-  const status = miss.cache;
-  let missed: AuditFacts = miss;
-  if (controls.onlyIfCached || !controls.callProvider) return { kind: "not_cached", facts: missed };
-
-  let result: UpstreamResult;
-  try {
-    result = await callUpstream(rt, {
-      path: "responses",
-      body: req,
-      tenant: tenant.id,
-      targets: stateless ? [req.model, ...fallbacks(rc)] : [req.model],
-      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
-      signal: rc.request.signal,
-    });
-  } catch (err) {
-    if (!(err instanceof UpstreamFailure)) throw err instanceof ApiError ? err.withFacts(missed) : err;
-    const stale = await staleAnswer(rc, addr, controls, now);
-    if (stale?.answer.kind === "responses") {
-      const facts = { ...base, ...hitFacts(stale, req.model), cache: "STALE", upstream: err.attempts } as const;
-      return { kind: "hit", hit: stale, response: stale.answer.response, stale: true, facts };
-    }
-    throw err.error.withFacts({ ...missed, upstream: err.attempts });
-  }
-  const upstream = result.response;
-  // An answer from a fallback target is another model's: served, never stored as the requested model's.
-  const fellBack = result.target !== req.model;
-  missed = { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) };
-  const storeAs = addr && controls.write && !fellBack ? addr : null;
-  const entryId = storeAs ? crypto.randomUUID() : null;
-  const embedding = found?.embedding ?? null;
+  if (consulted.kind === "not_cached") return consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding } = consulted;
   /** Stores a completed text answer holding no personal data; returns the facts it adds. */
   const keep = (response: ResponseObject | null): AuditFacts => {
     const storable = response !== null && storeAs !== null && isStorableResponse(response);
