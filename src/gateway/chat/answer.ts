@@ -13,9 +13,10 @@ import type { AuthedContext } from "../context";
 import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
 import type { PiiKind } from "../pii/index";
-import { applyPiiPolicy, piiInAnswer } from "../policy/pii-policy";
+import { applyPiiPolicy, type PiiOutcome, piiInAnswer } from "../policy/pii-policy";
 import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
+import type { ResponsesRequest } from "../protocol/responses";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { captureStream } from "./sse";
 import { upstreamCredential } from "./upstream-credential";
@@ -32,6 +33,12 @@ export type Answer =
       facts: Promise<AuditFacts>;
     }
   | { kind: "not_cached"; facts: AuditFacts };
+
+/** The provider endpoint that makes each kind of answer. */
+const UPSTREAM_PATH = { chat: "chat/completions", responses: "responses" } as const satisfies Record<
+  CachedAnswer["kind"],
+  UpstreamPath
+>;
 
 type AnswerOf<K extends CachedAnswer["kind"]> = Extract<CachedAnswer, { kind: K }>;
 const isAnswerOf = <K extends CachedAnswer["kind"]>(a: CachedAnswer, kind: K): a is AnswerOf<K> => a.kind === kind;
@@ -62,26 +69,25 @@ export type Consulted<K extends CachedAnswer["kind"]> =
 export async function consult<K extends CachedAnswer["kind"]>(
   rc: AuthedContext,
   o: {
-    /** The kind of stored answer that serves this request. */
+    /** The kind of stored answer that serves this request (and the provider endpoint that makes one). */
     answer: K;
-    path: UpstreamPath;
-    body: Record<string, unknown>;
-    model: string;
+    /** What the PII policy made of the request: the request sent on, and the kinds it found. */
+    pii: Exclude<PiiOutcome<ChatRequest | ResponsesRequest>, { action: "refuse" }>;
     targets: readonly string[];
     /** Whether the request may use the cache at all, and if so under which prompt and partition. */
     plan: ChatCachePlan | { cacheable: false; reason: string };
-    /** What the PII policy found in the request (none, or the kinds it redacted or kept away from the cache). */
-    pii: AuditFacts;
     controls: CacheControls;
     now: number;
   },
 ): Promise<Consulted<K>> {
   const { rt, tenant, keyring } = rc;
+  const body = o.pii.request;
+  const model = body.model;
   const addr: CacheAddress | null = o.plan.cacheable
     ? await cacheAddress({
         tenant: tenant.id,
         keyring,
-        model: o.model,
+        model,
         kind: o.answer,
         prompt: o.plan.prompt,
         prose: o.plan.prose,
@@ -93,8 +99,8 @@ export async function consult<K extends CachedAnswer["kind"]>(
       })
     : null;
   const base: AuditFacts = {
-    ...o.pii,
-    model: o.model,
+    ...(o.pii.action === "clean" ? {} : { pii: o.pii.kinds }),
+    model,
     ...(o.plan.cacheable ? {} : { cacheReason: `bypass:${o.plan.reason}` }),
     // The prompt's keyed hash correlates requests in the trail — not for a request that consented to no storage.
     ...(addr && o.controls.write ? { promptHash: addr.promptHash } : {}),
@@ -108,7 +114,7 @@ export async function consult<K extends CachedAnswer["kind"]>(
       hit,
       answer: hit.answer,
       stale: false,
-      facts: { ...base, ...hitFacts(hit, o.model), cache },
+      facts: { ...base, ...hitFacts(hit, model), cache },
     };
   }
   const missed = missFacts(base, addr, o.controls, found);
@@ -117,8 +123,8 @@ export async function consult<K extends CachedAnswer["kind"]>(
   let result: UpstreamResult;
   try {
     result = await callUpstream(rt, {
-      path: o.path,
-      body: o.body,
+      path: UPSTREAM_PATH[o.answer],
+      body,
       tenant: tenant.id,
       targets: o.targets,
       credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
@@ -129,13 +135,13 @@ export async function consult<K extends CachedAnswer["kind"]>(
     // Every target failed: a recently expired answer, if the tenant allows serving one, beats none.
     const stale = await staleAnswer(rc, addr, o.controls, o.now);
     if (stale && isAnswerOf(stale.answer, o.answer)) {
-      const facts = { ...base, ...hitFacts(stale, o.model), cache: "STALE", upstream: err.attempts } as const;
+      const facts = { ...base, ...hitFacts(stale, model), cache: "STALE", upstream: err.attempts } as const;
       return { kind: "hit", hit: stale, answer: stale.answer, stale: true, facts };
     }
     throw err.error.withFacts({ ...missed, upstream: err.attempts });
   }
   // An answer from a fallback target is another model's: served, never stored as the requested model's.
-  const fellBack = result.target !== o.model;
+  const fellBack = result.target !== model;
   const storeAs = addr && o.controls.write && !fellBack ? addr : null;
   return {
     kind: "upstream",
@@ -161,12 +167,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const plan = pii.action === "bypass" ? { cacheable: false as const, reason: "pii_skip" } : planChat(req);
   const consulted = await consult(rc, {
     answer: "chat",
-    path: "chat/completions",
-    body: req,
-    model: req.model,
+    pii,
     targets: [req.model, ...tenant.policy.fallbacks],
     plan,
-    pii: pii.action === "clean" ? {} : { pii: pii.kinds },
     controls,
     now,
   });

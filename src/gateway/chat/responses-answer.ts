@@ -67,12 +67,9 @@ export async function answerResponses(
 
   const consulted = await consult(rc, {
     answer: "responses",
-    path: "responses",
-    body: req,
-    model: req.model,
+    pii,
     targets: stateless ? [req.model, ...fallbacks(rc)] : [req.model],
     plan,
-    pii: pii.action === "clean" ? {} : { pii: pii.kinds },
     controls,
     now,
   });
