@@ -10,19 +10,25 @@ import { cacheKv } from "../storage/kv-keys";
 import type { CacheAddress } from "./address";
 import { answerOf, type CacheHit, type EntryBody, putSealed, readEntry, usableBody } from "./entries";
 
-export async function lookupExact(
+/** The exact tier's value for this address: read without the key that opens it (see lookup.ts). */
+export function readExactValue(rt: Runtime, addr: CacheAddress): Promise<string | null> {
+  return rt.env.CACHE.get(exactPointerKey(addr));
+}
+
+/** The hit an exact-tier value holds for this address, opened with `sealer`; null when it holds none usable. */
+export async function openExact(
   rt: Runtime,
   addr: CacheAddress,
   sealer: EntrySealer,
+  value: string,
   now: number,
 ): Promise<CacheHit | null> {
-  const key = exactPointerKey(addr);
-  const value = await rt.env.CACHE.get(key);
-  if (value === null) return null;
   const entryId = pointedEntryId(value);
   const copy = value.slice(entryId.length + 1);
   const body =
-    copy === "" ? await readEntry(rt, addr, sealer, entryId, now) : await usableBody(addr, sealer, key, copy, now);
+    copy === ""
+      ? await readEntry(rt, addr, sealer, entryId, now)
+      : await usableBody(addr, sealer, exactPointerKey(addr), copy, now);
   if (!body || body.exact !== addr.exactHash || body.id !== entryId) return null;
   return { tier: "exact", entryId, similarity: 1, answer: answerOf(body) };
 }

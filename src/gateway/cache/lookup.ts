@@ -3,7 +3,7 @@
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import type { CacheHit } from "./entries";
-import { lookupExact } from "./exact-tier";
+import { openExact, readExactValue } from "./exact-tier";
 import { readSealer } from "./sealers";
 import { lookupSemantic, type SemanticLookup } from "./semantic-tier";
 
@@ -19,10 +19,15 @@ export interface LookupResult {
 
 export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Promise<LookupResult> {
   const none: LookupResult = { hit: null, embedding: null, refused: null };
+  // The user's key (a Durable Object read, for a user's entries) and the exact tier's value (a KV read) do not
+  // depend on each other: both are read at once, so a user's lookup waits for the slower, not for the two in turn.
+  const [sealer, value] = await Promise.all([
+    bestEffort("user key", readSealer(rt, addr)),
+    bestEffort("exact lookup", readExactValue(rt, addr)),
+  ]);
   // A user without a salt has no entries (none stored yet, or erased): nothing to look up.
-  const sealer = await bestEffort("user key", readSealer(rt, addr));
   if (!sealer) return none;
-  const exact = await bestEffort("exact lookup", lookupExact(rt, addr, sealer, now));
+  const exact = value === null ? null : await bestEffort("exact lookup", openExact(rt, addr, sealer, value, now));
   if (exact) return { hit: exact, embedding: null, refused: null };
   if (addr.semantic === "") return none;
   const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, sealer, now));
