@@ -14,6 +14,7 @@
 //   miss-nostore      the same with `x-cache-control: no-store`: looked up and called, nothing stored
 //   …-oauth           the same with an OAuth access token (client credentials, the key as client)
 //   exact-hit-noconsumer  exact hits with the logger acking audit batches unread (the producer's cost alone)
+//   exact-hit-user    an exact hit in one user's cache (x-cache-user): the user's salt read from the tenant's object
 //   …-devtopology     the same paths with the three Workers in one `wrangler dev` (`npm run dev`)
 //   noop-end          the no-op Worker again at the end, to show how much the machine drifted
 // The base names are the production-like topology (each Worker its own process) with API keys.
@@ -186,6 +187,24 @@ async function cordonRows(port, credentials, suffix, between) {
       check: expect200("HIT-EXACT"),
     });
     await credentials.dropAudit(false);
+    await between();
+  }
+  if (suffix === "" && wanted("exact-hit-user")) {
+    // The same prompt in one user's cache: the user's salt comes from the tenant's object too, read alongside the
+    // exact tier's value.
+    const user = { ...headersFor(credentials.key), "x-cache-user": "bench-user" };
+    for (let i = 0; ; i++) {
+      const res = await request({ port, ...chat, host: TENANT_HOST, headers: user, body: chatBody(EXACT_PROMPT) });
+      if (res.headers["x-cache"] === "HIT-EXACT") break;
+      if (i > 50) throw new Error(`the user's exact entry was not stored: ${res.status} ${res.headers["x-cache"]}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await row("exact-hit-user", port, {
+      ...chat,
+      headers: user,
+      body: () => chatBody(EXACT_PROMPT),
+      check: expect200("HIT-EXACT"),
+    });
     await between();
   }
   for (const [variant, credential] of [
