@@ -1,6 +1,6 @@
 // The request path as a straight line of named steps:
-//   transport → route → host → tenant → identify (guarded authentication) → tenant match → authorize route
-//   → admit (network, key age, rate limit) → handler,
+//   transport → route → host → tenant and identify (guarded authentication; read at once) → tenant match
+//   → authorize route → admit (network, key age, rate limit) → handler,
 // then, whatever happened: error mapping, security headers, and the audit event (built from what each step
 // established, sent after the response), plus any alert a step raised.
 import { buildAuditEvent } from "./audit/event";
@@ -217,10 +217,29 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
     return route.handler(routed);
   }
 
-  const tenant = await resolveTenant(rt, host);
+  // The Host's tenant and the caller are looked up at once: an API key's record does not depend on the tenant
+  // record, so a request waits for the slower of the two reads, not for both in turn (a token or a session needs
+  // the tenant, and waits for it). A Host that cannot name a tenant is refused before either.
+  const tenantRead = readTenant(rt, host);
+  // An alert raised while the caller is checked (a burst of failures) names the Host's tenant once it is known.
+  const alert: AlertSink = (action, reason, target, tenant) => {
+    const raise = (id: string | null) => rc.alert(action, reason, target, tenant ?? id);
+    tenantRead.then(
+      (t) => raise(t?.id ?? null),
+      () => raise(null),
+    );
+  };
+  const [read, identified] = await Promise.allSettled([
+    tenantRead,
+    identify(rt, request, tenantRead, rc.client.ip, now, alert),
+  ]);
+  // A failed tenant read is the answer, whatever the caller's check found meanwhile.
+  if (read.status === "rejected") throw read.reason;
+  const tenant = read.value;
   progress.tenant = tenant?.id ?? null;
   progress.hideCache = tenant?.policy.timing_protection ?? false;
-  const principal = await identify(rt, request, tenant, rc.client.ip, now, rc.alert);
+  if (identified.status === "rejected") throw identified.reason;
+  const principal = identified.value;
   progress.principal = principal;
   if (!tenant) throw noTenantHere(principal, rt.config.baseDomain);
   const membership = belongsTo(principal, tenant);
@@ -246,10 +265,10 @@ function enforce(decision: Decision): void {
 
 /**
  * The tenant a Host names, or null when it names none that exists. A Host that cannot name a tenant (an IP
- * address, the platform host, a malformed name) is refused here, before any lookup; whether a well-formed
- * tenant host exists is only said to a caller who proves who it is (see identify).
+ * address, the platform host, a malformed name) is refused here, synchronously, before any lookup; whether a
+ * well-formed tenant host exists is only said to a caller who proves who it is (see identify).
  */
-async function resolveTenant(rt: Runtime, host: ReturnType<typeof classifyHost>): Promise<TenantRecord | null> {
+function readTenant(rt: Runtime, host: ReturnType<typeof classifyHost>): Promise<TenantRecord | null> {
   const served = `https://{tenant}.${rt.config.baseDomain}`;
   switch (host.kind) {
     case "platform":
@@ -266,10 +285,10 @@ async function resolveTenant(rt: Runtime, host: ReturnType<typeof classifyHost>)
       throw fail("tenant_not_found", { reason: "malformed_host" });
     case "tenant":
       return rt.tenantDirectory.get(host.id);
-    case "custom": {
-      const id = await rt.tenantDirectory.tenantForHostname(host.hostname);
-      return id === null ? null : rt.tenantDirectory.get(id);
-    }
+    case "custom":
+      return rt.tenantDirectory
+        .tenantForHostname(host.hostname)
+        .then((id) => (id === null ? null : rt.tenantDirectory.get(id)));
   }
 }
 

@@ -5,8 +5,9 @@
 //                 when issued before the tenant's last lockdown;
 //   SSO token     the tenant's OpenID Provider's JWT, verified against the provider's JWKS, role mapped;
 //   operator      ROOT_TOKEN, compared in constant time.
-// `tenant` is the tenant of the Host, or null when the Host names none: a valid credential is still recognised
-// then, so that its holder can be told where to send it — and someone without one learns nothing.
+// `tenant` is the tenant of the Host, or null when the Host names none (or its read, still under way): a valid
+// credential is still recognised then, so that its holder can be told where to send it — and someone without one
+// learns nothing.
 import { timingSafeEqualStrings } from "../crypto/aead";
 import { fail } from "../http/errors";
 import type { Principal, TenantPrincipal } from "../policy/principal";
@@ -35,10 +36,13 @@ const MAYBE_ANOTHER_ISSUERS: ReadonlySet<AccessTokenFailure> = new Set([
   "malformed",
 ]);
 
+/** The tenant a request's Host names (null: none), or its read still under way. */
+export type HostTenant = TenantRecord | null | Promise<TenantRecord | null>;
+
 export async function authenticate(
   rt: Runtime,
   credential: Credential,
-  tenant: TenantRecord | null,
+  tenant: HostTenant,
   now: number,
 ): Promise<Principal> {
   switch (credential.kind) {
@@ -46,10 +50,13 @@ export async function authenticate(
       if (await timingSafeEqualStrings(credential.token, rt.config.rootToken)) return { kind: "operator" };
       throw fail("invalid_api_key", { reason: "unrecognised_token" });
     case "api_key":
+      // Checked without the tenant record (which the caller may still be reading): the key's record names it.
       return authenticateKey(rt, credential.secret, now);
-    case "jwt":
-      if (tenant === null) throw fail("invalid_token", { reason: "token_without_tenant" });
-      return authenticateToken(rt, credential.token, tenant, now);
+    case "jwt": {
+      const host = await tenant;
+      if (host === null) throw fail("invalid_token", { reason: "token_without_tenant" });
+      return authenticateToken(rt, credential.token, host, now);
+    }
   }
 }
 

@@ -5,8 +5,7 @@
 import { type ApiError, fail } from "../http/errors";
 import type { Principal } from "../policy/principal";
 import type { Runtime } from "../runtime";
-import type { TenantRecord } from "../storage/records";
-import { authenticate } from "./authenticate";
+import { authenticate, type HostTenant } from "./authenticate";
 import { type Credential, credentialOf, keyPrefixOf } from "./credential";
 import { authenticateSession } from "./dashboard-session";
 import { countsAsFailure } from "./guard";
@@ -14,10 +13,14 @@ import { sessionOf } from "./session-cookie";
 
 export type AlertSink = (action: string, reason: string, target: string | null, tenant?: string | null) => void;
 
+/**
+ * The caller of a request to `tenant`'s Host (null: the Host names no tenant). The tenant may still be on its
+ * way: an API key is checked without it, a token or a session waits for it.
+ */
 export async function identify(
   rt: Runtime,
   request: Request,
-  tenant: TenantRecord | null,
+  tenant: HostTenant,
   ip: string | null,
   now: number,
   alert: AlertSink,
@@ -25,7 +28,7 @@ export async function identify(
   // The dashboard's session cookie stands in for a credential only where no Authorization header is sent.
   const session = request.headers.has("authorization") ? null : sessionOf(request.headers);
   if (session) {
-    return guarded(rt, null, ip, now, alert, () => authenticateSession(rt, request, session, tenant, now));
+    return guarded(rt, null, ip, now, alert, async () => authenticateSession(rt, request, session, await tenant, now));
   }
   return identifyCredential(rt, credentialOf(request.headers), tenant, ip, now, alert);
 }
@@ -34,7 +37,7 @@ export async function identify(
 export function identifyCredential(
   rt: Runtime,
   credential: Credential,
-  tenant: TenantRecord | null,
+  tenant: HostTenant,
   ip: string | null,
   now: number,
   alert: AlertSink,
