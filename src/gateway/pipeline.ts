@@ -221,23 +221,22 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
   // record, so a request waits for the slower of the two reads, not for both in turn (a token or a session needs
   // the tenant, and waits for it). A Host that cannot name a tenant is refused before either.
   const tenantRead = readTenant(rt, host);
-  // An alert raised while the caller is checked (a burst of failures) names the Host's tenant once it is known.
-  const alert: AlertSink = (action, reason, target, tenant) => {
-    const raise = (id: string | null) => rc.alert(action, reason, target, tenant ?? id);
-    tenantRead.then(
-      (t) => raise(t?.id ?? null),
-      () => raise(null),
-    );
-  };
+  // Recorded as soon as it is read: an alert raised while the caller is checked (a burst of failures, counted only
+  // once the tenant is read — see guarded) names it.
+  tenantRead.then(
+    (tenant) => {
+      progress.tenant = tenant?.id ?? null;
+      progress.hideCache = tenant?.policy.timing_protection ?? false;
+    },
+    () => {},
+  );
   const [read, identified] = await Promise.allSettled([
     tenantRead,
-    identify(rt, request, tenantRead, rc.client.ip, now, alert),
+    identify(rt, request, tenantRead, rc.client.ip, now, rc.alert),
   ]);
   // A failed tenant read is the answer, whatever the caller's check found meanwhile.
   if (read.status === "rejected") throw read.reason;
   const tenant = read.value;
-  progress.tenant = tenant?.id ?? null;
-  progress.hideCache = tenant?.policy.timing_protection ?? false;
   if (identified.status === "rejected") throw identified.reason;
   const principal = identified.value;
   progress.principal = principal;

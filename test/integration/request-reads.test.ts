@@ -1,11 +1,13 @@
 // What a request waits for before its handler (pipeline.ts): the Host's tenant record and an API key's record are
 // read from KV at once — a request whose key is not in the isolate's cache waits for the slower read, not for the
 // two in turn — while an access token, which is checked against its tenant, waits for the tenant record. A Host
-// that cannot name a tenant is refused before either read.
+// that cannot name a tenant is refused before either read; a failed tenant read is the answer, and a guess made
+// meanwhile is not counted against the client (nor slowed).
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
+import { AUTH_BURST } from "../../src/gateway/policy/auth-burst";
 import { tenantsKv } from "../../src/gateway/storage/kv-keys";
 import { accessTokenFor, call, createTenant, hostOf, newKey, uniqueTenant } from "../helpers";
 
@@ -73,6 +75,8 @@ describe("reads before the handler", async () => {
   });
 
   it("a failed tenant read is the answer (500, nothing said), whatever the key's check found meanwhile", async () => {
+    // The operator's log says why; the client is told nothing of it.
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     // A valid key (its check succeeds meanwhile) and one whose checksum is wrong (its check fails first).
     for (const token of [key, `${key.slice(0, -4)}AAAA`]) {
       const watched = gatedEnv(tenantsKv.tenant(tenant), true);
@@ -86,6 +90,33 @@ describe("reads before the handler", async () => {
       expect(JSON.parse(text).error.code).toBe("internal_error");
       expect(text).not.toMatch(/KV unavailable/);
     }
+    expect(logged.mock.calls.filter((c) => String(c[0]).includes("KV unavailable"))).toHaveLength(2);
+    logged.mockRestore();
+  });
+
+  it("guesses answered 500 because the tenant could not be read are not counted against the client", async () => {
+    const ip = "192.0.2.77";
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    // Well-formed, wrong checksum: each alone would be a counted failure from this address.
+    const guess = (i: number, with_: CordonGateway.Env = env) =>
+      call(hostOf(tenant), "/v1/models", {
+        token: `cdn_test_${String(i).padStart(8, "0")}${"0".repeat(24)}_AAAAAA`,
+        ip,
+        env: with_,
+      });
+    for (let i = 0; i < AUTH_BURST.BLOCK_AFTER; i++) {
+      const watched = gatedEnv(tenantsKv.tenant(tenant), true);
+      watched.open();
+      const res = await guess(i, watched.env);
+      expect(res.status).toBe(500);
+      await res.text();
+    }
+    expect(logged).toHaveBeenCalledTimes(AUTH_BURST.BLOCK_AFTER);
+    logged.mockRestore();
+    // Were they counted, the address would be blocked by now (and the guesses slowed on the way).
+    const after = await guess(AUTH_BURST.BLOCK_AFTER);
+    expect(after.status).toBe(401);
+    expect(((await after.json()) as { error: { code: string } }).error.code).toBe("malformed_api_key");
   });
 
   it("a Host that cannot name a tenant is refused before the key's record or any tenant is read", async () => {

@@ -28,7 +28,15 @@ export async function identify(
   // The dashboard's session cookie stands in for a credential only where no Authorization header is sent.
   const session = request.headers.has("authorization") ? null : sessionOf(request.headers);
   if (session) {
-    return guarded(rt, null, ip, now, alert, async () => authenticateSession(rt, request, session, await tenant, now));
+    return guarded(
+      rt,
+      null,
+      ip,
+      now,
+      alert,
+      async () => authenticateSession(rt, request, session, await tenant, now),
+      tenant,
+    );
   }
   return identifyCredential(rt, credentialOf(request.headers), tenant, ip, now, alert);
 }
@@ -42,12 +50,14 @@ export function identifyCredential(
   now: number,
   alert: AlertSink,
 ): Promise<Principal> {
-  return guarded(rt, keyPrefixOf(credential), ip, now, alert, () => authenticate(rt, credential, tenant, now));
+  return guarded(rt, keyPrefixOf(credential), ip, now, alert, () => authenticate(rt, credential, tenant, now), tenant);
 }
 
 /**
  * Runs an authentication under the guard: refused at once while the client (or key prefix) is blocked; a
- * failure that counts as a guess is counted, slowed, and may block.
+ * failure that counts as a guess is counted, slowed, and may block. A failure is counted only once the Host's
+ * tenant has been read (`tenant`, when that read is still under way): a request whose tenant cannot be read fails
+ * for that reason, and is neither counted nor slowed.
  */
 export async function guarded<T>(
   rt: Runtime,
@@ -56,6 +66,7 @@ export async function guarded<T>(
   now: number,
   alert: AlertSink,
   attempt: () => Promise<T>,
+  tenant: HostTenant = null,
 ): Promise<T> {
   const blocked = rt.guard.blockedUntil(ip, prefix, now);
   if (blocked > now) throw authBlocked(blocked, now, "blocked");
@@ -63,6 +74,7 @@ export async function guarded<T>(
     return await attempt();
   } catch (err) {
     if (!isCounted(err)) throw err;
+    await tenant;
     const outcome = await rt.guard.failure(ip, prefix, now);
     for (const which of outcome.newlyBlocked) {
       alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? ip : prefix);
