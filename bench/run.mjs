@@ -136,23 +136,26 @@ async function cordonRows(port, credentials, suffix, between) {
   });
   const chat = { method: "POST", path: "/v1/chat/completions" };
   // Prime and check each path once before measuring it.
-  const ask = (credential, content) =>
+  const ask = (credential, content, headers = {}) =>
     request({
       port,
       method: "POST",
       host: TENANT_HOST,
       path: chat.path,
-      headers: headersFor(credential),
+      headers: { ...headersFor(credential), ...headers },
       body: chatBody(content),
     });
-  const first = await ask(credentials.key, EXACT_PROMPT);
-  if (first.status !== 200) throw new Error(`priming the exact entry: ${first.status} ${first.text}`);
-  for (let i = 0; ; i++) {
-    const again = await ask(credentials.key, EXACT_PROMPT);
-    if (again.headers["x-cache"] === "HIT-EXACT") break;
-    if (i > 50) throw new Error(`the exact entry was not stored: ${again.headers["x-cache"]} ${again.text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  /** Asks the exact prompt (with `headers`) until the exact tier answers it: the first ask stores it. */
+  const primeExact = async (headers = {}) => {
+    for (let i = 0; ; i++) {
+      const res = await ask(credentials.key, EXACT_PROMPT, headers);
+      if (res.status !== 200) throw new Error(`priming the exact entry: ${res.status} ${res.text}`);
+      if (res.headers["x-cache"] === "HIT-EXACT") return;
+      if (i > 50) throw new Error(`the exact entry was not stored: ${res.headers["x-cache"]} ${res.text}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await primeExact();
   if (credentials.samples.length > 0) {
     const probe = await ask(credentials.token, paraphrase(credentials.samples[0]));
     if (probe.headers["x-cache"] !== "HIT-SEMANTIC") {
@@ -192,16 +195,11 @@ async function cordonRows(port, credentials, suffix, between) {
   if (suffix === "" && wanted("exact-hit-user")) {
     // The same prompt in one user's cache: the user's salt comes from the tenant's object too, read alongside the
     // exact tier's value.
-    const user = { ...headersFor(credentials.key), "x-cache-user": "bench-user" };
-    for (let i = 0; ; i++) {
-      const res = await request({ port, ...chat, host: TENANT_HOST, headers: user, body: chatBody(EXACT_PROMPT) });
-      if (res.headers["x-cache"] === "HIT-EXACT") break;
-      if (i > 50) throw new Error(`the user's exact entry was not stored: ${res.status} ${res.headers["x-cache"]}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const user = { "x-cache-user": "bench-user" };
+    await primeExact(user);
     await row("exact-hit-user", port, {
       ...chat,
-      headers: user,
+      headers: { ...headersFor(credentials.key), ...user },
       body: () => chatBody(EXACT_PROMPT),
       check: expect200("HIT-EXACT"),
     });
