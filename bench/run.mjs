@@ -5,6 +5,10 @@
 //   noop              a Worker that does nothing, under the same `wrangler dev` (the physical limit)
 //   floor             an exact hit's unavoidable I/O and nothing else (bench/floor): POST body, two KV reads in a
 //                     row, one Queue message after the response, consumed in its process — the platform's share
+//   floor-semantic    a semantic hit's I/O alone: three KV reads, a call to a Durable Object that does not search,
+//                     the Queue message (the embedding, computed in the isolate here, is not part of it)
+//   floor-post, floor-kv1, floor-kv2   the floor a step at a time, at c=16 only: the POST answered, then one and
+//                     two KV reads (no Queue message); the differences are what each step costs here
 //   healthz           the gateway's GET /healthz: routing and response headers, no storage, no audit event
 //   provider          the local provider directly, model slow-<ms> (answers after a fixed latency)
 //   portkey-miss      @portkey-ai/gateway (Node server) proxying to that provider, same model
@@ -77,6 +81,12 @@ const results = [];
 const notes = { audit: [], remeasured: [] };
 
 const model = `local/slow-${options.providerMs}`;
+/** The floor Worker's steps (bench/floor): the POST alone, then one and two KV reads, without the Queue message. */
+const FLOOR_STEPS = [
+  ["floor-post", "?kv=0&queue=0"],
+  ["floor-kv1", "?kv=1&queue=0"],
+  ["floor-kv2", "?kv=2&queue=0"],
+];
 const chatBody = (content, m = model) => requestBody(m, content);
 
 /** Measures one row at each concurrency; false when the row was not asked for. */
@@ -319,13 +329,17 @@ try {
 
   await row("noop", noopPort, { method: "GET", path: "/", headers: {}, check: expect200() });
   // The same request an exact hit gets (its host, credential and body), answered with the platform's work alone.
-  await row("floor", floorPort, {
+  const floorLoad = (query) => ({
     method: "POST",
-    path: "/v1/chat/completions",
+    path: `/v1/chat/completions${query}`,
     headers: { host: TENANT_HOST, authorization: `Bearer ${key.secret}`, "content-type": "application/json" },
     body: () => chatBody(EXACT_PROMPT),
     check: expect200(),
   });
+  await row("floor", floorPort, floorLoad(""));
+  await row("floor-semantic", floorPort, floorLoad("?path=semantic"));
+  // The exact hit's I/O one step at a time, at c=16: what each step costs on this machine.
+  for (const [name, query] of FLOOR_STEPS) await row(name, floorPort, floorLoad(query), [16]);
   await row("provider", prod.providerPort, {
     method: "POST",
     path: "/v1/chat/completions",

@@ -29,6 +29,30 @@ function mainTable(results) {
   return lines.join("\n");
 }
 
+/** The floor Worker a step at a time at c=16 (null when those rows were not measured): what each step adds. */
+function floorSteps(results) {
+  const steps = [
+    ["noop", "GET, answered at once"],
+    ["floor-post", "POST with the exact hit's body, read and answered"],
+    ["floor-kv1", "+ one KV read (the tenant record)"],
+    ["floor-kv2", "+ a second KV read (the exact tier's value)"],
+    ["floor", "+ the audit message on the Queue, consumed (the whole floor)"],
+  ].map(([name, what]) => ({ name, what, r: find(results, name, 16) }));
+  if (steps.some((s) => !s.r)) return null;
+  const noop = steps[0].r;
+  const lines = [
+    "| row | what it does | req/s | × no-op | servers' CPU ms per request | added by the step, ms |",
+    "| --- | ------------ | ----: | ------: | --------------------------: | --------------------: |",
+  ];
+  steps.forEach(({ name, what, r }, i) => {
+    const added = i === 0 ? "–" : fixed(r.cpu_ms - steps[i - 1].r.cpu_ms, 2);
+    lines.push(
+      `| ${name} | ${what} | ${fixed(r.rps, 0)} | ${fixed(r.rps / noop.rps, 3)} | ${fixed(r.cpu_ms, 2)} | ${added} |`,
+    );
+  });
+  return lines.join("\n");
+}
+
 function missTable(results, connections) {
   const lines = [
     "| path | c | p50 ms | overhead on the provider's p50, ms | req/s ÷ provider's |",
@@ -71,6 +95,15 @@ export function targets(results) {
     out.push({
       target: "(context) the floor — an exact hit's I/O alone — × no-op req/s at c=16; exact hit × floor",
       value: `${fixed(floor.rps / noop.rps, 3)}; ${fixed(exact.rps / floor.rps, 3)} (${fixed(exact.rps, 0)} / ${fixed(floor.rps, 0)} req/s)`,
+      met: null,
+    });
+  }
+  const semanticFloor = at16("floor-semantic");
+  const semantic = at16("semantic-hit");
+  if (semanticFloor && noop && semantic) {
+    out.push({
+      target: "(context) the semantic floor — a semantic hit's I/O alone — × no-op req/s at c=16; semantic hit × it",
+      value: `${fixed(semanticFloor.rps / noop.rps, 3)}; ${fixed(semantic.rps / semanticFloor.rps, 3)} (${fixed(semantic.rps, 0)} / ${fixed(semanticFloor.rps, 0)} req/s)`,
       met: null,
     });
   }
@@ -120,6 +153,7 @@ export function markdown({ results, options, command, machine, notes }) {
         `${a.stored} stored + ${a.dropped} handed to the logger and dropped (no-consumer row) for ${a.answered} measured responses (${a.topology})`,
     )
     .join("; ");
+  const steps = floorSteps(results);
   const rows = targets(results)
     .map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? "" : t.met ? "met" : "**not met**"} |`)
     .join("\n");
@@ -133,7 +167,7 @@ machine's CPU over the run (load average ${fixed(machine.loadavg_start, 2)} → 
 Worker answered ${fixed(noopStart?.rps, 0)} req/s at c=16 at the start and ${fixed(noopEnd?.rps, 0)} at the end. Audit events: ${audit || "–"}.${remeasured(notes)}
 
 ${mainTable(results)}
-
+${steps === null ? "" : `\nThe floor a step at a time (c=16), each row adding one step to the one above:\n\n${steps}\n`}
 Miss path against the provider called directly (same model, same latency):
 
 ${missTable(results, options.connections)}
