@@ -145,6 +145,17 @@ describe("cache controls", () => {
     expect(d.ttlSeconds).toBe(120);
   });
 
+  it("turns the semantic tier off at a threshold of 1: the tenant's for lookups and storage, a request's for its lookup", () => {
+    const on = resolveControls({ headers: h({ "x-cache-threshold": "0.999999" }) }, DEFAULT_POLICY, key);
+    expect(on).toMatchObject({ searchByMeaning: true, indexByMeaning: true });
+    const request = resolveControls({ headers: h({ "x-cache-threshold": "1.0" }) }, DEFAULT_POLICY, key);
+    expect(request).toMatchObject({ threshold: 1, searchByMeaning: false, indexByMeaning: true });
+    const body = resolveControls({ headers: h({}), threshold: 1 }, DEFAULT_POLICY, key);
+    expect(body).toMatchObject({ searchByMeaning: false, indexByMeaning: true });
+    const tenant = resolveControls({ headers: h({}) }, { ...DEFAULT_POLICY, similarity_threshold: 1 }, key);
+    expect(tenant).toMatchObject({ threshold: 1, searchByMeaning: false, indexByMeaning: false });
+  });
+
   it("narrows scope to a user from the header or body, and refuses a conflict", () => {
     expect(resolveControls({ headers: h({ "x-cache-user": "alice" }) }, DEFAULT_POLICY, key).scope).toBe("user:alice");
     expect(resolveControls({ headers: h({}), bodyUser: "bob" }, DEFAULT_POLICY, key).scope).toBe("user:bob");

@@ -22,6 +22,10 @@ export interface CacheAddress {
   /** The prose of the prompt as the semantic tier embeds it; empty when the prompt is only code (then only the
    * exact tier applies). */
   readonly semantic: string;
+  /** The semantic tier is searched (there is prose, and the threshold is below 1). */
+  readonly searchByMeaning: boolean;
+  /** A stored answer is indexed by meaning (there is prose, and the tenant's semantic tier is on). */
+  readonly indexByMeaning: boolean;
   readonly promptHash: string;
   readonly partitionHash: string;
   readonly scopeHash: string;
@@ -54,6 +58,7 @@ export async function cacheAddress(args: {
 }): Promise<CacheAddress> {
   const { keyring, controls } = args;
   const exact = exactText(args.prompt);
+  const semantic = semanticText(args.prose);
   const [promptHash, partitionHash, scopeHash, userHash] = await Promise.all([
     keyring.hash("prompt", exact),
     keyring.hash("partition", args.partition),
@@ -66,7 +71,9 @@ export async function cacheAddress(args: {
     model: args.model,
     kind: args.kind ?? "chat",
     prompt: args.prompt,
-    semantic: semanticText(args.prose),
+    semantic,
+    searchByMeaning: semantic !== "" && controls.searchByMeaning,
+    indexByMeaning: semantic !== "" && controls.indexByMeaning,
     promptHash,
     partitionHash,
     scopeHash,

@@ -18,12 +18,22 @@ export interface CacheControls {
   /** The caller may call the provider on a miss (the `completions` scope). */
   callProvider: boolean;
   threshold: number;
+  /** Look the prompt up by meaning: false at a threshold of 1 (EXACT_ONLY), where only the exact tier can match. */
+  searchByMeaning: boolean;
+  /**
+   * Index a stored answer by meaning: false when the tenant's own threshold is 1, which turns its semantic tier
+   * off. A request that raises its threshold to 1 only narrows its own lookup; its answer is indexed as usual.
+   */
+  indexByMeaning: boolean;
   ttlSeconds: number;
   /** `tenant`, or `user:{id}` when the request names a user. */
   scope: string;
   /** The user the scope is narrowed to, if any. */
   user: string | null;
 }
+
+/** The similarity threshold that turns the semantic tier off: no embedding is computed, nothing is searched. */
+export const EXACT_ONLY = 1;
 
 const DIRECTIVES = new Set(["no-store", "no-cache", "only-if-cached"]);
 const USER_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
@@ -64,6 +74,8 @@ export function resolveControls(input: ControlInputs, policy: Policy, principal:
     onlyIfCached: directives.has("only-if-cached"),
     callProvider: access.callProvider,
     threshold,
+    searchByMeaning: threshold < EXACT_ONLY,
+    indexByMeaning: policy.similarity_threshold < EXACT_ONLY,
     ttlSeconds,
     scope: scope.scope,
     user: scope.user,

@@ -29,7 +29,8 @@ export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Prom
   if (!sealer) return none;
   const exact = value === null ? null : await bestEffort("exact lookup", openExact(rt, addr, sealer, value, now));
   if (exact) return { hit: exact, embedding: null, refused: null };
-  if (addr.semantic === "") return none;
+  // A prompt that is only code, or a threshold of 1: no embedding, no search.
+  if (!addr.searchByMeaning) return none;
   const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, sealer, now));
   return semantic ?? none;
 }

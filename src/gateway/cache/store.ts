@@ -21,8 +21,9 @@ export async function storeEntry(
     const expiresAt = now + addr.ttlSeconds * 1000;
     // KV keeps the entry through the stale window too; it is served then only when no upstream answers.
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds + addr.staleSeconds);
-    // A prompt that is only code has no prose to embed: it is served by the exact tier alone.
-    const vector = addr.semantic === "" ? null : (embedding ?? (await embedPrompt(rt, addr)));
+    // A prompt that is only code has no prose to embed, and a tenant whose threshold is 1 has no semantic tier:
+    // such an entry is served by the exact tier alone.
+    const vector = addr.indexByMeaning ? (embedding ?? (await embedPrompt(rt, addr))) : null;
     const sealer = await writeSealer(rt, addr);
     const body = entryBody(answer, {
       id: entryId,

@@ -12,7 +12,10 @@ import { RateLimitSchema } from "./rate-limit";
 export const MAX_SERVE_STALE_SECONDS = 86_400;
 
 export const PolicySchema = z.strictObject({
-  /** Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. */
+  /**
+   * Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. 1 turns the semantic
+   * tier off: exact matches only, and nothing is embedded, searched or indexed (cache/controls.ts).
+   */
   similarity_threshold: z.number().min(0).max(1),
   /** Lifetime of cached entries; requests may shorten it, never lengthen it. */
   ttl_seconds: z

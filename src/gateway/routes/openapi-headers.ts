@@ -48,7 +48,9 @@ export const REQUEST_HEADERS: Record<string, Json> = {
   "x-cache-threshold": {
     name: "x-cache-threshold",
     in: "header",
-    description: "Minimum similarity for a semantic hit, 0.0–1.0; it can only raise the tenant's.",
+    description:
+      "Minimum similarity for a semantic hit, 0.0–1.0; it can only raise the tenant's. 1 looks up the exact " +
+      "tier alone (no embedding, no vector search); the answer of a miss is still indexed for the tenant.",
     schema: { type: "string", pattern: "^(0(\\.\\d+)?|1(\\.0+)?)$" },
   },
   "x-cache-ttl": {
