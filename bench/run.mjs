@@ -16,6 +16,8 @@
 //   semantic-hit      answered by the semantic tier, the tenant's index holding --entries entries
 //   miss              a new prompt every time: both tiers looked up, the provider called, the answer stored
 //   miss-nostore      the same with `x-cache-control: no-store`: looked up and called, nothing stored
+//   miss-exactonly    a miss of the tenant with its semantic tier off (similarity_threshold 1): the exact tier looked
+//                     up, the provider called, the answer stored; nothing embedded, searched or indexed
 //   …-oauth           the same with an OAuth access token (client credentials, the key as client)
 //   exact-hit-noconsumer  exact hits with the logger acking audit batches unread (the producer's cost alone)
 //   exact-hit-user    an exact hit in one user's cache (x-cache-user): the user's salt read from the tenant's object
@@ -39,6 +41,7 @@ import {
   stopTopology,
   TENANT,
   TENANT_HOST,
+  updatePolicy,
 } from "./harness/cordon.mjs";
 import { expect, request } from "./harness/http.mjs";
 import { expect200, measure } from "./harness/load.mjs";
@@ -253,6 +256,18 @@ async function cordonRows(port, credentials, suffix, between) {
     });
     if (ran) await between();
   }
+  if (suffix === "" && wanted("miss-exactonly")) {
+    // The tenant's policy at threshold 1 for this row only: what a miss costs with the exact tier alone.
+    const before = await credentials.updatePolicy({ similarity_threshold: 1 });
+    await row("miss-exactonly", port, {
+      ...chat,
+      headers: headersFor(credentials.key),
+      body: () => chatBody(freshPrompt()),
+      check: expect200("MISS"),
+    });
+    await credentials.updatePolicy({ similarity_threshold: before.similarity_threshold });
+    await between();
+  }
 }
 
 try {
@@ -325,7 +340,13 @@ try {
   }
 
   const token = await accessToken(prod.gatewayPort, key);
-  const credentials = { key: key.secret, token, samples, dropAudit: prod.dropAudit };
+  const credentials = {
+    key: key.secret,
+    token,
+    samples,
+    dropAudit: prod.dropAudit,
+    updatePolicy: (fields) => updatePolicy(prod.gatewayPort, rootToken, fields),
+  };
 
   await row("noop", noopPort, { method: "GET", path: "/", headers: {}, check: expect200() });
   // The same request an exact hit gets (its host, credential and body), answered with the platform's work alone.

@@ -143,6 +143,15 @@ export async function createTenant(port, rootToken) {
   return { keyId: key.id, secret: key.key };
 }
 
+/** Changes some fields of tenant `bench`'s policy (PUT takes the whole object); returns the policy it replaced. */
+export async function updatePolicy(port, rootToken, fields) {
+  const operator = { authorization: `Bearer ${rootToken}` };
+  const at = { port, host: TENANT_HOST, path: "/v1/admin/policy", headers: operator };
+  const { policy } = (await expect(200, at)).json();
+  await expect(200, { ...at, method: "PUT", body: { ...policy, ...fields } });
+  return policy;
+}
+
 /** POST /oauth/token, client credentials: client_id = the key's id, client_secret = its secret. */
 export async function accessToken(port, key) {
   const form = new URLSearchParams({

@@ -58,7 +58,7 @@ function missTable(results, connections) {
     "| path | c | p50 ms | overhead on the provider's p50, ms | req/s ÷ provider's |",
     "| ---- | -: | -----: | ---------------------------------: | -----------------: |",
   ];
-  for (const name of ["portkey-miss", "miss", "miss-oauth", "miss-nostore", "miss-devtopology"]) {
+  for (const name of ["portkey-miss", "miss", "miss-oauth", "miss-nostore", "miss-exactonly", "miss-devtopology"]) {
     for (const c of connections) {
       const r = find(results, name, c);
       const p = find(results, "provider", c);
