@@ -2,7 +2,8 @@
 // Its consumer is the logger's own `queue` handler, called with the batches the gateway's process relays
 // (bench/audit-relay) as the Queues runtime would call it: one decision per message, returned to the relay,
 // which acks or retries the real message. Also serves the logger's RPC (AuditLog), and on HTTP:
-//   GET  /stats          messages relayed, dropped, dead-lettered; events stored per tenant
+//   GET  /stats          messages relayed, dropped, dead-lettered (with the first few refusals: why, and which
+//                        action and outcome the event recorded); events stored per tenant
 //   POST /drop?on=1|0    ack relayed messages without consuming them (the producer's cost alone)
 import { WorkerEntrypoint } from "cloudflare:workers";
 import logger from "../../src/logger/index";
@@ -18,6 +19,18 @@ export interface RelayedMessage {
 export type Fate = { ack: true } | { ack: false; delaySeconds?: number };
 
 const counts = { relayed: 0, dropped: 0, deadLettered: 0, retried: 0 };
+/** The first dead letters' reasons, so that a run that fails on one says why (never more than ten). */
+const refusals: Record<string, unknown>[] = [];
+
+function noteRefusal(envelope: unknown): void {
+  if (refusals.length >= 10 || envelope === null || typeof envelope !== "object") return;
+  const { reason, detail, body } = envelope as { reason?: unknown; detail?: unknown; body?: unknown };
+  let event: Record<string, unknown> = {};
+  try {
+    event = typeof body === "string" ? (JSON.parse(body) as Record<string, unknown>) : {};
+  } catch {}
+  refusals.push({ reason, detail, action: event.action, status: event.status, code: event.code, why: event.reason });
+}
 let dropping = false;
 
 export class QueueRelay extends WorkerEntrypoint<CordonLogger.Env> {
@@ -60,11 +73,14 @@ export class QueueRelay extends WorkerEntrypoint<CordonLogger.Env> {
       AUDIT_DLQ: {
         send: (body: unknown, options?: QueueSendOptions) => {
           counts.deadLettered += 1;
+          noteRefusal(body);
           return dlq.send(body, options);
         },
         sendBatch: (bodies: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => {
-          counts.deadLettered += [...bodies].length;
-          return dlq.sendBatch(bodies, options);
+          const all = [...bodies];
+          counts.deadLettered += all.length;
+          for (const b of all) noteRefusal(b.body);
+          return dlq.sendBatch(all, options);
         },
       },
     } as CordonLogger.Env;
@@ -82,6 +98,7 @@ export default {
       ).all<{ tenant: string; events: number }>();
       return Response.json({
         ...counts,
+        refusals,
         dropping,
         stored: Object.fromEntries(results.map((r) => [r.tenant, r.events])),
       });
