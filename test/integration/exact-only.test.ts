@@ -52,9 +52,10 @@ describe("exact-only caching (similarity threshold 1)", async () => {
     expect(embed).toHaveBeenCalledTimes(1);
     expect((await objectCounts(t.tenant)).vectors).toBe(1);
 
-    expect(await ask(t, "how do I reverse a list in python", { "x-cache-threshold": "1.0" })).toBe("MISS");
+    const rewording = { "x-cache-threshold": "1.0", "x-cache-control": "no-store" };
+    expect(await ask(t, "how do I reverse a list in python", rewording)).toBe("MISS");
     expect(query).not.toHaveBeenCalled();
-    // At the tenant's own threshold the same rewording finds the first answer by meaning.
+    // At the tenant's own threshold a rewording finds the first answer (the only one stored) by meaning.
     expect(
       await ask(t, "Hey, could you please tell me how do I reverse a list in Python?", {
         "x-cache-control": "no-store",
