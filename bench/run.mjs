@@ -178,30 +178,27 @@ async function cordonRows(port, credentials, suffix, between) {
     }
   }
 
+  /** The API key's rows, and in the production-like topology the access token's too (`-oauth`). */
+  const variants = [["", credentials.key], ...(suffix === "" ? [["-oauth", credentials.token]] : [])];
+  /** Each request asks `prompt()` with `credential` (and `headers`); every answer must be a 200 with `cache`. */
+  const chatLoad = (credential, prompt, cache, headers = {}) => ({
+    ...chat,
+    headers: { ...headersFor(credential), ...headers },
+    body: () => chatBody(prompt()),
+    check: expect200(cache),
+  });
+  const exactPrompt = () => EXACT_PROMPT;
+
   if (suffix === "") {
     await row("healthz", port, { method: "GET", path: "/healthz", headers: { host: "localhost" }, check: expect200() });
   }
-  for (const [variant, credential] of [
-    ["", credentials.key],
-    ["-oauth", credentials.token],
-  ]) {
-    if (suffix !== "" && variant !== "") continue;
-    const ran = await row(`exact-hit${variant}${suffix}`, port, {
-      ...chat,
-      headers: headersFor(credential),
-      body: () => chatBody(EXACT_PROMPT),
-      check: expect200("HIT-EXACT"),
-    });
+  for (const [variant, credential] of variants) {
+    const ran = await row(`exact-hit${variant}${suffix}`, port, chatLoad(credential, exactPrompt, "HIT-EXACT"));
     if (ran) await between();
   }
   if (suffix === "" && wanted("exact-hit-noconsumer")) {
     await credentials.dropAudit(true);
-    await row("exact-hit-noconsumer", port, {
-      ...chat,
-      headers: headersFor(credentials.key),
-      body: () => chatBody(EXACT_PROMPT),
-      check: expect200("HIT-EXACT"),
-    });
+    await row("exact-hit-noconsumer", port, chatLoad(credentials.key, exactPrompt, "HIT-EXACT"));
     await credentials.dropAudit(false);
     await between();
   }
@@ -210,61 +207,30 @@ async function cordonRows(port, credentials, suffix, between) {
     // exact tier's value.
     const user = { "x-cache-user": "bench-user" };
     await primeExact(user);
-    await row("exact-hit-user", port, {
-      ...chat,
-      headers: { ...headersFor(credentials.key), ...user },
-      body: () => chatBody(EXACT_PROMPT),
-      check: expect200("HIT-EXACT"),
-    });
+    await row("exact-hit-user", port, chatLoad(credentials.key, exactPrompt, "HIT-EXACT", user));
     await between();
   }
-  for (const [variant, credential] of [
-    ["", credentials.key],
-    ["-oauth", credentials.token],
-  ]) {
-    if (suffix !== "" && variant !== "") continue;
+  for (const [variant, credential] of variants) {
     let n = 0;
-    const ran = await row(`semantic-hit${variant}${suffix}`, port, {
-      ...chat,
-      headers: headersFor(credential),
-      body: () => chatBody(paraphrase(credentials.samples[n++ % credentials.samples.length])),
-      check: expect200("HIT-SEMANTIC"),
-    });
+    const sample = () => paraphrase(credentials.samples[n++ % credentials.samples.length]);
+    const ran = await row(`semantic-hit${variant}${suffix}`, port, chatLoad(credential, sample, "HIT-SEMANTIC"));
     if (ran) await between();
   }
-  for (const [variant, credential] of [
-    ["", credentials.key],
-    ["-oauth", credentials.token],
-  ]) {
-    if (suffix !== "" && variant !== "") continue;
-    const ran = await row(`miss${variant}${suffix}`, port, {
-      ...chat,
-      headers: headersFor(credential),
-      body: () => chatBody(freshPrompt()),
-      check: expect200("MISS"),
-    });
+  for (const [variant, credential] of variants) {
+    const ran = await row(`miss${variant}${suffix}`, port, chatLoad(credential, freshPrompt, "MISS"));
     if (ran) await between();
   }
   if (suffix === "") {
     // Both lookups and the provider call, nothing stored after the response: how much of a miss's overhead here
     // is the store of the miss before it, competing for the same cores.
-    const ran = await row("miss-nostore", port, {
-      ...chat,
-      headers: { ...headersFor(credentials.key), "x-cache-control": "no-store" },
-      body: () => chatBody(freshPrompt()),
-      check: expect200("MISS"),
-    });
+    const noStore = { "x-cache-control": "no-store" };
+    const ran = await row("miss-nostore", port, chatLoad(credentials.key, freshPrompt, "MISS", noStore));
     if (ran) await between();
   }
   if (suffix === "" && wanted("miss-exactonly")) {
     // The tenant's policy at threshold 1 for this row only: what a miss costs with the exact tier alone.
     const before = await credentials.updatePolicy({ similarity_threshold: 1 });
-    await row("miss-exactonly", port, {
-      ...chat,
-      headers: headersFor(credentials.key),
-      body: () => chatBody(freshPrompt()),
-      check: expect200("MISS"),
-    });
+    await row("miss-exactonly", port, chatLoad(credentials.key, freshPrompt, "MISS"));
     await credentials.updatePolicy({ similarity_threshold: before.similarity_threshold });
     await between();
   }
