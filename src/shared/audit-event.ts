@@ -19,27 +19,37 @@ export type CacheStatus = (typeof CACHE_STATUSES)[number];
 /** A model name as clients send it: printable ASCII without spaces, at most 256 characters. Shared with the
  * gateway's request schemas, so that every model a request may name also fits its audit event. */
 export const MODEL_NAME_MAX = 256;
+export const MODEL_NAME_PATTERN = /^[\x21-\x7e]+$/;
 export const ModelNameSchema = z
   .string()
   .min(1)
   .max(MODEL_NAME_MAX)
-  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+  .regex(MODEL_NAME_PATTERN, "must be printable ASCII without spaces");
 
 /** A machine-readable code: action, error code, reason. Lower case, digits and `_ . : -`. */
 export const CODE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,95}$/;
 const Code = z.string().regex(CODE_PATTERN);
 /** A public identifier (request id, key id, entry id, tenant id): letters, digits and `_ . : -`. */
-const Identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/);
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const Identifier = z.string().regex(IDENTIFIER_PATTERN);
 /** A keyed hash: base64url or hex. */
 const Hash = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
 /** `anonymous`, `operator`, or `{kind}:{id}` for API keys, OAuth access tokens and single sign-on users. */
 export const ACTOR_PATTERN = /^(?:anonymous|operator|(?:key|token|sso):[A-Za-z0-9_.-]{1,96})$/;
 /** An IPv4 or IPv6 address literal as CF-Connecting-IP carries it. */
 const IpAddress = z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/);
-/** The matched route pattern (`/v1/cache/entries/:id`), or `unrouted`: never the raw path. */
-const RoutePattern = z.string().regex(/^(?:unrouted|\/[A-Za-z0-9_.:/-]{0,127})$/);
+/** The matched route pattern (`/v1/cache/entries/:id`, `/v1/models/:id+`), or `unrouted`: never the raw path. */
+export const ROUTE_PATTERN = /^(?:unrouted|\/[A-Za-z0-9_.:/+-]{0,127})$/;
+const RoutePattern = z.string().regex(ROUTE_PATTERN);
 
 const count = z.number().int().nonnegative();
+
+/**
+ * The most upstream attempts one event lists: every target of a request (its model and the tenant's five
+ * fallbacks) tried up to three times. Tested against the gateway's own limits, and to keep the largest event
+ * under a dead letter's 16 KiB (so that every valid event stays replayable).
+ */
+export const UPSTREAM_ATTEMPTS_MAX = 18;
 
 /** One attempt at an upstream target (a `provider/model` of the tenant's fallback list). */
 export const UpstreamAttemptSchema = z.strictObject({
@@ -91,7 +101,7 @@ export const AuditEventSchema = z.strictObject({
   /** Kinds of personal data found in the prompt (never the values). */
   pii: z.array(Code).max(16).nullable(),
   /** The upstream targets tried, in order (fallbacks, retries). */
-  upstream: z.array(UpstreamAttemptSchema).max(16).nullable(),
+  upstream: z.array(UpstreamAttemptSchema).max(UPSTREAM_ATTEMPTS_MAX).nullable(),
   latency_ms: count,
 });
 

@@ -7,10 +7,12 @@ import { MAX_ALLOWLIST_ENTRIES } from "./network";
 import { OidcConfigSchema } from "./oidc-settings";
 import { RateLimitSchema } from "./rate-limit";
 
-/** The fields and their constraints; every field required (what PUT accepts and GET returns). */
 /** The longest a tenant may serve an entry past its TTL (when every upstream target fails). */
 export const MAX_SERVE_STALE_SECONDS = 86_400;
+/** Fallback targets a tenant may list (every attempt at each is recorded in one audit event). */
+export const FALLBACKS_MAX = 5;
 
+/** The fields and their constraints; every field required (what PUT accepts and GET returns). */
 export const PolicySchema = z.strictObject({
   /**
    * Minimum cosine similarity for a semantic hit; requests may raise it, never lower it. 1 turns the semantic
@@ -42,7 +44,7 @@ export const PolicySchema = z.strictObject({
   /** Single sign-on: tokens of this OpenID Provider are accepted and mapped to roles. */
   oidc: OidcConfigSchema.nullable(),
   /** Upstream `provider/model` targets tried in order when the requested one fails. */
-  fallbacks: z.array(ModelNameSchema).max(5),
+  fallbacks: z.array(ModelNameSchema).max(FALLBACKS_MAX),
   /** When every upstream target fails, serve an entry expired by at most this many seconds (0 = never). */
   serve_stale_seconds: z.number().int().min(0).max(MAX_SERVE_STALE_SECONDS),
 });

@@ -82,7 +82,7 @@ export async function listVirtualKeys(rc: AuthedContext): Promise<Handled> {
 
 export async function deleteVirtualKey(rc: AuthedContext): Promise<Handled> {
   const id = rc.params.id ?? "";
-  if (!VIRTUAL_KEY_ID.test(id)) throw fail("virtual_key_not_found", { facts: { target: id } });
+  if (!VIRTUAL_KEY_ID.test(id)) throw fail("virtual_key_not_found", { reason: "malformed_virtual_key_id" });
   await rc.recordChange({ target: id });
   if (!(await rc.rt.tenantObject(rc.tenant.id).deleteVirtualKey(id))) {
     throw fail("virtual_key_not_found", { facts: { target: id } });

@@ -43,7 +43,7 @@ export async function getModel(rc: AuthedContext): Promise<Handled> {
   if (!found) {
     throw fail("model_not_found", {
       message: `The model '${id.slice(0, 100)}' does not exist or you do not have access to it.`,
-      facts: { target: id.slice(0, 256) },
+      facts: { model: id },
     });
   }
   return { response: json(view(rc, found)), facts: { model: view(rc, found).id } };
