@@ -48,6 +48,15 @@ describe("request fields pass through", async () => {
     expect((await ask(chatBody("Name a prime number.", { frobnicate: { level: 4 } }))).cache).toBe("MISS");
   });
 
+  it("so is an unknown field named like a part of the partition Cordon derives (last, code)", async () => {
+    for (const field of ["last", "code"]) {
+      const question = `Name an even number (${field}).`;
+      expect((await ask(chatBody(question, { [field]: { x: 1 } }))).cache, field).toBe("MISS");
+      expect((await ask(chatBody(question, { [field]: { x: 1 } }))).cache, field).toBe("HIT-EXACT");
+      expect((await ask(chatBody(question, { [field]: { x: 2 } }))).cache, field).toBe("MISS");
+    }
+  });
+
   it("answer-neutral fields do not split the partition", async () => {
     expect((await ask(chatBody("Name a colour of the rainbow."))).cache).toBe("MISS");
     const neutral = { metadata: { team: "a" }, store: true, safety_identifier: "x", prompt_cache_key: "p" };

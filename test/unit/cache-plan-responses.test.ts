@@ -65,6 +65,17 @@ describe("plan", () => {
     }
   });
 
+  it("a field named like a derived part (last, code, input) cannot stand in for it: each value its own partition", () => {
+    for (const field of ["last", "code", "fields", "derived"]) {
+      const seen = new Set<string>();
+      for (const value of [1, 2, { x: 1 }, { x: 2 }, ["fn main() {}"], null]) {
+        seen.add(planOf(req("Hi there, what is new?", { [field]: value })).partition);
+      }
+      seen.add(planOf(req("Hi there, what is new?")).partition);
+      expect(seen.size, field).toBe(7);
+    }
+  });
+
   it("bypasses a last item that is not user text", () => {
     expect(planResponses(req([{ role: "assistant", content: "Hi" }]))).toEqual({
       cacheable: false,

@@ -51,6 +51,19 @@ describe("partition", () => {
     expect(partitionOf(chat("hi there", extra))).not.toBe(partitionOf(chat("hi there")));
   });
 
+  // Regression: the request's own fields and the parts derived from its messages once shared one object, so a
+  // field called `last` or `code` was overwritten and two requests differing only in it shared an entry.
+  it("a field named like a derived part (last, code, messages) cannot stand in for it", () => {
+    for (const field of ["last", "code", "fields", "derived"]) {
+      const seen = new Set<string>();
+      for (const value of [1, 2, { x: 1 }, { x: 2 }, ["fn main() {}"], null]) {
+        seen.add(partitionOf(chat("hi there", { [field]: value } as Partial<ChatRequest>)));
+      }
+      seen.add(partitionOf(chat("hi there")));
+      expect(seen.size, field).toBe(7);
+    }
+  });
+
   // Regression: a cache key that ignored the system prompt would answer one assistant's question with
   // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the
   // seed alone).

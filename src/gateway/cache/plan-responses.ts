@@ -11,10 +11,9 @@
 // Chat and Responses entries never meet: a Responses partition starts with RESPONSES_PARTITION_MARK, which no
 // chat partition (canonical JSON, starting with "{") can; entries also record which API they answer
 // (cache/entries.ts), and a read of the other kind finds nothing.
-import { canonicalJson } from "../../shared/canonical-json";
 import { isMessageItem, type ResponsesItem, type ResponsesMessage, type ResponsesRequest } from "../protocol/responses";
 import { semanticText } from "../text/semantic-text";
-import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, proseOf } from "./plan";
+import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, partitionOf, proseOf } from "./plan";
 
 /**
  * Responses request fields known not to change the answer, and so left out of the partition — chat's
@@ -56,7 +55,7 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
     cacheable: true,
     prompt,
     prose,
-    partition: RESPONSES_PARTITION_MARK + canonicalJson({ ...rest, input: earlier, last: lastFields, code }),
+    partition: RESPONSES_PARTITION_MARK + partitionOf(rest, { input: earlier, last: lastFields, code }),
   };
 }
 

@@ -82,8 +82,16 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
     cacheable: true,
     prompt,
     prose,
-    partition: canonicalJson({ ...rest, messages: earlier, last: lastFields, code }),
+    partition: partitionOf(rest, { messages: earlier, last: lastFields, code }),
   };
+}
+
+/**
+ * The partition: the request's own fields and the parts derived from its messages, each under its own key, so
+ * that no field a client sends (one called `last` or `code`) can stand in for a derived part, or the reverse.
+ */
+export function partitionOf(fields: Record<string, unknown>, derived: Record<string, unknown>): string {
+  return canonicalJson({ fields, derived });
 }
 
 /** Text of a message whose content is a string or text parts only; null for images, audio, files. */
