@@ -22,6 +22,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { consult, piiRefused } from "./answer";
+import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
 
 export type ResponsesAnswer =
@@ -84,7 +85,10 @@ export async function answerResponses(
     const storable = response !== null && storeAs !== null && isStorableResponse(response);
     const answerPii = storable ? piiInAnswer(outputText(response)) : [];
     const stored = storable && answerPii.length === 0;
-    if (stored) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId!, { kind: "responses", response }, embedding));
+    if (stored)
+      rc.exec.waitUntil(
+        storeEntry(rt, storeAs, entryId!, { kind: "responses", response: forStorage(response) }, embedding),
+      );
     return {
       ...(stored ? { entryId: entryId! } : {}),
       ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),

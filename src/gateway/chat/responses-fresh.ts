@@ -41,11 +41,30 @@ export function withFreshIds<T extends Json>(response: T, ids: FreshIds, now = n
   return out as T;
 }
 
+/** The request's bookkeeping fields the provider echoes in its response, with their empty values. */
+const ECHOED: Readonly<Record<string, unknown>> = {
+  metadata: {},
+  user: null,
+  safety_identifier: null,
+  prompt_cache_key: null,
+};
+
+/**
+ * A response as it is stored: the bookkeeping fields its request sent (who asked, their metadata) emptied, as
+ * they are another caller's on a hit, and no business of the cache. The fields themselves stay, so that a hit
+ * has the shape the provider gave.
+ */
+export function forStorage(response: ResponseObject): ResponseObject {
+  const out: Json = { ...response };
+  for (const [k, empty] of Object.entries(ECHOED)) if (k in response) out[k] = empty;
+  return out as ResponseObject;
+}
+
 /** A stored response as this request's answer: fresh ids and time, and this request's bookkeeping fields. */
 export function servedFromCache(stored: ResponseObject, req: ResponsesRequest): ResponseObject {
   const out: Json = withFreshIds(stored, new FreshIds());
   const echo: Record<string, unknown> = {
-    metadata: req.metadata ?? {},
+    metadata: req.metadata ?? ECHOED.metadata,
     user: req.user === undefined || req.user === "" ? null : req.user,
     safety_identifier: req.safety_identifier ?? null,
     prompt_cache_key: req.prompt_cache_key ?? null,

@@ -6,7 +6,8 @@
 //   block   refused with 422 `pii_detected`, naming the kinds found, never the values.
 // Every string a message carries is scanned: content strings and text parts of every role, its `name`, and the
 // arguments of the tool and function calls an assistant message made (redacted inside their JSON, so they stay
-// valid JSON); a value split across two strings is not found (pii/index.ts).
+// valid JSON); a value split across two strings is not found (pii/index.ts). So is every string of the
+// request's other fields (mapOtherFields), but for the caller's identifiers (`user` and its kin).
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
@@ -21,11 +22,15 @@ export type PiiOutcome<R = ChatRequest> =
   | { readonly action: "redacted"; readonly request: R; readonly kinds: PiiKind[] }
   | { readonly action: "refuse"; readonly kinds: PiiKind[] };
 
+/** The chat request's fields scanned on their own; every other field is scanned by mapOtherFields. */
+const CHAT_CONTENT_FIELDS: ReadonlySet<string> = new Set(["messages"]);
+
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
   const kinds = new Set<PiiKind>();
   for (const m of req.messages) {
     for (const text of [...textsOf(m), ...callStringsOf(m)]) for (const k of piiKindsIn(text)) kinds.add(k);
   }
+  mapOtherFields(req, CHAT_CONTENT_FIELDS, scanInto(kinds));
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
   switch (mode) {
@@ -34,8 +39,57 @@ export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
     case "skip":
       return { action: "bypass", request: req, kinds: found };
     case "redact":
-      return { action: "redacted", request: { ...req, messages: req.messages.map(redactMessage) }, kinds: found };
+      return {
+        action: "redacted",
+        request: { ...mapOtherFields(req, CHAT_CONTENT_FIELDS, redactText), messages: req.messages.map(redactMessage) },
+        kinds: found,
+      };
   }
+}
+
+/** A text function that adds the kinds found to `kinds` and changes nothing. */
+export function scanInto(kinds: Set<PiiKind>): (text: string) => string {
+  return (text) => {
+    for (const k of piiKindsIn(text)) kinds.add(k);
+    return text;
+  };
+}
+
+export const redactText = (text: string): string => redactPii(text).text;
+
+/**
+ * Fields that name the caller or the request's state, never content, and that Cordon reads: not scanned and
+ * never redacted (a redacted `user` would put two users' answers in one cache). Only their keyed hashes are
+ * stored.
+ */
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set([
+  "model",
+  "user",
+  "safety_identifier",
+  "prompt_cache_key",
+  "previous_response_id",
+  "conversation",
+]);
+
+/**
+ * The request with `f` applied to every string of its other fields — all but `own` (scanned on their own) and
+ * the identity fields: the provider sees them all (a prediction, tool and schema descriptions, metadata, stop
+ * sequences, prompt variables, fields Cordon does not know) and the Responses API echoes them into the answer
+ * that is stored. Keys are texts too; only data URLs (encoded files, as a message's image parts) are left as
+ * they are.
+ */
+export function mapOtherFields<R extends object>(req: R, own: ReadonlySet<string>, f: (text: string) => string): R {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return v.startsWith("data:") ? v : f(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [f(k), walk(x)]));
+    }
+    return v;
+  };
+  return Object.fromEntries(
+    Object.entries(req).map(([k, v]) => [k, own.has(k) || IDENTITY_FIELDS.has(k) ? v : walk(v)]),
+  ) as R;
 }
 
 /** The kinds of personal data in a provider's answer text (an answer holding any is never stored). */

@@ -2,21 +2,23 @@
 // keeps the request away from the cache, redact replaces every finding before the provider and the cache see
 // it, block refuses with 422. Scanned: the instructions, the string input, and in input items every message's
 // text (string content, text parts), every function_call's arguments (redacted inside their JSON, as chat's tool
-// calls) and every function_call_output's output (as chat scans tool messages).
+// calls) and every function_call_output's output (as chat scans tool messages); then every string of the other
+// fields but the caller's identifiers (pii-policy.ts, mapOtherFields), which the provider echoes into the answer.
 
-import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
+import type { PiiKind } from "../pii/index";
 import type { ResponsesItem, ResponsesRequest } from "../protocol/responses";
-import { type PiiMode, type PiiOutcome, redactArguments } from "./pii-policy";
+import { mapOtherFields, type PiiMode, type PiiOutcome, redactArguments, redactText, scanInto } from "./pii-policy";
+
+/** The request's fields scanned on their own (mapTexts); every other one by mapOtherFields. */
+const RESPONSES_CONTENT_FIELDS: ReadonlySet<string> = new Set(["instructions", "input"]);
 
 export type ResponsesPiiOutcome = PiiOutcome<ResponsesRequest>;
 
 export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): ResponsesPiiOutcome {
   const kinds = new Set<PiiKind>();
-  const scan = (text: string) => {
-    for (const k of piiKindsIn(text)) kinds.add(k);
-    return text;
-  };
+  const scan = scanInto(kinds);
   mapTexts(req, scan);
+  mapOtherFields(req, RESPONSES_CONTENT_FIELDS, scan);
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
   switch (mode) {
@@ -25,7 +27,11 @@ export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): R
     case "skip":
       return { action: "bypass", request: req, kinds: found };
     case "redact":
-      return { action: "redacted", request: mapTexts(req, (t) => redactPii(t).text, redactArguments), kinds: found };
+      return {
+        action: "redacted",
+        request: mapTexts(mapOtherFields(req, RESPONSES_CONTENT_FIELDS, redactText), redactText, redactArguments),
+        kinds: found,
+      };
   }
 }
 
