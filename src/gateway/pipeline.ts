@@ -118,7 +118,7 @@ export async function handleRequest(
       facts: target === null ? {} : { target },
       now: Date.now(),
     });
-    exec.waitUntil(sendAuditEvent(env.AUDIT, event));
+    exec.waitUntil(sendAuditEvent(env.AUDIT, event, rt.metrics));
   };
   const rc: RequestContext = {
     id,

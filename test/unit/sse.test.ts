@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { captureStream, EventBoundary, replayAsStream, SseParser, StreamAssembler } from "../../src/gateway/chat/sse";
+import {
+  captureStream,
+  EventBoundary,
+  relayStream,
+  replayAsStream,
+  SseParser,
+  StreamAssembler,
+} from "../../src/gateway/chat/sse";
 import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
 /** Where the error catalogue is served, as the gateway passes it (http/errors.ts, docsUrlOf). */
@@ -132,6 +139,68 @@ describe("SSE", () => {
     b.accept(JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{}] }, finish_reason: "tool_calls" }] }));
     b.accept("[DONE]");
     expect(b.result()).toBeNull();
+  });
+
+  // Regression: a chunk that is JSON but not an object, or whose choices are not a list of objects, threw out of
+  // the stream's pull: the client's stream broke without an error event and the request's audit event, which
+  // waits for the stream's end, was never sent.
+  it("regression: an event that is not a chunk makes the answer unstorable, and the stream still ends", async () => {
+    for (const odd of ["null", "[1,2]", '"text"', "7", '{"choices":{}}', '{"choices":[null]}', '{"choices":[7]}']) {
+      const a = new StreamAssembler();
+      a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: "x" } }] }));
+      expect(() => a.accept(odd), odd).not.toThrow();
+      a.accept(JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }));
+      a.accept("[DONE]");
+      expect(a.result(), odd).toBeNull();
+
+      let ended: string | undefined;
+      const parts = [chunk({ content: "Hel" }), `data: ${odd}\n\n`, chunk({}, "stop"), "data: [DONE]\n\n"];
+      const s = captureStream(streamOf(parts), DOCS, (end) => {
+        ended = end.kind === "complete" ? `complete:${end.completion === null ? "unstorable" : "storable"}` : end.kind;
+      });
+      expect(await new Response(s).text(), odd).toBe(parts.join(""));
+      expect(ended, odd).toBe("complete:unstorable");
+    }
+  });
+
+  it("a relay that throws ends the stream as broken: its owner always learns the end, the upstream is cancelled", async () => {
+    for (const where of ["accept", "ended"] as const) {
+      const calls: string[] = [];
+      let cancelled = false;
+      const upstream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          c.enqueue(enc.encode(chunk({ content: "Hel" })));
+          if (where === "ended") c.close();
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const s = relayStream(upstream, {
+        accept() {
+          calls.push("accept");
+          if (where === "accept") throw new TypeError("unforeseen event");
+        },
+        broken() {
+          calls.push("broken");
+          return enc.encode("data: broken\n\n");
+        },
+        ended() {
+          calls.push("ended");
+          throw new TypeError("unforeseen end");
+        },
+        cancelled() {
+          calls.push("cancelled");
+        },
+      });
+      const text = await new Response(s).text();
+      expect(text, where).toMatch(/data: broken\n\n$/);
+      expect(
+        calls.filter((c) => c !== "accept"),
+        where,
+      ).toEqual(where === "accept" ? ["broken"] : ["ended", "broken"]);
+      if (where === "accept") expect(cancelled).toBe(true);
+    }
   });
 
   it("replays a stored answer as a valid stream that reassembles to it", async () => {

@@ -147,7 +147,13 @@ export async function consult<K extends CachedAnswer["kind"]>(
     kind: "upstream",
     response: result.response,
     status: missed.cache,
-    missed: { ...missed, upstream: result.attempts, ...(fellBack ? { reason: `fallback:${result.target}` } : {}) },
+    // The fallback that answered, by its place in the tenant's list (a target's name is not a code; `upstream`
+    // names it).
+    missed: {
+      ...missed,
+      upstream: result.attempts,
+      ...(fellBack ? { reason: `fallback:${o.targets.indexOf(result.target)}` } : {}),
+    },
     storeAs,
     entryId: storeAs ? crypto.randomUUID() : null,
     embedding: found?.embedding ?? null,

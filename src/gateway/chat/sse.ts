@@ -103,7 +103,11 @@ export class StreamAssembler {
       this.uncacheable = true;
       return;
     }
-    if (chunk !== null && typeof chunk === "object" && "error" in chunk) {
+    if (chunk === null || typeof chunk !== "object" || Array.isArray(chunk)) {
+      this.uncacheable = true;
+      return;
+    }
+    if ("error" in chunk) {
       this.errored = true;
       this.uncacheable = true;
       return;
@@ -112,7 +116,12 @@ export class StreamAssembler {
     this.created ||= chunk.created ?? 0;
     this.model ||= chunk.model ?? "";
     if (chunk.usage) this.usage_ = chunk.usage;
-    for (const choice of chunk.choices ?? []) {
+    if (chunk.choices !== undefined && !Array.isArray(chunk.choices)) this.uncacheable = true;
+    for (const choice of Array.isArray(chunk.choices) ? chunk.choices : []) {
+      if (choice === null || typeof choice !== "object") {
+        this.uncacheable = true;
+        continue;
+      }
       if ((choice.index ?? 0) !== 0 || choice.delta?.tool_calls || choice.delta?.function_call) this.uncacheable = true;
       if (typeof choice.delta?.content === "string") this.content += choice.delta.content;
       if (Array.isArray(choice.logprobs?.content)) this.logprobs.push(...choice.logprobs.content);
@@ -194,7 +203,9 @@ export interface StreamRelay {
 
 /**
  * Passes an upstream SSE stream through byte for byte, in whole events (EventBoundary), and ends it as `relay`
- * says; exactly one of `broken`, `ended` and `cancelled` is called.
+ * says; exactly one of `broken`, `ended` and `cancelled` is called — or `broken` after `accept` or `ended` threw
+ * (an upstream event no parser foresaw), so that the owner always learns how the stream ended: its audit event
+ * waits on that.
  */
 export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamRelay): ReadableStream<Uint8Array> {
   const parser = new SseParser();
@@ -219,9 +230,23 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
           }
           if (chunk.done) {
             finished = true;
-            return finish(controller, relay.ended(boundary.rest()));
+            let last: Uint8Array | null;
+            try {
+              last = relay.ended(boundary.rest());
+            } catch (err) {
+              console.error(`stream relay: the upstream stream's end could not be read: ${String(err)}`);
+              last = relay.broken();
+            }
+            return finish(controller, last);
           }
-          for (const data of parser.push(chunk.value)) relay.accept(data);
+          try {
+            for (const data of parser.push(chunk.value)) relay.accept(data);
+          } catch (err) {
+            console.error(`stream relay: an upstream event could not be read: ${String(err)}`);
+            finished = true;
+            reader.cancel(err).catch(() => {});
+            return finish(controller, relay.broken());
+          }
           const whole = boundary.take(chunk.value);
           if (whole) {
             controller.enqueue(whole);

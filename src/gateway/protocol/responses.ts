@@ -86,8 +86,10 @@ type OutputItem = ResponseObject["output"][number];
 export function outputText(r: ResponseObject): string {
   return r.output
     .filter((item) => item.type === "message")
-    .flatMap((item) => (Array.isArray(item.content) ? (item.content as { type?: unknown; text?: unknown }[]) : []))
-    .flatMap((part) => (part.type === "output_text" && typeof part.text === "string" ? [part.text] : []))
+    .flatMap((item) =>
+      Array.isArray(item.content) ? (item.content as ({ type?: unknown; text?: unknown } | null)[]) : [],
+    )
+    .flatMap((part) => (part?.type === "output_text" && typeof part.text === "string" ? [part.text] : []))
     .join("");
 }
 
@@ -104,7 +106,7 @@ export function isStorableResponse(r: ResponseObject): boolean {
 function storableItem(item: OutputItem): boolean {
   if (item.type === "reasoning") return item.encrypted_content === undefined || item.encrypted_content === null;
   if (item.type !== "message" || !Array.isArray(item.content)) return false;
-  return (item.content as { type?: unknown; text?: unknown }[]).every(
-    (p) => p.type === "output_text" && typeof p.text === "string",
+  return (item.content as ({ type?: unknown; text?: unknown } | null)[]).every(
+    (p) => p?.type === "output_text" && typeof p.text === "string",
   );
 }

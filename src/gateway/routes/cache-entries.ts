@@ -187,34 +187,43 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
   let after: { createdAt: number; id: string } | null = null;
   let done = sealer === null;
   let exported = 0;
-  let settle: (n: number) => void = () => {};
-  const counted = new Promise<number>((resolve) => {
+  // How the export ended, for its audit event: how many entries went out, and whether a read failed first.
+  let settle: (end: { n: number; failed: boolean }) => void = () => {};
+  const counted = new Promise<{ n: number; failed: boolean }>((resolve) => {
     settle = resolve;
   });
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (done || sealer === null) {
-          controller.close();
-          settle(exported);
-          return;
+        try {
+          if (done || sealer === null) {
+            controller.close();
+            settle({ n: exported, failed: false });
+            return;
+          }
+          const page = await object.catalogPage({ userHash, after, limit: EXPORT_PAGE });
+          const last = page[page.length - 1];
+          if (!last) {
+            done = true;
+            controller.close();
+            settle({ n: exported, failed: false });
+            return;
+          }
+          after = { createdAt: last.created_at, id: last.id };
+          const lines = await exportLines(rc, page, sealer);
+          exported += lines.length;
+          if (lines.length) controller.enqueue(encoder.encode(lines.join("")));
+          if (page.length < EXPORT_PAGE) done = true;
+        } catch (err) {
+          // The download breaks (the client sees an incomplete body, never a complete-looking one), and the
+          // trail still records what went out before it did.
+          console.error(`export of ${userTarget(userHash)} failed after ${exported} entries: ${String(err)}`);
+          settle({ n: exported, failed: true });
+          throw err;
         }
-        const page = await object.catalogPage({ userHash, after, limit: EXPORT_PAGE });
-        const last = page[page.length - 1];
-        if (!last) {
-          done = true;
-          controller.close();
-          settle(exported);
-          return;
-        }
-        after = { createdAt: last.created_at, id: last.id };
-        const lines = await exportLines(rc, page, sealer);
-        exported += lines.length;
-        if (lines.length) controller.enqueue(encoder.encode(lines.join("")));
-        if (page.length < EXPORT_PAGE) done = true;
       },
       cancel() {
-        settle(exported);
+        settle({ n: exported, failed: false });
       },
     },
     { highWaterMark: 0 },
@@ -226,7 +235,10 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
         "content-disposition": 'attachment; filename="cordon-export.ndjson"',
       },
     }),
-    facts: counted.then((n) => ({ target: userTarget(userHash), reason: `export:${n}` })),
+    facts: counted.then(({ n, failed }) => ({
+      target: userTarget(userHash),
+      reason: failed ? `export_failed:${n}` : `export:${n}`,
+    })),
   };
 }
 

@@ -1,0 +1,114 @@
+// A streamed answer's audit event is sent when the stream ends, with what the stream showed: so every way a
+// stream can end must end it for the trail too. Regressions: a provider event no parser foresaw, a Responses
+// answer with a null content part, and a storage read failing in the middle of a personal-data export each
+// left the request with no audit event at all.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, settle, tenantWithKey } from "../helpers";
+import { callWith, type Env, eventOf, label, settleAll } from "./gateway-helpers";
+
+const enc = new TextEncoder();
+
+/** A provider that answers every call with these SSE events. */
+const providerSending = (events: readonly string[]) =>
+  ({
+    fetch: async () =>
+      new Response(
+        new ReadableStream({
+          start(c) {
+            for (const e of events) c.enqueue(enc.encode(`data: ${e}\n\n`));
+            c.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      ),
+  }) as unknown as Fetcher;
+
+const chunk = (delta: object, finish: string | null = null) =>
+  JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+
+describe("every stream's end reaches the audit trail", async () => {
+  const t = await tenantWithKey("audstr");
+
+  it("a chat stream carrying an event that is not a chunk: passed through, not stored, audited", async () => {
+    for (const odd of ["null", "[1,2]", '{"choices":{}}', '{"choices":[null]}']) {
+      const events = [chunk({ content: "Hel" }), odd, chunk({ content: "lo" }, "stop"), "[DONE]"];
+      const e: Env = { ...env, PROVIDER_SERVICE: providerSending(events) };
+      const res = await callWith(e, t.host, "/v1/chat/completions", {
+        token: t.key,
+        body: { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `Say hello ${label()}` }] },
+      });
+      expect(res.status, odd).toBe(200);
+      expect(await res.text(), odd).toBe(events.map((d) => `data: ${d}\n\n`).join(""));
+      await settleAll();
+      expect(await eventOf(res), odd).toMatchObject({ status: 200, cache: "MISS", entry_id: null, reason: null });
+    }
+  });
+
+  it("a Responses stream whose answer has a null content part: not stored, audited", async () => {
+    const response = {
+      id: "resp_1",
+      object: "response",
+      created_at: 1,
+      status: "completed",
+      model: "gpt-4o-mini",
+      output: [{ type: "message", id: "msg_1", role: "assistant", content: [null] }],
+    };
+    const events = [
+      JSON.stringify({ type: "response.created", sequence_number: 0, response: { ...response, output: [] } }),
+      JSON.stringify({ type: "response.completed", sequence_number: 1, response }),
+    ];
+    const e: Env = { ...env, PROVIDER_SERVICE: providerSending(events) };
+    const res = await callWith(e, t.host, "/v1/responses", {
+      token: t.key,
+      body: { model: "gpt-4o-mini", stream: true, store: false, input: `Say hello ${label()}` },
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    await settleAll();
+    expect(await eventOf(res)).toMatchObject({ action: "responses.create", status: 200, entry_id: null });
+  });
+
+  it("an export whose storage read fails mid-stream: the download breaks, the trail says so", async () => {
+    const asked = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      headers: { "x-cache-user": "alice" },
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is Kubernetes?" }] },
+    });
+    expect(asked.status).toBe(200);
+    await asked.text();
+    await settle();
+
+    const whole = await call(t.host, "/v1/cache/export?user=alice", { token: t.key });
+    expect((await whole.text()).trim().split("\n")).toHaveLength(1);
+    await settle();
+    expect(await eventOf(whole)).toMatchObject({ action: "cache.export", reason: "export:1" });
+
+    // KV's bulk read (the bodies) fails; single reads keep working.
+    const failingBulkGet = new Proxy(env.CACHE, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "get") {
+          return (key: unknown, ...rest: unknown[]) =>
+            Array.isArray(key)
+              ? Promise.reject(new Error("KV unavailable"))
+              : (value as (...a: unknown[]) => unknown).call(target, key, ...rest);
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as KVNamespace;
+    const res = await callWith({ ...env, CACHE: failingBulkGet }, t.host, "/v1/cache/export?user=alice", {
+      token: t.key,
+    });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    await settleAll();
+    expect(await eventOf(res)).toMatchObject({ action: "cache.export", status: 200, reason: "export_failed:0" });
+  });
+});
