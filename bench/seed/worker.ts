@@ -59,6 +59,7 @@ async function seed(request: Request, env: CordonGateway.Env): Promise<Response>
     rateLimit: null,
     expiresAt: null,
     secretIssuedAt: Date.now(),
+    secretHash: null,
   };
   const controls = resolveControls({ headers: new Headers() }, tenant.policy, principal);
 

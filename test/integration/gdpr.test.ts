@@ -416,6 +416,7 @@ describe("a large tenant", async () => {
     generation: "seed",
     role: "service",
     secretIssuedAt: Date.now(),
+    secretHash: null,
     tenant: f.tenant,
     scopes: new Set(["completions", "cache:read", "cache:write"]),
     cacheScope: "tenant",

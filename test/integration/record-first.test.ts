@@ -248,16 +248,18 @@ describe("a recorded change that fails", () => {
         sent.push(...batch.map((m) => m.body));
       },
     } as unknown as Queue;
-    const res = await callWith({ ...env, AUDIT: recording }, w.host, "/v1/admin/keys/key_0000000000000000", {
-      method: "DELETE",
+    // Rotating a revoked key: known and allowed to the caller, so recorded, then refused by the tenant's object.
+    expect((await call(w.host, `/v1/admin/keys/${w.target}`, { method: "DELETE", token: root })).status).toBe(200);
+    const res = await callWith({ ...env, AUDIT: recording }, w.host, `/v1/admin/keys/${w.target}/rotate`, {
+      method: "POST",
       token: root,
     });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(409);
     const id = res.headers.get("x-request-id");
     // Before waiting for anything the Worker does after answering: both are already in the Queue.
     expect(sent.filter((e) => e.request_id === id).map((e) => [e.action, e.status, e.outcome])).toEqual([
-      ["key.revoke", 200, "allowed"],
-      ["key.revoke", 404, "denied"],
+      ["key.rotate", 200, "allowed"],
+      ["key.rotate", 409, "denied"],
     ]);
     await settleAll();
     expect(sent.filter((e) => e.request_id === id)).toHaveLength(2);

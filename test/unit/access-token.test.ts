@@ -217,8 +217,26 @@ describe("issue and verify: round trip", () => {
         jti: "jti-fixed",
         iat: T0 / 1000,
         exp: T0 / 1000 + 3600,
+        secretIssuedAt: null,
       },
     });
+  });
+
+  it("carries a dashboard session's secret issue time, and refuses one that is not a time", async () => {
+    const session = await issueAccessToken(keys, issueInput({ secretIssuedAt: T0 - 5_000 }));
+    const verified = await verifyAccessToken(keys, session.token, expected());
+    expect(verified.ok && verified.claims.secretIssuedAt).toBe(T0 - 5_000);
+    for (const odd of [-1, 1.5, "1", null]) {
+      const token = await new SignJWT({
+        ...decodeSegment(segments(session.token)[1]),
+        cordon_secret_issued_at: odd,
+      })
+        .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: current.kid })
+        .sign(current.privateKey);
+      const result = await verifyAccessToken(keys, token, expected());
+      if (odd === null) expect(result.ok, "null reads as absent").toBe(true);
+      else expect(result, String(odd)).toEqual({ ok: false, reason: "malformed" });
+    }
   });
 
   it("writes the RFC 9068 header and claims", async () => {

@@ -27,6 +27,7 @@ const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind:
   ipAllowlist: [],
   rateLimit: null,
   secretIssuedAt: NOW - 86_400_000,
+  secretHash: null,
   ...extra,
 });
 const operator: Principal = { kind: "operator" };

@@ -126,6 +126,7 @@ describe("cache controls", () => {
     rateLimit: null,
     expiresAt: null,
     secretIssuedAt: 0,
+    secretHash: null,
   };
   const h = (init: Record<string, string>) => new Headers(init);
 

@@ -6,7 +6,8 @@
 //   claims  iss, aud, sub (the API key id), client_id (= sub, RFC 9068 §2.2), iat, nbf (= iat), exp, jti,
 //           scope (space-separated Cordon scopes), cordon_tenant (tenant id), cordon_tenant_generation (the
 //           tenant's generation: a tenant re-created under the same id is another tenant), cordon_cache_scope
-//           (tenant|user), cordon_limits (the key's ip_allowlist and rate_limit)
+//           (tenant|user), cordon_limits (the key's ip_allowlist and rate_limit); dashboard key sessions also
+//           cordon_secret_issued_at (ms: when the key's secret that opened the session was issued)
 //   The two private claims carry a `cordon_` prefix so that they can never collide with registered claims or
 //   with another issuer's (`tid` is Azure AD's tenant claim, for example).
 //
@@ -33,6 +34,8 @@ export const GENERATION_CLAIM = "cordon_tenant_generation";
 export const CACHE_SCOPE_CLAIM = "cordon_cache_scope";
 /** The issuing key's own limits (IP allowlist, rate limit), so that a token is held to them without a read. */
 export const LIMITS_CLAIM = "cordon_limits";
+/** Which of the key's secrets a dashboard session was opened with, by when it was issued (dashboard-session.ts). */
+export const SECRET_ISSUED_AT_CLAIM = "cordon_secret_issued_at";
 /** The longest lifetime a token may be issued with, and the oldest `iat` verification accepts. */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;
 /** Cordon's tokens are well under 2 KB; anything much larger is not one of them. */
@@ -62,6 +65,8 @@ export interface AccessTokenClaims {
   /** Seconds since the epoch (JWT NumericDate), as in the token. */
   readonly iat: number;
   readonly exp: number;
+  /** cordon_secret_issued_at, or null when the token has none (access tokens). */
+  readonly secretIssuedAt: number | null;
 }
 
 export type AccessTokenFailure = JwtFailureReason | "wrong_tenant" | "unknown_kid";
@@ -86,6 +91,8 @@ export interface IssueAccessTokenInput {
   readonly ttlSeconds: number;
   /** Milliseconds since the epoch. */
   readonly now: number;
+  /** For a dashboard key session: when the secret that opened it was issued (ms). */
+  readonly secretIssuedAt?: number;
   /** Defaults to 128 random bits, base64url. */
   readonly jti?: string;
 }
@@ -132,6 +139,7 @@ export async function issueAccessToken(
     [GENERATION_CLAIM]: input.generation,
     [CACHE_SCOPE_CLAIM]: input.cacheScope,
     [LIMITS_CLAIM]: { ip_allowlist: [...input.limits.ip_allowlist], rate_limit: input.limits.rate_limit },
+    ...(input.secretIssuedAt === undefined ? {} : { [SECRET_ISSUED_AT_CLAIM]: input.secretIssuedAt }),
   })
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid })
     .setIssuer(input.issuer)
@@ -231,6 +239,10 @@ export async function verifyAccessToken(
   if (typeof scope !== "string" || (cacheScope !== "tenant" && cacheScope !== "user")) return fail("malformed");
   const limits = TokenLimitsSchema.safeParse(payload[LIMITS_CLAIM]);
   if (!limits.success) return fail("malformed");
+  const secretIssuedAt = payload[SECRET_ISSUED_AT_CLAIM] ?? null;
+  if (secretIssuedAt !== null && !(Number.isSafeInteger(secretIssuedAt) && (secretIssuedAt as number) >= 0)) {
+    return fail("malformed");
+  }
   const granted = new Set(scope.split(" "));
   return {
     ok: true,
@@ -243,6 +255,7 @@ export async function verifyAccessToken(
       jti,
       iat,
       exp,
+      secretIssuedAt: secretIssuedAt as number | null,
     },
   };
 }

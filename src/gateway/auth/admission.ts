@@ -35,10 +35,13 @@ export async function admitCaller(
   if (principal.rateLimit) buckets.push({ name: callerBucket(principal), limit: toRateLimit(principal.rateLimit) });
   if (buckets.length === 0) return headers;
 
-  const keyId = principal.kind === "sso" ? null : principal.keyId;
-  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, keyId);
+  const caller =
+    principal.kind === "sso"
+      ? null
+      : { keyId: principal.keyId, secretHash: principal.kind === "api_key" ? principal.secretHash : null };
+  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, caller);
   if ("revoked" in verdict) {
-    throw fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: "key_revoked" });
+    throw fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: verdict.revoked });
   }
   const rateHeaders = {
     "x-ratelimit-limit-requests": String(verdict.limit.requests),

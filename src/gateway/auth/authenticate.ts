@@ -69,13 +69,14 @@ async function authenticateKey(rt: Runtime, secret: string, now: number): Promis
       reason: `key_env_${parsed.env}`,
     });
   }
-  const record = await rt.keyRecords.lookup(await rt.platform.hashApiKey(secret), now);
+  const hash = await rt.platform.hashApiKey(secret);
+  const record = await rt.keyRecords.lookup(hash, now);
   if (!record) throw fail("invalid_api_key", { reason: "unknown_key" });
   if (record.secret_expires_at !== null && record.secret_expires_at <= now) {
     throw fail("invalid_api_key", { reason: "secret_rotated_out" });
   }
   if (record.expires_at !== null && record.expires_at <= now) throw fail("expired_api_key", { reason: "key_expired" });
-  return principalOfKey(record, record.secret_issued_at ?? record.created_at);
+  return principalOfKey(record, record.secret_issued_at ?? record.created_at, hash);
 }
 
 /** The fields of a key that make it a caller, as its record in the tenant's object and in KV both hold them. */
@@ -92,8 +93,11 @@ type KeyFields = Pick<
   | "expires_at"
 >;
 
-/** The key as a caller holding a secret issued at `secretIssuedAt` (its age is that secret's). */
-export function principalOfKey(k: KeyFields, secretIssuedAt: number): TenantPrincipal {
+/**
+ * The key as a caller holding a secret issued at `secretIssuedAt` (its age is that secret's) whose keyed hash is
+ * `secretHash` (null for a dashboard session: see Principal).
+ */
+export function principalOfKey(k: KeyFields, secretIssuedAt: number, secretHash: string | null): TenantPrincipal {
   return {
     kind: "api_key",
     keyId: k.id,
@@ -106,6 +110,7 @@ export function principalOfKey(k: KeyFields, secretIssuedAt: number): TenantPrin
     rateLimit: k.rate_limit,
     expiresAt: k.expires_at,
     secretIssuedAt,
+    secretHash,
   };
 }
 

@@ -15,7 +15,7 @@ import { timingSafeEqualStrings } from "../crypto/aead";
 import { ApiError, fail } from "../http/errors";
 import type { TenantPrincipal } from "../policy/principal";
 import type { Runtime } from "../runtime";
-import { type KeyRecord, keyStatus, secretIssuedAt, type TenantRecord } from "../storage/records";
+import { issuedAtOf, type KeyRecord, keyStatus, secretIssuedAtIsLive, type TenantRecord } from "../storage/records";
 import { issueAccessToken, verifyAccessToken } from "./access-token";
 import { authenticateSso, CLOCK_TOLERANCE_SECONDS, notBefore, principalOfKey } from "./authenticate";
 import {
@@ -75,13 +75,17 @@ export async function verifySession(
   }
   const { claims } = verified;
   if (claims.iat * 1000 < notBefore(tenant)) throw fail("invalid_session", { reason: "session_before_lockdown" });
-  // The tenant's object is the authority: a key revoked a moment ago ends its sessions everywhere at once.
+  // The tenant's object is the authority: a key revoked a moment ago ends its sessions everywhere at once, and
+  // so does a rotation that dropped the secret the session was opened with (or the end of that secret's grace).
   const key = await rt.tenantObject(tenant.id).getKey(claims.subject);
   const status = key ? keyStatus(key, now) : "revoked";
   if (!key || status === "revoked" || status === "expired" || key.tenant_generation !== tenant.generation) {
     throw fail("invalid_session", { reason: `session_key_${status}` });
   }
-  return { principal: principalOfKey(key, secretIssuedAt(key)), expiresAt: claims.exp * 1000 };
+  if (claims.secretIssuedAt === null || !secretIssuedAtIsLive(key, claims.secretIssuedAt, now)) {
+    throw fail("invalid_session", { reason: "session_secret_rotated_out" });
+  }
+  return { principal: principalOfKey(key, claims.secretIssuedAt, null), expiresAt: claims.exp * 1000 };
 }
 
 /** An SSO session: its ID token verified as an SSO bearer token is, and no older than a session may be. */
@@ -113,11 +117,17 @@ export async function issueKeySession(
   rt: Runtime,
   tenant: TenantRecord,
   key: KeyRecord,
+  secret: "current" | "previous",
   now: number,
 ): Promise<{ cookie: string; maxAgeSeconds: number; expiresAt: number }> {
+  // Never past the key's expiry, nor past the grace of a rotated-out secret that opened it.
+  const endsAt = Math.min(
+    key.expires_at ?? Number.POSITIVE_INFINITY,
+    secret === "previous" && key.previous ? key.previous.expires_at : Number.POSITIVE_INFINITY,
+  );
   const lifetime = Math.min(
     SESSION_MAX_SECONDS,
-    key.expires_at === null ? Number.POSITIVE_INFINITY : Math.floor((key.expires_at - now) / 1000),
+    endsAt === Number.POSITIVE_INFINITY ? SESSION_MAX_SECONDS : Math.floor((endsAt - now) / 1000),
   );
   if (lifetime < 60) throw fail("expired_api_key", { reason: "key_expiring" });
   const issued = await issueAccessToken(rt.accessTokenKeys(), {
@@ -131,6 +141,7 @@ export async function issueKeySession(
     limits: { ip_allowlist: key.ip_allowlist, rate_limit: key.rate_limit },
     ttlSeconds: lifetime,
     now,
+    secretIssuedAt: issuedAtOf(key, secret),
   });
   // An access token is well under a kilobyte: it always fits.
   const cookie = sessionCookieValue("key_session", issued.token)!;

@@ -172,6 +172,17 @@ export function decideKeyRotation(rotator: Principal, key: KeyGrant): Decision {
   );
 }
 
+/**
+ * Whether a principal may revoke a key: any key of the tenant (keys:manage is checked by the route), except an
+ * owner's, which only an owner or the operator may revoke — or an admin could lock the owner out, which only
+ * the owner's own lockdown may do.
+ */
+export function decideKeyRevocation(revoker: Principal, key: { role: Role }): Decision {
+  if (key.role !== "owner" || revoker.kind === "operator") return ALLOW;
+  if ("role" in revoker && revoker.role === "owner") return ALLOW;
+  return deny("owner_only", "owner_key_revocation", "Only an owner's key, or the operator, can revoke an owner key.");
+}
+
 type Refusal = Extract<Decision, { allow: false }>;
 
 const refused = (code: ErrorCode, reason: string, message?: string) => ({

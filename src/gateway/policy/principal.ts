@@ -30,6 +30,11 @@ export type Principal =
        * it — for the maximum key age (rotating renews it).
        */
       readonly secretIssuedAt: number;
+      /**
+       * The keyed hash of the secret presented, so that the tenant's object can tell a secret a rotation dropped
+       * (still in a cache) from a live one; null for a dashboard session, whose secret is checked with the session.
+       */
+      readonly secretHash: string | null;
     })
   /** An OAuth access token issued by this gateway to an API key (the client). */
   | (TenantCaller & { readonly kind: "access_token"; readonly keyId: string; readonly jti: string })

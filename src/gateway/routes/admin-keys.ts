@@ -8,7 +8,7 @@ import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { decideKeyGrant, decideKeyRotation } from "../policy/access";
+import { decideKeyGrant, decideKeyRevocation, decideKeyRotation } from "../policy/access";
 import { actorOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
 import { type KeyRecord, KeyViewSchema, keyView } from "../storage/records";
@@ -109,6 +109,16 @@ export async function getKey(rc: AuthedContext): Promise<Handled> {
 export async function revokeKey(rc: AuthedContext): Promise<Handled> {
   const id = keyIdParam(rc);
   const now = Date.now();
+  const target = await rc.rt.tenantObject(rc.tenant.id).getKey(id);
+  if (!target) throw fail("key_not_found", { facts: { target: id } });
+  const allowed = decideKeyRevocation(rc.principal, target);
+  if (!allowed.allow) {
+    throw fail(allowed.code, {
+      reason: allowed.reason,
+      facts: { target: id },
+      ...(allowed.message ? { message: allowed.message } : {}),
+    });
+  }
   await rc.recordChange({ target: id });
   const key = await rc.rt.tenantObject(rc.tenant.id).revokeKey(id, now);
   if (!key) throw fail("key_not_found", { facts: { target: id } });

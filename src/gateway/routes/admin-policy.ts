@@ -45,16 +45,22 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
       });
     }
   }
+  // Checked against this request's copy of the policy first (a clear refusal before anything is recorded), and
+  // again by the tenant's object against the stored one, which a recent change may have made newer.
+  const refuseSso = (sso: Extract<ReturnType<typeof decideSsoChange>, { allow: false }>) =>
+    fail(sso.code, { reason: sso.reason, ...(sso.message ? { message: sso.message } : {}) });
   const sso = decideSsoChange(rc.principal, canonicalJson(body.oidc) !== canonicalJson(tenant.policy.oidc));
-  if (!sso.allow) throw fail(sso.code, { reason: sso.reason, ...(sso.message ? { message: sso.message } : {}) });
+  if (!sso.allow) throw refuseSso(sso);
+  const ssoChange = decideSsoChange(rc.principal, true);
   const confirmed = rc.url.searchParams.get("confirm") === "true";
   if (!confirmed && rc.principal.kind !== "operator" && !ipAllowed(rc.address, allowlist.allowlist)) {
     throw fail("policy_locks_out_caller", { reason: "allowlist_excludes_caller" });
   }
   const policy = { ...body, ip_allowlist: allowlist.canonical };
   await rc.recordChange({ target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) });
-  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy);
+  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, { keepSso: !ssoChange.allow });
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  if (updated === "sso_changed") throw refuseSso(ssoChange as Extract<typeof ssoChange, { allow: false }>);
   return {
     response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>),
     facts: { target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) },

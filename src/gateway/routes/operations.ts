@@ -390,9 +390,10 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
   "key.revoke": {
     tag: "Keys",
     summary: "Revoke an API key",
+    description: "An owner's key is revoked only by an owner's key or the operator.",
     params: { id: "The key id." },
     responses: { 200: { description: "The revoked key.", content: asJson(KeyViewSchema) } },
-    errors: ["key_not_found"],
+    errors: ["key_not_found", "owner_only"],
   },
   "key.rotate": {
     tag: "Keys",

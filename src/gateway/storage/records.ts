@@ -94,6 +94,28 @@ export type KeyAuthRecord = z.infer<typeof KeyAuthRecordSchema>;
 /** When the key's current secret was issued: its last rotation, or its creation. */
 export const secretIssuedAt = (k: KeyRecord): number => k.rotated_at ?? k.created_at;
 
+/**
+ * Which of the key's secrets has this keyed hash and still works at `now`, by the key's own record (the tenant's
+ * object, the authority): the current one, the rotated-out one within its grace, or none — a secret a rotation
+ * dropped, which KV and isolate caches may still hold for a while.
+ */
+export function liveSecretByHash(k: KeyRecord, hash: string, now: number): "current" | "previous" | null {
+  if (k.hash === hash) return "current";
+  if (k.previous !== null && k.previous.hash === hash && k.previous.expires_at > now) return "previous";
+  return null;
+}
+
+/** When one of the key's secrets was issued. */
+export function issuedAtOf(k: KeyRecord, secret: "current" | "previous"): number {
+  return secret === "previous" && k.previous ? (k.previous.issued_at ?? k.created_at) : secretIssuedAt(k);
+}
+
+/** Whether the secret issued at `issuedAt` still works at `now`: it is the current one, or the previous in grace. */
+export function secretIssuedAtIsLive(k: KeyRecord, issuedAt: number, now: number): boolean {
+  if (issuedAt === secretIssuedAt(k)) return true;
+  return k.previous !== null && issuedAtOf(k, "previous") === issuedAt && k.previous.expires_at > now;
+}
+
 /** The record that authenticates one of the key's secrets: the current one, or the rotated-out one in its grace. */
 export function authRecordOf(k: KeyRecord, secret: "current" | "previous"): KeyAuthRecord {
   const previous = secret === "previous" ? k.previous : null;

@@ -1,4 +1,5 @@
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
+import { liveSecretByHash } from "../records";
 import { getKey } from "./api-keys";
 import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
@@ -38,12 +39,20 @@ export class TenantObject extends TenantRecordsObject {
   /**
    * Counts one request against every bucket that applies; a refused request consumes none. When the caller is
    * a key (or a token of one), its status is checked here too, strongly consistent: a revoked key is refused by
-   * the next request of any tenant whose requests are counted.
+   * the next request of any tenant whose requests are counted, and so is a secret a rotation dropped (when the
+   * caller presented one: `secretHash`).
    */
-  admit(buckets: BucketRequest[], now: number, keyId: string | null): AdmitDecision | { revoked: true } {
-    if (keyId !== null) {
-      const k = getKey(this.sql, keyId);
-      if (!k || k.revoked_at !== null) return { revoked: true };
+  admit(
+    buckets: BucketRequest[],
+    now: number,
+    caller: { keyId: string; secretHash: string | null } | null,
+  ): AdmitDecision | { revoked: "key_revoked" | "secret_rotated_out" } {
+    if (caller !== null) {
+      const k = getKey(this.sql, caller.keyId);
+      if (!k || k.revoked_at !== null) return { revoked: "key_revoked" };
+      if (caller.secretHash !== null && liveSecretByHash(k, caller.secretHash, now) === null) {
+        return { revoked: "secret_rotated_out" };
+      }
     }
     return admit(this.ctx.storage, buckets, now);
   }

@@ -3,6 +3,7 @@
 // key. TenantObject (index.ts) adds the cache's state. Every RPC input is validated before anything is written
 // (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
 import { DurableObject } from "cloudflare:workers";
+import { canonicalJson } from "../../../shared/canonical-json";
 import type { Policy } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
 import type { KeyRecord, TenantRecord } from "../records";
@@ -71,10 +72,16 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /** Replaces the policy; null when there is no tenant. */
-  async updatePolicy(policy: Policy): Promise<TenantRecord | null> {
+  /**
+   * Replaces the tenant's policy. With `keepSso`, refused (`sso_changed`) when the new policy's single sign-on
+   * differs from the stored one: the caller may not change it, and this is where what is stored is known — a
+   * request's own copy of the policy, read through KV's edge cache, may be older than a change just made.
+   */
+  async updatePolicy(policy: Policy, opts: { keepSso: boolean }): Promise<TenantRecord | "sso_changed" | null> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t) return null;
+      if (opts.keepSso && canonicalJson(policy.oidc) !== canonicalJson(t.policy.oidc)) return "sso_changed";
       const next = { ...t, policy };
       writeTenant(this.sql, next);
       await this.projectTenant(next);

@@ -1,0 +1,197 @@
+// Where the tenant's object is the authority, it decides by what it holds now, not by a cache. Regressions:
+// - a secret a rotation dropped (grace 0), still in another isolate's key cache, minted OAuth tokens, opened
+//   dashboard sessions and passed rate-limited requests, which docs/security.md says refuse it at once;
+// - a dashboard session opened with a rotated-out secret outlived that secret's grace;
+// - an admin whose request read an older tenant record (KV's 30 s edge cache) could put back single sign-on the
+//   owner had just removed, as "unchanged";
+// - an admin could revoke the owner's keys, locking the owner out.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { tenantsKv } from "../../src/gateway/storage/kv-keys";
+import { call, createTenant, hostOf, newKey, requestToken, rootToken, setPolicy, uniqueTenant } from "../helpers";
+import { asPage, signIn } from "../integration/dashboard-helpers";
+
+/** Another isolate: a Runtime of its own (its own 10 s key cache), as a request served elsewhere. */
+const elsewhere = { ...env } as CordonGateway.Env;
+
+const OIDC = {
+  issuer: "https://idp.example",
+  audience: "cordon",
+  jwks_uri: "https://idp.example/jwks.json",
+  role_claim: "groups",
+  role_map: { "idp-admins": "owner" },
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A key this isolate has just used (its record is cached here), rotated elsewhere with `grace` seconds. */
+async function rotatedElsewhere(grace: number, policy: Record<string, unknown> = {}) {
+  const tenant = uniqueTenant("rauth");
+  await createTenant(tenant);
+  if (Object.keys(policy).length) await setPolicy(tenant, policy);
+  const host = hostOf(tenant);
+  const k = await newKey(tenant, { role: "admin" });
+  expect((await call(host, "/v1/models", { token: k.key })).status).toBe(200);
+  const rotated = await call(host, `/v1/admin/keys/${k.id}/rotate`, {
+    token: rootToken(),
+    body: { grace_seconds: grace },
+    env: elsewhere,
+  });
+  expect(rotated.status).toBe(200);
+  const fresh = ((await rotated.json()) as { key: string }).key;
+  return { tenant, host, id: k.id, old: k.key, fresh };
+}
+
+describe("a secret a rotation dropped, still cached in this isolate", () => {
+  it("mints no OAuth token; the new secret does", async () => {
+    const s = await rotatedElsewhere(0);
+    const res = await requestToken(s.host, s.id, s.old);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_client");
+    expect((await requestToken(s.host, s.id, s.fresh)).status).toBe(200);
+  });
+
+  it("opens no dashboard session; the new secret does", async () => {
+    const s = await rotatedElsewhere(0);
+    const res = await call(s.host, "/dashboard/session", {
+      body: { api_key: s.old },
+      headers: { origin: `https://${s.host}`, "sec-fetch-site": "same-origin" },
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+    await signIn(s.host, s.fresh);
+  });
+
+  it("is refused by a tenant with a rate limit on its next request; the new secret is not", async () => {
+    const s = await rotatedElsewhere(0, { rate_limit: { requests: 1000, window_seconds: 60 } });
+    const res = await call(s.host, "/v1/models", { token: s.old });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+    expect((await call(s.host, "/v1/models", { token: s.fresh })).status).toBe(200);
+  });
+});
+
+describe("a dashboard session", () => {
+  it("opened with a rotated-out secret in its grace ends with the grace", async () => {
+    const s = await rotatedElsewhere(120);
+    const page = await signIn(s.host, s.old);
+    expect(Date.parse(page.body.expires_at as string)).toBeLessThanOrEqual(Date.now() + 121_000);
+    expect((await asPage(page, "/v1/admin/keys")).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 121_000);
+    expect((await asPage(page, "/v1/admin/keys")).status).toBe(401);
+  });
+
+  it("ends at once when a rotation elsewhere drops the secret it was opened with", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const k = await newKey(tenant, { role: "admin" });
+    const page = await signIn(host, k.key);
+    expect((await asPage(page, "/v1/admin/keys")).status).toBe(200);
+    const rotated = await call(host, `/v1/admin/keys/${k.id}/rotate`, {
+      token: rootToken(),
+      body: { grace_seconds: 0 },
+      env: elsewhere,
+    });
+    expect(rotated.status).toBe(200);
+    const after = await asPage(page, "/v1/admin/keys");
+    expect(after.status).toBe(401);
+    expect(((await after.json()) as { error: { code: string } }).error.code).toBe("invalid_session");
+  });
+
+  it("opened with the current secret survives a rotation with grace, until the grace ends", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const k = await newKey(tenant, { role: "admin" });
+    const page = await signIn(host, k.key);
+    await call(host, `/v1/admin/keys/${k.id}/rotate`, { token: rootToken(), body: { grace_seconds: 120 } });
+    expect((await asPage(page, "/v1/admin/keys")).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 121_000);
+    expect((await asPage(page, "/v1/admin/keys")).status).toBe(401);
+  });
+});
+
+describe("single sign-on, changed only by the owner, by what the tenant's object holds", () => {
+  it("an admin reading an older tenant record cannot put back the SSO the owner removed", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const owner = await newKey(tenant, { role: "owner" });
+    const admin = await newKey(tenant, { role: "admin" });
+    const policyOf = async () =>
+      (
+        (await (await call(host, "/v1/admin/policy", { token: owner.key })).json()) as {
+          policy: Record<string, unknown>;
+        }
+      ).policy;
+    const base = await policyOf();
+    expect(
+      (await call(host, "/v1/admin/policy", { method: "PUT", token: owner.key, body: { ...base, oidc: OIDC } })).status,
+    ).toBe(200);
+    const withSso = await env.TENANTS.get(tenantsKv.tenant(tenant));
+    expect(
+      (await call(host, "/v1/admin/policy", { method: "PUT", token: owner.key, body: { ...base, oidc: null } })).status,
+    ).toBe(200);
+
+    // A location whose edge cache still holds the record with SSO.
+    const staleTenants = new Proxy(env.TENANTS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "get") {
+          return (key: string, opts?: unknown) =>
+            key === tenantsKv.tenant(tenant)
+              ? Promise.resolve(JSON.parse(withSso!))
+              : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as KVNamespace;
+    const stale = { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+    for (const e of [env, stale]) {
+      const res = await call(host, "/v1/admin/policy", {
+        method: "PUT",
+        token: admin.key,
+        body: { ...base, oidc: OIDC },
+        env: e,
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("owner_only");
+    }
+    expect((await policyOf()).oidc).toBeNull();
+    // Changing something else still works for the admin, and leaves SSO as the owner set it.
+    const ttl = await call(host, "/v1/admin/policy", {
+      method: "PUT",
+      token: admin.key,
+      body: { ...base, ttl_seconds: 600 },
+    });
+    expect(ttl.status).toBe(200);
+    expect(await policyOf()).toMatchObject({ oidc: null, ttl_seconds: 600 });
+  });
+});
+
+describe("an owner's key", () => {
+  it("is revoked only by an owner or the operator", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const owner = await newKey(tenant, { role: "owner" });
+    const second = await newKey(tenant, { role: "owner" });
+    const admin = await newKey(tenant, { role: "admin" });
+    const developer = await newKey(tenant, { role: "admin" });
+    const refused = await call(host, `/v1/admin/keys/${owner.id}`, { method: "DELETE", token: admin.key });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("owner_only");
+    expect((await call(host, "/v1/models", { token: owner.key })).status).toBe(200);
+    // An admin still revokes other keys; an owner revokes an owner's; the operator any.
+    expect((await call(host, `/v1/admin/keys/${developer.id}`, { method: "DELETE", token: admin.key })).status).toBe(
+      200,
+    );
+    expect((await call(host, `/v1/admin/keys/${second.id}`, { method: "DELETE", token: owner.key })).status).toBe(200);
+    expect((await call(host, `/v1/admin/keys/${owner.id}`, { method: "DELETE", token: rootToken() })).status).toBe(200);
+  });
+});
