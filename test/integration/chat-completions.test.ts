@@ -209,6 +209,61 @@ describe("streaming", async () => {
     expect(contentOf(await plain.text())).toBe(content);
   });
 
+  // Regression: a streamed answer was stored as its chunks rebuilt it, without the usage a stream carries only when
+  // asked for, nor the message's refusal and annotations: a later unstreamed hit had no `usage`, and a streamed
+  // hit that asked for usage ended with `usage: null`.
+  it("stores a streamed answer whole, usage included, and keeps the usage chunk from a client that did not ask", async () => {
+    const question = "Tell me a fact about herons.";
+    const miss = await streamText(question);
+    expect(miss.res.headers.get("x-cache")).toBe("MISS");
+    const events = miss.text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)) as { choices: unknown[]; usage?: unknown });
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.every((e) => e.choices.length > 0)).toBe(true);
+    expect(events.some((e) => e.usage !== undefined && e.usage !== null)).toBe(false);
+
+    const fresh = (await (
+      await call(t.host, "/v1/chat/completions", {
+        token: t.key,
+        body: chatBody("Tell me a fact about herons, unstreamed."),
+      })
+    ).json()) as Record<string, unknown>;
+    const hit = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody(question) });
+    expect(hit.headers.get("x-cache")).toBe("HIT-EXACT");
+    const body = (await hit.json()) as {
+      usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+      choices: { message: Record<string, unknown> }[];
+    } & Record<string, unknown>;
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
+    expect(Object.keys(body).sort()).toEqual(Object.keys(fresh).sort());
+    expect(Object.keys(body.choices[0]!.message).sort()).toEqual(
+      Object.keys((fresh.choices as { message: object }[])[0]!.message).sort(),
+    );
+
+    const streamedHit = await streamText(question, { stream_options: { include_usage: true } });
+    expect(streamedHit.res.headers.get("x-cache")).toBe("HIT-EXACT");
+    const last = streamedHit.text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice(6)) as { choices: unknown[]; usage: unknown })
+      .at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual(body.usage);
+  });
+
+  it("refuses stream_options without stream, as OpenAI does, whatever the cache holds", async () => {
+    const question = "Tell me a fact about storks.";
+    expect((await streamText(question)).res.headers.get("x-cache")).toBe("MISS");
+    const res = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody(question, { stream_options: { include_usage: true } }),
+    });
+    await expectError(res, 400, "invalid_field", "invalid_request_error");
+  });
+
   it("ends a stream that breaks before [DONE] with an OpenAI error event, and stores nothing", async () => {
     const before = await catalogCount(t.tenant);
     const res = await call(t.host, "/v1/chat/completions", {

@@ -171,9 +171,16 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const req = pii.request;
 
   const plan = pii.action === "bypass" ? { cacheable: false as const, reason: "pii_skip" } : planChat(req);
+  // A stored answer carries its usage, as a hit reports it: a stream that may be stored is asked for it, and the
+  // usage chunk is kept from a client that did not ask (captureStream).
+  const addUsage =
+    req.stream === true && req.stream_options?.include_usage !== true && plan.cacheable && controls.write;
+  const sent = addUsage
+    ? { ...pii, request: { ...req, stream_options: { ...(req.stream_options ?? {}), include_usage: true } } }
+    : pii;
   const consulted = await consult(rc, {
     answer: "chat",
-    pii,
+    pii: sent,
     targets: [req.model, ...tenant.policy.fallbacks],
     plan,
     controls,
@@ -198,30 +205,37 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
     const facts = new Promise<AuditFacts>((resolve) => {
       settle = resolve;
     });
-    const body = captureStream(upstream.body, docsUrlOf(rc.url), (end) => {
-      // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
-      const answerPii =
-        end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
-      const stored =
-        end.kind === "complete" &&
-        end.completion !== null &&
-        storeAs !== null &&
-        entryId !== null &&
-        answerPii.length === 0;
-      if (stored)
-        rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, { kind: "chat", completion: end.completion! }, embedding));
-      settle({
-        ...missed,
-        ...(stored ? { entryId: entryId! } : {}),
-        ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
-        ...(end.usage ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens } : {}),
-        // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
-        // client going away, not the provider failing.
-        ...(end.kind === "complete"
-          ? {}
-          : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
-      });
-    });
+    const body = captureStream(
+      upstream.body,
+      docsUrlOf(rc.url),
+      (end) => {
+        // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
+        const answerPii =
+          end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
+        const stored =
+          end.kind === "complete" &&
+          end.completion !== null &&
+          storeAs !== null &&
+          entryId !== null &&
+          answerPii.length === 0;
+        if (stored)
+          rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, { kind: "chat", completion: end.completion! }, embedding));
+        settle({
+          ...missed,
+          ...(stored ? { entryId: entryId! } : {}),
+          ...(answerPii.length ? { cacheReason: "pii:answer" } : {}),
+          ...(end.usage
+            ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens }
+            : {}),
+          // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
+          // client going away, not the provider failing.
+          ...(end.kind === "complete"
+            ? {}
+            : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
+        });
+      },
+      { dropUsageChunk: addUsage },
+    );
     return { kind: "stream", body, entryId, status, facts };
   }
 

@@ -68,6 +68,8 @@ interface Chunk {
   id?: string;
   created?: number;
   model?: string;
+  system_fingerprint?: string | null;
+  service_tier?: string | null;
   choices?: {
     index?: number;
     delta?: { role?: string; content?: string | null; tool_calls?: unknown; function_call?: unknown };
@@ -82,6 +84,8 @@ export class StreamAssembler {
   private id = "";
   private created = 0;
   private model = "";
+  private systemFingerprint: string | null | undefined;
+  private serviceTier: string | null | undefined;
   private content = "";
   private finish: string | null = null;
   /** The content's token log probabilities, when the request asked for them (`logprobs: true`). */
@@ -115,6 +119,10 @@ export class StreamAssembler {
     this.id ||= chunk.id ?? "";
     this.created ||= chunk.created ?? 0;
     this.model ||= chunk.model ?? "";
+    if (typeof chunk.system_fingerprint === "string" || chunk.system_fingerprint === null) {
+      this.systemFingerprint ??= chunk.system_fingerprint;
+    }
+    if (typeof chunk.service_tier === "string") this.serviceTier ??= chunk.service_tier;
     if (chunk.usage) this.usage_ = chunk.usage;
     if (chunk.choices !== undefined && !Array.isArray(chunk.choices)) this.uncacheable = true;
     for (const choice of Array.isArray(chunk.choices) ? chunk.choices : []) {
@@ -147,6 +155,8 @@ export class StreamAssembler {
   result(): ChatCompletion | null {
     if (!this.done || this.uncacheable || this.content === "") return null;
     if (this.finish !== "stop" && this.finish !== "length") return null;
+    // The shape OpenAI gives the same answer unstreamed: refusal and annotations on the message, the
+    // fingerprint and tier the chunks carried, and the usage (chat asks for it when the answer may be stored).
     return {
       id: this.id,
       object: "chat.completion",
@@ -155,12 +165,14 @@ export class StreamAssembler {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: this.content },
+          message: { role: "assistant", content: this.content, refusal: null, annotations: [] },
           finish_reason: this.finish,
           logprobs: this.logprobs.length ? { content: this.logprobs, refusal: null } : null,
         },
       ],
       ...(this.usage_ ? { usage: this.usage_ } : {}),
+      ...(this.serviceTier === undefined ? {} : { service_tier: this.serviceTier }),
+      ...(this.systemFingerprint === undefined ? {} : { system_fingerprint: this.systemFingerprint }),
     };
   }
 }
@@ -190,6 +202,11 @@ type Usage = NonNullable<ChatCompletion["usage"]>;
 export interface StreamRelay {
   /** The data of each complete upstream event, in order. */
   accept(data: string): void;
+  /**
+   * Whether an accepted event goes on to the client (all do when absent). Events are passed on byte for byte;
+   * those of a read that lost one are written again as `data:` lines.
+   */
+  keep?(data: string): boolean;
   /** The upstream read failed mid-stream: the bytes that end the client's stream (an error event). */
   broken(): Uint8Array;
   /**
@@ -239,8 +256,11 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
             }
             return finish(controller, last);
           }
+          let kept: string[] | null = null;
           try {
-            for (const data of parser.push(chunk.value)) relay.accept(data);
+            const events = parser.push(chunk.value);
+            for (const data of events) relay.accept(data);
+            if (relay.keep && events.some((d) => !relay.keep!(d))) kept = events.filter((d) => relay.keep!(d));
           } catch (err) {
             console.error(`stream relay: an upstream event could not be read: ${String(err)}`);
             finished = true;
@@ -248,6 +268,13 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
             return finish(controller, relay.broken());
           }
           const whole = boundary.take(chunk.value);
+          if (kept !== null) {
+            if (kept.length) {
+              controller.enqueue(encoder.encode(kept.map((d) => `data: ${d}\n\n`).join("")));
+              return;
+            }
+            continue;
+          }
           if (whole) {
             controller.enqueue(whole);
             return;
@@ -276,10 +303,13 @@ export function captureStream(
   upstream: ReadableStream<Uint8Array>,
   docsUrl: string,
   onEnd: (end: StreamEnd) => void,
+  opts: { dropUsageChunk?: boolean } = {},
 ): ReadableStream<Uint8Array> {
   const assembler = new StreamAssembler();
   return relayStream(upstream, {
     accept: (data) => assembler.accept(data),
+    // The usage chunk Cordon asked for on the client's behalf (to store the answer whole): read, not passed on.
+    ...(opts.dropUsageChunk ? { keep: (data: string) => !isUsageChunk(data) } : {}),
     broken() {
       // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
       // client mistakes a truncated answer for a whole one.
@@ -301,6 +331,22 @@ export function captureStream(
   });
 }
 
+/** The chunk `stream_options.include_usage` adds before [DONE]: no choices, the usage. */
+function isUsageChunk(data: string): boolean {
+  if (!data.startsWith("{") || !data.includes('"usage"')) return false;
+  try {
+    const chunk = JSON.parse(data) as { choices?: unknown; usage?: unknown };
+    return (
+      Array.isArray(chunk.choices) &&
+      chunk.choices.length === 0 &&
+      chunk.usage !== null &&
+      typeof chunk.usage === "object"
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A stored answer as an SSE stream of chat.completion.chunk events, as a model streams it: a role chunk, the
  * content in chunks of a few words — or, when the answer carries token log probabilities, one token per chunk
@@ -318,6 +364,7 @@ export function replayAsStream(
     object: "chat.completion.chunk",
     created: completion.created ?? Math.floor(Date.now() / 1000),
     model: completion.model ?? "",
+    ...(typeof completion.service_tier === "string" ? { service_tier: completion.service_tier } : {}),
     ...(typeof completion.system_fingerprint === "string" ? { system_fingerprint: completion.system_fingerprint } : {}),
   };
   const usage = opts.includeUsage ? { usage: null } : {};

@@ -22,15 +22,21 @@ const Message = z.looseObject({
   name: z.string().max(256).optional(),
 });
 
-export const ChatRequestSchema = z.looseObject({
-  model: ModelNameSchema,
-  messages: z.array(Message).min(1).max(2048),
-  stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
-  n: z.number().int().min(1).max(128).nullable().optional(),
-  /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
-  user: z.string().max(256).optional(),
-});
+export const ChatRequestSchema = z
+  .looseObject({
+    model: ModelNameSchema,
+    messages: z.array(Message).min(1).max(2048),
+    stream: z.boolean().nullable().optional(),
+    stream_options: z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
+    n: z.number().int().min(1).max(128).nullable().optional(),
+    /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
+    user: z.string().max(256).optional(),
+  })
+  .refine((r) => r.stream_options === undefined || r.stream_options === null || r.stream === true, {
+    // As OpenAI refuses it, whatever the cache holds: a hit must not accept a request a miss would pass on refused.
+    path: ["stream_options"],
+    message: "it is only allowed when stream is true",
+  });
 
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type ChatMessage = ChatRequest["messages"][number];
