@@ -384,7 +384,7 @@ describe("GDPR export", async () => {
     expect(unknown.text).toBe("");
     // A different user id that differs only by case is another user.
     expect((await exportOf(f, ALICE.toUpperCase())).text).toBe("");
-    for (const q of ["", "?user=", "?user=%20alice", `?user=${"a".repeat(300)}`]) {
+    for (const q of ["", "?user=", "?user=%20%20", "?user=%0Aalice", `?user=${"a".repeat(300)}`]) {
       const res = await call(f.host, `/v1/cache/export${q}`, { token: f.key });
       await expectError(res, 400, "invalid_field", "invalid_request_error");
     }
@@ -395,6 +395,39 @@ describe("GDPR export", async () => {
       "insufficient_scope",
       "permission_error",
     );
+  });
+
+  // Regression: the user was held to printable ASCII, where OpenAI's `user` takes any text: "José" could not use
+  // its own cache, nor be exported or erased.
+  it("takes any user OpenAI takes, one user however its name is composed (NFC), for caching, export and erasure", async () => {
+    const g = await fixture("gdu");
+    const composed = "Jos\u00e9 Garc\u00eda";
+    const decomposed = composed.normalize("NFD");
+    expect(decomposed).not.toBe(composed);
+    // Named in the body, as OpenAI clients do (a header cannot carry it).
+    const store = async (user: string, prompt: string) => {
+      const res = await call(g.host, "/v1/chat/completions", {
+        token: g.key,
+        body: { model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }], user },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      await res.text();
+      await settle();
+      return { cache: res.headers.get("x-cache"), id: res.headers.get("x-cache-entry-id") };
+    };
+    const first = await store(composed, PAIRS[0]![0]);
+    expect(first.cache).toBe("MISS");
+    expect((await store(decomposed, PAIRS[0]![0])).cache).toBe("HIT-EXACT");
+    expect((await store("someone else", PAIRS[0]![0])).cache).toBe("MISS");
+    const ids = [first.id!];
+    const spaced = [(await store("user 1 ", PAIRS[1]![0])).id!];
+    const { lines } = await exportOf(g, decomposed);
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect((await exportOf(g, "user 1 ")).lines.map((l) => l.id)).toEqual(spaced);
+    const { res, json } = await erase(g, { user: decomposed });
+    expect(res.status).toBe(200);
+    expect(json.erased_entries).toBe(1);
+    expect((await exportOf(g, composed)).lines).toEqual([]);
   });
 
   it("is audited with the count and a keyed target, never the user's id", async () => {

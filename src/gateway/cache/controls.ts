@@ -36,7 +36,20 @@ export interface CacheControls {
 export const EXACT_ONLY = 1;
 
 const DIRECTIVES = new Set(["no-store", "no-cache", "only-if-cached"]);
-const USER_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+/** x-cache-user, a header value: 1–256 printable ASCII characters, no white space at either end. */
+export const HEADER_USER_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+
+/**
+ * A user named in a body or a query (OpenAI's `user`, an export, an erasure): any text of 1–256 characters
+ * without control characters and not only white space, as OpenAI takes it, in Unicode's NFC form, so that a
+ * name typed two ways names one user. Null when the value is not one.
+ */
+export function userIdOf(value: string): string | null {
+  const v = value.normalize("NFC");
+  return v.length >= 1 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.trim() !== "" ? v : null;
+}
+
+export const USER_ID_RULE = "1–256 characters, without control characters";
 
 export interface ControlInputs {
   headers: Headers;
@@ -118,14 +131,15 @@ function resolveUser(header: string | null, given: string | undefined): string |
   // OpenAI clients send `user: ""` for no user.
   const bodyUser = given === "" ? undefined : given;
   const fromHeader = header === null ? null : header.trim();
-  if (fromHeader !== null && !USER_PATTERN.test(fromHeader)) {
+  if (fromHeader !== null && !HEADER_USER_PATTERN.test(fromHeader)) {
     throw fail("invalid_cache_user", { message: "x-cache-user must be 1–256 printable ASCII characters." });
   }
-  if (bodyUser !== undefined && !USER_PATTERN.test(bodyUser)) {
-    throw fail("invalid_cache_user", { message: "'user' must be 1–256 printable ASCII characters." });
+  const fromBody = bodyUser === undefined ? null : userIdOf(bodyUser);
+  if (bodyUser !== undefined && fromBody === null) {
+    throw fail("invalid_cache_user", { message: `'user' must be ${USER_ID_RULE}.` });
   }
-  if (fromHeader !== null && bodyUser !== undefined && fromHeader !== bodyUser) {
+  if (fromHeader !== null && fromBody !== null && fromHeader !== fromBody) {
     throw fail("conflicting_cache_user");
   }
-  return fromHeader ?? bodyUser ?? null;
+  return fromHeader ?? fromBody;
 }

@@ -5,6 +5,7 @@
 //   GET    /v1/cache/export?user=   GDPR portability: that user's entries, NDJSON          cache:read
 // A key bound to the user cache scope acts only on users' entries: never on tenant-wide ones, never tenant-wide.
 import * as z from "zod";
+import { HEADER_USER_PATTERN, USER_ID_RULE, userIdOf } from "../cache/controls";
 import { answerOf, answerText, answerUsage, openEntry } from "../cache/entries";
 import { pointedEntryId } from "../cache/exact-tier";
 import type { AuthedContext, Handled } from "../context";
@@ -17,13 +18,13 @@ import { cacheKv } from "../storage/kv-keys";
 import type { CatalogEntry } from "../storage/tenant-object/index";
 
 export const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A user id as the cache takes it: 1–256 printable ASCII characters, no white space at either end. */
-export const USER = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 const EXPORT_PAGE = 200;
 const KV_BULK_GET = 100;
 
 export const EraseSchema = z.union([
-  z.strictObject({ user: z.string().regex(USER, "must be 1–256 printable ASCII characters") }),
+  z.strictObject({
+    user: z.string().transform((v, ctx) => userIdOf(v) ?? (ctx.addIssue(`must be ${USER_ID_RULE}`), z.NEVER)),
+  }),
   z.strictObject({ before: z.iso.datetime({ offset: true }) }),
   z.strictObject({ all: z.literal(true) }),
 ]);
@@ -172,11 +173,10 @@ export async function erase(rc: AuthedContext): Promise<Handled> {
 
 /** NDJSON of one user's entries, decrypted, paged through the catalog so that any number fits the limits. */
 export async function exportUser(rc: AuthedContext): Promise<Handled> {
-  const user = rc.url.searchParams.get("user");
-  if (user === null || !USER.test(user)) {
-    throw fail("invalid_field", {
-      message: 'Invalid value for "user": 1–256 printable ASCII characters are required.',
-    });
+  const asked = rc.url.searchParams.get("user");
+  const user = asked === null ? null : userIdOf(asked);
+  if (user === null) {
+    throw fail("invalid_field", { message: `Invalid value for "user": ${USER_ID_RULE} are required.` });
   }
   const { rt, tenant, keyring } = rc;
   const userHash = await keyring.hash("user", user);
@@ -286,7 +286,8 @@ async function entryFor(rc: AuthedContext): Promise<{ entry: CatalogEntry; seale
   if (userBound(rc)) {
     // A user-bound key reaches the entries of the user it names in x-cache-user, and no other user's.
     const named = rc.request.headers.get("x-cache-user");
-    const namedHash = named !== null && USER.test(named.trim()) ? await rc.keyring.hash("user", named.trim()) : null;
+    const namedHash =
+      named !== null && HEADER_USER_PATTERN.test(named.trim()) ? await rc.keyring.hash("user", named.trim()) : null;
     if (namedHash !== entry.user_hash)
       throw fail("entry_not_found", { reason: "other_users_entry", facts: { target: id } });
   }

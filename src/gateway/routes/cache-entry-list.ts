@@ -3,12 +3,13 @@
 // scope, creation and expiry) — never a prompt, an answer or a hash of either. `user` (or x-cache-user) lists
 // one user's entries. A key bound to the user cache scope must name its user, and sees that user's entries only.
 import * as z from "zod";
+import { HEADER_USER_PATTERN, USER_ID_RULE, userIdOf } from "../cache/controls";
 import type { AuthedContext, Handled } from "../context";
 import { fromBase64Url, toBase64Url, utf8 } from "../crypto/encoding";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
 import type { CatalogEntry } from "../storage/tenant-object/index";
-import { ENTRY_ID, EntryMetadataSchema, entryMetadata, USER } from "./cache-entries";
+import { ENTRY_ID, EntryMetadataSchema, entryMetadata } from "./cache-entries";
 
 const LIMIT_DEFAULT = 50;
 const LIMIT_MAX = 1000;
@@ -75,12 +76,13 @@ function limitParam(value: string | null): number {
 /** The user named by `user=` or x-cache-user (the same one if both), or null. */
 function userParam(param: string | null, header: string | null): string | null {
   const fromHeader = header === null ? null : header.trim();
-  if (param !== null && !USER.test(param)) {
-    throw fail("invalid_cache_user", { message: "'user' must be 1–256 printable ASCII characters." });
+  const fromParam = param === null ? null : userIdOf(param);
+  if (param !== null && fromParam === null) {
+    throw fail("invalid_cache_user", { message: `'user' must be ${USER_ID_RULE}.` });
   }
-  if (fromHeader !== null && !USER.test(fromHeader)) {
+  if (fromHeader !== null && !HEADER_USER_PATTERN.test(fromHeader)) {
     throw fail("invalid_cache_user", { message: "x-cache-user must be 1–256 printable ASCII characters." });
   }
-  if (param !== null && fromHeader !== null && param !== fromHeader) throw fail("conflicting_cache_user");
-  return param ?? fromHeader;
+  if (fromParam !== null && fromHeader !== null && fromParam !== fromHeader) throw fail("conflicting_cache_user");
+  return fromParam ?? fromHeader;
 }
