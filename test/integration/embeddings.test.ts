@@ -280,6 +280,15 @@ describe("token counts of a batch", () => {
     expect(Math.max(...shares) - Math.min(...shares)).toBe(1);
     expect(shareTokens(3, [[1, 2], [3]])).toEqual([2, 1]);
   });
+
+  // Regression: a short input beside a long one was credited 0 tokens, and a later hit of it reported usage 0.
+  it("credit every input at least one token when the batch has as many", () => {
+    expect(shareTokens(11, ["a", "x".repeat(40)])).toEqual([1, 10]);
+    const many = shareTokens(20, ["a", "b", "c", "x".repeat(400)]);
+    expect(many.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(many.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(shareTokens(1, ["a", "b"]).reduce((a, b) => a + b, 0)).toBe(1);
+  });
 });
 
 describe("embeddings under the tenant's policy", async () => {

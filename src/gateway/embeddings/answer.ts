@@ -191,7 +191,8 @@ async function readVectors(
 
 /**
  * The provider counts a batch's tokens together; each input is credited a share by its length (largest
- * remainder, so the shares add up exactly). A single input gets the exact count.
+ * remainder, so the shares add up exactly). A single input gets the exact count, and every input at least one
+ * token when the batch has as many (no input is free: a later hit of it reports what it cost).
  */
 export function shareTokens(total: number, inputs: readonly EmbeddingInput[]): number[] {
   const weights = inputs.map((i) => (typeof i === "string" ? new TextEncoder().encode(i).length : i.length) || 1);
@@ -203,6 +204,14 @@ export function shareTokens(total: number, inputs: readonly EmbeddingInput[]): n
   for (const [, i] of order) {
     if (left-- <= 0) break;
     shares[i]!++;
+  }
+  if (total >= inputs.length) {
+    for (const [i, share] of shares.entries()) {
+      if (share > 0) continue;
+      const largest = shares.indexOf(Math.max(...shares));
+      shares[largest]!--;
+      shares[i] = 1;
+    }
   }
   return shares;
 }
