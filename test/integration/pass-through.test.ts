@@ -57,6 +57,27 @@ describe("request fields pass through", async () => {
     }
   });
 
+  it("answers no cross-origin preflight, and grants no origin (README, Clients)", async () => {
+    const preflight = await call(t.host, "/v1/chat/completions", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(preflight.status).toBe(405);
+    const answered = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: chatBody("Name a prime number below ten."),
+      headers: { origin: "https://app.example" },
+    });
+    expect(answered.status).toBe(200);
+    for (const res of [preflight, answered]) {
+      expect([...res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
+    }
+  });
+
   it("answer-neutral fields do not split the partition", async () => {
     expect((await ask(chatBody("Name a colour of the rainbow."))).cache).toBe("MISS");
     const neutral = { metadata: { team: "a" }, store: true, safety_identifier: "x", prompt_cache_key: "p" };
