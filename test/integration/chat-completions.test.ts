@@ -254,6 +254,22 @@ describe("streaming", async () => {
     expect(last.usage).toEqual(body.usage);
   });
 
+  it("a hit reports the service tier its own request asked for", async () => {
+    const question = "Tell me a fact about cranes.";
+    expect((await streamText(question)).res.headers.get("x-cache")).toBe("MISS");
+    for (const [asked, reported] of [
+      ["flex", "flex"],
+      ["priority", "priority"],
+    ] as const) {
+      const res = await call(t.host, "/v1/chat/completions", {
+        token: t.key,
+        body: chatBody(question, { service_tier: asked }),
+      });
+      expect(res.headers.get("x-cache")).toBe("HIT-EXACT");
+      expect(((await res.json()) as { service_tier: string }).service_tier).toBe(reported);
+    }
+  });
+
   it("refuses stream_options without stream, as OpenAI does, whatever the cache holds", async () => {
     const question = "Tell me a fact about storks.";
     expect((await streamText(question)).res.headers.get("x-cache")).toBe("MISS");

@@ -24,7 +24,11 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
   switch (answer.kind) {
     case "hit": {
       if (protect) await delayLikeAMiss(rc.rt, rc.tenant.id, rc.receivedAt);
-      const completion = { ...answer.completion, id: freshCompletionId(), created: nowSeconds() };
+      // A hit is this request's answer: a fresh id and time, and the tier it asked for (`service_tier` is out of
+      // the partition; "auto" leaves the tier the answer was given in).
+      const tier =
+        typeof req.service_tier === "string" && req.service_tier !== "auto" ? { service_tier: req.service_tier } : {};
+      const completion = { ...answer.completion, ...tier, id: freshCompletionId(), created: nowSeconds() };
       const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
       if (req.stream) {
         const replay = replayAsStream(completion, { includeUsage: includeUsage(req) });
