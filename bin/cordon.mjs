@@ -94,6 +94,12 @@ function policyFields(tokens, declared) {
 function context(values) {
   const base = new URL(values.url ?? process.env.CORDON_URL ?? "http://localhost:8787");
   if (base.protocol !== "http:" && base.protocol !== "https:") throw new UsageError("--url must be an http(s) URL.");
+  // The credential goes in every request: over plain HTTP only to a gateway on this machine.
+  if (base.protocol === "http:" && !isLocalHost(base.hostname)) {
+    throw new UsageError(
+      `Plain HTTP is for a gateway on this machine (localhost): use https://${base.host}, so that the credential is never sent in clear.`,
+    );
+  }
   const tenant = values.tenant ?? process.env.CORDON_TENANT;
   const token = values.token ?? process.env.CORDON_TOKEN;
   const connect = values.connect ?? process.env.CORDON_CONNECT;
@@ -113,7 +119,7 @@ function context(values) {
       if (!token) throw new UsageError("No credential: give --token or set CORDON_TOKEN.");
       const host = hostFor(opts.platform === true);
       const res = await send(base, connect, host, method, path, token, opts.body);
-      if (res.status >= 400) {
+      if (res.status < 200 || res.status >= 300) {
         let body = null;
         try {
           body = JSON.parse(res.text);
@@ -123,6 +129,16 @@ function context(values) {
       return opts.raw ? res.text : JSON.parse(res.text);
     },
   };
+}
+
+/** localhost, a *.localhost name or a loopback address: a gateway on this machine. */
+function isLocalHost(hostname) {
+  return (
+    hostname === "localhost" ||
+    hostname.endsWith(".localhost") ||
+    /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
+    hostname === "[::1]"
+  );
 }
 
 function send(base, connect, host, method, path, token, body) {
@@ -206,6 +222,10 @@ function report(err) {
       );
     } else if (b && typeof b === "object" && typeof b.error === "string") {
       process.stderr.write(`cordon: ${b.error_description ?? b.error}\n  (HTTP ${err.status} ${b.error})\n`);
+    } else if (err.status >= 300 && err.status < 400) {
+      process.stderr.write(
+        `cordon: HTTP ${err.status}: the server answered with a redirect; check --url (https, host).\n`,
+      );
     } else {
       process.stderr.write(`cordon: HTTP ${err.status}: ${String(b).slice(0, 500)}\n`);
     }

@@ -23,6 +23,9 @@ const { values } = parseArgs({
 const base = new URL(process.env.CORDON_URL ?? "http://localhost:8787");
 const rootToken = process.env.ROOT_TOKEN;
 if (!rootToken) fail("setup", "set ROOT_TOKEN (the operator token) in the environment");
+// The operator token goes in requests: over plain HTTP only to a gateway on this machine.
+const local = base.hostname === "localhost" || base.hostname.endsWith(".localhost") || base.hostname === "127.0.0.1";
+if (base.protocol === "http:" && !local) fail("setup", `use https://${base.host}: plain HTTP is for localhost`);
 
 function fail(step, message) {
   process.stderr.write(`smoke: FAILED at ${step}: ${message}\n`);

@@ -13,6 +13,17 @@ import {
   UsageError,
 } from "./format.mjs";
 
+/** The filters of `audit list`, as the API's query parameters of the same names. */
+const AUDIT_LIST_OPTIONS = {
+  from: { type: "string" },
+  to: { type: "string" },
+  actor: { type: "string" },
+  action: { type: "string" },
+  outcome: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+};
+
 export const COMMANDS = {
   "tenants list": {
     summary: "List tenants (operator)",
@@ -186,17 +197,11 @@ export const COMMANDS = {
     usage:
       "cordon audit list --tenant ID [--from TIME] [--to TIME] [--actor ACTOR] [--action ACTION]\n" +
       "       [--outcome allowed|denied|error] [--limit N] [--cursor C]   (TIME: ISO 8601 or ms since the epoch)",
-    options: {
-      from: { type: "string" },
-      to: { type: "string" },
-      actor: { type: "string" },
-      action: { type: "string" },
-      outcome: { type: "string" },
-      limit: { type: "string" },
-      cursor: { type: "string" },
-    },
+    options: AUDIT_LIST_OPTIONS,
     async run(ctx, { values }) {
-      const page = await ctx.api("GET", `/v1/audit${query(values)}`);
+      // This command's own options only: the global ones (--token above all) never go into a URL.
+      const filters = Object.fromEntries(Object.keys(AUDIT_LIST_OPTIONS).map((k) => [k, values[k]]));
+      const page = await ctx.api("GET", `/v1/audit${query(filters)}`);
       return ctx.print(page, () => {
         table(
           page.data.map((e) => ({

@@ -1,0 +1,119 @@
+// The admin CLI's transport, against a listener on this machine that records what it receives: the credential
+// travels only in the Authorization header, never in a URL, and never over plain HTTP to another machine; a
+// redirect is a failure, not an empty success. (The commands themselves, against Cordon: e2e/cli.test.ts.)
+import { execFile } from "node:child_process";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CLI = join(import.meta.dirname, "../../bin/cordon.mjs");
+const SECRET = "cdn_live_0123456789abcdefTRANSPORTCHECK";
+
+let server: Server;
+let port = 0;
+const received: { url: string; host: string; authorization: string }[] = [];
+let answer: (req: IncomingMessage) => { status: number; body: string; headers?: Record<string, string> } = () => ({
+  status: 200,
+  body: JSON.stringify({ data: [], next_cursor: null }),
+});
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    received.push({ url: req.url ?? "", host: req.headers.host ?? "", authorization: req.headers.authorization ?? "" });
+    const a = answer(req);
+    res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
+    res.end(a.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? "" }, timeout: 20_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("the CLI's transport", () => {
+  it("audit list puts its filters in the URL, and nothing of the global options (the token above all)", async () => {
+    received.length = 0;
+    const res = await run([
+      "audit",
+      "list",
+      "--tenant",
+      "acme",
+      "--token",
+      SECRET,
+      "--url",
+      `http://localhost:${port}`,
+      "--connect",
+      "127.0.0.1",
+      "--action",
+      "key.create",
+      "--limit",
+      "5",
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(received).toHaveLength(1);
+    const url = new URL(received[0]!.url, "http://x");
+    expect(url.pathname).toBe("/v1/audit");
+    expect([...url.searchParams.keys()].sort()).toEqual(["action", "limit"]);
+    expect(received[0]!.url).not.toContain(SECRET);
+    expect(received[0]!.authorization).toBe(`Bearer ${SECRET}`);
+    expect(received[0]!.host).toBe(`acme.localhost:${port}`);
+  });
+
+  it("sends no credential over plain HTTP to another machine: refused before any request", async () => {
+    received.length = 0;
+    for (const url of [`http://cordon.example.com:${port}`, `http://10.0.0.8:${port}`]) {
+      const res = await run([
+        "keys",
+        "list",
+        "--tenant",
+        "acme",
+        "--token",
+        SECRET,
+        "--url",
+        url,
+        "--connect",
+        "127.0.0.1",
+      ]);
+      expect(res.code, url).toBe(2);
+      expect(res.stderr).toContain("Plain HTTP is for a gateway on this machine");
+      expect(res.stderr).not.toContain(SECRET);
+    }
+    expect(received).toEqual([]);
+  });
+
+  it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
+    answer = () => ({ status: 301, body: "", headers: { location: "https://acme.cordon.example/v1/admin/keys" } });
+    try {
+      const res = await run([
+        "keys",
+        "list",
+        "--tenant",
+        "acme",
+        "--token",
+        SECRET,
+        "--url",
+        `http://localhost:${port}`,
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("HTTP 301");
+      expect(res.stderr).toContain("redirect");
+    } finally {
+      answer = () => ({ status: 200, body: JSON.stringify({ data: [], next_cursor: null }) });
+    }
+  });
+});
