@@ -83,9 +83,16 @@ export async function signIn(apiKey: string): Promise<Session> {
   return session;
 }
 
-export async function signOut(): Promise<void> {
+/** Ends the session; false when the gateway did not confirm it (the browser may still be signed in). */
+export async function signOut(): Promise<boolean> {
+  try {
+    const res = await fetch("/dashboard/logout", { method: "POST", credentials: "same-origin" });
+    if (!res.ok) return false;
+  } catch {
+    return false;
+  }
   csrfToken = null;
-  await fetch("/dashboard/logout", { method: "POST", credentials: "same-origin" });
+  return true;
 }
 
 /** Saves a response body as a file (an NDJSON export). */

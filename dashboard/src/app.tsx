@@ -70,7 +70,10 @@ export function App() {
   const views = VIEWS.filter((v) => session.scopes.includes(v.scope));
   const current = views.find((v) => v.id === hash) ?? views[0];
   const leave = async () => {
-    await signOut();
+    if (!(await signOut())) {
+      setNotice("Signing out failed: this browser is still signed in. Try again.");
+      return;
+    }
     setNotice("Signed out.");
     setSession(null);
   };
@@ -103,6 +106,11 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
+        {notice && (
+          <p class="note error" role="alert">
+            {notice}
+          </p>
+        )}
         {current === undefined && <p>This session's scopes open none of the dashboard's views.</p>}
         {current?.id === "overview" && <Overview />}
         {current?.id === "keys" && <Keys />}

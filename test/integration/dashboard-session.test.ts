@@ -3,6 +3,7 @@
 // token, and for changes only from the page's own origin;
 // sessions that end with their key, a lockdown, their hour, or sign-out (GET /dashboard/session then says the
 // page is signed out, and why); the audit trail naming the key.
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   accessTokenFor,
@@ -288,6 +289,31 @@ describe("signing out", async () => {
     await settle();
     const event = await auditEventOf(t.id, res.headers.get("x-request-id"));
     expect(event).toMatchObject({ action: "dashboard.session.delete", actor: `key:${t.owner.id}` });
+  });
+
+  // Regression: a failing read of the tenant's object while checking the session ended the sign-out in a 500
+  // with no clearing cookie, and the page said "Signed out." all the same.
+  it("clears the cookie even when the session cannot be read (storage failing)", async () => {
+    const s = await signIn(t.host, t.owner.key);
+    const objects = env.TENANT_OBJECT;
+    const failing = {
+      idFromName: (name: string) => objects.idFromName(name),
+      get: (id: DurableObjectId) =>
+        new Proxy(objects.get(id), {
+          get(target, prop) {
+            if (prop === "getKey") return () => Promise.reject(new Error("Durable Object reset"));
+            const value = Reflect.get(target, prop) as unknown;
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        }),
+    };
+    const res = await call(t.host, "/dashboard/logout", {
+      method: "POST",
+      headers: { cookie: s.cookie, origin: originOf(t.host) },
+      env: { ...env, TENANT_OBJECT: failing } as unknown as CordonGateway.Env,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")!.startsWith("__Host-cordon_session=;")).toBe(true);
   });
 
   it("clears a cookie that is no longer valid too, but only for the page's own origin", async () => {

@@ -136,14 +136,16 @@ const signedOut = (ended: "invalid_session" | "session_expired" | null): z.infer
 
 export async function deleteSession(rc: RequestContext): Promise<Handled> {
   requireSameOrigin(rc);
-  const tenant = await tenantAtHost(rc);
-  // The trail names who signed out when the session is still valid; the cookie is cleared either way.
+  // The trail names who signed out when the session can still be read; the cookie is cleared either way, even
+  // when reading it fails (storage unavailable): a sign-out must never leave the browser signed in.
+  let tenant: TenantRecord | null = null;
   let actor: string | null = null;
   try {
+    tenant = await tenantAtHost(rc);
     const session = sessionOf(rc.request.headers);
     if (session) actor = actorOf((await verifySession(rc.rt, session, tenant, rc.receivedAt)).principal);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof ApiError)) console.error(`sign-out: the session could not be read: ${String(err)}`);
   }
   return {
     response: json({ object: "dashboard.session", signed_in: false }, 200, { "set-cookie": clearSessionCookie() }),
