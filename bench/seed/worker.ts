@@ -90,7 +90,9 @@ async function seed(request: Request, env: CordonGateway.Env): Promise<Response>
       ],
       usage: { prompt_tokens: 12, completion_tokens: 24, total_tokens: 36 },
     };
-    await storeEntry(rt, addr, crypto.randomUUID(), { kind: "chat", completion }, null);
+    // Seeded into the tenant's shared cache, with the ticket of a request asked now.
+    const ticket = { erasedBefore: tenant.erased_before, userErasures: null };
+    await storeEntry(rt, { ...addr, ticket }, crypto.randomUUID(), { kind: "chat", completion }, null);
   };
   for (let next = from; next < from + count; next += PARALLEL) {
     const batch = Array.from({ length: Math.min(PARALLEL, from + count - next) }, (_, k) => store(next + k));

@@ -473,6 +473,8 @@ describe("a large tenant", async () => {
     const keyring = await rt.tenantKeyring(tenant);
     const transform = await rt.embeddingTransform(tenant, keyring);
     const controls = resolveControls({ headers: new Headers({ "x-cache-user": user }) }, tenant.policy, principal);
+    const userHash = await keyring.hash("user", user);
+    const { erasures } = await rt.tenantObject(tenant.id).userState(userHash);
     const started = Date.now();
     let next = 0;
     const worker = async () => {
@@ -495,7 +497,7 @@ describe("a large tenant", async () => {
         });
         await storeEntry(
           rt,
-          addr,
+          { ...addr, ticket: { erasedBefore: tenant.erased_before, userErasures: erasures } },
           crypto.randomUUID(),
           {
             kind: "chat",

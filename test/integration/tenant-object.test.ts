@@ -10,8 +10,17 @@ import {
   TENANT_OBJECT_SCHEMA_VERSION,
   type TenantObject,
 } from "../../src/gateway/storage/tenant-object/index";
+import { createTenant, uniqueTenant } from "../helpers";
 
 const store = () => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
+/** The object of a tenant that exists: the catalog takes entries only for one. */
+const tenantStore = async () => {
+  const id = uniqueTenant("ts");
+  await createTenant(id);
+  return env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(id));
+};
+/** The store ticket of a request asked before any erasure. */
+const TICKET = { erasedBefore: 0, userErasures: 0 };
 const later = () => Date.now() + 3_600_000;
 const entry = (id: string, over: Partial<CatalogEntry> = {}): CatalogEntry => ({
   id,
@@ -33,28 +42,28 @@ const vector = (id: string, expires_at = later()): VectorRecord => ({
 
 describe("tenant store: catalog", () => {
   it("puts, gets and counts entries exactly as written", async () => {
-    const s = store();
+    const s = await tenantStore();
     const a = entry("e-a", { user_hash: "user-hash" });
-    await s.catalogPut(a);
-    await s.catalogPut(entry("e-b"));
+    await s.catalogPut(a, TICKET);
+    await s.catalogPut(entry("e-b"), TICKET);
     expect(await s.catalogGet("e-a")).toEqual(a);
     expect(await s.catalogGet("e-missing")).toBeNull();
     expect(await s.catalogCount()).toBe(2);
   });
 
   it("replaces an entry written again under the same id", async () => {
-    const s = store();
-    await s.catalogPut(entry("e-1", { model: "first" }));
-    await s.catalogPut(entry("e-1", { model: "second" }));
+    const s = await tenantStore();
+    await s.catalogPut(entry("e-1", { model: "first" }), TICKET);
+    await s.catalogPut(entry("e-1", { model: "second" }), TICKET);
     expect(await s.catalogCount()).toBe(1);
     expect((await s.catalogGet("e-1"))?.model).toBe("second");
   });
 
   it("deletes an entry together with its vector and returns what it removed", async () => {
-    const s = store();
+    const s = await tenantStore();
     const e = entry("e-del");
-    await s.catalogPut(e);
-    await s.catalogPut(entry("e-keep"));
+    await s.catalogPut(e, TICKET);
+    await s.catalogPut(entry("e-keep"), TICKET);
     await s.vectorUpsert([vector("e-del"), vector("e-keep")]);
     expect(await s.catalogDelete("e-del")).toEqual(e);
     expect(await s.catalogCount()).toBe(1);
@@ -69,9 +78,9 @@ describe("tenant store: catalog", () => {
     ["a fractional created_at", entry("e-x", { created_at: 1.5 })],
     ["a numeric user hash", entry("e-x", { user_hash: 7 as unknown as string })],
   ])("refuses a catalog entry with %s and writes nothing", async (_, bad) => {
-    const s = store();
+    const s = await tenantStore();
     // Inside the object (an RPC caller receives the same error as "TenantObjectInputError: invalid …").
-    const failure = await runInDurableObject(s, (object) => (object as TenantObject).catalogPut(bad)).then(
+    const failure = await runInDurableObject(s, (object) => (object as TenantObject).catalogPut(bad, TICKET)).then(
       () => null,
       (e: unknown) => e,
     );
@@ -183,14 +192,15 @@ describe("tenant store: storage", () => {
     expect(await s.vectorCount()).toBe(1);
   });
 
-  it("empties every table on tenant deletion and keeps working afterwards", async () => {
-    const s = store();
-    await s.catalogPut(entry("e-gone"));
+  it("empties every table on tenant deletion, and takes no late entry afterwards", async () => {
+    const s = await tenantStore();
+    expect(await s.catalogPut(entry("e-gone"), TICKET)).toBeNull();
     await s.vectorUpsert([vector("e-gone")]);
-    expect(await s.deleteTenant()).toBeNull();
+    expect(await s.deleteTenant()).not.toBeNull();
     expect(await s.catalogCount()).toBe(0);
     expect(await s.vectorCount()).toBe(0);
-    await s.catalogPut(entry("e-new"));
-    expect(await s.catalogCount()).toBe(1);
+    // A store that was in flight when the tenant went: refused, not written into the emptied object.
+    expect(await s.catalogPut(entry("e-new"), TICKET)).toBe("no_tenant");
+    expect(await s.catalogCount()).toBe(0);
   });
 });

@@ -16,25 +16,25 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-/** A runtime holding only what a lookup reads: KV's CACHE and the tenant object's user salts. */
+/** A runtime holding only what a lookup reads: KV's CACHE and the tenant object's user state (salt, erasures). */
 function fakeRuntime(kvValue: string | null) {
-  const salt = deferred<string | null>();
+  const salt = deferred<{ salt: string | null; erasures: number }>();
   const order: string[] = [];
   const get = vi.fn(async (key: string) => {
     order.push(`kv:${key}`);
     return kvValue;
   });
-  const userSalt = vi.fn((userHash: string, create: boolean) => {
-    order.push(`salt:${userHash}:${create}`);
+  const userState = vi.fn((userHash: string) => {
+    order.push(`salt:${userHash}`);
     return salt.promise;
   });
   const embed = vi.fn(async () => [[1]]);
   const rt = {
     env: { CACHE: { get } },
-    tenantObject: () => ({ userSalt }),
+    tenantObject: () => ({ userState }),
     embedder: { embed },
   } as unknown as Runtime;
-  return { rt, salt, order, get, userSalt, embed };
+  return { rt, salt, order, get, userState, embed };
 }
 
 const address = {
@@ -42,8 +42,8 @@ const address = {
   userHash: "u1",
   exactHash: "e1",
   semantic: "",
-  // Never used below: no value is opened (none in KV, or no salt to open it with).
-  keyring: {},
+  // Never used to open anything below: there is no value in KV, or no salt to open it with.
+  keyring: { userSealer: async () => ({}) },
 } as unknown as CacheAddress;
 
 describe("a user's cache lookup", () => {
@@ -52,17 +52,18 @@ describe("a user's cache lookup", () => {
     const result = lookup(rt, address, Date.now());
     // Both requests are out before the Durable Object has answered.
     await Promise.resolve();
-    expect(order).toEqual(["salt:u1:false", `kv:${cacheKv.exact("acme", "e1")}`]);
-    salt.resolve("c2FsdA");
-    expect(await result).toEqual({ hit: null, embedding: null, refused: null });
+    expect(order).toEqual(["salt:u1", `kv:${cacheKv.exact("acme", "e1")}`]);
+    salt.resolve({ salt: "c2FsdA", erasures: 2 });
+    // Nothing in KV: no hit; the user's erasure count goes on into the request's store ticket.
+    expect(await result).toEqual({ hit: null, embedding: null, refused: null, userErasures: 2 });
   });
 
   it("finds nothing for a user without a salt, even when KV still holds a value under the address", async () => {
-    const { rt, salt, get, userSalt, embed } = fakeRuntime("entry-1.sealed-copy");
+    const { rt, salt, get, userState, embed } = fakeRuntime("entry-1.sealed-copy");
     const result = lookup(rt, { ...address, semantic: "capital of france" } as CacheAddress, Date.now());
-    salt.resolve(null);
-    expect(await result).toEqual({ hit: null, embedding: null, refused: null });
-    expect(userSalt).toHaveBeenCalledWith("u1", false);
+    salt.resolve({ salt: null, erasures: 1 });
+    expect(await result).toEqual({ hit: null, embedding: null, refused: null, userErasures: 1 });
+    expect(userState).toHaveBeenCalledWith("u1");
     expect(get).toHaveBeenCalledTimes(1);
     // Nothing is opened and the semantic tier is not asked: there is no key to open what it would find.
     expect(embed).not.toHaveBeenCalled();

@@ -7,6 +7,7 @@
 import * as z from "zod";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
+import type { StoreTicket } from "../storage/tenant-object/index";
 import { KV_MIN_TTL_SECONDS } from "./entries";
 import { readSealer, type SealerOwner, writeSealer } from "./sealers";
 
@@ -31,6 +32,8 @@ export interface EmbeddingAddress extends SealerOwner {
   readonly inputHashes: readonly string[];
   readonly ttlSeconds: number;
   readonly erasedBefore: number;
+  /** What the request saw of erasures when it was asked: its vectors are not stored if one ran since. */
+  readonly ticket: StoreTicket;
 }
 
 /** The stored vector of each input (null where there is none to serve). Best effort: a failure is all misses. */
@@ -78,7 +81,11 @@ export async function writeEmbeddings(
   fresh: ReadonlyMap<number, { embedding: number[]; tokens: number }>,
 ): Promise<void> {
   try {
-    const sealer = await writeSealer(rt, addr);
+    // A user's salt is refused when the user was erased since the request was asked; the shared cache asks the
+    // tenant's object the same of the tenant's erasures. Either way nothing of the request is then stored.
+    const sealer = await writeSealer(rt, addr, addr.ticket);
+    if (sealer === null) return;
+    if (addr.userHash === null && !(await rt.tenantObject(addr.tenant).storeAllowed(null, addr.ticket))) return;
     const now = Date.now();
     const expiresAt = now + addr.ttlSeconds * 1000;
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);

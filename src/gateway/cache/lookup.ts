@@ -4,7 +4,7 @@ import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import type { CacheHit } from "./entries";
 import { openExact, readExactValue } from "./exact-tier";
-import { readSealer } from "./sealers";
+import { readUserState } from "./sealers";
 import { lookupSemantic, type SemanticLookup } from "./semantic-tier";
 
 const READ_BUDGET_MS = 2000;
@@ -15,24 +15,27 @@ export interface LookupResult {
   readonly embedding: number[] | null;
   /** Why a semantic candidate was refused by verification, when one was. */
   readonly refused: SemanticLookup["refused"];
+  /** How many times the user was erased, as read now (null: the shared cache, or it could not be read). */
+  readonly userErasures: number | null;
 }
 
 export async function lookup(rt: Runtime, addr: CacheAddress, now: number): Promise<LookupResult> {
-  const none: LookupResult = { hit: null, embedding: null, refused: null };
-  // The user's key (a Durable Object read, for a user's entries) and the exact tier's value (a KV read) do not
-  // depend on each other: both are read at once, so a user's lookup waits for the slower, not for the two in turn.
-  const [sealer, value] = await Promise.all([
-    bestEffort("user key", readSealer(rt, addr)),
+  // The user's key and erasure count (a Durable Object read, for a user's entries) and the exact tier's value (a
+  // KV read) do not depend on each other: both are read at once, so a user's lookup waits for the slower.
+  const [user, value] = await Promise.all([
+    bestEffort("user key", readUserState(rt, addr)),
     bestEffort("exact lookup", readExactValue(rt, addr)),
   ]);
+  const none: LookupResult = { hit: null, embedding: null, refused: null, userErasures: user?.userErasures ?? null };
+  const sealer = user?.sealer;
   // A user without a salt has no entries (none stored yet, or erased): nothing to look up.
   if (!sealer) return none;
   const exact = value === null ? null : await bestEffort("exact lookup", openExact(rt, addr, sealer, value, now));
-  if (exact) return { hit: exact, embedding: null, refused: null };
+  if (exact) return { ...none, hit: exact };
   // A prompt that is only code, or a threshold of 1: no embedding, no search.
   if (!addr.searchByMeaning) return none;
   const semantic = await bestEffort("semantic lookup", lookupSemantic(rt, addr, sealer, now));
-  return semantic ?? none;
+  return semantic ? { ...semantic, userErasures: none.userErasures } : none;
 }
 
 async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> {

@@ -8,7 +8,7 @@ import type { CacheControls } from "../cache/controls";
 import { answerTokens, type CachedAnswer, type CacheHit } from "../cache/entries";
 import { type LookupResult, lookup } from "../cache/lookup";
 import { type ChatCachePlan, planChat } from "../cache/plan";
-import { storeEntry } from "../cache/store";
+import { type StoreAddress, storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
@@ -17,6 +17,8 @@ import { applyPiiPolicy, type PiiOutcome, piiInAnswer } from "../policy/pii-poli
 import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import type { ResponsesRequest } from "../protocol/responses";
+import type { Runtime } from "../runtime";
+import type { StoreTicket } from "../storage/tenant-object/index";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { captureStream } from "./sse";
 import { upstreamCredential } from "./upstream-credential";
@@ -55,7 +57,7 @@ export type Consulted<K extends CachedAnswer["kind"]> =
       status: "MISS" | "BYPASS";
       missed: AuditFacts;
       /** Where the answer may be stored: null for a request that may not write, or a fallback target's answer. */
-      storeAs: CacheAddress | null;
+      storeAs: StoreAddress | null;
       entryId: string | null;
       /** The prompt's embedding, when the lookup computed one (reused by the store). */
       embedding: number[] | null;
@@ -119,6 +121,8 @@ export async function consult<K extends CachedAnswer["kind"]>(
   }
   const missed = missFacts(base, addr, o.controls, found);
   if (o.controls.onlyIfCached || !o.controls.callProvider) return { kind: "not_cached", facts: missed };
+  // What this request saw of erasures, before the provider is called: its answer is not stored if one ran since.
+  const ticket = addr && o.controls.write ? await storeTicket(rt, addr, found) : null;
 
   let result: UpstreamResult;
   try {
@@ -142,7 +146,7 @@ export async function consult<K extends CachedAnswer["kind"]>(
   }
   // An answer from a fallback target is another model's: served, never stored as the requested model's.
   const fellBack = result.target !== model;
-  const storeAs = addr && o.controls.write && !fellBack ? addr : null;
+  const storeAs = addr && ticket && !fellBack ? { ...addr, ticket } : null;
   return {
     kind: "upstream",
     response: result.response,
@@ -264,6 +268,24 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
         : {}),
     },
   };
+}
+
+/**
+ * The request's store ticket: the erasure watermark of the tenant record it read, and for a user's cache how
+ * many times the user was erased — as the lookup read it, or read now when there was no lookup (null: unknown,
+ * and the store is then refused).
+ */
+async function storeTicket(rt: Runtime, addr: CacheAddress, found: LookupResult | null): Promise<StoreTicket> {
+  if (addr.userHash === null) return { erasedBefore: addr.erasedBefore, userErasures: null };
+  let userErasures = found?.userErasures ?? null;
+  if (found === null) {
+    try {
+      userErasures = (await rt.tenantObject(addr.tenant).userState(addr.userHash)).erasures;
+    } catch (err) {
+      console.warn(`user state not read; the answer will not be stored: ${String(err)}`);
+    }
+  }
+  return { erasedBefore: addr.erasedBefore, userErasures };
 }
 
 /** The response headers that say how a hit was found. */

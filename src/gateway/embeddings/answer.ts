@@ -159,6 +159,14 @@ async function addressOf(
     inputHashes,
     ttlSeconds: controls.ttlSeconds,
     erasedBefore: tenant.erased_before,
+    // Taken before the provider is called (see cache/store.ts, StoreAddress).
+    ticket: {
+      erasedBefore: tenant.erased_before,
+      userErasures:
+        userHash === null || !controls.write
+          ? null
+          : (await rc.rt.tenantObject(tenant.id).userState(userHash)).erasures,
+    },
   };
 }
 

@@ -181,7 +181,7 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
   const { rt, tenant, keyring } = rc;
   const userHash = await keyring.hash("user", user);
   const object = rt.tenantObject(tenant.id);
-  const salt = await object.userSalt(userHash, false);
+  const salt = await object.userSalt(userHash);
   const sealer = salt === null ? null : await keyring.userSealer(fromBase64Url(salt));
   const encoder = new TextEncoder();
   let after: { createdAt: number; id: string } | null = null;
@@ -291,6 +291,6 @@ async function entryFor(rc: AuthedContext): Promise<{ entry: CatalogEntry; seale
     if (namedHash !== entry.user_hash)
       throw fail("entry_not_found", { reason: "other_users_entry", facts: { target: id } });
   }
-  const salt = await object.userSalt(entry.user_hash, false);
+  const salt = await object.userSalt(entry.user_hash);
   return { entry, sealer: salt === null ? null : await rc.keyring.userSealer(fromBase64Url(salt)) };
 }

@@ -16,13 +16,18 @@ export interface CatalogEntry {
   expires_at: number;
 }
 
-export function putEntry(sql: SqlStorage, e: CatalogEntry): void {
+/** Throws TenantObjectInputError for an entry that is not well-formed (nothing is written). */
+export function checkEntry(e: CatalogEntry): void {
   if (!e || typeof e !== "object") fail("catalog entry must be an object");
   checkId(e.id);
   for (const k of ["scope", "partition", "prompt_hash", "model", "exact_key"] as const) checkText(k, e[k]);
   if (e.user_hash !== null) checkText("user_hash", e.user_hash);
   checkTime("created_at", e.created_at);
   checkTime("expires_at", e.expires_at);
+}
+
+export function putEntry(sql: SqlStorage, e: CatalogEntry): void {
+  checkEntry(e);
   sql.exec(
     `INSERT OR REPLACE INTO entries (id, scope, user_hash, partition, prompt_hash, model, exact_key, created_at,
        expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

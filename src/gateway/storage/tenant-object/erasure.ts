@@ -5,6 +5,7 @@
 // then those copies are unreadable: a user's bodies need the deleted salt, and bodies older than the tenant's
 // erasure watermark (`erased_before`) are refused on read.
 import { cacheKv } from "../kv-keys";
+import type { TenantRecord } from "../records";
 import { type CatalogEntry, getEntry } from "./catalog";
 import { checkText, fail } from "./checks";
 
@@ -46,6 +47,11 @@ export function eraseEntries(
     let users = 0;
     if ("userHash" in selector) {
       users = sql.exec(`DELETE FROM user_salts WHERE user_hash = ?`, selector.userHash).rowsWritten;
+      sql.exec(
+        `INSERT INTO user_erasures (user_hash, erasures) VALUES (?, 1)
+         ON CONFLICT (user_hash) DO UPDATE SET erasures = erasures + 1`,
+        selector.userHash,
+      );
     } else if ("all" in selector) {
       users = sql.exec(`DELETE FROM user_salts`).rowsWritten;
     }
@@ -161,6 +167,51 @@ function whereOf(selector: EraseSelector): [string, (string | number)[]] {
     return ["created_at < ?", [selector.before]];
   }
   return ["1 = 1", []];
+}
+
+// ── stores that come after an erasure ───────────────────────────────────────────────────────────────────
+
+/**
+ * What a request saw of the erasures that concern it, taken when it was asked: the tenant's erasure watermark
+ * (from the tenant record it read) and, for a user's cache, how many times that user had been erased. An answer
+ * is stored after its response, so an erasure may run in between; a store whose ticket no longer matches is
+ * refused, so that what the erasure removed does not come back. No clocks are compared.
+ */
+export interface StoreTicket {
+  readonly erasedBefore: number;
+  /** null for the tenant's shared cache. */
+  readonly userErasures: number | null;
+}
+
+/** Throws TenantObjectInputError for a ticket that is not well-formed. */
+export function checkTicket(t: StoreTicket): void {
+  if (!t || typeof t !== "object") fail("ticket must be an object");
+  if (!Number.isSafeInteger(t.erasedBefore) || t.erasedBefore < 0) fail("invalid ticket erasedBefore");
+  if (t.userErasures !== null && (!Number.isSafeInteger(t.userErasures) || t.userErasures < 0)) {
+    fail("invalid ticket userErasures");
+  }
+}
+
+/** How many times the user was erased (0: never). */
+export function userErasures(sql: SqlStorage, userHash: string): number {
+  checkText("user_hash", userHash);
+  const row = sql
+    .exec<{ erasures: number }>(`SELECT erasures FROM user_erasures WHERE user_hash = ?`, userHash)
+    .toArray()[0];
+  return row?.erasures ?? 0;
+}
+
+/** Why a store with this ticket may not go ahead (null when it may). */
+export function storeRefusal(
+  sql: SqlStorage,
+  tenant: TenantRecord | null,
+  userHash: string | null,
+  ticket: StoreTicket,
+): "no_tenant" | "erased_since" | "user_erased_since" | null {
+  if (!tenant) return "no_tenant";
+  if (tenant.erased_before !== ticket.erasedBefore) return "erased_since";
+  if (userHash === null) return null;
+  return ticket.userErasures === userErasures(sql, userHash) ? null : "user_erased_since";
 }
 
 // ── per-user salts ──────────────────────────────────────────────────────────────────────────────────────

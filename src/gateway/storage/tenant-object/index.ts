@@ -1,9 +1,20 @@
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
 import { liveSecretByHash } from "../records";
 import { getKey } from "./api-keys";
-import { type CatalogEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
+import { type CatalogEntry, checkEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
-import { type Erased, type EraseSelector, eraseEntries, eraseEntry, erasureWatermark, userSalt } from "./erasure";
+import {
+  checkTicket,
+  type Erased,
+  type EraseSelector,
+  eraseEntries,
+  eraseEntry,
+  erasureWatermark,
+  type StoreTicket,
+  storeRefusal,
+  userErasures,
+  userSalt,
+} from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
@@ -12,6 +23,7 @@ import { TenantRecordsObject } from "./tenant-records";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
 
 export type { CatalogEntry } from "./catalog";
+export type { StoreTicket } from "./erasure";
 export type { VirtualKeyRecord } from "./virtual-keys";
 
 /** The name of the one object that holds platform-wide state (no tenant id can be this). */
@@ -59,11 +71,32 @@ export class TenantObject extends TenantRecordsObject {
 
   // ── cache catalog ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Records a stored entry, and makes sure the alarm will sweep it once it expires. */
-  async catalogPut(e: CatalogEntry): Promise<void> {
+  /**
+   * Records a stored entry, and makes sure the alarm will sweep it once it expires — unless an erasure (or the
+   * tenant's deletion) ran since its request was asked (its `ticket` no longer matches): then nothing is recorded
+   * and the reason is returned, for the store to take back what it wrote (cache/store.ts).
+   */
+  async catalogPut(e: CatalogEntry, ticket: StoreTicket): Promise<ReturnType<typeof storeRefusal>> {
+    checkEntry(e);
+    checkTicket(ticket);
+    const refused = storeRefusal(this.sql, readTenant(this.sql), e.user_hash, ticket);
+    if (refused) return refused;
     putEntry(this.sql, e);
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null || alarm > e.expires_at) await this.ctx.storage.setAlarm(e.expires_at);
+    return null;
+  }
+
+  /** Whether a store with this ticket may still go ahead (what writes outside the catalog asks first). */
+  storeAllowed(userHash: string | null, ticket: StoreTicket): boolean {
+    checkTicket(ticket);
+    return storeRefusal(this.sql, readTenant(this.sql), userHash, ticket) === null;
+  }
+
+  /** Whether the catalog holds the entry (a store checks it once its copies are written). */
+  catalogHas(id: string): boolean {
+    checkId(id);
+    return getEntry(this.sql, id) !== null;
   }
 
   catalogGet(id: string): CatalogEntry | null {
@@ -90,9 +123,24 @@ export class TenantObject extends TenantRecordsObject {
     return erased;
   }
 
-  /** The user's salt, created on first use when `create`; null when the user has no entries (or was erased). */
-  userSalt(userHash: string, create: boolean): string | null {
-    return userSalt(this.sql, userHash, create, Date.now());
+  /** The user's salt; null when the user has no entries (or was erased). */
+  userSalt(userHash: string): string | null {
+    return userSalt(this.sql, userHash, false, Date.now());
+  }
+
+  /** The user's salt (null when none) and how many times the user was erased: a lookup's part of a ticket. */
+  userState(userHash: string): { salt: string | null; erasures: number } {
+    return { salt: userSalt(this.sql, userHash, false, Date.now()), erasures: userErasures(this.sql, userHash) };
+  }
+
+  /**
+   * The salt to seal a new entry of the user with, created on first use — or null when an erasure ran since the
+   * request that made the entry was asked (its `ticket`): its answer must not bring the user back.
+   */
+  writeSalt(userHash: string, ticket: StoreTicket): string | null {
+    checkTicket(ticket);
+    if (storeRefusal(this.sql, readTenant(this.sql), userHash, ticket)) return null;
+    return userSalt(this.sql, userHash, true, Date.now());
   }
 
   /**

@@ -57,6 +57,10 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   // v11: two indexes that v5's composite ones begin with (user_hash; created_at) go: every index is one more row
   // written (and billed) per entry stored and swept, and the composite ones answer the same lookups.
   [`DROP INDEX IF EXISTS entries_user`, `DROP INDEX IF EXISTS entries_created`],
+  // v12: how many times each erased user was erased, so that an answer asked for before an erasure (and stored
+  // after its response, so possibly after the erasure) is refused rather than bringing the user back
+  // (erasure.ts, storeRefusal).
+  [`CREATE TABLE IF NOT EXISTS user_erasures (user_hash TEXT PRIMARY KEY, erasures INTEGER NOT NULL)`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -19,6 +19,12 @@ export async function sweep(
   if (tenant) {
     const swept = eraseExpired(storage, tenant.id, now - stale, SWEEP_BATCH, vectorize);
     codes.forget(swept.vectorIds);
+  } else {
+    // A deleted tenant: whatever a late write left here is no one's (its outside copies are unreadable under the
+    // destroyed data key, and expire with their TTL). Nothing re-arms the alarm for it.
+    storage.sql.exec(`DELETE FROM entries`);
+    storage.sql.exec(`DELETE FROM vectors`);
+    codes.clear();
   }
   const batch = pendingDeletes(storage.sql, SWEEP_BATCH);
   const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
