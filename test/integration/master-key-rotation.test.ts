@@ -195,6 +195,15 @@ describe("master-key rotation", async () => {
   });
 
   it("rewrap pages over every tenant and re-wraps each data key and the platform key under B, keys unchanged", async () => {
+    // Regression: the re-wrap read each data key from KV, whose copy may be older than the tenant's object's; the
+    // object then refused the swap and the tenant was counted nowhere, its key left under A. Here one tenant's
+    // KV copy is another wrapping of the same key (as a location's older copy would be).
+    const stale = tenants[1]!;
+    const record = (await env.TENANTS.get(`_tenant:${stale.tenant}`, "json")) as Record<string, unknown>;
+    const label = dataKeyLabel(stale.tenant);
+    const rewrappedUnderA = await ringA.wrap(label, (await ringA.unwrap(label, wrappedBefore[1]!)).raw);
+    expect(rewrappedUnderA).not.toBe(wrappedBefore[1]);
+    await env.TENANTS.put(`_tenant:${stale.tenant}`, JSON.stringify({ ...record, wrapped_data_key: rewrappedUnderA }));
     let cursor: string | null = null;
     let pages = 0;
     let rewrapped = 0;

@@ -24,14 +24,20 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
   await rc.recordChange();
   let platformKey: "rewrapped" | "current" | null = null;
   if (cursor === undefined) {
-    const wrapped = await rt.env.TENANTS.get(tenantsKv.platformKey);
-    if (wrapped !== null) {
+    let wrapped = await rt.env.TENANTS.get(tenantsKv.platformKey);
+    const platform = rt.env.TENANT_OBJECT.get(rt.env.TENANT_OBJECT.idFromName(PLATFORM_OBJECT));
+    // KV's copy may be older than the platform object's: the object answers with the key it keeps, which is
+    // then re-wrapped in its turn.
+    for (let attempt = 0; wrapped !== null && platformKey === null; attempt++) {
+      if (attempt === 3) throw new Error("the platform key kept changing during the re-wrap; run the re-wrap again");
       const next = await rt.master.rewrap(PLATFORM_KEY_LABEL, wrapped);
-      if (next !== null) {
-        const platform = rt.env.TENANT_OBJECT.get(rt.env.TENANT_OBJECT.idFromName(PLATFORM_OBJECT));
-        await platform.platformKey(next, wrapped);
+      if (next === null) {
+        platformKey = "current";
+        break;
       }
-      platformKey = next === null ? "current" : "rewrapped";
+      const kept: string = await platform.platformKey(next, wrapped);
+      if (kept === next) platformKey = "rewrapped";
+      else wrapped = kept;
     }
   }
 
@@ -39,12 +45,9 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
   let rewrapped = 0;
   let current = 0;
   for (const t of page.tenants) {
-    const next = await rt.master.rewrap(dataKeyLabel(t.id), t.wrapped_data_key);
-    if (next === null) {
-      current++;
-      continue;
-    }
-    if (await rt.tenantObject(t.id).rewrapDataKey(t.wrapped_data_key, next)) rewrapped++;
+    const outcome = await rewrapTenant(rc, t.id);
+    if (outcome === "rewrapped") rewrapped++;
+    else if (outcome === "current") current++;
   }
   return {
     response: json({
@@ -57,4 +60,22 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
     } satisfies z.infer<typeof RewrapResultSchema>),
     facts: { reason: `rewrap:${rewrapped}` },
   };
+}
+
+/**
+ * Re-wraps one tenant's data key as its object holds it — the authority; the listing comes from KV, whose copy
+ * may be older (a key re-wrapped or changed since), and a key left under the old master would be lost with it.
+ * A change made between the read and the write is retried; one that keeps happening fails the call, so that
+ * the operator runs it again rather than removing the old master key. "gone": the tenant was deleted.
+ */
+async function rewrapTenant(rc: RequestContext, id: string): Promise<"rewrapped" | "current" | "gone"> {
+  const object = rc.rt.tenantObject(id);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const t = await object.getTenant();
+    if (!t) return "gone";
+    const next = await rc.rt.master.rewrap(dataKeyLabel(id), t.wrapped_data_key);
+    if (next === null) return "current";
+    if (await object.rewrapDataKey(t.wrapped_data_key, next)) return "rewrapped";
+  }
+  throw new Error(`tenant ${id}: its data key kept changing during the re-wrap; run the re-wrap again`);
 }
