@@ -135,6 +135,38 @@ describe("an entry deleted while it is stored", () => {
   });
 });
 
+describe("an entry deleted where KV's copy of its exact-tier pointer is older", () => {
+  it("loses its pointer all the same: the catalog says no other entry uses it", async () => {
+    const t = await tenantWithKey("sr-edge");
+    const admin = await createKey(t.tenant, { role: "admin" });
+    const miss = await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody(PROMPT) });
+    await miss.text();
+    await settle();
+    const id = miss.headers.get("x-cache-entry-id")!;
+    expect(await probe(t.host, t.key, null)).toBe("HIT-EXACT");
+    // This location's edge copy of the pointer still names an earlier entry of the prompt.
+    const older = new Proxy(env.CACHE, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "get") {
+          return async (key: unknown, ...rest: unknown[]) =>
+            typeof key === "string" && key.includes(":x:")
+              ? "00000000-0000-4000-8000-0000000000aa.stale"
+              : (value as (...a: unknown[]) => unknown).call(target, key, ...rest);
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as KVNamespace;
+    const res = await callWith({ ...env, CACHE: older }, t.host, `/v1/cache/entries/${id}`, {
+      token: admin,
+      method: "DELETE",
+    });
+    expect(res.status).toBe(200);
+    await settleAll();
+    expect(await probe(t.host, t.key, null)).toBe("MISS");
+  });
+});
+
 describe("a tenant deleted while a store is in flight", () => {
   it("leaves nothing in a tenant re-created under its id", async () => {
     const t = await tenantWithKey("sr-ten");

@@ -23,7 +23,12 @@ const KV_BULK_GET = 100;
 
 export const EraseSchema = z.union([
   z.strictObject({
-    user: z.string().transform((v, ctx) => userIdOf(v) ?? (ctx.addIssue(`must be ${USER_ID_RULE}`), z.NEVER)),
+    user: z.string().transform((v, ctx) => {
+      const user = userIdOf(v);
+      if (user !== null) return user;
+      ctx.addIssue(`must be ${USER_ID_RULE}`);
+      return z.NEVER;
+    }),
   }),
   z.strictObject({ before: z.iso.datetime({ offset: true }) }),
   z.strictObject({ all: z.literal(true) }),
@@ -122,11 +127,15 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: entry.id });
   const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
   if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
-  // The exact-tier pointer goes only while it names this entry: a prompt stored again since points at the newer one.
-  const pointer = await rt.env.CACHE.get(removed.exact_key);
+  // The exact-tier pointer goes unless another entry stores under the same key — then only while it names this
+  // one (a prompt stored again since points at the newer entry). The catalog decides, not a read of the pointer,
+  // which KV may answer from an older edge copy.
+  const pointer = removed.exact_key_shared ? await rt.env.CACHE.get(removed.exact_key) : null;
   await Promise.all([
     rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
-    pointer !== null && pointedEntryId(pointer) === removed.id ? rt.env.CACHE.delete(removed.exact_key) : null,
+    !removed.exact_key_shared || (pointer !== null && pointedEntryId(pointer) === removed.id)
+      ? rt.env.CACHE.delete(removed.exact_key)
+      : null,
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
   const deleted: z.infer<typeof EntryDeletedSchema> = { id: removed.id, object: "cache.entry", deleted: true };

@@ -10,6 +10,7 @@ import {
   eraseEntries,
   eraseEntry,
   erasureWatermark,
+  exactKeyInUse,
   type StoreTicket,
   storeRefusal,
   userErasures,
@@ -116,11 +117,12 @@ export class TenantObject extends TenantRecordsObject {
    * Removes one entry from the catalog and the embedded index and returns it, so that the caller deletes its
    * KV copies (and Vectorize vector) at once; null when there was no such entry.
    */
-  catalogDelete(id: string): CatalogEntry | null {
+  catalogDelete(id: string): (CatalogEntry & { exact_key_shared: boolean }) | null {
     checkId(id);
     const erased = eraseEntry(this.ctx.storage, id);
     this.codes.forget([id]);
-    return erased;
+    // Whether another entry still stores under the same exact-tier key (then the pointer may name it).
+    return erased && { ...erased, exact_key_shared: exactKeyInUse(this.sql, erased.exact_key) };
   }
 
   /** The user's salt; null when the user has no entries (or was erased). */
