@@ -45,6 +45,10 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+/** `cordon keys list` for tenant acme with the test's secret, at `url`. */
+const keysList = (url: string, ...more: string[]) =>
+  run(["keys", "list", "--tenant", "acme", "--token", SECRET, "--url", url, ...more]);
+
 describe("the CLI's transport", () => {
   it("audit list puts its filters in the URL, and nothing of the global options (the token above all)", async () => {
     received.length = 0;
@@ -77,18 +81,7 @@ describe("the CLI's transport", () => {
   it("sends no credential over plain HTTP to another machine: refused before any request", async () => {
     received.length = 0;
     for (const url of [`http://cordon.example.com:${port}`, `http://10.0.0.8:${port}`]) {
-      const res = await run([
-        "keys",
-        "list",
-        "--tenant",
-        "acme",
-        "--token",
-        SECRET,
-        "--url",
-        url,
-        "--connect",
-        "127.0.0.1",
-      ]);
+      const res = await keysList(url, "--connect", "127.0.0.1");
       expect(res.code, url).toBe(2);
       expect(res.stderr).toContain("Plain HTTP is for a gateway on this machine");
       expect(res.stderr).not.toContain(SECRET);
@@ -99,16 +92,7 @@ describe("the CLI's transport", () => {
   it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
     answer = () => ({ status: 301, body: "", headers: { location: "https://acme.cordon.example/v1/admin/keys" } });
     try {
-      const res = await run([
-        "keys",
-        "list",
-        "--tenant",
-        "acme",
-        "--token",
-        SECRET,
-        "--url",
-        `http://localhost:${port}`,
-      ]);
+      const res = await keysList(`http://localhost:${port}`);
       expect(res.code).toBe(1);
       expect(res.stderr).toContain("HTTP 301");
       expect(res.stderr).toContain("redirect");
