@@ -264,6 +264,19 @@ describe("rate limits", () => {
     expect(await bucketNames(t)).toEqual([`key:${slow.id}`, "tenant"]);
   });
 
+  // Regression: the headers described the bucket with the lowest rate, not the one that refused: a tenant bucket
+  // of 3 a minute refusing a key of 100 an hour answered "100 requests per 3600 s".
+  it("a refusal names the bucket that refused, even when another has the lower rate", async () => {
+    const t = await tenant({ rate_limit: { requests: 3, window_seconds: 60 } });
+    const k = await adminKey(t, { rate_limit: { requests: 100, window_seconds: 3600 } });
+    freeze();
+    for (let i = 0; i < 3; i++) expect((await send(t, k.key)).status).toBe(200);
+    const refused = await send(t, k.key);
+    expect(refused.status).toBe(429);
+    expect(refused.rate.limit).toBe("3");
+    expect(JSON.parse(refused.body).error.message).toContain("3 requests per 60 s");
+  });
+
   it("a key and its access tokens share one bucket, and minting a token counts", async () => {
     const t = await tenant();
     const k = await adminKey(t, { rate_limit: { requests: 3, window_seconds: 60 } });

@@ -51,7 +51,7 @@ export async function admitCaller(
   if (!verdict.allowed) {
     throw fail("rate_limited", {
       message: `Rate limit reached: ${verdict.limit.requests} requests per ${verdict.limit.windowSeconds} s.`,
-      reason: buckets.length > 1 ? "rate:key_or_tenant" : `rate:${buckets[0]!.name === "tenant" ? "tenant" : "key"}`,
+      reason: `rate:${verdict.bucket === "tenant" ? "tenant" : "key"}`,
       headers: { ...rateHeaders, "retry-after": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) },
     });
   }

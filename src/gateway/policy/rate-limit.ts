@@ -124,10 +124,29 @@ export function combineRates(decisions: readonly RateDecision[]): CombinedRateDe
 export function decideRates(
   buckets: readonly { state: number | null; limit: RateLimit }[],
   now: number,
-): { decision: CombinedRateDecision; states: (number | null)[] } {
+): { decision: CombinedRateDecision; states: (number | null)[]; binding: number } {
   const decisions = buckets.map((b) => decideRate(b.state, b.limit, now));
   const decision = combineRates(decisions);
-  return { decision, states: decision.allowed ? decisions.map((d) => d.state) : buckets.map((b) => b.state) };
+  return {
+    decision,
+    states: decision.allowed ? decisions.map((d) => d.state) : buckets.map((b) => b.state),
+    binding: bindingBucket(decisions),
+  };
+}
+
+/**
+ * The bucket a response's rate-limit headers describe: of a refusal, the bucket that refused (the one to wait
+ * longest for); otherwise the one with the least room left.
+ */
+function bindingBucket(decisions: readonly RateDecision[]): number {
+  let best = 0;
+  for (const [i, d] of decisions.entries()) {
+    const b = decisions[best]!;
+    const better =
+      d.allowed !== b.allowed ? !d.allowed : d.allowed ? d.remaining < b.remaining : d.retryAfterMs > b.retryAfterMs;
+    if (better) best = i;
+  }
+  return best;
 }
 
 /**

@@ -11,8 +11,13 @@ export interface BucketRequest {
 }
 
 export interface AdmitDecision extends CombinedRateDecision {
-  /** The limit of the bucket with the fewest requests left (what the x-ratelimit-* headers describe). */
+  /**
+   * The limit of the bucket the x-ratelimit-* headers describe: the one that refused the request, or the one
+   * with the fewest requests left.
+   */
   readonly limit: RateLimit;
+  /** That bucket's name (`tenant`, `key:{id}`, `sso:{pseudonym}`). */
+  readonly bucket: string;
 }
 
 export function admit(storage: DurableObjectStorage, buckets: readonly BucketRequest[], now: number): AdmitDecision {
@@ -42,9 +47,7 @@ export function admit(storage: DurableObjectStorage, buckets: readonly BucketReq
       }
     });
   }
-  // The bucket the headers describe: the one with the least room, as a client would want to know.
-  const tightest = buckets.reduce((best, b) =>
-    b.limit.requests / b.limit.windowSeconds < best.limit.requests / best.limit.windowSeconds ? b : best,
-  );
-  return { ...outcome.decision, limit: tightest.limit };
+  // The bucket the headers describe: the one that refused, or the one with the least room left.
+  const binding = buckets[outcome.binding]!;
+  return { ...outcome.decision, limit: binding.limit, bucket: binding.name };
 }
