@@ -93,12 +93,15 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
     const expired: ChainRow[] = [];
     let badAt: number | null = null;
     for (const row of rows) {
-      if ((row.ts as number) >= cutoff) break;
       const expected = seq + expired.length + 1;
+      // Every link is checked, the first kept row's to the last pruned one's too. A row edited and re-hashed
+      // breaks the next row's link, not its own: neither side of a broken link goes, so the row verification
+      // would name stays for it to name.
       if (row.seq !== expected || row.prev_hash !== (expired.at(-1)?.hash ?? prev)) {
-        badAt = expected;
+        badAt = expired.pop()?.seq ?? expected;
         break;
       }
+      if ((row.ts as number) >= cutoff) break;
       if (!(await isConsistent(row, tenant))) {
         badAt = row.seq;
         break;

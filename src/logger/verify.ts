@@ -80,6 +80,23 @@ export async function verifyChain(
   options: VerifyOptions = {},
   pageSize = VERIFY_PAGE,
 ): Promise<ChainVerification> {
+  const first = await verifyOnce(db, tenantId, options, pageSize);
+  if (first.ok) return first;
+  // Retention may have pruned the chain's start (moving the anchor) while its rows were being read, which looks
+  // like deleted rows: when the anchor moved meanwhile, the chain is read again, from its new start.
+  const anchor = await db
+    .prepare("SELECT seq, hash, ts FROM audit_anchors WHERE tenant = ?")
+    .bind(parseTenant(tenantId))
+    .first<Anchor>();
+  return (anchor?.seq ?? null) === (first.anchor?.seq ?? null) ? first : verifyOnce(db, tenantId, options, pageSize);
+}
+
+async function verifyOnce(
+  db: D1Database,
+  tenantId: string,
+  options: VerifyOptions,
+  pageSize: number,
+): Promise<ChainVerification> {
   const tenant = parseTenant(tenantId);
   const opts = parseVerifyOptions(options);
   // One batch is one transaction: head, anchor and highest seq come from the same state, so an event

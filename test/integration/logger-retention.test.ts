@@ -8,7 +8,17 @@ import logger from "../../src/logger/index";
 import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { auditEvent as event } from "../fixtures/audit-event";
-import { DLQ, deliver, deliverTo, directAuditLog, messageId, rowsOf, run } from "../fixtures/logger";
+import {
+  DLQ,
+  deliver,
+  deliverTo,
+  directAuditLog,
+  editAndRehash,
+  messageId,
+  rowsOf,
+  run,
+  withBatch,
+} from "../fixtures/logger";
 
 const DAY = 86_400_000;
 let tenantCounter = 0;
@@ -99,6 +109,53 @@ describe("retention cron", () => {
     expect(report.pruned[sound]).toBe(1);
     expect(error).toHaveBeenCalledWith(expect.stringContaining(`${tampered} not pruned`));
     error.mockRestore();
+  });
+
+  // Regression: a row edited and re-hashed breaks the next row's link, not its own; retention recorded the break at
+  // the next row and deleted the edited one (and made its forged hash the anchor), or, when the edited row was
+  // the last expired one, checked no link at all.
+  it("never prunes a row edited and re-hashed, in the middle of the expired rows or at their end", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const middle = await tenantWith("rehash-mid", [1, 2, 3, 450]);
+    const end = await tenantWith("rehash-end", [1, 2, 450]);
+    await editAndRehash(middle, 2);
+    await editAndRehash(end, 2);
+    for (const t of [middle, end]) {
+      expect(await verifyChain(env.AUDIT_DB, t)).toMatchObject({
+        ok: false,
+        first_break: { seq: 2, reason: "edited" },
+      });
+    }
+    const report = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    for (const t of [middle, end]) {
+      expect(report.refused[t], t).toBe(2);
+      expect(report.pruned[t], t).toBe(1);
+      expect((await rowsOf(t)).map((r) => r.seq)[0], t).toBe(2);
+      expect(await verifyChain(env.AUDIT_DB, t)).toMatchObject({
+        ok: false,
+        first_break: { seq: 2, reason: "edited" },
+      });
+    }
+    error.mockRestore();
+  });
+
+  // Regression: head and anchor are read in one transaction, the rows page by page; retention committing in between
+  // made a sound chain look as if its first rows had been deleted.
+  it("a verification that retention overlaps still finds the chain sound", async () => {
+    const t = await tenantWith("overlap", [1, 2, 3, 450, 451]);
+    const checkpoint = (await verifyChain(env.AUDIT_DB, t)).head!;
+    let pruned = false;
+    const racing = withBatch(async (statements, call) => {
+      const results = await env.AUDIT_DB.batch(statements);
+      if (call === 1 && !pruned) {
+        pruned = true;
+        await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+      }
+      return results;
+    });
+    const result = await verifyChain(racing, t, { checkpoint });
+    expect(pruned).toBe(true);
+    expect(result).toMatchObject({ ok: true, first_break: null, checkpoint: "match", anchor: { seq: 3 } });
   });
 
   it("deletes at most a budget of rows per run and finishes on the next", async () => {

@@ -4,7 +4,7 @@ import { canonicalJson, chainHash } from "../../src/logger/chain";
 import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { EVENT_TS, auditEvent as event } from "../fixtures/audit-event";
-import { deliver, directAuditLog, rowsOf, run } from "../fixtures/logger";
+import { deliver, directAuditLog, editAndRehash, rowsOf, run } from "../fixtures/logger";
 
 let tenantCounter = 0;
 const tenantId = (label: string) => `lv-${label}-${++tenantCounter}`;
@@ -42,19 +42,6 @@ async function rechainFrom(tenant: string, seq: number): Promise<void> {
     prev = hash;
   }
   await run("UPDATE audit_chain SET seq = ?, hash = ? WHERE tenant = ?", rows.at(-1)!.seq, prev, tenant);
-}
-
-/** Replaces the event of a row with an edited one and re-hashes that row only. */
-async function editAndRehash(tenant: string, seq: number): Promise<void> {
-  const row = (await rowsOf(tenant)).find((r) => r.seq === seq)!;
-  const edited = row.event.replace('"status":200', '"status":201');
-  await run(
-    "UPDATE audit_events SET event = ?, status = 201, hash = ? WHERE tenant = ? AND seq = ?",
-    edited,
-    await chainHash(row.prev_hash, edited),
-    tenant,
-    seq,
-  );
 }
 
 describe("chain verification: what it reports on a sound chain", () => {

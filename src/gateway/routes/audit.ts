@@ -185,7 +185,7 @@ export async function analytics(rc: AuthedContext): Promise<Handled> {
   const q = rc.url.searchParams;
   const now = Date.now();
   const to = timeParam(q.get("to"), "to") ?? now;
-  const from = timeParam(q.get("from"), "from") ?? to - 7 * DAY_MS;
+  const from = timeParam(q.get("from"), "from") ?? Math.max(0, to - 7 * DAY_MS);
   const groupBy = q.get("group_by");
   if (groupBy !== null && !["day", "model", "key"].includes(groupBy)) {
     throw fail("invalid_field", { message: 'Invalid value for "group_by": use day, model or key.' });
