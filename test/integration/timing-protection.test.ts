@@ -107,6 +107,24 @@ describe("timing protection", async () => {
     expect(hit.text).not.toContain(providerId);
   });
 
+  // Regression: a hit was served as the schema's output, which puts the fields it declares first, while a miss
+  // passes the provider's order on: the same Responses answer differed, byte for byte, between hit and miss.
+  it("a hit and a miss have the same bytes but for ids and times, chat and Responses alike", async () => {
+    const masked = (text: string) =>
+      text
+        .replace(/"(id|previous_response_id)":"[^"]*"/g, '"$1":""')
+        .replace(/"(created|created_at|completed_at)":\d+/g, '"$1":0');
+    for (const [path, body] of [
+      ["/v1/chat/completions", chatBody("Which river flows through Budapest?")],
+      ["/v1/responses", { model: "gpt-4o-mini", input: "Which river flows through Prague?", store: false }],
+    ] as const) {
+      const miss = await send(t.host, t.key, body, {}, path);
+      const hit = await send(t.host, t.key, body, {}, path);
+      expect(miss.status, path).toBe(200);
+      expect(masked(hit.text), path).toBe(masked(miss.text));
+    }
+  });
+
   it("no x-cache* header on any response: semantic hits, no-cache, cache/query, entry routes, errors", async () => {
     const reader = await createKey(t.tenant, { role: "viewer" });
     const seen: [string, Seen][] = [

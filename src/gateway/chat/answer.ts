@@ -361,7 +361,9 @@ async function readCompletion(res: Response): Promise<ChatCompletion> {
   } catch {
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
-  const parsed = ChatCompletionSchema.safeParse(raw);
-  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "completion_shape" });
-  return parsed.data;
+  // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
+  if (!ChatCompletionSchema.safeParse(raw).success) {
+    throw fail("upstream_invalid_response", { reason: "completion_shape" });
+  }
+  return raw as ChatCompletion;
 }

@@ -151,7 +151,8 @@ async function readResponse(res: Response): Promise<{ raw: unknown; response: Re
   } catch {
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
-  const parsed = ResponseObjectSchema.safeParse(raw);
-  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "response_shape" });
-  return { raw, response: parsed.data };
+  // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
+  if (!ResponseObjectSchema.safeParse(raw).success)
+    throw fail("upstream_invalid_response", { reason: "response_shape" });
+  return { raw, response: raw as ResponseObject };
 }

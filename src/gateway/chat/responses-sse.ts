@@ -42,8 +42,10 @@ class ResponsesStreamWatcher {
     }
     if (typeof event.type === "string" && TERMINAL.has(event.type)) this.terminal = true;
     if (event.type === "response.completed") {
-      const parsed = ResponseObjectSchema.safeParse(event.response);
-      this.completed = parsed.success ? parsed.data : null;
+      // Checked, kept as sent (the schema's output would reorder its fields).
+      this.completed = ResponseObjectSchema.safeParse(event.response).success
+        ? (event.response as ResponseObject)
+        : null;
     }
   }
 

@@ -203,10 +203,11 @@ export interface StreamRelay {
   /** The data of each complete upstream event, in order. */
   accept(data: string): void;
   /**
-   * Whether an accepted event goes on to the client (all do when absent). Events are passed on byte for byte;
-   * those of a read that lost one are written again as `data:` lines.
+   * What of an accepted event goes on to the client: the event as it is (all are when absent), another data, or
+   * nothing (null). Events are passed on byte for byte; those of a read in which one changed are written again as
+   * `data:` lines.
    */
-  keep?(data: string): boolean;
+  rewrite?(data: string): string | null;
   /** The upstream read failed mid-stream: the bytes that end the client's stream (an error event). */
   broken(): Uint8Array;
   /**
@@ -260,7 +261,10 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
           try {
             const events = parser.push(chunk.value);
             for (const data of events) relay.accept(data);
-            if (relay.keep && events.some((d) => !relay.keep!(d))) kept = events.filter((d) => relay.keep!(d));
+            if (relay.rewrite) {
+              const rewritten = events.map((d) => relay.rewrite!(d));
+              if (rewritten.some((r, i) => r !== events[i])) kept = rewritten.filter((r) => r !== null);
+            }
           } catch (err) {
             console.error(`stream relay: an upstream event could not be read: ${String(err)}`);
             finished = true;
@@ -308,8 +312,9 @@ export function captureStream(
   const assembler = new StreamAssembler();
   return relayStream(upstream, {
     accept: (data) => assembler.accept(data),
-    // The usage chunk Cordon asked for on the client's behalf (to store the answer whole): read, not passed on.
-    ...(opts.dropUsageChunk ? { keep: (data: string) => !isUsageChunk(data) } : {}),
+    // The usage Cordon asked for on the client's behalf (to store the answer whole) is read, not passed on: not
+    // the usage chunk, nor the `usage: null` every other chunk then carries.
+    ...(opts.dropUsageChunk ? { rewrite: (data: string) => (isUsageChunk(data) ? null : withoutNullUsage(data)) } : {}),
     broken() {
       // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
       // client mistakes a truncated answer for a whole one.
@@ -329,6 +334,21 @@ export function captureStream(
     },
     cancelled: () => onEnd({ kind: "cancelled", usage: assembler.usage() }),
   });
+}
+
+/** A chunk without the `"usage": null` that `include_usage` puts in every chunk but the last. */
+function withoutNullUsage(data: string): string {
+  if (!data.includes('"usage"')) return data;
+  // The usual form, at the end of the chunk: cut, leaving the rest byte for byte.
+  if (data.endsWith(',"usage":null}')) return `${data.slice(0, -',"usage":null}'.length)}}`;
+  try {
+    const chunk = JSON.parse(data) as Record<string, unknown>;
+    if (chunk === null || typeof chunk !== "object" || chunk.usage !== null) return data;
+    delete chunk.usage;
+    return JSON.stringify(chunk);
+  } catch {
+    return data;
+  }
 }
 
 /** The chunk `stream_options.include_usage` adds before [DONE]: no choices, the usage. */
