@@ -33,8 +33,9 @@ export class HttpProvider implements Provider {
       this.opts.aiGateway && req.path === "responses" && typeof req.body.model === "string"
         ? { ...req.body, model: req.body.model.replace(/^openai\//, "") }
         : req.body;
+    let res: Response;
     try {
-      return await this.opts.fetcher.fetch(this.opts.urls[req.path], {
+      res = await this.opts.fetcher.fetch(this.opts.urls[req.path], {
         method: "POST",
         headers,
         body: JSON.stringify(body),
@@ -47,5 +48,44 @@ export class HttpProvider implements Provider {
     } finally {
       clearTimeout(timer);
     }
+    // After the head, the body too is held to the timeout, between any two of its chunks: a provider that stops
+    // sending fails the read (a timeout) and the call is cancelled, rather than holding the request open.
+    return res.body ? new Response(idleTimed(res.body, req.timeoutMs, deadline), res) : res;
   }
+}
+
+/** `body`, erroring with a timeout (and aborting `upstream`) when no chunk comes for `timeoutMs`. */
+function idleTimed(
+  body: ReadableStream<Uint8Array>,
+  timeoutMs: number,
+  upstream: AbortController,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let timer: ReturnType<typeof setTimeout> | null = null;
+        const idle = new Promise<"idle">((resolve) => {
+          timer = setTimeout(() => resolve("idle"), timeoutMs);
+        });
+        try {
+          const next = await Promise.race([reader.read(), idle]);
+          if (next === "idle") {
+            upstream.abort();
+            reader.cancel().catch(() => {});
+            controller.error(new UpstreamAttemptError("timeout"));
+          } else if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (err) {
+          controller.error(err);
+        } finally {
+          if (timer !== null) clearTimeout(timer);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

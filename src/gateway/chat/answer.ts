@@ -20,6 +20,7 @@ import type { ResponsesRequest } from "../protocol/responses";
 import type { Runtime } from "../runtime";
 import type { StoreTicket } from "../storage/tenant-object/index";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
+import { bodyReadFailure } from "../upstream/errors";
 import { captureStream } from "./sse";
 import { upstreamCredential } from "./upstream-credential";
 
@@ -358,8 +359,8 @@ async function readCompletion(res: Response): Promise<ChatCompletion> {
   let raw: unknown;
   try {
     raw = await res.json();
-  } catch {
-    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  } catch (err) {
+    throw bodyReadFailure(err);
   }
   // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
   if (!ChatCompletionSchema.safeParse(raw).success) {

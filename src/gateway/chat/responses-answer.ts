@@ -21,6 +21,7 @@ import {
   ResponseObjectSchema,
   type ResponsesRequest,
 } from "../protocol/responses";
+import { bodyReadFailure } from "../upstream/errors";
 import { consult, piiRefused } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
@@ -148,8 +149,8 @@ async function readResponse(res: Response): Promise<{ raw: unknown; response: Re
   let raw: unknown;
   try {
     raw = await res.json();
-  } catch {
-    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  } catch (err) {
+    throw bodyReadFailure(err);
   }
   // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
   if (!ResponseObjectSchema.safeParse(raw).success)

@@ -28,6 +28,7 @@ import {
   inputsOf,
 } from "../protocol/embeddings";
 import { callUpstream, requireRoutableModel, UpstreamFailure } from "../upstream/call";
+import { bodyReadFailure } from "../upstream/errors";
 
 /** Fields that say how the answer is delivered or who asked, not what it is (beside chat's neutral fields). */
 const NOT_IN_PARTITION = new Set(["input", "encoding_format", ...ANSWER_NEUTRAL_FIELDS]);
@@ -178,8 +179,8 @@ async function readVectors(
   let raw: unknown;
   try {
     raw = await res.json();
-  } catch {
-    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  } catch (err) {
+    throw bodyReadFailure(err);
   }
   const parsed = EmbeddingsResponseSchema.safeParse(raw);
   if (!parsed.success || parsed.data.data.length !== asked.length) {

@@ -16,7 +16,7 @@ import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { ResponsesRequestSchema } from "../protocol/responses";
+import { isStateless, ResponsesRequestSchema } from "../protocol/responses";
 import { entryHeader, reasonHeader, SSE_HEADERS, savedHeaders } from "./answer-headers";
 
 export async function responses(rc: AuthedContext): Promise<Handled> {
@@ -24,6 +24,7 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: req.user }, rc.tenant.policy, rc.principal);
   const answer = await answerResponses(rc, req, controls);
   const protect = rc.tenant.policy.timing_protection;
+  const stateless = isStateless(req);
   const reason =
     answer.kind === "stream"
       ? reasonHeader(rc, "miss", { cacheReason: answer.cacheReason })
@@ -45,8 +46,10 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
     }
     case "miss": {
       if (protect) recordMissLatency(rc);
+      // Fresh ids keep a miss like a hit; a stateful request is never a hit, and its ids are the provider's
+      // handles for what it stored (previous_response_id), so they are passed on as they are.
       const body =
-        protect && answer.body !== null && typeof answer.body === "object"
+        protect && stateless && answer.body !== null && typeof answer.body === "object"
           ? withFreshIds(answer.body as Record<string, unknown>, new FreshIds())
           : answer.body;
       const headers = { "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
@@ -57,7 +60,7 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
       // x-cache-entry-id: the id the entry will have once the stream completes and is stored.
       const headers = { ...SSE_HEADERS, "x-cache": answer.status, ...entryHeader(answer.entryId), ...reason };
       return {
-        response: new Response(protect ? protectResponseStream(answer.body) : answer.body, { headers }),
+        response: new Response(protect && stateless ? protectResponseStream(answer.body) : answer.body, { headers }),
         facts: answer.facts,
       };
     }

@@ -6,7 +6,7 @@
 // audit trail. What the client then gets when every target failed is the provider's own answer where it has one
 // (upstream/errors.ts): its 4xx as it said it, its 429 with Retry-After, otherwise 502/504.
 import type { UpstreamAttempt } from "../../shared/audit-event";
-import { fail } from "../http/errors";
+import { ApiError, fail } from "../http/errors";
 import { CIRCUIT, type CircuitState } from "../policy/circuit";
 import type { UpstreamAttemptError, UpstreamPath } from "../ports/provider";
 import type { Runtime } from "../runtime";
@@ -59,12 +59,21 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
   const attempts: UpstreamAttempt[] = [];
   const outcomes: TargetOutcome[] = [];
   const deadline = Date.now() + rt.config.providerBudgetMs;
-  for (const target of [...new Set(req.targets)]) {
+  for (const [index, target] of [...new Set(req.targets)].entries()) {
     if (req.signal?.aborted) {
       outcomes.push({ kind: "aborted" });
       break;
     }
-    const outcome = await tryTarget(rt, req, target, attempts, deadline);
+    // A fallback the request's credential cannot call (a virtual key named for another provider) is skipped;
+    // for the model the request named, that is the client's mistake, and said so.
+    let credential: string | undefined;
+    try {
+      credential = await req.credentialFor(target);
+    } catch (err) {
+      if (index === 0 || !(err instanceof ApiError)) throw err;
+      continue;
+    }
+    const outcome = await tryTarget(rt, req, target, credential, attempts, deadline);
     if (outcome.kind === "ok") return { response: outcome.response, target, attempts };
     outcomes.push(outcome);
     // A request the provider refuses (other than for load) would be refused by any target: stop.
@@ -78,6 +87,7 @@ async function tryTarget(
   rt: Runtime,
   req: UpstreamRequest,
   target: string,
+  credential: string | undefined,
   attempts: UpstreamAttempt[],
   deadline: number,
 ): Promise<TargetOutcome | { kind: "ok"; response: Response }> {
@@ -85,7 +95,6 @@ async function tryTarget(
     attempts.push({ target, outcome: "circuit_open", status: null, latency_ms: 0 });
     return { kind: "circuit_open" };
   }
-  const credential = await req.credentialFor(target);
   let last: TargetOutcome = { kind: "failed", status: null, failure: "network" };
   for (let n = 1; n <= MAX_ATTEMPTS; n++) {
     const remaining = deadline - Date.now();
@@ -124,13 +133,13 @@ async function tryTarget(
     attempts.push({ target, outcome: "error", status: res.status, latency_ms: since(started) });
     const retryAfter = retryAfterMs(res.headers.get("retry-after"));
     if (res.status === 429) {
-      last = await passOn(res);
+      last = await passOn(res, secretsOf(rt, credential));
     } else if (res.status === 408 || res.status >= 500) {
       await res.body?.cancel();
       last = { kind: "failed", status: res.status, failure: "status" };
       if (res.status >= 500) await circuitFailed(rt, target);
     } else {
-      return passOn(res);
+      return passOn(res, secretsOf(rt, credential));
     }
     if (retryAfter !== null && retryAfter > RETRY_AFTER_CAP_MS) break;
     if (!(await backoff(n, retryAfter, deadline, req.signal))) break;
@@ -167,6 +176,14 @@ function retryAfterMs(value: string | null): number | null {
 }
 
 const since = (t: number) => Math.max(0, Date.now() - t);
+
+/** The credentials an attempt sent: the tenant's virtual key, or the deployment's own (with AI Gateway's token). */
+function secretsOf(rt: Runtime, credential: string | undefined): string[] {
+  const p = rt.config.provider;
+  return [credential, ...(p.kind === "ai-gateway" ? [p.apiKey, p.gatewayToken] : [])].filter(
+    (s): s is string => typeof s === "string",
+  );
+}
 
 // ── circuits: what this isolate knows, refreshed from each target's object ──────────────────────────────────
 

@@ -9,6 +9,8 @@
 //   every target's circuit open   502 upstream_unavailable with Retry-After.
 // Nothing of these is ever cached.
 import { type ApiError, fail, type UpstreamErrorBody } from "../http/errors";
+import { redactPii } from "../pii/index";
+import { UpstreamAttemptError } from "../ports/provider";
 
 export type TargetOutcome =
   | { readonly kind: "rejected"; readonly error: ApiError }
@@ -29,9 +31,14 @@ const PASSED_HEADERS = [
 const MAX_BODY_BYTES = 64 * 1024;
 const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** The provider's refusal (a 4xx), read and passed on in the provider's own terms. */
-export async function passOn(res: Response): Promise<TargetOutcome> {
-  const body = await providerError(res);
+/**
+ * The provider's refusal (a 4xx), read and passed on in the provider's own terms — but for what it may echo of
+ * the call: `secrets` (the credentials Cordon sent) and anything else a secret or personal data looks like are
+ * replaced by placeholders, and account ids (`org-…`, `proj_…`) by their kind: the deployment's credential may
+ * be shared by every tenant, so its account and usage are no tenant's to read.
+ */
+export async function passOn(res: Response, secrets: readonly string[] = []): Promise<TargetOutcome> {
+  const body = scrub(await providerError(res), secrets);
   const headers: Record<string, string> = {};
   for (const h of PASSED_HEADERS) {
     const v = res.headers.get(h);
@@ -91,6 +98,17 @@ export async function exhausted(outcomes: readonly TargetOutcome[]): Promise<Api
   });
 }
 
+function scrub(body: Omit<UpstreamErrorBody, "status">, secrets: readonly string[]): Omit<UpstreamErrorBody, "status"> {
+  const clean = (text: string) => {
+    let out = text;
+    for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join("[CREDENTIAL]");
+    return redactPii(out)
+      .text.replace(/\borg-[A-Za-z0-9]{6,}/g, "org-[REDACTED]")
+      .replace(/\bproj_[A-Za-z0-9]{6,}/g, "proj_[REDACTED]");
+  };
+  return { ...body, message: clean(body.message), param: body.param === null ? null : clean(body.param) };
+}
+
 /** The provider's OpenAI-shaped error, each field checked and bounded; generic text when it sent none. */
 async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "status">> {
   let raw: unknown = null;
@@ -108,4 +126,15 @@ async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "st
     param: str(e.param, 256),
     message: str(e.message, 2000) ?? `The model provider returned HTTP ${res.status}.`,
   };
+}
+
+/**
+ * Why reading the provider's answer body failed: it stopped sending (504 `upstream_timeout`, see
+ * adapters/provider-http.ts), or what it sent was not JSON.
+ */
+export function bodyReadFailure(err: unknown): ApiError {
+  if (err instanceof UpstreamAttemptError && err.failure === "timeout") {
+    return fail("upstream_timeout", { reason: "upstream_body_timeout", headers: { "x-should-retry": "false" } });
+  }
+  return fail("upstream_invalid_response", { reason: "body_not_json" });
 }

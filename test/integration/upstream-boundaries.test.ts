@@ -1,0 +1,150 @@
+// What crosses the boundary with the model provider, both ways, against a stubbed AI Gateway (fetch replaced):
+// nothing of the credentials Cordon sends, nor of the deployment's account, comes back in a provider's error; a
+// fallback another provider's than the request's named key is skipped, not fatal; a provider that stops sending
+// after its head is timed out; and a stateful Responses answer keeps the provider's ids under timing protection.
+// Regressions, each.
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { call, createKey, setPolicy, settle, tenantWithKey } from "../helpers";
+
+const DEPLOYMENT_KEY = "sk-deployment-0123456789abcdefXYZ";
+const aiGateway = {
+  ...env,
+  PROVIDER: "ai-gateway",
+  AI_GATEWAY_ACCOUNT_ID: "acct0123",
+  AI_GATEWAY_ID: "cordon-gw",
+  PROVIDER_API_KEY: DEPLOYMENT_KEY,
+  AI_GATEWAY_TOKEN: "aig-token-0123456789abcdef",
+  PROVIDER_TIMEOUT_MS: "500",
+} as CordonGateway.Env;
+
+const completion = (content: string) => ({
+  id: "chatcmpl-upstream",
+  object: "chat.completion",
+  created: 1,
+  model: "x",
+  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function send(host: string, path: string, init: Parameters<typeof call>[2]) {
+  const res = await call(host, path, init);
+  const text = await res.text();
+  await settle();
+  return { res, text };
+}
+
+const ask = (t: { host: string; key: string }, content: string, headers: Record<string, string> = {}) =>
+  send(t.host, "/v1/chat/completions", {
+    env: aiGateway,
+    token: t.key,
+    headers,
+    body: { model: "openai/gpt-4o-mini", messages: [{ role: "user", content }] },
+  });
+
+describe("a provider's error, passed on", async () => {
+  const t = await tenantWithKey("ub-err");
+  const admin = await createKey(t.tenant, { role: "admin" });
+  const secret = "sk-openai-Abc123Def456Ghi789Jkl012Mno345Pqr678Stu9";
+  const vk = await send(t.host, "/v1/admin/virtual-keys", {
+    token: admin,
+    body: { name: "o", provider: "openai", api_key: secret },
+  });
+  const vkId = (JSON.parse(vk.text) as { id: string }).id;
+
+  it("never carries a credential Cordon sent, whatever the provider echoes", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      const auth = new Headers((init as RequestInit).headers).get("authorization");
+      return Response.json(
+        { error: { message: `Bad request made with ${auth}`, type: "invalid_request_error", param: auth } },
+        { status: 400 },
+      );
+    });
+    for (const headers of [{ "x-cordon-virtual-key": vkId }, {}] as Record<string, string>[]) {
+      const r = await ask(t, "Capital of Peru?", headers);
+      expect(r.res.status).toBe(400);
+      expect(r.text).not.toContain(secret);
+      expect(r.text).not.toContain(DEPLOYMENT_KEY);
+      expect(JSON.parse(r.text).error.message).toContain("[CREDENTIAL]");
+    }
+  });
+
+  it("never names the deployment's account", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      Response.json(
+        {
+          error: {
+            message:
+              "Rate limit reached for gpt-4o-mini in organization org-DEPLOYMENT123 (project proj_abcdef123456) on tokens per min.",
+            type: "tokens",
+            code: "rate_limit_exceeded",
+          },
+        },
+        { status: 429, headers: { "retry-after": "0" } },
+      ),
+    );
+    const r = await ask(t, "Capital of Chile?");
+    expect(r.res.status).toBe(429);
+    expect(r.text).not.toContain("DEPLOYMENT123");
+    expect(r.text).not.toContain("abcdef123456");
+    expect(JSON.parse(r.text).error.message).toContain("org-[REDACTED]");
+  });
+
+  it("a named key for one provider does not stop a fallback of another: it is skipped", async () => {
+    await setPolicy(t.tenant, { fallbacks: ["anthropic/claude-3-5-haiku", "openai/gpt-4o"] });
+    const seen: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      const body = JSON.parse((init as RequestInit).body as string) as { model: string };
+      seen.push(body.model);
+      return body.model === "openai/gpt-4o-mini"
+        ? new Response("busy", { status: 503 })
+        : Response.json(completion("Sucre."));
+    });
+    const r = await ask(t, "Capital of Bolivia?", { "x-cordon-virtual-key": vkId });
+    await setPolicy(t.tenant, { fallbacks: [] });
+    expect(r.res.status).toBe(200);
+    expect(new Set(seen)).toEqual(new Set(["openai/gpt-4o-mini", "openai/gpt-4o"]));
+  });
+});
+
+describe("a provider that stops sending after its head", async () => {
+  const t = await tenantWithKey("ub-stall");
+
+  it("is timed out (504), not waited for", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async () =>
+        new Response(new ReadableStream({ start() {} }), {
+          status: 200,
+          headers: { "content-type": "application/json" },
+        }),
+    );
+    const started = Date.now();
+    const r = await ask(t, "Capital of Ecuador?");
+    expect(r.res.status).toBe(504);
+    expect(JSON.parse(r.text).error.code).toBe("upstream_timeout");
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe("a stateful Responses answer under timing protection", async () => {
+  const t = await tenantWithKey("ub-state");
+  await setPolicy(t.tenant, { timing_protection: true });
+
+  it("keeps the provider's id, so that the conversation can go on", async () => {
+    const first = await send(t.host, "/v1/responses", {
+      token: t.key,
+      body: { model: "gpt-4o-mini", input: "My name is Ada. Remember it." },
+    });
+    expect(first.res.status).toBe(200);
+    const id = (JSON.parse(first.text) as { id: string }).id;
+    const next = await send(t.host, "/v1/responses", {
+      token: t.key,
+      body: { model: "gpt-4o-mini", input: "What is my name?", previous_response_id: id },
+    });
+    expect(next.res.status).toBe(200);
+  });
+});
