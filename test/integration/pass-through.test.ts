@@ -78,6 +78,21 @@ describe("request fields pass through", async () => {
     }
   });
 
+  // Regression: numbers JSON cannot carry exactly were changed on the way through: two 64-bit seeds parsed to the
+  // same double (one cache entry for two requests, and neither seed sent on as written); 1e400 became null.
+  it("refuses a number it could not pass on as written, instead of changing it", async () => {
+    const body = (extra: string) =>
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Name a prime number."}]${extra}}`;
+    for (const extra of [',"seed":12345678901234567890', ',"frobnicate":1e400', ',"n2":[-9007199254740993]']) {
+      const r = await ask(null, body(extra));
+      expect(r.status, `${extra}: ${r.text}`).toBe(400);
+      expect(JSON.parse(r.text).error.code, extra).toBe("invalid_json");
+    }
+    for (const extra of [',"seed":9007199254740991', ',"temperature":0.7']) {
+      expect((await ask(null, body(extra))).status, extra).toBe(200);
+    }
+  });
+
   it("answer-neutral fields do not split the partition", async () => {
     expect((await ask(chatBody("Name a colour of the rainbow."))).cache).toBe("MISS");
     const neutral = { metadata: { team: "a" }, store: true, safety_identifier: "x", prompt_cache_key: "p" };

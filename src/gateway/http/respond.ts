@@ -166,6 +166,11 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   if (shape.depth > MAX_JSON_DEPTH) {
     throw fail("invalid_json", { message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
   }
+  if (shape.inexact) {
+    throw fail("invalid_json", {
+      message: `The request body has a number JSON cannot carry exactly: integers must be within ±${Number.MAX_SAFE_INTEGER}, and numbers finite.`,
+    });
+  }
   if (shape.protoKey) {
     // JSON.parse keeps "__proto__" as an ordinary key, but most code that copies objects would turn it into a
     // prototype and lose it (from the cache partition, among others): no OpenAI field has this name; refuse it.
@@ -191,18 +196,29 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
 export const MAX_JSON_DEPTH = 64;
 
 /** Nesting depth of parsed JSON, and whether any object has an own "__proto__" key; iterative, bounded. */
-function shapeOf(root: unknown): { depth: number; protoKey: boolean } {
+function shapeOf(root: unknown): { depth: number; protoKey: boolean; inexact: boolean } {
   let depth = 0;
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length) {
     const [v, d] = stack.pop()!;
+    if (typeof v === "number" && !exactNumber(v)) return { depth, protoKey: false, inexact: true };
     if (v === null || typeof v !== "object") continue;
     if (d > depth) depth = d;
-    if (d > MAX_JSON_DEPTH) return { depth: d, protoKey: false };
-    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return { depth, protoKey: true };
-    for (const child of Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, d + 1]);
+    if (d > MAX_JSON_DEPTH) return { depth: d, protoKey: false, inexact: false };
+    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return { depth, protoKey: true, inexact: false };
+    for (const child of Object.values(v))
+      if (child !== null && (typeof child === "object" || typeof child === "number")) stack.push([child, d + 1]);
   }
-  return { depth, protoKey: false };
+  return { depth, protoKey: false, inexact: false };
+}
+
+/**
+ * Whether a number JSON gave is what was written: finite, and an integer no larger than 2^53 in magnitude. Past
+ * that, two different integers (two 64-bit seeds) parse to the same double — the same cache partition, and not the
+ * value sent on — and past the double range a number parses to Infinity, which JSON writes as null.
+ */
+function exactNumber(n: number): boolean {
+  return Number.isFinite(n) && (!Number.isInteger(n) || Math.abs(n) <= Number.MAX_SAFE_INTEGER);
 }
 function tooLarge(maxBytes: number): ApiError {
   return fail("payload_too_large", { message: `The request body exceeds ${maxBytes} bytes.` });
