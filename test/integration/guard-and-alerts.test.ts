@@ -135,6 +135,32 @@ describe("bursts of failed authentication", () => {
     expect(eventsOf(await storedAuditEvents(), "alert.auth_burst", ip)).toHaveLength(1);
   });
 
+  // Regression: failures were counted per exact address, so a client guessing from a new address of its IPv6 /64
+  // each time was never slowed nor blocked (the operator token has no other counter).
+  it("from one IPv6 /64, whatever address in it: counted together, and blocked at 30", async () => {
+    const { host, keys } = await tenantWithKeys("admin");
+    const valid = keys[0]!.key;
+    const from = (i: number) => `2001:db8:1:2::${(i + 1).toString(16)}`;
+    const guess = (i: number) =>
+      call(host, "/v1/admin/policy", {
+        token: `cdn_test_${String(i).padStart(8, "0")}${"1".repeat(24)}_AAAAAA`,
+        ip: from(i),
+      });
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    for (let i = 1; i < AUTH_BURST.BLOCK_AFTER; i++) await (await released(guess(i))).text();
+    await expectError(await released(guess(AUTH_BURST.BLOCK_AFTER)), 429, "auth_blocked", "rate_limit_error");
+    // Another address of the same /64, with a valid key: blocked too; one of another /64 is served.
+    await expectError(
+      await call(host, "/v1/admin/policy", { token: valid, ip: "2001:db8:1:2:ffff::1" }),
+      429,
+      "auth_blocked",
+      "rate_limit_error",
+    );
+    expect((await call(host, "/v1/admin/policy", { token: valid, ip: "2001:db8:1:3::1" })).status).toBe(200);
+    vi.useRealTimers();
+    await settle();
+  });
+
   it("against one key prefix, from many addresses: blocked, and so is the valid key with that prefix", async () => {
     const { tenant, host, keys } = await tenantWithKeys("admin", "admin");
     const [target, bystander] = [keys[0]!.key, keys[1]!.key];

@@ -3,6 +3,7 @@
 // that a blocked client is refused before its credential is even looked at — valid or not, so that guessing
 // learns nothing while blocked. Another isolate learns of the block at the client's next failure there.
 import type { ErrorCode } from "../http/errors";
+import { formatIp, parseIp } from "../policy/network";
 import type { AuthGuard } from "../storage/auth-guard";
 
 /** Refusals that count as a failed guess (an honest mistake — a provider key, a missing header — does not). */
@@ -67,5 +68,15 @@ export class Guard {
 }
 
 function names(ip: string | null, prefix: string | null): string[] {
-  return [...(ip ? [`ip:${ip}`] : []), ...(prefix ? [`prefix:${prefix}`] : [])];
+  return [...(ip ? [`ip:${addressBlock(ip)}`] : []), ...(prefix ? [`prefix:${prefix}`] : [])];
+}
+
+/**
+ * Where failures are counted: an IPv4 address, or the /64 an IPv6 address is in — a client is given a whole /64,
+ * and could otherwise guess from a new address every time.
+ */
+function addressBlock(ip: string): string {
+  const parsed = parseIp(ip);
+  if (parsed === null || parsed.version === 4) return ip;
+  return `${formatIp({ version: 6, value: (parsed.value >> 64n) << 64n })}/64`;
 }
