@@ -458,6 +458,9 @@ describe("jwks_uri: https in production", () => {
     ["http://idp.example.com/jwks", false, "insecure_jwks_uri"],
     ["https://localhost/jwks", false, "insecure_jwks_uri"],
     ["https://idp.localhost/jwks", false, "insecure_jwks_uri"],
+    // Regression: the trailing dot of a fully qualified name slipped past the check.
+    ["https://localhost./jwks", false, "insecure_jwks_uri"],
+    ["https://idp.localhost../jwks", false, "insecure_jwks_uri"],
     ["https://127.0.0.1/jwks", false, "insecure_jwks_uri"],
     ["https://[::1]/jwks", false, "insecure_jwks_uri"],
     ["ftp://idp.example.com/jwks", false, "invalid_jwks_uri"],

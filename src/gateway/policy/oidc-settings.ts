@@ -38,7 +38,8 @@ export function jwksUriProblem(uri: string, allowInsecure: boolean): JwksUriProb
   if (url.username !== "" || url.password !== "" || url.hash !== "") return "invalid_jwks_uri";
   if (allowInsecure) return null;
   if (url.protocol !== "https:") return "insecure_jwks_uri";
-  const host = url.hostname;
+  // A fully qualified name (`localhost.`) is the same host as without its trailing dot.
+  const host = url.hostname.replace(/\.+$/, "");
   const local = host === "localhost" || host.endsWith(".localhost");
   const ipLiteral = host.startsWith("[") || /^[\d.]+$/.test(host);
   return local || ipLiteral ? "insecure_jwks_uri" : null;
