@@ -41,6 +41,13 @@ describe("stateful requests are passed through", async () => {
     const unknown = await respond(t, stateless("Go on.", { previous_response_id: "resp_unknown" }));
     expect(unknown.status).toBe(400);
     expect(JSON.parse(unknown.text).error).toMatchObject({ code: "previous_response_not_found" });
+    // Regression: another tenant could continue from this tenant's stored response by its id (the provider keeps
+    // it under the deployment's credential, which both share). Refused before the provider is asked.
+    const other = await tenantWithKey("rpass-other");
+    const stolen = await respond(other, stateless("What is my favourite colour?", { previous_response_id: first.id }));
+    expect(stolen.status).toBe(400);
+    expect(JSON.parse(stolen.text).error).toMatchObject({ code: "previous_response_not_found" });
+    expect(stolen.text).not.toContain("teal");
     for (const extra of [{ conversation: "conv_123" }, { background: true }]) {
       const r = await respond(t, stateless("Stateful by another field.", extra));
       expect(r.cache).toBe("BYPASS");

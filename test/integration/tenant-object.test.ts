@@ -111,6 +111,7 @@ describe("tenant store: storage", () => {
       "entries_exact_key",
       "entries_expires",
       "entries_user_created",
+      "provider_responses_created",
       "vectors_expires",
       "vectors_partition_scope",
       "virtual_keys_provider",

@@ -61,6 +61,16 @@ export async function answerResponses(
   if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
   const req = pii.request;
   const stateless = isStateless(req);
+  // The provider keeps stored responses under the credential that made them, which tenants without a virtual key
+  // share: a request continues only from a response made through its own tenant.
+  const previous = req.previous_response_id ?? null;
+  if (previous !== null && !(await rt.tenantObject(tenant.id).isProviderResponse(previous))) {
+    throw fail("previous_response_not_found", {
+      message: `No response with id '${previous.slice(0, 64)}' was made through this tenant.`,
+      reason: "previous_response_of_another_tenant_or_unknown",
+      facts: { model: req.model },
+    });
+  }
   const plan: ReturnType<typeof planResponses> = !stateless
     ? { cacheable: false, reason: "stateful" }
     : pii.action === "bypass"
@@ -81,6 +91,17 @@ export async function answerResponses(
   }
   if (consulted.kind === "not_cached") return consulted;
   const { response: upstream, status, missed, storeAs, entryId, embedding } = consulted;
+  // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
+  const remember = (id: string | null) => {
+    if (!stateless && req.store !== false && id !== null) {
+      rc.exec.waitUntil(
+        rt
+          .tenantObject(tenant.id)
+          .recordProviderResponse(id, Date.now())
+          .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${String(err)}`)),
+      );
+    }
+  };
   /** Stores a completed text answer holding no personal data; returns the facts it adds. */
   const keep = (response: ResponseObject | null): AuditFacts => {
     const storable = response !== null && storeAs !== null && isStorableResponse(response);
@@ -110,6 +131,7 @@ export async function answerResponses(
       settle = resolve;
     });
     const body = captureResponseStream(upstream.body, (end) => {
+      remember(end.id);
       settle({
         ...missed,
         ...keep(end.response),
@@ -126,6 +148,7 @@ export async function answerResponses(
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
+  remember(typeof response.id === "string" ? response.id : null);
   const added = keep(response);
   return { kind: "miss", body: raw, entryId: added.entryId ?? null, status, facts: { ...missed, ...added } };
 }

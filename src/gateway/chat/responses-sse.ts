@@ -14,14 +14,24 @@ export function encodeEvent(data: { type: string } & Record<string, unknown>): s
 }
 
 /** How a passed-through stream ended: with its terminal event (and the response when completed), or not. */
-export type ResponsesStreamEnd =
+export type ResponsesStreamEnd = (
   | { readonly kind: "complete"; readonly response: ResponseObject | null }
-  | { readonly kind: "failed" | "cancelled"; readonly response: null };
+  | { readonly kind: "failed" | "cancelled"; readonly response: null }
+) & {
+  /** The response's id as the stream named it (what the provider stored it under, for a stateful request). */
+  readonly id: string | null;
+};
 
 /** Follows a Responses stream: the last sequence number, the latest response snapshot, how it ended. */
 class ResponsesStreamWatcher {
   lastSequence = -1;
   snapshot: Record<string, unknown> | null = null;
+
+  /** The response's id, as the stream's events named it (null before any did). */
+  id(): string | null {
+    const id = this.snapshot?.id;
+    return typeof id === "string" ? id : null;
+  }
   completed: ResponseObject | null = null;
   terminal = false;
   errored = false;
@@ -90,22 +100,22 @@ export function captureResponseStream(
   return relayStream(upstream, {
     accept: (data) => watcher.accept(data),
     broken() {
-      onEnd({ kind: "failed", response: null });
+      onEnd({ kind: "failed", response: null, id: watcher.id() });
       return watcher.failure("The model provider's stream failed before the response was complete.");
     },
     ended(rest) {
       if (watcher.errored) {
-        onEnd({ kind: "failed", response: null });
+        onEnd({ kind: "failed", response: null, id: watcher.id() });
         return null;
       }
       if (!watcher.terminal) {
-        onEnd({ kind: "failed", response: null });
+        onEnd({ kind: "failed", response: null, id: watcher.id() });
         return watcher.failure("The model provider's stream ended before the response was complete.");
       }
-      onEnd({ kind: "complete", response: watcher.completed });
+      onEnd({ kind: "complete", response: watcher.completed, id: watcher.id() });
       return rest;
     },
-    cancelled: () => onEnd({ kind: "cancelled", response: null }),
+    cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id() }),
   });
 }
 

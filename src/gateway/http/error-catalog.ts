@@ -123,6 +123,11 @@ export const ERROR_CATALOG = {
     message: "No virtual key with this id exists in this tenant.",
     fix: "List the tenant's virtual keys with GET /v1/admin/virtual-keys.",
   },
+  previous_response_not_found: {
+    status: 400,
+    message: "No response with this id was made through this tenant.",
+    fix: "Continue from a response this tenant's requests made (its id), or send the conversation again.",
+  },
   model_not_found: {
     status: 404,
     message: "The model does not exist or you do not have access to it.",

@@ -192,7 +192,8 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     description:
       "OpenAI's Responses API. A stateless request (`store: false`, no `previous_response_id`, `conversation` or " +
       "`background`) is cached like a chat completion — its own partition, never shared with chat; any other is " +
-      "passed through to the requested model (no fallbacks) and never cached (`x-cache: BYPASS`). `stream: true` " +
+      "passed through to the requested model (no fallbacks) and never cached (`x-cache: BYPASS`); its " +
+      "`previous_response_id` must name a response this tenant's requests stored. `stream: true` " +
       "replays a hit as the documented event sequence; a stream that fails midway ends with an `error` event and " +
       "`response.failed`.",
     body: { schema: ResponsesRequestSchema },
@@ -214,7 +215,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
         ],
       },
     },
-    errors: [...UPSTREAM_ERRORS, "stream_interrupted"],
+    errors: [...UPSTREAM_ERRORS, "stream_interrupted", "previous_response_not_found"],
   },
   "models.list": {
     tag: "OpenAI-compatible",

@@ -17,6 +17,7 @@ import {
   userSalt,
 } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
+import { isProviderResponse, recordProviderResponse } from "./provider-responses";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
@@ -92,6 +93,16 @@ export class TenantObject extends TenantRecordsObject {
   storeAllowed(userHash: string | null, ticket: StoreTicket): boolean {
     checkTicket(ticket);
     return storeRefusal(this.sql, readTenant(this.sql), userHash, ticket) === null;
+  }
+
+  // ── responses the provider stored for this tenant ─────────────────────────────────────────────────────
+
+  recordProviderResponse(id: string, now: number): void {
+    recordProviderResponse(this.sql, id, now);
+  }
+
+  isProviderResponse(id: string): boolean {
+    return isProviderResponse(this.sql, id);
   }
 
   /** Whether the catalog holds the entry (a store checks it once its copies are written). */

@@ -61,6 +61,12 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   // after its response, so possibly after the erasure) is refused rather than bringing the user back
   // (erasure.ts, storeRefusal).
   [`CREATE TABLE IF NOT EXISTS user_erasures (user_hash TEXT PRIMARY KEY, erasures INTEGER NOT NULL)`],
+  // v13: the ids of the responses the provider stored for this tenant's stateful Responses requests: a request
+  // may continue (previous_response_id) only from one of them (provider-responses.ts).
+  [
+    `CREATE TABLE IF NOT EXISTS provider_responses (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS provider_responses_created ON provider_responses (created_at)`,
+  ],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
