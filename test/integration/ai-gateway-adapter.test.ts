@@ -4,6 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
+import { upstreamCompletion } from "../fixtures/upstream";
 import { createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
 const aiGatewayEnv = {
@@ -15,14 +16,7 @@ const aiGatewayEnv = {
   AI_GATEWAY_TOKEN: "gateway-token-value",
 } as CordonGateway.Env;
 
-const completion = (content: string) => ({
-  id: "chatcmpl-upstream",
-  object: "chat.completion",
-  created: 1,
-  model: "openai/gpt-4o-mini",
-  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
-});
+const completion = upstreamCompletion;
 
 async function send(host: string, key: string, body: unknown, path = "/v1/chat/completions") {
   const ctx = createExecutionContext();

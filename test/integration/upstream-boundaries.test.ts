@@ -5,6 +5,7 @@
 // Regressions, each.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { upstreamCompletion } from "../fixtures/upstream";
 import { call, createKey, setPolicy, settle, tenantWithKey } from "../helpers";
 
 const DEPLOYMENT_KEY = "sk-deployment-0123456789abcdefXYZ";
@@ -18,14 +19,7 @@ const aiGateway = {
   PROVIDER_TIMEOUT_MS: "500",
 } as CordonGateway.Env;
 
-const completion = (content: string) => ({
-  id: "chatcmpl-upstream",
-  object: "chat.completion",
-  created: 1,
-  model: "x",
-  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
-});
+const completion = upstreamCompletion;
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { aadOf } from "../../src/gateway/chat/upstream-credential";
 import { getRuntime } from "../../src/gateway/runtime";
 import type { TenantRecord } from "../../src/gateway/storage/records";
+import { upstreamCompletion } from "../fixtures/upstream";
 import {
   auditEvents,
   type CallInit,
@@ -39,14 +40,7 @@ const aiGatewayEnv = {
   AI_GATEWAY_TOKEN: "gateway-token-value",
 } as CordonGateway.Env;
 
-const completion = (content: string) => ({
-  id: "chatcmpl-upstream",
-  object: "chat.completion",
-  created: 1,
-  model: "openai/gpt-4o-mini",
-  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
-});
+const completion = upstreamCompletion;
 
 /** Every secret made in this file, and every response text the gateway sent. */
 const secrets: string[] = [];
