@@ -88,6 +88,38 @@ describe("a provider's error, passed on", async () => {
     expect(JSON.parse(r.text).error.message).toContain("org-[REDACTED]");
   });
 
+  it("an error inside the provider's stream is scrubbed too, chat and Responses alike", async () => {
+    const sse = (events: string[]) =>
+      new Response(events.map((e) => `data: ${e}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const auth = new Headers((init as RequestInit).headers).get("authorization");
+      const leak = `quota of organization org-DEPLOYMENT123 exceeded for ${auth}`;
+      return String(input).includes("/responses")
+        ? sse([
+            JSON.stringify({
+              type: "response.created",
+              sequence_number: 0,
+              response: { id: "resp_1", object: "response" },
+            }),
+            JSON.stringify({ type: "error", sequence_number: 1, code: "server_error", message: leak, param: null }),
+          ])
+        : sse([JSON.stringify({ error: { message: leak, type: "server_error", param: null, code: null } })]);
+    });
+    for (const [path, body] of [
+      [
+        "/v1/chat/completions",
+        { model: "openai/gpt-4o-mini", stream: true, messages: [{ role: "user", content: "Hi?" }] },
+      ],
+      ["/v1/responses", { model: "openai/gpt-4o-mini", stream: true, store: false, input: "Hi?" }],
+    ] as const) {
+      const r = await send(t.host, path, { env: aiGateway, token: t.key, body });
+      expect(r.res.status, path).toBe(200);
+      expect(r.text, path).toContain("org-[REDACTED]");
+      expect(r.text, path).not.toContain("DEPLOYMENT123");
+      expect(r.text, path).not.toContain(DEPLOYMENT_KEY);
+    }
+  });
+
   it("a named key for one provider does not stop a fallback of another: it is skipped", async () => {
     await setPolicy(t.tenant, { fallbacks: ["anthropic/claude-3-5-haiku", "openai/gpt-4o"] });
     const seen: string[] = [];

@@ -62,6 +62,8 @@ export type Consulted<K extends CachedAnswer["kind"]> =
       entryId: string | null;
       /** The prompt's embedding, when the lookup computed one (reused by the store). */
       embedding: number[] | null;
+      /** The credentials the call sent (scrubbed from any error the provider's stream carries). */
+      secrets: readonly string[];
     };
 
 /**
@@ -160,6 +162,7 @@ export async function consult<K extends CachedAnswer["kind"]>(
       ...(fellBack ? { reason: `fallback:${o.targets.indexOf(result.target)}` } : {}),
     },
     storeAs,
+    secrets: result.secrets,
     entryId: storeAs ? crypto.randomUUID() : null,
     embedding: found?.embedding ?? null,
   };
@@ -196,7 +199,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
     return { kind: "hit", hit, completion: answer.completion, stale, facts };
   }
   if (consulted.kind === "not_cached") return consulted;
-  const { response: upstream, status, missed, storeAs, entryId, embedding } = consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
 
   if (req.stream) {
     if (!upstream.body) {
@@ -239,7 +242,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
             : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
         });
       },
-      { dropUsageChunk: addUsage },
+      { dropUsageChunk: addUsage, secrets },
     );
     return { kind: "stream", body, entryId, status, facts };
   }

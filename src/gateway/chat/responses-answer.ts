@@ -90,7 +90,7 @@ export async function answerResponses(
     return { kind: "hit", hit, response: answer.response, stale, facts };
   }
   if (consulted.kind === "not_cached") return consulted;
-  const { response: upstream, status, missed, storeAs, entryId, embedding } = consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
   // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
   const remember = (id: string | null) => {
     if (!stateless && req.store !== false && id !== null) {
@@ -130,14 +130,18 @@ export async function answerResponses(
     const facts = new Promise<AuditFacts>((resolve) => {
       settle = resolve;
     });
-    const body = captureResponseStream(upstream.body, (end) => {
-      remember(end.id);
-      settle({
-        ...missed,
-        ...keep(end.response),
-        ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
-      });
-    });
+    const body = captureResponseStream(
+      upstream.body,
+      (end) => {
+        remember(end.id);
+        settle({
+          ...missed,
+          ...keep(end.response),
+          ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
+        });
+      },
+      secrets,
+    );
     return { kind: "stream", body, entryId, status, cacheReason: missed.cacheReason, facts };
   }
 

@@ -3,6 +3,7 @@
 // or response.failed), with no `[DONE]`. Here: capturing a streamed answer while passing it through unchanged,
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
+import { scrubbedEvent } from "../upstream/errors";
 import { relayStream } from "./sse";
 
 const encoder = new TextEncoder();
@@ -95,10 +96,13 @@ class ResponsesStreamWatcher {
 export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
   onEnd: (end: ResponsesStreamEnd) => void,
+  secrets: readonly string[] = [],
 ): ReadableStream<Uint8Array> {
   const watcher = new ResponsesStreamWatcher();
   return relayStream(upstream, {
     accept: (data) => watcher.accept(data),
+    // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
+    rewrite: (data) => scrubbedEvent(data, secrets),
     broken() {
       onEnd({ kind: "failed", response: null, id: watcher.id() });
       return watcher.failure("The model provider's stream failed before the response was complete.");

@@ -2,6 +2,7 @@
 // and replaying a stored answer as a valid stream.
 import { helpfulMessage } from "../http/errors";
 import type { ChatCompletion } from "../protocol/chat";
+import { scrubbedEvent } from "../upstream/errors";
 
 const encoder = new TextEncoder();
 
@@ -307,14 +308,19 @@ export function captureStream(
   upstream: ReadableStream<Uint8Array>,
   docsUrl: string,
   onEnd: (end: StreamEnd) => void,
-  opts: { dropUsageChunk?: boolean } = {},
+  opts: { dropUsageChunk?: boolean; secrets?: readonly string[] } = {},
 ): ReadableStream<Uint8Array> {
   const assembler = new StreamAssembler();
+  const secrets = opts.secrets ?? [];
   return relayStream(upstream, {
     accept: (data) => assembler.accept(data),
     // The usage Cordon asked for on the client's behalf (to store the answer whole) is read, not passed on: not
-    // the usage chunk, nor the `usage: null` every other chunk then carries.
-    ...(opts.dropUsageChunk ? { rewrite: (data: string) => (isUsageChunk(data) ? null : withoutNullUsage(data)) } : {}),
+    // the usage chunk, nor the `usage: null` every other chunk then carries. An error the provider sent in the
+    // stream is passed on scrubbed of what it may echo of the call (upstream/errors.ts).
+    rewrite: (data: string) => {
+      if (opts.dropUsageChunk && isUsageChunk(data)) return null;
+      return scrubbedEvent(opts.dropUsageChunk ? withoutNullUsage(data) : data, secrets);
+    },
     broken() {
       // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
       // client mistakes a truncated answer for a whole one.

@@ -36,6 +36,8 @@ export interface UpstreamResult {
   /** The target that answered (the requested model, or a fallback). */
   readonly target: string;
   readonly attempts: UpstreamAttempt[];
+  /** The credentials the answering call sent: never to reach the client in what the provider echoes. */
+  readonly secrets: readonly string[];
 }
 
 export class UpstreamFailure extends Error {
@@ -74,7 +76,9 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
       continue;
     }
     const outcome = await tryTarget(rt, req, target, credential, attempts, deadline);
-    if (outcome.kind === "ok") return { response: outcome.response, target, attempts };
+    if (outcome.kind === "ok") {
+      return { response: outcome.response, target, attempts, secrets: secretsOf(rt, credential) };
+    }
     outcomes.push(outcome);
     // A request the provider refuses (other than for load) would be refused by any target: stop.
     if (outcome.kind === "rejected" || outcome.kind === "aborted") break;

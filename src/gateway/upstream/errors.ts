@@ -99,14 +99,51 @@ export async function exhausted(outcomes: readonly TargetOutcome[]): Promise<Api
 }
 
 function scrub(body: Omit<UpstreamErrorBody, "status">, secrets: readonly string[]): Omit<UpstreamErrorBody, "status"> {
-  const clean = (text: string) => {
-    let out = text;
-    for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join("[CREDENTIAL]");
-    return redactPii(out)
-      .text.replace(/\borg-[A-Za-z0-9]{6,}/g, "org-[REDACTED]")
-      .replace(/\bproj_[A-Za-z0-9]{6,}/g, "proj_[REDACTED]");
-  };
+  const clean = (text: string) => scrubbed(text, secrets);
   return { ...body, message: clean(body.message), param: body.param === null ? null : clean(body.param) };
+}
+
+/**
+ * A provider's error text without what it may echo of the call: `secrets` (the credentials sent), anything that
+ * looks like a secret or personal data, and account ids (`org-…`, `proj_…`).
+ */
+export function scrubbed(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join("[CREDENTIAL]");
+  return redactPii(out)
+    .text.replace(/\borg-[A-Za-z0-9]{6,}/g, "org-[REDACTED]")
+    .replace(/\bproj_[A-Za-z0-9]{6,}/g, "proj_[REDACTED]");
+}
+
+/**
+ * A stream event as the client may see it: an event carrying the provider's own error (chat's `{"error": …}`,
+ * the Responses API's `error` and `response.failed`) has its `message` and `param` texts scrubbed as a refusal's
+ * are (`scrubbed`); any other event is returned as it is, byte for byte.
+ */
+export function scrubbedEvent(data: string, secrets: readonly string[]): string {
+  if (!data.includes('"error"') && !data.includes('"message"')) return data;
+  let event: unknown;
+  try {
+    event = JSON.parse(data);
+  } catch {
+    return data;
+  }
+  let changed = false;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > 8 || v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if ((k === "message" || k === "param") && typeof x === "string") {
+        const clean = scrubbed(x, secrets);
+        if (clean !== x) changed = true;
+        out[k] = clean;
+      } else out[k] = k === "error" || k === "response" ? walk(x, depth + 1) : x;
+    }
+    return out;
+  };
+  const cleaned = walk(event, 0);
+  return changed ? JSON.stringify(cleaned) : data;
 }
 
 /** The provider's OpenAI-shaped error, each field checked and bounded; generic text when it sent none. */
