@@ -9,7 +9,7 @@ import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { StoreTicket } from "../storage/tenant-object/index";
 import { KV_MIN_TTL_SECONDS } from "./entries";
-import { readSealer, type SealerOwner, writeSealer } from "./sealers";
+import { readUserState, type SealerOwner, writeSealer } from "./sealers";
 
 /** KV's bulk read takes at most this many keys (one operation of the invocation's 1,000). */
 const KV_BULK_GET = 100;
@@ -32,20 +32,25 @@ export interface EmbeddingAddress extends SealerOwner {
   readonly inputHashes: readonly string[];
   readonly ttlSeconds: number;
   readonly erasedBefore: number;
-  /** What the request saw of erasures when it was asked: its vectors are not stored if one ran since. */
-  readonly ticket: StoreTicket;
 }
 
-/** The stored vector of each input (null where there is none to serve). Best effort: a failure is all misses. */
+/**
+ * The stored vector of each input (null where there is none to serve), and how many times the user was erased
+ * as read with the user's key (null for the shared cache, or when it could not be read): the user's part of the
+ * request's store ticket. Best effort: a failure is all misses.
+ */
 export async function readEmbeddings(
   rt: Runtime,
   addr: EmbeddingAddress,
   now: number,
-): Promise<(StoredEmbedding | null)[]> {
+): Promise<{ stored: (StoredEmbedding | null)[]; userErasures: number | null }> {
   const none = addr.inputHashes.map(() => null);
+  let userErasures: number | null = null;
   try {
-    const sealer = await readSealer(rt, addr);
-    if (sealer === null) return none;
+    const user = await readUserState(rt, addr);
+    userErasures = user.userErasures;
+    const sealer = user.sealer;
+    if (sealer === null) return { stored: none, userErasures };
     const keys = addr.inputHashes.map((h) => cacheKv.embedding(addr.tenant, h));
     const unique = [...new Set(keys)];
     const sealed = new Map<string, string | null>();
@@ -53,7 +58,7 @@ export async function readEmbeddings(
       const page = await rt.env.CACHE.get(unique.slice(i, i + KV_BULK_GET), "text");
       for (const [k, v] of page) sealed.set(k, v);
     }
-    return await Promise.all(
+    const stored = await Promise.all(
       keys.map(async (key) => {
         const value = sealed.get(key);
         if (value === null || value === undefined) return null;
@@ -68,9 +73,10 @@ export async function readEmbeddings(
         }
       }),
     );
+    return { stored, userErasures };
   } catch (err) {
     console.warn(`embedding lookup failed; treated as misses: ${String(err)}`);
-    return none;
+    return { stored: none, userErasures };
   }
 }
 
@@ -78,14 +84,15 @@ export async function readEmbeddings(
 export async function writeEmbeddings(
   rt: Runtime,
   addr: EmbeddingAddress,
+  ticket: StoreTicket,
   fresh: ReadonlyMap<number, { embedding: number[]; tokens: number }>,
 ): Promise<void> {
   try {
-    // A user's salt is refused when the user was erased since the request was asked; the shared cache asks the
-    // tenant's object the same of the tenant's erasures. Either way nothing of the request is then stored.
-    const sealer = await writeSealer(rt, addr, addr.ticket);
+    // A user's salt is refused when the user was erased since the request was asked (its `ticket`); the shared
+    // cache asks the tenant's object the same of the tenant's erasures. Either way nothing is then stored.
+    const sealer = await writeSealer(rt, addr, ticket);
     if (sealer === null) return;
-    if (addr.userHash === null && !(await rt.tenantObject(addr.tenant).storeAllowed(null, addr.ticket))) return;
+    if (addr.userHash === null && !(await rt.tenantObject(addr.tenant).storeAllowed(null, ticket))) return;
     const now = Date.now();
     const expiresAt = now + addr.ttlSeconds * 1000;
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds);

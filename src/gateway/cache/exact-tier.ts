@@ -50,6 +50,20 @@ export async function writeExactCopy(
   return putSealed(rt, exactPointerKey(addr), sealer, body, kvTtl, `${body.id}.`);
 }
 
+/**
+ * Deletes the exact-tier value of an entry that was removed: at once when no other entry stores under the same
+ * key (`shared` false, as the catalog says), otherwise only while the value still names this entry — a prompt
+ * stored again since points at the newer one. Let the catalog decide where it can: a read of the value may be
+ * answered from an older edge copy.
+ */
+export async function dropExactValue(rt: Runtime, key: string, entryId: string, shared: boolean): Promise<void> {
+  if (shared) {
+    const value = await rt.env.CACHE.get(key);
+    if (value === null || pointedEntryId(value) !== entryId) return;
+  }
+  await rt.env.CACHE.delete(key);
+}
+
 export function exactPointerKey(addr: CacheAddress): string {
   return cacheKv.exact(addr.tenant, addr.exactHash);
 }

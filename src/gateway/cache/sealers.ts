@@ -13,7 +13,11 @@ export type SealerOwner = Pick<CacheAddress, "tenant" | "keyring" | "userHash">;
 /** The key to open entries with; null when the user has no salt — no entries to find (or erased). */
 export async function readSealer(rt: Runtime, addr: SealerOwner): Promise<EntrySealer | null> {
   if (addr.userHash === null) return addr.keyring;
-  const salt = await rt.tenantObject(addr.tenant).userSalt(addr.userHash);
+  return userSealerOf(addr, await rt.tenantObject(addr.tenant).userSalt(addr.userHash));
+}
+
+/** The user's key from its salt (base64url, as the tenant's object keeps it); null without one. */
+function userSealerOf(addr: SealerOwner, salt: string | null): Promise<EntrySealer> | null {
   return salt === null ? null : addr.keyring.userSealer(fromBase64Url(salt));
 }
 
@@ -27,10 +31,7 @@ export async function readUserState(
 ): Promise<{ sealer: EntrySealer | null; userErasures: number | null }> {
   if (addr.userHash === null) return { sealer: addr.keyring, userErasures: null };
   const state = await rt.tenantObject(addr.tenant).userState(addr.userHash);
-  return {
-    sealer: state.salt === null ? null : await addr.keyring.userSealer(fromBase64Url(state.salt)),
-    userErasures: state.erasures,
-  };
+  return { sealer: await userSealerOf(addr, state.salt), userErasures: state.erasures };
 }
 
 /**
@@ -39,6 +40,28 @@ export async function readUserState(
  */
 export async function writeSealer(rt: Runtime, addr: SealerOwner, ticket: StoreTicket): Promise<EntrySealer | null> {
   if (addr.userHash === null) return addr.keyring;
-  const salt = await rt.tenantObject(addr.tenant).writeSalt(addr.userHash, ticket);
-  return salt === null ? null : addr.keyring.userSealer(fromBase64Url(salt));
+  return userSealerOf(addr, await rt.tenantObject(addr.tenant).writeSalt(addr.userHash, ticket));
+}
+
+/**
+ * A request's store ticket, taken before the provider is called: the erasure watermark of the tenant record it
+ * read and, for a user's cache, how many times the user was erased — as the request's read of the cache saw it
+ * (`read`), or read now when there was no read. Null for the count when it could not be read: the store is then
+ * refused.
+ */
+export async function storeTicket(
+  rt: Runtime,
+  owner: SealerOwner & { readonly erasedBefore: number },
+  read: { readonly userErasures: number | null } | null,
+): Promise<StoreTicket> {
+  if (owner.userHash === null) return { erasedBefore: owner.erasedBefore, userErasures: null };
+  let userErasures = read?.userErasures ?? null;
+  if (read === null) {
+    try {
+      userErasures = (await rt.tenantObject(owner.tenant).userState(owner.userHash)).erasures;
+    } catch (err) {
+      console.warn(`user state not read; the answer will not be stored: ${String(err)}`);
+    }
+  }
+  return { erasedBefore: owner.erasedBefore, userErasures };
 }

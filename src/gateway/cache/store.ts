@@ -5,7 +5,7 @@ import { cacheKv } from "../storage/kv-keys";
 import type { StoreTicket } from "../storage/tenant-object/index";
 import type { CacheAddress } from "./address";
 import { type CachedAnswer, entryBody, KV_MIN_TTL_SECONDS, writeEntry } from "./entries";
-import { exactPointerKey, pointedEntryId, writeExactCopy } from "./exact-tier";
+import { dropExactValue, exactPointerKey, writeExactCopy } from "./exact-tier";
 import { writeSealer } from "./sealers";
 import { embedPrompt } from "./semantic-tier";
 
@@ -87,10 +87,8 @@ export async function storeEntry(
 /** Removes an entry's copies written after its catalog row was removed: the exact-tier value while it names the
  * entry, the body and the vector. */
 async function takeBack(rt: Runtime, addr: StoreAddress, entryId: string, bodyKey: string): Promise<void> {
-  const pointerKey = exactPointerKey(addr);
-  const pointer = await rt.env.CACHE.get(pointerKey);
   await Promise.all([
-    pointer !== null && pointedEntryId(pointer) === entryId ? rt.env.CACHE.delete(pointerKey) : null,
+    dropExactValue(rt, exactPointerKey(addr), entryId, true),
     rt.env.CACHE.delete(bodyKey),
     rt.vectors.delete(addr.tenant, [entryId]),
   ]);

@@ -8,6 +8,7 @@ import type { CacheControls } from "../cache/controls";
 import { answerTokens, type CachedAnswer, type CacheHit } from "../cache/entries";
 import { type LookupResult, lookup } from "../cache/lookup";
 import { type ChatCachePlan, planChat } from "../cache/plan";
+import { storeTicket } from "../cache/sealers";
 import { type StoreAddress, storeEntry } from "../cache/store";
 import type { AuthedContext } from "../context";
 import { ApiError, docsUrlOf, fail } from "../http/errors";
@@ -17,8 +18,6 @@ import { applyPiiPolicy, type PiiOutcome, piiInAnswer } from "../policy/pii-poli
 import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import type { ResponsesRequest } from "../protocol/responses";
-import type { Runtime } from "../runtime";
-import type { StoreTicket } from "../storage/tenant-object/index";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { bodyReadFailure } from "../upstream/errors";
 import { captureStream } from "./sse";
@@ -272,24 +271,6 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
         : {}),
     },
   };
-}
-
-/**
- * The request's store ticket: the erasure watermark of the tenant record it read, and for a user's cache how
- * many times the user was erased — as the lookup read it, or read now when there was no lookup (null: unknown,
- * and the store is then refused).
- */
-async function storeTicket(rt: Runtime, addr: CacheAddress, found: LookupResult | null): Promise<StoreTicket> {
-  if (addr.userHash === null) return { erasedBefore: addr.erasedBefore, userErasures: null };
-  let userErasures = found?.userErasures ?? null;
-  if (found === null) {
-    try {
-      userErasures = (await rt.tenantObject(addr.tenant).userState(addr.userHash)).erasures;
-    } catch (err) {
-      console.warn(`user state not read; the answer will not be stored: ${String(err)}`);
-    }
-  }
-  return { erasedBefore: addr.erasedBefore, userErasures };
 }
 
 /** The response headers that say how a hit was found. */

@@ -14,6 +14,7 @@ import {
   writeEmbeddings,
 } from "../cache/embedding-store";
 import { ANSWER_NEUTRAL_FIELDS } from "../cache/plan";
+import { storeTicket } from "../cache/sealers";
 import { piiRefused } from "../chat/answer";
 import { upstreamCredential } from "../chat/upstream-credential";
 import type { AuthedContext } from "../context";
@@ -68,7 +69,8 @@ export async function answerEmbeddings(
 
   const addr = bypass === null && (controls.read || controls.write) ? await addressOf(rc, req, inputs, controls) : null;
   const now = Date.now();
-  const stored = addr && controls.read ? await readEmbeddings(rt, addr, now) : inputs.map(() => null);
+  const read = addr && controls.read ? await readEmbeddings(rt, addr, now) : null;
+  const stored = read?.stored ?? inputs.map(() => null);
   const missing = stored.flatMap((s, i) => (s === null ? [i] : []));
   const hitTokens = stored.reduce((n, s) => n + (s?.tokens ?? 0), 0);
   const saved = { tokensSaved: hitTokens, costSaved: costOf(req.model, hitTokens, 0) };
@@ -94,6 +96,8 @@ export async function answerEmbeddings(
     ...(inputs.length > missing.length ? { reason: `embeddings:hits:${inputs.length - missing.length}` } : {}),
   };
   if (controls.onlyIfCached || !controls.callProvider) throw fail("not_cached", { facts });
+  // What this request saw of erasures, before the provider is called: its vectors are not stored if one ran since.
+  const ticket = addr && controls.write ? await storeTicket(rt, addr, read) : null;
 
   const asked = missing.map((i) => inputs[i]!);
   let fresh: { embedding: number[]; tokens: number }[];
@@ -117,9 +121,9 @@ export async function answerEmbeddings(
   const vectors: number[][] = stored.map((s) => s?.embedding ?? []);
   for (const [n, i] of missing.entries()) vectors[i] = fresh[n]!.embedding;
   const promptTokens = hitTokens + fresh.reduce((t, f) => t + f.tokens, 0);
-  if (addr && controls.write) {
+  if (addr && ticket) {
     const toStore = new Map(missing.slice(0, MAX_STORED_PER_REQUEST).map((i, n) => [i, fresh[n]!] as const));
-    rc.exec.waitUntil(writeEmbeddings(rt, addr, toStore));
+    rc.exec.waitUntil(writeEmbeddings(rt, addr, ticket, toStore));
   }
   return {
     vectors,
@@ -160,14 +164,6 @@ async function addressOf(
     inputHashes,
     ttlSeconds: controls.ttlSeconds,
     erasedBefore: tenant.erased_before,
-    // Taken before the provider is called (see cache/store.ts, StoreAddress).
-    ticket: {
-      erasedBefore: tenant.erased_before,
-      userErasures:
-        userHash === null || !controls.write
-          ? null
-          : (await rc.rt.tenantObject(tenant.id).userState(userHash)).erasures,
-    },
   };
 }
 

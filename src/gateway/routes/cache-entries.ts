@@ -7,9 +7,9 @@
 import * as z from "zod";
 import { HEADER_USER_PATTERN, USER_ID_RULE, userIdOf } from "../cache/controls";
 import { answerOf, answerText, answerUsage, openEntry } from "../cache/entries";
-import { pointedEntryId } from "../cache/exact-tier";
+import { dropExactValue } from "../cache/exact-tier";
+import { readSealer } from "../cache/sealers";
 import type { AuthedContext, Handled } from "../context";
-import { fromBase64Url } from "../crypto/encoding";
 import type { EntrySealer } from "../crypto/tenant-keyring";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
@@ -127,15 +127,9 @@ export async function deleteEntry(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: entry.id });
   const removed = await rt.tenantObject(tenant.id).catalogDelete(entry.id);
   if (!removed) throw fail("entry_not_found", { facts: { target: entry.id } });
-  // The exact-tier pointer goes unless another entry stores under the same key — then only while it names this
-  // one (a prompt stored again since points at the newer entry). The catalog decides, not a read of the pointer,
-  // which KV may answer from an older edge copy.
-  const pointer = removed.exact_key_shared ? await rt.env.CACHE.get(removed.exact_key) : null;
   await Promise.all([
     rt.env.CACHE.delete(cacheKv.entry(tenant.id, removed.id)),
-    !removed.exact_key_shared || (pointer !== null && pointedEntryId(pointer) === removed.id)
-      ? rt.env.CACHE.delete(removed.exact_key)
-      : null,
+    dropExactValue(rt, removed.exact_key, removed.id, removed.exact_key_shared),
     rt.vectors.delete(tenant.id, [removed.id]),
   ]);
   const deleted: z.infer<typeof EntryDeletedSchema> = { id: removed.id, object: "cache.entry", deleted: true };
@@ -190,8 +184,7 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
   const { rt, tenant, keyring } = rc;
   const userHash = await keyring.hash("user", user);
   const object = rt.tenantObject(tenant.id);
-  const salt = await object.userSalt(userHash);
-  const sealer = salt === null ? null : await keyring.userSealer(fromBase64Url(salt));
+  const sealer = await readSealer(rt, { tenant: tenant.id, keyring, userHash });
   const encoder = new TextEncoder();
   let after: { createdAt: number; id: string } | null = null;
   let done = sealer === null;
@@ -300,6 +293,8 @@ async function entryFor(rc: AuthedContext): Promise<{ entry: CatalogEntry; seale
     if (namedHash !== entry.user_hash)
       throw fail("entry_not_found", { reason: "other_users_entry", facts: { target: id } });
   }
-  const salt = await object.userSalt(entry.user_hash);
-  return { entry, sealer: salt === null ? null : await rc.keyring.userSealer(fromBase64Url(salt)) };
+  return {
+    entry,
+    sealer: await readSealer(rc.rt, { tenant: rc.tenant.id, keyring: rc.keyring, userHash: entry.user_hash }),
+  };
 }
