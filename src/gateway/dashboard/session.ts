@@ -19,7 +19,7 @@ import { ApiError, fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { actorOf, type TenantPrincipal } from "../policy/principal";
-import { keyStatus, liveSecretByHash, type TenantRecord } from "../storage/records";
+import { presentedSecret, type TenantRecord } from "../storage/records";
 import { requireSameOrigin, tenantAtHost } from "./host";
 
 export const SignInSchema = z.strictObject({ api_key: z.string().min(1).max(256) });
@@ -81,13 +81,16 @@ async function signIn(rc: RequestContext, tenant: TenantRecord | null): Promise<
   await admitCaller(rt, tenant, principal, rc.address, now);
   // The tenant's object is the authority: a key revoked a moment ago opens no session, nor does a secret a
   // rotation dropped (which KV and isolate caches may still hold).
-  const key = await rt.tenantObject(tenant.id).getKey(principal.keyId);
-  const status = key ? keyStatus(key, now) : "revoked";
-  if (!key || status === "revoked" || status === "expired") {
-    throw fail("invalid_api_key", { reason: `sign_in_key_${status}` });
+  const presented = presentedSecret(
+    await rt.tenantObject(tenant.id).getKey(principal.keyId),
+    principal.secretHash,
+    now,
+  );
+  if ("refused" in presented) {
+    const why = presented.refused;
+    throw fail("invalid_api_key", { reason: why === "secret_rotated_out" ? `sign_in_${why}` : `sign_in_key_${why}` });
   }
-  const secret = principal.secretHash === null ? null : liveSecretByHash(key, principal.secretHash, now);
-  if (secret === null) throw fail("invalid_api_key", { reason: "sign_in_secret_rotated_out" });
+  const { key, secret } = presented;
   const session = await issueKeySession(rt, tenant, key, secret, now);
   const view = await sessionView(rc, tenant, principal, session.cookie, session.expiresAt, key.name);
   return {

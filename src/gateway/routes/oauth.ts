@@ -15,7 +15,7 @@ import { classifyHost } from "../hosts";
 import { ApiError, fail } from "../http/errors";
 import { json, readBody } from "../http/respond";
 import { SCOPES, type Scope } from "../policy/scopes";
-import { issuedAtOf, keyStatus, liveSecretByHash, type TenantRecord } from "../storage/records";
+import { issuedAtOf, presentedSecret, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -108,11 +108,9 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   if (!record || record.id !== client.id || record.tenant !== tenant.id) throw await invalidClient("unknown_client");
   // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing, nor
   // does a secret a rotation dropped (which KV and isolate caches may still hold).
-  const key = await rt.tenantObject(tenant.id).getKey(record.id);
-  const status = key ? keyStatus(key, now) : "revoked";
-  if (!key || status === "revoked" || status === "expired") throw await invalidClient(`client_${status}`);
-  const secret = liveSecretByHash(key, hash, now);
-  if (secret === null) throw await invalidClient("client_secret_rotated_out");
+  const presented = presentedSecret(await rt.tenantObject(tenant.id).getKey(record.id), hash, now);
+  if ("refused" in presented) throw await invalidClient(`client_${presented.refused}`);
+  const { key, secret } = presented;
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
   await admitCaller(rt, tenant, principalOfKey(key, issuedAtOf(key, secret), hash), rc.address, now);

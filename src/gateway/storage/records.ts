@@ -105,6 +105,23 @@ export function liveSecretByHash(k: KeyRecord, hash: string, now: number): "curr
   return null;
 }
 
+/**
+ * A secret presented for a key, held to the key's own record (the tenant's object, the authority; null when it
+ * has none): the key and which of its secrets it is, or why it does not work — the key is revoked or expired, or
+ * the secret is not one the key still has (`hash` null: none was presented).
+ */
+export function presentedSecret(
+  k: KeyRecord | null,
+  hash: string | null,
+  now: number,
+): { key: KeyRecord; secret: "current" | "previous" } | { refused: "revoked" | "expired" | "secret_rotated_out" } {
+  const status = k ? keyStatus(k, now) : "revoked";
+  if (!k || status === "revoked" || status === "expired")
+    return { refused: status === "expired" ? "expired" : "revoked" };
+  const secret = hash === null ? null : liveSecretByHash(k, hash, now);
+  return secret === null ? { refused: "secret_rotated_out" } : { key: k, secret };
+}
+
 /** When one of the key's secrets was issued. */
 export function issuedAtOf(k: KeyRecord, secret: "current" | "previous"): number {
   return secret === "previous" && k.previous ? (k.previous.issued_at ?? k.created_at) : secretIssuedAt(k);
