@@ -4,25 +4,13 @@
 // left the request with no audit event at all.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sseResponse } from "../fixtures/upstream";
 import { call, settle, tenantWithKey } from "../helpers";
 import { callWith, type Env, eventOf, label, settleAll } from "./gateway-helpers";
 
-const enc = new TextEncoder();
-
 /** A provider that answers every call with these SSE events. */
 const providerSending = (events: readonly string[]) =>
-  ({
-    fetch: async () =>
-      new Response(
-        new ReadableStream({
-          start(c) {
-            for (const e of events) c.enqueue(enc.encode(`data: ${e}\n\n`));
-            c.close();
-          },
-        }),
-        { headers: { "content-type": "text/event-stream" } },
-      ),
-  }) as unknown as Fetcher;
+  ({ fetch: async () => sseResponse(events) }) as unknown as Fetcher;
 
 const chunk = (delta: object, finish: string | null = null) =>
   JSON.stringify({

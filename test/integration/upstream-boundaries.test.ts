@@ -5,7 +5,7 @@
 // Regressions, each.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { upstreamCompletion } from "../fixtures/upstream";
+import { sseResponse, upstreamCompletion } from "../fixtures/upstream";
 import { call, createKey, setPolicy, settle, tenantWithKey } from "../helpers";
 
 // Made-up credentials, assembled at run time so that secret scanners reading this repository do not flag them.
@@ -91,13 +91,11 @@ describe("a provider's error, passed on", async () => {
   });
 
   it("an error inside the provider's stream is scrubbed too, chat and Responses alike", async () => {
-    const sse = (events: string[]) =>
-      new Response(events.map((e) => `data: ${e}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const auth = new Headers((init as RequestInit).headers).get("authorization");
       const leak = `quota of organization org-DEPLOYMENT123 exceeded for ${auth}`;
       return String(input).includes("/responses")
-        ? sse([
+        ? sseResponse([
             JSON.stringify({
               type: "response.created",
               sequence_number: 0,
@@ -105,7 +103,7 @@ describe("a provider's error, passed on", async () => {
             }),
             JSON.stringify({ type: "error", sequence_number: 1, code: "server_error", message: leak, param: null }),
           ])
-        : sse([JSON.stringify({ error: { message: leak, type: "server_error", param: null, code: null } })]);
+        : sseResponse([JSON.stringify({ error: { message: leak, type: "server_error", param: null, code: null } })]);
     });
     for (const [path, body] of [
       [

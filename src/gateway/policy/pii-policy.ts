@@ -27,10 +27,9 @@ const CHAT_CONTENT_FIELDS: ReadonlySet<string> = new Set(["messages"]);
 
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
   const kinds = new Set<PiiKind>();
-  for (const m of req.messages) {
-    for (const text of [...textsOf(m), ...callStringsOf(m)]) for (const k of piiKindsIn(text)) kinds.add(k);
-  }
-  mapOtherFields(req, CHAT_CONTENT_FIELDS, scanInto(kinds));
+  const scan = scanInto(kinds);
+  for (const m of req.messages) for (const text of [...textsOf(m), ...callStringsOf(m)]) scan(text);
+  mapOtherFields(req, CHAT_CONTENT_FIELDS, scan);
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
   switch (mode) {
