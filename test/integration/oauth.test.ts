@@ -118,6 +118,7 @@ describe("the client credentials grant", () => {
     const res = await call(hostOf("anything"), "/.well-known/jwks.json");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/jwk-set+json");
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const text = await res.text();
     const { kid, x, y, d } = signingJwk();
     expect(JSON.parse(text)).toEqual({ keys: [{ kty: "EC", crv: "P-256", x, y, kid, alg: "ES256", use: "sig" }] });

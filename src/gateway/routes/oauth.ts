@@ -45,10 +45,9 @@ export const JwksSchema = z.strictObject({
 
 export async function jwks(rc: RequestContext): Promise<Handled> {
   return {
-    response: json(rc.rt.accessTokenKeys().jwks(), 200, {
-      "content-type": "application/jwk-set+json",
-      "cache-control": "public, max-age=300",
-    }),
+    // Served, like every response, with cache-control: no-store (http/respond.ts): a key dropped from the ring
+    // is gone from the set at once.
+    response: json(rc.rt.accessTokenKeys().jwks(), 200, { "content-type": "application/jwk-set+json" }),
   };
 }
 
