@@ -94,8 +94,22 @@ describe("consent: nothing stored", () => {
       const seen = await everyKindOfRequest(t, headers, {});
       expect(seen.every((s) => s.entryId === null)).toBe(true);
     }
+    for (const [path, body] of [
+      ["/v1/embeddings", { model: "text-embedding-3-small", input: "Which ocean is the deepest?" }],
+      ["/v1/responses", { model: "gpt-4o-mini", input: "Which ocean is the deepest?", store: false }],
+    ] as const) {
+      const res = await call(t.host, path, { token: t.key, body, headers: { "x-cache-control": "no-store" } });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    await settle();
     expect(await kvSnapshot()).toEqual(before);
     expect(await objectCounts(t.tenant)).toEqual({ entries: 0, vectors: 0, user_salts: 0, pending_deletes: 0 });
+    // Nor a prompt hash in the trail, on any route: a request's no-store leaves it out as the tenant's does.
+    const actions = ["chat.completions", "cache.query", "embeddings.create", "responses.create"];
+    await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.create");
+    const events = (await storedAuditEvents()).filter((e) => e.tenant === t.tenant && actions.includes(`${e.action}`));
+    expect(new Set(events.map((e) => e.action))).toEqual(new Set(actions));
+    expect(events.map((e) => e.prompt_hash)).toEqual(events.map(() => null));
   });
 
   it("no-store still reads: an existing entry is served, and serving it writes nothing", async () => {
