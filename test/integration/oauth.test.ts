@@ -114,6 +114,30 @@ describe("the client credentials grant", () => {
     expect(decodeJwt(body.access_token).exp! * 1000).toBeLessThanOrEqual(Date.now() + 120_000);
   });
 
+  it("regression: a token minted with a rotated-out secret outlived the secret's grace", async () => {
+    const c = await tenantWith();
+    const rotated = await call(c.host, `/v1/admin/keys/${c.id}/rotate`, {
+      token: rootToken(),
+      body: { grace_seconds: 60 },
+    });
+    expect(rotated.status).toBe(200);
+    const { key: fresh, previous_secret_expires_at } = (await rotated.json()) as {
+      key: string;
+      previous_secret_expires_at: string;
+    };
+    const graceEnds = Date.parse(previous_secret_expires_at);
+    const old = (await (await requestToken(c.host, c.id, c.secret)).json()) as {
+      access_token: string;
+      expires_in: number;
+    };
+    expect(old.expires_in).toBeGreaterThan(40);
+    expect(old.expires_in).toBeLessThanOrEqual(60);
+    expect(decodeJwt(old.access_token).exp! * 1000).toBeLessThanOrEqual(graceEnds);
+    // The new secret's tokens have the full lifetime.
+    const current = (await (await requestToken(c.host, c.id, fresh)).json()) as { expires_in: number };
+    expect(current.expires_in).toBe(900);
+  });
+
   it("publishes only the public part of the signing key at /.well-known/jwks.json", async () => {
     const res = await call(hostOf("anything"), "/.well-known/jwks.json");
     expect(res.status).toBe(200);

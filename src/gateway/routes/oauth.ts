@@ -115,9 +115,12 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   await admitCaller(rt, tenant, principalOfKey(key, issuedAtOf(key, secret), hash), rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
+  // A token never outlives what minted it: the key, nor a rotated-out secret's grace.
+  const ends = (at: number | null) => (at === null ? Number.POSITIVE_INFINITY : Math.floor((at - now) / 1000));
   const lifetime = Math.min(
     rt.config.accessTokenTtlSeconds,
-    key.expires_at === null ? Number.POSITIVE_INFINITY : Math.floor((key.expires_at - now) / 1000),
+    ends(key.expires_at),
+    ends(secret === "previous" ? (key.previous?.expires_at ?? null) : null),
   );
   if (lifetime < 1) throw await invalidClient("client_expiring");
   const issued = await issueAccessToken(rt.accessTokenKeys(), {
