@@ -8,7 +8,8 @@
 // The dead-letter consumer keeps both as rows of audit_dead_letters, once per dead-letter message (a
 // redelivery is ignored by its message id), classifying a raw body itself: invalid, id_conflict,
 // already_stored (it reached the chain after all) or undelivered (a valid event that is not in the chain:
-// replayable). `replayDeadLetter` re-validates a kept body and chains it when it is a valid event.
+// replayable). `replayDeadLetter` re-validates a kept body and chains it when it is a valid event that retention
+// has not yet put out of reach.
 import * as z from "zod";
 import { AuditEventSchema } from "../shared/audit-event";
 import { decodeIdCursor, encodeIdCursor, parsePage } from "../shared/audit-query";
@@ -252,9 +253,12 @@ export interface ReplayResult {
   /**
    * chained: the body was a valid event, now in its chain at `seq`; already_stored: it already was;
    * id_conflict: its id is stored with other content (nothing written); invalid: it is not a valid event
-   * (`detail` says why); truncated: the kept body was cut, so it cannot be replayed.
+   * (`detail` says why); truncated: the kept body was cut, so it cannot be replayed; expired: the event is older
+   * than the retention period, or not after its tenant's anchor — retention may have deleted its stored copy (or
+   * the copy an id conflict lost to), so whether it is already in the chain can no longer be told (nothing
+   * written).
    */
-  result: "chained" | "already_stored" | "id_conflict" | "invalid" | "truncated";
+  result: "chained" | "already_stored" | "id_conflict" | "invalid" | "truncated" | "expired";
   event_id: string | null;
   tenant: string | null;
   seq: number | null;
@@ -263,19 +267,26 @@ export interface ReplayResult {
 
 const REPLAY_ATTEMPTS = 3;
 
+const DAY_MS = 86_400_000;
+
 /**
- * Re-validates a kept dead letter and chains it when it is a valid event not yet stored, then records the
- * outcome on the row (replaying again is harmless: `already_stored`). Throws RangeError
- * `invalid_dead_letter_id` or `dead_letter_not_found`; a D1 failure throws as it is.
+ * Re-validates a kept dead letter and chains it when it is a valid event not yet stored and still within the
+ * retention period, then records the outcome on the row (replaying again is harmless: `already_stored`).
+ * Throws RangeError `invalid_dead_letter_id` or `dead_letter_not_found`; a D1 failure throws as it is.
  */
-export async function replayDeadLetter(db: D1Database, id: unknown, now: number): Promise<ReplayResult> {
+export async function replayDeadLetter(
+  db: D1Database,
+  id: unknown,
+  now: number,
+  retentionDays: number,
+): Promise<ReplayResult> {
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) throw new RangeError("invalid_dead_letter_id");
   const row = await db
     .prepare("SELECT body, body_bytes FROM audit_dead_letters WHERE id = ?")
     .bind(id)
     .first<{ body: string; body_bytes: number }>();
   if (!row) throw new RangeError("dead_letter_not_found");
-  const result = await replay(db, id, row);
+  const result = await replay(db, id, row, now - retentionDays * DAY_MS);
   await db
     .prepare("UPDATE audit_dead_letters SET replayed_at = ?, replay_result = ? WHERE id = ?")
     .bind(now, result.result, id)
@@ -283,7 +294,12 @@ export async function replayDeadLetter(db: D1Database, id: unknown, now: number)
   return result;
 }
 
-async function replay(db: D1Database, id: number, row: { body: string; body_bytes: number }): Promise<ReplayResult> {
+async function replay(
+  db: D1Database,
+  id: number,
+  row: { body: string; body_bytes: number },
+  cutoff: number,
+): Promise<ReplayResult> {
   const none = { id, event_id: null, tenant: null, seq: null, detail: null };
   if (isTruncated(row)) return { ...none, result: "truncated" };
   let body: unknown;
@@ -296,6 +312,11 @@ async function replay(db: D1Database, id: number, row: { body: string; body_byte
   if (!parsed.success) return { ...none, result: "invalid", detail: describeIssues(parsed.error.issues) };
   const item = chainItem(parsed.data);
   const known = { ...none, event_id: item.event.id, tenant: chainOf(item.event) };
+  // Retention deletes events older than the cutoff: an event that old may have been stored and deleted since (or
+  // the event its id conflicted with may have), so "not stored" no longer means "never chained".
+  if (item.event.ts < cutoff || item.event.ts <= (await anchorTs(db, known.tenant))) {
+    return { ...known, result: "expired" };
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const appended = await appendOne(db, item);
@@ -306,4 +327,10 @@ async function replay(db: D1Database, id: number, row: { body: string; body_byte
       if (attempt >= REPLAY_ATTEMPTS) throw err;
     }
   }
+}
+
+/** ts of the last event retention deleted from the tenant's chain (-Infinity when none was). */
+async function anchorTs(db: D1Database, tenant: string): Promise<number> {
+  const anchor = await db.prepare("SELECT ts FROM audit_anchors WHERE tenant = ?").bind(tenant).first<{ ts: number }>();
+  return anchor?.ts ?? Number.NEGATIVE_INFINITY;
 }

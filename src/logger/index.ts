@@ -34,8 +34,9 @@
 //       body_bytes, truncated, replayed_at, replay_result }. Bodies are unvalidated input from the Queue.
 //
 //   replayDeadLetter(id) → { id, result, event_id, tenant, seq, detail }                platform operator only
-//       Re-validates the kept body; chains it when it is a valid event not yet stored. result: "chained" |
-//       "already_stored" | "id_conflict" | "invalid" | "truncated". Replaying again is harmless.
+//       Re-validates the kept body; chains it when it is a valid event not yet stored, within the retention
+//       period. result: "chained" | "already_stored" | "id_conflict" | "invalid" | "truncated" | "expired".
+//       Replaying again is harmless.
 //
 // Refusals: a bad argument is answered as a value, `{ refused: code }`, with a stable code — invalid_tenant,
 // invalid_query, invalid_limit, invalid_cursor, invalid_range, invalid_group_by, invalid_from_seq,
@@ -98,7 +99,7 @@ export class AuditLog extends WorkerEntrypoint<CordonLogger.Env> {
   }
 
   async replayDeadLetter(id: number): Promise<ReplayResult | Refusal> {
-    return answer(() => replayDeadLetter(this.env.AUDIT_DB, id, Date.now()));
+    return answer(() => replayDeadLetter(this.env.AUDIT_DB, id, Date.now(), loggerConfig(this.env).retentionDays));
   }
 }
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { chainItem } from "../../src/logger/chain";
 import { DEAD_LETTER_BODY_MAX_BYTES, type DeadLetterEnvelope, deadLetterEnvelope } from "../../src/logger/dead-letters";
+import { pruneExpired } from "../../src/logger/retention";
 import { verifyChain } from "../../src/logger/verify";
 import { auditEvent as event, largestAuditEvent } from "../fixtures/audit-event";
 import {
@@ -16,6 +17,7 @@ import {
   writes,
 } from "../fixtures/logger";
 
+const DAY = 86_400_000;
 let tenantCounter = 0;
 const tenantId = (label: string) => `ld-${label}-${++tenantCounter}`;
 const auditLog = () => directAuditLog();
@@ -182,8 +184,8 @@ describe("AuditLog.replayDeadLetter", () => {
 
   it("chains an undelivered valid event, and replaying again finds it stored", async () => {
     const tenant = tenantId("replay");
-    await deliver([event(tenant)]);
-    const lost = event(tenant);
+    await deliver([event(tenant, { ts: Date.now() })]);
+    const lost = event(tenant, { ts: Date.now() });
     const id = await keep(lost);
     const log = auditLog();
     expect(await log.replayDeadLetter(id)).toEqual({
@@ -213,11 +215,34 @@ describe("AuditLog.replayDeadLetter", () => {
 
   it("does not chain an event whose id is stored with other content", async () => {
     const tenant = tenantId("replay-conflict");
-    const e = event(tenant);
+    const e = event(tenant, { ts: Date.now() });
     await deliver([e]);
     const id = await keep(envelopeFor({ ...e, status: 500 }, "id_conflict"));
     expect(await auditLog().replayDeadLetter(id)).toMatchObject({ result: "id_conflict", event_id: e.id });
     expect(await rowsOf(tenant)).toHaveLength(1);
+  });
+
+  it("regression: a replay after retention chained again an event it had deleted, or the copy that lost an id conflict", async () => {
+    const tenant = tenantId("replay-pruned");
+    const now = Date.now();
+    const [expired, older, recent] = [now - 401 * DAY, now - 395 * DAY, now - DAY].map((ts) => event(tenant, { ts }));
+    await deliver([expired!, older!, recent!]);
+    const stored = await keep(expired!);
+    const conflicting = await keep(envelopeFor({ ...older!, status: 500 }, "id_conflict"));
+    const undelivered = await keep(event(tenant, { ts: now - 396 * DAY }));
+    // Retention run ten days ahead (its cutoff 390 days back): the first two events go, the anchor is the second.
+    await pruneExpired(env.AUDIT_DB, now + 10 * DAY, 400);
+    expect((await rowsOf(tenant)).map((r) => r.id)).toEqual([recent!.id]);
+
+    const log = auditLog();
+    for (const id of [stored, conflicting, undelivered]) {
+      expect(await log.replayDeadLetter(id)).toMatchObject({ id, result: "expired", tenant, seq: null });
+    }
+    expect((await rowsOf(tenant)).map((r) => r.id)).toEqual([recent!.id]);
+    expect(await verifyChain(env.AUDIT_DB, tenant)).toMatchObject({ ok: true, checked: 1, head: { seq: 3 } });
+    // Within the retention period and after the anchor, an undelivered event still chains.
+    const late = event(tenant, { ts: now - 2 * DAY });
+    expect(await log.replayDeadLetter(await keep(late))).toMatchObject({ result: "chained", seq: 4 });
   });
 
   it("cannot replay a truncated body", async () => {

@@ -35,7 +35,7 @@ describe("query plans", () => {
     await deliver([first, { ...first, status: 500 }], { AUDIT_DB: db, AUDIT_DLQ: recordingQueue().queue });
     // Dead letters: an envelope-less body (looked up by id), listing, replay.
     const id = messageId("plan");
-    await deliverTo(DLQ, [{ id, body: event(tenant) }], { AUDIT_DB: db });
+    await deliverTo(DLQ, [{ id, body: event(tenant, { ts: Date.now() }) }], { AUDIT_DB: db });
     const page = await log.deadLetters({ limit: 1 });
     await log.deadLetters({ limit: 1, cursor: page.next_cursor ?? undefined });
     await log.replayDeadLetter(page.dead_letters[0]!.id);

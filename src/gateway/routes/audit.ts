@@ -92,7 +92,7 @@ export const AnalyticsSchema = z.strictObject({
 
 export const ReplayResultSchema = z.strictObject({
   id: z.int(),
-  result: z.enum(["chained", "already_stored", "id_conflict", "invalid", "truncated"]),
+  result: z.enum(["chained", "already_stored", "id_conflict", "invalid", "truncated", "expired"]),
   event_id: z.string().nullable(),
   tenant: z.string().nullable(),
   seq: z.int().nullable(),
