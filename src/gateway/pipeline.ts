@@ -3,6 +3,8 @@
 //   → authorize route → admit (network, key age, rate limit) → handler,
 // then, whatever happened: error mapping, security headers, and the audit event (built from what each step
 // established, sent after the response), plus any alert a step raised.
+
+import { logText } from "../shared/log-text";
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";
 import { recordBeforeChange, sendAuditEvent } from "./audit/send";
@@ -49,7 +51,7 @@ export async function handleRequest(
   try {
     rt = await getRuntime(env);
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : `gateway start failed: ${String(err)}`);
+    console.error(err instanceof ConfigError ? err.message : `gateway start failed: ${logText(err)}`);
     const failure = internalError();
     const event = buildAuditEvent({
       requestId: id,
@@ -304,7 +306,7 @@ function reportKeyUse(rc: RequestContext, tenant: TenantRecord, principal: Princ
         if (newPlace)
           rc.alert("alert.key_new_place", `new_place:${place!.country.toLowerCase()}:${place!.asn}`, principal.keyId);
       } catch (err) {
-        console.warn(`key use of ${principal.keyId} not recorded: ${String(err)}`);
+        console.warn(`key use of ${principal.keyId} not recorded: ${logText(err)}`);
       }
     })(),
   );
@@ -339,6 +341,6 @@ function clientFacts(request: Request, address: IpAddress | null): ClientFacts {
 
 function unexpected(err: unknown, rc: RequestContext): ApiError {
   // Logged with the request id for the operator; the client and the audit trail get no internals.
-  console.error(`request ${rc.id} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  console.error(`request ${rc.id} failed: ${logText(err)}`);
   return new ApiError("internal_error", { reason: "unexpected" });
 }

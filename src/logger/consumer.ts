@@ -12,6 +12,7 @@
 // dead-letter queue (kept in D1 by its consumer, see dead-letters.ts) and acked once sent. Nothing is acked
 // before it is stored or dead-lettered; every message is acked or retried explicitly, never implicitly.
 import { AuditEventSchema } from "../shared/audit-event";
+import { logText } from "../shared/log-text";
 import { appendOne, appendStatements, type ChainItem, chainItem, chainOf, GENESIS, link, readState } from "./chain";
 import { type DeadLetterEnvelope, deadLetterEnvelope } from "./dead-letters";
 import { describeIssues, retryDelaySeconds } from "./queue-messages";
@@ -43,7 +44,8 @@ class Decisions {
   }
 
   retry(why: unknown, ...messages: Message<unknown>[]): void {
-    for (const m of messages) this.byMessage.set(m, { decision: "retry", why: String(why) });
+    for (const m of messages)
+      this.byMessage.set(m, { decision: "retry", why: typeof why === "string" ? why : logText(why) });
   }
 
   /** Acks or retries every message of the batch; a message nothing decided is retried. */
@@ -70,7 +72,7 @@ export async function consumeAuditBatch(batch: MessageBatch<unknown>, deps: Cons
     await deadLetter(deps.deadLetters, refused, decisions);
   } catch (err) {
     // Unexpected (a bug, not D1): whatever was not decided yet is retried below.
-    console.error(`audit: batch of ${batch.messages.length} interrupted: ${String(err)}`);
+    console.error(`audit: batch of ${batch.messages.length} interrupted: ${logText(err)}`);
   } finally {
     decisions.apply(batch.messages);
   }
@@ -151,7 +153,7 @@ async function chain(db: D1Database, pending: readonly Pending[], decisions: Dec
     decisions.ack(...writes.flatMap((w) => w.fresh.flatMap(all)));
   } catch (err) {
     const count = writes.reduce((n, w) => n + w.fresh.length, 0);
-    console.error(`audit: ${count} events not stored as one batch, now one by one: ${String(err)}`);
+    console.error(`audit: ${count} events not stored as one batch, now one by one: ${logText(err)}`);
     for (const w of writes) refused.push(...(await oneByOne(db, w.fresh, decisions)));
   }
   return refused;
@@ -200,7 +202,7 @@ async function deadLetter(queue: Queue<DeadLetterEnvelope>, refused: readonly Re
       await queue.sendBatch(chunk.map((r) => ({ body: r.envelope, contentType: "json" })));
       decisions.ack(...chunk.map((r) => r.message));
     } catch (err) {
-      decisions.retry(`dead-letter queue: ${String(err)}`, ...chunk.map((r) => r.message));
+      decisions.retry(`dead-letter queue: ${logText(err)}`, ...chunk.map((r) => r.message));
     }
   }
 }

@@ -13,6 +13,7 @@
 import * as z from "zod";
 import { AuditEventSchema } from "../shared/audit-event";
 import { decodeIdCursor, encodeIdCursor, parsePage } from "../shared/audit-query";
+import { logText } from "../shared/log-text";
 import { appendOne, chainItem, chainOf, readState } from "./chain";
 import { capUtf8, describeIssues, retryDelaySeconds, serialize } from "./queue-messages";
 
@@ -106,7 +107,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, db: D1Dat
   const decided = new Set<Message<unknown>>();
   const retry = (m: Message<unknown>, err: unknown) => {
     const delaySeconds = retryDelaySeconds(m.attempts);
-    console.error(`audit dead letters: message ${m.id} not kept (retry in ${delaySeconds}s): ${String(err)}`);
+    console.error(`audit dead letters: message ${m.id} not kept (retry in ${delaySeconds}s): ${logText(err)}`);
     m.retry({ delaySeconds });
     decided.add(m);
   };
@@ -127,7 +128,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, db: D1Dat
           m.ack();
           decided.add(m);
         } catch (e) {
-          retry(m, `${String(e)} (batch: ${String(err)})`);
+          retry(m, `${logText(e)} (batch: ${logText(err)})`);
         }
       }
     }

@@ -6,6 +6,7 @@
 // model alone. AI Gateway is selected with the third argument `{ gateway: { id } }` (AI Gateway, "Workers
 // Bindings"). Texts are sent in batches of at most 100, in order; every answer is checked for count and
 // dimension and the vectors are L2-normalised again (cheap, and the port promises unit vectors).
+import { logText } from "../../shared/log-text";
 import type { Embedder } from "../ports/embedder";
 
 export const WORKERS_AI_MAX_BATCH = 100;
@@ -72,7 +73,7 @@ export class WorkersAiEmbedder implements Embedder {
     try {
       result = await this.ai.run(this.model, { text: batch }, options);
     } catch (err) {
-      throw new EmbedderError("upstream", `${this.model} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      throw new EmbedderError("upstream", `${this.model} failed: ${logText(err)}`, {
         cause: err,
       });
     }

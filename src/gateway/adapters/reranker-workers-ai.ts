@@ -10,6 +10,7 @@
 // as a probability by default and refuses a score outside [0, 1] as a bad response (a miss, never a hit), so a
 // platform that answers raw logits shows up at once instead of being misread; `scores: "logit"` applies the
 // sigmoid here instead. Check one live call before choosing a threshold.
+import { logText } from "../../shared/log-text";
 import type { Reranker } from "../ports/reranker";
 
 export const BGE_RERANKER = "@cf/baai/bge-reranker-base";
@@ -82,7 +83,7 @@ export class WorkersAiReranker implements Reranker {
     try {
       result = await this.ai.run(this.model, input, options);
     } catch (err) {
-      throw new RerankerError("upstream", `${this.model} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      throw new RerankerError("upstream", `${this.model} failed: ${logText(err)}`, {
         cause: err,
       });
     }

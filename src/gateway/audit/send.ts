@@ -4,6 +4,7 @@
 //   - before the change, for administrative actions (recordBeforeChange): if the event cannot be enqueued the
 //     action is refused and nothing changes — no administrative change without a record.
 import type { AuditEvent } from "../../shared/audit-event";
+import { logText } from "../../shared/log-text";
 import type { Metrics } from "./metrics";
 
 export async function sendAuditEvent(queue: Queue, event: AuditEvent, metrics?: Metrics): Promise<boolean> {
@@ -13,7 +14,7 @@ export async function sendAuditEvent(queue: Queue, event: AuditEvent, metrics?: 
       return true;
     } catch (err) {
       if (attempt >= 3) {
-        console.error(`audit event ${event.id} (request ${event.request_id}) not sent: ${String(err)}`);
+        console.error(`audit event ${event.id} (request ${event.request_id}) not sent: ${logText(err)}`);
         metrics?.auditEventLost(event.tenant, event.action);
         return false;
       }
@@ -29,7 +30,7 @@ export async function recordBeforeChange(queue: Queue, event: AuditEvent): Promi
       await queue.send(event, { contentType: "json" });
       return true;
     } catch (err) {
-      console.error(`audit event ${event.id} (request ${event.request_id}) not enqueued: ${String(err)}`);
+      console.error(`audit event ${event.id} (request ${event.request_id}) not enqueued: ${logText(err)}`);
       if (attempt < 2) await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -5,6 +5,7 @@
 // Erasure works as for entries: a user's vectors die with the user's salt, the tenant's with its data key, and
 // vectors created before the tenant's erasure watermark are never served. KV's own TTL removes them later.
 import * as z from "zod";
+import { logText } from "../../shared/log-text";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { StoreTicket } from "../storage/tenant-object/index";
@@ -75,7 +76,7 @@ export async function readEmbeddings(
     );
     return { stored, userErasures };
   } catch (err) {
-    console.warn(`embedding lookup failed; treated as misses: ${String(err)}`);
+    console.warn(`embedding lookup failed; treated as misses: ${logText(err)}`);
     return { stored: none, userErasures };
   }
 }
@@ -116,6 +117,6 @@ export async function writeEmbeddings(
     }
     await Promise.all(writes);
   } catch (err) {
-    console.error(`embedding store failed for tenant ${addr.tenant}: ${String(err)}`);
+    console.error(`embedding store failed for tenant ${addr.tenant}: ${logText(err)}`);
   }
 }

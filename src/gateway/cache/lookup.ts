@@ -1,5 +1,7 @@
 // A cache read: the exact tier, then the semantic tier. The cache is best effort: a failing or slow read is a
 // miss (logged), never a failed request.
+
+import { logText } from "../../shared/log-text";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";
 import type { CacheHit } from "./entries";
@@ -49,7 +51,7 @@ async function bestEffort<T>(what: string, work: Promise<T>): Promise<T | null> 
   try {
     return await Promise.race([work, timeout]);
   } catch (err) {
-    console.warn(`${what} failed; treated as a miss: ${String(err)}`);
+    console.warn(`${what} failed; treated as a miss: ${logText(err)}`);
     return null;
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,7 @@
 // Which key seals an entry: the tenant's cache-body key for tenant-wide entries, or the user's own key for a
 // user's entries (derived with the user's salt from the tenant's object; crypto-shredding on erasure).
 
+import { logText } from "../../shared/log-text";
 import { fromBase64Url } from "../crypto/encoding";
 import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
@@ -60,7 +61,7 @@ export async function storeTicket(
     try {
       userErasures = (await rt.tenantObject(owner.tenant).userState(owner.userHash)).erasures;
     } catch (err) {
-      console.warn(`user state not read; the answer will not be stored: ${String(err)}`);
+      console.warn(`user state not read; the answer will not be stored: ${logText(err)}`);
     }
   }
   return { erasedBefore: owner.erasedBefore, userErasures };

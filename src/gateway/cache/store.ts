@@ -1,5 +1,7 @@
 // Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact-tier copy, vector. Runs
 // after the response (waitUntil) and never throws: a failing cache write never fails a request.
+
+import { logText } from "../../shared/log-text";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { StoreTicket } from "../storage/tenant-object/index";
@@ -80,7 +82,7 @@ export async function storeEntry(
     // Deleted or erased while its copies were being written (the response named it already): they go too.
     if (!(await object.catalogHas(entryId))) await takeBack(rt, addr, entryId, bodyKey);
   } catch (err) {
-    console.error(`cache store failed for tenant ${addr.tenant}: ${String(err)}`);
+    console.error(`cache store failed for tenant ${addr.tenant}: ${logText(err)}`);
   }
 }
 

@@ -4,6 +4,8 @@
 // sent to the requested model only — never to a tenant fallback, since the provider keeps the response under
 // the model that made it and a follow-up would continue another model's conversation — its answer returned
 // or streamed as the provider sent it, never stored (`x-cache: BYPASS`, reason `bypass:stateful`).
+
+import { logText } from "../../shared/log-text";
 import type { AuditFacts } from "../audit/facts";
 import type { CacheControls } from "../cache/controls";
 import type { CacheHit } from "../cache/entries";
@@ -98,7 +100,7 @@ export async function answerResponses(
         rt
           .tenantObject(tenant.id)
           .recordProviderResponse(id, Date.now())
-          .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${String(err)}`)),
+          .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${logText(err)}`)),
       );
     }
   };

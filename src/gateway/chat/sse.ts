@@ -1,5 +1,7 @@
 // Server-sent events for chat completions: capturing a streamed answer while passing it through unchanged,
 // and replaying a stored answer as a valid stream.
+
+import { logText } from "../../shared/log-text";
 import { helpfulMessage } from "../http/errors";
 import type { ChatCompletion } from "../protocol/chat";
 import { scrubbedEvent } from "../upstream/errors";
@@ -253,7 +255,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
             try {
               last = relay.ended(boundary.rest());
             } catch (err) {
-              console.error(`stream relay: the upstream stream's end could not be read: ${String(err)}`);
+              console.error(`stream relay: the upstream stream's end could not be read: ${logText(err)}`);
               last = relay.broken();
             }
             return finish(controller, last);
@@ -267,7 +269,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
               if (rewritten.some((r, i) => r !== events[i])) kept = rewritten.filter((r) => r !== null);
             }
           } catch (err) {
-            console.error(`stream relay: an upstream event could not be read: ${String(err)}`);
+            console.error(`stream relay: an upstream event could not be read: ${logText(err)}`);
             finished = true;
             reader.cancel(err).catch(() => {});
             return finish(controller, relay.broken());

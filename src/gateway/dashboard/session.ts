@@ -9,6 +9,7 @@
 // Sign-in and sign-out must come from the dashboard's own origin (a cross-site form could otherwise sign a
 // browser into someone else's session).
 import * as z from "zod";
+import { logText } from "../../shared/log-text";
 import { admitCaller } from "../auth/admission";
 import { belongsTo } from "../auth/authenticate";
 import { issueKeySession, verifySession } from "../auth/dashboard-session";
@@ -148,7 +149,7 @@ export async function deleteSession(rc: RequestContext): Promise<Handled> {
     const session = sessionOf(rc.request.headers);
     if (session) actor = actorOf((await verifySession(rc.rt, session, tenant, rc.receivedAt)).principal);
   } catch (err) {
-    if (!(err instanceof ApiError)) console.error(`sign-out: the session could not be read: ${String(err)}`);
+    if (!(err instanceof ApiError)) console.error(`sign-out: the session could not be read: ${logText(err)}`);
   }
   return {
     response: json({ object: "dashboard.session", signed_in: false }, 200, { "set-cookie": clearSessionCookie() }),

@@ -5,6 +5,7 @@
 //   GET    /v1/cache/export?user=   GDPR portability: that user's entries, NDJSON          cache:read
 // A key bound to the user cache scope acts only on users' entries: never on tenant-wide ones, never tenant-wide.
 import * as z from "zod";
+import { logText } from "../../shared/log-text";
 import { HEADER_USER_PATTERN, USER_ID_RULE, userIdOf } from "../cache/controls";
 import { answerOf, answerText, answerUsage, openEntry } from "../cache/entries";
 import { dropExactValue } from "../cache/exact-tier";
@@ -219,7 +220,7 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
         } catch (err) {
           // The download breaks (the client sees an incomplete body, never a complete-looking one), and the
           // trail still records what went out before it did.
-          console.error(`export of ${userTarget(userHash)} failed after ${exported} entries: ${String(err)}`);
+          console.error(`export of ${userTarget(userHash)} failed after ${exported} entries: ${logText(err)}`);
           settle({ n: exported, failed: true });
           throw err;
         }

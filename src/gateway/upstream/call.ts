@@ -6,6 +6,7 @@
 // audit trail. What the client then gets when every target failed is the provider's own answer where it has one
 // (upstream/errors.ts): its 4xx as it said it, its 429 with Retry-After, otherwise 502/504.
 import type { UpstreamAttempt } from "../../shared/audit-event";
+import { logText } from "../../shared/log-text";
 import { ApiError, fail } from "../http/errors";
 import { CIRCUIT, type CircuitState } from "../policy/circuit";
 import type { UpstreamAttemptError, UpstreamPath } from "../ports/provider";
@@ -202,7 +203,7 @@ async function circuitAllows(rt: Runtime, target: string): Promise<boolean> {
     return verdict.allowed;
   } catch (err) {
     // The breaker is an optimisation; when its object cannot be reached the attempt is made.
-    console.warn(`circuit of ${target} unavailable: ${String(err)}`);
+    console.warn(`circuit of ${target} unavailable: ${logText(err)}`);
     return true;
   }
 }
@@ -211,7 +212,7 @@ async function circuitFailed(rt: Runtime, target: string): Promise<void> {
   try {
     remember(rt, target, await circuitObject(rt, target).failed(Date.now()), Date.now());
   } catch (err) {
-    console.warn(`circuit of ${target} not updated: ${String(err)}`);
+    console.warn(`circuit of ${target} not updated: ${logText(err)}`);
   }
 }
 
@@ -221,7 +222,7 @@ async function circuitSucceeded(rt: Runtime, target: string): Promise<void> {
   try {
     remember(rt, target, await circuitObject(rt, target).succeeded(), Date.now());
   } catch (err) {
-    console.warn(`circuit of ${target} not updated: ${String(err)}`);
+    console.warn(`circuit of ${target} not updated: ${logText(err)}`);
   }
 }
 
