@@ -202,6 +202,40 @@ describe("RFC 6749 §5.2 errors", async () => {
     await expectOAuthError(await requestToken("[::1]", a.id, a.secret), 401, "invalid_client");
   });
 
+  it("regression: a host naming no tenant was refused before the key was looked up, sooner than a wrong key", async () => {
+    // The time the refusal takes must not tell which hosts have a tenant: both look the presented key up.
+    const reads: string[] = [];
+    const tenants = env.TENANTS;
+    const watched = new Proxy(tenants, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prop === "get" || prop === "getWithMetadata") reads.push(String(args[0]));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const e = { ...env, TENANTS: watched } as typeof env;
+    for (const host of [a.host, hostOf(uniqueTenant("nobody"))]) {
+      reads.length = 0;
+      const res = await call(host, "/oauth/token", {
+        env: e,
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Basic ${btoa(`${a.id}:${generateApiKey("test")}`)}`,
+        },
+        rawBody: "grant_type=client_credentials",
+      });
+      await expectOAuthError(res, 401, "invalid_client");
+      expect(
+        reads.some((name) => name.startsWith("_key:")),
+        `the key looked up at ${host}`,
+      ).toBe(true);
+    }
+  });
+
   it("invalid_request (400) for a missing grant_type, a repeated parameter, or two client authentications", async () => {
     await expectOAuthError(await requestToken(a.host, a.id, a.secret, { grantType: null }), 400, "invalid_request");
     for (const name of ["grant_type", "scope", "client_id", "client_secret"]) {

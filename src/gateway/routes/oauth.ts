@@ -98,12 +98,15 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   if (grant === null) throw fail("invalid_request", { message: "grant_type is required.", reason: "no_grant_type" });
   if (grant !== "client_credentials") throw fail("unsupported_grant_type", { reason: "grant_type" });
   if (!client) throw await invalidClient("no_client_credentials");
-  if (!tenant) throw await invalidClient("no_tenant_at_host");
 
   const parsed = parseApiKey(client.secret);
-  if (!parsed || parsed.env !== rt.config.apiKeyEnv) throw await invalidClient("malformed_secret");
-  const hash = await rt.platform.hashApiKey(client.secret);
-  const record = await rt.keyRecords.lookup(hash, now);
+  const wellFormed = parsed !== null && parsed.env === rt.config.apiKeyEnv;
+  // The key is looked up before the host is judged, as the bearer path does: a host that names no tenant is
+  // refused no sooner than a wrong key at a tenant's host, so the time taken does not tell which hosts exist.
+  const hash = wellFormed ? await rt.platform.hashApiKey(client.secret) : null;
+  const record = hash === null ? null : await rt.keyRecords.lookup(hash, now);
+  if (!tenant) throw await invalidClient("no_tenant_at_host");
+  if (hash === null) throw await invalidClient("malformed_secret");
   if (!record || record.id !== client.id || record.tenant !== tenant.id) throw await invalidClient("unknown_client");
   // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing, nor
   // does a secret a rotation dropped (which KV and isolate caches may still hold).
