@@ -93,6 +93,30 @@ describe("request fields pass through", async () => {
     }
   });
 
+  // Regression: a lone surrogate (\ud800, \udc00) has no UTF-8 form, and the keyed hashes of the prompt and of the
+  // user turned each into U+FFFD: "\ud800" was served the answer stored for "\udc00" (and a user named
+  // "alice\ud800" read the entries of "alice\udfff"), while the provider was sent each as written.
+  it("refuses a lone surrogate, which two different prompts or users would share a cache key for", async () => {
+    const body = (content: string, user?: string) =>
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"${content}"}]${user ? `,"user":"${user}"` : ""}}`;
+    for (const raw of [
+      body("Describe the sign \\ud800 please."),
+      body("Describe the sign \\udc00 please."),
+      body("Describe the sign \\udbff\\ud800 please."),
+      body("Describe the sign please.", "alice\\ud800"),
+      body("Describe the sign please.", "alice\\udfff"),
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Describe the sign please."}],"x\\udc00":1}`,
+    ]) {
+      const r = await ask(null, raw);
+      expect(r.status, `${raw}: ${r.text}`).toBe(400);
+      expect(JSON.parse(r.text).error.code, raw).toBe("invalid_json");
+    }
+    // A pair is one character, and a different one from another pair (the semantic tier may still match them).
+    expect((await ask(null, body("Describe the sign \\ud83d\\ude00 please."))).cache).toBe("MISS");
+    expect((await ask(null, body("Describe the sign \\ud83d\\ude01 please."))).cache).not.toBe("HIT-EXACT");
+    expect((await ask(null, body("Describe the sign \\ud83d\\ude00 please."))).cache).toBe("HIT-EXACT");
+  });
+
   it("answer-neutral fields do not split the partition", async () => {
     expect((await ask(chatBody("Name a colour of the rainbow."))).cache).toBe("MISS");
     const neutral = { metadata: { team: "a" }, store: true, safety_identifier: "x", prompt_cache_key: "p" };

@@ -97,6 +97,27 @@ describe("bad input", async () => {
       "invalid_json",
     ],
     [
+      "a lone surrogate in a string",
+      () =>
+        chat({
+          rawBody: '{"model":"m","messages":[{"role":"user","content":"q\\ud800"}]}',
+          headers: { "content-type": "application/json" },
+        }),
+      400,
+      "invalid_json",
+    ],
+    [
+      "a lone surrogate in an embeddings input",
+      () =>
+        call(t.host, "/v1/embeddings", {
+          token: t.key,
+          rawBody: '{"model":"text-embedding-3-small","input":["hello \\udc00"]}',
+          headers: { "content-type": "application/json" },
+        }),
+      400,
+      "invalid_json",
+    ],
+    [
       "bad x-cache-control",
       () => chat({ body: chatBody("q"), headers: { "x-cache-control": "maybe" } }),
       400,

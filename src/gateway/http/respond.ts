@@ -171,6 +171,14 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
       message: `The request body has a number JSON cannot carry exactly: integers must be within ±${Number.MAX_SAFE_INTEGER}, and numbers finite.`,
     });
   }
+  if (shape.loneSurrogate) {
+    // A lone surrogate (\ud800) has no UTF-8 form: every hash of the text maps it to U+FFFD, so two different
+    // prompts or users would share one cache key while the provider read each as sent. I-JSON (RFC 7493 §2.1)
+    // forbids them; no text needs one.
+    throw fail("invalid_json", {
+      message: "The request body has a string with an unpaired surrogate escape (such as \\ud800), which is not text.",
+    });
+  }
   if (shape.protoKey) {
     // JSON.parse keeps "__proto__" as an ordinary key, but most code that copies objects would turn it into a
     // prototype and lose it (from the cache partition, among others): no OpenAI field has this name; refuse it.
@@ -195,22 +203,37 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
 /** Deepest nesting accepted in a JSON body (tool schemas nest a dozen levels; nothing legitimate nears this). */
 export const MAX_JSON_DEPTH = 64;
 
-/** Nesting depth of parsed JSON, and whether any object has an own "__proto__" key; iterative, bounded. */
-function shapeOf(root: unknown): { depth: number; protoKey: boolean; inexact: boolean } {
-  let depth = 0;
+interface JsonShape {
+  depth: number;
+  protoKey: boolean;
+  inexact: boolean;
+  loneSurrogate: boolean;
+}
+
+/**
+ * Nesting depth of parsed JSON, whether any object has an own "__proto__" key, a number it cannot carry exactly,
+ * or a string (value or key) holding a lone surrogate; iterative, bounded.
+ */
+function shapeOf(root: unknown): JsonShape {
+  const shape: JsonShape = { depth: 0, protoKey: false, inexact: false, loneSurrogate: false };
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length) {
     const [v, d] = stack.pop()!;
-    if (typeof v === "number" && !exactNumber(v)) return { depth, protoKey: false, inexact: true };
+    if (typeof v === "number" && !exactNumber(v)) return { ...shape, inexact: true };
+    if (typeof v === "string" && LONE_SURROGATE.test(v)) return { ...shape, loneSurrogate: true };
     if (v === null || typeof v !== "object") continue;
-    if (d > depth) depth = d;
-    if (d > MAX_JSON_DEPTH) return { depth: d, protoKey: false, inexact: false };
-    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return { depth, protoKey: true, inexact: false };
-    for (const child of Object.values(v))
-      if (child !== null && (typeof child === "object" || typeof child === "number")) stack.push([child, d + 1]);
+    if (d > shape.depth) shape.depth = d;
+    if (d > MAX_JSON_DEPTH) return shape;
+    if (!Array.isArray(v) && Object.hasOwn(v, "__proto__")) return { ...shape, protoKey: true };
+    if (!Array.isArray(v) && Object.keys(v).some((k) => LONE_SURROGATE.test(k)))
+      return { ...shape, loneSurrogate: true };
+    for (const child of Object.values(v)) if (child !== null && typeof child !== "boolean") stack.push([child, d + 1]);
   }
-  return { depth, protoKey: false, inexact: false };
+  return shape;
 }
+
+/** A UTF-16 surrogate not part of a pair: with the u flag, a pair is one code point and never matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Whether a number JSON gave is what was written: finite, and an integer no larger than 2^53 in magnitude. Past
