@@ -2,6 +2,8 @@
 // step is linear in the length of the prompt, whatever its content.
 import { describe, expect, it } from "vitest";
 import { LexicalEmbedder } from "../../src/gateway/adapters/embedder-lexical";
+import { userIdOf } from "../../src/gateway/cache/controls";
+import { exactText } from "../../src/gateway/cache/plan";
 import { MAX_VERIFIED_LENGTH, verifyMatch } from "../../src/gateway/cache/verify";
 import { semanticText, semanticView, semanticWords } from "../../src/gateway/text/semantic-text";
 import { numberValue, tokenize } from "../../src/gateway/text/tokens";
@@ -192,6 +194,23 @@ describe("pathological input (regression: 200,000 dots and a letter took 42 s)",
     expect(timed(() => expect(verifyMatch(text, "what is x")).toEqual({ ok: false, reason: "too_long" }))).toBeLessThan(
       1000,
     );
+  });
+
+  // Regression: normalising (NFC for the exact tier and users, NFKC for the semantic tier) sorts each run of
+  // combining marks, quadratically in the run's length: 120,000 marks after one letter took about 7 s in each
+  // of semanticText and exactText, and a body of a megabyte of them minutes of CPU. A run longer than any text
+  // needs (30) is now read as written.
+  it("normalises a long run of combining marks in well under a second", () => {
+    const marks = `a${"\u0301\u0316\u0334".repeat(40_000)}`;
+    expect(timed(() => semanticText(marks))).toBeLessThan(1000);
+    expect(timed(() => exactText(marks))).toBeLessThan(1000);
+    expect(timed(() => userIdOf(marks))).toBeLessThan(1000);
+    // Text as any language writes it is still normalised: two spellings of one text are one.
+    const zalgoish = `e${"\u0316\u0301".repeat(15)}`;
+    expect(exactText(zalgoish)).toBe(exactText(zalgoish.normalize("NFD")));
+    expect(exactText(zalgoish)).toBe(zalgoish.normalize("NFC"));
+    expect(semanticText("Cafe\u0301 cre\u0300me")).toBe(semanticText("Caf\u00e9 cr\u00e8me"));
+    expect(userIdOf("jose\u0301")).toBe("jos\u00e9");
   });
 
   it.each(PATHOLOGICAL)("verifyMatch reads %s at its length limit in well under a second", (_name, text) => {

@@ -7,6 +7,7 @@ import { fail } from "../http/errors";
 import { cacheAccess, decideCacheScope } from "../policy/access";
 import type { Principal } from "../policy/principal";
 import type { Policy } from "../policy/tenant-policy";
+import { normalizeBounded } from "../text/normalize";
 
 export interface CacheControls {
   /** Answer from the cache when possible (false with no-cache). */
@@ -45,7 +46,7 @@ export const HEADER_USER_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e]
  * name typed two ways names one user. Null when the value is not one.
  */
 export function userIdOf(value: string): string | null {
-  const v = value.normalize("NFC");
+  const v = normalizeBounded(value, "NFC");
   return v.length >= 1 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.trim() !== "" ? v : null;
 }
 

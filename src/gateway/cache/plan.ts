@@ -4,6 +4,7 @@
 // partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
+import { normalizeBounded } from "../text/normalize";
 import { semanticText } from "../text/semantic-text";
 import { segments } from "./code-blocks";
 
@@ -32,7 +33,7 @@ const NOT_IN_PARTITION = new Set(["messages", ...ANSWER_NEUTRAL_FIELDS]);
  * exactly (indentation changes what code means). Case and punctuation are kept.
  */
 export function exactText(text: string): string {
-  return segments(text.normalize("NFC"))
+  return segments(normalizeBounded(text, "NFC"))
     .map((s) => (s.code ? s.text : s.text.replace(/\s+/g, " ").trim()))
     .filter((t) => t !== "")
     .join("\n");
@@ -48,7 +49,7 @@ export function proseOf(text: string): string {
 
 /** The code blocks of a prompt, exactly; they must match for two prompts to share an answer. */
 export function codeOf(text: string): string[] {
-  return segments(text.normalize("NFC"))
+  return segments(normalizeBounded(text, "NFC"))
     .filter((s) => s.code)
     .map((s) => s.text);
 }

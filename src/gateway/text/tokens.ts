@@ -1,6 +1,8 @@
 // The scanner every reading of a prompt starts from: words, numbers and symbols, with their positions, in one
 // linear pass (no regular expression that can backtrack), and the arithmetic it recognises between them.
 
+import { normalizeBounded } from "./normalize";
+
 export interface Token {
   /** As written (case kept). */
   readonly text: string;
@@ -46,7 +48,7 @@ const isDigitAt = (s: string, i: number) => i < s.length && s.charCodeAt(i) >= 4
  * ("1,000", "3.5", ".5"); a hyphen is always a symbol of its own, so "GPT-4" is a word, a glued "-" and a number.
  */
 export function tokenize(input: string): Token[] {
-  const s = input.normalize("NFKC").replace(/[’‘`´]/g, "'");
+  const s = normalizeBounded(input, "NFKC").replace(/[’‘`´]/g, "'");
   const out: Token[] = [];
   let i = 0;
   let glued = false;
