@@ -34,6 +34,21 @@ describe("cache partition", async () => {
     expect(await ask(t, [{ role: "user", content: dedented }])).toBe("MISS");
   });
 
+  // Regression: code blocks were normalised to NFC with the prose, so that code whose strings differ ('e\u0301' is
+  // two characters to any language, 'é' one; the angstrom sign U+212B is not the letter U+00C5) shared an entry.
+  it("regression: code that differs only in Unicode normalisation never shares an entry on either tier", async () => {
+    const ask1 = (code: string) =>
+      ask(t, [{ role: "user", content: `What does this print?\n\n\`\`\`python\n${code}\n\`\`\`` }]);
+    expect(await ask1("print(len('e\u0301'))")).toBe("MISS");
+    expect(await ask1("print(len('e\u0301'))")).toBe("HIT-EXACT");
+    expect(await ask1("print(len('\u00e9'))")).toBe("MISS");
+    expect(await ask1("print('\u212b' == '\u00c5')")).toBe("MISS");
+    expect(await ask1("print('\u00c5' == '\u00c5')")).toBe("MISS");
+    // Prose still reads two spellings of one text as one.
+    expect(await ask(t, [{ role: "user", content: "Describe the Caf\u00e9 de Flore." }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: "Describe the Cafe\u0301 de Flore." }])).toBe("HIT-EXACT");
+  });
+
   it("the same code with reworded prose is a semantic hit; a code-only prompt uses the exact tier", async () => {
     const code = "```js\nconst x = [3, 1, 2].sort();\n```";
     expect(await ask(t, [{ role: "user", content: `What does this return?\n${code}` }])).toBe("MISS");

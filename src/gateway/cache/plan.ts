@@ -29,12 +29,13 @@ export const ANSWER_NEUTRAL_FIELDS: readonly string[] = [
 const NOT_IN_PARTITION = new Set(["messages", ...ANSWER_NEUTRAL_FIELDS]);
 
 /**
- * Exact tier: Unicode-normalised; in prose, each line trimmed and runs of white space folded; code blocks kept
- * exactly (indentation changes what code means). Case and punctuation are kept.
+ * Exact tier: prose Unicode-normalised (NFC), each line trimmed and runs of white space folded; code blocks kept
+ * exactly, not normalised either (indentation changes what code means, and so does NFC: 'e\u0301' is two
+ * characters to any language, 'é' one). Case and punctuation are kept.
  */
 export function exactText(text: string): string {
-  return segments(normalizeBounded(text, "NFC"))
-    .map((s) => (s.code ? s.text : s.text.replace(/\s+/g, " ").trim()))
+  return segments(text)
+    .map((s) => (s.code ? s.text : normalizeBounded(s.text, "NFC").replace(/\s+/g, " ").trim()))
     .filter((t) => t !== "")
     .join("\n");
 }
@@ -47,9 +48,9 @@ export function proseOf(text: string): string {
     .join("\n");
 }
 
-/** The code blocks of a prompt, exactly; they must match for two prompts to share an answer. */
+/** The code blocks of a prompt, exactly (not normalised); they must match for two prompts to share an answer. */
 export function codeOf(text: string): string[] {
-  return segments(normalizeBounded(text, "NFC"))
+  return segments(text)
     .filter((s) => s.code)
     .map((s) => s.text);
 }
