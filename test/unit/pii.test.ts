@@ -124,6 +124,16 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["(BE68539007547034)", "BE68539007547034"],
     ["MT84MALT011000012345MTLCAST001S", "MT84MALT011000012345MTLCAST001S"],
     ["iban:SA0380000000608010167519", "SA0380000000608010167519"],
+    // Regression: the print format with no-break spaces (as web pages and PDFs keep an IBAN on one line) was missed,
+    // while a card grouped the same way was found.
+    [
+      "IBAN\u00a0FR14\u00a02004\u00a01010\u00a00505\u00a00001\u00a03M02\u00a0606",
+      "FR14\u00a02004\u00a01010\u00a00505\u00a00001\u00a03M02\u00a0606",
+    ],
+    [
+      "IBAN DE89\u202f3704\u202f0044\u202f0532\u202f0130\u202f00",
+      "DE89\u202f3704\u202f0044\u202f0532\u202f0130\u202f00",
+    ],
   ],
   ip_address: [
     ["home IP 81.2.69.160", "81.2.69.160"],

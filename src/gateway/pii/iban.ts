@@ -1,9 +1,11 @@
 // IBANs: a country code with a known IBAN length (the SWIFT registry's table below), two check digits 02–98, and
 // a mod-97 checksum that holds; written contiguously ("DE89370400440532013000") or in the print format, groups
-// of four separated by single spaces ("DE89 3704 0044 0532 0130 00"). Letters must be upper case. The number must
-// end where its country's length says (a longer run of letters and digits is not an IBAN).
+// of four separated by single spaces ("DE89 3704 0044 0532 0130 00"; a no-break, thin or narrow no-break space
+// counts, as between a card's groups). Letters must be upper case. The number must end where its country's
+// length says (a longer run of letters and digits is not an IBAN).
 
 import type { PiiFinding } from "./kinds";
+import { isSpaceCode } from "./text";
 
 /** IBAN length per country (SWIFT IBAN registry), written "DE22" = Germany, 22 characters. */
 const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
@@ -20,7 +22,7 @@ const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
 
 // A run of upper-case letters, digits and single spaces after a country code and check digits. The lookbehind
 // lets a match start only at the start of a run of letters and digits; the quantifier is bounded: linear.
-const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}[A-Z0-9 ]{11,40}/g;
+const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}[A-Z0-9 \u00a0\u2009\u202f]{11,40}/g;
 
 /** ISO 13616 check: move the first four characters to the end, letters to numbers, remainder mod 97 is 1. */
 export function ibanChecksumValid(iban: string): boolean {
@@ -41,12 +43,12 @@ export function ibanChecksumValid(iban: string): boolean {
  * group of four: its characters and the offset just past the last one, or null.
  */
 function readIban(text: string, start: number, length: number): { end: number; compact: string } | null {
-  const spaced = text.charCodeAt(start + 4) === 0x20;
+  const spaced = isSpaceCode(text.charCodeAt(start + 4));
   let compact = "";
   let i = start;
   while (compact.length < length) {
     if (spaced && compact.length > 0 && compact.length % 4 === 0) {
-      if (text.charCodeAt(i) !== 0x20) return null;
+      if (!isSpaceCode(text.charCodeAt(i))) return null;
       i++;
     }
     const c = text.charCodeAt(i);
