@@ -32,6 +32,7 @@ const SHOULD_AGREE: [string, string][] = [
   ["Explain TCP handshakes", "explain the TCP handshake"],
   ["Tell me about the Eiffel Tower", "tell me about the eiffel tower"],
   ["Write a function in Go that adds numbers", "write a function in golang that adds numbers"],
+  ["Compute 2³ + 1", "compute 2^3 + 1"],
   ["Read a file with Node.js", "read a file with nodejs"],
   ["Write a quicksort in C++", "write a quicksort in cpp"],
   ["What does NASA do?", "what does nasa do"],
@@ -93,6 +94,9 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Calculate 100 - 37", "Calculate 37 - 100", "operators"],
   ["What does x > 5 mean?", "What does x < 5 mean?", "operators"],
   ["Derivative of x^2", "Derivative of x^3", "numbers"],
+  // Regression: NFKC made a superscript a plain digit glued to its base, so "2⁸" and "28" were one number.
+  ["What is 10⁶ in words?", "What is 106 in words?", "numbers"],
+  ["Compute 2⁸ + 1", "Compute 28 + 1", "numbers"],
   ["Convert 5 km to miles", "Convert 5 miles to km", "units"],
   ["Is 30°C hot?", "Is 30°F hot?", "units"],
   ["Is a 10% raise good?", "Is a 10 raise good?", "units"],

@@ -42,13 +42,19 @@ const isWordChar = (cls: number) => cls === WORD || cls === DIGIT;
 const isDigitAt = (s: string, i: number) => i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
 
 /**
- * Splits text (NFKC-normalised, curly apostrophes made straight) into words, numbers and single-character
+ * Superscript digits, signs, brackets, i and n: an exponent, which NFKC would make a plain number glued to its base
+ * ("2³" to "23", "10⁻³" to "10-3"); marked as the power it is first ("2^3", as typed by hand).
+ */
+const SUPERSCRIPTS = /[\u00b2\u00b3\u00b9\u2070\u2071\u2074-\u207f]+/g;
+
+/**
+ * Splits text (NFKC-normalised, superscripts read as powers, curly apostrophes made straight) into words, numbers and single-character
  * symbols, in one pass. Words keep in-token `.`, `'` and `_` ("node.js", "don't", "snake_case"), a leading dot
  * (".net") and a trailing `#` or `++` ("c#", "c++"). Numbers keep thousands groups and one decimal part
  * ("1,000", "3.5", ".5"); a hyphen is always a symbol of its own, so "GPT-4" is a word, a glued "-" and a number.
  */
 export function tokenize(input: string): Token[] {
-  const s = normalizeBounded(input, "NFKC").replace(/[’‘`´]/g, "'");
+  const s = normalizeBounded(input.replace(SUPERSCRIPTS, "^$&"), "NFKC").replace(/[’‘`´]/g, "'");
   const out: Token[] = [];
   let i = 0;
   let glued = false;
