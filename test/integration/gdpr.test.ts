@@ -428,6 +428,16 @@ describe("GDPR export", async () => {
     expect(res.status).toBe(200);
     expect(json.erased_entries).toBe(1);
     expect((await exportOf(g, composed)).lines).toEqual([]);
+    // 256 characters, counted as OpenAI counts them (code points): 256 emoji are 512 UTF-16 units.
+    const emoji = "\u{1F600}".repeat(256);
+    const own = await store(emoji, PAIRS[2]![0]);
+    expect(own.cache).toBe("MISS");
+    expect((await exportOf(g, emoji)).lines.map((l) => l.id)).toEqual([own.id]);
+    const tooLong = await call(g.host, "/v1/chat/completions", {
+      token: g.key,
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: PAIRS[2]![0] }], user: `${emoji}x` },
+    });
+    expect(tooLong.status).toBe(400);
   });
 
   it("is audited with the count and a keyed target, never the user's id", async () => {

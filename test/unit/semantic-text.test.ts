@@ -213,6 +213,16 @@ describe("pathological input (regression: 200,000 dots and a letter took 42 s)",
     expect(userIdOf("jose\u0301")).toBe("jos\u00e9");
   });
 
+  // Regression: a user's 1–256 characters were counted in UTF-16 units, so 256 emoji (512 units) were refused.
+  it("counts a user's characters in code points, as OpenAI does", () => {
+    expect(userIdOf("\u{1F600}".repeat(256))).toBe("\u{1F600}".repeat(256));
+    expect(userIdOf("\u{1F600}".repeat(257))).toBeNull();
+    expect(userIdOf("u".repeat(256))).toBe("u".repeat(256));
+    expect(userIdOf("u".repeat(257))).toBeNull();
+    // 256 characters spelled decomposed are 512 units, and still one user of 256 characters.
+    expect(userIdOf("e\u0301".repeat(256))).toBe("\u00e9".repeat(256));
+  });
+
   it.each(PATHOLOGICAL)("verifyMatch reads %s at its length limit in well under a second", (_name, text) => {
     const atLimit = text.slice(0, MAX_VERIFIED_LENGTH);
     expect(timed(() => verifyMatch(atLimit, atLimit))).toBeLessThan(1000);

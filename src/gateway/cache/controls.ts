@@ -46,9 +46,15 @@ export const HEADER_USER_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e]
  * name typed two ways names one user. Null when the value is not one.
  */
 export function userIdOf(value: string): string | null {
+  // Counted in characters (code points), as OpenAI counts: 256 emoji are 512 UTF-16 units. A value far longer
+  // than any decomposed spelling of 256 characters is refused before it is normalised.
+  if (value.length > 16 * USER_ID_MAX_CHARS) return null;
   const v = normalizeBounded(value, "NFC");
-  return v.length >= 1 && v.length <= 256 && !/\p{Cc}/u.test(v) && v.trim() !== "" ? v : null;
+  const chars = [...v].length;
+  return chars >= 1 && chars <= USER_ID_MAX_CHARS && !/\p{Cc}/u.test(v) && v.trim() !== "" ? v : null;
 }
+
+const USER_ID_MAX_CHARS = 256;
 
 export const USER_ID_RULE = "1–256 characters, without control characters";
 

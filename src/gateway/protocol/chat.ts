@@ -5,6 +5,7 @@
 // nesting are bounded by the body reader (http/respond.ts) before this schema runs.
 import * as z from "zod";
 import { ModelNameSchema } from "../../shared/audit-event";
+import { normalizeBounded } from "../text/normalize";
 
 const TextPart = z.looseObject({ type: z.literal("text"), text: z.string().max(1_000_000) });
 // Non-text parts (images, audio, files) are forwarded as they are; such requests bypass the cache.
@@ -22,6 +23,15 @@ const Message = z.looseObject({
   name: z.string().max(256).optional(),
 });
 
+/**
+ * OpenAI's end-user id (`user`): at most 256 characters, counted as OpenAI counts them, in code points, once in
+ * NFC (as the cache compares users); 256 emoji are 512 UTF-16 units.
+ */
+export const EndUserSchema = z
+  .string()
+  .max(4096)
+  .refine((s) => [...normalizeBounded(s, "NFC")].length <= 256, { message: "it must be at most 256 characters" });
+
 export const ChatRequestSchema = z
   .looseObject({
     model: ModelNameSchema,
@@ -30,7 +40,7 @@ export const ChatRequestSchema = z
     stream_options: z.looseObject({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
     n: z.number().int().min(1).max(128).nullable().optional(),
     /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
-    user: z.string().max(256).optional(),
+    user: EndUserSchema.optional(),
   })
   .refine((r) => r.stream_options === undefined || r.stream_options === null || r.stream === true, {
     // As OpenAI refuses it, whatever the cache holds: a hit must not accept a request a miss would pass on refused.

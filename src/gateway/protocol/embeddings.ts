@@ -3,6 +3,7 @@
 // one vector per input, in order.
 import * as z from "zod";
 import { ModelNameSchema } from "../../shared/audit-event";
+import { EndUserSchema } from "./chat";
 
 /** OpenAI's limit on inputs per request. */
 export const MAX_EMBEDDING_INPUTS = 2048;
@@ -22,7 +23,7 @@ export const EmbeddingsRequestSchema = z.looseObject({
   encoding_format: z.enum(["float", "base64"]).optional(),
   dimensions: z.int().min(1).max(65_536).optional(),
   /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
-  user: z.string().max(256).optional(),
+  user: EndUserSchema.optional(),
 });
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>;
 

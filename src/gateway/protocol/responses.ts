@@ -6,6 +6,7 @@
 // the body reader (http/respond.ts) before this schema runs.
 import * as z from "zod";
 import { ModelNameSchema } from "../../shared/audit-event";
+import { EndUserSchema } from "./chat";
 
 const Text = z.string().max(1_000_000);
 /** A content part: text parts (`input_text`, `output_text`) need a string `text`; others pass as they are. */
@@ -43,7 +44,7 @@ export const ResponsesRequestSchema = z.looseObject({
     .optional(),
   background: z.boolean().nullable().optional(),
   /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
-  user: z.string().max(256).optional(),
+  user: EndUserSchema.optional(),
 });
 
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
