@@ -48,6 +48,20 @@ const VarsSchema = z.object({
   PROVIDER_API_KEY: z.string().min(1).optional(),
 });
 
+/**
+ * Bindings every request needs, whatever the adapters: without one the gateway would answer unaudited (AUDIT),
+ * count no failed guesses (AUTH_GUARD), or fail request by request — so it does not start.
+ */
+const REQUIRED_BINDINGS = [
+  "TENANTS",
+  "CACHE",
+  "TENANT_OBJECT",
+  "AUTH_GUARD",
+  "UPSTREAM_CIRCUIT",
+  "AUDIT",
+  "AUDIT_LOG",
+] as const satisfies readonly (keyof CordonGateway.Env)[];
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -113,6 +127,7 @@ export function parseConfig(env: CordonGateway.Env): Config {
   const need = (ok: unknown, what: string) => {
     if (!ok) throw new ConfigError(`Invalid gateway configuration: ${what}`);
   };
+  for (const binding of REQUIRED_BINDINGS) need(env[binding], `the ${binding} binding is missing`);
   if (v.EMBEDDER === "workers-ai") need(env.AI, "EMBEDDER=workers-ai needs the AI binding");
   if (v.VECTOR_INDEX === "vectorize") need(env.VECTORIZE, "VECTOR_INDEX=vectorize needs the VECTORIZE binding");
   if (v.RERANKER === "workers-ai") need(env.AI, "RERANKER=workers-ai needs the AI binding");

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "../../src/gateway/config";
 import gateway from "../../src/gateway/index";
+import { call, chatBody, tenantWithKey } from "../helpers";
 
 describe("configuration", () => {
   it("parses the test configuration into a frozen object", () => {
@@ -32,6 +33,25 @@ describe("configuration", () => {
   ])("refuses %s", (_name, override, message) => {
     expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(ConfigError);
     expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(message);
+  });
+
+  it.each(["TENANTS", "CACHE", "TENANT_OBJECT", "AUTH_GUARD", "UPSTREAM_CIRCUIT", "AUDIT", "AUDIT_LOG"])(
+    "refuses to start without the %s binding",
+    (binding) => {
+      const missing = { ...env, [binding]: undefined } as unknown as CordonGateway.Env;
+      expect(() => parseConfig(missing)).toThrow(ConfigError);
+      expect(() => parseConfig(missing)).toThrow(`the ${binding} binding is missing`);
+    },
+  );
+
+  it("serves no request without the audit Queue (it used to answer unaudited)", async () => {
+    const { host, key } = await tenantWithKey();
+    const noQueue = { ...env, AUDIT: undefined } as unknown as CordonGateway.Env;
+    const res = await call(host, "/v1/chat/completions", { token: key, body: chatBody("unaudited?"), env: noQueue });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text).error).toMatchObject({ type: "internal_error", code: "internal_error" });
+    expect(text).not.toMatch(/AUDIT|binding/);
   });
 
   it("builds the AI Gateway endpoint URLs", () => {
