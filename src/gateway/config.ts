@@ -139,6 +139,14 @@ export function parseConfig(env: CordonGateway.Env): Config {
     );
   }
   if (v.ENVIRONMENT === "production") need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
+  // Development trusts no client address (every caller is 127.0.0.1), takes plain HTTP and lets an OpenID
+  // Provider be reached over http or at a private address: meant for this machine only, never a real domain.
+  if (v.ENVIRONMENT === "development") {
+    need(
+      v.BASE_DOMAIN === "localhost" || v.BASE_DOMAIN.endsWith(".localhost"),
+      "ENVIRONMENT=development serves localhost only: BASE_DOMAIN must be localhost or under it",
+    );
+  }
 
   const config: Config = {
     environment: v.ENVIRONMENT,

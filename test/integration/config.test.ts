@@ -30,9 +30,26 @@ describe("configuration", () => {
     ["Workers AI without its binding", { EMBEDDER: "workers-ai" }, /AI binding/],
     ["AI Gateway without account and id", { PROVIDER: "ai-gateway" }, /AI_GATEWAY_ACCOUNT_ID/],
     ["production with test keys", { ENVIRONMENT: "production" }, /API_KEY_ENV=live/],
+    // It used to start: every caller was then 127.0.0.1 (one caller's guesses blocked all), and an OpenID
+    // Provider could be set at an http or private address.
+    [
+      "development on a real domain",
+      { ENVIRONMENT: "development", API_KEY_ENV: "live", BASE_DOMAIN: "cordon.example.com" },
+      /ENVIRONMENT=development serves localhost only/,
+    ],
+    [
+      "development on a look-alike of localhost",
+      { ENVIRONMENT: "development", BASE_DOMAIN: "evillocalhost" },
+      /localhost only/,
+    ],
   ])("refuses %s", (_name, override, message) => {
     expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(ConfigError);
     expect(() => parseConfig({ ...env, ...override } as CordonGateway.Env)).toThrow(message);
+  });
+
+  it.each(["localhost", "dev.localhost"])("runs development on %s", (domain) => {
+    const c = parseConfig({ ...env, ENVIRONMENT: "development", BASE_DOMAIN: domain } as CordonGateway.Env);
+    expect(c).toMatchObject({ environment: "development", baseDomain: domain, allowLocalHttp: true });
   });
 
   it.each(["TENANTS", "CACHE", "TENANT_OBJECT", "AUTH_GUARD", "UPSTREAM_CIRCUIT", "AUDIT", "AUDIT_LOG"])(
