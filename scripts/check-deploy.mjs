@@ -5,12 +5,17 @@
 //   gateway   wrangler.toml --env production
 //   logger    src/logger/wrangler.toml (one file serves development and production)
 //   provider  src/provider/wrangler.toml (development and tests only, never deployed; checked to bundle)
-// Usage: node scripts/check-deploy.mjs   (exits non-zero if a dry run fails or a bundle is over the Free limit)
+// Then checks what a dry run cannot see (scripts/deploy-config.mjs): that the production configuration would start
+// — the gateway's and the logger's vars and bindings through their own parsers — and that the gateway's audit
+// Queue and audit queries reach the logger.
+// Usage: node scripts/check-deploy.mjs [--strict]   (exits non-zero if a dry run fails, a bundle is over the Free
+// limit or the configuration would not start; --strict: also while a value is still the checked-in example)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { checkDeployConfig } from "./deploy-config.mjs";
 
 const WORKERS = [
   { name: "gateway", args: ["-c", "wrangler.toml", "--env", "production"] },
@@ -50,4 +55,10 @@ for (const w of WORKERS) {
 process.stdout.write(
   ["| Worker | bundle | gzip | of the 10 MB limit |", "|---|---:|---:|---:|", ...rows, ""].join("\n"),
 );
+
+const strict = process.argv.includes("--strict");
+const { errors, warnings } = await checkDeployConfig();
+for (const e of errors) process.stderr.write(`configuration: ${e}\n`);
+for (const w of warnings) process.stderr.write(`configuration: ${strict ? "" : "warning: "}still the example: ${w}\n`);
+if (errors.length > 0 || (strict && warnings.length > 0)) failed = true;
 process.exit(failed ? 1 : 0);
