@@ -138,7 +138,11 @@ export function parseConfig(env: CordonGateway.Env): Config {
       "PROVIDER=ai-gateway needs AI_GATEWAY_ACCOUNT_ID and AI_GATEWAY_ID",
     );
   }
-  if (v.ENVIRONMENT === "production") need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
+  if (v.ENVIRONMENT === "production") {
+    need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
+    // The local provider makes up its answers (development and tests); stored, they would be served as real ones.
+    need(v.PROVIDER === "ai-gateway", "production must use PROVIDER=ai-gateway");
+  }
   // Development trusts no client address (every caller is 127.0.0.1), takes plain HTTP and lets an OpenID
   // Provider be reached over http or at a private address: meant for this machine only, never a real domain.
   if (v.ENVIRONMENT === "development") {

@@ -30,6 +30,8 @@ describe("configuration", () => {
     ["Workers AI without its binding", { EMBEDDER: "workers-ai" }, /AI binding/],
     ["AI Gateway without account and id", { PROVIDER: "ai-gateway" }, /AI_GATEWAY_ACCOUNT_ID/],
     ["production with test keys", { ENVIRONMENT: "production" }, /API_KEY_ENV=live/],
+    // It used to start whenever PROVIDER_SERVICE was bound, answering (and caching) the local provider's made-up text.
+    ["production with the local provider", { ENVIRONMENT: "production", API_KEY_ENV: "live" }, /PROVIDER=ai-gateway/],
     // It used to start: every caller was then 127.0.0.1 (one caller's guesses blocked all), and an OpenID
     // Provider could be set at an http or private address.
     [
