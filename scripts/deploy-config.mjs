@@ -8,6 +8,7 @@
 //   - the logger has its database and its dead-letter producer.
 // Values left at the checked-in examples (`replace-with-…`, `example.com`) are warnings: the repository's own
 // configuration holds them, and CI checks it. `npm run check:deploy -- --strict` makes them errors.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,8 +31,8 @@ export const GATEWAY_SECRETS = [
 
 /** Stand-ins of the right shape for the secrets the parser requires: they are set outside the configuration. */
 const STAND_IN_SECRETS = {
-  ROOT_TOKEN: "x".repeat(44),
-  MASTER_KEY: Buffer.alloc(32).toString("base64"),
+  ROOT_TOKEN: randomBytes(32).toString("base64url"),
+  MASTER_KEY: randomBytes(32).toString("base64"),
   JWT_SIGNING_KEY: "{}",
 };
 

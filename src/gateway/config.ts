@@ -9,6 +9,13 @@ const intString = (min: number, max: number) =>
 
 const hostname = z.string().toLowerCase().regex(HOSTNAME_PATTERN, "must be a hostname");
 
+/**
+ * Fewer different characters (or bytes) than this in ROOT_TOKEN or MASTER_KEY betray a value typed by hand
+ * (`xxxx…`, 32 zero bytes), not drawn at random: 32 random bytes hold about 30 different values, a random
+ * base64url or hex token 16 or more. A coarse floor against placeholders, not a measure of entropy.
+ */
+const MIN_DISTINCT = 12;
+
 const VarsSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]),
   BASE_DOMAIN: hostname,
@@ -35,8 +42,17 @@ const VarsSchema = z.object({
   PROVIDER_TIMEOUT_MS: intString(100, 300_000),
   PROVIDER_BUDGET_MS: intString(100, 600_000).optional(),
   MAX_BODY_BYTES: intString(1024, 10 * 1024 * 1024),
-  ROOT_TOKEN: z.string().min(32, "must be at least 32 characters"),
-  MASTER_KEY: z.string().refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes"),
+  ROOT_TOKEN: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .refine((s) => new Set(s).size >= MIN_DISTINCT, `must hold at least ${MIN_DISTINCT} different characters`),
+  MASTER_KEY: z
+    .string()
+    .refine((s) => decodedLength(s) === 32, "must be the base64 encoding of exactly 32 bytes")
+    .refine(
+      (s) => decodedLength(s) !== 32 || new Set(atob(s)).size >= MIN_DISTINCT,
+      `must hold at least ${MIN_DISTINCT} different bytes`,
+    ),
   /** Earlier master keys (comma-separated), kept until every stored key is re-wrapped under MASTER_KEY. */
   MASTER_KEY_PREVIOUS: z.string().optional(),
   /** The private EC P-256 JWK (with a kid) that signs OAuth access tokens. */
@@ -127,6 +143,8 @@ export function parseConfig(env: CordonGateway.Env): Config {
   const need = (ok: unknown, what: string) => {
     if (!ok) throw new ConfigError(`Invalid gateway configuration: ${what}`);
   };
+  // One value for both would make the operator's bearer token the key every tenant's keys are wrapped under.
+  need(v.ROOT_TOKEN !== v.MASTER_KEY, "ROOT_TOKEN and MASTER_KEY must be different values");
   for (const binding of REQUIRED_BINDINGS) need(env[binding], `the ${binding} binding is missing`);
   if (v.EMBEDDER === "workers-ai") need(env.AI, "EMBEDDER=workers-ai needs the AI binding");
   if (v.VECTOR_INDEX === "vectorize") need(env.VECTORIZE, "VECTOR_INDEX=vectorize needs the VECTORIZE binding");

@@ -24,6 +24,10 @@ describe("configuration", () => {
   it.each<[string, Partial<CordonGateway.Env>, RegExp]>([
     ["a short root token", { ROOT_TOKEN: "short" }, /ROOT_TOKEN/],
     ["a master key of the wrong size", { MASTER_KEY: btoa("16 bytes only!!!") }, /MASTER_KEY/],
+    // These used to start: a value typed by hand, not drawn at random, or one secret doing two jobs.
+    ["a root token of one repeated character", { ROOT_TOKEN: "x".repeat(44) }, /ROOT_TOKEN: must hold at least 12/],
+    ["a master key of 32 zero bytes", { MASTER_KEY: btoa("\0".repeat(32)) }, /MASTER_KEY: must hold at least 12/],
+    ["the master key as root token", { ROOT_TOKEN: env.MASTER_KEY }, /ROOT_TOKEN and MASTER_KEY must be different/],
     ["an unknown embedder", { EMBEDDER: "magic" }, /EMBEDDER/],
     ["a non-numeric body limit", { MAX_BODY_BYTES: "lots" }, /MAX_BODY_BYTES/],
     ["Vectorize without its binding", { VECTOR_INDEX: "vectorize" }, /VECTORIZE binding/],
