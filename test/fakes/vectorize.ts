@@ -12,7 +12,11 @@
 //     ≤ 512 characters, `.` addressing nested metadata; operators $eq $ne $in $nin $lt $lte $gt $gte, a bare
 //     value meaning $eq; $in/$nin take arrays; range operators take strings (lexicographic) or numbers; one
 //     property may combine only an upper bound ($lt/$lte) with a lower bound ($gt/$gte);
-//   - eventual visibility: upserts and deletes are queued and applied only on `flush()`, a step the test controls.
+//   - eventual visibility: upserts and deletes are queued and applied only on `flush()`, a step the test controls;
+//   - approximate scores ("Query vectors", "Control over scoring precision"): without `returnValues: true` a
+//     match's score is "an approximation of the real distance/similarity"; here, the cosine with the stored
+//     values quantised to steps of 1/16 (the docs give no bound, so the fake's error is plainly visible). With
+//     `returnValues: true` the score is the exact cosine.
 type Scalar = string | number | boolean;
 type IndexType = "string" | "number" | "boolean";
 type Meta = Record<string, unknown>;
@@ -22,6 +26,8 @@ interface Stored {
   namespace: string | undefined;
   metadata: Meta;
   indexed: Map<string, Scalar>;
+  /** What approximate scoring compares the query with. */
+  quantised: number[];
 }
 type Mutation = { kind: "upsert"; vectors: Stored[] } | { kind: "delete"; ids: string[] };
 interface QueryOptions {
@@ -100,6 +106,7 @@ export class FakeVectorize {
         namespace: v.namespace,
         metadata: structuredClone(metadata),
         indexed,
+        quantised: v.values.map((x) => Math.round(x * 16) / 16),
       };
     });
     if (namespaces.size > this.maxNamespaces) throw err("UPSERT", `more than ${this.maxNamespaces} namespaces`);
@@ -129,7 +136,7 @@ export class FakeVectorize {
       .filter(
         (v) => (options.namespace === undefined || v.namespace === options.namespace) && conditions.every((c) => c(v)),
       )
-      .map((v) => ({ v, score: cosine(vector, v.values) }))
+      .map((v) => ({ v, score: cosine(vector, options.returnValues === true ? v.values : v.quantised) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, topK);
     return {

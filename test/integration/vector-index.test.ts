@@ -159,10 +159,24 @@ describe("Vectorize adapter (fake index)", () => {
     expect(fake.calls.at(-1)!.args[1]).toEqual({
       topK: 5,
       namespace: "acme",
-      returnValues: false,
+      returnValues: true,
       returnMetadata: "indexed",
       filter: { partition: { $eq: "p1" }, scope: { $eq: "s1" }, expires_at: { $gt: now } },
     });
+  });
+
+  it("scores a match by its exact cosine, never by Vectorize's approximate score", async () => {
+    const { fake, index } = indexed();
+    // Cosine 0.897 with the query: below a 0.9 threshold. Vectorize's default (approximate) scoring may put it
+    // above — the fake's puts it at 0.902 — and a threshold read on that score would serve it.
+    const near = unit(1, 0.45, 0.2);
+    await index.upsert("acme", [rec("near", near)]);
+    fake.flush();
+    const approximate = await fake.query(unit(1), { namespace: "acme", returnMetadata: "indexed" });
+    expect(approximate.matches[0]!.score).toBeGreaterThanOrEqual(0.9);
+    const [match] = await index.query("acme", ask(unit(1)));
+    expect(match!.score).toBeCloseTo(0.8971226, 6);
+    expect(match!.score).toBeLessThan(0.9);
   });
 
   it("misses a fresh vector until Vectorize applies the upsert, serves a deleted one until the delete", async () => {
@@ -214,17 +228,24 @@ describe("Vectorize adapter (fake index)", () => {
       deleteByIds: async () => ({}),
       query: async () => ({
         matches: [
-          { id: "foreign", score: 0.99, metadata: { partition: "p9", scope: "s1", expires_at: later() } },
-          { id: "stale", score: 0.98, metadata: { partition: "p1", scope: "s1", expires_at: 1 } },
-          { id: "bare", score: 0.97 },
-          { id: "fine", score: 0.5, metadata: { partition: "p1", scope: "s1", expires_at: later() } },
+          {
+            id: "foreign",
+            score: 0.99,
+            values: unit(1),
+            metadata: { partition: "p9", scope: "s1", expires_at: later() },
+          },
+          { id: "stale", score: 0.98, values: unit(1), metadata: { partition: "p1", scope: "s1", expires_at: 1 } },
+          { id: "bare", score: 0.97, values: unit(1) },
+          { id: "valueless", score: 0.96, metadata: { partition: "p1", scope: "s1", expires_at: later() } },
+          { id: "short", score: 0.95, values: [1], metadata: { partition: "p1", scope: "s1", expires_at: later() } },
+          { id: "fine", score: 0.5, values: unit(1), metadata: { partition: "p1", scope: "s1", expires_at: later() } },
         ],
       }),
     };
     expect(await ids(new VectorizeVectorIndex(careless), "acme", ask(unit(1)))).toEqual(["fine"]);
   });
 
-  it("keeps to the documented limits: 64-byte namespaces, ids, indexed strings; 1000 per upsert; topK ≤ 100", async () => {
+  it("keeps to the documented limits: 64-byte namespaces, ids, indexed strings; 1000 per upsert; topK ≤ 20 with values", async () => {
     const { fake, index } = indexed();
     await expect(index.upsert("n".repeat(65), [rec("a", unit(1))])).rejects.toThrow(VectorizeLimitError);
     await expect(index.upsert("acme", [rec("i".repeat(65), unit(1))])).rejects.toThrow(/64 bytes/);
@@ -253,7 +274,7 @@ describe("Vectorize adapter (fake index)", () => {
       Array.from({ length: 150 }, (_, i) => rec(`w${i}`, unit(1, i))),
     );
     fake.flush();
-    expect(await index.query("acme", ask(unit(1), { topK: 500 }))).toHaveLength(100);
+    expect(await index.query("acme", ask(unit(1), { topK: 500 }))).toHaveLength(20);
   });
 });
 

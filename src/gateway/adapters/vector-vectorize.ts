@@ -2,7 +2,10 @@
 // built on (Vectorize docs: "Limits", "Vectorize API", "Metadata filtering", "Insert vectors"):
 //   - namespace ≤ 64 bytes, vector id ≤ 64 bytes, ≤ 1000 vectors per upsert from a Worker;
 //   - topK ≤ 100, but ≤ 20 when `returnValues: true` or `returnMetadata: "all"`: queries here ask for
-//     `returnMetadata: "indexed"` (no latency overhead, up to 100 results) and no values;
+//     `returnMetadata: "indexed"` (no latency overhead) and the values, so at most 20 results;
+//   - without `returnValues: true` a query's scores are approximations of the similarity ("Query vectors",
+//     "Control over scoring precision"): the threshold must see the true cosine, so every match is scored here
+//     from its returned values, and a match without them is dropped;
 //   - filtering on a metadata property needs a metadata index for it, created BEFORE the vectors are written
 //     (vectors written earlier are not in the index and never match). `partition` and `scope` (string) and
 //     `expires_at` (number) must be indexed before the first insert — README, "Deploying";
@@ -51,7 +54,9 @@ export interface VectorizeLike {
       returnMetadata?: "none" | "indexed" | "all";
       filter?: Filter;
     },
-  ): Promise<{ matches: { id: string; score: number; metadata?: Record<string, unknown> }[] }>;
+  ): Promise<{
+    matches: { id: string; score: number; values?: ArrayLike<number>; metadata?: Record<string, unknown> }[];
+  }>;
   deleteByIds(ids: string[]): Promise<unknown>;
 }
 
@@ -89,9 +94,10 @@ export class VectorizeVectorIndex implements VectorIndex {
     if (!Number.isInteger(q.topK) || q.topK < 1) throw new VectorizeLimitError("topK must be a positive integer");
     const result = await this.index.query(q.vector, {
       // More than Vectorize returns is never asked for: the port's topK is an upper bound.
-      topK: Math.min(q.topK, VECTORIZE_LIMITS.topK),
+      topK: Math.min(q.topK, VECTORIZE_LIMITS.topKWithValuesOrAllMetadata),
       namespace,
-      returnValues: false,
+      // The values, for exact scores: Vectorize's own are approximate without them.
+      returnValues: true,
       returnMetadata: "indexed",
       filter: { partition: { $eq: q.partition }, scope: { $eq: q.scope }, expires_at: { $gt: q.now } },
     });
@@ -106,9 +112,11 @@ export class VectorizeVectorIndex implements VectorIndex {
         md.expires_at <= q.now
       )
         continue;
+      const score = cosine(q.vector, m.values);
+      if (score === null) continue;
       matches.push({
         id: m.id,
-        score: m.score,
+        score,
         metadata: { partition: md.partition, scope: md.scope, expires_at: md.expires_at },
       });
     }
@@ -121,6 +129,23 @@ export class VectorizeVectorIndex implements VectorIndex {
       await this.index.deleteByIds(ids.slice(i, i + VECTORIZE_LIMITS.deleteBatch));
     }
   }
+}
+
+/** The cosine of the query and a match's returned values; null when the values are missing or unusable. */
+function cosine(query: readonly number[], values: ArrayLike<number> | undefined): number | null {
+  if (!values || values.length !== query.length) return null;
+  let dot = 0;
+  let qq = 0;
+  let vv = 0;
+  for (let i = 0; i < query.length; i++) {
+    const a = query[i]!;
+    const b = values[i]!;
+    dot += a * b;
+    qq += a * a;
+    vv += b * b;
+  }
+  const score = dot / Math.sqrt(qq * vv);
+  return Number.isFinite(score) ? Math.max(-1, Math.min(1, score)) : null;
 }
 
 function checkNamespace(namespace: string): void {
