@@ -32,8 +32,9 @@ export async function storeEntry(
     // KV keeps the entry through the stale window too; it is served then only when no upstream answers.
     const kvTtl = Math.max(KV_MIN_TTL_SECONDS, addr.ttlSeconds + addr.staleSeconds);
     // A prompt that is only code has no prose to embed, and a tenant whose threshold is 1 has no semantic tier:
-    // such an entry is served by the exact tier alone.
-    const vector = addr.indexByMeaning ? (embedding ?? (await embedPrompt(rt, addr))) : null;
+    // such an entry is served by the exact tier alone. So is one the embedder failed on (Workers AI's rate limits,
+    // an input over its model's tokens): the semantic tier is best effort, and never costs the exact tier.
+    const vector = addr.indexByMeaning ? (embedding ?? (await embedOrNull(rt, addr, entryId))) : null;
     const sealer = await writeSealer(rt, addr, addr.ticket);
     if (sealer === null) return refused(addr, entryId, "user_erased_since");
     const body = entryBody(answer, {
@@ -83,6 +84,16 @@ export async function storeEntry(
     if (!(await object.catalogHas(entryId))) await takeBack(rt, addr, entryId, bodyKey);
   } catch (err) {
     console.error(`cache store failed for tenant ${addr.tenant}: ${logText(err)}`);
+  }
+}
+
+/** The prompt's embedding, or null (logged) when the embedder fails: the entry is then stored unindexed. */
+async function embedOrNull(rt: Runtime, addr: StoreAddress, entryId: string): Promise<number[] | null> {
+  try {
+    return await embedPrompt(rt, addr);
+  } catch (err) {
+    console.warn(`cache entry ${entryId} of tenant ${addr.tenant} stored without a vector: ${logText(err)}`);
+    return null;
   }
 }
 
