@@ -4,7 +4,7 @@
 // entry's id and a sealed copy of its body) and the catalog row, each checked on raw storage — after which the question misses on both tiers. Keys bound to the
 // user scope reach only the entries of the user they name; ids that are malformed, unknown or another tenant's
 // are all the same 404.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type * as z from "zod";
@@ -20,6 +20,7 @@ import {
   tenantObjectOf,
   tenantWithKey,
 } from "../helpers";
+import { callWith, settleAll } from "./gateway-helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -140,6 +141,34 @@ describe("cache entries", async () => {
     expect((await chat(reworded, { token: t.key })).cache).toBe("MISS");
     await expectError(await getEntry(id), 404, "entry_not_found", "invalid_request_error");
     await expectError(await deleteEntry(id), 404, "entry_not_found", "invalid_request_error");
+  });
+
+  // Regression: the copies outside the catalog were deleted by the request alone. When those deletions failed
+  // (a 500), the catalog row was already gone, so a retried DELETE found nothing (404) and the body, the
+  // exact-tier value and a Vectorize vector were left for good. They are now queued for the sweeper too.
+  it("regression: a DELETE whose deletions in KV fail leaves them to the tenant object's sweeper", async () => {
+    const miss = await chat("At what temperature does lead melt, in degrees Celsius?");
+    const id = miss.entryId!;
+    const before = await rawEntry(t.tenant, id);
+    expect(before.body).not.toBeNull();
+    const cache = env.CACHE;
+    const failingDeletes = new Proxy(cache, {
+      get(target, prop) {
+        if (prop === "delete") return async () => Promise.reject(new Error("KV delete failed: simulated outage"));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const res = await callWith({ ...env, CACHE: failingDeletes }, t.host, `/v1/cache/entries/${id}`, {
+      method: "DELETE",
+      token: admin,
+    });
+    expect(res.status).toBe(500);
+    await settleAll();
+    expect(await rawEntry(t.tenant, id)).toMatchObject({ catalog: 0, vectors: 0 });
+    await runDurableObjectAlarm(tenantObjectOf(t.tenant));
+    expect(await rawEntry(t.tenant, id)).toEqual({ catalog: 0, vectors: 0, body: null, exactKey: null });
+    expect(await env.CACHE.get(before.exactKey!)).toBeNull();
   });
 
   it("an exact hit reads one KV value: the entry's id and its body sealed to that key, no prompt or answer in clear", async () => {

@@ -59,12 +59,22 @@ export function eraseEntries(
   });
 }
 
-/** Removes one entry; returns it (so that the caller can delete its outside copies at once), or null. */
-export function eraseEntry(storage: DurableObjectStorage, id: string): CatalogEntry | null {
+/**
+ * Removes one entry and queues its outside copies for the sweeper; returns it (so that the caller can delete
+ * those copies at once), or null.
+ */
+export function eraseEntry(
+  storage: DurableObjectStorage,
+  tenant: string | null,
+  id: string,
+  vectorize: boolean,
+): CatalogEntry | null {
   return storage.transactionSync(() => {
     const entry = getEntry(storage.sql, id);
     storage.sql.exec(`DELETE FROM entries WHERE id = ?`, id);
     storage.sql.exec(`DELETE FROM vectors WHERE id = ?`, id);
+    // The caller deletes the outside copies at once; queued too, a copy whose deletion failed there is swept.
+    if (entry && tenant !== null) queueOutside(storage.sql, tenant, [entry], vectorize);
     return entry;
   });
 }

@@ -128,12 +128,16 @@ export class TenantObject extends TenantRecordsObject {
    * Removes one entry from the catalog and the embedded index and returns it, so that the caller deletes its
    * KV copies (and Vectorize vector) at once; null when there was no such entry.
    */
-  catalogDelete(id: string): (CatalogEntry & { exact_key_shared: boolean }) | null {
+  async catalogDelete(id: string): Promise<(CatalogEntry & { exact_key_shared: boolean }) | null> {
     checkId(id);
-    const erased = eraseEntry(this.ctx.storage, id);
+    const tenant = readTenant(this.sql);
+    const erased = eraseEntry(this.ctx.storage, tenant?.id ?? null, id, this.env.VECTOR_INDEX === "vectorize");
     this.codes.forget([id]);
+    if (!erased) return null;
+    // The sweeper deletes the queued copies again, should the caller's deletions fail.
+    if (tenant) await this.ctx.storage.setAlarm(Date.now());
     // Whether another entry still stores under the same exact-tier key (then the pointer may name it).
-    return erased && { ...erased, exact_key_shared: exactKeyInUse(this.sql, erased.exact_key) };
+    return { ...erased, exact_key_shared: exactKeyInUse(this.sql, erased.exact_key) };
   }
 
   /** The user's salt; null when the user has no entries (or was erased). */
