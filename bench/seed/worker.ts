@@ -79,6 +79,7 @@ async function seed(request: Request, env: CordonGateway.Env): Promise<Response>
       erasedBefore: tenant.erased_before,
       staleSeconds: tenant.policy.serve_stale_seconds,
       transform,
+      vectorSpace: rt.vectorSpace,
     });
     const completion = {
       id: `chatcmpl-seed${i}`,

@@ -20,6 +20,7 @@ import { PlatformKeyring } from "./crypto/platform-keyring";
 import { TenantKeyring } from "./crypto/tenant-keyring";
 import type { CircuitState } from "./policy/circuit";
 import type { Embedder } from "./ports/embedder";
+import { vectorSpaceOf } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { Reranker } from "./ports/reranker";
 import type { VectorIndex } from "./ports/vector-index";
@@ -45,6 +46,8 @@ export interface Runtime {
   /** When keys were last reported used from where, in this isolate. */
   readonly keyUsage: KeyUsage;
   readonly embedder: Embedder;
+  /** The embedder's space, part of every vector's partition (ports/embedder.ts, vectorSpaceOf). */
+  readonly vectorSpace: string;
   /** The optional second opinion on semantic candidates, with the score it must give. */
   readonly reranker: { readonly model: Reranker; readonly minScore: number } | null;
   readonly vectors: VectorIndex;
@@ -116,6 +119,7 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     tokenIssuer: () => `https://${config.baseDomain}`,
     tokenAudience: (tenant) => `https://${tenant}.${config.baseDomain}`,
     embedder,
+    vectorSpace: vectorSpaceOf(embedder),
     reranker:
       config.reranker.kind === "workers-ai"
         ? { model: new WorkersAiReranker({ ai: env.AI! }), minScore: config.reranker.minScore }

@@ -504,6 +504,7 @@ describe("a large tenant", async () => {
           erasedBefore: tenant.erased_before,
           staleSeconds: tenant.policy.serve_stale_seconds,
           transform,
+          vectorSpace: rt.vectorSpace,
         });
         await storeEntry(
           rt,

@@ -48,6 +48,23 @@ describe("the gateway on Workers AI and Vectorize (fakes)", () => {
     expect((await askSettled(e, other, "what's the capital of France")).cache).toBe("MISS");
   });
 
+  // Regression: the embedder's id was never used, so after a change of model of the same dimension, prompts were
+  // scored against vectors of the old model.
+  it("never compares a vector with one another embedder made: after a change of model, no semantic hit", async () => {
+    const { ai, vectorize, e } = production();
+    const t = await tenantWithKey("prod");
+    expect((await askSettled(e, t, "What is the capital of Peru?")).cache).toBe("MISS");
+    vectorize.flush();
+    expect((await askSettled(e, t, "what's the capital of Peru")).cache).toBe("HIT-SEMANTIC");
+    // Another model of the same dimension, whose vectors here happen to be the old one's: the worst case, where
+    // nothing but the embedder's id tells the two spaces apart.
+    const lookalike = { run: (_model: string, ...rest: unknown[]) => ai.run(e.EMBEDDING_MODEL, ...(rest as [never])) };
+    const changed = { ...e, EMBEDDING_MODEL: "@cf/baai/bge-base-en-v1.5-tuned", AI: lookalike } as unknown as Env;
+    expect((await askSettled(changed, t, "what is the capital of Peru")).cache).toBe("MISS");
+    // The exact tier does not depend on the embedder.
+    expect((await askSettled(changed, t, "What is the capital of Peru?")).cache).toBe("HIT-EXACT");
+  });
+
   it("an embedder failure still stores the answer for the exact tier", async () => {
     const { ai, vectorize, e } = production();
     const t = await tenantWithKey("prod");

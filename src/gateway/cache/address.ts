@@ -28,6 +28,8 @@ export interface CacheAddress {
   readonly indexByMeaning: boolean;
   readonly promptHash: string;
   readonly partitionHash: string;
+  /** The partition as the vector index files it: the partition's hash and the embedding space (vectorSpaceOf). */
+  readonly vectorPartition: string;
   readonly scopeHash: string;
   readonly userHash: string | null;
   readonly exactHash: string;
@@ -55,6 +57,8 @@ export async function cacheAddress(args: {
   erasedBefore: number;
   staleSeconds: number;
   transform: OrthogonalTransform;
+  /** The embedder's space (ports/embedder.ts, vectorSpaceOf). */
+  vectorSpace: string;
 }): Promise<CacheAddress> {
   const { keyring, controls } = args;
   const exact = exactText(args.prompt);
@@ -76,6 +80,7 @@ export async function cacheAddress(args: {
     indexByMeaning: semantic !== "" && controls.indexByMeaning,
     promptHash,
     partitionHash,
+    vectorPartition: `${partitionHash}.${args.vectorSpace}`,
     scopeHash,
     userHash,
     exactHash: await keyring.hash("exact", `${scopeHash}\n${partitionHash}\n${exact}`),

@@ -36,7 +36,7 @@ export async function lookupSemantic(
   const matches = await rt.vectors.query(addr.tenant, {
     vector: embedding,
     topK: CANDIDATES,
-    partition: addr.partitionHash,
+    partition: addr.vectorPartition,
     scope: addr.scopeHash,
     now,
   });
@@ -44,7 +44,7 @@ export async function lookupSemantic(
   for (const m of matches) {
     // Metadata is re-checked here: an adapter bug must not become a cross-partition or cross-user hit.
     if (m.score < addr.threshold) break;
-    if (m.metadata.partition !== addr.partitionHash || m.metadata.scope !== addr.scopeHash) continue;
+    if (m.metadata.partition !== addr.vectorPartition || m.metadata.scope !== addr.scopeHash) continue;
     const body = await readEntry(rt, addr, sealer, m.id, now);
     if (!body) continue;
     const verdict = verifyMatch(addr.prompt, body.prompt);

@@ -76,7 +76,7 @@ export async function storeEntry(
             {
               id: entryId,
               values: vector,
-              metadata: { partition: addr.partitionHash, scope: addr.scopeHash, expires_at: expiresAt },
+              metadata: { partition: addr.vectorPartition, scope: addr.scopeHash, expires_at: expiresAt },
             },
           ]),
     ]);

@@ -100,6 +100,7 @@ export async function consult<K extends CachedAnswer["kind"]>(
         erasedBefore: tenant.erased_before,
         staleSeconds: tenant.policy.serve_stale_seconds,
         transform: await rt.embeddingTransform(tenant, keyring),
+        vectorSpace: rt.vectorSpace,
       })
     : null;
   const base: AuditFacts = {
