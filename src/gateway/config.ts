@@ -160,6 +160,9 @@ export function parseConfig(env: CordonGateway.Env): Config {
     need(v.API_KEY_ENV === "live", "production must use API_KEY_ENV=live");
     // The local provider makes up its answers (development and tests); stored, they would be served as real ones.
     need(v.PROVIDER === "ai-gateway", "production must use PROVIDER=ai-gateway");
+    // An audit event the Queue refused is counted there alone (audit_event_lost): without it, a lost record
+    // leaves no trace an alert can watch.
+    need(env.METRICS, "production needs the METRICS binding (Analytics Engine), where lost audit events are counted");
   }
   // Development trusts no client address (every caller is 127.0.0.1), takes plain HTTP and lets an OpenID
   // Provider be reached over http or at a private address: meant for this machine only, never a real domain.

@@ -36,6 +36,18 @@ describe("configuration", () => {
     ["production with test keys", { ENVIRONMENT: "production" }, /API_KEY_ENV=live/],
     // It used to start whenever PROVIDER_SERVICE was bound, answering (and caching) the local provider's made-up text.
     ["production with the local provider", { ENVIRONMENT: "production", API_KEY_ENV: "live" }, /PROVIDER=ai-gateway/],
+    // It used to start: an audit event the Queue refused was then counted nowhere an alert could see it.
+    [
+      "production without the metrics dataset",
+      {
+        ENVIRONMENT: "production",
+        API_KEY_ENV: "live",
+        PROVIDER: "ai-gateway",
+        AI_GATEWAY_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+        AI_GATEWAY_ID: "cordon",
+      },
+      /production needs the METRICS binding/,
+    ],
     // It used to start: every caller was then 127.0.0.1 (one caller's guesses blocked all), and an OpenID
     // Provider could be set at an http or private address.
     [
