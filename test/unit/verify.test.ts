@@ -113,6 +113,7 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Did Apple sue Samsung?", "Did Samsung sue Apple?", "direction"],
   ["Is Python faster than Java?", "Is Java faster than Python?", "direction"],
   ["Does he owe her money?", "Does she owe him money?", "direction"],
+  ["What should I get him for his birthday?", "What should I get her for her birthday?", "content_words"],
   ["Is milk chocolate healthy?", "Is chocolate milk healthy?", "direction"],
   ["Sort a list in Python", "Sort a list asynchronously in Python", "content_words"],
   ["What is the capital of Spain?", "What is the population of Spain?", "content_words"],

@@ -19,7 +19,8 @@
 //                  to X", "A sues B" ≠ "B sues A"; "difference between A and B" = "… between B and A".
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
-//                  words always count; and, when both ask one, the same kind of question ("what" ≠ "why").
+//                  words always count; the same third persons ("for him" ≠ "for her"); and, when both ask one,
+//                  the same kind of question ("what" ≠ "why").
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
 import { type Meaning, meaningOf, swapsArguments } from "./meaning";

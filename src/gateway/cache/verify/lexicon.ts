@@ -31,6 +31,19 @@ export const PRONOUNS: ReadonlyMap<string, string> = new Map(
 );
 
 /**
+ * Third persons, by the pronoun terms that name them ("his" is "he"): who a prompt is about when it is not the
+ * asker or the assistant. "A message for him" ≠ "… for her"; "I" and "you" are left out, as they often mean
+ * anyone ("how do I …" = "how do you …").
+ */
+export const THIRD_PERSONS: ReadonlyMap<string, string> = new Map([
+  ["he", "he"],
+  ["his", "he"],
+  ["she", "she"],
+  ["they", "they"],
+  ["their", "they"],
+]);
+
+/**
  * Prepositions kept in the order of a prompt: the arguments on either side of them must not trade places
  * ("convert Roth to traditional", "flights from Paris to London", "X better than Y", "replace tabs with spaces").
  */

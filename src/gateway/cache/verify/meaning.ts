@@ -3,14 +3,14 @@
 import type { SemanticView } from "../../text/semantic-text";
 import { canonicalWord as canonical, memoize, NEGATION_WORDS, wordRole } from "../../text/word-roles";
 import { isClauseMark } from "../../text/words";
-import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC } from "./lexicon";
+import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC, THIRD_PERSONS } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";
 
 export interface Meaning {
   /** Negations with the first content term they deny ("not>work"), sorted. */
   readonly negations: string[];
-  /** Canonical content terms: not function, soft, number, unit, language or negation words. */
+  /** Canonical content terms: not function, soft, number, unit, language or negation words; third persons ("@she"). */
   readonly content: Set<string>;
   /** Every canonical word, function words included (for antonyms). */
   readonly vocabulary: Set<string>;
@@ -67,6 +67,8 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
       if (!item.term.startsWith(LANGUAGE_PREFIX)) content.add(item.word);
     } else vocabulary.add(item.kind === "content" || item.kind === "number" ? item.term : canonicalWord(item.word));
     if (item.kind === "content") content.add(item.term);
+    const person = item.kind === "pronoun" ? THIRD_PERSONS.get(item.term.slice(1)) : undefined;
+    if (person) content.add(`@${person}`);
     if (item.kind === "question") questions.add(item.term);
     // "Is the sky blue?" asks yes or no; "why is the sky blue?" asks why; "don't …" asks nothing.
     const imperative = item.word === "do" && items[k + 1]?.kind === "negation";
