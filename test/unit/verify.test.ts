@@ -91,6 +91,8 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Context window of GPT-4", "Context window of GPT-4o", "version"],
   ["Loop over a dict in python3.10", "Loop over a dict in python3.1", "version"],
   ["Solve 3x + 5 = 20", "Solve 3x - 5 = 20", "operators"],
+  ["What does $? mean in bash?", "What does $# mean in bash?", "operators"],
+  ["In C, what does x += 1 do?", "In C, what does x -= 1 do?", "operators"],
   ["Calculate 100 - 37", "Calculate 37 - 100", "operators"],
   ["What does x > 5 mean?", "What does x < 5 mean?", "operators"],
   ["Derivative of x^2", "Derivative of x^3", "numbers"],

@@ -9,7 +9,8 @@
 //   code_language  the same programming languages ("go", "c" and "r" only in unambiguous phrasing).
 //   version        the same versions of named things: "python 2" ≠ "python 3", "react 17" ≠ "react 18".
 //   numbers        the same numbers with sign: "1,000" = "1000", "3.0" = "3", "three" = "3", "-3" ≠ "3".
-//   operators      the same arithmetic, operand by operand: "3x + 5" ≠ "3x - 5", "5 - 3" ≠ "3 - 5".
+//   operators      the same arithmetic, operand by operand: "3x + 5" ≠ "3x - 5", "5 - 3" ≠ "3 - 5"; and the same
+//                  code operators written as symbols: "==" ≠ "===", "<<" ≠ ">>", "*p" ≠ "&p".
 //   units          the same unit on each number and the same units named: "5 km" ≠ "5 miles", "°C" ≠ "°F".
 //   entities       every name in one prompt is in the other: gazetteer names in any case ("paris", "react",
 //                  "new york"), capitalised words inside a sentence, acronyms.
@@ -86,7 +87,11 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
   if (!sameList(q.names.languages, c.names.languages)) return "code_language";
   if (!sameList(q.names.versions, c.names.versions)) return "version";
   if (!sameList(q.quantities.numbers, c.quantities.numbers)) return "numbers";
-  if (!sameList(q.quantities.expressions, c.quantities.expressions)) return "operators";
+  if (
+    !sameList(q.quantities.expressions, c.quantities.expressions) ||
+    !sameList(q.quantities.symbols, c.quantities.symbols)
+  )
+    return "operators";
   if (!sameList(q.quantities.measures, c.quantities.measures) || !sameList(q.quantities.units, c.quantities.units))
     return "units";
   if (!namesPresent(q, c) || !namesPresent(c, q)) return "entities";

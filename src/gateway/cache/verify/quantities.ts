@@ -55,6 +55,8 @@ export interface Quantities {
   readonly measures: string[];
   /** Every unit named, sorted and unique. */
   readonly units: string[];
+  /** Code operators and other symbols written apart from the words before them ("==", "<<", "*p", "$?"), sorted. */
+  readonly symbols: string[];
 }
 
 export function quantitiesOf(tokens: readonly Token[]): Quantities {
@@ -64,8 +66,13 @@ export function quantitiesOf(tokens: readonly Token[]): Quantities {
   const units = new Set<string>();
   const lower = (i: number) => tokens[i]?.text.toLowerCase() ?? "";
 
+  const symbols: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    if (t.kind === "symbol" && !(t.glued && tokens[i - 1]?.kind === "symbol")) {
+      const symbol = symbolAt(tokens, i);
+      if (symbol) symbols.push(symbol);
+    }
     const value = t.kind === "number" ? signed(tokens, i) : numberWordAt(tokens, i);
     if (value !== null) {
       numbers.push(value);
@@ -91,7 +98,50 @@ export function quantitiesOf(tokens: readonly Token[]): Quantities {
     expressions: expressions.sort(),
     measures: measures.sort(),
     units: [...units].sort(),
+    symbols: symbols.sort(),
   };
+}
+
+/** Characters that make a run of symbols code: "==", "<<", "&&", "**", "$?", "->". */
+const CODE_CHARS = new Set("=<>&|*/%^~$#@\\+".split(""));
+/** Characters that are never compared: quotation marks (the same operator quoted or not is one). */
+const QUOTES = new Set(["'", '"', "“", "”", "„", "«", "»"]);
+/** Punctuation that only ends or splits a sentence: a run of nothing else is prose ("wait ... what", "hmm, ok"). */
+const PROSE = new Set([".", ",", ";", ":", "(", ")", "—", "–", "-"]);
+
+/**
+ * The run of glued symbols starting at `i`, as written, when it is code rather than punctuation: not glued to the
+ * word before it (not "inflation??", "TCP/IP"), or of two or more symbols with a code character ("a!=b"); and not
+ * what the other rules read (a binary operator, a sign, `%` after a number, a currency sign, `°`). "?" and "!" count
+ * when a word follows ("the ?? operator", "!important"), not at the end of a prompt. A lone "&", "+" or "/" between
+ * two words is a connector ("salt & pepper").
+ */
+function symbolAt(tokens: readonly Token[], i: number): string | null {
+  let end = i + 1;
+  while (tokens[end]?.kind === "symbol" && tokens[end]!.glued) end++;
+  let text = "";
+  let code = false;
+  let prose = true;
+  for (let k = i; k < end; k++) {
+    const c = SYMBOL_OPERATORS.get(tokens[k]!.text) ?? tokens[k]!.text;
+    if (QUOTES.has(c)) continue;
+    text += c;
+    if (CODE_CHARS.has(c)) code = true;
+    if (!PROSE.has(c)) prose = false;
+  }
+  if (text === "" || prose) return null;
+  const before = tokens[i - 1];
+  const after = tokens[end];
+  if (tokens[i]!.glued && before?.kind !== "symbol" && !(code && end - i >= 2)) return null;
+  if (end - i === 1) {
+    if (isBinaryOperatorAt(tokens, i) || isUnaryMinusAt(tokens, i) || text === "°") return null;
+    if (text === "%" && before?.kind === "number") return null;
+    if (UNITS.has(text) && after?.kind === "number") return null;
+    const words = before?.kind === "word" && before.text.length > 1 && after?.kind === "word" && after.text.length > 1;
+    if ((text === "&" || text === "+" || text === "/") && words) return null;
+  }
+  if (!code && (after === undefined || after.kind === "symbol")) return null;
+  return text;
 }
 
 /** A number token's value, negative when a unary minus is glued before it, with a glued ordinal suffix. */
