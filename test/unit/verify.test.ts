@@ -103,6 +103,7 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Is 30°C hot?", "Is 30°F hot?", "units"],
   ["Is a 10% raise good?", "Is a 10 raise good?", "units"],
   ["Is 512 GB enough?", "Is 512 MB enough?", "units"],
+  ["How many ounces are in a pound?", "How many ounces are in a cup?", "units"],
   ["paris trip ideas", "london trip ideas", "entities"],
   ["how to install react", "how to install vue", "entities"],
   ["best pizza in new york", "best pizza in york", "entities"],

@@ -11,7 +11,8 @@
 //   numbers        the same numbers with sign: "1,000" = "1000", "3.0" = "3", "three" = "3", "-3" ≠ "3".
 //   operators      the same arithmetic, operand by operand: "3x + 5" ≠ "3x - 5", "5 - 3" ≠ "3 - 5"; and the same
 //                  code operators written as symbols: "==" ≠ "===", "<<" ≠ ">>", "*p" ≠ "&p".
-//   units          the same unit on each number and the same units named: "5 km" ≠ "5 miles", "°C" ≠ "°F".
+//   units          the same unit on each number and the same units named, alone too: "5 km" ≠ "5 miles",
+//                  "°C" ≠ "°F", "days in a year" ≠ "weeks in a year".
 //   entities       every name in one prompt is in the other: gazetteer names in any case ("paris", "react",
 //                  "new york"), capitalised words inside a sentence, acronyms.
 //   negation       the same negations of the same words: "does it work" ≠ "doesn't it work", "with" ≠ "without".

@@ -20,27 +20,26 @@ const SYMBOL_OPERATORS = new Map([
   ["÷", "/"],
 ]);
 
-/** Units by their spellings. Those marked `*` are also read where no number stands before them. */
-const UNITS = new Map<string, { unit: string; anywhere: boolean }>();
+/** Units by their spellings, read after a number ("5 km") and alone ("per day", "feet in a mile"). */
+const UNITS = new Map<string, { unit: string }>();
 for (const group of (
-  "km*|kms*|kilometer*|kilometers*|kilometre*|kilometres*,m|meter*|meters*|metre*|metres*,cm*|centimeter*|" +
-  "centimeters*|centimetre*|centimetres*,mm*|millimeter*|millimeters*|millimetre*|millimetres*,mi|mile*|miles*," +
-  "ft|foot|feet,inch*|inches*,yd|yard|yards,kg*|kgs*|kilogram*|kilograms*|kilo|kilos,g|gram*|grams*|gramme*," +
-  "mg*|milligram*|milligrams*,lb*|lbs*|pound|pounds,oz*|ounce*|ounces*,t|ton|tons|tonne*|tonnes*,°c|celsius*|" +
-  "centigrade*,°f|fahrenheit*,kelvin*,°|degree|degrees,byte*|bytes*,kb*|kilobyte*|kilobytes*,mb*|megabyte*|" +
-  "megabytes*,gb*|gigabyte*|gigabytes*,tb*|terabyte*|terabytes*,kib*,mib*,gib*,tib*,bit|bits,kbps*,mbps*,gbps*," +
-  "ms|millisecond*|milliseconds*,s|sec|secs|second|seconds*,min|mins|minute|minutes*,h|hr|hrs|hour*|hours*," +
-  "day|days,week|weeks,month|months,year|years|yr|yrs,decade|decades,century|centuries,l|liter*|liters*|litre*|" +
-  "litres*,ml*|milliliter*|milliliters*|millilitre*|millilitres*,gallon*|gallons*|gal,cup|cups,tbsp*|" +
-  "tablespoon*|tablespoons*,tsp*|teaspoon*|teaspoons*,pint*|pints*,quart*|quarts*,mph*,kph*|kmh*,cal|calorie*|" +
-  "calories*,kcal*,kj*,joule*|joules*,w|watt*|watts*,kw*|kilowatt*|kilowatts*,kwh*,v|volt*|volts*,amp*|amps*|" +
-  "ampere*|amperes*,mah*,hz*|hertz*,khz*,mhz*,ghz*,usd*|dollar*|dollars*|$,eur*|euro*|euros*|€,gbp*|£," +
-  "jpy*|yen*|¥,inr*|rupee*|rupees*,cent|cents,%|percent*|pct*,acre*|acres*,hectare*|hectares*,px*|pixels*," +
-  "rad|radian*|radians*"
+  "km|kms|kilometer|kilometers|kilometre|kilometres,m|meter|meters|metre|metres,cm|centimeter|" +
+  "centimeters|centimetre|centimetres,mm|millimeter|millimeters|millimetre|millimetres,mi|mile|miles," +
+  "ft|foot|feet,inch|inches,yd|yard|yards,kg|kgs|kilogram|kilograms|kilo|kilos,g|gram|grams|gramme," +
+  "mg|milligram|milligrams,lb|lbs|pound|pounds,oz|ounce|ounces,t|ton|tons|tonne|tonnes,°c|celsius|" +
+  "centigrade,°f|fahrenheit,kelvin,°|degree|degrees,byte|bytes,kb|kilobyte|kilobytes,mb|megabyte|" +
+  "megabytes,gb|gigabyte|gigabytes,tb|terabyte|terabytes,kib,mib,gib,tib,bit|bits,kbps,mbps,gbps," +
+  "ms|millisecond|milliseconds,s|sec|secs|second|seconds,min|mins|minute|minutes,h|hr|hrs|hour|hours," +
+  "day|days,week|weeks,month|months,year|years|yr|yrs,decade|decades,century|centuries,l|liter|liters|litre|" +
+  "litres,ml|milliliter|milliliters|millilitre|millilitres,gallon|gallons|gal,cup|cups,tbsp|" +
+  "tablespoon|tablespoons,tsp|teaspoon|teaspoons,pint|pints,quart|quarts,mph,kph|kmh,cal|calorie|" +
+  "calories,kcal,kj,joule|joules,w|watt|watts,kw|kilowatt|kilowatts,kwh,v|volt|volts,amp|amps|" +
+  "ampere|amperes,mah,hz|hertz,khz,mhz,ghz,usd|dollar|dollars|$,eur|euro|euros|€,gbp|£," +
+  "jpy|yen|¥,inr|rupee|rupees,cent|cents,%|percent|pct,acre|acres,hectare|hectares,px|pixels," +
+  "rad|radian|radians"
 ).split(",")) {
   const names = group.split("|");
-  const unit = names[0]!.replace("*", "");
-  for (const name of names) UNITS.set(name.replace("*", ""), { unit, anywhere: name.endsWith("*") });
+  for (const name of names) UNITS.set(name, { unit: names[0]! });
 }
 
 /** Whether a lower-case word names a unit (for the content rule, which leaves units to this one). */
@@ -83,7 +82,8 @@ export function quantitiesOf(tokens: readonly Token[]): Quantities {
       }
     } else if (t.kind === "word") {
       const u = UNITS.get(lower(i));
-      if (u?.anywhere) units.add(u.unit);
+      // A unit named alone is one too: "days in a year" ≠ "weeks in a year", "feet in a mile" ≠ "yards …".
+      if (u) units.add(u.unit);
       // Digits inside words count too: "mp3", "h264", "python3".
       for (const run of digitRuns(t.text)) numbers.push(run);
     } else if (t.text === "°" && tokens[i + 1]?.glued) {
