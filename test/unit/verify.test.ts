@@ -116,6 +116,10 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Did Apple sue Samsung?", "Did Samsung sue Apple?", "direction"],
   ["Is Python faster than Java?", "Is Java faster than Python?", "direction"],
   ["Does he owe her money?", "Does she owe him money?", "direction"],
+  ["How do I switch from bash to zsh?", "How do I switch from zsh to bash?", "direction"],
+  ["How to write a stored procedure in T-SQL?", "How to write a stored procedure in PL/SQL?", "code_language"],
+  ["What is the latest version of Node.js?", "What is the latest version of JavaScript?", "code_language"],
+  ["How do I create a component in AngularJS?", "How do I create a component in Angular?", "entities"],
   ["What should I get him for his birthday?", "What should I get her for her birthday?", "content_words"],
   ["Is milk chocolate healthy?", "Is chocolate milk healthy?", "direction"],
   ["Sort a list in Python", "Sort a list asynchronously in Python", "content_words"],
@@ -154,11 +158,20 @@ describe("hit verification", () => {
   });
 
   it("names languages only from unambiguous phrasing", () => {
-    expect(languagesIn("port this C# to node.js and rust")).toEqual(["c#", "javascript", "rust"]);
+    expect(languagesIn("port this C# to node.js and rust")).toEqual(["c#", "node.js", "rust"]);
     expect(languagesIn("let's go to the park and write a report in r&d")).toEqual([]);
     expect(languagesIn("a go program using golang generics")).toEqual(["go"]);
     expect(languagesIn("ANSI C versus C++ and plain in C")).toEqual(["c", "c++"]);
-    expect(languagesIn("a bash one-liner and a shell script")).toEqual(["shell"]);
+    expect(languagesIn("a bash one-liner and a shell script")).toEqual(["bash", "shell"]);
+    expect(languagesIn("T-SQL, PL/SQL and SQL; zsh; SCSS and CSS; VBA")).toEqual([
+      "css",
+      "pl_sql",
+      "scss",
+      "sql",
+      "t_sql",
+      "vba",
+      "zsh",
+    ]);
   });
 
   it("finds entities by capitalisation, leaving common words and language names out", () => {

@@ -7,19 +7,24 @@
 // The lists need not be complete: a name missing here is still compared as a content word (it is in one prompt
 // and not the other), only with a less precise reason.
 
-/** Programming languages, by canonical name. "c", "go" and "r" are recognised from context in names.ts only. */
+/**
+ * Programming languages, by canonical name. Aliases are spellings of one thing only: a dialect, a shell, a runtime
+ * or a platform that answers differently is a name of its own ("zsh" ≠ "bash", "T-SQL" ≠ "PL/SQL", "SCSS" ≠ "CSS",
+ * "Node.js" ≠ "JavaScript", ".NET" ≠ "C#"), as are "AngularJS", "Neovim", "Spring Boot" and "SvelteKit" below.
+ * "c", "go" and "r" are recognised from context in names.ts only.
+ */
 const LANGUAGES =
-  "python|py|cpython,typescript|ts,javascript|js|node.js|nodejs|node js|ecmascript|vanilla js," +
-  "java,c++|cpp,c#|csharp|c sharp|.net|dotnet,f#|fsharp,objective c|objc|obj c,go|golang,rust,ruby,php,swift," +
-  "kotlin,scala,sql|t sql|tsql|pl sql|plsql,shell=bash|zsh|shell script|shell scripting,powershell,html," +
-  "css|scss|sass,haskell,elixir,erlang,clojure,ocaml,perl,lua,dart,julia,matlab,fortran,cobol,zig," +
-  "solidity,assembly|asm,visual basic|vba|vb.net,groovy,prolog,lisp|common lisp,nim,delphi,verilog,vhdl,abap";
+  "python|py|cpython,typescript|ts,javascript|js|ecmascript|vanilla js,node.js|nodejs|node js," +
+  "java,c++|cpp,c#|csharp|c sharp,.net|dotnet,f#|fsharp,objective c|objc|obj c,go|golang,rust,ruby,php,swift," +
+  "kotlin,scala,sql,t sql|tsql,pl sql|plsql,shell=shell script|shell scripting,bash,zsh,powershell,html," +
+  "css,scss,sass,haskell,elixir,erlang,clojure,ocaml,perl,lua,dart,julia,matlab,fortran,cobol,zig," +
+  "solidity,assembly|asm,visual basic|vb.net,vba,groovy,prolog,lisp|common lisp,nim,delphi,verilog,vhdl,abap";
 
 /** Named entities that people write in lower case as often as not. */
 const ENTITIES =
   // libraries, frameworks, runtimes, tools
-  "react|reactjs|react.js,vue|vuejs|vue.js,angular|angularjs,svelte|sveltekit,next.js|nextjs,nuxt|nuxtjs," +
-  "django,flask,fastapi,rails|ruby on rails,laravel,symfony,spring|spring boot,express|expressjs,nestjs," +
+  "react|reactjs|react.js,vue|vuejs|vue.js,angular,angularjs,svelte,sveltekit,next.js|nextjs,nuxt|nuxtjs," +
+  "django,flask,fastapi,rails|ruby on rails,laravel,symfony,spring,spring boot,express|expressjs,nestjs," +
   "jquery,bootstrap,tailwind|tailwindcss,pandas,numpy,scipy,matplotlib,seaborn,plotly,scikit learn|sklearn," +
   "tensorflow,pytorch|torch,keras,jax,hugging face|huggingface,langchain,llamaindex,spark|pyspark," +
   "hadoop,kafka,airflow,dbt,kubernetes|k8s,docker,podman,terraform,ansible,helm,jenkins,nginx,apache," +
@@ -29,7 +34,7 @@ const ENTITIES =
   "npm,yarn,pnpm,pip,conda|anaconda,poetry,cargo,maven,gradle,unity,unreal|unreal engine,godot,flutter," +
   "react native,electron,tauri,deno,bun,redux,prisma,sequelize,hibernate,opencv,ffmpeg,wordpress,drupal," +
   "shopify,stripe,twilio,excel,powerpoint,microsoft word,outlook,gmail,chrome,firefox,safari,vscode|vs code," +
-  "visual studio,intellij,pycharm,vim|neovim,emacs,jupyter,colab,tableau,power bi,salesforce,sap,jira," +
+  "visual studio,intellij,pycharm,vim,neovim,emacs,jupyter,colab,tableau,power bi,salesforce,sap,jira," +
   "confluence,slack,zoom,microsoft teams,notion,figma,canva,photoshop,illustrator,blender,autocad," +
   // platforms, operating systems, devices
   "aws|amazon web services,azure,gcp|google cloud,cloudflare,vercel,netlify,heroku,digitalocean,linux," +
