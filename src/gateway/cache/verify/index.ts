@@ -21,11 +21,12 @@
 //                  to X", "A sues B" ≠ "B sues A"; "difference between A and B" = "… between B and A".
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
-//                  words always count; the same third persons ("for him" ≠ "for her"); and, when both ask one,
-//                  the same kind of question ("what" ≠ "why").
+//                  words always count; not one participle for the other ("bored" ≠ "boring"); the same third
+//                  persons ("for him" ≠ "for her"); and, when both ask one, the same kind of question ("what"
+//                  ≠ "why").
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
-import { type Meaning, meaningOf, swapsArguments } from "./meaning";
+import { type Meaning, meaningOf, participlesClash, swapsArguments } from "./meaning";
 import { type Names, namesOf } from "./names";
 import { type Quantities, quantitiesOf } from "./quantities";
 
@@ -99,7 +100,12 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
   if (!sameList(q.meaning.negations, c.meaning.negations)) return "negation";
   if (opposes(q.meaning, c.meaning) || opposes(c.meaning, q.meaning)) return "antonym";
   if (swapsArguments(q.meaning.order, c.meaning.order)) return "direction";
-  if (!sameSet(q.meaning.content, c.meaning.content) || !sameQuestion(q.meaning, c.meaning) || !softSubset(q, c))
+  if (
+    !sameSet(q.meaning.content, c.meaning.content) ||
+    participlesClash(q.meaning, c.meaning) ||
+    !sameQuestion(q.meaning, c.meaning) ||
+    !softSubset(q, c)
+  )
     return "content_words";
   return null;
 }

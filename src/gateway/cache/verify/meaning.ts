@@ -18,6 +18,8 @@ export interface Meaning {
   readonly soft: Set<string>;
   /** The kinds of question asked ("what", "how", "yes/no" for a clause opened by an auxiliary, …). */
   readonly questions: Set<string>;
+  /** Content terms with the participle they were written as ("bor>ed" for "bored", "bor>ing" for "boring"). */
+  readonly participles: Set<string>;
   /** Content terms, numbers, units, names, pronouns and markers in order; "~" stands for a symmetric connector. */
   readonly order: string[];
 }
@@ -59,6 +61,7 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
   const questions = new Set<string>();
   const soft = new Set<string>();
   const order: string[] = [];
+  const participles = new Set<string>();
   items.forEach((item, k) => {
     if (item.kind === "soft") soft.add(item.term);
     if (item.kind === "name") {
@@ -67,6 +70,8 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
       if (!item.term.startsWith(LANGUAGE_PREFIX)) content.add(item.word);
     } else vocabulary.add(item.kind === "content" || item.kind === "number" ? item.term : canonicalWord(item.word));
     if (item.kind === "content") content.add(item.term);
+    const participle = item.kind === "content" && item.term !== item.word ? participleOf(item.word) : null;
+    if (participle) participles.add(`${item.term}>${participle}`);
     const person = item.kind === "pronoun" ? THIRD_PERSONS.get(item.term.slice(1)) : undefined;
     if (person) content.add(`@${person}`);
     if (item.kind === "question") questions.add(item.term);
@@ -76,7 +81,31 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     if (ORDERED.has(item.kind)) order.push(item.term);
     if (item.kind === "symmetric") order.push(SYMMETRIC_MARK);
   });
-  return { negations: negationsOf(items), content, vocabulary, soft, questions, order: sortSymmetric(order) };
+  return {
+    negations: negationsOf(items),
+    content,
+    vocabulary,
+    soft,
+    questions,
+    participles,
+    order: sortSymmetric(order),
+  };
+}
+
+const participleOf = (word: string) => (word.endsWith("ing") ? "ing" : word.endsWith("ed") ? "ed" : null);
+
+/**
+ * Whether `a` writes a term only as one participle and `b` only as the other: "bored" / "boring", "interested" /
+ * "interesting", "crashed" / "crashing". Stems make them one term; they do not mean one thing.
+ */
+export function participlesClash(a: Meaning, b: Meaning): boolean {
+  for (const entry of a.participles) {
+    if (b.participles.has(entry)) continue;
+    const cut = entry.lastIndexOf(">");
+    const other = `${entry.slice(0, cut)}>${entry.slice(cut + 1) === "ed" ? "ing" : "ed"}`;
+    if (b.participles.has(other) && !a.participles.has(other)) return true;
+  }
+  return false;
 }
 
 const ORDERED = new Set<Item["kind"]>(["content", "name", "number", "marker", "pronoun"]);
