@@ -18,7 +18,8 @@
 //   negation       the same negations of the same words: "does it work" ≠ "doesn't it work", "with" ≠ "without".
 //   antonym        no word of one prompt has its opposite in the other: increase/decrease, import/export…
 //   direction      no argument trades places around a term or with its neighbour: "convert X to Y" ≠ "convert Y
-//                  to X", "A sues B" ≠ "B sues A"; "difference between A and B" = "… between B and A".
+//                  to X", "A sues B" ≠ "B sues A"; "difference between A and B" = "… between B and A"; and no
+//                  preposition traded for another: "drive at 17" ≠ "drive under 17".
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
 //                  words always count; not one participle for the other ("bored" ≠ "boring"); the same third
@@ -26,7 +27,7 @@
 //                  ≠ "why").
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
-import { type Meaning, meaningOf, participlesClash, swapsArguments } from "./meaning";
+import { type Meaning, meaningOf, participlesClash, swapsArguments, tradesMarkers } from "./meaning";
 import { type Names, namesOf } from "./names";
 import { type Quantities, quantitiesOf } from "./quantities";
 
@@ -99,7 +100,8 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
   if (!namesPresent(q, c) || !namesPresent(c, q)) return "entities";
   if (!sameList(q.meaning.negations, c.meaning.negations)) return "negation";
   if (opposes(q.meaning, c.meaning) || opposes(c.meaning, q.meaning)) return "antonym";
-  if (swapsArguments(q.meaning.order, c.meaning.order)) return "direction";
+  if (swapsArguments(q.meaning.order, c.meaning.order) || tradesMarkers(q.meaning.markers, c.meaning.markers))
+    return "direction";
   if (
     !sameSet(q.meaning.content, c.meaning.content) ||
     participlesClash(q.meaning, c.meaning) ||

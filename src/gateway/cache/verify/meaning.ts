@@ -22,6 +22,8 @@ export interface Meaning {
   readonly participles: Set<string>;
   /** Content terms, numbers, units, names, pronouns and markers in order; "~" stands for a symmetric connector. */
   readonly order: string[];
+  /** The markers (prepositions) written, sorted, with repeats; "about" reads as "on" (a poem about / on the sea). */
+  readonly markers: string[];
 }
 
 /** A connector in the order; its two neighbours are sorted, so "A and B" reads as "B and A". */
@@ -89,7 +91,28 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     questions,
     participles,
     order: sortSymmetric(order),
+    markers: items.flatMap((item) => (item.kind === "marker" ? [item.word === "about" ? "on" : item.word] : [])).sort(),
   };
+}
+
+/**
+ * Whether each prompt has a marker the other lacks: one preposition traded for another ("drive at 17" / "drive
+ * under 17", "rain in 3 days" / "rain for 3 days", "fly at 36 weeks" / "fly after 36 weeks"). A prompt may drop
+ * or add markers ("how to …" / "how do I …", "the capital of France" / "France's capital").
+ */
+export function tradesMarkers(a: readonly string[], b: readonly string[]): boolean {
+  return !subMultiset(a, b) && !subMultiset(b, a);
+}
+
+/** Whether every element of sorted `small` is in sorted `large`, as many times. */
+function subMultiset(small: readonly string[], large: readonly string[]): boolean {
+  let j = 0;
+  for (const x of small) {
+    while (j < large.length && large[j]! < x) j++;
+    if (large[j] !== x) return false;
+    j++;
+  }
+  return true;
 }
 
 const participleOf = (word: string) => (word.endsWith("ing") ? "ing" : word.endsWith("ed") ? "ed" : null);
