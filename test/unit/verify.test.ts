@@ -114,6 +114,7 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["What to eat before a run", "What to eat after a run", "antonym"],
   ["How to import a CSV into Excel", "How to export a CSV from Excel", "antonym"],
   ["Is it legal to drink and drive?", "Is it legal to drink or drive?", "antonym"],
+  ["Is every even number the sum of two primes?", "Is any even number the sum of two primes?", "antonym"],
   ["Convert a Roth IRA to a traditional IRA", "Convert a traditional IRA to a Roth IRA", "direction"],
   ["Did Apple sue Samsung?", "Did Samsung sue Apple?", "direction"],
   ["Is Python faster than Java?", "Is Java faster than Python?", "direction"],

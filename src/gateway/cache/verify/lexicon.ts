@@ -86,7 +86,7 @@ const ANTONYM_PAIRS =
   "import/export inbound/outbound ingress/egress encryption/decryption upstream/downstream overflow/underflow " +
   "underweight/overweight hire/fire hiring/firing attack/defend offense/defense offensive/defensive " +
   "up/down upward/downward upwards/downwards in/out inner/outer on/off under/over to/from into/from " +
-  "toward/from towards/from and/or";
+  "toward/from towards/from and/or every/some every/any each/some each/any";
 
 const ANTONYMS = new Map<string, Set<string>>();
 for (const pair of ANTONYM_PAIRS.split(" ")) {
