@@ -171,6 +171,8 @@ function classifyWord(word: string, canonicalWord: (word: string) => string): Pi
   const person = PRONOUNS.get(word);
   if (person) return { kind: "pronoun", term: `@${person}` };
   const role = wordRole(word);
+  // "too" is a function word to the embedder, but "too salty" is not "salty".
+  if (word === "too") return { kind: "content", term: word };
   if (role === "function") return { kind: "other", term: word };
   if (isDigits(word) || isUnitWord(word)) return { kind: "number", term: canonicalWord(word) };
   if (role === "soft") return { kind: "soft", term: canonicalWord(word) };
