@@ -132,6 +132,7 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["When was the Eiffel Tower built?", "Why was the Eiffel Tower built?", "content_words"],
   ["How to say thank you in Japanese", "How to say sorry in Japanese", "content_words"],
   ["Write a thank you note", "Write a note", "content_words"],
+  ["Should I use let or const?", "Should I use const?", "content_words"],
   ["Why is my bread too dense?", "Why is my bread dense?", "content_words"],
   ["Is my dog interested?", "Is my dog interesting?", "content_words"],
   ["What does 'briefly' mean?", "What does 'quickly' mean?", "content_words"],

@@ -154,8 +154,10 @@ function itemsOf(view: SemanticView, names: Names, canonicalWord: (word: string)
     }
     const { text: word, quoted } = words[i++]!;
     // A quoted word is what is asked about: content whatever its role ("what does 'not' mean").
+    // "let" asks leave ("let me know", "let's") before a pronoun; elsewhere it is the keyword ("const instead of let").
+    const keyword = word === "let" && !PRONOUNS.has(words[i]?.text ?? "") && words[i]?.text !== "it";
     const { kind, term } =
-      quoted && !isDigits(word) ? { kind: "content" as const, term: canonicalWord(word) } : classify(word);
+      (quoted && !isDigits(word)) || keyword ? { kind: "content" as const, term: canonicalWord(word) } : classify(word);
     items.push({ kind, term, word, sentenceStart, clauseStart });
   }
   return items;
