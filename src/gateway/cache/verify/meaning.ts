@@ -156,8 +156,13 @@ function itemsOf(view: SemanticView, names: Names, canonicalWord: (word: string)
     // A quoted word is what is asked about: content whatever its role ("what does 'not' mean").
     // "let" asks leave ("let me know", "let's") before a pronoun; elsewhere it is the keyword ("const instead of let").
     const keyword = word === "let" && !PRONOUNS.has(words[i]?.text ?? "") && words[i]?.text !== "it";
-    const { kind, term } =
-      (quoted && !isDigits(word)) || keyword ? { kind: "content" as const, term: canonicalWord(word) } : classify(word);
+    // "have to" is "must" ("do I have to pay" ≠ "do I pay"); "been" is a tense ("who has been" ≠ "who is").
+    const obligation = (word === "have" || word === "has") && words[i]?.text === "to";
+    const { kind, term } = obligation
+      ? { kind: "content" as const, term: canonicalWord("must") }
+      : (quoted && !isDigits(word)) || keyword || word === "been"
+        ? { kind: "content" as const, term: canonicalWord(word) }
+        : classify(word);
     items.push({ kind, term, word, sentenceStart, clauseStart });
   }
   return items;
