@@ -28,7 +28,7 @@
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
 import { type Meaning, meaningOf, participlesClash, swapsArguments, tradesMarkers } from "./meaning";
-import { type Names, namesOf } from "./names";
+import { LETTER_A, type Names, namesOf } from "./names";
 import { type Quantities, quantitiesOf } from "./quantities";
 
 /** Why verification refused a match: one short code per rule, in the order the rules run. */
@@ -114,7 +114,8 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
 
 /** Every entity of `a` is named in `b`, as an entity or as a word. */
 function namesPresent(a: Profile, b: Profile): boolean {
-  for (const e of a.names.entities) if (!b.names.entities.has(e) && !b.meaning.vocabulary.has(e)) return false;
+  for (const e of a.names.entities)
+    if (!b.names.entities.has(e) && (e === LETTER_A || !b.meaning.vocabulary.has(e))) return false;
   return true;
 }
 

@@ -2,6 +2,7 @@
 // named entities — from the gazetteer in any case, or from capitalisation (a capitalised word that is not at the
 // start of a sentence, or an acronym). Read from the semantic view, so that filler is never taken for a name.
 import type { SemanticView } from "../../text/semantic-text";
+import type { Token } from "../../text/tokens";
 import { canonicalWord, wordRole } from "../../text/word-roles";
 import { ENTITY_NAMES, LANGUAGE_NAMES, type NameTable } from "./gazetteer";
 
@@ -69,7 +70,9 @@ export function namesOf(view: SemanticView): Names {
       spans.set(i, { start: i, end: i + 1, id, kind, version: glued.version });
     } else {
       const token = tokens[words[i]!.at]!;
-      const name = capitalisedName(words[i]!.text, token.text, token.sentenceStart);
+      const name = isLetterA(tokens, words[i]!.at)
+        ? LETTER_A
+        : capitalisedName(words[i]!.text, token.text, token.sentenceStart);
       if (name) entities.add(name);
     }
     i++;
@@ -163,6 +166,22 @@ function capitalisedName(word: string, written: string, sentenceStart: boolean):
   if (initial === initial.toLowerCase() || wordRole(word) !== "content") return null;
   if (sentenceStart && !isAcronym(written)) return null;
   return canonicalWord(word);
+}
+
+/** The entity of a capital "A" that names a kind; only another such "A" names it (the article "a" does not). */
+export const LETTER_A = "a";
+
+/**
+ * A capital "A" inside a sentence after a word in lower case, with no capital word after it, names a kind, not an
+ * article: "vitamin A deficiency", "hepatitis A", "type A". Not in "WHAT IS A MONAD" or "How To Write A Letter".
+ */
+function isLetterA(tokens: readonly Token[], at: number): boolean {
+  const t = tokens[at]!;
+  const before = tokens[at - 1];
+  const after = tokens[at + 1];
+  if (t.text !== "A" || t.sentenceStart || before?.kind !== "word") return false;
+  if (before.text === before.text.toUpperCase()) return false;
+  return !(after?.kind === "word" && after.text[0] !== after.text[0]!.toLowerCase());
 }
 
 function isAcronym(written: string): boolean {
