@@ -9,6 +9,11 @@ export interface SemanticWord {
   readonly at: number;
   /** Inside quotation marks: the word is what is asked about ("what does 'kindly' mean"), never filler. */
   readonly quoted: boolean;
+  /**
+   * Follows "can you", "could you", "would you" or "will you" removed as filler: the clause may ask yes or no ("can
+   * you buy Sudafed over the counter?") as well as make a request ("can you explain recursion?").
+   */
+  readonly afterAsk?: true;
 }
 
 /** Numbers written as words, to their values; ordinals keep their suffix ("second" → "2nd"). */
@@ -95,6 +100,16 @@ const REQUEST_FILLER =
 const GREETING_FILLER =
   "hi,hey,hey there,hello,thanks,thank you,thanks in advance,sorry,sorry to bother you,quick question,um,uh,hmm";
 const OPENING_GREETINGS = new Set(["hi", "hey", "hey there"]);
+/** Filler that may open a yes/no question as well as a request. */
+const ASKING = new Set([
+  "can you",
+  "could you",
+  "would you",
+  "will you",
+  "can you please",
+  "could you please",
+  "would you please",
+]);
 
 export const FILLER_PHRASES: readonly string[] = [...REQUEST_FILLER.split(","), ...GREETING_FILLER.split(",")];
 
@@ -126,6 +141,7 @@ export function dropFiller(words: readonly SemanticWord[], tokens: readonly Toke
   const isMark = isClauseMark;
   const firstOfToken = (i: number) => i === 0 || words[i - 1]!.at !== words[i]!.at;
   let chained = false;
+  let asked = false;
   for (let i = 0; i < words.length; ) {
     let node = FILLER_TRIE.get(words[i]!.text);
     let j = i + 1;
@@ -140,11 +156,13 @@ export function dropFiller(words: readonly SemanticWord[], tokens: readonly Toke
       }
     }
     if (phrase && !words[i]!.quoted && isFraming(phrase, i, end)) {
+      asked = ASKING.has(phrase) || (asked && phrase === "please");
       i = end;
       chained = true;
     } else {
-      out.push(words[i++]!);
+      out.push(asked ? { ...words[i++]!, afterAsk: true } : words[i++]!);
       chained = false;
+      asked = false;
     }
   }
   return out;

@@ -83,6 +83,10 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     if (ORDERED.has(item.kind)) order.push(item.term);
     if (item.kind === "symmetric") order.push(SYMMETRIC_MARK);
   });
+  // "Can you buy Sudafed over the counter?" asks yes or no, like "Can I buy …", unless it asks what, how… itself or
+  // asks for an answer ("can you explain recursion?", a soft word).
+  const first = items[0];
+  if (questions.size === 0 && view.words[0]?.afterAsk && first?.kind !== "soft") questions.add("yes/no");
   return {
     negations: negationsOf(items),
     content,
