@@ -128,9 +128,10 @@ type Json = Record<string, unknown>;
 /**
  * A stored (completed) response as the stream a model sends: response.created and response.in_progress (the
  * response in progress: no output, no usage), then per output item its added/done events — for a message, per
- * text part content_part.added, output_text.delta in chunks of a few words, output_text.done,
- * content_part.done; for reasoning, its summary parts likewise — and response.completed with the whole
- * response. Deltas carry `obfuscation` (random characters, as OpenAI sends) unless the request turned it off.
+ * text part content_part.added, output_text.delta in chunks of a few words (a token each, with its log
+ * probabilities, when the part has them), output_text.done, content_part.done; for reasoning, its summary parts
+ * likewise — and response.completed with the whole response. Deltas carry `obfuscation` (random characters, as
+ * OpenAI sends) unless the request turned it off.
  */
 export function replayResponseStream(response: ResponseObject, opts: { obfuscation: boolean }) {
   const events: string[] = [];
@@ -151,10 +152,10 @@ export function replayResponseStream(response: ResponseObject, opts: { obfuscati
         const at = { item_id, output_index, content_index };
         const text = String(part.text ?? "");
         emit("response.content_part.added", { ...at, part: { ...part, text: "", annotations: [], logprobs: [] } });
-        for (const delta of wordChunks(text)) {
-          emit("response.output_text.delta", { ...at, delta, logprobs: [], ...obfuscation() });
+        for (const { delta, logprobs } of textDeltas(text, part.logprobs)) {
+          emit("response.output_text.delta", { ...at, delta, logprobs, ...obfuscation() });
         }
-        emit("response.output_text.done", { ...at, text, logprobs: [] });
+        emit("response.output_text.done", { ...at, text, logprobs: Array.isArray(part.logprobs) ? part.logprobs : [] });
         emit("response.content_part.done", { ...at, part });
       });
     } else if (item.type === "reasoning") {
@@ -183,6 +184,22 @@ export function replayResponseStream(response: ResponseObject, opts: { obfuscati
       controller.close();
     },
   });
+}
+
+/**
+ * The deltas of a text part. A part that carries log probabilities (the request's `include` asked for
+ * `message.output_text.logprobs`) is replayed as OpenAI streams it, a token a delta with that token's log
+ * probability — clients such as the AI SDK read them from the deltas only; should its tokens not spell its text,
+ * as one delta carrying them all. Otherwise a few words a delta, with none.
+ */
+function textDeltas(text: string, logprobs: unknown): { delta: string; logprobs: unknown[] }[] {
+  if (!Array.isArray(logprobs) || logprobs.length === 0)
+    return wordChunks(text).map((delta) => ({ delta, logprobs: [] }));
+  const tokens = logprobs.map((lp: { token?: unknown } | null) => lp?.token);
+  if (tokens.every((t) => typeof t === "string") && tokens.join("") === text) {
+    return logprobs.map((lp, i) => ({ delta: tokens[i] as string, logprobs: [lp] }));
+  }
+  return [{ delta: text, logprobs }];
 }
 
 /** Text in chunks of up to three words with their trailing white space (runs of white space on their own). */

@@ -1,0 +1,64 @@
+// A stored Responses answer replayed as a stream (chat/responses-sse.ts, replayResponseStream): regressions.
+import { describe, expect, it } from "vitest";
+import { replayResponseStream } from "../../src/gateway/chat/responses-sse";
+import type { ResponseObject } from "../../src/gateway/protocol/responses";
+
+const logprob = (token: string) => ({
+  token,
+  logprob: -0.5,
+  bytes: [...new TextEncoder().encode(token)],
+  top_logprobs: [],
+});
+
+const stored = (text: string, logprobs: unknown[]): ResponseObject => ({
+  id: "resp_1",
+  object: "response",
+  created_at: 1,
+  status: "completed",
+  model: "gpt-4o-mini",
+  output: [
+    {
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text, annotations: [], logprobs }],
+    },
+  ],
+  usage: { input_tokens: 5, output_tokens: 3 },
+});
+
+async function events(response: ResponseObject) {
+  const text = await new Response(replayResponseStream(response, { obfuscation: true })).text();
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => JSON.parse(block.split("\n")[1]!.slice(6)) as Record<string, unknown>);
+}
+
+describe("a streamed hit of a request that asked for logprobs (include: message.output_text.logprobs)", () => {
+  it("carries them in its deltas, a token each, and in output_text.done, as OpenAI streams them", async () => {
+    const lps = ["Paris", " is", " the", " capital", "."].map(logprob);
+    const all = await events(stored("Paris is the capital.", lps));
+    const deltas = all.filter((e) => e.type === "response.output_text.delta");
+    expect(deltas.map((e) => e.delta)).toEqual(["Paris", " is", " the", " capital", "."]);
+    expect(deltas.map((e) => e.logprobs)).toEqual(lps.map((lp) => [lp]));
+    expect(all.find((e) => e.type === "response.output_text.done")?.logprobs).toEqual(lps);
+  });
+
+  it("when the tokens do not spell the text, one delta carries the whole text and every logprob", async () => {
+    const lps = ["Pa", "ris"].map(logprob);
+    const deltas = (await events(stored("Paris is the capital.", lps))).filter(
+      (e) => e.type === "response.output_text.delta",
+    );
+    expect(deltas.map((e) => [e.delta, e.logprobs])).toEqual([["Paris is the capital.", lps]]);
+  });
+
+  it("without logprobs, deltas are a few words each and carry none", async () => {
+    const deltas = (await events(stored("Paris is the capital of France.", []))).filter(
+      (e) => e.type === "response.output_text.delta",
+    );
+    expect(deltas.map((e) => e.delta)).toEqual(["Paris is the ", "capital of France."]);
+    expect(deltas.every((e) => Array.isArray(e.logprobs) && e.logprobs.length === 0)).toBe(true);
+  });
+});
