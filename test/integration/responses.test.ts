@@ -102,6 +102,7 @@ describe("stateless requests are cached", async () => {
       [image, "bypass:non_text_content", {}],
       [lastNotUser, "bypass:last_item_not_user", {}],
       [toolResult, "bypass:last_item_not_user", { tools }],
+      ["Tell me about owls.", "bypass:prompt_unversioned", { prompt: { id: "pmpt_owls" } }],
     ] as const) {
       const before = await catalogCount(t.tenant);
       const r = await respond(t, stateless(input, extra));

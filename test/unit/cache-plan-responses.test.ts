@@ -89,6 +89,18 @@ describe("plan", () => {
     expect(planResponses(req("   "))).toMatchObject({ reason: "empty_prompt" });
   });
 
+  it("a prompt template named without its version bypasses the cache: its text can change under the same id", () => {
+    for (const prompt of [{ id: "pmpt_1" }, { id: "pmpt_1", version: null }, { id: "pmpt_1", version: "" }]) {
+      expect(planResponses(req("Tell me about owls.", { prompt })), JSON.stringify(prompt)).toEqual({
+        cacheable: false,
+        reason: "prompt_unversioned",
+      });
+    }
+    const v1 = planOf(req("Tell me about owls.", { prompt: { id: "pmpt_1", version: "1" } })).partition;
+    const v2 = planOf(req("Tell me about owls.", { prompt: { id: "pmpt_1", version: "2" } })).partition;
+    expect(v1).not.toBe(v2);
+  });
+
   it("a Responses partition is never a chat partition, even for look-alike requests", () => {
     const chat = planChat({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Why is the sky blue?" }] });
     const responses = planResponses(req("Why is the sky blue?"));

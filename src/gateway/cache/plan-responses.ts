@@ -3,7 +3,8 @@
 // string input, or the last item when it is a user message of text — and everything else that can change the
 // answer is the partition, which must match exactly: the model, instructions, earlier items, the last
 // message's other fields, its code blocks, tools, tool_choice, text (format, verbosity), reasoning, sampling,
-// max_output_tokens, include, truncation, prompt templates and every field Cordon does not know.
+// max_output_tokens, include, truncation, prompt templates and every field Cordon does not know. A prompt
+// template named without its version bypasses the cache (its text can change at the provider under the same id).
 //
 // A string input and a one-message list holding the same text are the same request (OpenAI reads the string as
 // that message), and `type: "message"` on an item is implied by its role; both are normalised away.
@@ -37,6 +38,10 @@ export const RESPONSES_PARTITION_MARK = "responses/v1\n";
 
 /** Decides whether a stateless Responses request can use the cache, and what its prompt and partition are. */
 export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheable: false; reason: string } {
+  // A stored prompt template named without its version is the version current at the provider when asked: the
+  // partition holds its id, not its text, so once the template's owner publishes another version the same
+  // request means something else, and an entry would go on answering it with the old one.
+  if (unversionedPrompt(req.prompt)) return { cacheable: false, reason: "prompt_unversioned" };
   const items: readonly ResponsesItem[] =
     typeof req.input === "string" ? [{ role: "user", content: req.input }] : req.input;
   const last = items[items.length - 1];
@@ -57,6 +62,13 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
     prose,
     partition: RESPONSES_PARTITION_MARK + partitionOf(rest, { input: earlier, last: lastFields, code }),
   };
+}
+
+/** Whether `prompt` names a stored template without pinning its version (null, absent or empty). */
+function unversionedPrompt(prompt: unknown): boolean {
+  if (prompt === null || typeof prompt !== "object") return false;
+  const version = (prompt as { version?: unknown }).version;
+  return version === undefined || version === null || version === "";
 }
 
 /** Text of a user message: a string, or input_text parts only (joined by "\n"); null for images, files, audio. */
