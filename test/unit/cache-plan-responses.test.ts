@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { planChat } from "../../src/gateway/cache/plan";
 import { planResponses, RESPONSES_ANSWER_NEUTRAL_FIELDS } from "../../src/gateway/cache/plan-responses";
-import { isStateless, type ResponsesRequest } from "../../src/gateway/protocol/responses";
+import { isStateless, type ResponsesRequest, ResponsesRequestSchema } from "../../src/gateway/protocol/responses";
 
 const req = (input: ResponsesRequest["input"], extra: Record<string, unknown> = {}): ResponsesRequest => ({
   model: "gpt-4o-mini",
@@ -99,6 +99,17 @@ describe("plan", () => {
     const v1 = planOf(req("Tell me about owls.", { prompt: { id: "pmpt_1", version: "1" } })).partition;
     const v2 = planOf(req("Tell me about owls.", { prompt: { id: "pmpt_1", version: "2" } })).partition;
     expect(v1).not.toBe(v2);
+  });
+
+  it("a request that is all stored prompt template, with no input, is valid (as OpenAI's) and bypasses the cache", () => {
+    const body = {
+      model: "gpt-4o-mini",
+      store: false,
+      prompt: { id: "pmpt_1", version: "2", variables: { city: "Oslo" } },
+    };
+    const parsed = ResponsesRequestSchema.safeParse(body);
+    expect(parsed.success).toBe(true);
+    expect(planResponses(parsed.data!)).toEqual({ cacheable: false, reason: "last_item_not_user" });
   });
 
   it("a Responses partition is never a chat partition, even for look-alike requests", () => {

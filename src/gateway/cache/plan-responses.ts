@@ -42,6 +42,7 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
   // partition holds its id, not its text, so once the template's owner publishes another version the same
   // request means something else, and an entry would go on answering it with the old one.
   if (unversionedPrompt(req.prompt)) return { cacheable: false, reason: "prompt_unversioned" };
+  if (req.input === undefined) return { cacheable: false, reason: "last_item_not_user" };
   const items: readonly ResponsesItem[] =
     typeof req.input === "string" ? [{ role: "user", content: req.input }] : req.input;
   const last = items[items.length - 1];

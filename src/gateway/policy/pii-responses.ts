@@ -45,6 +45,7 @@ function mapTexts(
   args: (json: string) => string = f,
 ): ResponsesRequest {
   const instructions = typeof req.instructions === "string" ? { instructions: f(req.instructions) } : {};
+  if (req.input === undefined) return { ...req, ...instructions };
   const input = typeof req.input === "string" ? f(req.input) : req.input.map((item) => mapItem(item, f, args));
   return { ...req, ...instructions, input };
 }

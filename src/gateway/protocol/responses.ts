@@ -30,25 +30,31 @@ const OtherItem = z
   .refine((i) => i.type !== "message", { message: "a message item needs a role and content" });
 const Item = z.union([MessageItem, OtherItem]);
 
-export const ResponsesRequestSchema = z.looseObject({
-  model: ModelNameSchema,
-  input: z.union([Text, z.array(Item).max(2048)]),
-  instructions: Text.nullable().optional(),
-  stream: z.boolean().nullable().optional(),
-  /** OpenAI's default is true: the response is kept by the provider, for previous_response_id and retrieval. */
-  store: z.boolean().nullable().optional(),
-  previous_response_id: z.string().min(1).max(256).nullable().optional(),
-  conversation: z
-    .union([z.string().min(1).max(256), z.looseObject({ id: z.string().min(1).max(256) })])
-    .nullable()
-    .optional(),
-  background: z.boolean().nullable().optional(),
-  /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
-  user: EndUserSchema.optional(),
-});
+export const ResponsesRequestSchema = z
+  .looseObject({
+    model: ModelNameSchema,
+    /** Optional when a stored prompt template (`prompt`) is given, as OpenAI's. */
+    input: z.union([Text, z.array(Item).max(2048)]).optional(),
+    instructions: Text.nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    /** OpenAI's default is true: the response is kept by the provider, for previous_response_id and retrieval. */
+    store: z.boolean().nullable().optional(),
+    previous_response_id: z.string().min(1).max(256).nullable().optional(),
+    conversation: z
+      .union([z.string().min(1).max(256), z.looseObject({ id: z.string().min(1).max(256) })])
+      .nullable()
+      .optional(),
+    background: z.boolean().nullable().optional(),
+    /** OpenAI's end-user id; it narrows the cache scope to that user (an empty string names none). */
+    user: EndUserSchema.optional(),
+  })
+  .refine((r) => r.input !== undefined || (r.prompt !== undefined && r.prompt !== null), {
+    message: "input is required unless a stored prompt template (prompt) is given",
+    path: ["input"],
+  });
 
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
-export type ResponsesItem = Exclude<ResponsesRequest["input"], string>[number];
+export type ResponsesItem = Exclude<ResponsesRequest["input"], string | undefined>[number];
 export type ResponsesMessage = z.infer<typeof MessageItem>;
 
 export const isMessageItem = (item: ResponsesItem): item is ResponsesMessage =>
