@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { openEntry } from "../../src/gateway/cache/entries";
 import { getRuntime } from "../../src/gateway/runtime";
 import { cacheKv } from "../../src/gateway/storage/kv-keys";
-import { cacheKvKeys, call, chatBody, expectError, objectCounts, setPolicy, tenantWithKey } from "../helpers";
+import { cacheKvKeys, call, chatBody, expectError, objectCounts, setPolicy, settle, tenantWithKey } from "../helpers";
 
 const EMAIL = ["maria.keller", "@", "gmail.com"].join("");
 const CARD = ["4111", "1111", "1111", "1111"].join(" ");
@@ -128,6 +128,48 @@ describe("personal data outside the messages", async () => {
     }
     expect(await cacheKvKeys(t.tenant)).toEqual([]);
     expect(await objectCounts(t.tenant)).toMatchObject({ entries: 0, vectors: 0 });
+  });
+
+  // Regression: an embeddings request's fields beside `input` were not scanned: personal data in its metadata or
+  // an unknown field reached the provider under block and redact, and the request was cached under skip.
+  it("embeddings: the mode covers the fields beside the input too, the caller's `user` aside", async () => {
+    const fields: [string, Record<string, unknown>][] = [
+      ["metadata", { metadata: { customer: EMAIL } }],
+      ["a field Cordon does not know", { frobnicate: { note: `card ${CARD}` } }],
+    ];
+    const embed = (t: { host: string; key: string }, extra: Record<string, unknown>) =>
+      call(t.host, "/v1/embeddings", {
+        token: t.key,
+        body: { model: "text-embedding-3-small", input: "hi", ...extra },
+      });
+
+    const blocked = await newTenant("pofembblock", "block");
+    let upstream = sentUpstream();
+    for (const [, extra] of fields)
+      await expectError(await embed(blocked, extra), 422, "pii_detected", "invalid_request_error");
+    expect(upstream()).toEqual([]);
+    expect((await embed(blocked, { user: EMAIL })).status).toBe(200);
+
+    const redacted = await newTenant("pofembredact", "redact");
+    vi.restoreAllMocks();
+    upstream = sentUpstream();
+    for (const [what, extra] of fields) expect((await embed(redacted, extra)).status, what).toBe(200);
+    const sent = upstream();
+    expect(sent).toHaveLength(2);
+    for (const body of sent) {
+      expect(body).not.toContain(EMAIL);
+      expect(body).not.toContain(CARD);
+      expect(body).toMatch(/\[(EMAIL|PAYMENT_CARD)\]/);
+    }
+
+    const skipped = await newTenant("pofembskip", "skip");
+    for (const [what, extra] of fields) {
+      const res = await embed(skipped, extra);
+      expect(res.status, what).toBe(200);
+      expect(res.headers.get("x-cache"), what).toBe("BYPASS");
+    }
+    await settle();
+    expect(await cacheKvKeys(skipped.tenant)).toEqual([]);
   });
 
   it("a stored Responses answer keeps none of its caller's bookkeeping; a hit gets its own caller's", async () => {

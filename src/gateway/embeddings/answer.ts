@@ -26,7 +26,6 @@ import {
   type EmbeddingsRequest,
   EmbeddingsResponseSchema,
   fromFloat32Base64,
-  inputsOf,
 } from "../protocol/embeddings";
 import { callUpstream, requireRoutableModel, UpstreamFailure } from "../upstream/call";
 import { bodyReadFailure } from "../upstream/errors";
@@ -49,16 +48,18 @@ export interface EmbeddingsAnswer {
 
 export async function answerEmbeddings(
   rc: AuthedContext,
-  req: EmbeddingsRequest,
+  asked: EmbeddingsRequest,
   controls: CacheControls,
 ): Promise<EmbeddingsAnswer> {
   const { rt, tenant } = rc;
-  requireRoutableModel(rt, req.model);
-  const pii = applyPiiPolicyToInputs(inputsOf(req), tenant.policy.pii_mode);
+  requireRoutableModel(rt, asked.model);
+  const pii = applyPiiPolicyToInputs(asked, tenant.policy.pii_mode);
   if (pii.action === "unscannable") {
-    throw fail("unscannable_input", { reason: "pii:token_arrays", facts: { model: req.model } });
+    throw fail("unscannable_input", { reason: "pii:token_arrays", facts: { model: asked.model } });
   }
-  if (pii.action === "refuse") throw piiRefused("input", pii.kinds, req.model);
+  if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
+  // The request as the provider and the cache see it (under `redact`, its findings replaced).
+  const req = pii.request;
   const inputs = pii.inputs;
   const bypass = pii.action === "bypass" ? (pii.kinds.length ? "pii_skip" : "token_arrays") : null;
   const base: AuditFacts = {
@@ -99,12 +100,12 @@ export async function answerEmbeddings(
   // What this request saw of erasures, before the provider is called: its vectors are not stored if one ran since.
   const ticket = addr && controls.write ? await storeTicket(rt, addr, read) : null;
 
-  const asked = missing.map((i) => inputs[i]!);
+  const toAsk = missing.map((i) => inputs[i]!);
   let fresh: { embedding: number[]; tokens: number }[];
   try {
     const result = await callUpstream(rt, {
       path: "embeddings",
-      body: { ...req, input: asked, encoding_format: "float" },
+      body: { ...req, input: toAsk, encoding_format: "float" },
       tenant: tenant.id,
       // Vectors of another model live in another space: an embedding request has no fallbacks.
       targets: [req.model],
@@ -112,7 +113,7 @@ export async function answerEmbeddings(
       signal: rc.request.signal,
     });
     facts = { ...facts, upstream: result.attempts };
-    fresh = await readVectors(result.response, asked);
+    fresh = await readVectors(result.response, toAsk);
   } catch (err) {
     if (err instanceof UpstreamFailure) throw err.error.withFacts({ ...facts, upstream: err.attempts });
     throw err instanceof ApiError ? err.withFacts(facts) : err;

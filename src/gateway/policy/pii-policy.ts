@@ -11,7 +11,7 @@
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
-import type { EmbeddingInput } from "../protocol/embeddings";
+import { type EmbeddingInput, type EmbeddingsRequest, inputsOf } from "../protocol/embeddings";
 
 export type PiiMode = "skip" | "redact" | "block";
 
@@ -176,34 +176,51 @@ export function redactArguments(args: string): string {
 }
 
 export type InputsPiiOutcome =
-  | { readonly action: "clean"; readonly inputs: readonly EmbeddingInput[] }
-  | { readonly action: "bypass"; readonly inputs: readonly EmbeddingInput[]; readonly kinds: PiiKind[] }
-  | { readonly action: "redacted"; readonly inputs: readonly EmbeddingInput[]; readonly kinds: PiiKind[] }
+  | { readonly action: "clean"; readonly request: EmbeddingsRequest; readonly inputs: readonly EmbeddingInput[] }
+  | {
+      readonly action: "bypass";
+      readonly request: EmbeddingsRequest;
+      readonly inputs: readonly EmbeddingInput[];
+      readonly kinds: PiiKind[];
+    }
+  | {
+      readonly action: "redacted";
+      readonly request: EmbeddingsRequest;
+      readonly inputs: readonly EmbeddingInput[];
+      readonly kinds: PiiKind[];
+    }
   | { readonly action: "refuse"; readonly kinds: PiiKind[] }
   /** Token arrays cannot be scanned: refused where the tenant needs inputs scanned (redact, block). */
   | { readonly action: "unscannable" };
 
+/** The embeddings request's field scanned on its own; every other field is scanned by mapOtherFields. */
+const EMBEDDINGS_CONTENT_FIELDS: ReadonlySet<string> = new Set(["input"]);
+
 /**
- * The same modes for embedding inputs. Text inputs are scanned one by one; token arrays cannot be (they would
- * need the model's tokenizer), so in `skip` they are answered but never cached, and in `redact` and `block`,
- * which promise that personal data never reaches the provider unexamined, they are refused.
+ * The same modes for an embeddings request. Text inputs are scanned one by one; token arrays cannot be (they
+ * would need the model's tokenizer), so in `skip` they are answered but never cached, and in `redact` and
+ * `block`, which promise that personal data never reaches the provider unexamined, they are refused. The
+ * request's other fields, which the provider receives too, are scanned as a chat request's are (mapOtherFields).
  */
-export function applyPiiPolicyToInputs(inputs: readonly EmbeddingInput[], mode: PiiMode): InputsPiiOutcome {
+export function applyPiiPolicyToInputs(req: EmbeddingsRequest, mode: PiiMode): InputsPiiOutcome {
+  const inputs = inputsOf(req);
   const tokenArrays = inputs.some((i) => typeof i !== "string");
   if (tokenArrays && mode !== "skip") return { action: "unscannable" };
   const kinds = new Set<PiiKind>();
   for (const i of inputs) if (typeof i === "string") for (const k of piiKindsIn(i)) kinds.add(k);
-  if (kinds.size === 0 && !tokenArrays) return { action: "clean", inputs };
+  mapOtherFields(req, EMBEDDINGS_CONTENT_FIELDS, scanInto(kinds));
+  if (kinds.size === 0 && !tokenArrays) return { action: "clean", request: req, inputs };
   const found = [...kinds];
   switch (mode) {
     case "block":
       return { action: "refuse", kinds: found };
     case "skip":
-      return { action: "bypass", inputs, kinds: found };
+      return { action: "bypass", request: req, inputs, kinds: found };
     case "redact":
       return {
         action: "redacted",
-        inputs: inputs.map((i) => (typeof i === "string" ? redactPii(i).text : i)),
+        request: mapOtherFields(req, EMBEDDINGS_CONTENT_FIELDS, redactText),
+        inputs: inputs.map((i) => (typeof i === "string" ? redactText(i) : i)),
         kinds: found,
       };
   }
