@@ -251,6 +251,55 @@ describe("POST /v1/embeddings", async () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
   });
 
+  // Regression: a provider's vectors were served and stored whatever their length or values: a vector of
+  // another length than the `dimensions` asked (kept to answer later requests of that partition, beside
+  // vectors of the right length), NaN sent to the client as `null`.
+  it("refuses a provider's vectors that do not fit the request, and stores none of them", async () => {
+    const t = await tenantWithKey("emb-unfit");
+    const rt = await getRuntime(env);
+    const b64 = (...xs: number[]) => {
+      const view = new DataView(new ArrayBuffer(xs.length * 4));
+      for (const [i, x] of xs.entries()) view.setFloat32(i * 4, x, true);
+      return btoa(String.fromCharCode(...new Uint8Array(view.buffer)));
+    };
+    const answers: [string, Record<string, unknown>, (number[] | string)[]][] = [
+      [
+        "a length other than the dimensions asked",
+        { input: ["a", "b"], dimensions: 4 },
+        [
+          [0.5, 0.5],
+          [0.5, 0.5],
+        ],
+      ],
+      [
+        "two lengths in one answer",
+        { input: ["a", "b"] },
+        [
+          [0.6, 0.8],
+          [1, 0, 0],
+        ],
+      ],
+      ["NaN, in base64", { input: ["a"] }, [b64(Number.NaN, 1)]],
+      ["an infinity, in base64", { input: ["a"] }, [b64(Number.POSITIVE_INFINITY, 1)]],
+    ];
+    for (const [what, body, vectors] of answers) {
+      vi.spyOn(rt.provider, "send").mockResolvedValue(
+        Response.json({
+          object: "list",
+          data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+          model: MODEL,
+          usage: { prompt_tokens: 2, total_tokens: 2 },
+        }),
+      );
+      const res = await call(t.host, "/v1/embeddings", { token: t.key, body: { model: MODEL, ...body } });
+      expect(res.status, what).toBe(502);
+      await expectError(res, 502, "upstream_invalid_response", "upstream_error");
+      await settle();
+      vi.restoreAllMocks();
+    }
+    expect((await env.CACHE.list({ prefix: `${t.tenant}:m:` })).keys).toEqual([]);
+  });
+
   it.each([
     ["no input", { model: MODEL }],
     ["an empty string", { model: MODEL, input: "" }],

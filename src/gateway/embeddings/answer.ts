@@ -113,7 +113,7 @@ export async function answerEmbeddings(
       signal: rc.request.signal,
     });
     facts = { ...facts, upstream: result.attempts };
-    fresh = await readVectors(result.response, toAsk);
+    fresh = await readVectors(result.response, toAsk, req.dimensions);
   } catch (err) {
     if (err instanceof UpstreamFailure) throw err.error.withFacts({ ...facts, upstream: err.attempts });
     throw err instanceof ApiError ? err.withFacts(facts) : err;
@@ -168,10 +168,15 @@ async function addressOf(
   };
 }
 
-/** The provider's vectors for the inputs asked, in order, each with its share of the tokens counted. */
+/**
+ * The provider's vectors for the inputs asked, in order, each with its share of the tokens counted. They must
+ * all have one length, the `dimensions` asked for when there are, and hold finite numbers only (NaN would reach
+ * the client as `null`): anything else is not served, nor stored to answer later requests.
+ */
 async function readVectors(
   res: Response,
   asked: readonly EmbeddingInput[],
+  dimensions: number | undefined,
 ): Promise<{ embedding: number[]; tokens: number }[]> {
   let raw: unknown;
   try {
@@ -184,10 +189,15 @@ async function readVectors(
     throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
   }
   const vectors: number[][] = [];
+  let length = dimensions;
   for (const d of parsed.data.data) {
     const v = typeof d.embedding === "string" ? fromFloat32Base64(d.embedding) : d.embedding;
     if (v === null || d.index >= asked.length || vectors[d.index] !== undefined) {
       throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
+    }
+    length ??= v.length;
+    if (v.length !== length || !v.every(Number.isFinite)) {
+      throw fail("upstream_invalid_response", { reason: "embeddings_vector" });
     }
     vectors[d.index] = v;
   }
