@@ -300,6 +300,25 @@ describe("POST /v1/embeddings", async () => {
     expect((await env.CACHE.list({ prefix: `${t.tenant}:m:` })).keys).toEqual([]);
   });
 
+  // Regression: JSON keeps no -0, so a stored vector came back with +0 where the miss had encoded -0: the base64 of
+  // a hit was not the miss's, bit for bit (and told a hit from a miss under timing protection).
+  it("encodes a provider's -0 as a hit will: the same base64 bytes on a miss and a hit", async () => {
+    const t = await tenantWithKey("emb-negzero");
+    const rt = await getRuntime(env);
+    vi.spyOn(rt.provider, "send").mockImplementation(
+      async () =>
+        new Response(
+          '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[-0.0,0.25]}],"model":"m","usage":{"prompt_tokens":1,"total_tokens":1}}',
+          { headers: { "content-type": "application/json" } },
+        ),
+    );
+    const miss = await embed(t, { input: "signed zero", encoding_format: "base64" });
+    const hit = await embed(t, { input: "signed zero", encoding_format: "base64" });
+    expect(miss.cache).toBe("MISS");
+    expect(hit.cache).toBe("HIT-EXACT");
+    expect(hit.text).toBe(miss.text);
+  });
+
   it.each([
     ["no input", { model: MODEL }],
     ["an empty string", { model: MODEL, input: "" }],

@@ -199,6 +199,8 @@ async function readVectors(
     if (v.length !== length || !v.every(Number.isFinite)) {
       throw fail("upstream_invalid_response", { reason: "embeddings_vector" });
     }
+    // A stored vector keeps no -0 (JSON writes it as 0): read as 0 now, a miss's base64 is a hit's, bit for bit.
+    for (const [i, x] of v.entries()) if (x === 0) v[i] = 0;
     vectors[d.index] = v;
   }
   const tokens = shareTokens(parsed.data.usage?.prompt_tokens ?? 0, asked);
