@@ -4,11 +4,25 @@
 // - a dashboard session opened with a rotated-out secret outlived that secret's grace;
 // - an admin whose request read an older tenant record (KV's 30 s edge cache) could put back single sign-on the
 //   owner had just removed, as "unchanged";
-// - an admin could revoke the owner's keys, locking the owner out.
+// - an admin could revoke the owner's keys, locking the owner out;
+// - a key revoked (by a lockdown) elsewhere, still cached in an isolate, created and rotated keys there that
+//   outlived the lockdown.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { tenantsKv } from "../../src/gateway/storage/kv-keys";
-import { call, createTenant, hostOf, newKey, requestToken, rootToken, setPolicy, uniqueTenant } from "../helpers";
+import {
+  accessTokenFor,
+  call,
+  createTenant,
+  expectError,
+  hostOf,
+  newKey,
+  requestToken,
+  rootToken,
+  setPolicy,
+  tenantObjectOf,
+  uniqueTenant,
+} from "../helpers";
 import { asPage, signIn } from "../integration/dashboard-helpers";
 
 /** Another isolate: a Runtime of its own (its own 10 s key cache), as a request served elsewhere. */
@@ -193,5 +207,39 @@ describe("an owner's key", () => {
     );
     expect((await call(host, `/v1/admin/keys/${second.id}`, { method: "DELETE", token: owner.key })).status).toBe(200);
     expect((await call(host, `/v1/admin/keys/${owner.id}`, { method: "DELETE", token: rootToken() })).status).toBe(200);
+  });
+});
+
+describe("a key revoked elsewhere, still cached in this isolate", () => {
+  it("creates and rotates no key after a lockdown: nothing it mints outlives the lockdown", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const admin = await newKey(tenant, { role: "admin" });
+    const other = await newKey(tenant, { role: "developer" });
+    const token = await accessTokenFor(host, admin.id, admin.key);
+    // This isolate has used the key (its record is cached here); the lockdown runs elsewhere.
+    expect((await call(host, "/v1/admin/keys", { token: admin.key })).status).toBe(200);
+    expect(
+      (await call(host, "/v1/admin/lockdown", { method: "POST", token: rootToken(), env: elsewhere })).status,
+    ).toBe(200);
+    const before = await tenantObjectOf(tenant).listKeys();
+
+    await expectError(
+      await call(host, "/v1/admin/keys", { token: admin.key, body: { name: "after", role: "admin" } }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    await expectError(
+      await call(host, `/v1/admin/keys/${other.id}/rotate`, { token: admin.key, body: {} }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    // The key's access token, issued before the lockdown, read with a tenant record from before it too.
+    const res = await call(host, "/v1/admin/keys", { token, body: { name: "after", role: "admin" } });
+    expect([401]).toContain(res.status);
+    expect(await tenantObjectOf(tenant).listKeys()).toEqual(before);
   });
 });

@@ -5,7 +5,7 @@
 import { fail } from "../http/errors";
 import { decideKeyAge, decideNetwork } from "../policy/access";
 import type { IpAddress } from "../policy/network";
-import { callerBucket, type TenantPrincipal } from "../policy/principal";
+import { callerBucket, keyCallerOf, type TenantPrincipal } from "../policy/principal";
 import { formatReset, toRateLimit } from "../policy/rate-limit";
 import type { Runtime } from "../runtime";
 import type { TenantRecord } from "../storage/records";
@@ -35,11 +35,7 @@ export async function admitCaller(
   if (principal.rateLimit) buckets.push({ name: callerBucket(principal), limit: toRateLimit(principal.rateLimit) });
   if (buckets.length === 0) return headers;
 
-  const caller =
-    principal.kind === "sso"
-      ? null
-      : { keyId: principal.keyId, secretHash: principal.kind === "api_key" ? principal.secretHash : null };
-  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, caller);
+  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, keyCallerOf(principal));
   if ("revoked" in verdict) {
     throw fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: verdict.revoked });
   }

@@ -69,3 +69,14 @@ export function actorOf(p: Principal | null): string {
 export function callerBucket(p: TenantPrincipal): string {
   return p.kind === "sso" ? `sso:${p.subject}` : `key:${p.keyId}`;
 }
+
+/**
+ * The key a caller acts as, for the tenant's object to check its status there (strongly consistent): an API key
+ * with the secret it presented (null for a dashboard session), or the key a token was issued to; null for the
+ * operator and single sign-on users, who hold no key.
+ */
+export function keyCallerOf(p: Principal): { keyId: string; secretHash: string | null } | null {
+  if (p.kind === "api_key") return { keyId: p.keyId, secretHash: p.secretHash };
+  if (p.kind === "access_token") return { keyId: p.keyId, secretHash: null };
+  return null;
+}

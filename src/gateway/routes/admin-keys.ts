@@ -9,7 +9,7 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { decideKeyGrant, decideKeyRevocation, decideKeyRotation } from "../policy/access";
-import { actorOf } from "../policy/principal";
+import { actorOf, keyCallerOf, type Principal } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
 import { type KeyRecord, KeyViewSchema, keyView } from "../storage/records";
 import { AllowlistSchema, RateLimitSchema } from "./admin-schemas";
@@ -84,9 +84,9 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
     last_used_at: null,
   };
   await rc.recordChange({ target: record.id });
-  if (!(await rt.tenantObject(tenant.id).createKey(record, now))) {
-    throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
-  }
+  const created = await rt.tenantObject(tenant.id).createKey(record, now, keyCallerOf(principal));
+  if (!created) throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
+  if (created !== true) throw callerRevoked(principal, created.revoked);
   const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(record, now), key: secret };
   return { response: json(issued, 201), facts: { target: record.id } };
 }
@@ -163,11 +163,12 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: id });
   const result = await rt
     .tenantObject(rc.tenant.id)
-    .rotateKey(id, await rt.platform.hashApiKey(secret), now + grace * 1000, now);
+    .rotateKey(id, await rt.platform.hashApiKey(secret), now + grace * 1000, now, keyCallerOf(rc.principal));
   // A secret dropped by this rotation (an earlier rotated-out one, or the current one with no grace) is
   // forgotten by this isolate at once.
   rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);
   if (!result.ok) {
+    if (result.reason === "caller_revoked") throw callerRevoked(rc.principal, result.revoked);
     if (result.reason === "no_such_key") throw fail("key_not_found", { facts: { target: id } });
     throw fail("key_not_rotatable", {
       message: `The key is ${result.reason}; only an active key can be rotated.`,
@@ -177,6 +178,11 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   }
   const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(result.key, now), key: secret };
   return { response: json(issued), facts: { target: id } };
+}
+
+/** The caller's key no longer works (the tenant's object says so, whatever a cache still holds): as at sign-in. */
+function callerRevoked(principal: Principal, reason: string) {
+  return fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: `caller_${reason}` });
 }
 
 function keyIdParam(rc: AuthedContext): string {

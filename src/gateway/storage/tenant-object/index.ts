@@ -1,6 +1,4 @@
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
-import { liveSecretByHash } from "../records";
-import { getKey } from "./api-keys";
 import { type CatalogEntry, checkEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
 import {
@@ -61,13 +59,8 @@ export class TenantObject extends TenantRecordsObject {
     now: number,
     caller: { keyId: string; secretHash: string | null } | null,
   ): AdmitDecision | { revoked: "key_revoked" | "secret_rotated_out" } {
-    if (caller !== null) {
-      const k = getKey(this.sql, caller.keyId);
-      if (!k || k.revoked_at !== null) return { revoked: "key_revoked" };
-      if (caller.secretHash !== null && liveSecretByHash(k, caller.secretHash, now) === null) {
-        return { revoked: "secret_rotated_out" };
-      }
-    }
+    const revoked = this.callerRefusal(caller, now);
+    if (revoked !== null) return { revoked };
     return admit(this.ctx.storage, buckets, now);
   }
 

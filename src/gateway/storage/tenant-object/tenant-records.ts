@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { canonicalJson } from "../../../shared/canonical-json";
 import type { Policy } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
-import type { KeyRecord, TenantRecord } from "../records";
+import { type KeyRecord, liveSecretByHash, type TenantRecord } from "../records";
 import {
   getKey,
   insertKey,
@@ -31,6 +31,10 @@ import {
   virtualKeyProviders,
 } from "./virtual-keys";
 
+/** The key a caller acts as (policy/principal.ts, keyCallerOf). */
+export type KeyCaller = { keyId: string; secretHash: string | null };
+export type CallerRefusal = "key_revoked" | "secret_rotated_out";
+
 export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
   constructor(ctx: DurableObjectState, env: CordonGateway.Env) {
     super(ctx, env);
@@ -52,6 +56,19 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   /** Writes the tenant record's KV projection (with the providers of its virtual keys, read now). */
   protected projectTenant(t: TenantRecord): Promise<void> {
     return projectTenant(this.env.TENANTS, t, virtualKeyProviders(this.sql));
+  }
+
+  /**
+   * Why the key a caller acts as may no longer act (revoked, or the secret it presented dropped by a rotation),
+   * read here, where it is known: a caller's record in a KV or isolate cache may be older. Null when it may, or
+   * when the caller holds no key (`caller` null).
+   */
+  protected callerRefusal(caller: KeyCaller | null, now: number): CallerRefusal | null {
+    if (caller === null) return null;
+    const k = getKey(this.sql, caller.keyId);
+    if (!k || k.revoked_at !== null) return "key_revoked";
+    if (caller.secretHash !== null && liveSecretByHash(k, caller.secretHash, now) === null) return "secret_rotated_out";
+    return null;
   }
 
   // ── tenant configuration ──────────────────────────────────────────────────────────────────────────────
@@ -153,10 +170,21 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
 
   // ── API keys ──────────────────────────────────────────────────────────────────────────────────────────
 
-  async createKey(k: KeyRecord, now: number): Promise<boolean> {
+  /**
+   * Stores a new key; false when the tenant is not the one it was made for. Refused (`revoked`) when the key that
+   * asks for it (`caller`) was revoked or its secret dropped — by a lockdown a moment ago, say, while a cache
+   * elsewhere still holds its record: a key that no longer works mints none that would outlive it.
+   */
+  async createKey(
+    k: KeyRecord,
+    now: number,
+    caller: KeyCaller | null = null,
+  ): Promise<boolean | { revoked: CallerRefusal }> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t || t.id !== k.tenant || t.generation !== k.tenant_generation) return false;
+      const revoked = this.callerRefusal(caller, now);
+      if (revoked !== null) return { revoked };
       insertKey(this.sql, k);
       await projectKey(this.env.TENANTS, k, now);
       return true;
@@ -187,18 +215,26 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
 
   /**
    * Gives a key a new secret (by its keyed hash); the current one stays valid until `graceEndsAt`. A secret
-   * rotated out earlier stops working at once (one previous secret at a time).
+   * rotated out earlier stops working at once (one previous secret at a time). Refused (`caller_revoked`) when the
+   * key that asks for it no longer works, as for createKey: the caller would receive the new secret.
    */
   async rotateKey(
     id: string,
     newHash: string,
     graceEndsAt: number,
     now: number,
-  ): Promise<{ ok: true; key: KeyRecord } | { ok: false; reason: "no_such_key" | "revoked" | "expired" }> {
+    caller: KeyCaller | null = null,
+  ): Promise<
+    | { ok: true; key: KeyRecord }
+    | { ok: false; reason: "no_such_key" | "revoked" | "expired" }
+    | { ok: false; reason: "caller_revoked"; revoked: CallerRefusal }
+  > {
     checkId(id);
     checkTime("graceEndsAt", graceEndsAt);
     checkTime("now", now);
     return this.exclusive(async () => {
+      const revoked = this.callerRefusal(caller, now);
+      if (revoked !== null) return { ok: false as const, reason: "caller_revoked" as const, revoked };
       const k = getKey(this.sql, id);
       if (!k) return { ok: false as const, reason: "no_such_key" as const };
       const r = rotation(k, newHash, graceEndsAt, now);
