@@ -62,6 +62,36 @@ describe("tenants (operator)", () => {
     );
   });
 
+  it("a tenant's initial policy is held to the policy's own rules: invalid allowlists and SSO settings stored nothing", async () => {
+    const oidc = { issuer: "https://idp.example", audience: "cordon", role_claim: "groups", role_map: { a: "admin" } };
+    for (const [policy, field] of [
+      [{ ip_allowlist: ["not-an-address"] }, "policy.ip_allowlist"],
+      [{ ip_allowlist: ["10.0.0.0/33"] }, "policy.ip_allowlist"],
+      [{ oidc: { ...oidc, jwks_uri: "http://169.254.169.254/keys" } }, "policy.oidc.jwks_uri"],
+      [{ oidc: { ...oidc, jwks_uri: "ftp://idp.example/keys" } }, "policy.oidc.jwks_uri"],
+    ] as const) {
+      const id = uniqueTenant("pol");
+      const res = await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id, policy } });
+      const message = ((await res.clone().json()) as { error: { message: string } }).error.message;
+      expect(message).toContain(`"${field}"`);
+      await expectError(res, 400, "invalid_field", "invalid_request_error");
+      expect(await env.TENANTS.get(`_tenant:${id}`)).toBeNull();
+    }
+    // Allowed entries are stored as PUT /v1/admin/policy stores them: canonical, without duplicates.
+    const id = uniqueTenant("pol");
+    const res = await call(PLATFORM, "/v1/admin/tenants", {
+      ...root(),
+      body: { id, policy: { ip_allowlist: ["10.1.2.3/8", "10.0.0.0/8", "::ffff:192.0.2.1"] } },
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { policy: { ip_allowlist: string[] } }).policy.ip_allowlist).toEqual([
+      "10.0.0.0/8",
+      "192.0.2.1/32",
+    ]);
+    const stored = (await env.TENANTS.get(`_tenant:${id}`, "json")) as { policy: { ip_allowlist: string[] } };
+    expect(stored.policy.ip_allowlist).toEqual(["10.0.0.0/8", "192.0.2.1/32"]);
+  });
+
   it("lists tenants with paging", async () => {
     const ids = [uniqueTenant("lst"), uniqueTenant("lst"), uniqueTenant("lst")];
     for (const id of ids) await createTenant(id);

@@ -12,9 +12,9 @@ import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { decideSsoChange } from "../policy/access";
-import { ipAllowed, parseAllowlist } from "../policy/network";
+import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
-import { PolicySchema } from "../policy/tenant-policy";
+import { type Policy, PolicySchema } from "../policy/tenant-policy";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -33,18 +33,7 @@ export async function getPolicy(rc: AuthedContext): Promise<Handled> {
 export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   const { rt, tenant } = rc;
   const body = parseWith(PolicySchema, await readJson(rc.request, rt.config.maxBodyBytes));
-  const allowlist = parseAllowlist(body.ip_allowlist);
-  if (!allowlist.ok)
-    throw fail("invalid_field", { message: `Invalid value for "ip_allowlist": ${allowlist.error.message}.` });
-  if (body.oidc !== null) {
-    const oidc = parseOidcConfig(body.oidc, { allowInsecure: rt.config.environment === "development" });
-    if (!oidc.ok) {
-      const first = oidc.issues[0];
-      throw fail("invalid_field", {
-        message: `Invalid value for "oidc.${first?.path ?? ""}": ${first?.message ?? "invalid"}.`,
-      });
-    }
-  }
+  const allowlist = checkedPolicy(body, rt.config.environment, "");
   // Checked against this request's copy of the policy first (a clear refusal before anything is recorded), and
   // again by the tenant's object against the stored one, which a recent change may have made newer.
   const refuseSso = (sso: Extract<ReturnType<typeof decideSsoChange>, { allow: false }>) =>
@@ -65,6 +54,32 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
     response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>),
     facts: { target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) },
   };
+}
+
+/**
+ * What the schema cannot check of a policy (or of the fields of one given), as single sign-on and the network
+ * check will use them: the allowlist's entries, returned parsed and canonical, and the OIDC settings' jwks_uri.
+ * Every route that stores a policy runs it (PUT here, tenant creation); `prefix` names where the policy sits.
+ */
+export function checkedPolicy(
+  policy: Partial<Pick<Policy, "ip_allowlist" | "oidc">>,
+  environment: Environment,
+  prefix: string,
+): { allowlist: Allowlist; canonical: string[] } {
+  const allowlist = parseAllowlist(policy.ip_allowlist ?? []);
+  if (!allowlist.ok) {
+    throw fail("invalid_field", { message: `Invalid value for "${prefix}ip_allowlist": ${allowlist.error.message}.` });
+  }
+  if (policy.oidc !== undefined && policy.oidc !== null) {
+    const oidc = parseOidcConfig(policy.oidc, { allowInsecure: environment === "development" });
+    if (!oidc.ok) {
+      const first = oidc.issues[0];
+      throw fail("invalid_field", {
+        message: `Invalid value for "${prefix}oidc.${first?.path ?? ""}": ${first?.message ?? "invalid"}.`,
+      });
+    }
+  }
+  return allowlist;
 }
 
 export async function lockdown(rc: AuthedContext): Promise<Handled> {

@@ -10,6 +10,7 @@ import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
 import { newTenantGeneration, type TenantRecord, TenantViewSchema, tenantView } from "../storage/records";
+import { checkedPolicy } from "./admin-policy";
 
 export const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
@@ -43,6 +44,8 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
   const body = parseWith(CreateTenantSchema, await readJson(rc.request, rc.rt.config.maxBodyBytes));
   const { rt } = rc;
   const facts = { tenant: body.id, target: body.id };
+  // The fields given are held to the rules PUT /v1/admin/policy applies: a policy stored here is one it accepts.
+  const { canonical } = checkedPolicy(body.policy ?? {}, rt.config.environment, "policy.");
   const hostnames = [...new Set(body.hostnames ?? [])];
   for (const h of hostnames) {
     if (h === rt.config.baseDomain || h.endsWith(`.${rt.config.baseDomain}`)) {
@@ -59,7 +62,7 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     generation: newTenantGeneration(),
     created_at: Date.now(),
     hostnames,
-    policy: { ...DEFAULT_POLICY, ...body.policy },
+    policy: { ...DEFAULT_POLICY, ...body.policy, ip_allowlist: canonical },
     wrapped_data_key: await rt.master.newWrappedDataKey(body.id),
     tokens_not_before: 0,
     erased_before: 0,
