@@ -5,6 +5,8 @@
 // - an admin whose request read an older tenant record (KV's 30 s edge cache) could put back single sign-on the
 //   owner had just removed, as "unchanged";
 // - an admin could revoke the owner's keys, locking the owner out;
+// - GET /v1/admin/policy answered from an older tenant record, so a PUT of what it returned (as `cordon policy
+//   set` sends) undid a change just made, an ip_allowlist say;
 // - a key revoked (by a lockdown) elsewhere, still cached in an isolate, created and rotated keys there that
 //   outlived the lockdown.
 import { env } from "cloudflare:workers";
@@ -185,6 +187,46 @@ describe("single sign-on, changed only by the owner, by what the tenant's object
     });
     expect(ttl.status).toBe(200);
     expect(await policyOf()).toMatchObject({ oidc: null, ttl_seconds: 600 });
+  });
+});
+
+describe("the policy an administrator reads and sends back", () => {
+  it("is the stored one, not an older tenant record's: sending it back undoes no change just made", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const before = await env.TENANTS.get(tenantsKv.tenant(tenant));
+    await setPolicy(tenant, { ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" });
+
+    // A location whose edge cache still holds the record from before that change.
+    const staleTenants = new Proxy(env.TENANTS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "get") {
+          return (key: string, opts?: unknown) =>
+            key === tenantsKv.tenant(tenant)
+              ? Promise.resolve(JSON.parse(before!))
+              : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as KVNamespace;
+    const stale = { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+    const read = await call(host, "/v1/admin/policy", { token: rootToken(), env: stale });
+    const { policy } = (await read.json()) as { policy: Record<string, unknown> };
+    expect(policy).toMatchObject({ ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" });
+    const put = await call(host, "/v1/admin/policy", {
+      method: "PUT",
+      token: rootToken(),
+      body: { ...policy, ttl_seconds: 600 },
+      env: stale,
+    });
+    expect(put.status).toBe(200);
+    expect((await tenantObjectOf(tenant).getTenant())?.policy).toMatchObject({
+      ip_allowlist: ["203.0.113.0/24"],
+      pii_mode: "block",
+      ttl_seconds: 600,
+    });
   });
 });
 

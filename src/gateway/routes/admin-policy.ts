@@ -26,8 +26,15 @@ export const LockdownResultSchema = z.strictObject({
   tokens_not_before: z.iso.datetime(),
 });
 
+/**
+ * The policy as the tenant's object holds it, not the request's copy of the tenant record (read through KV's
+ * edge cache, up to 30 s old): a PUT sends back the whole object, so a GET that missed a change just made would
+ * have it undone.
+ */
 export async function getPolicy(rc: AuthedContext): Promise<Handled> {
-  return { response: json({ policy: rc.tenant.policy } satisfies z.infer<typeof PolicyBodySchema>) };
+  const stored = await rc.rt.tenantObject(rc.tenant.id).getTenant();
+  if (!stored) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  return { response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>) };
 }
 
 export async function putPolicy(rc: AuthedContext): Promise<Handled> {
