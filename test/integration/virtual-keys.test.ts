@@ -445,3 +445,36 @@ describe("virtual keys", async () => {
     expect(responses.length).toBeGreaterThan(20);
   });
 });
+
+describe("a virtual key created around its tenant's deletion", () => {
+  it("regression: never lands in a tenant created again under the same id, whose data key is another", async () => {
+    const id = `vkre-${Math.random().toString(36).slice(2, 8)}`;
+    const root = { token: env.ROOT_TOKEN };
+    expect((await call("cordon.test", "/v1/admin/tenants", { ...root, body: { id } })).status).toBe(201);
+    const before = await env.TENANTS.get(`_tenant:${id}`);
+    expect((await call("cordon.test", `/v1/admin/tenants/${id}`, { ...root, method: "DELETE" })).status).toBe(200);
+    expect((await call("cordon.test", "/v1/admin/tenants", { ...root, body: { id } })).status).toBe(201);
+
+    // A request that read the tenant record before the deletion (KV's edge cache) seals under the destroyed key.
+    const staleTenants = new Proxy(env.TENANTS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "get") {
+          return (key: string, opts?: unknown) =>
+            key === `_tenant:${id}`
+              ? Promise.resolve(JSON.parse(before!))
+              : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as KVNamespace;
+    const stale = { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+    const res = await call(`${id}.cordon.test`, "/v1/admin/virtual-keys", {
+      ...root,
+      body: { name: "old", provider: "openai", api_key: `sk-${"x".repeat(24)}` },
+      env: stale,
+    });
+    await expectError(res, 404, "tenant_not_found", "invalid_request_error");
+    expect(await tenantObjectOf(id).listVirtualKeys()).toEqual([]);
+  });
+});

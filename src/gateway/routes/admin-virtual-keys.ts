@@ -69,8 +69,8 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
     created_by: actorOf(rc.principal),
   };
   await rc.recordChange({ target: id });
-  if (!(await rc.rt.tenantObject(rc.tenant.id).createVirtualKey(record))) {
-    throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  if (!(await rc.rt.tenantObject(rc.tenant.id).createVirtualKey(record, rc.tenant.generation))) {
+    throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
   }
   return { response: json(view(record), 201), facts: { target: id } };
 }

@@ -263,11 +263,15 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
 
   // ── virtual keys ──────────────────────────────────────────────────────────────────────────────────────
 
-  /** Stores a virtual key; its provider joins the tenant record's projection. False when there is no tenant. */
-  async createVirtualKey(k: VirtualKeyRecord): Promise<boolean> {
+  /**
+   * Stores a virtual key; its provider joins the tenant record's projection. False when there is no tenant, or
+   * not the `generation` it was sealed for: a tenant deleted and created again under the same id has another
+   * data key, and must not receive a credential sealed under the one its deletion destroyed.
+   */
+  async createVirtualKey(k: VirtualKeyRecord, generation: string): Promise<boolean> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
-      if (t === null) return false;
+      if (t === null || t.generation !== generation) return false;
       insertVirtualKey(this.sql, k);
       await this.projectTenant(t);
       return true;
