@@ -230,6 +230,46 @@ describe("the policy an administrator reads and sends back", () => {
   });
 });
 
+describe("two administrators changing the policy at once", () => {
+  it("with If-Match, one change applies and the other is refused (409 policy_changed), never silently undone", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const read = await call(host, "/v1/admin/policy", { token: rootToken() });
+    const tag = read.headers.get("etag");
+    expect(tag).toMatch(/^"[0-9a-f]{32}"$/);
+    const { policy } = (await read.json()) as { policy: Record<string, unknown> };
+    const put = (fields: Record<string, unknown>) =>
+      call(host, "/v1/admin/policy", {
+        method: "PUT",
+        token: rootToken(),
+        headers: { "if-match": tag! },
+        body: { ...policy, ...fields },
+      });
+    const [allowlist, pii] = await Promise.all([put({ ip_allowlist: ["203.0.113.0/24"] }), put({ pii_mode: "block" })]);
+    expect([allowlist.status, pii.status].sort()).toEqual([200, 409]);
+    const [won, lost] = allowlist.status === 200 ? [allowlist, pii] : [pii, allowlist];
+    await expectError(lost, 409, "policy_changed", "invalid_request_error");
+    const stored = (await tenantObjectOf(tenant).getTenant())?.policy;
+    expect(stored).toEqual(((await won.json()) as { policy: unknown }).policy);
+    expect(won.headers.get("etag")).not.toBe(tag);
+    // Read again, the refused change applies on top of the other.
+    const again = await call(host, "/v1/admin/policy", { token: rootToken() });
+    const current = ((await again.json()) as { policy: Record<string, unknown> }).policy;
+    const retry = await call(host, "/v1/admin/policy", {
+      method: "PUT",
+      token: rootToken(),
+      headers: { "if-match": again.headers.get("etag")! },
+      body: { ...current, ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" },
+    });
+    expect(retry.status).toBe(200);
+    expect((await tenantObjectOf(tenant).getTenant())?.policy).toMatchObject({
+      ip_allowlist: ["203.0.113.0/24"],
+      pii_mode: "block",
+    });
+  });
+});
+
 describe("an owner's key", () => {
   it("is revoked only by an owner or the operator", async () => {
     const tenant = uniqueTenant("rauth");

@@ -286,6 +286,11 @@ export const ERROR_CATALOG = {
     message: "This policy's ip_allowlist does not allow the address this request comes from.",
     fix: "Add your address to ip_allowlist, or repeat the request with ?confirm=true if you mean to lock yourself out.",
   },
+  policy_changed: {
+    status: 409,
+    message: "The policy changed since the version named in If-Match.",
+    fix: "Read the policy again (GET /v1/admin/policy), apply your change to it, and send it with the new ETag.",
+  },
   owner_only: {
     status: 403,
     message: "Only the tenant's owner or the platform operator can do this.",

@@ -3,6 +3,7 @@
 // Stored policies written before a field existed read with that field's default.
 import * as z from "zod";
 import { ModelNameSchema } from "../../shared/audit-event";
+import { canonicalJson } from "../../shared/canonical-json";
 import { MAX_ALLOWLIST_ENTRIES } from "./network";
 import { OidcConfigSchema } from "./oidc-settings";
 import { RateLimitSchema } from "./rate-limit";
@@ -71,3 +72,13 @@ export const StoredPolicySchema = z.preprocess(
   (raw) => (raw !== null && typeof raw === "object" ? { ...DEFAULT_POLICY, ...raw } : raw),
   PolicySchema,
 );
+
+/**
+ * The policy's entity tag (`ETag` of GET and PUT /v1/admin/policy, compared with `If-Match`): a digest of its
+ * canonical JSON, so two administrators' read-modify-write cycles cannot silently undo each other's change.
+ */
+export async function policyTag(policy: Policy): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(policy)));
+  const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `"${hex}"`;
+}

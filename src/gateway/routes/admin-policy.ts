@@ -1,7 +1,9 @@
 // /v1/admin/policy — the tenant's policy (SPEC §2): GET returns the whole object, PUT replaces it with a whole
 // object (every field required, unknown fields refused). Allowlists are stored canonical; the OIDC settings
 // are checked as single sign-on will use them, and only an owner or the operator may change them. A PUT whose ip_allowlist would refuse the very address it comes
-// from is refused unless it says ?confirm=true.
+// from is refused unless it says ?confirm=true. GET and PUT answer with the policy's ETag; a PUT with If-Match is
+// applied only if the stored policy still has that tag (409 policy_changed), so read-modify-write cycles of two
+// administrators cannot undo each other's change.
 // POST /v1/admin/lockdown — for the day a credential leaks: revokes every key of the tenant and every access or
 // SSO token issued so far, at once (operator or owner).
 
@@ -14,7 +16,7 @@ import { parseWith } from "../http/validation";
 import { decideSsoChange } from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
-import { type Policy, PolicySchema } from "../policy/tenant-policy";
+import { type Policy, PolicySchema, policyTag } from "../policy/tenant-policy";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -34,7 +36,11 @@ export const LockdownResultSchema = z.strictObject({
 export async function getPolicy(rc: AuthedContext): Promise<Handled> {
   const stored = await rc.rt.tenantObject(rc.tenant.id).getTenant();
   if (!stored) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
-  return { response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>) };
+  return {
+    response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, {
+      etag: await policyTag(stored.policy),
+    }),
+  };
 }
 
 export async function putPolicy(rc: AuthedContext): Promise<Handled> {
@@ -54,11 +60,15 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   }
   const policy = { ...body, ip_allowlist: allowlist.canonical };
   await rc.recordChange({ target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) });
-  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, { keepSso: !ssoChange.allow });
+  const ifMatch = rc.request.headers.get("if-match");
+  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, { keepSso: !ssoChange.allow, ifMatch });
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  if (updated === "policy_changed") throw fail("policy_changed", { reason: "if_match_stale" });
   if (updated === "sso_changed") throw refuseSso(ssoChange as Extract<typeof ssoChange, { allow: false }>);
   return {
-    response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>),
+    response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, {
+      etag: await policyTag(updated.policy),
+    }),
     facts: { target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) },
   };
 }

@@ -433,13 +433,14 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     tag: "Policy",
     summary: "Replace the tenant's policy",
     description:
-      "Takes the whole policy as GET returned it (every field required, unknown fields refused). Changing `oidc` " +
+      "Takes the whole policy as GET returned it (every field required, unknown fields refused). Send GET's " +
+      "`ETag` as `If-Match` to apply it only if nobody changed the policy since (409 `policy_changed`). Changing `oidc` " +
       "needs the owner role or the operator. A policy whose ip_allowlist excludes the caller is refused unless " +
       "`?confirm=true`.",
     body: { schema: PolicySchema },
     query: { confirm: { schema: z.enum(["true"]), description: "Apply an ip_allowlist that excludes the caller." } },
     responses: { 200: { description: "The policy now in force.", content: asJson(PolicyBodySchema) } },
-    errors: ["policy_locks_out_caller", "owner_only"],
+    errors: ["policy_locks_out_caller", "owner_only", "policy_changed"],
   },
   "tenant.lockdown": {
     tag: "Keys",

@@ -4,7 +4,7 @@
 // (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson } from "../../../shared/canonical-json";
-import type { Policy } from "../../policy/tenant-policy";
+import { type Policy, policyTag } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
 import { type KeyRecord, liveSecretByHash, type TenantRecord } from "../records";
 import {
@@ -92,12 +92,20 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   /**
    * Replaces the tenant's policy. With `keepSso`, refused (`sso_changed`) when the new policy's single sign-on
    * differs from the stored one: the caller may not change it, and this is where what is stored is known — a
-   * request's own copy of the policy, read through KV's edge cache, may be older than a change just made.
+   * request's own copy of the policy, read through KV's edge cache, may be older than a change just made. With
+   * `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
    */
-  async updatePolicy(policy: Policy, opts: { keepSso: boolean }): Promise<TenantRecord | "sso_changed" | null> {
+  async updatePolicy(
+    policy: Policy,
+    opts: { keepSso: boolean; ifMatch?: string | null },
+  ): Promise<TenantRecord | "sso_changed" | "policy_changed" | null> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t) return null;
+      // `ifMatch`: the tag of the policy the caller read and changed; another change since then is not undone.
+      if (opts.ifMatch != null && opts.ifMatch !== "*" && opts.ifMatch !== (await policyTag(t.policy))) {
+        return "policy_changed";
+      }
       if (opts.keepSso && canonicalJson(policy.oidc) !== canonicalJson(t.policy.oidc)) return "sso_changed";
       const next = { ...t, policy };
       writeTenant(this.sql, next);
