@@ -46,8 +46,13 @@ async function failure(res: Response): Promise<ApiFailure> {
   }
 }
 
-async function send(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { accept: "application/json" };
+async function send(
+  method: string,
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: "application/json", ...extra };
   if (csrfToken !== null) headers["x-cordon-csrf"] = csrfToken;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, {
@@ -67,6 +72,20 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   return (await (await send(method, path, body)).json()) as T;
+}
+
+/**
+ * A call on a resource the gateway tags (the policy): the answer and its ETag. With `ifMatch`, the change applies
+ * only if the resource still has that tag (else 409 `policy_changed`).
+ */
+export async function apiTagged<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  ifMatch?: string | null,
+): Promise<{ value: T; etag: string | null }> {
+  const res = await send(method, path, body, ifMatch ? { "if-match": ifMatch } : {});
+  return { value: (await res.json()) as T, etag: res.headers.get("etag") };
 }
 
 /** The current session, or null when there is none (or it has ended). */

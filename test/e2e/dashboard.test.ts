@@ -197,6 +197,31 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     ).toBe(200);
   });
 
+  it("refuses to save over a change made since the policy was loaded, and offers to reload it", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Policy", "Policy");
+    const editor = w.page.getByLabel("Policy (JSON)");
+    const loaded = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    // Another administrator changes the TTL while this page holds the policy.
+    const ttl = loaded.ttl_seconds === 7200 ? 5400 : 7200;
+    const other = await api("PUT", "/v1/admin/policy", { token: owner.key, body: { ...loaded, ttl_seconds: ttl } });
+    expect(other.status).toBe(200);
+    const piiMode = loaded.pii_mode === "redact" ? "block" : "redact";
+    await editor.fill(JSON.stringify({ ...loaded, pii_mode: piiMode }, null, 2));
+    w.expectResponse(409, "PUT", "/v1/admin/policy");
+    await w.page.getByRole("button", { name: "Save policy" }).click();
+    await w.page.getByText("changed by someone else since this page loaded it").waitFor();
+    const now = (await api("GET", "/v1/admin/policy", { token: owner.key })).json<{
+      policy: Record<string, unknown>;
+    }>().policy;
+    expect(now).toMatchObject({ ttl_seconds: ttl, pii_mode: loaded.pii_mode });
+    await w.page.getByRole("button", { name: "Reload the policy" }).click();
+    await expect
+      .poll(async () => (JSON.parse(await editor.inputValue()) as { ttl_seconds: number }).ttl_seconds)
+      .toBe(ttl);
+  });
+
   it("pages through the audit trail and verifies its hash chain", async () => {
     const w = await open();
     await signInWithKey(w);

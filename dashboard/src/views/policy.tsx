@@ -1,8 +1,10 @@
 // The tenant policy as the API has it (GET /v1/admin/policy), edited as a whole and put back (PUT, every field).
 // A change whose ip_allowlist would lock the editor out is refused by the gateway (409 policy_locks_out_caller);
-// the page then says so and offers to save anyway (?confirm=true).
+// the page then says so and offers to save anyway (?confirm=true). A save is sent with the ETag of the policy the
+// editor loaded (If-Match): if someone changed it since, the gateway refuses (409 policy_changed) instead of
+// silently undoing that change, and the page asks to reload.
 import { useEffect, useState } from "preact/hooks";
-import { ApiFailure, api } from "../api";
+import { ApiFailure, apiTagged } from "../api";
 import { ErrorNote, inputValue, Note, ViewHeading } from "../ui";
 
 type Policy = Record<string, unknown>;
@@ -12,13 +14,17 @@ export function PolicyEditor() {
   const [error, setError] = useState<unknown>(null);
   const [lockout, setLockout] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  const [etag, setEtag] = useState<string | null>(null);
+  const [changed, setChanged] = useState(false);
 
   const load = async () => {
     setError(null);
     setLockout(null);
+    setChanged(false);
     try {
-      const r = await api<{ policy: Policy }>("GET", "/v1/admin/policy");
-      setText(JSON.stringify(r.policy, null, 2));
+      const r = await apiTagged<{ policy: Policy }>("GET", "/v1/admin/policy");
+      setText(JSON.stringify(r.value.policy, null, 2));
+      setEtag(r.etag);
     } catch (e) {
       setError(e);
     }
@@ -38,13 +44,18 @@ export function PolicyEditor() {
       return;
     }
     try {
-      const r = await api<{ policy: Policy }>("PUT", `/v1/admin/policy${confirm ? "?confirm=true" : ""}`, policy);
-      setText(JSON.stringify(r.policy, null, 2));
+      const path = `/v1/admin/policy${confirm ? "?confirm=true" : ""}`;
+      const r = await apiTagged<{ policy: Policy }>("PUT", path, policy, etag);
+      setText(JSON.stringify(r.value.policy, null, 2));
+      setEtag(r.etag);
       setLockout(null);
       setSaved(true);
     } catch (e) {
       if (e instanceof ApiFailure && e.code === "policy_locks_out_caller") setLockout(e.message);
-      else setError(e);
+      else if (e instanceof ApiFailure && e.code === "policy_changed") {
+        setLockout(null);
+        setChanged(true);
+      } else setError(e);
     }
   };
 
@@ -66,6 +77,17 @@ export function PolicyEditor() {
           </button>{" "}
           <button type="button" onClick={() => setLockout(null)}>
             Keep editing
+          </button>
+        </div>
+      )}
+      {changed && (
+        <div class="panel warn" role="alert">
+          <p>
+            The policy was changed by someone else since this page loaded it; nothing was saved. Reload it, then make
+            your change again.
+          </p>
+          <button type="button" onClick={() => void load()}>
+            Reload the policy
           </button>
         </div>
       )}
