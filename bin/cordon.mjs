@@ -118,7 +118,7 @@ function context(values) {
     async api(method, path, opts = {}) {
       if (!token) throw new UsageError("No credential: give --token or set CORDON_TOKEN.");
       const host = hostFor(opts.platform === true);
-      const res = await send(base, connect, host, method, path, token, opts.body);
+      const res = await send(base, connect, host, method, path, token, opts.body, opts.headers);
       if (res.status < 200 || res.status >= 300) {
         let body = null;
         try {
@@ -126,7 +126,8 @@ function context(values) {
         } catch {}
         throw new ApiFailure(res.status, body ?? res.text);
       }
-      return opts.raw ? res.text : JSON.parse(res.text);
+      if (opts.raw) return res.text;
+      return opts.tagged ? { body: JSON.parse(res.text), etag: res.etag } : JSON.parse(res.text);
     },
   };
 }
@@ -141,7 +142,7 @@ function isLocalHost(hostname) {
   );
 }
 
-function send(base, connect, host, method, path, token, body) {
+function send(base, connect, host, method, path, token, body, extraHeaders = {}) {
   const hostname = host.replace(/:\d+$/, "");
   const local = hostname === "localhost" || hostname.endsWith(".localhost");
   const data = body === undefined ? undefined : JSON.stringify(body);
@@ -159,6 +160,7 @@ function send(base, connect, host, method, path, token, body) {
           authorization: `Bearer ${token}`,
           accept: "application/json",
           "user-agent": "cordon-cli",
+          ...extraHeaders,
           ...(data === undefined
             ? {}
             : { "content-type": "application/json", "content-length": Buffer.byteLength(data) }),
@@ -170,7 +172,7 @@ function send(base, connect, host, method, path, token, body) {
         res.on("data", (c) => {
           text += c;
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, etag: res.headers.etag ?? null }));
       },
     );
     req.on("error", (err) =>

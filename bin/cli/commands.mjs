@@ -163,11 +163,14 @@ export const COMMANDS = {
       '         --rate-limit \'{"requests":600,"window_seconds":60}\' --ip-allowlist \'["203.0.113.0/24"]\'\n' +
       "  A VALUE is read as JSON when it is JSON (numbers, true/false, null, lists, objects), else as text.\n" +
       "  --file replaces the whole policy with the file's (as `policy get --json` prints it, or its policy).\n" +
-      "  --confirm applies an ip_allowlist that excludes your own address.",
+      "  --confirm applies an ip_allowlist that excludes your own address.\n" +
+      "  The write is conditional on the policy read (If-Match): a change someone made in between is refused\n" +
+      "  (409 policy_changed), never undone; run the command again.",
     options: { file: { type: "string" }, confirm: { type: "boolean" } },
     fields: true,
     async run(ctx, { values, fields }) {
-      const current = (await ctx.api("GET", "/v1/admin/policy")).policy;
+      const read = await ctx.api("GET", "/v1/admin/policy", { tagged: true });
+      const current = read.body.policy;
       let policy;
       if (values.file) {
         if (Object.keys(fields).length) throw new UsageError("Give either --file or --FIELD VALUE pairs, not both.");
@@ -182,7 +185,10 @@ export const COMMANDS = {
         }
         policy = { ...current, ...fields };
       }
-      const body = await ctx.api("PUT", `/v1/admin/policy${values.confirm ? "?confirm=true" : ""}`, { body: policy });
+      const body = await ctx.api("PUT", `/v1/admin/policy${values.confirm ? "?confirm=true" : ""}`, {
+        body: policy,
+        headers: read.etag ? { "if-match": read.etag } : {},
+      });
       return ctx.print(body, () => {
         const changed = Object.keys(body.policy).filter(
           (k) => JSON.stringify(body.policy[k]) !== JSON.stringify(current[k]),

@@ -12,7 +12,7 @@ const SECRET = "cdn_live_0123456789abcdefTRANSPORTCHECK";
 
 let server: Server;
 let port = 0;
-const received: { url: string; host: string; authorization: string }[] = [];
+const received: { method: string; url: string; host: string; authorization: string; ifMatch: string }[] = [];
 let answer: (req: IncomingMessage) => { status: number; body: string; headers?: Record<string, string> } = () => ({
   status: 200,
   body: JSON.stringify({ data: [], next_cursor: null }),
@@ -20,7 +20,13 @@ let answer: (req: IncomingMessage) => { status: number; body: string; headers?: 
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    received.push({ url: req.url ?? "", host: req.headers.host ?? "", authorization: req.headers.authorization ?? "" });
+    received.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      host: req.headers.host ?? "",
+      authorization: req.headers.authorization ?? "",
+      ifMatch: req.headers["if-match"] ?? "",
+    });
     const a = answer(req);
     res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
     res.end(a.body);
@@ -50,6 +56,54 @@ const keysList = (url: string, ...more: string[]) =>
   run(["keys", "list", "--tenant", "acme", "--token", SECRET, "--url", url, ...more]);
 
 describe("the CLI's transport", () => {
+  // Regression: policy set read the policy and wrote it back whole, so a change another administrator made in
+  // between was silently undone. The write now carries the read's ETag (If-Match), and the gateway refuses it.
+  it("policy set writes on the condition of the policy it read (If-Match), and fails when it changed since", async () => {
+    received.length = 0;
+    const before = answer;
+    answer = (req) =>
+      req.method === "GET"
+        ? {
+            status: 200,
+            body: JSON.stringify({ policy: { ttl_seconds: 60, pii_mode: "skip" } }),
+            headers: { etag: '"tag-1"' },
+          }
+        : {
+            status: 409,
+            body: JSON.stringify({
+              error: {
+                message: "The policy changed since it was read.",
+                type: "invalid_request_error",
+                code: "policy_changed",
+              },
+            }),
+          };
+    try {
+      const res = await run([
+        "policy",
+        "set",
+        "--tenant",
+        "acme",
+        "--token",
+        SECRET,
+        "--url",
+        `http://localhost:${port}`,
+        "--connect",
+        "127.0.0.1",
+        "--ttl-seconds",
+        "120",
+      ]);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain("changed since it was read");
+      expect(received.map((r) => [r.method, r.ifMatch])).toEqual([
+        ["GET", ""],
+        ["PUT", '"tag-1"'],
+      ]);
+    } finally {
+      answer = before;
+    }
+  });
+
   it("audit list puts its filters in the URL, and nothing of the global options (the token above all)", async () => {
     received.length = 0;
     const res = await run([
