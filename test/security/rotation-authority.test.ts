@@ -324,4 +324,24 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
     expect([401]).toContain(res.status);
     expect(await tenantObjectOf(tenant).listKeys()).toEqual(before);
   });
+
+  it("changes no policy after a lockdown: no allowlist widened, no PII mode turned off meanwhile", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const policy = await setPolicy(tenant, { pii_mode: "block" });
+    const admin = await newKey(tenant, { role: "admin" });
+    expect((await call(host, "/v1/admin/keys", { token: admin.key })).status).toBe(200);
+    expect(
+      (await call(host, "/v1/admin/lockdown", { method: "POST", token: rootToken(), env: elsewhere })).status,
+    ).toBe(200);
+
+    await expectError(
+      await call(host, "/v1/admin/policy", { method: "PUT", token: admin.key, body: { ...policy, pii_mode: "skip" } }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    expect((await tenantObjectOf(tenant).getTenant())?.policy.pii_mode).toBe("block");
+  });
 });

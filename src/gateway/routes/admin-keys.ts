@@ -181,7 +181,7 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
 }
 
 /** The caller's key no longer works (the tenant's object says so, whatever a cache still holds): as at sign-in. */
-function callerRevoked(principal: Principal, reason: string) {
+export function callerRevoked(principal: Principal, reason: string) {
   return fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: `caller_${reason}` });
 }
 

@@ -16,7 +16,9 @@ import { parseWith } from "../http/validation";
 import { decideSsoChange } from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
+import { keyCallerOf } from "../policy/principal";
 import { type Policy, PolicySchema, policyTag } from "../policy/tenant-policy";
+import { callerRevoked } from "./admin-keys";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -61,8 +63,14 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   const policy = { ...body, ip_allowlist: allowlist.canonical };
   await rc.recordChange({ target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) });
   const ifMatch = rc.request.headers.get("if-match");
-  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, { keepSso: !ssoChange.allow, ifMatch });
+  const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, {
+    keepSso: !ssoChange.allow,
+    ifMatch,
+    caller: keyCallerOf(rc.principal),
+    now: Date.now(),
+  });
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  if (typeof updated === "object" && "revoked" in updated) throw callerRevoked(rc.principal, updated.revoked);
   if (updated === "policy_changed") throw fail("policy_changed", { reason: "if_match_stale" });
   if (updated === "sso_changed") throw refuseSso(ssoChange as Extract<typeof ssoChange, { allow: false }>);
   return {

@@ -88,20 +88,23 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
     return readTenant(this.sql);
   }
 
-  /** Replaces the policy; null when there is no tenant. */
   /**
-   * Replaces the tenant's policy. With `keepSso`, refused (`sso_changed`) when the new policy's single sign-on
+   * Replaces the tenant's policy; null when there is no tenant. With `keepSso`, refused (`sso_changed`) when the new policy's single sign-on
    * differs from the stored one: the caller may not change it, and this is where what is stored is known — a
    * request's own copy of the policy, read through KV's edge cache, may be older than a change just made. With
    * `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
+   * Refused (`revoked`) when the key that asks for it (`caller`) no longer works, as for createKey: a key
+   * revoked by a lockdown a moment ago must not widen an allowlist or turn the PII mode off meanwhile.
    */
   async updatePolicy(
     policy: Policy,
-    opts: { keepSso: boolean; ifMatch?: string | null },
-  ): Promise<TenantRecord | "sso_changed" | "policy_changed" | null> {
+    opts: { keepSso: boolean; ifMatch?: string | null; caller?: KeyCaller | null; now?: number },
+  ): Promise<TenantRecord | "sso_changed" | "policy_changed" | { revoked: CallerRefusal } | null> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t) return null;
+      const revoked = this.callerRefusal(opts.caller ?? null, opts.now ?? Date.now());
+      if (revoked !== null) return { revoked };
       // `ifMatch`: the tag of the policy the caller read and changed; another change since then is not undone.
       if (opts.ifMatch != null && opts.ifMatch !== "*" && opts.ifMatch !== (await policyTag(t.policy))) {
         return "policy_changed";
