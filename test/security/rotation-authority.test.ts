@@ -325,7 +325,7 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
     expect(await tenantObjectOf(tenant).listKeys()).toEqual(before);
   });
 
-  it("changes no policy after a lockdown: no allowlist widened, no PII mode turned off meanwhile", async () => {
+  it("changes no policy and adds no virtual key after a lockdown", async () => {
     const tenant = uniqueTenant("rauth");
     await createTenant(tenant);
     const host = hostOf(tenant);
@@ -343,5 +343,16 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
       "authentication_error",
     );
     expect((await tenantObjectOf(tenant).getTenant())?.policy.pii_mode).toBe("block");
+    // Nor does it route the tenant's traffic to a provider account of its own.
+    await expectError(
+      await call(host, "/v1/admin/virtual-keys", {
+        token: admin.key,
+        body: { name: "mine", provider: "openai", api_key: "sk-after-the-lockdown-0000" },
+      }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    expect(await tenantObjectOf(tenant).listVirtualKeys()).toEqual([]);
   });
 });

@@ -10,8 +10,9 @@ import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { actorOf } from "../policy/principal";
+import { actorOf, keyCallerOf } from "../policy/principal";
 import type { VirtualKeyRecord } from "../storage/tenant-object/index";
+import { callerRevoked } from "./admin-keys";
 
 export const CreateVirtualKeySchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -69,9 +70,11 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
     created_by: actorOf(rc.principal),
   };
   await rc.recordChange({ target: id });
-  if (!(await rc.rt.tenantObject(rc.tenant.id).createVirtualKey(record, rc.tenant.generation))) {
-    throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
-  }
+  const created = await rc.rt
+    .tenantObject(rc.tenant.id)
+    .createVirtualKey(record, rc.tenant.generation, keyCallerOf(rc.principal), Date.now());
+  if (!created) throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
+  if (created !== true) throw callerRevoked(rc.principal, created.revoked);
   return { response: json(view(record), 201), facts: { target: id } };
 }
 

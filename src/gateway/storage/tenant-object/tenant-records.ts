@@ -279,10 +279,18 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
    * not the `generation` it was sealed for: a tenant deleted and created again under the same id has another
    * data key, and must not receive a credential sealed under the one its deletion destroyed.
    */
-  async createVirtualKey(k: VirtualKeyRecord, generation: string): Promise<boolean> {
+  async createVirtualKey(
+    k: VirtualKeyRecord,
+    generation: string,
+    caller: KeyCaller | null = null,
+    now: number = Date.now(),
+  ): Promise<boolean | { revoked: CallerRefusal }> {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (t === null || t.generation !== generation) return false;
+      // A key revoked a moment ago must not route the tenant's traffic to a provider account of its holder's.
+      const revoked = this.callerRefusal(caller, now);
+      if (revoked !== null) return { revoked };
       insertVirtualKey(this.sql, k);
       await this.projectTenant(t);
       return true;
