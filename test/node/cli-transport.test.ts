@@ -51,6 +51,21 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+/** A command for tenant acme with the test's secret, against this test's listener (as localhost). */
+const runOnThisMachine = (command: string[], ...more: string[]) =>
+  run([
+    ...command,
+    "--tenant",
+    "acme",
+    "--token",
+    SECRET,
+    "--url",
+    `http://localhost:${port}`,
+    "--connect",
+    "127.0.0.1",
+    ...more,
+  ]);
+
 /** `cordon keys list` for tenant acme with the test's secret, at `url`. */
 const keysList = (url: string, ...more: string[]) =>
   run(["keys", "list", "--tenant", "acme", "--token", SECRET, "--url", url, ...more]);
@@ -79,20 +94,7 @@ describe("the CLI's transport", () => {
             }),
           };
     try {
-      const res = await run([
-        "policy",
-        "set",
-        "--tenant",
-        "acme",
-        "--token",
-        SECRET,
-        "--url",
-        `http://localhost:${port}`,
-        "--connect",
-        "127.0.0.1",
-        "--ttl-seconds",
-        "120",
-      ]);
+      const res = await runOnThisMachine(["policy", "set"], "--ttl-seconds", "120");
       expect(res.code).not.toBe(0);
       expect(res.stderr).toContain("changed since it was read");
       expect(received.map((r) => [r.method, r.ifMatch])).toEqual([
@@ -106,22 +108,7 @@ describe("the CLI's transport", () => {
 
   it("audit list puts its filters in the URL, and nothing of the global options (the token above all)", async () => {
     received.length = 0;
-    const res = await run([
-      "audit",
-      "list",
-      "--tenant",
-      "acme",
-      "--token",
-      SECRET,
-      "--url",
-      `http://localhost:${port}`,
-      "--connect",
-      "127.0.0.1",
-      "--action",
-      "key.create",
-      "--limit",
-      "5",
-    ]);
+    const res = await runOnThisMachine(["audit", "list"], "--action", "key.create", "--limit", "5");
     expect(res.code, res.stderr).toBe(0);
     expect(received).toHaveLength(1);
     const url = new URL(received[0]!.url, "http://x");

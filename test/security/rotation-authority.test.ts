@@ -60,6 +60,23 @@ async function rotatedElsewhere(grace: number, policy: Record<string, unknown> =
   return { tenant, host, id: k.id, old: k.key, fresh };
 }
 
+/** The environment of a location whose KV edge cache still holds this tenant record (JSON text) for the tenant. */
+function withStaleTenant(tenant: string, record: string): CordonGateway.Env {
+  const staleTenants = new Proxy(env.TENANTS, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (prop === "get") {
+        return (key: string, opts?: unknown) =>
+          key === tenantsKv.tenant(tenant)
+            ? Promise.resolve(JSON.parse(record))
+            : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as KVNamespace;
+  return { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+}
+
 describe("a secret a rotation dropped, still cached in this isolate", () => {
   it("mints no OAuth token; the new secret does", async () => {
     const s = await rotatedElsewhere(0);
@@ -155,19 +172,7 @@ describe("single sign-on, changed only by the owner, by what the tenant's object
     ).toBe(200);
 
     // A location whose edge cache still holds the record with SSO.
-    const staleTenants = new Proxy(env.TENANTS, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop) as unknown;
-        if (prop === "get") {
-          return (key: string, opts?: unknown) =>
-            key === tenantsKv.tenant(tenant)
-              ? Promise.resolve(JSON.parse(withSso!))
-              : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
-        }
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    }) as KVNamespace;
-    const stale = { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+    const stale = withStaleTenant(tenant, withSso!);
     for (const e of [env, stale]) {
       const res = await call(host, "/v1/admin/policy", {
         method: "PUT",
@@ -199,19 +204,7 @@ describe("the policy an administrator reads and sends back", () => {
     await setPolicy(tenant, { ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" });
 
     // A location whose edge cache still holds the record from before that change.
-    const staleTenants = new Proxy(env.TENANTS, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop) as unknown;
-        if (prop === "get") {
-          return (key: string, opts?: unknown) =>
-            key === tenantsKv.tenant(tenant)
-              ? Promise.resolve(JSON.parse(before!))
-              : (value as (k: string, o?: unknown) => unknown).call(target, key, opts);
-        }
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    }) as KVNamespace;
-    const stale = { ...env, TENANTS: staleTenants } as CordonGateway.Env;
+    const stale = withStaleTenant(tenant, before!);
     const read = await call(host, "/v1/admin/policy", { token: rootToken(), env: stale });
     const { policy } = (await read.json()) as { policy: Record<string, unknown> };
     expect(policy).toMatchObject({ ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" });
