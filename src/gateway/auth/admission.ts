@@ -5,7 +5,7 @@
 import { fail } from "../http/errors";
 import { decideKeyAge, decideNetwork } from "../policy/access";
 import type { IpAddress } from "../policy/network";
-import { callerBucket, keyCallerOf, type TenantPrincipal } from "../policy/principal";
+import { callerBucket, keyCallerOf, type Principal, type TenantPrincipal } from "../policy/principal";
 import { formatReset, toRateLimit } from "../policy/rate-limit";
 import type { Runtime } from "../runtime";
 import type { TenantRecord } from "../storage/records";
@@ -36,9 +36,7 @@ export async function admitCaller(
   if (buckets.length === 0) return headers;
 
   const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, keyCallerOf(principal));
-  if ("revoked" in verdict) {
-    throw fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: verdict.revoked });
-  }
+  if ("revoked" in verdict) throw callerRevoked(principal, verdict.revoked);
   const rateHeaders = {
     "x-ratelimit-limit-requests": String(verdict.limit.requests),
     "x-ratelimit-remaining-requests": String(verdict.remaining),
@@ -52,4 +50,12 @@ export async function admitCaller(
     });
   }
   return { ...headers, ...rateHeaders };
+}
+
+/**
+ * The refusal of a caller whose key no longer works, as the tenant's object found it (revoked, or the presented
+ * secret dropped), whatever a cache still holds: 401 `invalid_api_key`, or `invalid_token` for its access token.
+ */
+export function callerRevoked(principal: Principal, reason: string) {
+  return fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason });
 }

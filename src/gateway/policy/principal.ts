@@ -70,12 +70,15 @@ export function callerBucket(p: TenantPrincipal): string {
   return p.kind === "sso" ? `sso:${p.subject}` : `key:${p.keyId}`;
 }
 
+/** The key a caller acts as (keyCallerOf), as the tenant's object checks it. */
+export type KeyCaller = { keyId: string; secretHash: string | null };
+
 /**
  * The key a caller acts as, for the tenant's object to check its status there (strongly consistent): an API key
  * with the secret it presented (null for a dashboard session), or the key a token was issued to; null for the
  * operator and single sign-on users, who hold no key.
  */
-export function keyCallerOf(p: Principal): { keyId: string; secretHash: string | null } | null {
+export function keyCallerOf(p: Principal): KeyCaller | null {
   if (p.kind === "api_key") return { keyId: p.keyId, secretHash: p.secretHash };
   if (p.kind === "access_token") return { keyId: p.keyId, secretHash: null };
   return null;

@@ -3,13 +3,14 @@
 // holds itself (policy/access.ts, decideKeyGrant). The tenant's object is the authority; no view carries a
 // secret or a hash.
 import * as z from "zod";
+import { callerRevoked } from "../auth/admission";
 import { generateApiKey, newKeyId } from "../auth/api-key-secret";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { decideKeyGrant, decideKeyRevocation, decideKeyRotation } from "../policy/access";
-import { actorOf, keyCallerOf, type Principal } from "../policy/principal";
+import { actorOf, keyCallerOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
 import { type KeyRecord, KeyViewSchema, keyView } from "../storage/records";
 import { AllowlistSchema, RateLimitSchema } from "./admin-schemas";
@@ -86,7 +87,7 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
   await rc.recordChange({ target: record.id });
   const created = await rt.tenantObject(tenant.id).createKey(record, now, keyCallerOf(principal));
   if (!created) throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
-  if (created !== true) throw callerRevoked(principal, created.revoked);
+  if (created !== true) throw callerRevoked(principal, `caller_${created.revoked}`);
   const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(record, now), key: secret };
   return { response: json(issued, 201), facts: { target: record.id } };
 }
@@ -168,7 +169,7 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   // forgotten by this isolate at once.
   rt.keyRecords.evict([before.hash, ...(before.previous ? [before.previous.hash] : [])]);
   if (!result.ok) {
-    if (result.reason === "caller_revoked") throw callerRevoked(rc.principal, result.revoked);
+    if (result.reason === "caller_revoked") throw callerRevoked(rc.principal, `caller_${result.revoked}`);
     if (result.reason === "no_such_key") throw fail("key_not_found", { facts: { target: id } });
     throw fail("key_not_rotatable", {
       message: `The key is ${result.reason}; only an active key can be rotated.`,
@@ -178,11 +179,6 @@ export async function rotateKey(rc: AuthedContext): Promise<Handled> {
   }
   const issued: z.infer<typeof IssuedKeySchema> = { ...keyView(result.key, now), key: secret };
   return { response: json(issued), facts: { target: id } };
-}
-
-/** The caller's key no longer works (the tenant's object says so, whatever a cache still holds): as at sign-in. */
-export function callerRevoked(principal: Principal, reason: string) {
-  return fail(principal.kind === "api_key" ? "invalid_api_key" : "invalid_token", { reason: `caller_${reason}` });
 }
 
 function keyIdParam(rc: AuthedContext): string {

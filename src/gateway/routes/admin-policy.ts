@@ -9,6 +9,7 @@
 
 import * as z from "zod";
 import { canonicalJson } from "../../shared/canonical-json";
+import { callerRevoked } from "../auth/admission";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
@@ -18,7 +19,6 @@ import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { keyCallerOf } from "../policy/principal";
 import { type Policy, PolicySchema, policyTag } from "../policy/tenant-policy";
-import { callerRevoked } from "./admin-keys";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -70,7 +70,8 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
     now: Date.now(),
   });
   if (!updated) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
-  if (typeof updated === "object" && "revoked" in updated) throw callerRevoked(rc.principal, updated.revoked);
+  if (typeof updated === "object" && "revoked" in updated)
+    throw callerRevoked(rc.principal, `caller_${updated.revoked}`);
   if (updated === "policy_changed") throw fail("policy_changed", { reason: "if_match_stale" });
   if (updated === "sso_changed") throw refuseSso(ssoChange as Extract<typeof ssoChange, { allow: false }>);
   return {

@@ -4,6 +4,7 @@
 // name a virtual key with `x-cordon-virtual-key` — are sent upstream with it. Creating or deleting one re-projects
 // the tenant record, which lists the providers the tenant holds keys for (chat/upstream-credential.ts).
 import * as z from "zod";
+import { callerRevoked } from "../auth/admission";
 import { randomBase62 } from "../auth/api-key-secret";
 import { aadOf, PROVIDER, VIRTUAL_KEY_ID } from "../chat/upstream-credential";
 import type { AuthedContext, Handled } from "../context";
@@ -12,7 +13,6 @@ import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { actorOf, keyCallerOf } from "../policy/principal";
 import type { VirtualKeyRecord } from "../storage/tenant-object/index";
-import { callerRevoked } from "./admin-keys";
 
 export const CreateVirtualKeySchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -74,7 +74,7 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
     .tenantObject(rc.tenant.id)
     .createVirtualKey(record, rc.tenant.generation, keyCallerOf(rc.principal), Date.now());
   if (!created) throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
-  if (created !== true) throw callerRevoked(rc.principal, created.revoked);
+  if (created !== true) throw callerRevoked(rc.principal, `caller_${created.revoked}`);
   return { response: json(view(record), 201), facts: { target: id } };
 }
 

@@ -1,3 +1,4 @@
+import type { KeyCaller } from "../../policy/principal";
 import type { VectorMatch, VectorQuery, VectorRecord } from "../../ports/vector-index";
 import { type CatalogEntry, checkEntry, countEntries, getEntry, pageEntries, putEntry } from "./catalog";
 import { checkId, checkTime, fail } from "./checks";
@@ -19,7 +20,7 @@ import { isProviderResponse, recordProviderResponse } from "./provider-responses
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
-import { TenantRecordsObject } from "./tenant-records";
+import { type CallerRefusal, TenantRecordsObject } from "./tenant-records";
 import { countVectors, deleteVectors, queryVectors, upsertVectors } from "./vectors";
 
 export type { CatalogEntry } from "./catalog";
@@ -54,11 +55,7 @@ export class TenantObject extends TenantRecordsObject {
    * the next request of any tenant whose requests are counted, and so is a secret a rotation dropped (when the
    * caller presented one: `secretHash`).
    */
-  admit(
-    buckets: BucketRequest[],
-    now: number,
-    caller: { keyId: string; secretHash: string | null } | null,
-  ): AdmitDecision | { revoked: "key_revoked" | "secret_rotated_out" } {
+  admit(buckets: BucketRequest[], now: number, caller: KeyCaller | null): AdmitDecision | { revoked: CallerRefusal } {
     const revoked = this.callerRefusal(caller, now);
     if (revoked !== null) return { revoked };
     return admit(this.ctx.storage, buckets, now);

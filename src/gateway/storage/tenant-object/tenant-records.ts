@@ -4,6 +4,7 @@
 // (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson } from "../../../shared/canonical-json";
+import type { KeyCaller } from "../../policy/principal";
 import { type Policy, policyTag } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
 import { type KeyRecord, liveSecretByHash, type TenantRecord } from "../records";
@@ -31,8 +32,7 @@ import {
   virtualKeyProviders,
 } from "./virtual-keys";
 
-/** The key a caller acts as (policy/principal.ts, keyCallerOf). */
-export type KeyCaller = { keyId: string; secretHash: string | null };
+/** Why the key a caller acts as may no longer act (callerRefusal). */
 export type CallerRefusal = "key_revoked" | "secret_rotated_out";
 
 export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
@@ -89,9 +89,10 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /**
-   * Replaces the tenant's policy; null when there is no tenant. With `keepSso`, refused (`sso_changed`) when the new policy's single sign-on
-   * differs from the stored one: the caller may not change it, and this is where what is stored is known — a
-   * request's own copy of the policy, read through KV's edge cache, may be older than a change just made. With
+   * Replaces the tenant's policy; null when there is no tenant. With `keepSso`, refused (`sso_changed`) when the
+   * new policy's single sign-on differs from the stored one: the caller may not change it, and this is where what
+   * is stored is known — a request's own copy of the policy, read through KV's edge cache, may be older than a
+   * change just made. With
    * `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
    * Refused (`revoked`) when the key that asks for it (`caller`) no longer works, as for createKey: a key
    * revoked by a lockdown a moment ago must not widen an allowlist or turn the PII mode off meanwhile.
