@@ -3,7 +3,6 @@
 //   → authorize route → admit (network, key age, rate limit) → handler,
 // then, whatever happened: error mapping, security headers, and the audit event (built from what each step
 // established, sent after the response), plus any alert a step raised.
-
 import { logText } from "../shared/log-text";
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";

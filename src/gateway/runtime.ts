@@ -8,6 +8,7 @@ import { WorkersAiReranker } from "./adapters/reranker-workers-ai";
 import { TenantObjectVectorIndex } from "./adapters/vector-tenant-object";
 import { VectorizeVectorIndex } from "./adapters/vector-vectorize";
 import { Metrics } from "./audit/metrics";
+import { crc32 } from "./auth/api-key-secret";
 import { Guard } from "./auth/guard";
 import { JwksCache } from "./auth/jwks-cache";
 import { KeyUsage } from "./auth/key-usage";
@@ -20,7 +21,6 @@ import { PlatformKeyring } from "./crypto/platform-keyring";
 import { TenantKeyring } from "./crypto/tenant-keyring";
 import type { CircuitState } from "./policy/circuit";
 import type { Embedder } from "./ports/embedder";
-import { vectorSpaceOf } from "./ports/embedder";
 import type { Provider } from "./ports/provider";
 import type { Reranker } from "./ports/reranker";
 import type { VectorIndex } from "./ports/vector-index";
@@ -46,7 +46,13 @@ export interface Runtime {
   /** When keys were last reported used from where, in this isolate. */
   readonly keyUsage: KeyUsage;
   readonly embedder: Embedder;
-  /** The embedder's space, part of every vector's partition (ports/embedder.ts, vectorSpaceOf). */
+  /**
+   * The embedding space every vector of this runtime belongs to, part of its partition: 8 hex digits of the CRC-32
+   * of the embedder's id and dimension. Vectors of two embedders are never compared: after a change of model, even
+   * to one of the same dimension, the semantic tier starts afresh instead of scoring prompts against another
+   * model's vectors. (Short, so that a vector's partition stays within the 64 bytes Vectorize's metadata index
+   * reads.)
+   */
   readonly vectorSpace: string;
   /** The optional second opinion on semantic candidates, with the score it must give. */
   readonly reranker: { readonly model: Reranker; readonly minScore: number } | null;
@@ -119,7 +125,7 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     tokenIssuer: () => `https://${config.baseDomain}`,
     tokenAudience: (tenant) => `https://${tenant}.${config.baseDomain}`,
     embedder,
-    vectorSpace: vectorSpaceOf(embedder),
+    vectorSpace: crc32(`${embedder.id}\n${embedder.dimensions}`).toString(16).padStart(8, "0"),
     reranker:
       config.reranker.kind === "workers-ai"
         ? { model: new WorkersAiReranker({ ai: env.AI! }), minScore: config.reranker.minScore }

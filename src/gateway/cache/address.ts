@@ -28,7 +28,7 @@ export interface CacheAddress {
   readonly indexByMeaning: boolean;
   readonly promptHash: string;
   readonly partitionHash: string;
-  /** The partition as the vector index files it: the partition's hash and the embedding space (vectorSpaceOf). */
+  /** The partition as the vector index files it: the partition's hash and the embedding space (Runtime.vectorSpace). */
   readonly vectorPartition: string;
   readonly scopeHash: string;
   readonly userHash: string | null;
@@ -57,7 +57,7 @@ export async function cacheAddress(args: {
   erasedBefore: number;
   staleSeconds: number;
   transform: OrthogonalTransform;
-  /** The embedder's space (ports/embedder.ts, vectorSpaceOf). */
+  /** The embedder's space (Runtime.vectorSpace). */
   vectorSpace: string;
 }): Promise<CacheAddress> {
   const { keyring, controls } = args;

@@ -1,6 +1,5 @@
 // A cache read: the exact tier, then the semantic tier. The cache is best effort: a failing or slow read is a
 // miss (logged), never a failed request.
-
 import { logText } from "../../shared/log-text";
 import type { Runtime } from "../runtime";
 import type { CacheAddress } from "./address";

@@ -1,6 +1,5 @@
 // Storing a provider answer everywhere an entry lives: sealed body, catalog row, exact-tier copy, vector. Runs
 // after the response (waitUntil) and never throws: a failing cache write never fails a request.
-
 import { logText } from "../../shared/log-text";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";

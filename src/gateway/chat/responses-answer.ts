@@ -4,7 +4,6 @@
 // sent to the requested model only — never to a tenant fallback, since the provider keeps the response under
 // the model that made it and a follow-up would continue another model's conversation — its answer returned
 // or streamed as the provider sent it, never stored (`x-cache: BYPASS`, reason `bypass:stateful`).
-
 import { logText } from "../../shared/log-text";
 import type { AuditFacts } from "../audit/facts";
 import type { CacheControls } from "../cache/controls";

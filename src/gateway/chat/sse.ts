@@ -1,6 +1,5 @@
 // Server-sent events for chat completions: capturing a streamed answer while passing it through unchanged,
 // and replaying a stored answer as a valid stream.
-
 import { logText } from "../../shared/log-text";
 import { helpfulMessage } from "../http/errors";
 import type { ChatCompletion } from "../protocol/chat";

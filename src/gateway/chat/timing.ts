@@ -5,7 +5,6 @@
 // multiple of PAD_TO bytes, so that event sizes do not reveal the lengths of the tokens inside.
 // What it cannot hide: a hit costs the provider nothing, so a caller who can see the tenant's bill… is the
 // tenant. /v1/cache/query says whether it hit by design (its callers hold cache:read).
-
 import { logText } from "../../shared/log-text";
 import type { AuthedContext } from "../context";
 import type { Runtime } from "../runtime";
