@@ -247,7 +247,7 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
   if (membership === "stale_generation") throw fail("invalid_api_key", { reason: "key_of_deleted_tenant" });
   enforce(authorizeRoute(route, principal));
   if (principal.kind !== "operator") {
-    progress.headers = await admitCaller(rt, tenant, principal, rc.address, now);
+    progress.headers = await admitCaller(rt, tenant, principal, rc.address, now, { change: route.recordFirst });
     reportKeyUse(rc, tenant, principal);
   }
   const authed: AuthedContext = { ...routed, tenant, keyring: await rt.tenantKeyring(tenant), principal };

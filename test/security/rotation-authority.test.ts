@@ -348,4 +348,59 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
     );
     expect(await tenantObjectOf(tenant).listVirtualKeys()).toEqual([]);
   });
+  it("removes nothing and locks nothing down once revoked: no key, virtual key or cached answer", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const owner = await newKey(tenant, { role: "owner" });
+    const other = await newKey(tenant, { role: "developer" });
+    const vk = await call(host, "/v1/admin/virtual-keys", {
+      token: rootToken(),
+      body: { name: "team", provider: "openai", api_key: "sk-the-teams-own-0000" },
+    });
+    expect(vk.status).toBe(201);
+    const vkId = ((await vk.json()) as { id: string }).id;
+    // This isolate has used the key (its record is cached here); its revocation runs elsewhere.
+    expect((await call(host, "/v1/admin/keys", { token: owner.key })).status).toBe(200);
+    const revoked = await call(host, `/v1/admin/keys/${owner.id}`, {
+      method: "DELETE",
+      token: rootToken(),
+      env: elsewhere,
+    });
+    expect(revoked.status).toBe(200);
+    const keysBefore = await tenantObjectOf(tenant).listKeys();
+    const notBefore = (await tenantObjectOf(tenant).getTenant())?.tokens_not_before;
+
+    const refusals = [
+      call(host, `/v1/admin/keys/${other.id}`, { method: "DELETE", token: owner.key }),
+      call(host, `/v1/admin/virtual-keys/${vkId}`, { method: "DELETE", token: owner.key }),
+      call(host, "/v1/admin/lockdown", { method: "POST", token: owner.key }),
+      call(host, "/v1/cache/erase", { token: owner.key, body: { all: true } }),
+      call(host, "/v1/cache/entries/00000000-0000-4000-8000-000000000000", { method: "DELETE", token: owner.key }),
+    ];
+    for (const res of await Promise.all(refusals)) {
+      await expectError(res, 401, "invalid_api_key", "authentication_error");
+    }
+    expect(await tenantObjectOf(tenant).listKeys()).toEqual(keysBefore);
+    expect((await tenantObjectOf(tenant).listVirtualKeys()).map((k) => k.id)).toEqual([vkId]);
+    expect((await tenantObjectOf(tenant).getTenant())?.tokens_not_before).toBe(notBefore);
+    // The developer's key still works: the revoked owner did not revoke it, nor lock the tenant down.
+    expect((await call(host, "/v1/models", { token: other.key })).status).toBe(200);
+  });
+
+  it("a lockdown refuses a token minted from a key read after its request began, before its step", async () => {
+    const tenant = uniqueTenant("rauth");
+    await createTenant(tenant);
+    const host = hostOf(tenant);
+    const dev = await newKey(tenant, { role: "developer" });
+    const began = Date.now() - 3000;
+    // The token endpoint read the key while the lockdown's request was on its way to the object.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(began + 2000);
+    const token = await accessTokenFor(host, dev.id, dev.key);
+    vi.useRealTimers();
+    const result = await tenantObjectOf(tenant).lockdown(began);
+    expect(result?.notBefore).toBeGreaterThanOrEqual(began + 2000);
+    await expectError(await call(host, "/v1/models", { token }), 401, "invalid_token", "authentication_error");
+  });
 });

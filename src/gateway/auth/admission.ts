@@ -1,6 +1,7 @@
 // What a recognised caller must still pass before its handler runs, in order: the network (tenant and key IP
 // allowlists, CF-Connecting-IP only), the maximum key age, and the rate limits (tenant and key, counted in the
-// tenant's object). Decisions are pure (policy/); this file does the I/O around them and says which response
+// tenant's object, which checks the caller's key there too; an administrative change has it checked even when
+// no limit applies). Decisions are pure (policy/); this file does the I/O around them and says which response
 // headers they add.
 import { fail } from "../http/errors";
 import { decideKeyAge, decideNetwork } from "../policy/access";
@@ -17,6 +18,7 @@ export async function admitCaller(
   principal: TenantPrincipal,
   ip: IpAddress | null,
   now: number,
+  opts: { change?: boolean } = {},
 ): Promise<Record<string, string>> {
   const policy = tenant.policy;
   const network = decideNetwork(ip, policy.ip_allowlist, principal);
@@ -33,9 +35,16 @@ export async function admitCaller(
   const buckets: BucketRequest[] = [];
   if (policy.rate_limit) buckets.push({ name: "tenant", limit: toRateLimit(policy.rate_limit) });
   if (principal.rateLimit) buckets.push({ name: callerBucket(principal), limit: toRateLimit(principal.rateLimit) });
-  if (buckets.length === 0) return headers;
+  const caller = keyCallerOf(principal);
+  if (buckets.length === 0) {
+    // An administrative change asks the tenant's object whether the key still works, as a counted request does:
+    // a key revoked a moment ago (a lockdown, say), still cached in this isolate or KV, changes nothing.
+    const standing = opts.change && caller ? await rt.tenantObject(tenant.id).callerStanding(caller, now) : null;
+    if (standing !== null) throw callerRevoked(principal, `caller_${standing}`);
+    return headers;
+  }
 
-  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, keyCallerOf(principal));
+  const verdict = await rt.tenantObject(tenant.id).admit(buckets, now, caller);
   if ("revoked" in verdict) throw callerRevoked(principal, verdict.revoked);
   const rateHeaders = {
     "x-ratelimit-limit-requests": String(verdict.limit.requests),

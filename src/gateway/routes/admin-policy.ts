@@ -120,7 +120,7 @@ export async function lockdown(rc: AuthedContext): Promise<Handled> {
     response: json({
       tenant: tenant.id,
       keys_revoked: result.keysRevoked,
-      tokens_not_before: new Date(now).toISOString(),
+      tokens_not_before: new Date(result.notBefore).toISOString(),
     } satisfies z.infer<typeof LockdownResultSchema>),
     facts: { target: tenant.id },
   };

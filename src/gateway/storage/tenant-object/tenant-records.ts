@@ -71,6 +71,16 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
     return null;
   }
 
+  /**
+   * Why the key a caller acts as may no longer act, asked before an administrative change (auth/admission.ts):
+   * a key revoked a moment ago, still in a cache elsewhere, changes nothing of the tenant's.
+   */
+  callerStanding(caller: KeyCaller, now: number): CallerRefusal | null {
+    checkId(caller.keyId);
+    checkTime("now", now);
+    return this.callerRefusal(caller, now);
+  }
+
   // ── tenant configuration ──────────────────────────────────────────────────────────────────────────────
 
   /** Creates the tenant; false when this object already holds one (ids are unique by construction). */
@@ -119,20 +129,23 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /**
-   * Revokes every key of the tenant and refuses every access and SSO token issued before `now`: the response
-   * to a leaked credential. Returns how many keys were revoked and the keyed hashes of their secrets, for the
-   * caller's isolate cache (null when there is no tenant).
+   * Revokes every key of the tenant and refuses every access and SSO token issued before this step (`now` at the
+   * earliest): the response to a leaked credential. Returns how many keys were revoked, the keyed hashes of their
+   * secrets, for the caller's isolate cache, and the cutoff (null when there is no tenant).
    */
-  async lockdown(now: number): Promise<{ keysRevoked: number; revokedHashes: string[] } | null> {
+  async lockdown(now: number): Promise<{ keysRevoked: number; revokedHashes: string[]; notBefore: number } | null> {
     checkTime("now", now);
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t) return null;
-      const next = { ...t, tokens_not_before: now };
+      // The cutoff is this step's moment, not the request's: a token endpoint that read a key here before this
+      // step, after the lockdown's request began, mints a token with an earlier `iat` — refused too.
+      const notBefore = Math.max(now, Date.now());
+      const next = { ...t, tokens_not_before: notBefore };
       writeTenant(this.sql, next);
       const revoked = revokeAllKeys(this.ctx.storage, now);
       await Promise.all([this.projectTenant(next), ...revoked.map((k) => unprojectKey(this.env.TENANTS, k))]);
-      return { keysRevoked: revoked.length, revokedHashes: revoked.flatMap(secretHashes) };
+      return { keysRevoked: revoked.length, revokedHashes: revoked.flatMap(secretHashes), notBefore };
     });
   }
 
