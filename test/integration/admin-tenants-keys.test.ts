@@ -1,4 +1,5 @@
 // Tenant and key lifecycle through the operator's ROOT_TOKEN and keys:manage keys.
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
@@ -8,6 +9,7 @@ import {
   createTenant,
   expectError,
   hostOf,
+  objectCounts,
   PLATFORM,
   rootToken,
   settle,
@@ -127,7 +129,7 @@ describe("tenants (operator)", () => {
     );
   });
 
-  it("deleting a tenant crypto-shreds it: keys, hostnames, cache and vectors are gone", async () => {
+  it("deleting a tenant crypto-shreds it: keys, hostnames, cache and vectors are gone, then their copies", async () => {
     const id = uniqueTenant("del");
     await createTenant(id, { hostnames: ["del.example"] });
     const key = await createKey(id);
@@ -137,6 +139,8 @@ describe("tenants (operator)", () => {
     await settle();
     const stub = env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(id));
     expect(await stub.catalogCount()).toBe(1);
+    // The entry's sealed body and its exact-tier pointer.
+    expect((await env.CACHE.list({ prefix: `${id}:` })).keys).toHaveLength(2);
 
     const res = await call(PLATFORM, `/v1/admin/tenants/${id}`, { ...root(), method: "DELETE" });
     expect(res.status).toBe(200);
@@ -146,6 +150,13 @@ describe("tenants (operator)", () => {
     expect((await env.TENANTS.list({ prefix: `${id}:` })).keys).toEqual([]);
     expect(await stub.catalogCount()).toBe(0);
     expect(await stub.vectorCount()).toBe(0);
+    // Regression: the copies outside the object were left to their KV TTL (Vectorize vectors: for good). The
+    // emptied object's sweeper deletes them.
+    for (let runs = 0; (await objectCounts(id)).pending_deletes > 0; runs++) {
+      if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 20));
+      expect(runs).toBeLessThan(100);
+    }
+    expect((await env.CACHE.list({ prefix: `${id}:` })).keys).toEqual([]);
     await expectError(await ask(), 404, "tenant_not_found", "invalid_request_error");
     await expectError(
       await call(PLATFORM, `/v1/admin/tenants/${id}`, { ...root(), method: "DELETE" }),

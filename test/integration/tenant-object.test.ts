@@ -5,11 +5,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_SERVE_STALE_SECONDS } from "../../src/gateway/policy/tenant-policy";
 import type { VectorRecord } from "../../src/gateway/ports/vector-index";
+import { outsideCopiesOfAll, requeueDeletes } from "../../src/gateway/storage/tenant-object/erasure";
 import {
   type CatalogEntry,
   TENANT_OBJECT_SCHEMA_VERSION,
   type TenantObject,
 } from "../../src/gateway/storage/tenant-object/index";
+import { migrate } from "../../src/gateway/storage/tenant-object/schema";
+import { sweep } from "../../src/gateway/storage/tenant-object/sweeper";
+import { CodeGroups } from "../../src/gateway/storage/tenant-object/vector-codes";
+import { FakeVectorize } from "../fakes/vectorize";
 import { createTenant, uniqueTenant } from "../helpers";
 
 const store = () => env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(`ts-${crypto.randomUUID().slice(0, 8)}`));
@@ -203,5 +208,37 @@ describe("tenant store: storage", () => {
     // A store that was in flight when the tenant went: refused, not written into the emptied object.
     expect(await s.catalogPut(entry("e-new"), TICKET)).toBe("no_tenant");
     expect(await s.catalogCount()).toBe(0);
+  });
+
+  // Regression: a deleted tenant's vectors stayed in Vectorize for good (and its KV copies until their TTL): the
+  // sweeper of its emptied object deleted vectors only for a tenant that existed.
+  it("on Vectorize, a deleted tenant's vectors and KV copies are queued and swept from the emptied object", async () => {
+    const id = uniqueTenant("ts");
+    await createTenant(id);
+    const s = env.TENANT_OBJECT.get(env.TENANT_OBJECT.idFromName(id));
+    await s.catalogPut(entry("e-1", { exact_key: `${id}:x:one` }), TICKET);
+    await s.catalogPut(entry("e-2", { exact_key: `${id}:x:two` }), TICKET);
+    const fake = new FakeVectorize(4);
+    const swept = await runInDurableObject(s, async (_, state) => {
+      // What deleteTenant does on Vectorize: queue every copy, empty the object, queue them again.
+      const copies = outsideCopiesOfAll(state.storage, id, true);
+      await state.storage.deleteAll();
+      migrate(state.storage);
+      requeueDeletes(state.storage, copies);
+      const deleted: string[] = [];
+      const cache = { delete: async (key: string) => void deleted.push(key) } as unknown as KVNamespace;
+      const next = await sweep(
+        state.storage,
+        { CACHE: cache, VECTORIZE: fake as unknown as VectorizeIndex, VECTOR_INDEX: "vectorize" },
+        new CodeGroups(),
+        null,
+        Date.now(),
+      );
+      return { deleted, next, pending: state.storage.sql.exec(`SELECT COUNT(*) AS n FROM pending_deletes`).one().n };
+    });
+    expect(swept.deleted.sort()).toEqual([`${id}:e:e-1`, `${id}:e:e-2`, `${id}:x:one`, `${id}:x:two`]);
+    expect(fake.calls.filter((c) => c.method === "deleteByIds").map((c) => c.args[0])).toEqual([["e-1", "e-2"]]);
+    expect(swept.pending).toBe(0);
+    expect(swept.next).toBeNull();
   });
 });

@@ -125,6 +125,30 @@ export function pendingDeletes(sql: SqlStorage, limit: number): { id: number; ki
     .toArray();
 }
 
+/**
+ * A tenant's deletion: every outside copy of its entries (KV bodies and exact-tier pointers, Vectorize vectors)
+ * queued, with whatever was queued before, and returned, for the deletion to queue again in the emptied object
+ * (requeueDeletes). They are unreadable once the data key is destroyed, but would otherwise stay: KV values until
+ * their TTL, Vectorize vectors for good. One row per copy is read into memory: three per entry.
+ */
+export function outsideCopiesOfAll(
+  storage: DurableObjectStorage,
+  tenant: string,
+  vectorize: boolean,
+): { kind: "kv" | "vector"; key: string }[] {
+  eraseEntries(storage, tenant, { all: true }, vectorize);
+  return storage.sql
+    .exec<{ kind: "kv" | "vector"; key: string }>(`SELECT kind, key FROM pending_deletes ORDER BY id`)
+    .toArray();
+}
+
+/** Queues deletions again (in the order given), for the sweeper. */
+export function requeueDeletes(storage: DurableObjectStorage, rows: readonly { kind: "kv" | "vector"; key: string }[]) {
+  storage.transactionSync(() => {
+    for (const r of rows) storage.sql.exec(`INSERT INTO pending_deletes (kind, key) VALUES (?, ?)`, r.kind, r.key);
+  });
+}
+
 export function donePendingDeletes(sql: SqlStorage, upTo: number): void {
   sql.exec(`DELETE FROM pending_deletes WHERE id <= ?`, upTo);
 }

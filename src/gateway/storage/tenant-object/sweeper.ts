@@ -20,8 +20,8 @@ export async function sweep(
     const swept = eraseExpired(storage, tenant.id, now - stale, SWEEP_BATCH, vectorize);
     codes.forget(swept.vectorIds);
   } else {
-    // A deleted tenant: whatever a late write left here is no one's (its outside copies are unreadable under the
-    // destroyed data key, and expire with their TTL). Nothing re-arms the alarm for it.
+    // A deleted tenant: its deletion queued its entries' outside copies, deleted below. Whatever a late write left
+    // here is no one's (unreadable under the destroyed data key, its KV copies expire with their TTL).
     storage.sql.exec(`DELETE FROM entries`);
     storage.sql.exec(`DELETE FROM vectors`);
     codes.clear();
@@ -30,7 +30,7 @@ export async function sweep(
   const kv = batch.filter((d) => d.kind === "kv").map((d) => d.key);
   const vectors = batch.filter((d) => d.kind === "vector").map((d) => d.key);
   await Promise.all(kv.map((key) => env.CACHE.delete(key)));
-  if (vectors.length && env.VECTORIZE && tenant) await env.VECTORIZE.deleteByIds(vectors);
+  if (vectors.length && env.VECTORIZE) await env.VECTORIZE.deleteByIds(vectors);
   const last = batch[batch.length - 1];
   if (last) donePendingDeletes(storage.sql, last.id);
   if (pendingDeletes(storage.sql, 1).length > 0) return Date.now() + 1000;

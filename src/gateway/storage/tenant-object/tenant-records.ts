@@ -19,6 +19,7 @@ import {
   updateKey,
 } from "./api-keys";
 import { checkId, checkTime } from "./checks";
+import { outsideCopiesOfAll, pendingDeletes, requeueDeletes } from "./erasure";
 import { projectHostnames, projectKey, projectTenant, unprojectKey, unprojectTenant } from "./projection";
 import { migrate } from "./schema";
 import { keepPlatformKey, readTenant, writeTenant } from "./tenant-config";
@@ -152,7 +153,8 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   /**
    * Deletes the tenant: its KV projection (tenant record, hostnames, every key secret — found here, not by an
    * eventually consistent KV listing) and then all of this object's storage (whatever it holds, even without
-   * a tenant record). Returns what was deleted; null when there was no tenant.
+   * a tenant record) but the queue of its entries' outside copies (KV, Vectorize), which the emptied object's
+   * sweeper then deletes. Returns what was deleted; null when there was no tenant.
    */
   async deleteTenant(): Promise<{ tenant: TenantRecord; keysRevoked: number } | null> {
     return this.exclusive(async () => {
@@ -160,9 +162,16 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       const keys = listKeys(this.sql);
       if (t) await unprojectTenant(this.env.TENANTS, t);
       await Promise.all(keys.map((k) => unprojectKey(this.env.TENANTS, k)));
+      const copies = t
+        ? outsideCopiesOfAll(this.ctx.storage, t.id, this.env.VECTOR_INDEX === "vectorize")
+        : pendingDeletes(this.sql, Number.MAX_SAFE_INTEGER);
       await this.ctx.storage.deleteAll();
       this.codes.clear();
       migrate(this.ctx.storage);
+      if (copies.length > 0) {
+        requeueDeletes(this.ctx.storage, copies);
+        await this.ctx.storage.setAlarm(Date.now());
+      }
       return t ? { tenant: t, keysRevoked: keys.filter((k) => k.revoked_at === null).length } : null;
     });
   }
