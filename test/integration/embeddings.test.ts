@@ -145,6 +145,30 @@ describe("POST /v1/embeddings", async () => {
     expect(mixed.json().usage).toEqual(whole.json().usage);
   });
 
+  // Regression: each copy of an input a batch repeated was sent to the provider and paid for.
+  it("asks once for an input the batch repeats: its copies get the first's vector, counted as hits", async () => {
+    const asked = await upstreamInputs();
+    const batch = await embed(w, { input: ["echo", "foxtrot", "echo", "echo"] });
+    expect(batch.status, batch.text).toBe(200);
+    expect(batch.cache).toBe("MISS");
+    expect(asked()).toEqual([["echo", "foxtrot"]]);
+    expect(batch.hits).toBe("2/4");
+    const data = batch.json().data;
+    expect(data.map((d) => d.index)).toEqual([0, 1, 2, 3]);
+    expect(data[2]!.embedding).toEqual(data[0]!.embedding);
+    expect(data[3]!.embedding).toEqual(data[0]!.embedding);
+    expect(data[1]!.embedding).not.toEqual(data[0]!.embedding);
+    // Usage still counts every input, as OpenAI's would; what the copies did not cost is what was saved.
+    const echo = (await embed(w, { input: "echo" })).json().usage.prompt_tokens;
+    const foxtrot = (await embed(w, { input: "foxtrot" })).json().usage.prompt_tokens;
+    expect(batch.json().usage.prompt_tokens).toBe(3 * echo + foxtrot);
+    expect(batch.headers.get("x-cache-tokens-saved")).toBe(String(2 * echo));
+    expect(asked()).toHaveLength(1);
+    // A request that reads no cache (no-cache) gets the provider's answer to what it sent, as it sent it.
+    await embed(w, { input: ["golf", "golf"] }, { "x-cache-control": "no-cache" });
+    expect(asked().at(-1)).toEqual(["golf", "golf"]);
+  });
+
   it("encodes base64 as little-endian float32, the same bytes on a hit as on a miss", async () => {
     const float = (await embed(w, { input: "base64 please" })).json().data[0]!.embedding as number[];
     const miss = await embed(w, { input: "encode me", encoding_format: "base64" });

@@ -1,7 +1,8 @@
 // One answer to POST /v1/embeddings: PII policy → the keyed hash of each input → the stored vectors → one
 // provider call for the inputs still missing (in their order) → the new vectors stored after the response.
 // A vector is the same for the same input, model and parameters, so the cache is exact and per input: a batch
-// whose inputs were all embedded before costs nothing, and one that repeats some pays for the rest only.
+// whose inputs were all embedded before costs nothing, and one that repeats some pays for the rest only (an
+// input repeated within the batch, once).
 // The provider is asked for floats (every provider behind AI Gateway's compat endpoint speaks them); the
 // client gets what it asked for, encoded here, so a hit and a miss are the same bytes.
 import { canonicalJson } from "../../shared/canonical-json";
@@ -90,17 +91,34 @@ export async function answerEmbeddings(
     };
   }
   const status = addr && controls.read ? "MISS" : "BYPASS";
+  // An input the batch repeats is asked for once (known by its keyed hash, when the cache is read): its copies
+  // are answered with the first's vector, as a later request's would be from the cache.
+  const firstAsked = new Map<string, number>();
+  const toAskAt: number[] = [];
+  const slotOf = new Map<number, number>();
+  for (const i of missing) {
+    const hash = addr && controls.read ? addr.inputHashes[i]! : null;
+    const first = hash === null ? undefined : firstAsked.get(hash);
+    if (first !== undefined) {
+      slotOf.set(i, first);
+      continue;
+    }
+    if (hash !== null) firstAsked.set(hash, toAskAt.length);
+    slotOf.set(i, toAskAt.length);
+    toAskAt.push(i);
+  }
+  const hits = inputs.length - toAskAt.length;
   let facts: AuditFacts = {
     ...base,
     ...promptHash,
     cache: status,
-    ...(inputs.length > missing.length ? { reason: `embeddings:hits:${inputs.length - missing.length}` } : {}),
+    ...(hits > 0 ? { reason: `embeddings:hits:${hits}` } : {}),
   };
   if (controls.onlyIfCached || !controls.callProvider) throw fail("not_cached", { facts });
   // What this request saw of erasures, before the provider is called: its vectors are not stored if one ran since.
   const ticket = addr && controls.write ? await storeTicket(rt, addr, read) : null;
 
-  const toAsk = missing.map((i) => inputs[i]!);
+  const toAsk = toAskAt.map((i) => inputs[i]!);
   let fresh: { embedding: number[]; tokens: number }[];
   try {
     const result = await callUpstream(rt, {
@@ -120,19 +138,29 @@ export async function answerEmbeddings(
   }
 
   const vectors: number[][] = stored.map((s) => s?.embedding ?? []);
-  for (const [n, i] of missing.entries()) vectors[i] = fresh[n]!.embedding;
-  const promptTokens = hitTokens + fresh.reduce((t, f) => t + f.tokens, 0);
+  let promptTokens = hitTokens;
+  let repeatTokens = 0;
+  for (const i of missing) {
+    const slot = slotOf.get(i)!;
+    const f = fresh[slot]!;
+    vectors[i] = f.embedding;
+    promptTokens += f.tokens;
+    if (toAskAt[slot] !== i) repeatTokens += f.tokens;
+  }
+  const tokensSaved = hitTokens + repeatTokens;
+  const costSaved = costOf(req.model, tokensSaved, 0);
   if (addr && ticket) {
-    const toStore = new Map(missing.slice(0, MAX_STORED_PER_REQUEST).map((i, n) => [i, fresh[n]!] as const));
+    const toStore = new Map(toAskAt.slice(0, MAX_STORED_PER_REQUEST).map((i, n) => [i, fresh[n]!] as const));
     rc.exec.waitUntil(writeEmbeddings(rt, addr, ticket, toStore));
   }
   return {
     vectors,
     promptTokens,
-    hits: inputs.length - missing.length,
+    hits,
     status,
-    ...saved,
-    facts: { ...facts, promptTokens, costSaved: saved.costSaved },
+    tokensSaved,
+    costSaved,
+    facts: { ...facts, promptTokens, costSaved },
   };
 }
 
