@@ -169,6 +169,43 @@ describe("POST /v1/embeddings", async () => {
     expect(asked().at(-1)).toEqual(["golf", "golf"]);
   });
 
+  // Regression: a batch was asked for in one call, and its answer read, held and written whole: 2,048 vectors of
+  // 3,072 dimensions are about 120 MB of JSON numbers each way, past an isolate's 128 MB.
+  it("asks for a large batch in slices of 256 inputs, and answers it in order", async () => {
+    const inputs = Array.from({ length: 600 }, (_, i) => `slice item ${i}`);
+    const asked = await upstreamInputs();
+    const batch = await embed(w, { input: inputs, encoding_format: "base64" });
+    expect(batch.status, batch.text.slice(0, 200)).toBe(200);
+    expect(asked().map((a) => (a as string[]).length)).toEqual([256, 256, 88]);
+    expect(asked().flat()).toEqual(inputs);
+    const data = batch.json().data;
+    expect(data.map((d) => d.index)).toEqual(inputs.map((_, i) => i));
+    // Each vector is its own input's: the same as asked alone, in a tenant that never saw it.
+    const other = await tenantWithKey("emb-slices");
+    for (const i of [0, 255, 256, 599]) {
+      const alone = await embed(other, { input: inputs[i], encoding_format: "base64" });
+      expect(data[i]!.embedding, `input ${i}`).toBe(alone.json().data[0]!.embedding);
+    }
+    // At most 256 new vectors are stored per request: the first slice's.
+    expect((await embed(w, { input: inputs })).hits).toBe("256/600");
+  });
+
+  it("answers the largest batch OpenAI takes: 2,048 inputs of 3,072 dimensions", async () => {
+    const inputs = Array.from({ length: 2048 }, (_, i) => `large batch ${i}`);
+    const res = await call(w.host, "/v1/embeddings", {
+      token: w.key,
+      body: { model: "text-embedding-3-large", input: inputs, encoding_format: "base64" },
+    });
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as EmbeddingList;
+    await settle();
+    expect(list.data).toHaveLength(2048);
+    expect(list.data.every((d, i) => d.index === i && decode(d.embedding as string).length === 3072)).toBe(true);
+    const last = await embed(w, { model: "text-embedding-3-large", input: inputs[2047], encoding_format: "base64" });
+    expect(last.cache).toBe("MISS");
+    expect(last.json().data[0]!.embedding).toBe(list.data[2047]!.embedding);
+  }, 60_000);
+
   it("encodes base64 as little-endian float32, the same bytes on a hit as on a miss", async () => {
     const float = (await embed(w, { input: "base64 please" })).json().data[0]!.embedding as number[];
     const miss = await embed(w, { input: "encode me", encoding_format: "base64" });

@@ -70,7 +70,10 @@ function attemptOf(a: UpstreamAttempt): UpstreamAttempt {
   };
 }
 
-/** The attempts, at most UPSTREAM_ATTEMPTS_MAX: past that (the gateway's limits never reach it), the last. */
+/**
+ * The attempts, at most UPSTREAM_ATTEMPTS_MAX: past that (an embeddings batch asked in slices can pass it), the
+ * first ones and the last.
+ */
 function attemptsOf(attempts: readonly UpstreamAttempt[]): UpstreamAttempt[] {
   const kept =
     attempts.length <= UPSTREAM_ATTEMPTS_MAX

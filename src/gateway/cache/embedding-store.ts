@@ -6,6 +6,8 @@
 // vectors created before the tenant's erasure watermark are never served. KV's own TTL removes them later.
 import * as z from "zod";
 import { logText } from "../../shared/log-text";
+import { type EmbeddingVector, float32Base64, fromFloat32Base64 } from "../crypto/encoding";
+import type { EntrySealer } from "../crypto/tenant-keyring";
 import type { Runtime } from "../runtime";
 import { cacheKv } from "../storage/kv-keys";
 import type { StoreTicket } from "../storage/tenant-object/index";
@@ -17,15 +19,23 @@ const KV_BULK_GET = 100;
 /** New vectors stored per request at most (one KV write each; the invocation's limit is 1,000 operations). */
 export const MAX_STORED_PER_REQUEST = 256;
 
-const StoredSchema = z.object({
-  v: z.literal(1),
+const Stored = {
   created_at: z.number(),
   expires_at: z.number(),
   model: z.string(),
   tokens: z.int().nonnegative(),
-  embedding: z.array(z.number()).min(1),
-});
-export type StoredEmbedding = z.infer<typeof StoredSchema>;
+};
+/** v2: the vector as base64 float32 (a quarter of v1's numbers' bytes); v1, numbers, is still read. */
+const StoredSchema = z.discriminatedUnion("v", [
+  z.object({ v: z.literal(2), ...Stored, embedding: z.string().min(1) }),
+  z.object({ v: z.literal(1), ...Stored, embedding: z.array(z.number()).min(1) }),
+]);
+
+/** A stored vector as a lookup serves it. */
+export interface StoredEmbedding {
+  readonly tokens: number;
+  readonly embedding: EmbeddingVector;
+}
 
 export interface EmbeddingAddress extends SealerOwner {
   readonly model: string;
@@ -53,31 +63,44 @@ export async function readEmbeddings(
     const sealer = user.sealer;
     if (sealer === null) return { stored: none, userErasures };
     const keys = addr.inputHashes.map((h) => cacheKv.embedding(addr.tenant, h));
+    // A page at a time, each value opened and decoded before the next page is read: a batch of 2,048 sealed
+    // vectors is never all in memory as text at once.
+    const opened = new Map<string, StoredEmbedding | null>();
     const unique = [...new Set(keys)];
-    const sealed = new Map<string, string | null>();
     for (let i = 0; i < unique.length; i += KV_BULK_GET) {
       const page = await rt.env.CACHE.get(unique.slice(i, i + KV_BULK_GET), "text");
-      for (const [k, v] of page) sealed.set(k, v);
+      await Promise.all(
+        [...page].map(async ([key, value]) =>
+          opened.set(key, value === null ? null : await openStored(addr, sealer, key, value, now)),
+        ),
+      );
     }
-    const stored = await Promise.all(
-      keys.map(async (key) => {
-        const value = sealed.get(key);
-        if (value === null || value === undefined) return null;
-        try {
-          const parsed = StoredSchema.safeParse(JSON.parse(await sealer.open(value, key)));
-          if (!parsed.success) return null;
-          const e = parsed.data;
-          return e.expires_at > now && e.created_at >= addr.erasedBefore && e.model === addr.model ? e : null;
-        } catch {
-          console.warn(`cached embedding of tenant ${addr.tenant} does not open; ignored`);
-          return null;
-        }
-      }),
-    );
+    const stored = keys.map((key) => opened.get(key) ?? null);
     return { stored, userErasures };
   } catch (err) {
     console.warn(`embedding lookup failed; treated as misses: ${logText(err)}`);
     return { stored: none, userErasures };
+  }
+}
+
+/** One sealed vector, opened: null when it does not open, is not this model's, has expired or was erased. */
+async function openStored(
+  addr: EmbeddingAddress,
+  sealer: EntrySealer,
+  key: string,
+  value: string,
+  now: number,
+): Promise<StoredEmbedding | null> {
+  try {
+    const parsed = StoredSchema.safeParse(JSON.parse(await sealer.open(value, key)));
+    if (!parsed.success) return null;
+    const e = parsed.data;
+    if (!(e.expires_at > now && e.created_at >= addr.erasedBefore && e.model === addr.model)) return null;
+    const embedding = e.v === 2 ? fromFloat32Base64(e.embedding) : Float32Array.from(e.embedding);
+    return embedding === null ? null : { tokens: e.tokens, embedding };
+  } catch {
+    console.warn(`cached embedding of tenant ${addr.tenant} does not open; ignored`);
+    return null;
   }
 }
 
@@ -86,7 +109,7 @@ export async function writeEmbeddings(
   rt: Runtime,
   addr: EmbeddingAddress,
   ticket: StoreTicket,
-  fresh: ReadonlyMap<number, { embedding: number[]; tokens: number }>,
+  fresh: ReadonlyMap<number, { embedding: EmbeddingVector; tokens: number }>,
 ): Promise<void> {
   try {
     // A user's salt is refused when the user was erased since the request was asked (its `ticket`); the shared
@@ -103,13 +126,13 @@ export async function writeEmbeddings(
       const key = cacheKv.embedding(addr.tenant, addr.inputHashes[index]!);
       if (written.has(key) || written.size >= MAX_STORED_PER_REQUEST) continue;
       written.add(key);
-      const body: StoredEmbedding = {
-        v: 1,
+      const body: z.infer<typeof StoredSchema> = {
+        v: 2,
         created_at: now,
         expires_at: expiresAt,
         model: addr.model,
         tokens,
-        embedding,
+        embedding: float32Base64(embedding),
       };
       writes.push(
         sealer.seal(JSON.stringify(body), key).then((s) => rt.env.CACHE.put(key, s, { expirationTtl: kvTtl })),

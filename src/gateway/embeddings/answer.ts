@@ -1,10 +1,12 @@
-// One answer to POST /v1/embeddings: PII policy → the keyed hash of each input → the stored vectors → one
-// provider call for the inputs still missing (in their order) → the new vectors stored after the response.
+// One answer to POST /v1/embeddings: PII policy → the keyed hash of each input → the stored vectors → provider
+// calls for the inputs still missing (in their order, up to 256 a call) → the new vectors stored after the
+// response. Vectors are held as float32 (crypto/encoding.ts), the form OpenAI's base64 carries.
 // A vector is the same for the same input, model and parameters, so the cache is exact and per input: a batch
 // whose inputs were all embedded before costs nothing, and one that repeats some pays for the rest only (an
 // input repeated within the batch, once).
 // The provider is asked for floats (every provider behind AI Gateway's compat endpoint speaks them); the
 // client gets what it asked for, encoded here, so a hit and a miss are the same bytes.
+import type { UpstreamAttempt } from "../../shared/audit-event";
 import { canonicalJson } from "../../shared/canonical-json";
 import type { AuditFacts } from "../audit/facts";
 import type { CacheControls } from "../cache/controls";
@@ -19,24 +21,24 @@ import { storeTicket } from "../cache/sealers";
 import { piiRefused } from "../chat/answer";
 import { upstreamCredential } from "../chat/upstream-credential";
 import type { AuthedContext } from "../context";
+import { type EmbeddingVector, fromFloat32Base64 } from "../crypto/encoding";
 import { ApiError, fail } from "../http/errors";
 import { costOf } from "../models";
 import { applyPiiPolicyToInputs } from "../policy/pii-policy";
-import {
-  type EmbeddingInput,
-  type EmbeddingsRequest,
-  EmbeddingsResponseSchema,
-  fromFloat32Base64,
-} from "../protocol/embeddings";
+import { type EmbeddingInput, type EmbeddingsRequest, EmbeddingsResponseSchema } from "../protocol/embeddings";
 import { callUpstream, requireRoutableModel, UpstreamFailure } from "../upstream/call";
 import { bodyReadFailure } from "../upstream/errors";
+
+/** Inputs per provider call (a batch that misses more is asked in slices). */
+export const UPSTREAM_SLICE = 256;
+const EMPTY = new Float32Array(0);
 
 /** Fields that say how the answer is delivered or who asked, not what it is (beside chat's neutral fields). */
 const NOT_IN_PARTITION = new Set(["input", "encoding_format", ...ANSWER_NEUTRAL_FIELDS]);
 
 export interface EmbeddingsAnswer {
   /** One vector per input, in order. */
-  readonly vectors: number[][];
+  readonly vectors: EmbeddingVector[];
   readonly promptTokens: number;
   /** Inputs answered from the cache. */
   readonly hits: number;
@@ -118,26 +120,38 @@ export async function answerEmbeddings(
   // What this request saw of erasures, before the provider is called: its vectors are not stored if one ran since.
   const ticket = addr && controls.write ? await storeTicket(rt, addr, read) : null;
 
-  const toAsk = toAskAt.map((i) => inputs[i]!);
-  let fresh: { embedding: number[]; tokens: number }[];
+  // Asked in slices of UPSTREAM_SLICE inputs, one after another: a provider's answer is JSON numbers, about 19
+  // bytes a float, so 2,048 vectors of 3,072 dimensions in one answer would be 120 MB of text to hold and parse.
+  const fresh: { embedding: EmbeddingVector; tokens: number }[] = [];
+  const attempts: UpstreamAttempt[] = [];
+  let length = req.dimensions;
   try {
-    const result = await callUpstream(rt, {
-      path: "embeddings",
-      body: { ...req, input: toAsk, encoding_format: "float" },
-      tenant: tenant.id,
-      // Vectors of another model live in another space: an embedding request has no fallbacks.
-      targets: [req.model],
-      credentialFor: (target) => upstreamCredential(rt, tenant, rc.keyring, target, rc.request.headers),
-      signal: rc.request.signal,
-    });
-    facts = { ...facts, upstream: result.attempts };
-    fresh = await readVectors(result.response, toAsk, req.dimensions);
+    for (let from = 0; from < toAskAt.length; from += UPSTREAM_SLICE) {
+      const toAsk = toAskAt.slice(from, from + UPSTREAM_SLICE).map((i) => inputs[i]!);
+      const result = await callUpstream(rt, {
+        path: "embeddings",
+        body: { ...req, input: toAsk, encoding_format: "float" },
+        tenant: tenant.id,
+        // Vectors of another model live in another space: an embedding request has no fallbacks.
+        targets: [req.model],
+        credentialFor: (target) => upstreamCredential(rt, tenant, rc.keyring, target, rc.request.headers),
+        signal: rc.request.signal,
+      });
+      attempts.push(...result.attempts);
+      const slice = await readVectors(result.response, toAsk, length);
+      length ??= slice[0]?.embedding.length;
+      fresh.push(...slice);
+    }
+    facts = { ...facts, upstream: attempts };
   } catch (err) {
-    if (err instanceof UpstreamFailure) throw err.error.withFacts({ ...facts, upstream: err.attempts });
-    throw err instanceof ApiError ? err.withFacts(facts) : err;
+    if (err instanceof UpstreamFailure)
+      throw err.error.withFacts({ ...facts, upstream: [...attempts, ...err.attempts] });
+    throw err instanceof ApiError
+      ? err.withFacts({ ...facts, ...(attempts.length ? { upstream: attempts } : {}) })
+      : err;
   }
 
-  const vectors: number[][] = stored.map((s) => s?.embedding ?? []);
+  const vectors: EmbeddingVector[] = stored.map((s) => s?.embedding ?? EMPTY);
   let promptTokens = hitTokens;
   let repeatTokens = 0;
   for (const i of missing) {
@@ -204,8 +218,8 @@ async function addressOf(
 async function readVectors(
   res: Response,
   asked: readonly EmbeddingInput[],
-  dimensions: number | undefined,
-): Promise<{ embedding: number[]; tokens: number }[]> {
+  length: number | undefined,
+): Promise<{ embedding: EmbeddingVector; tokens: number }[]> {
   let raw: unknown;
   try {
     raw = await res.json();
@@ -216,18 +230,18 @@ async function readVectors(
   if (!parsed.success || parsed.data.data.length !== asked.length) {
     throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
   }
-  const vectors: number[][] = [];
-  let length = dimensions;
+  const vectors: EmbeddingVector[] = [];
   for (const d of parsed.data.data) {
-    const v = typeof d.embedding === "string" ? fromFloat32Base64(d.embedding) : d.embedding;
+    const v = typeof d.embedding === "string" ? fromFloat32Base64(d.embedding) : Float32Array.from(d.embedding);
     if (v === null || d.index >= asked.length || vectors[d.index] !== undefined) {
       throw fail("upstream_invalid_response", { reason: "embeddings_shape" });
     }
     length ??= v.length;
+    // Read as float32, a number beyond its range is infinite: refused with NaN.
     if (v.length !== length || !v.every(Number.isFinite)) {
       throw fail("upstream_invalid_response", { reason: "embeddings_vector" });
     }
-    // A stored vector keeps no -0 (JSON writes it as 0): read as 0 now, a miss's base64 is a hit's, bit for bit.
+    // A stored vector keeps no -0: read as 0 now, a miss's base64 is a hit's, bit for bit.
     for (const [i, x] of v.entries()) if (x === 0) v[i] = 0;
     vectors[d.index] = v;
   }

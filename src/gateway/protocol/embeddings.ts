@@ -47,27 +47,3 @@ export const EmbeddingsResponseSchema = z.looseObject({
   usage: z.looseObject({ prompt_tokens: z.int().nonnegative() }).nullable().optional(),
 });
 export type EmbeddingsResponse = z.infer<typeof EmbeddingsResponseSchema>;
-
-/** A vector as OpenAI's `encoding_format: "base64"`: little-endian float32 bytes, base64-encoded. */
-export function float32Base64(vector: readonly number[]): string {
-  const view = new DataView(new ArrayBuffer(vector.length * 4));
-  for (const [i, v] of vector.entries()) view.setFloat32(i * 4, v, true);
-  const bytes = new Uint8Array(view.buffer);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-/** The numbers of a base64 float32 vector; null when it is not one. */
-export function fromFloat32Base64(text: string): number[] | null {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch {
-    return null;
-  }
-  if (binary.length === 0 || binary.length % 4 !== 0) return null;
-  const view = new DataView(new ArrayBuffer(binary.length));
-  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i));
-  return Array.from({ length: binary.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
-}
