@@ -3,7 +3,7 @@
 // unchanged and partition the cache unless answer-neutral; chat and Responses entries are kept apart; provider
 // failures are passed on in the provider's terms without storing anything.
 import { describe, expect, it } from "vitest";
-import { call, chatBody, expectError, settle, tenantWithKey } from "../helpers";
+import { call, chatBody, expectError, rootToken, settle, tenantWithKey } from "../helpers";
 import { catalogCount, eventsOf, outputText, respond, stateless } from "./responses-helpers";
 
 describe("stateful requests are passed through", async () => {
@@ -48,11 +48,35 @@ describe("stateful requests are passed through", async () => {
     expect(stolen.status).toBe(400);
     expect(JSON.parse(stolen.text).error).toMatchObject({ code: "previous_response_not_found" });
     expect(stolen.text).not.toContain("teal");
-    for (const extra of [{ conversation: "conv_123" }, { background: true }]) {
-      const r = await respond(t, stateless("Stateful by another field.", extra));
-      expect(r.cache).toBe("BYPASS");
-      expect(r.reason).toBe("bypass:stateful");
+    const background = await respond(t, stateless("Stateful by another field.", { background: true }));
+    expect(background.cache).toBe("BYPASS");
+    expect(background.reason).toBe("bypass:stateful");
+  });
+
+  // Regression: a conversation id was passed on under the deployment's credential, which tenants without a
+  // virtual key share: any conversation of the deployment's account (another tenant's, the operator's) was read.
+  it("a conversation is reached only with the tenant's own provider credential", async () => {
+    const asked = (extra: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      respond(t, stateless("Stateful by another field.", extra), headers);
+    for (const conversation of ["conv_123", { id: "conv_123" }]) {
+      const refused = await asked({ conversation });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.text).error).toMatchObject({
+        code: "provider_object_not_found",
+        type: "invalid_request_error",
+      });
+      expect(JSON.parse(refused.text).error.message).toContain("conv_123");
     }
+    const vk = await call(t.host, "/v1/admin/virtual-keys", {
+      token: rootToken(),
+      body: { name: "own", provider: "openai", api_key: "sk-the-tenants-own-account-0000" },
+    });
+    expect(vk.status).toBe(201);
+    const own = { "x-cordon-virtual-key": ((await vk.json()) as { id: string }).id };
+    const r = await asked({ conversation: "conv_123" }, own);
+    expect(r.status, r.text).toBe(200);
+    expect(r.cache).toBe("BYPASS");
+    expect(r.reason).toBe("bypass:stateful");
   });
 });
 

@@ -15,13 +15,14 @@ import { ApiError, docsUrlOf, fail } from "../http/errors";
 import { costOf } from "../models";
 import type { PiiKind } from "../pii/index";
 import { applyPiiPolicy, type PiiOutcome, piiInAnswer } from "../policy/pii-policy";
+import { providerObjectsNamed } from "../policy/provider-objects";
 import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import type { ResponsesRequest } from "../protocol/responses";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { bodyReadFailure } from "../upstream/errors";
 import { captureStream } from "./sse";
-import { upstreamCredential } from "./upstream-credential";
+import { providerObjectRefused, upstreamCredential } from "./upstream-credential";
 
 export type Answer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
@@ -127,6 +128,9 @@ export async function consult<K extends CachedAnswer["kind"]>(
   // What this request saw of erasures, before the provider is called: its answer is not stored if one ran since.
   const ticket = addr && o.controls.write ? await storeTicket(rt, addr, found) : null;
 
+  // Files, vector stores, containers and conversations are the credential holder's: under the deployment's own
+  // credential, a request may name none (policy/provider-objects.ts); a fallback without the tenant's key is skipped.
+  const named = providerObjectsNamed(body);
   let result: UpstreamResult;
   try {
     result = await callUpstream(rt, {
@@ -134,7 +138,11 @@ export async function consult<K extends CachedAnswer["kind"]>(
       body,
       tenant: tenant.id,
       targets: o.targets,
-      credentialFor: (target) => upstreamCredential(rt, tenant, keyring, target, rc.request.headers),
+      credentialFor: async (target) => {
+        const credential = await upstreamCredential(rt, tenant, keyring, target, rc.request.headers);
+        if (credential === undefined && named.length > 0) throw providerObjectRefused(named[0]!, target);
+        return credential;
+      },
       signal: rc.request.signal,
     });
   } catch (err) {

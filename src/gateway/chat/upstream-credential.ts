@@ -2,12 +2,35 @@
 // virtual-keys.ts), opened only for this call. Without one, the deployment's own (PROVIDER_API_KEY, or keys
 // stored in AI Gateway) applies.
 import type { TenantKeyring } from "../crypto/tenant-keyring";
-import { fail } from "../http/errors";
+import { type ApiError, fail } from "../http/errors";
 import type { Runtime } from "../runtime";
 import type { TenantRecord } from "../storage/records";
 
 export const VIRTUAL_KEY_ID = /^vk_[0-9A-Za-z]{16}$/;
 export const PROVIDER = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * The refusal of a request that names a provider-stored object (`kind:id`, policy/provider-objects.ts) where only
+ * the deployment's credential applies: the object would be the deployment account's, not the tenant's.
+ */
+export function providerObjectRefused(named: string, target: string): ApiError {
+  const colon = named.indexOf(":");
+  const kind = named.slice(0, colon);
+  const what =
+    kind === "conversation"
+      ? "conversation"
+      : kind === "container"
+        ? "container"
+        : kind === "vector_store_ids"
+          ? "vector store"
+          : "file";
+  return fail("provider_object_not_found", {
+    message:
+      `No ${what} with id '${named.slice(colon + 1, colon + 65)}' was made through this tenant: without a virtual key for ` +
+      `'${target.split("/")[0]}', requests use the deployment's provider account, whose stored objects are not this tenant's.`,
+    reason: `provider_object:${kind}`,
+  });
+}
 
 /** The additional data a virtual key is sealed with: it opens only as this tenant's key of this id. */
 export const aadOf = (tenant: string, id: string) => `virtual-key:${tenant}:${id}`;

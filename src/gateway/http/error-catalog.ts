@@ -128,6 +128,12 @@ export const ERROR_CATALOG = {
     message: "No response with this id was made through this tenant.",
     fix: "Continue from a response this tenant's requests made (its id), or send the conversation again.",
   },
+  provider_object_not_found: {
+    status: 400,
+    message:
+      "The request names a file, vector store, container or conversation, and this tenant has no provider credential of its own to reach it with.",
+    fix: "Add a virtual key for the model's provider (POST /v1/admin/virtual-keys) and make the object with that account.",
+  },
   model_not_found: {
     status: 404,
     message: "The model does not exist or you do not have access to it.",

@@ -184,7 +184,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
         ],
       },
     },
-    errors: [...UPSTREAM_ERRORS, "stream_interrupted"],
+    errors: [...UPSTREAM_ERRORS, "stream_interrupted", "provider_object_not_found"],
   },
   "responses.create": {
     tag: "OpenAI-compatible",
@@ -215,7 +215,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
         ],
       },
     },
-    errors: [...UPSTREAM_ERRORS, "stream_interrupted", "previous_response_not_found"],
+    errors: [...UPSTREAM_ERRORS, "stream_interrupted", "previous_response_not_found", "provider_object_not_found"],
   },
   "models.list": {
     tag: "OpenAI-compatible",
