@@ -1,7 +1,8 @@
 // Making a Responses answer look freshly made. A hit is served with a new `resp_…` id, new output item ids
 // (same prefixes: `msg_`, `rs_`…), the current time, and the request's own bookkeeping fields (metadata, user,
-// safety_identifier, prompt_cache_key), which are answer-neutral and so may differ from those of the request
-// that was first answered — they are never another caller's. Under the tenant's timing protection misses get
+// safety_identifier, prompt_cache_key, prompt_cache_retention, and service_tier when it names one), which are
+// answer-neutral and so may differ from those of the request that was first answered — they are never another
+// caller's. Under the tenant's timing protection misses get
 // new ids and the current time too, and every streamed delta is padded (its `obfuscation` field) to a multiple
 // of PAD_TO bytes, as chat's are (timing.ts).
 import type { ResponseObject, ResponsesRequest } from "../protocol/responses";
@@ -47,6 +48,7 @@ const ECHOED: Readonly<Record<string, unknown>> = {
   user: null,
   safety_identifier: null,
   prompt_cache_key: null,
+  prompt_cache_retention: null,
 };
 
 /**
@@ -68,8 +70,12 @@ export function servedFromCache(stored: ResponseObject, req: ResponsesRequest): 
     user: req.user === undefined || req.user === "" ? null : req.user,
     safety_identifier: req.safety_identifier ?? null,
     prompt_cache_key: req.prompt_cache_key ?? null,
+    prompt_cache_retention: req.prompt_cache_retention ?? null,
   };
   for (const [k, v] of Object.entries(echo)) if (k in stored || v !== null) out[k] = v;
+  // The tier this request asked for, as chat's hits (routes/chat-completions.ts); "auto" or none leaves the tier
+  // the answer was given in.
+  if (typeof req.service_tier === "string" && req.service_tier !== "auto") out.service_tier = req.service_tier;
   return out as ResponseObject;
 }
 
