@@ -76,6 +76,17 @@ describe("plan", () => {
     }
   });
 
+  // Regression: as chat's (unit/cache-plan), a field on an input_text part of the last message left the partition.
+  it("an input_text part's other fields are part of the partition; a plain part is the string", () => {
+    const parts = (part: Record<string, unknown>) =>
+      req([{ role: "user", content: [{ type: "input_text", text: "Hi there, what is new?", ...part }] }]);
+    const base = planOf(req("Hi there, what is new?")).partition;
+    expect(planOf(parts({})).partition).toBe(base);
+    const seen = new Set([base]);
+    for (const extra of [{ frobnicate: 1 }, { frobnicate: 2 }]) seen.add(planOf(parts(extra)).partition);
+    expect(seen.size).toBe(3);
+  });
+
   it("bypasses a last item that is not user text", () => {
     expect(planResponses(req([{ role: "assistant", content: "Hi" }]))).toEqual({
       cacheable: false,

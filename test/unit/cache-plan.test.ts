@@ -67,6 +67,20 @@ describe("partition", () => {
   // Regression: a cache key that ignored the system prompt would answer one assistant's question with
   // another's answer (Portkey's OSS cache keyed on body+URL only; Helicone once keyed seeded requests on the
   // seed alone).
+  // Regression: the last message's text parts were read for their text only, so a field Cordon does not know on
+  // a part (OpenAI passes such fields on; a provider behind AI Gateway may read them) left the partition, and two
+  // requests differing only in it shared an entry. A plain text part still equals a string content.
+  it("a text part's other fields are part of the partition; a plain part is the string", () => {
+    const parts = (part: Record<string, unknown>): ChatRequest => ({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: [{ type: "text", text: "hi there", ...part }] }],
+    });
+    expect(partitionOf(parts({}))).toBe(partitionOf(chat("hi there")));
+    const seen = new Set([partitionOf(chat("hi there"))]);
+    for (const extra of [{ frobnicate: 1 }, { frobnicate: 2 }, { detail: "high" }]) seen.add(partitionOf(parts(extra)));
+    expect(seen.size).toBe(4);
+  });
+
   it("system prompt is part of the partition (regression: cache key ignoring system prompt)", () => {
     expect(partitionOf(chat("Who are you?", {}, "You are a pirate."))).not.toBe(
       partitionOf(chat("Who are you?", {}, "You are a lawyer.")),

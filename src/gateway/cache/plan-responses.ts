@@ -2,9 +2,10 @@
 // protocol/responses.ts, isStateless). As for chat (plan.ts), the prompt is the text of the last user input — a
 // string input, or the last item when it is a user message of text — and everything else that can change the
 // answer is the partition, which must match exactly: the model, instructions, earlier items, the last
-// message's other fields, its code blocks, tools, tool_choice, text (format, verbosity), reasoning, sampling,
-// max_output_tokens, include, truncation, prompt templates and every field Cordon does not know. A prompt
-// template named without its version bypasses the cache (its text can change at the provider under the same id).
+// message's other fields and its parts' other fields, its code blocks, tools, tool_choice, text (format,
+// verbosity), reasoning, sampling, max_output_tokens, include, truncation, prompt templates and every field
+// Cordon does not know. A prompt template named without its version bypasses the cache (its text can change at
+// the provider under the same id).
 //
 // A string input and a one-message list holding the same text are the same request (OpenAI reads the string as
 // that message), and `type: "message"` on an item is implied by its role; both are normalised away.
@@ -14,7 +15,7 @@
 // (cache/entries.ts), and a read of the other kind finds nothing.
 import { isMessageItem, type ResponsesItem, type ResponsesMessage, type ResponsesRequest } from "../protocol/responses";
 import { semanticText } from "../text/semantic-text";
-import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, partitionOf, proseOf } from "./plan";
+import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, partFields, partitionOf, proseOf } from "./plan";
 
 /**
  * Responses request fields known not to change the answer, and so left out of the partition — chat's
@@ -57,11 +58,14 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
   const rest = Object.fromEntries(Object.entries(req).filter(([k]) => !NOT_IN_PARTITION.has(k)));
   const earlier = items.slice(0, -1).map(normaliseItem);
   const { content: _content, type: _type, ...lastFields } = last;
+  const parts = partFields(last.content);
   return {
     cacheable: true,
     prompt,
     prose,
-    partition: RESPONSES_PARTITION_MARK + partitionOf(rest, { input: earlier, last: lastFields, code }),
+    partition:
+      RESPONSES_PARTITION_MARK +
+      partitionOf(rest, { input: earlier, last: lastFields, code, ...(parts ? { parts } : {}) }),
   };
 }
 

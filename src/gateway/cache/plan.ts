@@ -1,6 +1,6 @@
 // What a request means to the cache. The semantic tier compares only the prose of the last user message;
 // everything else that changes the answer — model, system prompt, earlier turns, the last message's other
-// fields (its `name`), code blocks of the last message, tools, response format, sampling parameters — forms the
+// fields (its `name`) and its content parts' other fields, code blocks of the last message, tools, response format, sampling parameters — forms the
 // partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
@@ -80,12 +80,26 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   const rest = Object.fromEntries(Object.entries(req).filter(([k]) => !NOT_IN_PARTITION.has(k)));
   const earlier = req.messages.slice(0, -1).map((m) => ({ ...m, content: normaliseContent(m.content) }));
   const { content: _content, ...lastFields } = last;
+  const parts = partFields(last.content);
   return {
     cacheable: true,
     prompt,
     prose,
-    partition: partitionOf(rest, { messages: earlier, last: lastFields, code }),
+    partition: partitionOf(rest, { messages: earlier, last: lastFields, code, ...(parts ? { parts } : {}) }),
   };
+}
+
+/**
+ * The fields of the prompt's content parts other than their type and text (the prompt holds those), one object
+ * per part; null when no part has any, so that plain text parts are the same request as a string content. A
+ * field Cordon does not know on a part is passed on to the provider, and so must partition the cache.
+ */
+export function partFields(content: unknown): Record<string, unknown>[] | null {
+  if (!Array.isArray(content)) return null;
+  const fields = content.map((p: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(p).filter(([k]) => k !== "type" && k !== "text")),
+  );
+  return fields.some((f) => Object.keys(f).length > 0) ? fields : null;
 }
 
 /**
