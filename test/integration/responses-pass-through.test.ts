@@ -78,6 +78,39 @@ describe("stateful requests are passed through", async () => {
     expect(r.cache).toBe("BYPASS");
     expect(r.reason).toBe("bypass:stateful");
   });
+
+  // Regression: previous_response_id was checked, but an `item_reference` input item reached the provider
+  // unchecked — and the provider resolves an item id under the credential it was stored with, which every tenant
+  // without a virtual key shares: another tenant could pull this tenant's stored output into its own request.
+  it("an item_reference must name an item of a response made through this tenant", async () => {
+    const stored = await respond(t, { model: "gpt-4o-mini", input: "My favourite planet is Neptune." });
+    expect(stored.status, stored.text).toBe(200);
+    await settle();
+    const itemId = stored.json().output[0]!.id;
+    const referencing = (id: string) =>
+      stateless([
+        { type: "item_reference", id },
+        { role: "user", content: "What did you say just before?" },
+      ]);
+    const own = await respond(t, referencing(itemId));
+    expect(own.status, own.text).toBe(200);
+    const other = await tenantWithKey("rpass-items");
+    for (const id of [itemId, "msg_unknown"]) {
+      const stolen = await respond(other, referencing(id));
+      expect(stolen.status, id).toBe(400);
+      expect(JSON.parse(stolen.text).error).toMatchObject({ code: "invalid_field", type: "invalid_request_error" });
+      expect(stolen.text).not.toContain("Neptune");
+    }
+    const unknown = await respond(t, referencing("msg_unknown"));
+    expect(unknown.status).toBe(400);
+    // A streamed stateful response's items are recorded too.
+    const streamed = await respond(t, { model: "gpt-4o-mini", input: "My favourite moon is Triton.", stream: true });
+    const done = eventsOf(streamed.text).at(-1)!;
+    expect(done.type).toBe("response.completed");
+    const streamedItem = done.response!.output[0]!.id;
+    expect((await respond(t, referencing(streamedItem))).status).toBe(200);
+    expect((await respond(other, referencing(streamedItem))).status).toBe(400);
+  });
 });
 
 describe("request fields", async () => {

@@ -72,6 +72,21 @@ export async function answerResponses(
       facts: { model: req.model },
     });
   }
+  // An item_reference names an item the provider stored, which it resolves under the same shared credential: a
+  // request refers only to output items of responses made through its own tenant.
+  const references = itemReferences(req);
+  if (references.length > 0) {
+    const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
+    const unknown =
+      named.length < references.length ? true : (await rt.tenantObject(tenant.id).unknownProviderIds(named)).length > 0;
+    if (unknown) {
+      throw fail("invalid_field", {
+        message: "An item_reference in 'input' names no item of a response made through this tenant.",
+        reason: "item_reference_of_another_tenant_or_unknown",
+        facts: { model: req.model },
+      });
+    }
+  }
   const plan: ReturnType<typeof planResponses> = !stateless
     ? { cacheable: false, reason: "stateful" }
     : pii.action === "bypass"
@@ -93,12 +108,16 @@ export async function answerResponses(
   if (consulted.kind === "not_cached") return consulted;
   const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
   // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
-  const remember = (id: string | null) => {
+  const remember = (id: string | null, items: readonly string[]) => {
     if (!stateless && req.store !== false && id !== null) {
       rc.exec.waitUntil(
         rt
           .tenantObject(tenant.id)
-          .recordProviderResponse(id, Date.now())
+          .recordProviderResponse(
+            id,
+            Date.now(),
+            items.filter((item) => item.length <= 256),
+          )
           .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${logText(err)}`)),
       );
     }
@@ -134,7 +153,7 @@ export async function answerResponses(
     const body = captureResponseStream(
       upstream.body,
       (end) => {
-        remember(end.id);
+        remember(end.id, end.items);
         settle({
           ...missed,
           ...keep(end.response),
@@ -153,7 +172,10 @@ export async function answerResponses(
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
-  remember(typeof response.id === "string" ? response.id : null);
+  remember(
+    typeof response.id === "string" ? response.id : null,
+    response.output.flatMap((item) => (typeof item.id === "string" && item.id !== "" ? [item.id] : [])),
+  );
   const added = keep(response);
   return { kind: "miss", body: raw, entryId: added.entryId ?? null, status, facts: { ...missed, ...added } };
 }
@@ -166,6 +188,12 @@ export async function answerResponses(
 function fallbacks(rc: AuthedContext): string[] {
   const all = rc.tenant.policy.fallbacks;
   return rc.rt.config.provider.kind === "ai-gateway" ? all.filter((m) => m.startsWith("openai/")) : [...all];
+}
+
+/** The ids the request's `item_reference` input items name (whatever their type, as sent). */
+function itemReferences(req: ResponsesRequest): unknown[] {
+  if (!Array.isArray(req.input)) return [];
+  return req.input.flatMap((item) => (item.type === "item_reference" ? [(item as { id?: unknown }).id] : []));
 }
 
 function tokenFacts(response: ResponseObject | null): AuditFacts {

@@ -21,12 +21,16 @@ export type ResponsesStreamEnd = (
 ) & {
   /** The response's id as the stream named it (what the provider stored it under, for a stateful request). */
   readonly id: string | null;
+  /** The ids of the output items the stream named (stored with the response, for a stateful request). */
+  readonly items: readonly string[];
 };
 
 /** Follows a Responses stream: the last sequence number, the latest response snapshot, how it ended. */
 class ResponsesStreamWatcher {
   lastSequence = -1;
   snapshot: Record<string, unknown> | null = null;
+  /** The output items' ids, as item events and response snapshots named them. */
+  readonly items = new Set<string>();
 
   /** The response's id, as the stream's events named it (null before any did). */
   id(): string | null {
@@ -37,8 +41,13 @@ class ResponsesStreamWatcher {
   terminal = false;
   errored = false;
 
+  private addItem(item: unknown): void {
+    const id = item !== null && typeof item === "object" ? (item as { id?: unknown }).id : undefined;
+    if (typeof id === "string" && id !== "") this.items.add(id);
+  }
+
   accept(data: string): void {
-    let event: { type?: unknown; sequence_number?: unknown; response?: unknown };
+    let event: { type?: unknown; sequence_number?: unknown; response?: unknown; item?: unknown };
     try {
       event = JSON.parse(data) as typeof event;
     } catch {
@@ -50,7 +59,10 @@ class ResponsesStreamWatcher {
     if (event.type === "error" || "error" in event) this.errored = true;
     if (event.response !== null && typeof event.response === "object") {
       this.snapshot = event.response as Record<string, unknown>;
+      const output = this.snapshot.output;
+      if (Array.isArray(output)) for (const item of output) this.addItem(item);
     }
+    this.addItem(event.item);
     if (typeof event.type === "string" && TERMINAL.has(event.type)) this.terminal = true;
     if (event.type === "response.completed") {
       // Checked, kept as sent (the schema's output would reorder its fields).
@@ -104,22 +116,22 @@ export function captureResponseStream(
     // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
     rewrite: (data) => scrubbedEvent(data, secrets),
     broken() {
-      onEnd({ kind: "failed", response: null, id: watcher.id() });
+      onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
       return watcher.failure("The model provider's stream failed before the response was complete.");
     },
     ended(rest) {
       if (watcher.errored) {
-        onEnd({ kind: "failed", response: null, id: watcher.id() });
+        onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
         return null;
       }
       if (!watcher.terminal) {
-        onEnd({ kind: "failed", response: null, id: watcher.id() });
+        onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
         return watcher.failure("The model provider's stream ended before the response was complete.");
       }
-      onEnd({ kind: "complete", response: watcher.completed, id: watcher.id() });
+      onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] });
       return rest;
     },
-    cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id() }),
+    cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
   });
 }
 

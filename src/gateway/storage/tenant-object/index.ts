@@ -16,7 +16,7 @@ import {
   userSalt,
 } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
-import { isProviderResponse, recordProviderResponse } from "./provider-responses";
+import { isProviderResponse, recordProviderResponse, unknownProviderIds } from "./provider-responses";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
@@ -87,12 +87,17 @@ export class TenantObject extends TenantRecordsObject {
 
   // ── responses the provider stored for this tenant ─────────────────────────────────────────────────────
 
-  recordProviderResponse(id: string, now: number): void {
-    recordProviderResponse(this.sql, id, now);
+  recordProviderResponse(id: string, now: number, items: readonly string[] = []): void {
+    recordProviderResponse(this.sql, id, now, items);
   }
 
   isProviderResponse(id: string): boolean {
     return isProviderResponse(this.sql, id);
+  }
+
+  /** The ids among `ids` that name no response or output item the provider stored for this tenant. */
+  unknownProviderIds(ids: readonly string[]): string[] {
+    return unknownProviderIds(this.sql, ids);
   }
 
   /** Whether the catalog holds the entry (a store checks it once its copies are written). */
