@@ -8,7 +8,7 @@
 // Evidence is never pruned unchecked: the rows about to be deleted are verified first (seq, links, hashes,
 // copied columns). A tenant whose expiring rows do not verify is not pruned (fails closed: the rows stay for
 // `verify` to report, and the cron logs the tenant and seq).
-import { type ChainRow, GENESIS, ROW_COLUMNS } from "./chain";
+import { type ChainRow, GENESIS, type Head, ROW_COLUMNS } from "./chain";
 import type { Anchor } from "./verify";
 import { isConsistent } from "./verify";
 
@@ -85,13 +85,16 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
   for (;;) {
     const size = Math.min(PAGE, budget - pruned);
     if (size <= 0) return { pruned, refusedAt: null, budgetSpent: true };
+    // One row more than may go: the link from the last row pruned to the one after it is checked in this page,
+    // whether the page ends at the first kept row, at the page size or at the run's budget.
     const { results: rows } = await db
       .prepare(`SELECT ${ROW_COLUMNS.join(", ")} FROM audit_events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`)
-      .bind(tenant, seq, size)
+      .bind(tenant, seq, size + 1)
       .all<ChainRow>();
     // The expired prefix of this page, each row checked before it may go; stops at a row that does not verify.
     const expired: ChainRow[] = [];
     let badAt: number | null = null;
+    let kept = false;
     for (const row of rows) {
       const expected = seq + expired.length + 1;
       // Every link is checked, the first kept row's to the last pruned one's too. A row edited and re-hashed
@@ -101,12 +104,29 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
         badAt = expired.pop()?.seq ?? expected;
         break;
       }
-      if ((row.ts as number) >= cutoff) break;
+      if ((row.ts as number) >= cutoff) {
+        kept = true;
+        break;
+      }
+      if (expired.length === size) break; // the row after the budget: its link is checked, it stays
       if (!(await isConsistent(row, tenant))) {
         badAt = row.seq;
         break;
       }
       expired.push(row);
+    }
+    // No row after the last expired one: it is the last row, so the head must name it (an edited and re-hashed
+    // last row breaks no link, only the head). A head beyond it (appended meanwhile) leaves it for the next run.
+    const end = badAt === null && expired.length === rows.length ? expired.at(-1) : undefined;
+    if (end) {
+      const head = await db.prepare("SELECT seq, hash FROM audit_chain WHERE tenant = ?").bind(tenant).first<Head>();
+      if (head && head.seq > end.seq) {
+        expired.pop();
+      } else if (!head || head.seq !== end.seq || head.hash !== end.hash) {
+        // Neither the row the head names nor any after it goes: verification names the break there.
+        badAt = Math.max(seq + 1, Math.min(head?.seq ?? end.seq, end.seq));
+        while ((expired.at(-1)?.seq ?? 0) >= badAt) expired.pop();
+      }
     }
     const last = expired.at(-1);
     if (last) {
@@ -125,9 +145,7 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
       prev = last.hash;
     }
     if (badAt !== null) return refuse(tenant, badAt, pruned);
-    if (!last || expired.length < rows.length || rows.length < size) {
-      return { pruned, refusedAt: null, budgetSpent: false };
-    }
+    if (kept || end || expired.length < size) return { pruned, refusedAt: null, budgetSpent: false };
   }
 }
 

@@ -139,6 +139,37 @@ describe("retention cron", () => {
     error.mockRestore();
   });
 
+  // Regression: the link from the last row a run let go to the row after it was checked only when both were read in
+  // one page, and the chain's last row was never compared with the head: a row edited and re-hashed where a page or
+  // the run's budget ended, or at the end of the chain, was deleted and its forged hash made the anchor.
+  it("never prunes a row edited and re-hashed where the run's budget ends, or at the end of the chain", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    await pruneExpired(env.AUDIT_DB, 420 * DAY, 400); // what earlier tests left due, so that the budget is this test's
+    const atBudget = await tenantWith("rehash-budget", [1, 2, 3, 4, 450]);
+    await editAndRehash(atBudget, 2);
+    const first = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400, 2);
+    expect(first.refused[atBudget]).toBe(2);
+    expect(first.pruned[atBudget]).toBe(1);
+    expect((await rowsOf(atBudget)).map((r) => r.seq)).toEqual([2, 3, 4, 5]);
+    expect(await verifyChain(env.AUDIT_DB, atBudget)).toMatchObject({
+      ok: false,
+      first_break: { seq: 2, reason: "edited" },
+    });
+
+    const atEnd = await tenantWith("rehash-last", [1, 2, 3]);
+    await editAndRehash(atEnd, 3);
+    expect(await verifyChain(env.AUDIT_DB, atEnd)).toMatchObject({ first_break: { seq: 3, reason: "head_mismatch" } });
+    const second = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400);
+    expect(second.refused[atEnd]).toBe(3);
+    expect(second.pruned[atEnd]).toBe(2);
+    expect((await rowsOf(atEnd)).map((r) => r.seq)).toEqual([3]);
+    expect(await verifyChain(env.AUDIT_DB, atEnd)).toMatchObject({
+      ok: false,
+      first_break: { seq: 3, reason: "head_mismatch" },
+    });
+    error.mockRestore();
+  });
+
   // Regression: head and anchor are read in one transaction, the rows page by page; retention committing in between
   // made a sound chain look as if its first rows had been deleted.
   it("a verification that retention overlaps still finds the chain sound", async () => {
