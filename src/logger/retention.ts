@@ -101,6 +101,10 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
       // breaks the next row's link, not its own: neither side of a broken link goes, so the row verification
       // would name stays for it to name.
       if (row.seq !== expected || row.prev_hash !== (expired.at(-1)?.hash ?? prev)) {
+        // Rows gone since the last page, with the anchor past them: another run pruned them (runs may overlap).
+        if (expired.length === 0 && (await anchorSeq(db, tenant)) > seq) {
+          return { pruned, refusedAt: null, budgetSpent: false };
+        }
         badAt = expired.pop()?.seq ?? expected;
         break;
       }
@@ -130,13 +134,15 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
     }
     const last = expired.at(-1);
     if (last) {
+      // An anchor only moves forward: a run that overlapped another and computed an earlier one leaves it.
       await db.batch([
         db.prepare("DELETE FROM audit_events WHERE tenant = ? AND seq > ? AND seq <= ?").bind(tenant, seq, last.seq),
         db
           .prepare(
             `INSERT INTO audit_anchors (tenant, seq, hash, ts, pruned_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, ts = excluded.ts,
-                                                pruned_at = excluded.pruned_at`,
+                                                pruned_at = excluded.pruned_at
+             WHERE excluded.seq > audit_anchors.seq`,
           )
           .bind(tenant, last.seq, last.hash, last.ts, now),
       ]);
@@ -147,6 +153,14 @@ async function pruneTenant(db: D1Database, tenant: string, cutoff: number, now: 
     if (badAt !== null) return refuse(tenant, badAt, pruned);
     if (kept || end || expired.length < size) return { pruned, refusedAt: null, budgetSpent: false };
   }
+}
+
+async function anchorSeq(db: D1Database, tenant: string): Promise<number> {
+  const anchor = await db
+    .prepare("SELECT seq FROM audit_anchors WHERE tenant = ?")
+    .bind(tenant)
+    .first<{ seq: number }>();
+  return anchor?.seq ?? 0;
 }
 
 function refuse(tenant: string, seq: number, pruned: number) {

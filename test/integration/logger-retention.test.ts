@@ -189,6 +189,30 @@ describe("retention cron", () => {
     expect(result).toMatchObject({ ok: true, first_break: null, checkpoint: "match", anchor: { seq: 3 } });
   });
 
+  // Regression: two runs overlapping (a cron run still working when the next starts, or started by hand) each wrote
+  // the anchor it had computed; the slower one moved it back over rows the faster one had deleted, and a chain
+  // nobody touched reported them deleted.
+  it("two overlapping runs never move the anchor back over rows already deleted", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    await pruneExpired(env.AUDIT_DB, 420 * DAY, 400); // what earlier tests left due: the first write is this tenant's
+    const t = await tenantWith("overlap-runs", [1, 2, 3, 4, 5, 450]);
+    let raced = false;
+    const slow = withBatch(async (statements) => {
+      if (!raced) {
+        raced = true;
+        await pruneExpired(env.AUDIT_DB, 420 * DAY, 400); // the other run, complete, while this one is about to write
+      }
+      return env.AUDIT_DB.batch(statements);
+    });
+    const report = await pruneExpired(slow, 420 * DAY, 400, 2);
+    expect(raced).toBe(true);
+    expect(report.refused[t]).toBeUndefined();
+    expect((await rowsOf(t)).map((r) => r.seq)).toEqual([6]);
+    expect(await verifyChain(env.AUDIT_DB, t)).toMatchObject({ ok: true, checked: 1, anchor: { seq: 5 } });
+    expect(error).not.toHaveBeenCalledWith(expect.stringContaining(`${t} not pruned`));
+    error.mockRestore();
+  });
+
   it("deletes at most a budget of rows per run and finishes on the next", async () => {
     const tenants = [await tenantWith("budget-a", [1, 2, 3, 4, 450]), await tenantWith("budget-b", [1, 2, 3, 450])];
     const first = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400, 5);
