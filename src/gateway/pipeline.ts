@@ -6,6 +6,7 @@
 import { logText } from "../shared/log-text";
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";
+import { Metrics } from "./audit/metrics";
 import { recordBeforeChange, sendAuditEvent } from "./audit/send";
 import { admitCaller } from "./auth/admission";
 import { belongsTo } from "./auth/authenticate";
@@ -67,7 +68,8 @@ export async function handleRequest(
       facts: {},
       now: Date.now(),
     });
-    exec.waitUntil(sendAuditEvent(env.AUDIT, event));
+    // Counted when lost, as every event is: the metrics need only their binding, not the configuration.
+    exec.waitUntil(sendAuditEvent(env.AUDIT, event, new Metrics(env.METRICS)));
     return finalizeResponse(errorResponse(failure, id, docsUrl), id);
   }
 

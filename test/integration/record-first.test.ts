@@ -267,6 +267,20 @@ describe("a recorded change that fails", () => {
 });
 
 describe("cache traffic fails open", () => {
+  // Regression: a request answered while the gateway could not start (its configuration refused) sent its event
+  // without the metrics, so that event, when the Queue refused it too, was lost without a data point.
+  it("counts a lost event of a gateway that cannot start", async () => {
+    const lost = points.length;
+    const res = await callWith({ ...broken, MASTER_KEY: "not base64 at all" }, hostOf("anyone"), "/v1/models");
+    expect(res.status).toBe(500);
+    await settleAll();
+    expect(points.slice(lost)).toContainEqual({
+      indexes: ["_none"],
+      blobs: ["audit_event_lost", "", "gateway.start"],
+      doubles: [1],
+    });
+  });
+
   it("answers a chat request whose event cannot be sent, counts the lost event, and still caches", async () => {
     const w = await world();
     const lost = points.length;
