@@ -119,6 +119,45 @@ describe("the CLI's transport", () => {
     expect(received[0]!.host).toBe(`acme.localhost:${port}`);
   });
 
+  // Regression: a chain longer than one request verifies (1,000,000 events) was reported "intact … so far" with exit
+  // code 0 and "run again (resume from seq N)", which the command had no way to do: run again, it started over, so
+  // the events past the first million were never checked. It now follows resume_from_seq until the walk is complete.
+  it("audit verify follows resume_from_seq until the whole chain is checked, with the checkpoint each time", async () => {
+    received.length = 0;
+    const before = answer;
+    answer = (req) => {
+      const from = new URL(req.url ?? "", "http://x").searchParams.get("from_seq");
+      const page =
+        from === null
+          ? { ok: true, complete: false, checked: 1_000_000, resume_from_seq: 1_000_001 }
+          : { ok: false, complete: true, checked: 41, first_break: { seq: 1_000_042, reason: "edited" } };
+      const body = {
+        object: "audit.verification",
+        head: { seq: 1_000_100, hash: "a".repeat(64) },
+        checkpoint: "match",
+      };
+      return { status: 200, body: JSON.stringify({ ...body, ...page }) };
+    };
+    try {
+      const res = await runOnThisMachine(
+        ["audit", "verify"],
+        "--checkpoint-seq",
+        "7",
+        "--checkpoint-hash",
+        "b".repeat(64),
+      );
+      expect(res.code).toBe(1);
+      expect(res.stdout).toContain("BROKEN at seq 1000042: edited");
+      const asked = received.map((r) => Object.fromEntries(new URL(r.url, "http://x").searchParams));
+      expect(asked).toEqual([
+        { checkpoint_seq: "7", checkpoint_hash: "b".repeat(64) },
+        { checkpoint_seq: "7", checkpoint_hash: "b".repeat(64), from_seq: "1000001" },
+      ]);
+    } finally {
+      answer = before;
+    }
+  });
+
   it("sends no credential over plain HTTP to another machine: refused before any request", async () => {
     received.length = 0;
     for (const url of [`http://cordon.example.com:${port}`, `http://10.0.0.8:${port}`]) {
