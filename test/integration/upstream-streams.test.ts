@@ -122,6 +122,24 @@ describe("a client that goes away cancels the upstream request within a second",
     expect(await eventOf(res)).toMatchObject({ status: 200, entry_id: null, reason: "stream_cancelled" });
   });
 
+  it("mid-stream: a Responses client that aborts its request is audited as gone, not as a provider failure", async () => {
+    const controller = new AbortController();
+    const res = await callWith(env, t.host, "/v1/responses", {
+      token: t.key,
+      body: { model: "local/slow-stream-400", input: `Abort a response at ${label()}`, store: false, stream: true },
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("response.created");
+    // The client waits for the next event when it aborts: the read in flight is cut.
+    const next = reader.read();
+    controller.abort();
+    await next;
+    await reader.cancel();
+    await settleAll();
+    expect(await eventOf(res)).toMatchObject({ status: 200, entry_id: null, reason: "stream_cancelled" });
+  });
+
   it.each(["local/hang", "local/slow-1500"])("while %s keeps the provider waiting", async (model) => {
     await provider().clearAbortLog();
     const call = abortable(t, model);

@@ -157,7 +157,11 @@ export async function answerResponses(
         settle({
           ...missed,
           ...keep(end.response),
-          ...(end.kind === "complete" ? {} : { reason: `stream_${end.kind}` }),
+          // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
+          // client going away, not the provider failing — as for chat (answer.ts).
+          ...(end.kind === "complete"
+            ? {}
+            : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
         });
       },
       secrets,
