@@ -203,6 +203,24 @@ describe("SSE", () => {
     }
   });
 
+  it("regression: a client that cancels while a read is pending ends the stream once, as cancelled", async () => {
+    // The provider has sent the whole answer and [DONE], and not yet closed its stream.
+    const parts = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello" }, "stop"), "data: [DONE]\n\n"];
+    const upstream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(enc.encode(parts.join("")));
+      },
+    });
+    const ends: string[] = [];
+    const reader = captureStream(upstream, DOCS, (end) => ends.push(end.kind)).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(parts.join(""));
+    const pending = reader.read();
+    await reader.cancel();
+    await pending;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ends).toEqual(["cancelled"]);
+  });
+
   it("replays a stored answer as a valid stream that reassembles to it", async () => {
     const text = await new Response(replayAsStream({ ...completion, id: "chatcmpl-1" }, { includeUsage: true })).text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);

@@ -245,9 +245,13 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
           try {
             chunk = await reader.read();
           } catch {
+            if (finished) return;
             finished = true;
             return finish(controller, relay.broken());
           }
+          // The client went away while this read was pending (cancel, which cancels the upstream and so ends the
+          // read): its owner already learnt how the stream ended.
+          if (finished) return;
           if (chunk.done) {
             finished = true;
             let last: Uint8Array | null;
