@@ -63,6 +63,28 @@ describe("every stream's end reaches the audit trail", async () => {
     expect(await eventOf(res)).toMatchObject({ action: "responses.create", status: 200, entry_id: null });
   });
 
+  it("a client that goes away while the runtime neither reads nor cancels the body: the stream is still audited", async () => {
+    // Where the runtime reports a disconnect only through the request's signal (no cancel of the response body:
+    // workerd#6832), the relayed stream must end on the signal, or its event waits forever.
+    for (const path of ["/v1/chat/completions", "/v1/responses"]) {
+      const controller = new AbortController();
+      const input = `Tell me a long story ${label()}`;
+      const res = await callWith(env, t.host, path, {
+        token: t.key,
+        body:
+          path === "/v1/responses"
+            ? { model: "local/slow-stream-400", stream: true, store: false, input }
+            : { model: "local/slow-stream-400", stream: true, messages: [{ role: "user", content: input }] },
+        signal: controller.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await Promise.race([settleAll(), new Promise((r) => setTimeout(r, 2000))]);
+      expect(await eventOf(res), path).toMatchObject({ status: 200, entry_id: null, reason: "stream_cancelled" });
+    }
+  });
+
   it("an export whose storage read fails mid-stream: the download breaks, the trail says so", async () => {
     const asked = await call(t.host, "/v1/chat/completions", {
       token: t.key,

@@ -250,7 +250,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
             : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
         });
       },
-      { dropUsageChunk: addUsage, secrets },
+      { dropUsageChunk: addUsage, secrets, signal: rc.request.signal },
     );
     return { kind: "stream", body, entryId, status, facts };
   }

@@ -165,6 +165,7 @@ export async function answerResponses(
         });
       },
       secrets,
+      rc.request.signal,
     );
     return { kind: "stream", body, entryId, status, cacheReason: missed.cacheReason, facts };
   }

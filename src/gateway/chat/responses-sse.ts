@@ -103,36 +103,42 @@ class ResponsesStreamWatcher {
 /**
  * Passes an upstream Responses stream through byte for byte and calls `onEnd` exactly once: `complete` when it
  * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
- * reported an error, `cancelled` when the client went away (the upstream read is cancelled then).
+ * reported an error, `cancelled` when the client went away — cancelled the body, or `signal` (its request's) aborted
+ * — (the upstream read is cancelled then).
  */
 export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
   onEnd: (end: ResponsesStreamEnd) => void,
   secrets: readonly string[] = [],
+  signal?: AbortSignal,
 ): ReadableStream<Uint8Array> {
   const watcher = new ResponsesStreamWatcher();
-  return relayStream(upstream, {
-    accept: (data) => watcher.accept(data),
-    // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
-    rewrite: (data) => scrubbedEvent(data, secrets),
-    broken() {
-      onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
-      return watcher.failure("The model provider's stream failed before the response was complete.");
-    },
-    ended(rest) {
-      if (watcher.errored) {
+  return relayStream(
+    upstream,
+    {
+      accept: (data) => watcher.accept(data),
+      // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
+      rewrite: (data) => scrubbedEvent(data, secrets),
+      broken() {
         onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
-        return null;
-      }
-      if (!watcher.terminal) {
-        onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
-        return watcher.failure("The model provider's stream ended before the response was complete.");
-      }
-      onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] });
-      return rest;
+        return watcher.failure("The model provider's stream failed before the response was complete.");
+      },
+      ended(rest) {
+        if (watcher.errored) {
+          onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
+          return null;
+        }
+        if (!watcher.terminal) {
+          onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
+          return watcher.failure("The model provider's stream ended before the response was complete.");
+        }
+        onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] });
+        return rest;
+      },
+      cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
     },
-    cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
-  });
+    signal,
+  );
 }
 
 type Json = Record<string, unknown>;

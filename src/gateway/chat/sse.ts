@@ -225,9 +225,13 @@ export interface StreamRelay {
  * Passes an upstream SSE stream through byte for byte, in whole events (EventBoundary), and ends it as `relay`
  * says; exactly one of `broken`, `ended` and `cancelled` is called — or `broken` after `accept` or `ended` threw
  * (an upstream event no parser foresaw), so that the owner always learns how the stream ended: its audit event
- * waits on that.
+ * waits on that. `signal` (the client's request signal) aborting ends it as `cancelled`.
  */
-export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamRelay): ReadableStream<Uint8Array> {
+export function relayStream(
+  upstream: ReadableStream<Uint8Array>,
+  relay: StreamRelay,
+  signal?: AbortSignal,
+): ReadableStream<Uint8Array> {
   const parser = new SseParser();
   const boundary = new EventBoundary();
   const reader = upstream.getReader();
@@ -238,6 +242,23 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, relay: StreamR
   };
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        // The client's request signal: a client that goes away ends the stream as cancelled even where the
+        // runtime neither reads the body further nor cancels it, so that its owner (the audit event) learns it.
+        const goneAway = () => {
+          if (finished) return;
+          finished = true;
+          relay.cancelled();
+          reader.cancel(signal?.reason).catch(() => {});
+          try {
+            controller.close();
+          } catch {
+            // already closed or errored
+          }
+        };
+        if (signal?.aborted) goneAway();
+        else signal?.addEventListener("abort", goneAway, { once: true });
+      },
       async pull(controller) {
         // Until a whole event can be passed on, or the stream ends: a pull that enqueues nothing is not repeated.
         for (;;) {
@@ -313,38 +334,42 @@ export function captureStream(
   upstream: ReadableStream<Uint8Array>,
   docsUrl: string,
   onEnd: (end: StreamEnd) => void,
-  opts: { dropUsageChunk?: boolean; secrets?: readonly string[] } = {},
+  opts: { dropUsageChunk?: boolean; secrets?: readonly string[]; signal?: AbortSignal } = {},
 ): ReadableStream<Uint8Array> {
   const assembler = new StreamAssembler();
   const secrets = opts.secrets ?? [];
-  return relayStream(upstream, {
-    accept: (data) => assembler.accept(data),
-    // The usage Cordon asked for on the client's behalf (to store the answer whole) is read, not passed on: not
-    // the usage chunk, nor the `usage: null` every other chunk then carries. An error the provider sent in the
-    // stream is passed on scrubbed of what it may echo of the call (upstream/errors.ts).
-    rewrite: (data: string) => {
-      if (opts.dropUsageChunk && isUsageChunk(data)) return null;
-      return scrubbedEvent(opts.dropUsageChunk ? withoutNullUsage(data) : data, secrets);
-    },
-    broken() {
-      // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
-      // client mistakes a truncated answer for a whole one.
-      onEnd({ kind: "failed", usage: assembler.usage() });
-      return errorEvent("The model provider's stream failed before the answer was complete.", docsUrl);
-    },
-    ended(rest) {
-      // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
-      if (!assembler.sawDone() || assembler.sawError()) {
+  return relayStream(
+    upstream,
+    {
+      accept: (data) => assembler.accept(data),
+      // The usage Cordon asked for on the client's behalf (to store the answer whole) is read, not passed on: not
+      // the usage chunk, nor the `usage: null` every other chunk then carries. An error the provider sent in the
+      // stream is passed on scrubbed of what it may echo of the call (upstream/errors.ts).
+      rewrite: (data: string) => {
+        if (opts.dropUsageChunk && isUsageChunk(data)) return null;
+        return scrubbedEvent(opts.dropUsageChunk ? withoutNullUsage(data) : data, secrets);
+      },
+      broken() {
+        // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no
+        // client mistakes a truncated answer for a whole one.
         onEnd({ kind: "failed", usage: assembler.usage() });
-        return assembler.sawError()
-          ? null
-          : errorEvent("The model provider's stream ended before the answer was complete.", docsUrl);
-      }
-      onEnd({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
-      return rest;
+        return errorEvent("The model provider's stream failed before the answer was complete.", docsUrl);
+      },
+      ended(rest) {
+        // Ended without [DONE], or after the provider's own error event: not an answer, whatever came first.
+        if (!assembler.sawDone() || assembler.sawError()) {
+          onEnd({ kind: "failed", usage: assembler.usage() });
+          return assembler.sawError()
+            ? null
+            : errorEvent("The model provider's stream ended before the answer was complete.", docsUrl);
+        }
+        onEnd({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
+        return rest;
+      },
+      cancelled: () => onEnd({ kind: "cancelled", usage: assembler.usage() }),
     },
-    cancelled: () => onEnd({ kind: "cancelled", usage: assembler.usage() }),
-  });
+    opts.signal,
+  );
 }
 
 /** A chunk without the `"usage": null` that `include_usage` puts in every chunk but the last. */
