@@ -85,6 +85,24 @@ describe("every stream's end reaches the audit trail", async () => {
     }
   });
 
+  it("an export whose client goes away while the runtime neither reads nor cancels the body: still audited", async () => {
+    const asked = await call(t.host, "/v1/chat/completions", {
+      token: t.key,
+      headers: { "x-cache-user": "bob" },
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is a container image?" }] },
+    });
+    expect(asked.status).toBe(200);
+    await asked.text();
+    await settle();
+
+    const controller = new AbortController();
+    const res = await callWith(env, t.host, "/v1/cache/export?user=bob", { token: t.key, signal: controller.signal });
+    expect(res.status).toBe(200);
+    controller.abort();
+    await Promise.race([settleAll(), new Promise((r) => setTimeout(r, 2000))]);
+    expect(await eventOf(res)).toMatchObject({ action: "cache.export", status: 200, reason: "export:0" });
+  });
+
   it("an export whose storage read fails mid-stream: the download breaks, the trail says so", async () => {
     const asked = await call(t.host, "/v1/chat/completions", {
       token: t.key,

@@ -195,16 +195,35 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
   const counted = new Promise<{ n: number; failed: boolean }>((resolve) => {
     settle = resolve;
   });
+  // A client that goes away ends the export, even where the runtime reports it only through the request's signal
+  // (neither reading the body further nor cancelling it): its audit event waits for the end.
+  let gone = false;
   const body = new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        const goneAway = () => {
+          if (gone) return;
+          gone = done = true;
+          settle({ n: exported, failed: false });
+          try {
+            controller.close();
+          } catch {
+            // already closed or errored
+          }
+        };
+        if (rc.request.signal.aborted) goneAway();
+        else rc.request.signal.addEventListener("abort", goneAway, { once: true });
+      },
       async pull(controller) {
         try {
+          if (gone) return;
           if (done || sealer === null) {
             controller.close();
             settle({ n: exported, failed: false });
             return;
           }
           const page = await object.catalogPage({ userHash, after, limit: EXPORT_PAGE });
+          if (gone) return;
           const last = page[page.length - 1];
           if (!last) {
             done = true;
@@ -214,12 +233,14 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
           }
           after = { createdAt: last.created_at, id: last.id };
           const lines = await exportLines(rc, page, sealer);
+          if (gone) return;
           exported += lines.length;
           if (lines.length) controller.enqueue(encoder.encode(lines.join("")));
           if (page.length < EXPORT_PAGE) done = true;
         } catch (err) {
           // The download breaks (the client sees an incomplete body, never a complete-looking one), and the
           // trail still records what went out before it did.
+          if (gone) return;
           console.error(`export of ${userTarget(userHash)} failed after ${exported} entries: ${logText(err)}`);
           settle({ n: exported, failed: true });
           throw err;
