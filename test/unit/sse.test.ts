@@ -221,6 +221,27 @@ describe("SSE", () => {
     expect(ends).toEqual(["cancelled"]);
   });
 
+  it("regression: keeps the url citations a search model streams, in a delta of their own", () => {
+    // As gpt-4o-search-preview streams them: the text, then a delta carrying only the annotations.
+    const citation = {
+      type: "url_citation",
+      url_citation: { start_index: 0, end_index: 5, title: "Paris", url: "https://example.com/paris" },
+    };
+    const a = new StreamAssembler();
+    for (const delta of [
+      { role: "assistant", content: "" },
+      { content: "Paris is the capital." },
+      { annotations: [citation] },
+    ])
+      a.accept(JSON.stringify({ id: "c1", choices: [{ index: 0, delta, finish_reason: null }] }));
+    a.accept(JSON.stringify({ id: "c1", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }));
+    a.accept("[DONE]");
+    expect(a.result()?.choices[0]?.message).toMatchObject({
+      content: "Paris is the capital.",
+      annotations: [citation],
+    });
+  });
+
   it("replays a stored answer as a valid stream that reassembles to it", async () => {
     const text = await new Response(replayAsStream({ ...completion, id: "chatcmpl-1" }, { includeUsage: true })).text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);

@@ -74,7 +74,13 @@ interface Chunk {
   service_tier?: string | null;
   choices?: {
     index?: number;
-    delta?: { role?: string; content?: string | null; tool_calls?: unknown; function_call?: unknown };
+    delta?: {
+      role?: string;
+      content?: string | null;
+      tool_calls?: unknown;
+      function_call?: unknown;
+      annotations?: unknown;
+    };
     logprobs?: { content?: unknown } | null;
     finish_reason?: string | null;
   }[];
@@ -92,6 +98,8 @@ export class StreamAssembler {
   private finish: string | null = null;
   /** The content's token log probabilities, when the request asked for them (`logprobs: true`). */
   private logprobs: unknown[] = [];
+  /** The message's annotations (a search model's url citations), which arrive in deltas of their own. */
+  private annotations: unknown[] = [];
   private usage_: Chunk["usage"] = null;
   private done = false;
   private errored = false;
@@ -135,6 +143,7 @@ export class StreamAssembler {
       if ((choice.index ?? 0) !== 0 || choice.delta?.tool_calls || choice.delta?.function_call) this.uncacheable = true;
       if (typeof choice.delta?.content === "string") this.content += choice.delta.content;
       if (Array.isArray(choice.logprobs?.content)) this.logprobs.push(...choice.logprobs.content);
+      if (Array.isArray(choice.delta?.annotations)) this.annotations.push(...choice.delta.annotations);
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
   }
@@ -167,7 +176,7 @@ export class StreamAssembler {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: this.content, refusal: null, annotations: [] },
+          message: { role: "assistant", content: this.content, refusal: null, annotations: this.annotations },
           finish_reason: this.finish,
           logprobs: this.logprobs.length ? { content: this.logprobs, refusal: null } : null,
         },
