@@ -259,6 +259,23 @@ describe("SSE", () => {
     expect(objects.at(-2).choices[0].finish_reason).toBe("stop");
   });
 
+  it("regression: replays a stored answer's url citations, in a delta of their own as a search model streams them", async () => {
+    const citation = {
+      type: "url_citation",
+      url_citation: { start_index: 0, end_index: 5, title: "Paris", url: "https://example.com/paris" },
+    };
+    const cited = structuredClone(completion);
+    Object.assign(cited.choices[0]!.message, { refusal: null, annotations: [citation] });
+    const text = await new Response(replayAsStream(cited, { includeUsage: false })).text();
+    const events = new SseParser().push(enc.encode(text));
+    const again = new StreamAssembler();
+    for (const e of events) again.accept(e);
+    expect(again.result()?.choices[0]?.message).toMatchObject({
+      content: cited.choices[0]!.message.content,
+      annotations: [citation],
+    });
+  });
+
   it("regression: keeps a streamed answer's token log probabilities, and replays them one token per chunk", async () => {
     const lp = (token: string) => ({ token, logprob: -0.5, bytes: [...enc.encode(token)], top_logprobs: [] });
     const streamed = new StreamAssembler();

@@ -415,8 +415,8 @@ function isUsageChunk(data: string): boolean {
 /**
  * A stored answer as an SSE stream of chat.completion.chunk events, as a model streams it: a role chunk, the
  * content in chunks of a few words — or, when the answer carries token log probabilities, one token per chunk
- * with its `logprobs`, as OpenAI streams them — a finish chunk, the usage chunk when asked for (`usage: null` on
- * the others, as OpenAI sends with include_usage), then `[DONE]`.
+ * with its `logprobs`, as OpenAI streams them — its annotations (url citations) when it has any, a finish chunk,
+ * the usage chunk when asked for (`usage: null` on the others, as OpenAI sends with include_usage), then `[DONE]`.
  */
 export function replayAsStream(
   completion: ChatCompletion,
@@ -448,6 +448,9 @@ export function replayAsStream(
     // Tokens that do not spell the content (cut inside a character): the content whole, with all of them.
     events.push(chunk({ content }, null, tokens));
   }
+  // A search model's url citations: a delta of their own after the text, as it streams them.
+  const annotations = (choice?.message as { annotations?: unknown } | undefined)?.annotations;
+  if (Array.isArray(annotations) && annotations.length > 0) events.push(chunk({ annotations }, null));
   events.push(chunk({}, choice?.finish_reason ?? "stop"));
   if (opts.includeUsage) events.push({ ...base, choices: [], usage: completion.usage ?? null });
 
