@@ -63,6 +63,25 @@ describe("every stream's end reaches the audit trail", async () => {
     expect(await eventOf(res)).toMatchObject({ action: "responses.create", status: 200, entry_id: null });
   });
 
+  it("a client that leaves once [DONE] reached it had the whole answer: stored, and audited as complete", async () => {
+    const events = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello there." }, "stop"), "[DONE]"];
+    const e: Env = { ...env, PROVIDER_SERVICE: providerSending(events) };
+    const res = await callWith(e, t.host, "/v1/chat/completions", {
+      token: t.key,
+      body: { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `Say hello ${label()}` }] },
+    });
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("[DONE]")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    await settleAll();
+    const entryId = res.headers.get("x-cache-entry-id");
+    expect(await eventOf(res)).toMatchObject({ status: 200, cache: "MISS", entry_id: entryId, reason: null });
+    const entry = await call(t.host, `/v1/cache/entries/${entryId}`, { token: t.key });
+    expect(entry.status).toBe(200);
+    await entry.arrayBuffer();
+  });
+
   it("a client that goes away while the runtime neither reads nor cancels the body: the stream is still audited", async () => {
     // Where the runtime reports a disconnect only through the request's signal (no cancel of the response body:
     // workerd#6832), the relayed stream must end on the signal, or its event waits forever.

@@ -1,6 +1,6 @@
 // A stored Responses answer replayed as a stream (chat/responses-sse.ts, replayResponseStream): regressions.
 import { describe, expect, it } from "vitest";
-import { replayResponseStream } from "../../src/gateway/chat/responses-sse";
+import { captureResponseStream, replayResponseStream } from "../../src/gateway/chat/responses-sse";
 import type { ResponseObject } from "../../src/gateway/protocol/responses";
 
 const logprob = (token: string) => ({
@@ -60,5 +60,30 @@ describe("a streamed hit of a request that asked for logprobs (include: message.
     );
     expect(deltas.map((e) => e.delta)).toEqual(["Paris is the ", "capital of France."]);
     expect(deltas.every((e) => Array.isArray(e.logprobs) && e.logprobs.length === 0)).toBe(true);
+  });
+});
+
+describe("a relayed Responses stream (captureResponseStream)", () => {
+  it("a client that goes away once the terminal event was relayed had the whole response: complete, and storable", async () => {
+    const response = stored("Paris is the capital.", []);
+    const events = [
+      { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } },
+      { type: "response.completed", sequence_number: 1, response },
+    ];
+    const text = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+    for (const sent of [events.length, 1]) {
+      const upstream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(`${text.split("\n\n").slice(0, sent).join("\n\n")}\n\n`));
+        },
+      });
+      const ends: { kind: string; response: unknown }[] = [];
+      const reader = captureResponseStream(upstream, (end) => ends.push(end)).getReader();
+      await reader.read();
+      await reader.cancel();
+      expect(ends).toHaveLength(1);
+      if (sent === events.length) expect(ends[0]).toEqual({ kind: "complete", response, id: response.id });
+      else expect(ends[0]?.kind).toBe("cancelled");
+    }
   });
 });

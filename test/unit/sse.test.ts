@@ -6,6 +6,7 @@ import {
   replayAsStream,
   SseParser,
   StreamAssembler,
+  type StreamEnd,
 } from "../../src/gateway/chat/sse";
 import type { ChatCompletion } from "../../src/gateway/protocol/chat";
 
@@ -203,7 +204,7 @@ describe("SSE", () => {
     }
   });
 
-  it("regression: a client that cancels while a read is pending ends the stream once, as cancelled", async () => {
+  it("regression: a client that cancels while a read is pending ends the stream once", async () => {
     // The provider has sent the whole answer and [DONE], and not yet closed its stream.
     const parts = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello" }, "stop"), "data: [DONE]\n\n"];
     const upstream = new ReadableStream<Uint8Array>({
@@ -218,7 +219,28 @@ describe("SSE", () => {
     await reader.cancel();
     await pending;
     await new Promise((r) => setTimeout(r, 10));
-    expect(ends).toEqual(["cancelled"]);
+    // Complete: [DONE] was relayed before the client left (the next test).
+    expect(ends).toEqual(["complete"]);
+  });
+
+  it("a client that goes away once [DONE] was relayed had the whole answer: complete, and storable", async () => {
+    const parts = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello" }, "stop"), "data: [DONE]\n\n"];
+    for (const sent of [parts, parts.slice(0, -1)]) {
+      const upstream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(enc.encode(sent.join("")));
+        },
+      });
+      const ends: StreamEnd[] = [];
+      const reader = captureStream(upstream, DOCS, (end) => ends.push(end)).getReader();
+      await reader.read();
+      await reader.cancel();
+      expect(ends).toHaveLength(1);
+      if (sent === parts) {
+        expect(ends[0]).toMatchObject({ kind: "complete" });
+        expect(ends[0]?.kind === "complete" && ends[0].completion?.choices[0]?.message.content).toBe("Hello");
+      } else expect(ends[0]?.kind).toBe("cancelled");
+    }
   });
 
   it("regression: keeps the url citations a search model streams, in a delta of their own", () => {

@@ -135,7 +135,11 @@ export function captureResponseStream(
         onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] });
         return rest;
       },
-      cancelled: () => onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
+      // A client that goes away once the terminal event was relayed had the whole response: complete.
+      cancelled: () =>
+        watcher.terminal && !watcher.errored
+          ? onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] })
+          : onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
     },
     signal,
   );

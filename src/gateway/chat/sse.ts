@@ -335,9 +335,9 @@ export function relayStream(
 
 /**
  * A chat completion stream relayed (relayStream), calling `onEnd` exactly once: with the assembled answer when
- * the stream ended, with `failed` when it errored, ended without [DONE] or carried the provider's own error
- * event, or with `cancelled` when the client went away. `docsUrl`: the error catalogue, linked from the error
- * event of a failed stream.
+ * the stream ended (or the client went away once [DONE] was relayed), with `failed` when it errored, ended
+ * without [DONE] or carried the provider's own error event, or with `cancelled` when the client went away before.
+ * `docsUrl`: the error catalogue, linked from the error event of a failed stream.
  */
 export function captureStream(
   upstream: ReadableStream<Uint8Array>,
@@ -375,7 +375,11 @@ export function captureStream(
         onEnd({ kind: "complete", completion: assembler.result(), usage: assembler.usage() });
         return rest;
       },
-      cancelled: () => onEnd({ kind: "cancelled", usage: assembler.usage() }),
+      // A client that goes away once the provider's [DONE] was relayed had the whole answer: complete.
+      cancelled: () =>
+        assembler.sawDone() && !assembler.sawError()
+          ? onEnd({ kind: "complete", completion: assembler.result(), usage: assembler.usage() })
+          : onEnd({ kind: "cancelled", usage: assembler.usage() }),
     },
     opts.signal,
   );
