@@ -63,6 +63,31 @@ describe("every stream's end reaches the audit trail", async () => {
     expect(await eventOf(res)).toMatchObject({ action: "responses.create", status: 200, entry_id: null });
   });
 
+  it("a Responses stream the provider ends with response.failed: not stored, audited as a failed stream", async () => {
+    const response = { id: "resp_2", object: "response", created_at: 1, model: "gpt-4o-mini", output: [] };
+    const events = [
+      JSON.stringify({
+        type: "response.created",
+        sequence_number: 0,
+        response: { ...response, status: "in_progress" },
+      }),
+      JSON.stringify({
+        type: "response.failed",
+        sequence_number: 1,
+        response: { ...response, status: "failed", error: { code: "server_error", message: "The model failed." } },
+      }),
+    ];
+    const e: Env = { ...env, PROVIDER_SERVICE: providerSending(events) };
+    const res = await callWith(e, t.host, "/v1/responses", {
+      token: t.key,
+      body: { model: "gpt-4o-mini", stream: true, store: false, input: `Say hello ${label()}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(events.map((d) => `data: ${d}\n\n`).join(""));
+    await settleAll();
+    expect(await eventOf(res)).toMatchObject({ status: 200, entry_id: null, reason: "stream_failed" });
+  });
+
   it("a client that leaves once [DONE] reached it had the whole answer: stored, and audited as complete", async () => {
     const events = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello there." }, "stop"), "[DONE]"];
     const e: Env = { ...env, PROVIDER_SERVICE: providerSending(events) };

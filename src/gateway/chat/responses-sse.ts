@@ -56,7 +56,9 @@ class ResponsesStreamWatcher {
     if (event === null || typeof event !== "object") return;
     if (typeof event.sequence_number === "number")
       this.lastSequence = Math.max(this.lastSequence, event.sequence_number);
-    if (event.type === "error" || "error" in event) this.errored = true;
+    // The provider's error event, or its terminal event for a response that failed (response.failed): the stream
+    // ended, the answer did not.
+    if (event.type === "error" || "error" in event || event.type === "response.failed") this.errored = true;
     if (event.response !== null && typeof event.response === "object") {
       this.snapshot = event.response as Record<string, unknown>;
       const output = this.snapshot.output;
@@ -103,7 +105,7 @@ class ResponsesStreamWatcher {
 /**
  * Passes an upstream Responses stream through byte for byte and calls `onEnd` exactly once: `complete` when it
  * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
- * reported an error, `cancelled` when the client went away — cancelled the body, or `signal` (its request's) aborted
+ * reported an error (an `error` event, or response.failed), `cancelled` when the client went away — cancelled the body, or `signal` (its request's) aborted
  * — (the upstream read is cancelled then).
  */
 export function captureResponseStream(
