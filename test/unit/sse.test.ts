@@ -264,6 +264,42 @@ describe("SSE", () => {
     });
   });
 
+  it("a relay whose cancelled() throws still learns the end, as broken", async () => {
+    for (const how of ["cancel", "signal"] as const) {
+      const calls: string[] = [];
+      const upstream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(enc.encode(chunk({ content: "Hel" })));
+        },
+      });
+      const aborter = new AbortController();
+      const s = relayStream(
+        upstream,
+        {
+          accept() {},
+          broken() {
+            calls.push("broken");
+            return null as unknown as Uint8Array;
+          },
+          ended() {
+            calls.push("ended");
+            return null;
+          },
+          cancelled() {
+            calls.push("cancelled");
+            throw new TypeError("unforeseen end");
+          },
+        },
+        aborter.signal,
+      );
+      const reader = s.getReader();
+      await reader.read();
+      if (how === "cancel") await reader.cancel().catch(() => {});
+      else aborter.abort();
+      expect(calls, how).toEqual(["cancelled", "broken"]);
+    }
+  });
+
   it("replays a stored answer as a valid stream that reassembles to it", async () => {
     const text = await new Response(replayAsStream({ ...completion, id: "chatcmpl-1" }, { includeUsage: true })).text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);

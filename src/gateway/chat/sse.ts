@@ -233,8 +233,8 @@ export interface StreamRelay {
 /**
  * Passes an upstream SSE stream through byte for byte, in whole events (EventBoundary), and ends it as `relay`
  * says; exactly one of `broken`, `ended` and `cancelled` is called — or `broken` after `accept` or `ended` threw
- * (an upstream event no parser foresaw), so that the owner always learns how the stream ended: its audit event
- * waits on that. `signal` (the client's request signal) aborting ends it as `cancelled`.
+ * (an upstream event no parser foresaw), or `cancelled` threw, so that the owner always learns how the stream
+ * ended: its audit event waits on that. `signal` (the client's request signal) aborting ends it as `cancelled`.
  */
 export function relayStream(
   upstream: ReadableStream<Uint8Array>,
@@ -249,6 +249,15 @@ export function relayStream(
     if (last?.length) controller.enqueue(last);
     controller.close();
   };
+  /** The client went away: the owner learns it, as broken should its `cancelled` throw (as for `ended`). */
+  const cancelled = () => {
+    try {
+      relay.cancelled();
+    } catch (err) {
+      console.error(`stream relay: the client's leaving could not be read: ${logText(err)}`);
+      relay.broken();
+    }
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -257,7 +266,7 @@ export function relayStream(
         const goneAway = () => {
           if (finished) return;
           finished = true;
-          relay.cancelled();
+          cancelled();
           reader.cancel(signal?.reason).catch(() => {});
           try {
             controller.close();
@@ -324,7 +333,7 @@ export function relayStream(
       async cancel(reason) {
         if (!finished) {
           finished = true;
-          relay.cancelled();
+          cancelled();
         }
         await reader.cancel(reason);
       },
