@@ -82,8 +82,9 @@ describe("a relayed Responses stream (captureResponseStream)", () => {
       await reader.read();
       await reader.cancel();
       expect(ends).toHaveLength(1);
-      if (sent === events.length) expect(ends[0]).toEqual({ kind: "complete", response, id: response.id });
-      else expect(ends[0]?.kind).toBe("cancelled");
+      if (sent === events.length) {
+        expect(ends[0]).toEqual({ kind: "complete", response, id: response.id, items: ["msg_1"] });
+      } else expect(ends[0]?.kind).toBe("cancelled");
     }
   });
 });
