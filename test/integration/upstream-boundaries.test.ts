@@ -156,6 +156,53 @@ describe("a provider that stops sending after its head", async () => {
   });
 });
 
+// Regression: a target's silence between chunks was held to what was left of the budget when its call began, so
+// a fallback that answered late in the budget had its flowing stream cut after a pause shorter than the timeout.
+describe("a fallback that answers late in the budget", async () => {
+  const t = await tenantWithKey("ub-late");
+  await setPolicy(t.tenant, { fallbacks: ["openai/gpt-4o"] });
+
+  it("streams with the provider timeout between chunks, not what was left of the budget", async () => {
+    const late = { ...aiGateway, PROVIDER_TIMEOUT_MS: "500", PROVIDER_BUDGET_MS: "700" } as CordonGateway.Env;
+    const chunk = (content: string, finish: string | null) =>
+      `data: ${JSON.stringify({
+        id: "chatcmpl-late",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "openai/gpt-4o",
+        choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+      })}\n\n`;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      const { model } = JSON.parse(String((init as RequestInit).body)) as { model: string };
+      const signal = (init as RequestInit).signal!;
+      // The requested model never answers: its head is timed out after 500 ms, leaving the fallback 200 ms.
+      if (model === "openai/gpt-4o-mini") {
+        return new Promise<Response>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      }
+      const parts = [chunk("Quito", null), chunk(" is the capital.", null), chunk("", "stop"), "data: [DONE]\n\n"];
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const next = parts.shift();
+          if (next === undefined) return c.close();
+          // Pauses longer than what was left of the budget, shorter than the timeout.
+          if (parts.length < 3) await new Promise((r) => setTimeout(r, 300));
+          c.enqueue(new TextEncoder().encode(next));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
+    const r = await send(t.host, "/v1/chat/completions", {
+      env: late,
+      token: t.key,
+      body: { model: "openai/gpt-4o-mini", stream: true, messages: [{ role: "user", content: "Capital of Ecuador?" }] },
+    });
+    expect(r.res.status).toBe(200);
+    expect(r.text).toContain(" is the capital.");
+    expect(r.text).toContain("data: [DONE]");
+    expect(r.text).not.toContain("upstream_timeout");
+  });
+});
+
 describe("a stateful Responses answer under timing protection", async () => {
   const t = await tenantWithKey("ub-state");
   await setPolicy(t.tenant, { timing_protection: true });

@@ -48,9 +48,9 @@ export class HttpProvider implements Provider {
     } finally {
       clearTimeout(timer);
     }
-    // After the head, the body too is held to the timeout, between any two of its chunks: a provider that stops
+    // After the head, the body too is held to a timeout, between any two of its chunks: a provider that stops
     // sending fails the read (a timeout) and the call is cancelled, rather than holding the request open.
-    return res.body ? new Response(idleTimed(res.body, req.timeoutMs, deadline), res) : res;
+    return res.body ? new Response(idleTimed(res.body, req.idleTimeoutMs ?? req.timeoutMs, deadline), res) : res;
   }
 }
 

@@ -16,6 +16,11 @@ export interface UpstreamAttemptRequest {
   readonly signal?: AbortSignal;
   /** The time allowed for the response head (a stream then runs for as long as it flows). */
   readonly timeoutMs: number;
+  /**
+   * The longest silence allowed between two chunks of the body once the head came (timeoutMs when absent): the
+   * head is held to what is left of the request's budget, a flowing stream only to the provider timeout.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Why an attempt produced no response. */

@@ -114,6 +114,8 @@ async function tryTarget(
         ...(credential === undefined ? {} : { credential }),
         ...(req.signal ? { signal: req.signal } : {}),
         timeoutMs: Math.min(rt.config.providerTimeoutMs, remaining),
+        // A target that answers late in the budget streams as any other: its chunks are not held to what was left.
+        idleTimeoutMs: rt.config.providerTimeoutMs,
       });
     } catch (err) {
       const failure = (err as UpstreamAttemptError).failure ?? "network";
