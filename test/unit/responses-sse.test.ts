@@ -64,6 +64,28 @@ describe("a streamed hit of a request that asked for logprobs (include: message.
 });
 
 describe("a relayed Responses stream (captureResponseStream)", () => {
+  // Regression: a second response.completed after the first replaced what was stored, a response no client saw.
+  it("stores nothing when an event follows the terminal one", async () => {
+    const response = stored("Paris is the capital.", []);
+    const other = stored("Something else entirely.", []);
+    const text = [
+      { type: "response.completed", sequence_number: 0, response },
+      { type: "response.completed", sequence_number: 1, response: other },
+    ]
+      .map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+      .join("");
+    const upstream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(text));
+        c.close();
+      },
+    });
+    const ends: { kind: string; response: unknown }[] = [];
+    await new Response(captureResponseStream(upstream, (end) => ends.push(end))).text();
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toMatchObject({ kind: "complete", response: null });
+  });
+
   it("a client that goes away once the terminal event was relayed had the whole response: complete, and storable", async () => {
     const response = stored("Paris is the capital.", []);
     const events = [

@@ -132,6 +132,17 @@ describe("SSE", () => {
     }
   });
 
+  // Regression: content a provider sent after [DONE] was appended to the stored answer, which SDKs never showed
+  // the client (they stop reading at [DONE]); a later hit served it.
+  it("yields nothing storable when anything follows [DONE]", () => {
+    const a = new StreamAssembler();
+    a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: "Paris." }, finish_reason: "stop" }] }));
+    a.accept("[DONE]");
+    expect(a.result()).not.toBeNull();
+    a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: " And more." }, finish_reason: null }] }));
+    expect(a.result()).toBeNull();
+  });
+
   it("yields nothing storable without [DONE] or with tool calls", () => {
     const a = new StreamAssembler();
     a.accept(JSON.stringify({ choices: [{ index: 0, delta: { content: "x" }, finish_reason: "stop" }] }));

@@ -54,6 +54,11 @@ class ResponsesStreamWatcher {
       return;
     }
     if (event === null || typeof event !== "object") return;
+    // An event after the terminal one is no part of the response a client assembled: nothing is stored.
+    if (this.terminal) {
+      this.completed = null;
+      return;
+    }
     if (typeof event.sequence_number === "number")
       this.lastSequence = Math.max(this.lastSequence, event.sequence_number);
     // The provider's error event, or its terminal event for a response that failed (response.failed): the stream

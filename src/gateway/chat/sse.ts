@@ -106,6 +106,11 @@ export class StreamAssembler {
   private uncacheable = false;
 
   accept(data: string): void {
+    // Anything after [DONE] never reached an SDK's answer (they stop reading there): the stream is not stored.
+    if (this.done) {
+      this.uncacheable = true;
+      return;
+    }
     if (data === "[DONE]") {
       this.done = true;
       return;
