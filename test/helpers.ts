@@ -5,6 +5,20 @@ import { env } from "cloudflare:workers";
 import gateway from "../src/gateway/index";
 import type { AuditEvent } from "../src/shared/audit-event";
 
+/**
+ * The test environment with the production provider path (AI Gateway's endpoints, fetch stubbed by the test)
+ * in place of the local provider binding; `extra` adds or overrides variables.
+ */
+export function aiGatewayEnv(extra: Record<string, string> = {}): CordonGateway.Env {
+  return {
+    ...env,
+    PROVIDER: "ai-gateway",
+    AI_GATEWAY_ACCOUNT_ID: "acct0123",
+    AI_GATEWAY_ID: "cordon-gw",
+    ...extra,
+  } as CordonGateway.Env;
+}
+
 export const BASE_DOMAIN = "cordon.test";
 export const PLATFORM = BASE_DOMAIN;
 export const hostOf = (tenant: string) => `${tenant}.${BASE_DOMAIN}`;

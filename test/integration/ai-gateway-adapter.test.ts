@@ -1,20 +1,15 @@
 // The production provider configuration: requests go to AI Gateway's OpenAI-compatible endpoint with the
 // configured credentials and Cordon's headers; the provider's answer is cached like any other.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
 import { upstreamCompletion } from "../fixtures/upstream";
-import { createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
+import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
-const aiGatewayEnv = {
-  ...env,
-  PROVIDER: "ai-gateway",
-  AI_GATEWAY_ACCOUNT_ID: "acct0123",
-  AI_GATEWAY_ID: "cordon-gw",
+const aiGateway = aiGatewayEnv({
   PROVIDER_API_KEY: "provider-secret-value",
   AI_GATEWAY_TOKEN: "gateway-token-value",
-} as CordonGateway.Env;
+});
 
 const completion = upstreamCompletion;
 
@@ -26,7 +21,7 @@ async function send(host: string, key: string, body: unknown, path = "/v1/chat/c
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     }),
-    aiGatewayEnv,
+    aiGateway,
     ctx,
   );
   const text = await res.text();

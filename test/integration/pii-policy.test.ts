@@ -14,6 +14,7 @@ import { type PiiKind, piiKindsIn } from "../../src/gateway/pii/index";
 import { getRuntime } from "../../src/gateway/runtime";
 import { cacheKv } from "../../src/gateway/storage/kv-keys";
 import {
+  aiGatewayEnv,
   auditEventOf,
   cacheKvKeys,
   call,
@@ -463,12 +464,7 @@ describe("PII policy", async () => {
   describe("an answer holding personal data is never stored", async () => {
     // The local provider restates the question; to get personal data in an answer to a clean prompt, this
     // describe runs the gateway against a stubbed upstream (PROVIDER=ai-gateway with fetch replaced).
-    const aiGatewayEnv = {
-      ...env,
-      PROVIDER: "ai-gateway",
-      AI_GATEWAY_ACCOUNT_ID: "acct0123",
-      AI_GATEWAY_ID: "cordon-gw",
-    } as CordonGateway.Env;
+    const aiGateway = aiGatewayEnv();
     const t = await newTenant("panswer");
     const leaky = `You can reach our billing lead at ${SAMPLES[0]!.value} or on ${SAMPLES[2]!.value}.`;
     const completion = {
@@ -496,7 +492,7 @@ describe("PII policy", async () => {
 
     async function ask(stream: boolean) {
       const res = await call(hostOf(t.tenant), "/v1/chat/completions", {
-        env: aiGatewayEnv,
+        env: aiGateway,
         token: t.key,
         body: {
           model: "openai/gpt-4o-mini",

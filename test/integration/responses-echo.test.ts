@@ -1,18 +1,7 @@
-// What a Responses API hit echoes of its request. OpenAI's Response object repeats request fields that Cordon
-// keeps out of the partition (answer-neutral: service_tier, prompt_cache_retention, metadata, user…): a hit must
-// show this request's values, never those of the request first answered, or it tells another caller's settings
-// and, under timing protection, tells a hit from a miss. The provider is stubbed (PROVIDER=ai-gateway with fetch
-// replaced) by one that echoes those fields as OpenAI does.
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, settle, tenantWithKey } from "../helpers";
+import { aiGatewayEnv, call, settle, tenantWithKey } from "../helpers";
 
-const aiGatewayEnv = {
-  ...env,
-  PROVIDER: "ai-gateway",
-  AI_GATEWAY_ACCOUNT_ID: "acct0123",
-  AI_GATEWAY_ID: "cordon-gw",
-} as CordonGateway.Env;
+const aiGateway = aiGatewayEnv();
 
 /** A completed Response object for `body`, echoing its bookkeeping fields as OpenAI's does. */
 function echoingResponse(body: Record<string, unknown>) {
@@ -51,7 +40,7 @@ describe("a Responses hit echoes this request's answer-neutral fields", async ()
 
   async function ask(extra: Record<string, unknown>) {
     const res = await call(t.host, "/v1/responses", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: t.key,
       body: { model: "openai/gpt-4o-mini", input: "Which river flows through Budapest?", store: false, ...extra },
     });

@@ -1,25 +1,15 @@
-// What crosses the boundary with the model provider, both ways, against a stubbed AI Gateway (fetch replaced):
-// nothing of the credentials Cordon sends, nor of the deployment's account, comes back in a provider's error; a
-// fallback another provider's than the request's named key is skipped, not fatal; a provider that stops sending
-// after its head is timed out; and a stateful Responses answer keeps the provider's ids under timing protection.
-// Regressions, each.
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sseResponse, upstreamCompletion } from "../fixtures/upstream";
-import { call, createKey, setPolicy, settle, tenantWithKey } from "../helpers";
+import { aiGatewayEnv, call, createKey, setPolicy, settle, tenantWithKey } from "../helpers";
 
 // Made-up credentials, assembled at run time so that secret scanners reading this repository do not flag them.
 const j = (...parts: string[]) => parts.join("");
 const DEPLOYMENT_KEY = j("sk-", "deployment-0123456789abcdefXYZ");
-const aiGateway = {
-  ...env,
-  PROVIDER: "ai-gateway",
-  AI_GATEWAY_ACCOUNT_ID: "acct0123",
-  AI_GATEWAY_ID: "cordon-gw",
+const aiGateway = aiGatewayEnv({
   PROVIDER_API_KEY: DEPLOYMENT_KEY,
   AI_GATEWAY_TOKEN: "aig-token-0123456789abcdef",
   PROVIDER_TIMEOUT_MS: "500",
-} as CordonGateway.Env;
+});
 
 const completion = upstreamCompletion;
 

@@ -14,6 +14,7 @@ import { getRuntime } from "../../src/gateway/runtime";
 import type { TenantRecord } from "../../src/gateway/storage/records";
 import { upstreamCompletion } from "../fixtures/upstream";
 import {
+  aiGatewayEnv,
   auditEvents,
   type CallInit,
   call,
@@ -31,14 +32,10 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const newSecret = (prefix: string) =>
   `${prefix}-${Array.from(crypto.getRandomValues(new Uint8Array(40)), (b) => ALPHABET[b % 62]).join("")}`;
 
-const aiGatewayEnv = {
-  ...env,
-  PROVIDER: "ai-gateway",
-  AI_GATEWAY_ACCOUNT_ID: "acct0123",
-  AI_GATEWAY_ID: "cordon-gw",
+const aiGateway = aiGatewayEnv({
   PROVIDER_API_KEY: "deployment-provider-key",
   AI_GATEWAY_TOKEN: "gateway-token-value",
-} as CordonGateway.Env;
+});
 
 const completion = upstreamCompletion;
 
@@ -130,7 +127,7 @@ describe("the tenant record lists its virtual-key providers", async () => {
   async function missWith(headers: Record<string, string> = {}): Promise<string | null> {
     const seen = spyUpstream();
     const r = await send(t.host, "/v1/chat/completions", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: t.key,
       headers,
       body: chatBody(`A question never asked before, ${crypto.randomUUID()}?`, { model: "openai/gpt-4o-mini" }),
@@ -302,7 +299,7 @@ describe("virtual keys", async () => {
     created.newer = newer;
     const ask = (model: string, content: string, headers: Record<string, string> = {}) =>
       send(a.host, "/v1/chat/completions", {
-        env: aiGatewayEnv,
+        env: aiGateway,
         token: a.key,
         headers,
         body: { model, messages: [{ role: "user", content }] },
@@ -337,7 +334,7 @@ describe("virtual keys", async () => {
     await send(a.host, `/v1/admin/virtual-keys/${gone.id}`, { method: "DELETE", token: aAdmin });
     for (const named of ["vk_short", "VK_0000000000000000", " ", "vk_0000000000000000", gone.id, bKey.id]) {
       const r = await send(a.host, "/v1/chat/completions", {
-        env: aiGatewayEnv,
+        env: aiGateway,
         token: a.key,
         headers: { "x-cordon-virtual-key": named },
         body: chatBody(`Capital of Portugal, asked with ${named}?`, { model: "openai/gpt-4o-mini" }),
@@ -352,7 +349,7 @@ describe("virtual keys", async () => {
     const seen = spyUpstream();
     const anthropic = await createVk(a.host, aAdmin, "anthropic", "anthropic");
     const r = await send(a.host, "/v1/chat/completions", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: a.key,
       headers: { "x-cordon-virtual-key": anthropic.id },
       body: chatBody("Capital of Greece?", { model: "openai/gpt-4o-mini" }),
@@ -371,7 +368,7 @@ describe("virtual keys", async () => {
       ).toBe(200);
     }
     await send(a.host, "/v1/chat/completions", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: a.key,
       body: chatBody("Capital of Austria?", { model: "openai/gpt-4o-mini" }),
     });
@@ -387,7 +384,7 @@ describe("virtual keys", async () => {
         }),
     );
     const r = await send(a.host, "/v1/chat/completions", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: a.key,
       body: chatBody("Capital of Norway?", { model: "openai/gpt-4o-mini" }),
     });
@@ -405,12 +402,12 @@ describe("virtual keys", async () => {
     );
     const body = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Capital of Austria, again?" }] };
     for (const t of [a, b]) {
-      const r = await send(t.host, "/v1/chat/completions", { env: aiGatewayEnv, token: t.key, body });
+      const r = await send(t.host, "/v1/chat/completions", { env: aiGateway, token: t.key, body });
       expect(r.res.status).toBe(200);
       expect(r.res.headers.get("x-cache")).toBe("MISS");
     }
     const streamed = await send(b.host, "/v1/chat/completions", {
-      env: aiGatewayEnv,
+      env: aiGateway,
       token: b.key,
       headers: { "x-cache-control": "no-cache" },
       body: { ...body, stream: true },

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { logText } from "../../src/shared/log-text";
 import { sseResponse, upstreamCompletion } from "../fixtures/upstream";
-import { tenantWithKey } from "../helpers";
+import { aiGatewayEnv, tenantWithKey } from "../helpers";
 import { ask, type Env, settleAll } from "../integration/gateway-helpers";
 
 const MARKER = "Zorblatt";
@@ -43,15 +43,11 @@ const failingQueue = {
 } as unknown as Queue;
 
 const MODEL = "openai/gpt-4o-mini";
-const aiGateway = {
-  ...env,
-  PROVIDER: "ai-gateway",
-  AI_GATEWAY_ACCOUNT_ID: "acct0123",
-  AI_GATEWAY_ID: "cordon-gw",
+const aiGateway = aiGatewayEnv({
   PROVIDER_API_KEY: "sk-log-content-0000",
   AI_GATEWAY_TOKEN: "aig-token-log-content",
   PROVIDER_TIMEOUT_MS: "500",
-} as Env;
+}) as Env;
 
 const ENVS: [string, Env][] = [
   ["a cache namespace that refuses", { ...env, CACHE: failingKv(() => new Error("KV failed: simulated outage")) }],
