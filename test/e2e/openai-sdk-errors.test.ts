@@ -1,7 +1,13 @@
 // The official `openai` SDK's error handling against Cordon under `wrangler dev`: each failure arrives as the
 // SDK's own error class with Cordon's request id, the SDK's retries follow Retry-After, and a request the SDK
 // aborts is recorded as aborted in the tenant's audit trail (read over GET /v1/audit with an admin key).
-import OpenAI, { APIUserAbortError, AuthenticationError, PermissionDeniedError, RateLimitError } from "openai";
+import OpenAI, {
+  APIUserAbortError,
+  AuthenticationError,
+  InternalServerError,
+  PermissionDeniedError,
+  RateLimitError,
+} from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call } from "./cordon";
 import { auditEventsUntil, type SdkTenant, sdkTenant } from "./sdk";
@@ -67,6 +73,26 @@ describe("rate limits", () => {
     expect(events.map((e) => e.status)).toEqual([429, 429, 429]);
     expect(events.every((e) => e.code === "rate_limited")).toBe(true);
   }, 60_000);
+});
+
+describe("only-if-cached", () => {
+  // Regression: the 504 carried no x-should-retry, so the SDK retried it twice (a 5xx), asking the cache again for
+  // what it had just said it did not hold, and failed only after its backoff.
+  it("a miss is one request: the SDK does not retry the 504 not_cached", async () => {
+    const own = await sdkTenant("oainc");
+    const client = new OpenAI({ baseURL: own.baseURL, apiKey: own.key });
+    const err = await client.chat.completions
+      .create(chat("gpt-4o-mini", "Never asked, cache only."), { headers: { "x-cache-control": "only-if-cached" } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect((err as InternalServerError).status).toBe(504);
+    expect((err as InternalServerError).code).toBe("not_cached");
+    expect((err as InternalServerError).headers.get("x-should-retry")).toBe("false");
+    // Once a later request reached the trail, the refused one is there alone.
+    await client.chat.completions.create(chat("gpt-4o-mini", "And now asked."), { maxRetries: 0 });
+    const events = await auditEventsUntil(own, "chat.completions", (es) => (es.length >= 2 ? es : undefined));
+    expect(events.filter((e) => e.code === "not_cached")).toHaveLength(1);
+  }, 30_000);
 });
 
 describe("aborts", () => {

@@ -106,6 +106,8 @@ describe("chat completions through the cache", async () => {
       body: chatBody("Never asked before, only from cache."),
       headers: { "x-cache-control": "only-if-cached" },
     });
+    // Not to be retried: the cache would say the same (an OpenAI SDK retries a 5xx otherwise).
+    expect(never.headers.get("x-should-retry")).toBe("false");
     await expectError(never, 504, "not_cached", "upstream_error");
     expect((await ask(t, q, {}, { "x-cache-control": "only-if-cached" })).cache).toBe("HIT-EXACT");
   });

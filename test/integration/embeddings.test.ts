@@ -255,6 +255,7 @@ describe("POST /v1/embeddings", async () => {
       body: { model: MODEL, input: "consent" },
       headers: { "x-cache-control": "only-if-cached" },
     });
+    expect(notCached.headers.get("x-should-retry")).toBe("false");
     await expectError(notCached, 504, "not_cached", "upstream_error");
     await embed(w, { input: "consent" });
     expect((await embed(w, { input: "consent" }, { "x-cache-control": "no-cache" })).cache).toBe("BYPASS");

@@ -110,6 +110,7 @@ describe("cache controls", async () => {
       body: stateless("Never asked before, only from cache."),
       headers: { "x-cache-control": "only-if-cached" },
     });
+    expect(never.headers.get("x-should-retry")).toBe("false");
     await expectError(never, 504, "not_cached", "upstream_error");
     const stateful = await call(t.host, "/v1/responses", {
       token: t.key,

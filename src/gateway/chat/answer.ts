@@ -318,6 +318,14 @@ export function piiRefused(what: "request" | "input", kinds: readonly PiiKind[],
   });
 }
 
+/**
+ * `only-if-cached` found no answer: 504, as HTTP has it, with `x-should-retry: false` — an OpenAI SDK retries a
+ * 5xx otherwise, asking the cache twice more for what it just said it does not hold (chat, Responses, embeddings).
+ */
+export function notCached(facts: AuditFacts): ApiError {
+  return fail("not_cached", { facts, headers: { "x-should-retry": "false" } });
+}
+
 function hitFacts(hit: CacheHit, model: string): AuditFacts {
   const tokens = answerTokens(hit.answer);
   return {

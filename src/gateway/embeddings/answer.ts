@@ -18,7 +18,7 @@ import {
 } from "../cache/embedding-store";
 import { ANSWER_NEUTRAL_FIELDS } from "../cache/plan";
 import { storeTicket } from "../cache/sealers";
-import { piiRefused } from "../chat/answer";
+import { notCached, piiRefused } from "../chat/answer";
 import { upstreamCredential } from "../chat/upstream-credential";
 import type { AuthedContext } from "../context";
 import { type EmbeddingVector, fromFloat32Base64 } from "../crypto/encoding";
@@ -116,7 +116,7 @@ export async function answerEmbeddings(
     cache: status,
     ...(hits > 0 ? { reason: `embeddings:hits:${hits}` } : {}),
   };
-  if (controls.onlyIfCached || !controls.callProvider) throw fail("not_cached", { facts });
+  if (controls.onlyIfCached || !controls.callProvider) throw notCached(facts);
   // What this request saw of erasures, before the provider is called: its vectors are not stored if one ran since.
   const ticket = addr && controls.write ? await storeTicket(rt, addr, read) : null;
 

@@ -4,11 +4,10 @@
 // x-cache-cost-saved say what it saved). With the tenant's timing protection, hits and misses are made
 // indistinguishable (chat/timing.ts).
 import { resolveControls } from "../cache/controls";
-import { answerChat, hitHeaders } from "../chat/answer";
+import { answerChat, hitHeaders, notCached } from "../chat/answer";
 import { replayAsStream } from "../chat/sse";
 import { delayLikeAMiss, freshCompletionId, padStream, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
-import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { type ChatRequest, ChatRequestSchema } from "../protocol/chat";
@@ -55,7 +54,7 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
       };
     }
     case "not_cached":
-      throw fail("not_cached", { facts: answer.facts });
+      throw notCached(answer.facts);
   }
 }
 

@@ -19,7 +19,9 @@ export const RESPONSE_HEADERS = {
   "x-ratelimit-remaining-requests": header("Requests left in the window.", { type: "integer" }),
   "x-ratelimit-reset-requests": header("When the window is full again, e.g. `6s` or `1m0s`."),
   "x-cordon-warning": header("A warning about the credential, e.g. that the key is past the tenant's maximum age."),
-  "x-should-retry": header("`false` when retrying cannot help (Cordon already retried and tried the fallbacks)."),
+  "x-should-retry": header(
+    "`false` when retrying cannot help (Cordon already retried and tried the fallbacks, or only-if-cached found no answer).",
+  ),
   "x-cache": header("What the cache did; absent when the tenant's timing protection hides it.", {
     type: "string",
     enum: ["HIT-EXACT", "HIT-SEMANTIC", "STALE", "MISS", "BYPASS"],

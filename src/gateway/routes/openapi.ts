@@ -251,7 +251,7 @@ function errorResponse(status: string, codes: ErrorCode[], route: RouteSpec, ref
   const extra = [
     ...(status === "401" ? (["www-authenticate"] as const) : []),
     ...(status === "429" || status === "502" ? (["retry-after"] as const) : []),
-    ...(status === "502" ? (["x-should-retry"] as const) : []),
+    ...(status === "502" || status === "504" ? (["x-should-retry"] as const) : []),
   ];
   return {
     description: `${codes.map((c) => `\`${c}\``).join(", ")} (see the ErrorCode schema and /docs/errors).`,

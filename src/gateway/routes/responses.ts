@@ -7,13 +7,12 @@
 // say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable; the
 // latencies aimed at are chat's (a Responses answer is generated as a chat answer is).
 import { resolveControls } from "../cache/controls";
-import { hitHeaders } from "../chat/answer";
+import { hitHeaders, notCached } from "../chat/answer";
 import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
-import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { isStateless, ResponsesRequestSchema } from "../protocol/responses";
@@ -65,6 +64,6 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
       };
     }
     case "not_cached":
-      throw fail("not_cached", { facts: answer.facts });
+      throw notCached(answer.facts);
   }
 }
