@@ -257,6 +257,34 @@ describe("streaming", async () => {
     expect(last.usage).toEqual(body.usage);
   });
 
+  // Regression: a streamed hit's chunks had no `obfuscation`, which OpenAI's chunks (and a streamed miss passed
+  // through) carry unless stream_options.include_obfuscation is false: a hit was told from a miss by its shape.
+  it("a streamed hit carries obfuscation on its chunks, as a miss does, unless include_obfuscation is false", async () => {
+    const question = "Tell me a fact about puffins.";
+    const chunksOf = (text: string) =>
+      text
+        .split("\n\n")
+        .filter((e) => e.startsWith("data: {"))
+        .map((e) => JSON.parse(e.slice(6)) as { choices: unknown[]; obfuscation?: unknown });
+    const padded = (c: { obfuscation?: unknown }) =>
+      typeof c.obfuscation === "string" && /^[A-Za-z0-9]{1,16}$/.test(c.obfuscation);
+    const miss = await streamText(question);
+    expect(miss.res.headers.get("x-cache")).toBe("MISS");
+    expect(chunksOf(miss.text).every(padded)).toBe(true);
+
+    const hit = await streamText(question);
+    expect(hit.res.headers.get("x-cache")).toBe("HIT-EXACT");
+    expect(chunksOf(hit.text).length).toBeGreaterThan(2);
+    expect(chunksOf(hit.text).every(padded)).toBe(true);
+    const withUsage = await streamText(question, { stream_options: { include_usage: true } });
+    expect(chunksOf(withUsage.text).every(padded)).toBe(true);
+
+    const plain = await streamText(question, { stream_options: { include_obfuscation: false } });
+    expect(plain.res.headers.get("x-cache")).toBe("HIT-EXACT");
+    expect(chunksOf(plain.text).some((c) => "obfuscation" in c)).toBe(false);
+    expect(contentOfStream(plain.text)).toBe(contentOfStream(hit.text));
+  });
+
   it("a hit reports the service tier its own request asked for", async () => {
     const question = "Tell me a fact about cranes.";
     expect((await streamText(question)).res.headers.get("x-cache")).toBe("MISS");

@@ -6,8 +6,7 @@
 // new ids and the current time too, and every streamed delta is padded (its `obfuscation` field) to a multiple
 // of PAD_TO bytes, as chat's are (timing.ts).
 import type { ResponseObject, ResponsesRequest } from "../protocol/responses";
-import { randomChars } from "./responses-sse";
-import { SseParser } from "./sse";
+import { randomChars, SseParser } from "./sse";
 import { PAD_TO } from "./timing";
 
 type Json = Record<string, unknown>;

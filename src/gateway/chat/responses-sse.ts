@@ -4,7 +4,7 @@
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
 import { scrubbedEvent } from "../upstream/errors";
-import { relayStream } from "./sse";
+import { randomChars, relayStream } from "./sse";
 
 const encoder = new TextEncoder();
 const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -233,11 +233,3 @@ function textDeltas(text: string, logprobs: unknown): { delta: string; logprobs:
 
 /** Text in chunks of up to three words with their trailing white space (runs of white space on their own). */
 export const wordChunks = (text: string): string[] => text.match(/(?:\S+\s*){1,3}|\s+/g) ?? [];
-
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-export function randomChars(n: number): string {
-  let out = "";
-  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += ALPHABET[b % ALPHABET.length];
-  return out;
-}

@@ -435,10 +435,12 @@ function isUsageChunk(data: string): boolean {
  * content in chunks of a few words — or, when the answer carries token log probabilities, one token per chunk
  * with its `logprobs`, as OpenAI streams them — its annotations (url citations) when it has any, a finish chunk,
  * the usage chunk when asked for (`usage: null` on the others, as OpenAI sends with include_usage), then `[DONE]`.
+ * Every chunk carries `obfuscation` (1–16 random characters, as OpenAI's do) unless the request turned it off
+ * (`stream_options.include_obfuscation: false`).
  */
 export function replayAsStream(
   completion: ChatCompletion,
-  opts: { includeUsage: boolean },
+  opts: { includeUsage: boolean; obfuscation?: boolean },
 ): ReadableStream<Uint8Array> {
   const choice = completion.choices[0];
   const content = choice?.message.content ?? "";
@@ -451,10 +453,12 @@ export function replayAsStream(
     ...(typeof completion.system_fingerprint === "string" ? { system_fingerprint: completion.system_fingerprint } : {}),
   };
   const usage = opts.includeUsage ? { usage: null } : {};
+  const pad = () => (opts.obfuscation === false ? {} : { obfuscation: randomChars(1 + randomBelow(16)) });
   const chunk = (delta: object, finish: string | null, logprobs: unknown[] | null = null) => ({
     ...base,
     choices: [{ index: 0, delta, logprobs: logprobs && { content: logprobs, refusal: null }, finish_reason: finish }],
     ...usage,
+    ...pad(),
   });
   const events: unknown[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
   const tokens = tokenLogprobs(choice?.logprobs);
@@ -470,7 +474,7 @@ export function replayAsStream(
   const annotations = (choice?.message as { annotations?: unknown } | undefined)?.annotations;
   if (Array.isArray(annotations) && annotations.length > 0) events.push(chunk({ annotations }, null));
   events.push(chunk({}, choice?.finish_reason ?? "stop"));
-  if (opts.includeUsage) events.push({ ...base, choices: [], usage: completion.usage ?? null });
+  if (opts.includeUsage) events.push({ ...base, choices: [], usage: completion.usage ?? null, ...pad() });
 
   const text = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
   return new ReadableStream({
@@ -489,3 +493,14 @@ function tokenLogprobs(logprobs: unknown): { token: string }[] | null {
     ? (content as { token: string }[])
     : null;
 }
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** `n` random letters and digits (the padding of OpenAI's `obfuscation` field). */
+export function randomChars(n: number): string {
+  let out = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += ALPHABET[b % ALPHABET.length];
+  return out;
+}
+
+const randomBelow = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0]! % n;

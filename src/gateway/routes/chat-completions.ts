@@ -30,7 +30,12 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
       const completion = { ...answer.completion, ...tier, id: freshCompletionId(), created: nowSeconds() };
       const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
       if (req.stream) {
-        const replay = replayAsStream(completion, { includeUsage: includeUsage(req) });
+        const obfuscation = (req.stream_options as { include_obfuscation?: unknown } | null | undefined)
+          ?.include_obfuscation;
+        const replay = replayAsStream(completion, {
+          includeUsage: includeUsage(req),
+          obfuscation: obfuscation !== false,
+        });
         const body = protect ? padStream(replay) : replay;
         return { response: new Response(body, { headers: { ...SSE_HEADERS, ...headers } }), facts: answer.facts };
       }
