@@ -328,6 +328,23 @@ describe("SSE", () => {
     expect(objects.at(-2).choices[0].finish_reason).toBe("stop");
   });
 
+  // Regression: a stored answer's `system_fingerprint: null` (models without one, streamed or not) was left out of
+  // its replayed chunks, which OpenAI sends with the field, null.
+  it("regression: replays a fingerprint of null as null, and a string one as it is", async () => {
+    for (const fingerprint of [null, "fp_abc"]) {
+      const text = await new Response(
+        replayAsStream({ ...completion, system_fingerprint: fingerprint }, { includeUsage: true }),
+      ).text();
+      const chunks = new SseParser()
+        .push(enc.encode(text))
+        .filter((e) => e !== "[DONE]")
+        .map((e) => JSON.parse(e) as Record<string, unknown>);
+      expect(chunks.every((c) => "system_fingerprint" in c && c.system_fingerprint === fingerprint)).toBe(true);
+    }
+    const none = await new Response(replayAsStream(completion, { includeUsage: false })).text();
+    expect(none).not.toContain("system_fingerprint");
+  });
+
   it("regression: replays a stored answer's url citations, in a delta of their own as a search model streams them", async () => {
     const citation = {
       type: "url_citation",

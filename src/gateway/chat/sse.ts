@@ -450,7 +450,10 @@ export function replayAsStream(
     created: completion.created ?? Math.floor(Date.now() / 1000),
     model: completion.model ?? "",
     ...(typeof completion.service_tier === "string" ? { service_tier: completion.service_tier } : {}),
-    ...(typeof completion.system_fingerprint === "string" ? { system_fingerprint: completion.system_fingerprint } : {}),
+    // A fingerprint of null is sent as null, as OpenAI's chunks carry it for the models that have none.
+    ...(typeof completion.system_fingerprint === "string" || completion.system_fingerprint === null
+      ? { system_fingerprint: completion.system_fingerprint }
+      : {}),
   };
   const usage = opts.includeUsage ? { usage: null } : {};
   const pad = () => (opts.obfuscation === false ? {} : { obfuscation: randomChars(1 + randomBelow(16)) });
