@@ -538,6 +538,20 @@ describe("findings", () => {
     ]);
   });
 
+  // Regression: the IBAN pattern matched up to 40 characters past a country code, so an IBAN that followed
+  // another one (or any "AB12"-shaped token) within that run of capitals, digits and spaces was never looked at.
+  it("find each of two IBANs in a run of capitals, digits and spaces", () => {
+    expect(found("IBAN DE89370400440532013000 GB82WEST12345698765432")).toEqual([
+      "iban:DE89370400440532013000",
+      "iban:GB82WEST12345698765432",
+    ]);
+    expect(found("BENEFICIARY IBAN DE89370400440532013000 SENDER IBAN GB82WEST12345698765432")).toEqual([
+      "iban:DE89370400440532013000",
+      "iban:GB82WEST12345698765432",
+    ]);
+    expect(found("REF AB12 CD34 TO DE89 3704 0044 0532 0130 00")).toEqual(["iban:DE89 3704 0044 0532 0130 00"]);
+  });
+
   it("return nothing for empty or plain text", () => {
     expect(detectPii("")).toEqual([]);
     expect(detectPii("What is the capital of France?")).toEqual([]);

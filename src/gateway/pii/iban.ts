@@ -20,9 +20,10 @@ const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
     .map((entry) => [entry.slice(0, 2), Number(entry.slice(2))]),
 );
 
-// A run of upper-case letters, digits and single spaces after a country code and check digits. The lookbehind
-// lets a match start only at the start of a run of letters and digits; the quantifier is bounded: linear.
-const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}[A-Z0-9 \u00a0\u2009\u202f]{11,40}/g;
+// A country code and check digits where a run of letters and digits starts; readIban reads the rest (a bounded
+// number of characters). The match is only the head, so that a candidate never swallows the next one: in
+// "DE89370400440532013000 GB82WEST12345698765432" or "FROM DE44… TO DE89…" each IBAN starts its own match.
+const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[A-Z0-9 \u00a0\u2009\u202f])/g;
 
 /** ISO 13616 check: move the first four characters to the end, letters to numbers, remainder mod 97 is 1. */
 export function ibanChecksumValid(iban: string): boolean {
