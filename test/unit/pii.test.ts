@@ -153,6 +153,10 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["[2606:4700:3033::ac43:b5a1]:8080", "2606:4700:3033::ac43:b5a1"],
     ["ip:2a03:2880:f12f:83:face:b00c:0:25de", "2a03:2880:f12f:83:face:b00c:0:25de"],
     ["nat64 64:ff9b::5db8:d822", "64:ff9b::5db8:d822"],
+    // Regression: an address followed by a path was taken for part of a longer token ("…160/admin") and missed.
+    ["GET https://81.2.69.160/login?u=1", "81.2.69.160"],
+    ["curl 81.2.69.160/api/v1/users", "81.2.69.160"],
+    ["open \\\\81.2.69.160\\share", "81.2.69.160"],
   ],
   api_key: [
     [
@@ -308,6 +312,7 @@ const NEGATIVES: Record<string, string[]> = {
     "firmware: 3.10.142.7",
     "see § 12.4.33.2 and section 12.4.33.2",
     "upgraded to 5.15.167.4",
+    "docs at https://docs.acme.io/v/2.10.45.1/guide",
   ],
   "math and numbers": [
     "3x + 5 = 14",

@@ -13,13 +13,15 @@ const NOT_A_CARD_BEFORE =
 
 /**
  * Groups [from, to) of the chain may stand alone: where they touch an end of the chain, the chain is not glued to
- * a word ("v1.2.3.4", "ID-4111…", "4111….txt"); a time or port ":12" after the chain is allowed only for IPs.
+ * a word ("v1.2.3.4", "ID-4111…", "4111….txt"); a time or port ":12" after the chain is allowed only for IPs, and
+ * so is a path: "http://81.2.69.160/admin", "\\81.2.69.160\share" name the host.
  */
-function standsAlone(text: string, chain: DigitChain, from: number, to: number, portAllowed: boolean): boolean {
+function standsAlone(text: string, chain: DigitChain, from: number, to: number, ip: boolean): boolean {
   if (from === 0 && gluedLeft(text, chain.start)) return false;
   if (to < chain.groupStart.length) return true;
-  if (gluedRight(text, chain.end)) return false;
-  return portAllowed || !(text.charCodeAt(chain.end) === 0x3a && isDigitCode(text.charCodeAt(chain.end + 1)));
+  const after = text.charCodeAt(chain.end);
+  if (gluedRight(text, chain.end) && !((ip && (after === 0x2f /* / */ || after === 0x5c)) /* \ */)) return false;
+  return ip || !(after === 0x3a && isDigitCode(text.charCodeAt(chain.end + 1)));
 }
 
 /** Phone numbers, payment cards, SSNs and IPv4 addresses in `text`. */
