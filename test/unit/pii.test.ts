@@ -44,6 +44,10 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["author: Jörg <joerg@xn--mller-kva.de>", "joerg@xn--mller-kva.de"],
     ["reply to jane@acme.io: the invoice is late", "jane@acme.io"],
     ["邮箱是zhang.wei@qq.com谢谢", "zhang.wei@qq.com"],
+    // Regression: any "…@host:" followed by a non-space was taken for an SCP target, so a login and its password
+    // (as in a leaked-credentials line) hid the address.
+    ["is jane.doe@gmail.com:hunter22 in the breach?", "jane.doe@gmail.com"],
+    ["login o.brien82@outlook.ie:Passw0rd!", "o.brien82@outlook.ie"],
   ],
   phone: [
     ["Call me on +44 20 7946 0958 tomorrow", "+44 20 7946 0958"],
@@ -385,6 +389,7 @@ const NEGATIVES: Record<string, string[]> = {
     "git clone git@github.com:acme/payments.git",
     "ssh -i key.pem ubuntu@ec2-3-121-45-67.eu-central-1.compute.amazonaws.com",
     "root@web-01.prod.acme.io:~# uptime",
+    "rsync -a dist/ deploy@web-01.acme.io:/var/www and deploy@web-02.acme.io:app/current",
     "logo@2x.png logo@3x.png",
     "@app.route('/users/<int:id>')",
     "user@localhost and admin@internal",
@@ -702,6 +707,7 @@ const HOSTILE: [string, string][] = [
   ["upper-case run", fill("DE89370400")],
   ["secret assignments", fill("aws_secret_access_key=")],
   ["ssh words", fill("ssh a@")],
+  ["login:password pairs", fill("a@b.co:")],
   ["word soup", fill("face bead 2024 a1 deed ")],
 ];
 

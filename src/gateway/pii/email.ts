@@ -10,8 +10,9 @@
 //   - template addresses: a placeholder domain (domain.com, yourdomain.com, yourcompany.com, …) or a placeholder
 //     local part (you, your.name, firstname.lastname, user, name, someone, email, …) — "name@gmail.com" in a
 //     form's hint text is nobody's address;
-//   - SSH and SCP targets: "git@github.com:org/repo.git", "ssh -i key.pem ubuntu@ec2-3-1-2-3.compute.amazonaws.com",
-//     any local part "git";
+//   - SSH and SCP targets: "git@github.com:org/repo.git", "deploy@web-01.acme.io:/var/www" (a path after the
+//     colon; "jane@gmail.com:hunter2", a login and its password, is reported), "ssh -i key.pem
+//     ubuntu@ec2-3-1-2-3.compute.amazonaws.com", any local part "git";
 //   - package specs and code: "lodash@4.17.21", "logo@2x.png", "x@self.weight" (no real TLD).
 // Known limit: internationalised (non-ASCII) addresses and domains under uncommon generic TLDs are not found.
 
@@ -47,6 +48,8 @@ const RESERVED_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invali
 const PLACEHOLDER_DOMAIN = /^(?:(?:your|my)?-?(?:domain|company|site|website)|your-?email|email-?provider)\.com$/i;
 const PLACEHOLDER_LOCAL =
   /^(?:you|your[._-]?(?:name|email|mail|address)?|first[._-]?(?:name)?[._-]?last(?:name)?|firstname|lastname|user[._-]?name|user|name|someone|somebody|email|e-?mail[._-]?address|me)$/i;
+/** What follows "user@host:" in an SCP/SSH target: a path ("/var/www", "~/x", "./a", "org/repo.git", "~# "). */
+const SCP_PATH = /^(?:[/~.]|[^\s/]*\/|[^\s]*\.git(?![\w.]))/;
 const SSH_COMMAND = /\b(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id)\s(?:[^\s@]+\s){0,4}$/i;
 
 function realTld(tld: string): boolean {
@@ -79,8 +82,9 @@ export function emailAddresses(text: string): PiiFinding[] {
     if (local.length === 0 || local.endsWith(".") || local.includes("..") || local.toLowerCase() === "git") continue;
     if (text.charCodeAt(end) === 0x40 /* @ */ || !validDomain(domain)) continue;
     if (PLACEHOLDER_DOMAIN.test(domain) || PLACEHOLDER_LOCAL.test(local)) continue;
-    // "user@host:path" is an SCP/SSH target, not a mailbox.
-    if (text.charCodeAt(end) === 0x3a /* : */ && /[^\s]/.test(text.charAt(end + 1))) continue;
+    // "user@host:path" is an SCP/SSH target, not a mailbox; "jane@gmail.com:hunter2" (a login and its password)
+    // is one.
+    if (text.charCodeAt(end) === 0x3a /* : */ && SCP_PATH.test(text.slice(end + 1, end + 65))) continue;
     if (SSH_COMMAND.test(text.slice(Math.max(0, start - 48), start))) continue;
     found.push({ kind: "email", start, end });
   }
