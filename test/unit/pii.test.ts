@@ -69,6 +69,9 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["portable 06 12 34 56 78", "06 12 34 56 78"],
     ["fixe 01.42.68.53.00", "01.42.68.53.00"],
     ["+44 (0)20 7946 0958 switchboard", "+44 (0)20 7946 0958"],
+    // Regression: the "(0)" trunk counted as a seventh group, so a French number written this way was missed.
+    ["standard +33 (0)1 42 68 53 00", "+33 (0)1 42 68 53 00"],
+    ["portable : +33 (0)6 12 34 56 78", "+33 (0)6 12 34 56 78"],
     ["+33 6 12 34 56 78", "+33 6 12 34 56 78"],
     ["+49 89 12345678", "+49 89 12345678"],
     ["+91 98480 22338", "+91 98480 22338"],

@@ -104,10 +104,12 @@ function withContext(text: string, chain: DigitChain, shape: string): boolean {
 
 /** Whether the whole chain is a phone number. The caller has checked that the chain is not glued to a word. */
 export function isPhoneChain(text: string, chain: DigitChain): boolean {
-  if (chain.end - chain.start > 32 || chain.groupStart.length > 6 || chain.digits < 7) return false;
+  if (chain.end - chain.start > 32 || chain.digits < 7) return false;
   const after = text.charCodeAt(chain.end);
   if (after === 0x25 /* % */ || (after === 0x3a /* : */ && isDigitCode(text.charCodeAt(chain.end + 1)))) return false;
   const shape = chainText(text, chain);
+  // Six groups at most, not counting a "(0)" trunk: "+33 (0)1 42 68 53 00" has seven.
+  if (chain.groupStart.length > (shape.includes("(0)") ? 7 : 6)) return false;
   if (!(international(chain, shape) || national(shape) || withContext(text, chain, shape))) return false;
   return !NOT_A_PHONE_BEFORE.test(textBefore(text, chain.start));
 }
