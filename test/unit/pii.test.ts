@@ -86,6 +86,9 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["WhatsApp me at 612 345 678", "612 345 678"],
     ["call me at 555-2671", "555-2671"],
     ["Phone: 4155552671", "4155552671"],
+    // Regression: "#" after a phone word ("phone#", "cell#"), as forms and signatures write it, made any number an id.
+    ["Phone# 415-555-2671", "415-555-2671"],
+    ["cell# 4155552671", "4155552671"],
     ["携帯は090-3456-7812です", "090-3456-7812"],
     ["010-2345-6789로 연락주세요", "010-2345-6789"],
     ["电话：+86 139 1234 5678", "+86 139 1234 5678"],

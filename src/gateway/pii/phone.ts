@@ -15,8 +15,9 @@
 //                  ("my cell is 98480 22338", "tel: 4155552671").
 //
 // Never a phone: a chain glued to a word or another number ("v415-555-2671", "ORD-4155552671", "4155552671.txt"),
-// followed by ":" and a digit (a time) or "%", preceded by a currency sign or "#", or introduced by a word naming
-// another kind of number ("order", "invoice", "ticket", "tracking", "account", "id", "isbn", "serial", "version"…);
+// followed by ":" and a digit (a time) or "%", preceded by a currency sign or "#" (but for "phone#", "cell#"…),
+// or introduced by a word naming another kind of number ("order", "invoice", "ticket", "tracking", "account",
+// "id", "isbn", "serial", "version"…);
 // digits that are placeholders (one repeated digit, a run of 0123456789 / 9876543210, pairs counting up by a fixed
 // step as in a byte dump "<Buffer 01 02 03 04 05>"). Years, dates, times,
 // prices, versions, ports and short numbers fail the formats above by digit count, grouping or separators.
@@ -37,7 +38,7 @@ const PHONE_WORDS =
   /(?:\b(?:phone|telephone|tel|mobile|mob|cell|cellphone|fax|whats ?app|sms|t[eé]l[eé]phone|telefon|tel[eé]fono|handy)\b|\b(?:call|text|ring|reach|contact) (?:me|us|him|her|them)\b)[^\d\n]{0,24}$/i;
 
 const NOT_A_PHONE_BEFORE =
-  /(?:\b(?:order|invoice|inv|ticket|tracking|track|ref|reference|account|acct|id|sku|isbn|issn|serial|part|case|po|transaction|txn|confirmation|conf|booking|pnr|receipt|policy|claim|patent|vin|imei|licen[cs]e|passport|routing|iban|swift|zip|postcode|build|version|ver|v|item|product|model|batch|lot|job|run|row|record)\b\.?(?: ?(?:no|nr|num|number|#|id|code)\.?)? ?[:#=]? ?|[#№$€£¥₹] ?)$/i;
+  /(?:\b(?:order|invoice|inv|ticket|tracking|track|ref|reference|account|acct|id|sku|isbn|issn|serial|part|case|po|transaction|txn|confirmation|conf|booking|pnr|receipt|policy|claim|patent|vin|imei|licen[cs]e|passport|routing|iban|swift|zip|postcode|build|version|ver|v|item|product|model|batch|lot|job|run|row|record)\b\.?(?: ?(?:no|nr|num|number|#|id|code)\.?)? ?[:#=]? ?|(?<!\b(?:phone|telephone|tel|mobile|mob|cell|fax|ph) ?)# ?|[№$€£¥₹] ?)$/i;
 
 /** ITU country-code blocks: first two digits of the codes that are two digits long, and of three-digit blocks. */
 const TWO_DIGIT_CODES = new Set([
