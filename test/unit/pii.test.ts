@@ -122,6 +122,12 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     ["SSN: 412 67 3305", "412 67 3305"],
     ["soc. sec. 412.67.3305", "412.67.3305"],
     ["SS# 536228190", "536228190"],
+    // Regression: a field name ("customer_ssn", "social_security_number", "socialSecurityNumber") did not count as the
+    // word that makes nine digits an SSN, so a JSON record or a line of code holding one reported nothing.
+    ['{"name": "Jordan Lee", "customer_ssn": "536228190"}', "536228190"],
+    ["social_security_number: 536228190", "536228190"],
+    ["applicant.socialSecurityNumber = 536228190;", "536228190"],
+    ["applicantSSN: 536 22 8190", "536 22 8190"],
   ],
   iban: [
     ["IBAN DE89 3704 0044 0532 0130 00, ref 3B", "DE89 3704 0044 0532 0130 00"],
@@ -458,6 +464,7 @@ const NEGATIVES: Record<string, string[]> = {
     "000-00-0000 and 666-12-3456 and 900-12-3456",
     "123-00-4567 and 123-45-0000",
     "123456789",
+    "lesson 536228190 and classn 536228190",
     "4111 1111 1111 1112",
     "4111111111111112",
     "1234 5678 9012 3456",

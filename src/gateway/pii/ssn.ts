@@ -1,11 +1,16 @@
 // US Social Security numbers. "123-45-6789" (three groups joined by "-") is an SSN on its own; the same digits
 // unformatted ("123456789") or grouped by spaces or dots count only right after a word that names them ("SSN",
-// "social security", "soc. sec."). Numbers the SSA never issues are rejected: area 000, 666 or 900–999, group 00,
-// serial 0000.
+// "social security", "soc. sec.", also as a field name: "customer_ssn", "socialSecurityNumber"). Numbers the SSA
+// never issues are rejected: area 000, 666 or 900–999, group 00, serial 0000.
 import { type DigitChain, groupDigits } from "./digit-chains";
 import { textBefore } from "./text";
 
-const SSN_WORDS = /(?:\bssns?\b|\bss#|\bsocial[ -]security\b|\bsoc\.? ?sec\b)[^\d\n]{0,24}$/i;
+// The words also as field names: "ssn_number", "customer_ssn", "social_security_number", "socialSecurityNumber",
+// "applicantSSN" (a JSON record or a line of code names the value so).
+const SSN_WORDS = /(?:(?<![a-z])ssns?(?![a-z])|\bss#|social[ _-]?security|\bsoc\.? ?sec\b)[^\d\n]{0,24}$/i;
+const SSN_CAMEL = /(?<=[a-z])(?:SSN|Ssn)s?(?![a-z])[^\d\n]{0,24}$/;
+
+const ssnWordBefore = (before: string) => SSN_WORDS.test(before) || SSN_CAMEL.test(before);
 
 export function validSsn(digits: string): boolean {
   if (digits.length !== 9) return false;
@@ -30,7 +35,7 @@ export function ssnsInChain(text: string, chain: DigitChain, bounds: readonly nu
     if (
       (layout === "9" || (layout === "3,2,4" && oneSeparator)) &&
       validSsn(groupDigits(text, chain, 0, groups)) &&
-      SSN_WORDS.test(textBefore(text, chain.start))
+      ssnWordBefore(textBefore(text, chain.start))
     )
       return [[0, groups]];
   }
