@@ -48,6 +48,10 @@ const POSITIVES: Record<PiiKind, [string, string][]> = {
     // (as in a leaked-credentials line) hid the address.
     ["is jane.doe@gmail.com:hunter22 in the breach?", "jane.doe@gmail.com"],
     ["login o.brien82@outlook.ie:Passw0rd!", "o.brien82@outlook.ie"],
+    // Regression: the apostrophe of an Irish or Italian name ended the local part, so the finding began after it
+    // and redaction left "conor.o'" (the first name) in clear before "[EMAIL]".
+    ["mail conor.o'brien@icloud.com", "conor.o'brien@icloud.com"],
+    ["email='d'angelo.m@libero.it'", "d'angelo.m@libero.it"],
   ],
   phone: [
     ["Call me on +44 20 7946 0958 tomorrow", "+44 20 7946 0958"],

@@ -1,6 +1,6 @@
 // E-mail addresses: local@domain where
-//   - the local part is 1–64 of A–Z a–z 0–9 . _ % + - (no "..", not ending in "."); leading punctuation is left
-//     out of the finding ("_jane@…_" in Markdown);
+//   - the local part is 1–64 of A–Z a–z 0–9 . _ % + - ' (no "..", not ending in "."; the apostrophe of
+//     "conor.o'brien@…"); leading punctuation is left out of the finding ("_jane@…_" in Markdown, "'jane@…'");
 //   - the domain has at least two dot-separated labels (1–63 letters, digits or inner hyphens) and ends in a
 //     real top-level domain: any two-letter one except file extensions that are not countries (".js", ".ts"…),
 //     a common generic one (.com, .org, .net, .dev, .app, .tech…; list below) or an IDN "xn--" one, in any case.
@@ -20,7 +20,7 @@ import type { PiiFinding } from "./kinds";
 
 // The lookbehind lets a match start only where a run of local-part characters starts; both quantifiers are
 // bounded: linear on any input.
-const EMAIL_CANDIDATE = /(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}/g;
+const EMAIL_CANDIDATE = /(?<![\w.%+'-])[\w.%+'-]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}/g;
 
 const GENERIC_TLDS = new Set(
   (
@@ -74,7 +74,7 @@ export function emailAddresses(text: string): PiiFinding[] {
   for (const m of text.matchAll(EMAIL_CANDIDATE)) {
     const at = m[0].indexOf("@");
     let local = m[0].slice(0, at);
-    const lead = local.length - local.replace(/^[._%+-]+/, "").length;
+    const lead = local.length - local.replace(/^[._%+'-]+/, "").length;
     local = local.slice(lead);
     const domain = m[0].slice(at + 1).replace(/[.-]+$/, "");
     const start = m.index + lead;
