@@ -36,6 +36,77 @@ const RESPONSES_FIELDS: readonly [string, Record<string, unknown>][] = [
   ],
 ];
 
+/**
+ * Chat requests with personal data in a message field other than its content, name and function arguments: an
+ * assistant's refusal (field or content part), a custom tool call's input, a message field Cordon does not know.
+ */
+const MESSAGE_FIELDS: readonly [string, Record<string, unknown>[]][] = [
+  [
+    "an assistant's refusal",
+    [
+      { role: "user", content: "Mail my landlord." },
+      { role: "assistant", content: null, refusal: `I will not write to ${EMAIL}.` },
+      { role: "user", content: "Why not?" },
+    ],
+  ],
+  [
+    "a refusal content part",
+    [
+      { role: "user", content: "Mail my landlord." },
+      { role: "assistant", content: [{ type: "refusal", refusal: `I will not write to ${EMAIL}.` }] },
+      { role: "user", content: "Why not?" },
+    ],
+  ],
+  [
+    "a custom tool call's input",
+    [
+      { role: "user", content: "Mail my landlord." },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_1", type: "custom", custom: { name: "send_mail", input: `to: ${EMAIL}` } }],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "sent" },
+      { role: "user", content: "Did it work?" },
+    ],
+  ],
+  [
+    "a message field Cordon does not know",
+    [
+      { role: "user", content: "Note this.", frobnicate: `card ${CARD}` },
+      { role: "assistant", content: "Noted." },
+      { role: "user", content: "Thanks, and now?" },
+    ],
+  ],
+];
+
+/** Responses API inputs with personal data in items other than messages' texts and function calls. */
+const ITEM_FIELDS: readonly [string, Record<string, unknown>[]][] = [
+  [
+    "a custom tool call's input",
+    [
+      { type: "custom_tool_call", call_id: "c1", name: "send_mail", input: `to: ${EMAIL}` },
+      { type: "custom_tool_call_output", call_id: "c1", output: "sent" },
+      { role: "user", content: "Did it work?" },
+    ],
+  ],
+  [
+    "a reasoning summary",
+    [
+      { type: "reasoning", summary: [{ type: "summary_text", text: `The card is ${CARD}.` }] },
+      { role: "user", content: "Go on." },
+    ],
+  ],
+  [
+    "a refusal part",
+    [
+      { role: "user", content: "Mail my landlord." },
+      { role: "assistant", content: [{ type: "refusal", refusal: `I will not write to ${EMAIL}.` }] },
+      { role: "user", content: "Why not?" },
+    ],
+  ],
+];
+
 const responsesBody = (input: string, extra: Record<string, unknown> = {}) => ({
   model: "gpt-4o-mini",
   input,
@@ -166,6 +237,73 @@ describe("personal data outside the messages", async () => {
     for (const [what, extra] of fields) {
       const res = await embed(skipped, extra);
       expect(res.status, what).toBe(200);
+      expect(res.headers.get("x-cache"), what).toBe("BYPASS");
+    }
+    await settle();
+    expect(await cacheKvKeys(skipped.tenant)).toEqual([]);
+  });
+
+  // Regression: only a message's content, text parts, name and function arguments (and, in the Responses API,
+  // messages' texts, function calls and their outputs) were scanned; a refusal, a custom tool call's input, a
+  // reasoning summary or a field Cordon does not know on a message reached the provider under block and redact,
+  // and under skip the request was looked up and its answer cached.
+  it("every string of every message and input item is scanned, on both APIs", async () => {
+    const blocked = await newTenant("pofmsgblock", "block");
+    let upstream = sentUpstream();
+    for (const [what, messages] of MESSAGE_FIELDS) {
+      const res = await call(blocked.host, "/v1/chat/completions", {
+        token: blocked.key,
+        body: chatBody("", { messages }),
+      });
+      expect(res.status, what).toBe(422);
+    }
+    for (const [what, input] of ITEM_FIELDS) {
+      const res = await call(blocked.host, "/v1/responses", {
+        token: blocked.key,
+        body: { model: "gpt-4o-mini", input, store: false },
+      });
+      expect(res.status, what).toBe(422);
+    }
+    expect(upstream()).toEqual([]);
+
+    const redacted = await newTenant("pofmsgredact", "redact");
+    vi.restoreAllMocks();
+    upstream = sentUpstream();
+    for (const [what, messages] of MESSAGE_FIELDS) {
+      const res = await call(redacted.host, "/v1/chat/completions", {
+        token: redacted.key,
+        body: chatBody("", { messages }),
+      });
+      expect(res.status, what).toBe(200);
+    }
+    for (const [what, input] of ITEM_FIELDS) {
+      const res = await call(redacted.host, "/v1/responses", {
+        token: redacted.key,
+        body: { model: "gpt-4o-mini", input, store: false },
+      });
+      expect(res.status, what).toBe(200);
+    }
+    const sent = upstream();
+    expect(sent).toHaveLength(MESSAGE_FIELDS.length + ITEM_FIELDS.length);
+    for (const body of sent) {
+      expect(body).not.toContain(EMAIL);
+      expect(body).not.toContain(CARD);
+      expect(body).toMatch(/\[(EMAIL|PAYMENT_CARD)\]/);
+    }
+
+    const skipped = await newTenant("pofmsgskip", "skip");
+    for (const [what, messages] of MESSAGE_FIELDS) {
+      const res = await call(skipped.host, "/v1/chat/completions", {
+        token: skipped.key,
+        body: chatBody("", { messages }),
+      });
+      expect(res.headers.get("x-cache"), what).toBe("BYPASS");
+    }
+    for (const [what, input] of ITEM_FIELDS) {
+      const res = await call(skipped.host, "/v1/responses", {
+        token: skipped.key,
+        body: { model: "gpt-4o-mini", input, store: false },
+      });
       expect(res.headers.get("x-cache"), what).toBe("BYPASS");
     }
     await settle();

@@ -6,8 +6,10 @@
 //   block   refused with 422 `pii_detected`, naming the kinds found, never the values.
 // Every string a message carries is scanned: content strings and text parts of every role, its `name`, and the
 // arguments of the tool and function calls an assistant message made (redacted inside their JSON, so they stay
-// valid JSON); a value split across two strings is not found (pii/index.ts). So is every string of the
-// request's other fields (mapOtherFields), but for the caller's identifiers (`user` and its kin).
+// valid JSON), then every other string of the message (mapMessageRest: a refusal, a custom tool call's input, a
+// field Cordon does not know) but image, audio and file parts; a value split across two strings is not found
+// (pii/index.ts). So is every string of the request's other fields (mapOtherFields), but for the caller's
+// identifiers (`user` and its kin).
 
 import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
@@ -28,7 +30,10 @@ const CHAT_CONTENT_FIELDS: ReadonlySet<string> = new Set(["messages"]);
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
   const kinds = new Set<PiiKind>();
   const scan = scanInto(kinds);
-  for (const m of req.messages) for (const text of [...textsOf(m), ...callStringsOf(m)]) scan(text);
+  for (const m of req.messages) {
+    for (const text of [...textsOf(m), ...callStringsOf(m)]) scan(text);
+    mapMessageRest(m, scan);
+  }
   mapOtherFields(req, CHAT_CONTENT_FIELDS, scan);
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
@@ -40,7 +45,10 @@ export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
     case "redact":
       return {
         action: "redacted",
-        request: { ...mapOtherFields(req, CHAT_CONTENT_FIELDS, redactText), messages: req.messages.map(redactMessage) },
+        request: {
+          ...mapOtherFields(req, CHAT_CONTENT_FIELDS, redactText),
+          messages: req.messages.map((m) => redactMessage(mapMessageRest(m, redactText))),
+        },
         kinds: found,
       };
   }
@@ -78,17 +86,76 @@ const IDENTITY_FIELDS: ReadonlySet<string> = new Set([
  * they are.
  */
 export function mapOtherFields<R extends object>(req: R, own: ReadonlySet<string>, f: (text: string) => string): R {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return v.startsWith("data:") ? v : f(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object") {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [f(k), walk(x)]));
-    }
-    return v;
-  };
   return Object.fromEntries(
-    Object.entries(req).map(([k, v]) => [k, own.has(k) || IDENTITY_FIELDS.has(k) ? v : walk(v)]),
+    Object.entries(req).map(([k, v]) => [k, own.has(k) || IDENTITY_FIELDS.has(k) ? v : mapStrings(v, f)]),
   ) as R;
+}
+
+/**
+ * `v` with `f` applied to every string and object key in it, but data URLs (encoded files) and a reasoning item's
+ * `encrypted_content` (opaque bytes the provider must get back unchanged).
+ */
+export function mapStrings(v: unknown, f: (text: string) => string): unknown {
+  if (typeof v === "string") return v.startsWith("data:") ? v : f(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [f(k), k === "encrypted_content" ? x : mapStrings(x, f)]),
+    );
+  }
+  return v;
+}
+
+/** Content parts that carry an encoded file, image or sound, or a link to one: neither scanned nor redacted. */
+export const MEDIA_PARTS: ReadonlySet<string> = new Set([
+  "image_url",
+  "input_audio",
+  "file",
+  "input_image",
+  "input_file",
+]);
+
+/**
+ * A content part with `f` applied to every string in it but its text (which the caller scans on its own, for
+ * parts of `textType`); image, audio and file parts are left as they are.
+ */
+export function mapPartRest(p: unknown, textType: string, f: (text: string) => string): unknown {
+  if (p === null || typeof p !== "object") return p;
+  const { type, text } = p as { type?: unknown; text?: unknown };
+  if (typeof type === "string" && MEDIA_PARTS.has(type)) return p;
+  if (type !== textType || typeof text !== "string") return mapStrings(p, f);
+  const { text: _text, ...rest } = p as Record<string, unknown>;
+  return { ...(mapStrings(rest, f) as object), text };
+}
+
+/** A call (`{name, arguments}`) with `f` applied to every string but its arguments, which are redacted as JSON. */
+export function mapCallRest(call: unknown, f: (text: string) => string): unknown {
+  if (call === null || typeof call !== "object" || Array.isArray(call)) return mapStrings(call, f);
+  const { arguments: args, ...rest } = call as Record<string, unknown>;
+  return { ...(mapStrings(rest, f) as object), ...(args === undefined ? {} : { arguments: args }) };
+}
+
+/**
+ * The message with `f` applied to every string that textsOf and callStringsOf do not read: its other fields (an
+ * assistant's `refusal`, `audio`, fields Cordon does not know), content parts other than text (a refusal part)
+ * and the fields of its calls but their arguments (a custom tool call's `input`, a function's name). Image, audio
+ * and file parts are left as sent. Only the message's own strings are mapped; `role` and `name` are kept.
+ */
+function mapMessageRest(m: ChatMessage, f: (text: string) => string): ChatMessage {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (k === "role" || k === "name") out[k] = v;
+    else if (k === "content") out[k] = Array.isArray(v) ? v.map((p) => mapPartRest(p, "text", f)) : v;
+    else if (k === "tool_calls" && Array.isArray(v)) {
+      out[k] = v.map((c: unknown) => {
+        if (c === null || typeof c !== "object" || !("function" in c)) return mapStrings(c, f);
+        const { function: fn, ...rest } = c as Record<string, unknown>;
+        return { ...(mapStrings(rest, f) as object), function: mapCallRest(fn, f) };
+      });
+    } else if (k === "function_call") out[k] = mapCallRest(v, f);
+    else out[f(k)] = mapStrings(v, f);
+  }
+  return out as ChatMessage;
 }
 
 /** The kinds of personal data in a provider's answer text (an answer holding any is never stored). */
