@@ -521,6 +521,64 @@ describe("PII policy", async () => {
       expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null, pii: null });
     });
 
+    // Regression: only the answer's text was scanned, so the rest of what is stored — a chat message's reasoning
+    // (`reasoning_content`, which reasoning models behind AI Gateway's compat endpoint return beside the content)
+    // or a Response's reasoning summary — was kept with the personal data in it, and served on every hit.
+    it("an answer whose reasoning holds personal data, beside a clean text, is not stored either (both APIs)", async () => {
+      const clean = "Ask the billing team.";
+      const chatAnswer = {
+        ...completion,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: clean, reasoning_content: `The lead is ${SAMPLES[0]!.value}.` },
+            finish_reason: "stop",
+          },
+        ],
+      };
+      const response = {
+        id: "resp_upstream",
+        object: "response",
+        created_at: 1,
+        status: "completed",
+        model: "gpt-4o-mini",
+        output: [
+          { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: `Card ${SAMPLES[2]!.value}.` }] },
+          {
+            id: "msg_1",
+            type: "message",
+            status: "completed",
+            role: "assistant",
+            content: [{ type: "output_text", annotations: [], text: clean }],
+          },
+        ],
+        usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12 },
+      };
+      const upstream = vi
+        .spyOn(globalThis, "fetch")
+        .mockImplementation(async (url) => Response.json(String(url).endsWith("/responses") ? response : chatAnswer));
+      const first = await ask(false);
+      expect(first.res.headers.get("x-cache")).toBe("MISS");
+      expect(answerOf(first.text)).toBe(clean);
+      expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
+      for (let i = 0; i < 2; i++) {
+        const res = await call(hostOf(t.tenant), "/v1/responses", {
+          env: aiGatewayEnv,
+          token: t.key,
+          body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get("x-cache-entry-id")).toBeNull();
+        await res.text();
+        await settle();
+      }
+      expect(upstream).toHaveBeenCalledTimes(4);
+      await expectNothingStored(t.tenant);
+      const event = await auditEventOf(t.tenant, first.res.headers.get("x-request-id"));
+      expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
+    });
+
     it("streamed answers: passed through, then not stored", async () => {
       const upstream = vi.spyOn(globalThis, "fetch").mockImplementation(async () => sse());
       const first = await ask(true);

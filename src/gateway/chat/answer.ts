@@ -226,8 +226,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
       docsUrlOf(rc.url),
       (end) => {
         // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
-        const answerPii =
-          end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices[0]?.message.content) : [];
+        const answerPii = end.kind === "complete" && storeAs !== null ? piiInAnswer(end.completion?.choices) : [];
         const stored =
           end.kind === "complete" &&
           end.completion !== null &&
@@ -263,7 +262,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   }
   // An answer holding personal data is never stored, whatever the prompt held. Only an answer that would
   // otherwise be stored is scanned, so that `pii:answer` never hides the reason it was not (pii_skip, no-store).
-  const answerPii = storeAs === null ? [] : piiInAnswer(completion.choices[0]?.message.content);
+  const answerPii = storeAs === null ? [] : piiInAnswer(completion.choices);
   const storable = storeAs !== null && entryId !== null && isStorable(completion) && answerPii.length === 0;
   if (storable) rc.exec.waitUntil(storeEntry(rt, storeAs, entryId, { kind: "chat", completion }, embedding));
   return {

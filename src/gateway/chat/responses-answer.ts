@@ -17,7 +17,6 @@ import { applyResponsesPiiPolicy } from "../policy/pii-responses";
 import {
   isStateless,
   isStorableResponse,
-  outputText,
   type ResponseObject,
   ResponseObjectSchema,
   type ResponsesRequest,
@@ -125,7 +124,7 @@ export async function answerResponses(
   /** Stores a completed text answer holding no personal data; returns the facts it adds. */
   const keep = (response: ResponseObject | null): AuditFacts => {
     const storable = response !== null && storeAs !== null && isStorableResponse(response);
-    const answerPii = storable ? piiInAnswer(outputText(response)) : [];
+    const answerPii = storable ? piiInAnswer(response.output) : [];
     const stored = storable && answerPii.length === 0;
     if (stored)
       rc.exec.waitUntil(

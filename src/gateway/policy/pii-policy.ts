@@ -11,7 +11,7 @@
 // (pii/index.ts). So is every string of the request's other fields (mapOtherFields), but for the caller's
 // identifiers (`user` and its kin).
 
-import { type PiiKind, piiKindsIn, redactPii } from "../pii/index";
+import { PII_KINDS, type PiiKind, piiKindsIn, redactPii } from "../pii/index";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
 import { type EmbeddingInput, type EmbeddingsRequest, inputsOf } from "../protocol/embeddings";
 
@@ -158,9 +158,15 @@ function mapMessageRest(m: ChatMessage, f: (text: string) => string): ChatMessag
   return out as ChatMessage;
 }
 
-/** The kinds of personal data in a provider's answer text (an answer holding any is never stored). */
-export function piiInAnswer(text: string | null | undefined): PiiKind[] {
-  return typeof text === "string" ? piiKindsIn(text) : [];
+/**
+ * The kinds of personal data anywhere in a provider's answer (an answer holding any is never stored): every string
+ * of `answer` — a chat completion's choices (the content, and the reasoning, refusal and annotations a message may
+ * carry beside it) or a Response's output items (reasoning summaries included).
+ */
+export function piiInAnswer(answer: unknown): PiiKind[] {
+  const kinds = new Set<PiiKind>();
+  mapStrings(answer, scanInto(kinds));
+  return PII_KINDS.filter((k) => kinds.has(k));
 }
 
 function textsOf(m: ChatMessage): string[] {
