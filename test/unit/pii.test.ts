@@ -495,6 +495,26 @@ describe("detectPii leaves innocent text alone", () => {
   }
 });
 
+// Regression: digit chains were joined by "-" only, so a number a word processor or web page wrote with its no-break
+// hyphen (U+2011, kept on one line) or hyphen (U+2010) was read as separate short numbers and missed.
+describe("numbers joined by Unicode hyphens", () => {
+  it.each([
+    ["call 415\u2011555\u20112671", "phone:415\u2011555\u20112671"],
+    ["office +1 (415) 555\u20112671", "phone:+1 (415) 555\u20112671"],
+    ["SSN 536\u201022\u20108190", "ssn:536\u201022\u20108190"],
+    ["card 4111\u20111111\u20111111\u20111111", "payment_card:4111\u20111111\u20111111\u20111111"],
+  ])("finds %j", (text, finding) => {
+    expect(found(text)).toEqual([finding]);
+  });
+
+  it.each(["ORD\u20114155552671", "pages 1999\u20112004", "ISBN 978\u20110\u2011306\u201140615\u20117"])(
+    "nothing in %j",
+    (text) => {
+      expect(found(text)).toEqual([]);
+    },
+  );
+});
+
 describe("findings", () => {
   it("carry only kind and offsets, never the value", () => {
     const [f] = detectPii("mail maria.keller@gmail.com");

@@ -1,7 +1,8 @@
 // Digit chains: the unit the number detectors (phone, payment card, SSN, IPv4) reason about. A chain is a run of
 // ASCII digit groups, each pair joined by exactly one separator:
 //
-//   " " (or a no-break / thin space)   "-"   "."   "/"   "(" and ")" around one group ("(415) 555", "(0)20")
+//   " " (or a no-break / thin space)   "-" (or a Unicode hyphen / no-break hyphen, as word processors write one)
+//   "."   "/"   "(" and ")" around one group ("(415) 555", "(0)20")
 //
 // with an optional leading "+" and/or "(". "+1 (415) 555-2671", "192.0.2.1", "2024-05-01 10" and
 // "4111 1111 1111 1111" are each one chain; "1,234" and "10:30" are two ("," and ":" do not join). Chains are
@@ -9,7 +10,7 @@
 // never reads a phone number out of the middle of a longer run of numbers.
 //
 // The scanner visits each character a bounded number of times: linear in the text whatever it contains.
-import { isDigitCode, isSpaceCode } from "./text";
+import { isDigitCode, isHyphenCode, isSpaceCode } from "./text";
 
 export type Joiner = " " | "-" | "." | "/" | "(" | ")" | " (" | ") " | ")-";
 
@@ -32,7 +33,6 @@ export interface DigitChain {
 const PLUS = 0x2b;
 const OPEN = 0x28;
 const CLOSE = 0x29;
-const HYPHEN = 0x2d;
 const DOT = 0x2e;
 const SLASH = 0x2f;
 
@@ -41,7 +41,7 @@ function joinerAt(text: string, j: number, parenOpen: boolean): Joiner | null {
   const c = text.charCodeAt(j);
   const c1 = text.charCodeAt(j + 1);
   if (isDigitCode(c1)) {
-    if (c === HYPHEN) return "-";
+    if (isHyphenCode(c)) return "-";
     if (c === DOT) return ".";
     if (isSpaceCode(c)) return " ";
     if (c === SLASH) return "/";
@@ -50,7 +50,7 @@ function joinerAt(text: string, j: number, parenOpen: boolean): Joiner | null {
     return null;
   }
   if (!isDigitCode(text.charCodeAt(j + 2))) return null;
-  if (c === CLOSE && parenOpen && (isSpaceCode(c1) || c1 === HYPHEN)) return c1 === HYPHEN ? ")-" : ") ";
+  if (c === CLOSE && parenOpen && (isSpaceCode(c1) || isHyphenCode(c1))) return isHyphenCode(c1) ? ")-" : ") ";
   if (isSpaceCode(c) && c1 === OPEN && !parenOpen) return " (";
   return null;
 }
@@ -106,9 +106,12 @@ export function forEachDigitChain(text: string, minLone: number, visit: (chain: 
   }
 }
 
-/** The chain's text with every kind of space written as " ", for matching against format patterns. */
+/** The chain's text with every kind of space written as " " and of hyphen as "-", for matching against formats. */
 export function chainText(text: string, chain: DigitChain): string {
-  return text.slice(chain.start, chain.end).replace(/[\u00a0\u2009\u202f]/g, " ");
+  return text
+    .slice(chain.start, chain.end)
+    .replace(/[\u00a0\u2009\u202f]/g, " ")
+    .replace(/[\u2010\u2011]/g, "-");
 }
 
 /** The digits of groups [from, to) concatenated. */

@@ -31,6 +31,11 @@ export function isSpaceCode(c: number): boolean {
   return c === 0x20 || c === 0xa0 || c === 0x2009 || c === 0x202f;
 }
 
+/** "-", or the Unicode hyphen and no-break hyphen a word processor puts in a phone number ("415‑555‑2671"). */
+export function isHyphenCode(c: number): boolean {
+  return c === 0x2d || c === 0x2010 || c === 0x2011;
+}
+
 const CONTEXT_WINDOW = 48;
 
 /** Up to 48 characters before `start`, cut at the previous line break: the phrase that introduces a value. */
@@ -41,7 +46,7 @@ export function textBefore(text: string, start: number): string {
   return nl === -1 ? slice : slice.slice(nl + 1);
 }
 
-const JOINING_PUNCTUATION = new Set([0x2e, 0x2d, 0x5f, 0x2f, 0x5c]); // . - _ / \
+const JOINING_PUNCTUATION = new Set([0x2e, 0x2d, 0x2010, 0x2011, 0x5f, 0x2f, 0x5c]); // . - ‐ ‑ _ / \
 
 /**
  * Whether a match starting at `start` sits inside a longer token: a word character right before it, or one of
