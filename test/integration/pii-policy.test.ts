@@ -563,7 +563,7 @@ describe("PII policy", async () => {
       expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
       for (let i = 0; i < 2; i++) {
         const res = await call(hostOf(t.tenant), "/v1/responses", {
-          env: aiGatewayEnv,
+          env: aiGateway,
           token: t.key,
           body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
         });
