@@ -19,6 +19,7 @@ import {
   policyOf,
   requestToken,
   rootToken,
+  setPolicy,
   settle,
   storedAuditEvents,
   tenantObjectOf,
@@ -235,6 +236,43 @@ describe("bursts of failed authentication", () => {
       tenant,
       reason: "ip_blocked",
     });
+  });
+
+  // Regression: a tenant's OpenID Provider that could not be reached (its key set down, or in its 5 s backoff)
+  // refused each SSO token as a failed guess, so an office of single sign-on users behind one address was blocked
+  // for 15 minutes — its valid API keys included — by the provider's outage, not by anyone's guessing.
+  it("an SSO token refused because the provider's key set is unreachable is not a guess", async () => {
+    const { tenant, host, keys } = await tenantWithKeys("admin");
+    await setPolicy(tenant, {
+      oidc: {
+        issuer: "https://idp-down.example",
+        audience: "cordon",
+        jwks_uri: "https://idp-down.example/.well-known/jwks.json",
+        role_claim: "groups",
+        role_map: { staff: "developer" },
+      },
+    });
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.startsWith("https://idp-down.example/")) return new Response("unavailable", { status: 503 });
+      return real(input, init);
+    });
+    const part = (v: unknown) => btoa(JSON.stringify(v)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const ssoToken = `${part({ alg: "RS256", kid: "idp-1", typ: "JWT" })}.${part({ sub: "u", groups: ["staff"] })}.c2ln`;
+    const ip = "192.0.2.70";
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 5; i++) {
+        const res = await released(call(host, "/v1/admin/keys", { token: ssoToken, ip }));
+        await expectError(res, 401, "invalid_token", "authentication_error");
+      }
+      expect((await call(host, "/v1/admin/policy", { token: keys[0]!.key, ip })).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    }
+    await settle();
   });
 
   it("honest mistakes are not counted: no credential, a provider's key, a malformed header", async () => {

@@ -15,7 +15,16 @@ const COUNTED: ReadonlySet<ErrorCode> = new Set([
   "invalid_session",
 ]);
 
-export const countsAsFailure = (code: ErrorCode) => COUNTED.has(code);
+/**
+ * Refusals of those codes that say nothing of the credential: the tenant's OpenID Provider's key set could not be
+ * had (down, in its backoff, or a jwks_uri only development may use), so no SSO token could have been checked. An
+ * outage of the provider is nobody's guess, and must not block the addresses of the tenant's users.
+ */
+const PROVIDER_FAULTS: ReadonlySet<string> = new Set(["sso:jwks_unavailable", "sso:insecure_jwks_uri"]);
+
+/** Whether a refusal counts as a failed guess (`reason` as the error carries it; a session's has `session:` first). */
+export const countsAsFailure = (code: ErrorCode, reason: string | null = null) =>
+  COUNTED.has(code) && !(reason !== null && PROVIDER_FAULTS.has(reason.replace(/^session:/, "")));
 
 const MAX_REMEMBERED = 10_000;
 

@@ -86,7 +86,9 @@ export async function guarded<T>(
 }
 
 function isCounted(err: unknown): err is ApiError {
-  return typeof err === "object" && err !== null && "code" in err && countsAsFailure((err as ApiError).code);
+  if (typeof err !== "object" || err === null || !("code" in err)) return false;
+  const { code, reason } = err as ApiError;
+  return countsAsFailure(code, reason);
 }
 
 function authBlocked(until: number, now: number, reason: string): ApiError {
