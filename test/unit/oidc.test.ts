@@ -544,6 +544,20 @@ describe("role mapping", () => {
     expect([...ROLE_PRIVILEGE_ORDER].sort()).toEqual([...ROLES].sort());
   });
 
+  // Regression: only the first 1000 members of the claim were read, so a user in a thousand groups listed before
+  // the viewer group (short names fit well within the 16 KB a token may have) was an owner, not a viewer: being in
+  // more groups raised what the token could do.
+  it("grants the least privileged match however many groups come before it", async () => {
+    const { cache } = setup();
+    const groups = ["cordon-owners", ...Array.from({ length: 1000 }, (_, i) => `g${i}`), "auditors"];
+    const token = await sign(ec, claims({ groups }));
+    expect(token.length).toBeLessThan(16 * 1024);
+    expect(await verify(cache, token)).toMatchObject({
+      ok: true,
+      identity: { role: "viewer", matchedRoles: ["viewer", "owner"] },
+    });
+  });
+
   it("grants the least privileged of several matches", async () => {
     const { cache } = setup();
     const token = await sign(ec, claims({ groups: ["cordon-owners", "auditors"] }));

@@ -49,7 +49,6 @@ export const ROLE_PRIVILEGE_ORDER: readonly Role[] = ["viewer", "service", "deve
 
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_ROLE_PATH_SEGMENTS = 8;
-const MAX_ROLE_VALUES = 1000;
 
 export type OidcFailure = JwtFailureReason | "unknown_kid" | "jwks_unavailable" | "insecure_jwks_uri" | "no_role";
 
@@ -199,9 +198,9 @@ export function roleClaimValues(payload: JWTPayload, roleClaim: string): string[
     }
   }
   if (typeof value === "string") return [value];
-  if (Array.isArray(value)) {
-    return value.slice(0, MAX_ROLE_VALUES).filter((v): v is string => typeof v === "string");
-  }
+  // Every member is read (a verified token is at most MAX_TOKEN_CHARS long, which bounds them): leaving any out
+  // could leave out the least privileged match, and raise the role of a user in many groups.
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
   return [];
 }
 
