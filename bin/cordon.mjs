@@ -21,7 +21,8 @@ const GLOBAL_HELP = `Options for every command:
   --tenant ID        the tenant, served at {ID}.{host of --url} (env CORDON_TENANT)
   --token TOKEN      the operator token (ROOT_TOKEN) or an API key of the tenant (env CORDON_TOKEN)
   --connect ADDRESS  connect to this address instead of resolving the host, still sending the tenant's Host
-                     (env CORDON_CONNECT; *.localhost connects to 127.0.0.1 by itself)
+                     (env CORDON_CONNECT; *.localhost connects to 127.0.0.1 by itself; over http
+                     only a loopback address)
   --json             print the API's JSON as it answered
   -h, --help         help for the command`;
 
@@ -103,6 +104,12 @@ function context(values) {
   const tenant = values.tenant ?? process.env.CORDON_TENANT;
   const token = values.token ?? process.env.CORDON_TOKEN;
   const connect = values.connect ?? process.env.CORDON_CONNECT;
+  // --connect decides where the bytes go: over plain HTTP it must be this machine too.
+  if (base.protocol === "http:" && connect !== undefined && !isLocalHost(connect)) {
+    throw new UsageError(
+      `Plain HTTP is for a gateway on this machine (localhost): --connect ${connect} is another machine; use an https --url, so that the credential is never sent in clear.`,
+    );
+  }
   const hostFor = (platform) => {
     if (platform) return base.host;
     if (!tenant) throw new UsageError("This command acts on a tenant: give --tenant ID (or set CORDON_TENANT).");
@@ -138,7 +145,8 @@ function isLocalHost(hostname) {
     hostname === "localhost" ||
     hostname.endsWith(".localhost") ||
     /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
-    hostname === "[::1]"
+    hostname === "[::1]" ||
+    hostname === "::1"
   );
 }
 

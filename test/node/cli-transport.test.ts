@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -39,12 +40,15 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? "" }, timeout: 20_000 },
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 20_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
     );
@@ -167,6 +171,51 @@ describe("the CLI's transport", () => {
       expect(res.stderr).not.toContain(SECRET);
     }
     expect(received).toEqual([]);
+  });
+
+  // Regression: only --url's host was checked, so `--url http://localhost:8787 --connect 192.0.2.2` (or a
+  // CORDON_CONNECT left in the environment) sent the token in clear to another machine. --connect is now held to
+  // the same rule as --url over plain HTTP.
+  it("sends no credential over plain HTTP to another machine named by --connect or CORDON_CONNECT", async () => {
+    const elsewhere = createServer((req, res) => {
+      received.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        host: req.headers.host ?? "",
+        authorization: req.headers.authorization ?? "",
+        ifMatch: "",
+      });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: [], next_cursor: null }));
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "0.0.0.0", resolve));
+    const otherPort = (elsewhere.address() as AddressInfo).port;
+    // This machine's address on its network: not loopback, so to the CLI another machine.
+    const address =
+      Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && !a.internal && a.family === "IPv4")?.address ?? "192.0.2.1";
+    try {
+      received.length = 0;
+      const viaOption = await keysList(`http://localhost:${otherPort}`, "--connect", address);
+      const viaEnv = await run(["keys", "list", "--tenant", "acme", "--url", `http://localhost:${otherPort}`], {
+        CORDON_TOKEN: SECRET,
+        CORDON_CONNECT: address,
+      });
+      for (const res of [viaOption, viaEnv]) {
+        expect(res.code, res.stderr).toBe(2);
+        expect(res.stderr).toContain("Plain HTTP is for a gateway on this machine");
+        expect(res.stderr).not.toContain(SECRET);
+      }
+      expect(received).toEqual([]);
+      // Loopback addresses stay allowed.
+      for (const loopback of ["127.0.0.1", "localhost"]) {
+        const res = await keysList(`http://localhost:${otherPort}`, "--connect", loopback);
+        expect(res.code, res.stderr).toBe(0);
+      }
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
   });
 
   it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
