@@ -170,6 +170,12 @@ export const COMMANDS = {
     fields: true,
     async run(ctx, { values, fields }) {
       const read = await ctx.api("GET", "/v1/admin/policy", { tagged: true });
+      // The write is conditional on this read, or not made: without an ETag it would be last-writer-wins.
+      if (!read.etag) {
+        throw new Error(
+          "The gateway's answer to the policy read carried no ETag, so the write could not be made conditional (If-Match); nothing was changed. Check that nothing between you and Cordon drops the ETag header.",
+        );
+      }
       const current = read.body.policy;
       let policy;
       if (values.file) {
@@ -187,7 +193,7 @@ export const COMMANDS = {
       }
       const body = await ctx.api("PUT", `/v1/admin/policy${values.confirm ? "?confirm=true" : ""}`, {
         body: policy,
-        headers: read.etag ? { "if-match": read.etag } : {},
+        headers: { "if-match": read.etag },
       });
       return ctx.print(body, () => {
         const changed = Object.keys(body.policy).filter(

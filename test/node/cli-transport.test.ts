@@ -110,6 +110,25 @@ describe("the CLI's transport", () => {
     }
   });
 
+  // Regression: without an ETag on the read (a proxy that drops it, an older gateway), the write went out
+  // without If-Match — last writer wins — although the command promises a conditional write. It now refuses.
+  it("policy set writes nothing when the policy it read carries no ETag to make the write conditional", async () => {
+    received.length = 0;
+    const before = answer;
+    answer = (req) =>
+      req.method === "GET"
+        ? { status: 200, body: JSON.stringify({ policy: { ttl_seconds: 60, pii_mode: "skip" } }) }
+        : { status: 200, body: JSON.stringify({ policy: { ttl_seconds: 120, pii_mode: "skip" } }) };
+    try {
+      const res = await runOnThisMachine(["policy", "set"], "--ttl-seconds", "120");
+      expect(res.code, res.stdout).toBe(1);
+      expect(res.stderr).toContain("ETag");
+      expect(received.map((r) => r.method)).toEqual(["GET"]);
+    } finally {
+      answer = before;
+    }
+  });
+
   it("audit list puts its filters in the URL, and nothing of the global options (the token above all)", async () => {
     received.length = 0;
     const res = await runOnThisMachine(["audit", "list"], "--action", "key.create", "--limit", "5");
