@@ -88,6 +88,29 @@ export async function apiTagged<T>(
   return { value: (await res.json()) as T, etag: res.headers.get("etag") };
 }
 
+/** The outcome of verifying the tenant's audit hash chain (GET /v1/audit/verify). */
+export interface Verification {
+  ok: boolean;
+  complete: boolean;
+  checked: number;
+  first_break?: { seq: number; reason: string };
+  resume_from_seq?: number | null;
+}
+
+/**
+ * The whole chain verified: one request checks a bounded number of events, so the walk goes on from where each
+ * answer stopped (`resume_from_seq`) until it reaches the head or finds a break.
+ */
+export async function verifyWholeChain(): Promise<Verification> {
+  let result = await api<Verification>("GET", "/v1/audit/verify");
+  let checked = result.checked;
+  while (result.ok && !result.complete && result.resume_from_seq != null) {
+    result = await api<Verification>("GET", `/v1/audit/verify${query({ from_seq: result.resume_from_seq })}`);
+    checked += result.checked;
+  }
+  return { ...result, checked };
+}
+
 /** The current session, or null when there is none (or it has ended). */
 export async function currentSession(): Promise<Session | null> {
   const answer = await api<(Session & { signed_in: true }) | { signed_in: false }>("GET", "/dashboard/session");

@@ -1,7 +1,7 @@
 // The audit trail (GET /v1/audit, newest first, paged by cursor, filtered by actor, action and outcome) and the
 // hash chain's verification (GET /v1/audit/verify).
 import { useEffect, useState } from "preact/hooks";
-import { api, query } from "../api";
+import { api, query, type Verification, verifyWholeChain } from "../api";
 import { DataTable, ErrorNote, fmtTime, inputValue, Note, ViewHeading } from "../ui";
 
 interface AuditEvent {
@@ -21,12 +21,6 @@ interface AuditEvent {
 interface Page {
   data: AuditEvent[];
   next_cursor: string | null;
-}
-interface Verification {
-  ok: boolean;
-  complete: boolean;
-  checked: number;
-  first_break?: { seq: number; reason: string };
 }
 
 const PAGE = 50;
@@ -67,7 +61,7 @@ export function AuditTrail() {
     setVerifying(true);
     setVerification(null);
     try {
-      setVerification(await api<Verification>("GET", "/v1/audit/verify"));
+      setVerification(await verifyWholeChain());
     } catch (e) {
       setError(e);
     } finally {
@@ -89,7 +83,7 @@ export function AuditTrail() {
         (verification.ok ? (
           <Note kind="ok">
             Chain intact: {verification.checked} events checked
-            {verification.complete ? "." : " (more remain; verify again to continue)."}
+            {verification.complete ? "." : " so far; the gateway did not say where to continue."}
           </Note>
         ) : (
           <Note kind="warn">
