@@ -181,6 +181,16 @@ function send(base, connect, host, method, path, token, body, extraHeaders = {})
           text += c;
         });
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text, etag: res.headers.etag ?? null }));
+        // A body cut off (connection reset, timeout) ends in neither "end" nor a request error: a failure, never
+        // an empty or partial success.
+        const cut = () =>
+          reject(
+            new Error(`The answer from ${base.protocol}//${host} was cut off before its end. Run the command again.`),
+          );
+        res.on("error", cut);
+        res.on("close", () => {
+          if (!res.complete) cut();
+        });
       },
     );
     req.on("error", (err) =>

@@ -237,6 +237,34 @@ describe("the CLI's transport", () => {
     }
   });
 
+  // Regression: a response cut off mid-body (the connection reset, the gateway restarting) neither ended nor
+  // failed the request: the process ran out of work with its exit status unset, so `cache export` printed
+  // nothing, or half an export, and exited 0.
+  it("takes a response cut off mid-body for a failure, not a success", async () => {
+    const cutting = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson", "content-length": "100000" });
+      res.write('{"id":"first"}\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => cutting.listen(0, "127.0.0.1", resolve));
+    const cutPort = (cutting.address() as AddressInfo).port;
+    try {
+      const res = await run([
+        "cache",
+        "export",
+        "--user",
+        "u",
+        ...["--tenant", "acme", "--token", SECRET, "--url", `http://localhost:${cutPort}`],
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("cut off");
+      expect(res.stdout).toBe("");
+      expect(res.stderr).not.toContain(SECRET);
+    } finally {
+      await new Promise((resolve) => cutting.close(resolve));
+    }
+  });
+
   it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
     answer = () => ({ status: 301, body: "", headers: { location: "https://acme.cordon.example/v1/admin/keys" } });
     try {
