@@ -282,6 +282,44 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     ).toEqual([]);
   });
 
+  // Regression: "Show entries" listed the trimmed user ("frank"), while export and erasure sent the field as
+  // typed (" frank ", as pasted), a different user to the API: the page showed frank's entries, then reported
+  // "Erased 0 entries" and left them all in place.
+  it("exports and erases the user it lists, whitespace pasted around the name or not", async () => {
+    for (const q of ["Where do I live?", "What is my shoe size?"]) {
+      const res = await api("POST", "/v1/chat/completions", {
+        token: tenant.key,
+        body: CHAT(q),
+        headers: { "x-cache-user": "frank" },
+      });
+      expect(res.status).toBe(200);
+    }
+    const listed = async () =>
+      (await api("GET", "/v1/cache/entries?user=frank", { token: owner.key })).json<{ data: unknown[] }>().data.length;
+    await expect.poll(listed, { timeout: 10_000 }).toBe(2);
+
+    const w = await open();
+    await signInWithKey(w);
+    await view(w, "Cache", "Cache entries");
+    const rows = w.page.locator("tbody tr");
+    await w.page.getByLabel(/^User/).fill(" frank ");
+    await w.page.getByRole("button", { name: "Show entries" }).click();
+    await expect.poll(() => rows.count()).toBe(2);
+    const [download] = await Promise.all([
+      w.page.waitForEvent("download"),
+      w.page.getByRole("button", { name: "Export user's entries" }).click(),
+    ]);
+    expect(
+      readFileSync((await download.path())!, "utf8")
+        .trim()
+        .split("\n"),
+    ).toHaveLength(2);
+    await w.page.getByRole("button", { name: "Erase user" }).click();
+    await w.page.getByRole("button", { name: "Confirm erasure" }).click();
+    await w.page.getByText("Erased 2 entries of frank.").waitFor({ timeout: 10_000 });
+    expect(await listed()).toBe(0);
+  });
+
   it("ends a session whose key is revoked, back at sign-in", async () => {
     const w = await open();
     const doomed = (

@@ -55,12 +55,14 @@ export function CacheEntries({ canDelete, userBound }: { canDelete: boolean; use
       setError(e);
     }
   };
+  // The user as "Show entries" lists them: the name without the whitespace around it (a different user to the API).
+  const subject = user.trim();
   const exportUser = async () => {
     setError(null);
     setDone(null);
     try {
-      const bytes = await download(`/v1/cache/export${query({ user })}`, `cordon-export-${user}.ndjson`);
-      setDone(`Exported ${bytes} bytes of ${user}'s entries.`);
+      const bytes = await download(`/v1/cache/export${query({ user: subject })}`, `cordon-export-${subject}.ndjson`);
+      setDone(`Exported ${bytes} bytes of ${subject}'s entries.`);
     } catch (e) {
       setError(e);
     }
@@ -69,8 +71,8 @@ export function CacheEntries({ canDelete, userBound }: { canDelete: boolean; use
     setError(null);
     setDone(null);
     try {
-      const r = await api<{ erased_entries: number }>("POST", "/v1/cache/erase", { user });
-      setDone(`Erased ${r.erased_entries} entries of ${user}.`);
+      const r = await api<{ erased_entries: number }>("POST", "/v1/cache/erase", { user: subject });
+      setDone(`Erased ${r.erased_entries} entries of ${subject}.`);
       await load();
     } catch (e) {
       setError(e);
@@ -85,7 +87,7 @@ export function CacheEntries({ canDelete, userBound }: { canDelete: boolean; use
         onSubmit={(e) => {
           e.preventDefault();
           setPages([null]);
-          setShownUser(user.trim());
+          setShownUser(subject);
         }}
       >
         <label>
@@ -97,14 +99,14 @@ export function CacheEntries({ canDelete, userBound }: { canDelete: boolean; use
       <section class="panel" aria-labelledby="gdpr-title">
         <h2 id="gdpr-title">Data subject requests</h2>
         <p class="hint">For the user named above: download everything cached for them, or erase it.</p>
-        <button type="button" disabled={user.trim() === ""} onClick={() => void exportUser()}>
+        <button type="button" disabled={subject === ""} onClick={() => void exportUser()}>
           Export user's entries
         </button>{" "}
         {canDelete && (
           <ConfirmButton
             label="Erase user"
             confirm="Confirm erasure"
-            disabled={user.trim() === ""}
+            disabled={subject === ""}
             onConfirm={() => void erase()}
           />
         )}
