@@ -222,6 +222,38 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
       .toBe(ttl);
   });
 
+  // Regression: the editor sent If-Match only when its read had an ETag. A read without one (a proxy dropping
+  // the header) made the save unconditional — last writer wins — silently undoing another administrator's change.
+  it("saves nothing when the policy it loaded carries no ETag to make the save conditional", async () => {
+    const w = await open();
+    const puts: (string | null)[] = [];
+    w.page.on("request", (req) => {
+      if (req.method() === "PUT" && new URL(req.url()).pathname === "/v1/admin/policy") {
+        puts.push(req.headers()["if-match"] ?? null);
+      }
+    });
+    await w.page.route("**/v1/admin/policy", async (route) => {
+      if (route.request().method() !== "GET") return route.continue();
+      // The gateway's own answer (as the owner), passed on without its ETag.
+      const res = await api("GET", "/v1/admin/policy", { token: owner.key });
+      expect(res.headers.etag).toBeDefined();
+      await route.fulfill({ status: res.status, contentType: "application/json", body: res.text });
+    });
+    await signInWithKey(w);
+    await view(w, "Policy", "Policy");
+    const editor = w.page.getByLabel("Policy (JSON)");
+    const loaded = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    const ttl = loaded.ttl_seconds === 1800 ? 2700 : 1800;
+    await editor.fill(JSON.stringify({ ...loaded, ttl_seconds: ttl }, null, 2));
+    await w.page.getByRole("button", { name: "Save policy" }).click();
+    await w.page.getByText("nothing was saved", { exact: false }).waitFor({ timeout: 5000 });
+    expect(puts).toEqual([]);
+    const now = (await api("GET", "/v1/admin/policy", { token: owner.key })).json<{
+      policy: Record<string, unknown>;
+    }>().policy;
+    expect(now.ttl_seconds).toBe(loaded.ttl_seconds);
+  });
+
   it("pages through the audit trail and verifies its hash chain", async () => {
     const w = await open();
     await signInWithKey(w);

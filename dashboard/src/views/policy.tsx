@@ -43,6 +43,15 @@ export function PolicyEditor() {
       setError(new Error(`The policy is not valid JSON: ${e instanceof Error ? e.message : String(e)}.`));
       return;
     }
+    // The save is conditional on the policy loaded, or not made: without an ETag it would be last-writer-wins.
+    if (etag === null) {
+      setError(
+        new Error(
+          "The gateway's answer to the policy read carried no ETag, so the save could not be made conditional; nothing was saved. Reload the policy.",
+        ),
+      );
+      return;
+    }
     try {
       const path = `/v1/admin/policy${confirm ? "?confirm=true" : ""}`;
       const r = await apiTagged<{ policy: Policy }>("PUT", path, policy, etag);
