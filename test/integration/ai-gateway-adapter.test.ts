@@ -3,7 +3,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
-import { upstreamCompletion } from "../fixtures/upstream";
+import { upstreamCompletion, upstreamResponse } from "../fixtures/upstream";
 import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
 const aiGateway = aiGatewayEnv({
@@ -105,23 +105,7 @@ describe("AI Gateway provider", async () => {
   });
 
   it("sends the Responses API to AI Gateway's OpenAI endpoint with OpenAI's model name, and caches it", async () => {
-    const response = {
-      id: "resp_upstream",
-      object: "response",
-      created_at: 1,
-      status: "completed",
-      model: "gpt-4o-mini",
-      output: [
-        {
-          id: "msg_upstream",
-          type: "message",
-          status: "completed",
-          role: "assistant",
-          content: [{ type: "output_text", text: "Rome.", annotations: [] }],
-        },
-      ],
-      usage: { input_tokens: 9, output_tokens: 2, total_tokens: 11 },
-    };
+    const response = upstreamResponse("Rome.");
     const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(response));
     const body = { model: "openai/gpt-4o-mini", input: "Capital of Italy?", store: false };
     const first = await send(hostOf(tenant), key, body, "/v1/responses");

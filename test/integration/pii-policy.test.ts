@@ -13,6 +13,7 @@ import { openEntry } from "../../src/gateway/cache/entries";
 import { type PiiKind, piiKindsIn } from "../../src/gateway/pii/index";
 import { getRuntime } from "../../src/gateway/runtime";
 import { cacheKv } from "../../src/gateway/storage/kv-keys";
+import { upstreamResponse } from "../fixtures/upstream";
 import {
   aiGatewayEnv,
   auditEventOf,
@@ -536,24 +537,9 @@ describe("PII policy", async () => {
           },
         ],
       };
-      const response = {
-        id: "resp_upstream",
-        object: "response",
-        created_at: 1,
-        status: "completed",
-        model: "gpt-4o-mini",
-        output: [
-          { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: `Card ${SAMPLES[2]!.value}.` }] },
-          {
-            id: "msg_1",
-            type: "message",
-            status: "completed",
-            role: "assistant",
-            content: [{ type: "output_text", annotations: [], text: clean }],
-          },
-        ],
-        usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12 },
-      };
+      const response = upstreamResponse(clean, [
+        { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: `Card ${SAMPLES[2]!.value}.` }] },
+      ]);
       const upstream = vi
         .spyOn(globalThis, "fetch")
         .mockImplementation(async (url) => Response.json(String(url).endsWith("/responses") ? response : chatAnswer));
