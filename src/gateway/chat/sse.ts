@@ -431,6 +431,15 @@ function isUsageChunk(data: string): boolean {
 }
 
 /**
+ * Whether a replayed stream carries `obfuscation` on its events: as OpenAI's, unless the request's
+ * `stream_options.include_obfuscation` is false (chat and Responses alike).
+ */
+export function obfuscationAsked(streamOptions: unknown): boolean {
+  const asked = (streamOptions as { include_obfuscation?: unknown } | null | undefined)?.include_obfuscation;
+  return asked !== false;
+}
+
+/**
  * A stored answer as an SSE stream of chat.completion.chunk events, as a model streams it: a role chunk, the
  * content in chunks of a few words — or, when the answer carries token log probabilities, one token per chunk
  * with its `logprobs`, as OpenAI streams them — its annotations (url citations) when it has any, a finish chunk,

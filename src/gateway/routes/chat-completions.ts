@@ -5,7 +5,7 @@
 // indistinguishable (chat/timing.ts).
 import { resolveControls } from "../cache/controls";
 import { answerChat, hitHeaders, notCached } from "../chat/answer";
-import { replayAsStream } from "../chat/sse";
+import { obfuscationAsked, replayAsStream } from "../chat/sse";
 import { delayLikeAMiss, freshCompletionId, padStream, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
@@ -30,11 +30,9 @@ export async function chatCompletions(rc: AuthedContext): Promise<Handled> {
       const completion = { ...answer.completion, ...tier, id: freshCompletionId(), created: nowSeconds() };
       const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
       if (req.stream) {
-        const obfuscation = (req.stream_options as { include_obfuscation?: unknown } | null | undefined)
-          ?.include_obfuscation;
         const replay = replayAsStream(completion, {
           includeUsage: includeUsage(req),
-          obfuscation: obfuscation !== false,
+          obfuscation: obfuscationAsked(req.stream_options),
         });
         const body = protect ? padStream(replay) : replay;
         return { response: new Response(body, { headers: { ...SSE_HEADERS, ...headers } }), facts: answer.facts };

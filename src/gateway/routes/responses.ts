@@ -11,6 +11,7 @@ import { hitHeaders, notCached } from "../chat/answer";
 import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
+import { obfuscationAsked } from "../chat/sse";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
@@ -35,9 +36,7 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
       const response = servedFromCache(answer.response, req);
       const headers = { ...hitHeaders(answer.hit, answer.stale), ...savedHeaders(answer.facts) };
       if (req.stream) {
-        const obfuscation = (req.stream_options as { include_obfuscation?: unknown } | null | undefined)
-          ?.include_obfuscation;
-        const replay = replayResponseStream(response, { obfuscation: obfuscation !== false });
+        const replay = replayResponseStream(response, { obfuscation: obfuscationAsked(req.stream_options) });
         const body = protect ? protectResponseStream(replay) : replay;
         return { response: new Response(body, { headers: { ...SSE_HEADERS, ...headers } }), facts: answer.facts };
       }
