@@ -61,30 +61,27 @@ export async function answerResponses(
   if (pii.action === "refuse") throw piiRefused("request", pii.kinds, asked.model);
   const req = pii.request;
   const stateless = isStateless(req);
-  // The provider keeps stored responses under the credential that made them, which tenants without a virtual key
-  // share: a request continues only from a response made through its own tenant.
+  // The provider keeps stored responses and their items under the credential that made them, which tenants
+  // without a virtual key share: a request continues only from a response made through its own tenant, and an
+  // item_reference names only an output item of one. Both are looked up in one call to the tenant's object.
   const previous = req.previous_response_id ?? null;
-  if (previous !== null && !(await rt.tenantObject(tenant.id).isProviderResponse(previous))) {
+  const references = itemReferences(req);
+  const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
+  const ids = previous === null ? named : [previous, ...named];
+  const unknown = new Set(ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids) : []);
+  if (previous !== null && unknown.has(previous)) {
     throw fail("previous_response_not_found", {
       message: `No response with id '${previous.slice(0, 64)}' was made through this tenant.`,
       reason: "previous_response_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
   }
-  // An item_reference names an item the provider stored, which it resolves under the same shared credential: a
-  // request refers only to output items of responses made through its own tenant.
-  const references = itemReferences(req);
-  if (references.length > 0) {
-    const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
-    const unknown =
-      named.length < references.length ? true : (await rt.tenantObject(tenant.id).unknownProviderIds(named)).length > 0;
-    if (unknown) {
-      throw fail("invalid_field", {
-        message: "An item_reference in 'input' names no item of a response made through this tenant.",
-        reason: "item_reference_of_another_tenant_or_unknown",
-        facts: { model: req.model },
-      });
-    }
+  if (named.length < references.length || named.some((id) => unknown.has(id))) {
+    throw fail("invalid_field", {
+      message: "An item_reference in 'input' names no item of a response made through this tenant.",
+      reason: "item_reference_of_another_tenant_or_unknown",
+      facts: { model: req.model },
+    });
   }
   const plan: ReturnType<typeof planResponses> = !stateless
     ? { cacheable: false, reason: "stateful" }

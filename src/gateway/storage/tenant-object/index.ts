@@ -16,7 +16,7 @@ import {
   userSalt,
 } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
-import { isProviderResponse, recordProviderResponse, unknownProviderIds } from "./provider-responses";
+import { recordProviderResponse, unknownProviderIds } from "./provider-responses";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
@@ -89,10 +89,6 @@ export class TenantObject extends TenantRecordsObject {
 
   recordProviderResponse(id: string, now: number, items: readonly string[] = []): void {
     recordProviderResponse(this.sql, id, now, items);
-  }
-
-  isProviderResponse(id: string): boolean {
-    return isProviderResponse(this.sql, id);
   }
 
   /** The ids among `ids` that name no response or output item the provider stored for this tenant. */

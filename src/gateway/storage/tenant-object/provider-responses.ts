@@ -21,7 +21,7 @@ export function recordProviderResponse(sql: SqlStorage, id: string, now: number,
   sql.exec(`DELETE FROM provider_responses WHERE created_at < ?`, now - KEEP_MS);
 }
 
-export function isProviderResponse(sql: SqlStorage, id: string): boolean {
+function isProviderResponse(sql: SqlStorage, id: string): boolean {
   checkText("response id", id);
   return sql.exec(`SELECT 1 FROM provider_responses WHERE id = ? LIMIT 1`, id).toArray().length > 0;
 }
