@@ -4,6 +4,7 @@
 import * as z from "zod";
 import { ModelNameSchema } from "../../shared/audit-event";
 import { canonicalJson } from "../../shared/canonical-json";
+import { toHex } from "../crypto/encoding";
 import { MAX_ALLOWLIST_ENTRIES } from "./network";
 import { OidcConfigSchema } from "./oidc-settings";
 import { RateLimitSchema } from "./rate-limit";
@@ -79,6 +80,5 @@ export const StoredPolicySchema = z.preprocess(
  */
 export async function policyTag(policy: Policy): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(policy)));
-  const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `"${hex}"`;
+  return `"${toHex(new Uint8Array(digest).slice(0, 16))}"`;
 }
