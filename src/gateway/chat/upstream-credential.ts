@@ -9,6 +9,15 @@ import type { TenantRecord } from "../storage/records";
 export const VIRTUAL_KEY_ID = /^vk_[0-9A-Za-z]{16}$/;
 export const PROVIDER = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
+/** What each key of providerObjectsNamed names, in a refusal's words. */
+const OBJECT_NAMES: Readonly<Record<string, string>> = {
+  conversation: "conversation",
+  container: "container",
+  vector_store_ids: "vector store",
+  file_id: "file",
+  file_ids: "file",
+};
+
 /**
  * The refusal of a request that names a provider-stored object (`kind:id`, policy/provider-objects.ts) where only
  * the deployment's credential applies: the object would be the deployment account's, not the tenant's.
@@ -16,17 +25,9 @@ export const PROVIDER = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export function providerObjectRefused(named: string, target: string): ApiError {
   const colon = named.indexOf(":");
   const kind = named.slice(0, colon);
-  const what =
-    kind === "conversation"
-      ? "conversation"
-      : kind === "container"
-        ? "container"
-        : kind === "vector_store_ids"
-          ? "vector store"
-          : "file";
   return fail("provider_object_not_found", {
     message:
-      `No ${what} with id '${named.slice(colon + 1, colon + 65)}' was made through this tenant: without a virtual key for ` +
+      `No ${OBJECT_NAMES[kind] ?? "file"} with id '${named.slice(colon + 1, colon + 65)}' was made through this tenant: without a virtual key for ` +
       `'${target.split("/")[0]}', requests use the deployment's provider account, whose stored objects are not this tenant's.`,
     reason: `provider_object:${kind}`,
   });
