@@ -110,8 +110,8 @@ class ResponsesStreamWatcher {
 /**
  * Passes an upstream Responses stream through byte for byte and calls `onEnd` exactly once: `complete` when it
  * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
- * reported an error (an `error` event, or response.failed), `cancelled` when the client went away — cancelled the body, or `signal` (its request's) aborted
- * — (the upstream read is cancelled then).
+ * reported an error (an `error` event, or response.failed), `cancelled` when the client went away — cancelled the
+ * body, or `signal` (its request's) aborted — before the terminal event (the upstream read is cancelled then).
  */
 export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
@@ -120,6 +120,11 @@ export function captureResponseStream(
   signal?: AbortSignal,
 ): ReadableStream<Uint8Array> {
   const watcher = new ResponsesStreamWatcher();
+  /** Tells the owner how the stream ended, with the ids the stream named so far. */
+  const end = (kind: ResponsesStreamEnd["kind"]) => {
+    const named = { id: watcher.id(), items: [...watcher.items] };
+    onEnd(kind === "complete" ? { kind, response: watcher.completed, ...named } : { kind, response: null, ...named });
+  };
   return relayStream(
     upstream,
     {
@@ -127,26 +132,23 @@ export function captureResponseStream(
       // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
       rewrite: (data) => scrubbedEvent(data, secrets),
       broken() {
-        onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
+        end("failed");
         return watcher.failure("The model provider's stream failed before the response was complete.");
       },
       ended(rest) {
         if (watcher.errored) {
-          onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
+          end("failed");
           return null;
         }
         if (!watcher.terminal) {
-          onEnd({ kind: "failed", response: null, id: watcher.id(), items: [...watcher.items] });
+          end("failed");
           return watcher.failure("The model provider's stream ended before the response was complete.");
         }
-        onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] });
+        end("complete");
         return rest;
       },
       // A client that goes away once the terminal event was relayed had the whole response: complete.
-      cancelled: () =>
-        watcher.terminal && !watcher.errored
-          ? onEnd({ kind: "complete", response: watcher.completed, id: watcher.id(), items: [...watcher.items] })
-          : onEnd({ kind: "cancelled", response: null, id: watcher.id(), items: [...watcher.items] }),
+      cancelled: () => end(watcher.terminal && !watcher.errored ? "complete" : "cancelled"),
     },
     signal,
   );
