@@ -2,6 +2,7 @@
 // and replaying a stored answer as a valid stream.
 import { logText } from "../../shared/log-text";
 import { helpfulMessage } from "../http/errors";
+import { closeWhenClientGoes } from "../http/respond";
 import type { ChatCompletion } from "../protocol/chat";
 import { scrubbedEvent } from "../upstream/errors";
 
@@ -266,21 +267,14 @@ export function relayStream(
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        // The client's request signal: a client that goes away ends the stream as cancelled even where the
-        // runtime neither reads the body further nor cancels it, so that its owner (the audit event) learns it.
-        const goneAway = () => {
-          if (finished) return;
+        // A client that goes away ends the stream as cancelled, however the runtime tells it.
+        closeWhenClientGoes(signal, controller, () => {
+          if (finished) return false;
           finished = true;
           cancelled();
           reader.cancel(signal?.reason).catch(() => {});
-          try {
-            controller.close();
-          } catch {
-            // already closed or errored
-          }
-        };
-        if (signal?.aborted) goneAway();
-        else signal?.addEventListener("abort", goneAway, { once: true });
+          return true;
+        });
       },
       async pull(controller) {
         // Until a whole event can be passed on, or the stream ends: a pull that enqueues nothing is not repeated.

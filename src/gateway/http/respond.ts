@@ -246,3 +246,26 @@ function exactNumber(n: number): boolean {
 function tooLarge(maxBytes: number): ApiError {
   return fail("payload_too_large", { message: `The request body exceeds ${maxBytes} bytes.` });
 }
+
+/**
+ * Ends a streamed body when its client goes away, where the runtime says so only through the request's `signal`
+ * (neither reading the body further nor cancelling it): `gone` is called once when the signal aborts (at once if
+ * it has), and the body is closed unless `gone` answers false (the stream had ended already). Whoever waits for
+ * the stream's end — its audit event — so learns it.
+ */
+export function closeWhenClientGoes(
+  signal: AbortSignal | undefined,
+  controller: ReadableStreamDefaultController<Uint8Array>,
+  gone: () => boolean,
+): void {
+  const goneAway = () => {
+    if (!gone()) return;
+    try {
+      controller.close();
+    } catch {
+      // already closed or errored
+    }
+  };
+  if (signal?.aborted) goneAway();
+  else signal?.addEventListener("abort", goneAway, { once: true });
+}

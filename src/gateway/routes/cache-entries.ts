@@ -13,7 +13,7 @@ import { readSealer } from "../cache/sealers";
 import type { AuthedContext, Handled } from "../context";
 import type { EntrySealer } from "../crypto/tenant-keyring";
 import { fail } from "../http/errors";
-import { json, readJson } from "../http/respond";
+import { closeWhenClientGoes, json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { cacheKv } from "../storage/kv-keys";
 import type { CatalogEntry } from "../storage/tenant-object/index";
@@ -201,18 +201,12 @@ export async function exportUser(rc: AuthedContext): Promise<Handled> {
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        const goneAway = () => {
-          if (gone) return;
+        closeWhenClientGoes(rc.request.signal, controller, () => {
+          if (gone) return false;
           gone = done = true;
           settle({ n: exported, failed: false });
-          try {
-            controller.close();
-          } catch {
-            // already closed or errored
-          }
-        };
-        if (rc.request.signal.aborted) goneAway();
-        else rc.request.signal.addEventListener("abort", goneAway, { once: true });
+          return true;
+        });
       },
       async pull(controller) {
         try {
