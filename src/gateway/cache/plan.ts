@@ -1,7 +1,7 @@
 // What a request means to the cache. The semantic tier compares only the prose of the last user message;
 // everything else that changes the answer — model, system prompt, earlier turns, the last message's other
-// fields (its `name`) and its content parts' other fields, code blocks of the last message, tools, response format, sampling parameters — forms the
-// partition, which must match exactly.
+// fields (its `name`) and its content parts' other fields, code blocks of the last message, tools, response
+// format, sampling parameters — forms the partition, which must match exactly.
 import { canonicalJson } from "../../shared/canonical-json";
 import type { ChatMessage, ChatRequest } from "../protocol/chat";
 import { normalizeBounded } from "../text/normalize";

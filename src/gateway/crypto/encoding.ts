@@ -1,7 +1,7 @@
 // Byte encodings used by the gateway's crypto and storage keys, and the forms of an embedding vector. Base64 is
 // workerd's own: the ES2026 methods of Uint8Array (TC39 "Uint8Array to/from base64"), which decode and encode in
-// native code without the string copies and per-byte loops atob and btoa need. Base64url is without padding (RFC 7515 §2); decoding accepts it with or
-// without, and refuses any character outside the alphabet.
+// native code without the string copies and per-byte loops atob and btoa need. Base64url is without padding
+// (RFC 7515 §2); decoding accepts it with or without, and refuses any character outside the alphabet.
 
 interface Base64Options {
   alphabet?: "base64" | "base64url";
