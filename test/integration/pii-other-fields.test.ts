@@ -243,6 +243,19 @@ describe("personal data outside the messages", async () => {
     expect(await cacheKvKeys(skipped.tenant)).toEqual([]);
   });
 
+  /** Each case of MESSAGE_FIELDS to chat and of ITEM_FIELDS to the Responses API: [what, response]. */
+  async function sendEveryField(t: { host: string; key: string }): Promise<[string, Response][]> {
+    const sent: [string, Response][] = [];
+    for (const [what, messages] of MESSAGE_FIELDS) {
+      sent.push([what, await call(t.host, "/v1/chat/completions", { token: t.key, body: chatBody("", { messages }) })]);
+    }
+    for (const [what, input] of ITEM_FIELDS) {
+      const body = { model: "gpt-4o-mini", input, store: false };
+      sent.push([what, await call(t.host, "/v1/responses", { token: t.key, body })]);
+    }
+    return sent;
+  }
+
   // Regression: only a message's content, text parts, name and function arguments (and, in the Responses API,
   // messages' texts, function calls and their outputs) were scanned; a refusal, a custom tool call's input, a
   // reasoning summary or a field Cordon does not know on a message reached the provider under block and redact,
@@ -250,39 +263,13 @@ describe("personal data outside the messages", async () => {
   it("every string of every message and input item is scanned, on both APIs", async () => {
     const blocked = await newTenant("pofmsgblock", "block");
     let upstream = sentUpstream();
-    for (const [what, messages] of MESSAGE_FIELDS) {
-      const res = await call(blocked.host, "/v1/chat/completions", {
-        token: blocked.key,
-        body: chatBody("", { messages }),
-      });
-      expect(res.status, what).toBe(422);
-    }
-    for (const [what, input] of ITEM_FIELDS) {
-      const res = await call(blocked.host, "/v1/responses", {
-        token: blocked.key,
-        body: { model: "gpt-4o-mini", input, store: false },
-      });
-      expect(res.status, what).toBe(422);
-    }
+    for (const [what, res] of await sendEveryField(blocked)) expect(res.status, what).toBe(422);
     expect(upstream()).toEqual([]);
 
     const redacted = await newTenant("pofmsgredact", "redact");
     vi.restoreAllMocks();
     upstream = sentUpstream();
-    for (const [what, messages] of MESSAGE_FIELDS) {
-      const res = await call(redacted.host, "/v1/chat/completions", {
-        token: redacted.key,
-        body: chatBody("", { messages }),
-      });
-      expect(res.status, what).toBe(200);
-    }
-    for (const [what, input] of ITEM_FIELDS) {
-      const res = await call(redacted.host, "/v1/responses", {
-        token: redacted.key,
-        body: { model: "gpt-4o-mini", input, store: false },
-      });
-      expect(res.status, what).toBe(200);
-    }
+    for (const [what, res] of await sendEveryField(redacted)) expect(res.status, what).toBe(200);
     const sent = upstream();
     expect(sent).toHaveLength(MESSAGE_FIELDS.length + ITEM_FIELDS.length);
     for (const body of sent) {
@@ -292,20 +279,7 @@ describe("personal data outside the messages", async () => {
     }
 
     const skipped = await newTenant("pofmsgskip", "skip");
-    for (const [what, messages] of MESSAGE_FIELDS) {
-      const res = await call(skipped.host, "/v1/chat/completions", {
-        token: skipped.key,
-        body: chatBody("", { messages }),
-      });
-      expect(res.headers.get("x-cache"), what).toBe("BYPASS");
-    }
-    for (const [what, input] of ITEM_FIELDS) {
-      const res = await call(skipped.host, "/v1/responses", {
-        token: skipped.key,
-        body: { model: "gpt-4o-mini", input, store: false },
-      });
-      expect(res.headers.get("x-cache"), what).toBe("BYPASS");
-    }
+    for (const [what, res] of await sendEveryField(skipped)) expect(res.headers.get("x-cache"), what).toBe("BYPASS");
     await settle();
     expect(await cacheKvKeys(skipped.tenant)).toEqual([]);
   });
