@@ -129,15 +129,20 @@ describe("every stream's end reaches the audit trail", async () => {
     }
   });
 
-  it("an export whose client goes away while the runtime neither reads nor cancels the body: still audited", async () => {
+  /** One answer cached in `user`'s cache, for an export to carry. */
+  async function cacheAnswerFor(user: string, question: string): Promise<void> {
     const asked = await call(t.host, "/v1/chat/completions", {
       token: t.key,
-      headers: { "x-cache-user": "bob" },
-      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is a container image?" }] },
+      headers: { "x-cache-user": user },
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: question }] },
     });
     expect(asked.status).toBe(200);
     await asked.text();
     await settle();
+  }
+
+  it("an export whose client goes away while the runtime neither reads nor cancels the body: still audited", async () => {
+    await cacheAnswerFor("bob", "What is a container image?");
 
     const controller = new AbortController();
     const res = await callWith(env, t.host, "/v1/cache/export?user=bob", { token: t.key, signal: controller.signal });
@@ -148,14 +153,7 @@ describe("every stream's end reaches the audit trail", async () => {
   });
 
   it("an export whose storage read fails mid-stream: the download breaks, the trail says so", async () => {
-    const asked = await call(t.host, "/v1/chat/completions", {
-      token: t.key,
-      headers: { "x-cache-user": "alice" },
-      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is Kubernetes?" }] },
-    });
-    expect(asked.status).toBe(200);
-    await asked.text();
-    await settle();
+    await cacheAnswerFor("alice", "What is Kubernetes?");
 
     const whole = await call(t.host, "/v1/cache/export?user=alice", { token: t.key });
     expect((await whole.text()).trim().split("\n")).toHaveLength(1);
