@@ -49,6 +49,18 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ) => call(method, tenant.host, path, opts);
 
+  /** Asks each question with the tenant's key in `user`'s cache, each answered. */
+  async function askAs(user: string, questions: readonly string[]): Promise<void> {
+    for (const q of questions) {
+      const res = await api("POST", "/v1/chat/completions", {
+        token: tenant.key,
+        body: CHAT(q),
+        headers: { "x-cache-user": user },
+      });
+      expect(res.status).toBe(200);
+    }
+  }
+
   beforeAll(async () => {
     browser = await launch();
     tenant = await tenantWithKey("dash");
@@ -63,14 +75,7 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
       for (let i = 0; i < 2; i++)
         expect((await api("POST", "/v1/chat/completions", { token: tenant.key, body: CHAT(q) })).status).toBe(200);
     }
-    for (const q of ["What is my favourite colour?", "When is my next appointment?"]) {
-      const res = await api("POST", "/v1/chat/completions", {
-        token: tenant.key,
-        body: CHAT(q),
-        headers: { "x-cache-user": "erin" },
-      });
-      expect(res.status).toBe(200);
-    }
+    await askAs("erin", ["What is my favourite colour?", "When is my next appointment?"]);
     for (let i = 0; i < 50; i++) await api("GET", "/v1/models", { token: tenant.key });
     // The trail is written by the logger from a Queue: wait until the events are there.
     const deadline = Date.now() + 20_000;
@@ -318,14 +323,7 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
   // typed (" frank ", as pasted), a different user to the API: the page showed frank's entries, then reported
   // "Erased 0 entries" and left them all in place.
   it("exports and erases the user it lists, whitespace pasted around the name or not", async () => {
-    for (const q of ["Where do I live?", "What is my shoe size?"]) {
-      const res = await api("POST", "/v1/chat/completions", {
-        token: tenant.key,
-        body: CHAT(q),
-        headers: { "x-cache-user": "frank" },
-      });
-      expect(res.status).toBe(200);
-    }
+    await askAs("frank", ["Where do I live?", "What is my shoe size?"]);
     const listed = async () =>
       (await api("GET", "/v1/cache/entries?user=frank", { token: owner.key })).json<{ data: unknown[] }>().data.length;
     await expect.poll(listed, { timeout: 10_000 }).toBe(2);
