@@ -42,12 +42,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** A key this isolate has just used (its record is cached here), rotated elsewhere with `grace` seconds. */
-async function rotatedElsewhere(grace: number, policy: Record<string, unknown> = {}) {
+/** A tenant of its own for one test, and its host. */
+async function newTenant(): Promise<{ tenant: string; host: string }> {
   const tenant = uniqueTenant("rauth");
   await createTenant(tenant);
+  return { tenant, host: hostOf(tenant) };
+}
+
+/** A key this isolate has just used (its record is cached here), rotated elsewhere with `grace` seconds. */
+async function rotatedElsewhere(grace: number, policy: Record<string, unknown> = {}) {
+  const { tenant, host } = await newTenant();
   if (Object.keys(policy).length) await setPolicy(tenant, policy);
-  const host = hostOf(tenant);
   const k = await newKey(tenant, { role: "admin" });
   expect((await call(host, "/v1/models", { token: k.key })).status).toBe(200);
   const rotated = await call(host, `/v1/admin/keys/${k.id}/rotate`, {
@@ -118,9 +123,7 @@ describe("a dashboard session", () => {
   });
 
   it("ends at once when a rotation elsewhere drops the secret it was opened with", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const k = await newKey(tenant, { role: "admin" });
     const page = await signIn(host, k.key);
     expect((await asPage(page, "/v1/admin/keys")).status).toBe(200);
@@ -136,9 +139,7 @@ describe("a dashboard session", () => {
   });
 
   it("opened with the current secret survives a rotation with grace, until the grace ends", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const k = await newKey(tenant, { role: "admin" });
     const page = await signIn(host, k.key);
     await call(host, `/v1/admin/keys/${k.id}/rotate`, { token: rootToken(), body: { grace_seconds: 120 } });
@@ -151,9 +152,7 @@ describe("a dashboard session", () => {
 
 describe("single sign-on, changed only by the owner, by what the tenant's object holds", () => {
   it("an admin reading an older tenant record cannot put back the SSO the owner removed", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const owner = await newKey(tenant, { role: "owner" });
     const admin = await newKey(tenant, { role: "admin" });
     const policyOf = async () =>
@@ -197,9 +196,7 @@ describe("single sign-on, changed only by the owner, by what the tenant's object
 
 describe("the policy an administrator reads and sends back", () => {
   it("is the stored one, not an older tenant record's: sending it back undoes no change just made", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const before = await env.TENANTS.get(tenantsKv.tenant(tenant));
     await setPolicy(tenant, { ip_allowlist: ["203.0.113.0/24"], pii_mode: "block" });
 
@@ -225,9 +222,7 @@ describe("the policy an administrator reads and sends back", () => {
 
 describe("two administrators changing the policy at once", () => {
   it("with If-Match, one change applies and the other is refused (409 policy_changed), never silently undone", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const read = await call(host, "/v1/admin/policy", { token: rootToken() });
     const tag = read.headers.get("etag");
     expect(tag).toMatch(/^"[0-9a-f]{32}"$/);
@@ -265,9 +260,7 @@ describe("two administrators changing the policy at once", () => {
 
 describe("an owner's key", () => {
   it("is revoked only by an owner or the operator", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const owner = await newKey(tenant, { role: "owner" });
     const second = await newKey(tenant, { role: "owner" });
     const admin = await newKey(tenant, { role: "admin" });
@@ -287,9 +280,7 @@ describe("an owner's key", () => {
 
 describe("a key revoked elsewhere, still cached in this isolate", () => {
   it("creates and rotates no key after a lockdown: nothing it mints outlives the lockdown", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const admin = await newKey(tenant, { role: "admin" });
     const other = await newKey(tenant, { role: "developer" });
     const token = await accessTokenFor(host, admin.id, admin.key);
@@ -319,9 +310,7 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
   });
 
   it("changes no policy and adds no virtual key after a lockdown", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const policy = await setPolicy(tenant, { pii_mode: "block" });
     const admin = await newKey(tenant, { role: "admin" });
     expect((await call(host, "/v1/admin/keys", { token: admin.key })).status).toBe(200);
@@ -349,9 +338,7 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
     expect(await tenantObjectOf(tenant).listVirtualKeys()).toEqual([]);
   });
   it("removes nothing and locks nothing down once revoked: no key, virtual key or cached answer", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const owner = await newKey(tenant, { role: "owner" });
     const other = await newKey(tenant, { role: "developer" });
     const vk = await call(host, "/v1/admin/virtual-keys", {
@@ -389,9 +376,7 @@ describe("a key revoked elsewhere, still cached in this isolate", () => {
   });
 
   it("a lockdown refuses a token minted from a key read after its request began, before its step", async () => {
-    const tenant = uniqueTenant("rauth");
-    await createTenant(tenant);
-    const host = hostOf(tenant);
+    const { tenant, host } = await newTenant();
     const dev = await newKey(tenant, { role: "developer" });
     const began = Date.now() - 3000;
     // The token endpoint read the key while the lockdown's request was on its way to the object.
