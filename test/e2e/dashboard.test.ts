@@ -49,6 +49,14 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ) => call(method, tenant.host, path, opts);
 
+  /** Signs the page in as the owner and opens the policy editor: the editor and the policy it loaded. */
+  async function policyEditor(w: WatchedPage) {
+    await signInWithKey(w);
+    await view(w, "Policy", "Policy");
+    const editor = w.page.getByLabel("Policy (JSON)");
+    return { editor, loaded: JSON.parse(await editor.inputValue()) as Record<string, unknown> };
+  }
+
   /** Asks each question with the tenant's key in `user`'s cache, each answered. */
   async function askAs(user: string, questions: readonly string[]): Promise<void> {
     for (const q of questions) {
@@ -165,10 +173,7 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
 
   it("edits the policy, and asks before saving one that locks the editor out", async () => {
     const w = await open();
-    await signInWithKey(w);
-    await view(w, "Policy", "Policy");
-    const editor = w.page.getByLabel("Policy (JSON)");
-    const policy = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    const { editor, loaded: policy } = await policyEditor(w);
     await editor.fill(JSON.stringify({ ...policy, ttl_seconds: 3600 }, null, 2));
     await w.page.getByRole("button", { name: "Save policy" }).click();
     await w.page.getByText("Policy saved.").waitFor();
@@ -204,10 +209,7 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
 
   it("refuses to save over a change made since the policy was loaded, and offers to reload it", async () => {
     const w = await open();
-    await signInWithKey(w);
-    await view(w, "Policy", "Policy");
-    const editor = w.page.getByLabel("Policy (JSON)");
-    const loaded = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    const { editor, loaded } = await policyEditor(w);
     // Another administrator changes the TTL while this page holds the policy.
     const ttl = loaded.ttl_seconds === 7200 ? 5400 : 7200;
     const other = await api("PUT", "/v1/admin/policy", { token: owner.key, body: { ...loaded, ttl_seconds: ttl } });
@@ -244,10 +246,7 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
       expect(res.headers.etag).toBeDefined();
       await route.fulfill({ status: res.status, contentType: "application/json", body: res.text });
     });
-    await signInWithKey(w);
-    await view(w, "Policy", "Policy");
-    const editor = w.page.getByLabel("Policy (JSON)");
-    const loaded = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    const { editor, loaded } = await policyEditor(w);
     const ttl = loaded.ttl_seconds === 1800 ? 2700 : 1800;
     await editor.fill(JSON.stringify({ ...loaded, ttl_seconds: ttl }, null, 2));
     await w.page.getByRole("button", { name: "Save policy" }).click();
