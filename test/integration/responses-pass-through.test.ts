@@ -111,6 +111,39 @@ describe("stateful requests are passed through", async () => {
     expect((await respond(t, referencing(streamedItem))).status).toBe(200);
     expect((await respond(other, referencing(streamedItem))).status).toBe(400);
   });
+
+  // Regression: a stored response was the whole tenant's: a caller of the same tenant who learnt another user's
+  // response id (a shared log, a support ticket) continued that user's conversation, as the provider knows
+  // nothing of Cordon's users. A stored response is now its owner's, as a cache entry is.
+  it("a stored response is continued only for the user it was made for, or only without one", async () => {
+    const asUser = (user: string) => ({ "x-cache-user": user });
+    const ana = await respond(t, { model: "gpt-4o-mini", input: "My locker code is 4417." }, asUser("ana"));
+    expect(ana.status, ana.text).toBe(200);
+    const anaItem = ana.json().output[0]!.id;
+    const noUser = await respond(t, { model: "gpt-4o-mini", input: "The office opens at nine." });
+    const continuing = (id: string) => stateless("What did I tell you?", { previous_response_id: id });
+    const referencing = (id: string) =>
+      stateless([
+        { type: "item_reference", id },
+        { role: "user", content: "What did you say just before?" },
+      ]);
+    const refused = async (body: unknown, headers: Record<string, string>, code: string) => {
+      const r = await respond(t, body, headers);
+      expect(r.status, r.text).toBe(400);
+      expect(JSON.parse(r.text).error).toMatchObject({ code });
+      expect(r.text).not.toContain("4417");
+    };
+    for (const headers of [asUser("bruno"), {}]) {
+      await refused(continuing(ana.json().id), headers, "previous_response_not_found");
+      await refused(referencing(anaItem), headers, "invalid_field");
+    }
+    await refused(continuing(noUser.json().id), asUser("ana"), "previous_response_not_found");
+    // The owner continues: named in the header, or in OpenAI's `user` field.
+    const own = await respond(t, continuing(ana.json().id), asUser("ana"));
+    expect(own.status, own.text).toBe(200);
+    expect((await respond(t, { ...referencing(anaItem), user: "ana" })).status).toBe(200);
+    expect((await respond(t, continuing(noUser.json().id))).status).toBe(200);
+  });
 });
 
 describe("request fields", async () => {

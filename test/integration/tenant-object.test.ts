@@ -164,6 +164,28 @@ describe("tenant store: storage", () => {
     expect(written).toEqual({ entry: 6, vector: 4 });
   });
 
+  it("keeps a stored response's owner; one recorded before owners were stays the whole tenant's", async () => {
+    const s = store();
+    await s.catalogCount();
+    await s.recordProviderResponse("resp_user", Date.now(), ["msg_user"], "user-hash-a");
+    expect(await s.unknownProviderIds(["resp_user", "msg_user"], "user-hash-a")).toEqual([]);
+    expect(await s.unknownProviderIds(["resp_user", "msg_user"], "user-hash-b")).toEqual(["resp_user", "msg_user"]);
+    expect(await s.unknownProviderIds(["resp_user"], "tenant")).toEqual(["resp_user"]);
+    const legacy = await runInDurableObject(s, (instance, state) => {
+      const object = instance as TenantObject;
+      expect(() => object.recordProviderResponse("resp_any", Date.now(), [], "*")).toThrow(/owner/);
+      // The table as schema v13 made it, with a row in it, brought to the current schema.
+      const sql = state.storage.sql;
+      sql.exec(`DROP TABLE provider_responses`);
+      sql.exec(`CREATE TABLE provider_responses (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`);
+      sql.exec(`INSERT INTO provider_responses (id, created_at) VALUES ('resp_old', ?)`, Date.now());
+      sql.exec(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
+      migrate(state.storage);
+      return ["user-hash-a", "tenant"].map((owner) => object.unknownProviderIds(["resp_old"], owner));
+    });
+    expect(legacy).toEqual([[], []]);
+  });
+
   it("stores vectors L2-normalised as little-endian Float32 bytes", async () => {
     const s = store();
     await s.vectorUpsert([vector("v-1")]);

@@ -21,6 +21,7 @@ import {
   ResponseObjectSchema,
   type ResponsesRequest,
 } from "../protocol/responses";
+import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { bodyReadFailure } from "../upstream/errors";
 import { consult, piiRefused } from "./answer";
 import { forStorage } from "./responses-fresh";
@@ -62,23 +63,26 @@ export async function answerResponses(
   const req = pii.request;
   const stateless = isStateless(req);
   // The provider keeps stored responses and their items under the credential that made them, which tenants
-  // without a virtual key share: a request continues only from a response made through its own tenant, and an
-  // item_reference names only an output item of one. Both are looked up in one call to the tenant's object.
+  // without a virtual key share: a request continues only from a response made through its own tenant — for
+  // the same user, or for no user as this one — and an item_reference names only an output item of one. Both
+  // are looked up in one call to the tenant's object.
   const previous = req.previous_response_id ?? null;
   const references = itemReferences(req);
   const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
   const ids = previous === null ? named : [previous, ...named];
-  const unknown = new Set(ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids) : []);
+  const owner = controls.user === null ? TENANT_WIDE_OWNER : await rc.keyring.hash("user", controls.user);
+  const forWhom = controls.user === null ? " for a request naming no user" : " for this user";
+  const unknown = new Set(ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids, owner) : []);
   if (previous !== null && unknown.has(previous)) {
     throw fail("previous_response_not_found", {
-      message: `No response with id '${previous.slice(0, 64)}' was made through this tenant.`,
+      message: `No response with id '${previous.slice(0, 64)}' was made through this tenant${forWhom}.`,
       reason: "previous_response_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
   }
   if (named.length < references.length || named.some((id) => unknown.has(id))) {
     throw fail("invalid_field", {
-      message: "An item_reference in 'input' names no item of a response made through this tenant.",
+      message: `An item_reference in 'input' names no item of a response made through this tenant${forWhom}.`,
       reason: "item_reference_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
@@ -113,6 +117,7 @@ export async function answerResponses(
             id,
             Date.now(),
             items.filter((item) => item.length <= 256),
+            owner,
           )
           .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${logText(err)}`)),
       );

@@ -125,8 +125,8 @@ export const ERROR_CATALOG = {
   },
   previous_response_not_found: {
     status: 400,
-    message: "No response with this id was made through this tenant.",
-    fix: "Continue from a response this tenant's requests made (its id), or send the conversation again.",
+    message: "No response with this id was made through this tenant for this user.",
+    fix: "Continue from a response this tenant's requests made for the same user (its id), or send the conversation again.",
   },
   provider_object_not_found: {
     status: 400,

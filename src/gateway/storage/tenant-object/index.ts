@@ -87,13 +87,14 @@ export class TenantObject extends TenantRecordsObject {
 
   // ── responses the provider stored for this tenant ─────────────────────────────────────────────────────
 
-  recordProviderResponse(id: string, now: number, items: readonly string[] = []): void {
-    recordProviderResponse(this.sql, id, now, items);
+  /** `owner`: the user's keyed hash, or TENANT_WIDE_OWNER for a request that names no user. */
+  recordProviderResponse(id: string, now: number, items: readonly string[], owner: string): void {
+    recordProviderResponse(this.sql, id, now, items, owner);
   }
 
-  /** The ids among `ids` that name no response or output item the provider stored for this tenant. */
-  unknownProviderIds(ids: readonly string[]): string[] {
-    return unknownProviderIds(this.sql, ids);
+  /** The ids among `ids` that name no response or output item the provider stored for `owner` of this tenant. */
+  unknownProviderIds(ids: readonly string[], owner: string): string[] {
+    return unknownProviderIds(this.sql, ids, owner);
   }
 
   /** Whether the catalog holds the entry (a store checks it once its copies are written). */

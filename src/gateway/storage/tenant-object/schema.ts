@@ -67,6 +67,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE IF NOT EXISTS provider_responses (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS provider_responses_created ON provider_responses (created_at)`,
   ],
+  // v14: whose each stored response is — the tenant's unscoped requests, or one user's (the user's keyed hash) —
+  // so that only its owner continues from it. Rows recorded before have '*', any of the tenant's requests.
+  [`ALTER TABLE provider_responses ADD COLUMN owner TEXT NOT NULL DEFAULT '*'`],
 ];
 
 export const TENANT_OBJECT_SCHEMA_VERSION = MIGRATIONS.length;
