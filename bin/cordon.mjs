@@ -5,6 +5,7 @@
 // entry) and exits 1; a usage error exits 2.
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP, isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 
 const GLOBAL_OPTIONS = {
@@ -103,17 +104,19 @@ function context(values) {
   }
   const tenant = values.tenant ?? process.env.CORDON_TENANT;
   const token = values.token ?? process.env.CORDON_TOKEN;
-  const connect = values.connect ?? process.env.CORDON_CONNECT;
+  const connectValue = values.connect ?? process.env.CORDON_CONNECT;
+  const connect = connectValue === undefined ? undefined : connectAddress(connectValue);
   // --connect decides where the bytes go: over plain HTTP it must be this machine too.
   if (base.protocol === "http:" && connect !== undefined && !isLocalHost(connect)) {
     throw new UsageError(
-      `Plain HTTP is for a gateway on this machine (localhost): --connect ${connect} is another machine; use an https --url, so that the credential is never sent in clear.`,
+      `Plain HTTP is for a gateway on this machine (localhost): --connect ${connectValue} is another machine; use an https --url, so that the credential is never sent in clear.`,
     );
   }
+  // The Host header keeps an IPv6 address in brackets ([::1]:8787); the name to reach or verify has none.
   const hostFor = (platform) => {
-    if (platform) return base.host;
+    if (platform) return { host: base.host, hostname: unbracketed(base.hostname) };
     if (!tenant) throw new UsageError("This command acts on a tenant: give --tenant ID (or set CORDON_TENANT).");
-    return `${tenant}.${base.host}`;
+    return { host: `${tenant}.${base.host}`, hostname: `${tenant}.${base.hostname}` };
   };
   return {
     tenantUrl: (id) => `${base.protocol}//${id}.${base.host}`,
@@ -124,8 +127,8 @@ function context(values) {
     },
     async api(method, path, opts = {}) {
       if (!token) throw new UsageError("No credential: give --token or set CORDON_TOKEN.");
-      const host = hostFor(opts.platform === true);
-      const res = await send(base, connect, host, method, path, token, opts.body, opts.headers);
+      const target = hostFor(opts.platform === true);
+      const res = await send(base, connect, target, method, path, token, opts.body, opts.headers);
       if (res.status < 200 || res.status >= 300) {
         let body = null;
         try {
@@ -139,19 +142,31 @@ function context(values) {
   };
 }
 
-/** localhost, a *.localhost name or a loopback address: a gateway on this machine. */
+/** localhost, a *.localhost name or a loopback address (127.0.0.0/8, ::1 however written): this machine. */
 function isLocalHost(hostname) {
+  const name = unbracketed(hostname);
   return (
-    hostname === "localhost" ||
-    hostname.endsWith(".localhost") ||
-    /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
-    hostname === "[::1]" ||
-    hostname === "::1"
+    name === "localhost" ||
+    name.endsWith(".localhost") ||
+    /^127(?:\.\d{1,3}){3}$/.test(name) ||
+    (isIPv6(name) && new URL(`http://[${name}]`).hostname === "[::1]")
   );
 }
 
-function send(base, connect, host, method, path, token, body, extraHeaders = {}) {
-  const hostname = host.replace(/:\d+$/, "");
+/** `[::1]` → `::1`: the address inside an IPv6 literal's brackets; any other name as it is. */
+const unbracketed = (hostname) =>
+  /^\[.*\]$/.test(hostname) && isIPv6(hostname.slice(1, -1)) ? hostname.slice(1, -1) : hostname;
+
+/** --connect's address, IPv6 with or without its brackets; the port is --url's, so one given here is refused. */
+function connectAddress(value) {
+  const address = unbracketed(value);
+  if (isIP(address) || !address.includes(":")) return address;
+  throw new UsageError(
+    `--connect takes an address without a port (${value}): the port is the one of --url, or 80/443 by default.`,
+  );
+}
+
+function send(base, connect, { host, hostname }, method, path, token, body, extraHeaders = {}) {
   const local = hostname === "localhost" || hostname.endsWith(".localhost");
   const data = body === undefined ? undefined : JSON.stringify(body);
   const https = base.protocol === "https:";
@@ -162,7 +177,8 @@ function send(base, connect, host, method, path, token, body, extraHeaders = {})
         port: base.port || (https ? 443 : 80),
         method,
         path,
-        ...(https ? { servername: hostname } : {}),
+        // SNI names a host, never an address (RFC 6066).
+        ...(https && !isIP(hostname) ? { servername: hostname } : {}),
         headers: {
           host,
           authorization: `Bearer ${token}`,

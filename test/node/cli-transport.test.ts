@@ -3,7 +3,7 @@
 // redirect is a failure, not an empty success. (The commands themselves, against Cordon: e2e/cli.test.ts.)
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +54,13 @@ function run(
     );
   });
 }
+
+/** Whether this machine listens on the IPv6 loopback (::1): the IPv6 cases are skipped where it does not. */
+const hasIpv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = createNetServer();
+  probe.once("error", () => resolve(false));
+  probe.listen(0, "::1", () => probe.close(() => resolve(true)));
+});
 
 /** A command for tenant acme with the test's secret, against this test's listener (as localhost). */
 const runOnThisMachine = (command: string[], ...more: string[]) =>
@@ -275,5 +282,61 @@ describe("the CLI's transport", () => {
     } finally {
       answer = () => ({ status: 200, body: JSON.stringify({ data: [], next_cursor: null }) });
     }
+  });
+});
+
+// Regression: `--url http://[::1]:8787` passed "[::1]", brackets and all, as the name to connect to (ENOTFOUND),
+// and so did `--connect [::1]`. IPv6 loopback now works as 127.0.0.1 does; the Host header keeps its brackets.
+describe.runIf(hasIpv6Loopback)("the CLI over IPv6 loopback (skipped where this machine has no ::1)", () => {
+  let v6: Server;
+  let v6Port = 0;
+  const hosts: string[] = [];
+
+  beforeAll(async () => {
+    v6 = createServer((req, res) => {
+      hosts.push(req.headers.host ?? "");
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: [], next_cursor: null }));
+    });
+    await new Promise<void>((resolve) => v6.listen(0, "::1", resolve));
+    v6Port = (v6.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => v6.close(resolve));
+  });
+
+  it("reaches a gateway at --url http://[::1]:PORT, sending Host [::1]:PORT", async () => {
+    hosts.length = 0;
+    const res = await run(["tenants", "list", "--token", SECRET, "--url", `http://[::1]:${v6Port}`]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(hosts).toEqual([`[::1]:${v6Port}`]);
+  });
+
+  it("reaches a gateway at --connect ::1 or [::1], still naming the tenant's host", async () => {
+    for (const address of ["::1", "[::1]", "0:0:0:0:0:0:0:1"]) {
+      hosts.length = 0;
+      const res = await keysList(`http://localhost:${v6Port}`, "--connect", address);
+      expect(res.code, `${address}: ${res.stderr}`).toBe(0);
+      expect(hosts).toEqual([`acme.localhost:${v6Port}`]);
+    }
+  });
+
+  it("refuses a --connect with a port, and plain HTTP to an IPv6 address of another machine", async () => {
+    hosts.length = 0;
+    const withPort = await keysList(`http://localhost:${v6Port}`, "--connect", `[::1]:${v6Port}`);
+    expect(withPort.code).toBe(2);
+    expect(withPort.stderr).toContain("without a port");
+    for (const args of [
+      ["--url", `http://[2001:db8::1]:${v6Port}`],
+      ["--url", `http://localhost:${v6Port}`, "--connect", "2001:db8::1"],
+      ["--url", `http://localhost:${v6Port}`, "--connect", "[2001:db8::1]"],
+    ]) {
+      const res = await run(["keys", "list", "--tenant", "acme", "--token", SECRET, ...args]);
+      expect(res.code, args.join(" ")).toBe(2);
+      expect(res.stderr).toContain("Plain HTTP is for a gateway on this machine");
+      expect(res.stderr).not.toContain(SECRET);
+    }
+    expect(hosts).toEqual([]);
   });
 });
