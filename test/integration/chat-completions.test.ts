@@ -358,6 +358,8 @@ describe("provider failures", async () => {
       body: chatBody("Does the provider work?", { model }),
     });
     await expectError(res, status, code, type);
+    // Cordon already made its attempts (or the provider answered and charged): the SDK must not add its own.
+    expect(res.headers.get("x-should-retry"), code).toBe("false");
     await settle();
     expect(await catalogCount(t.tenant)).toBe(before);
     const again = await call(t.host, "/v1/chat/completions", {

@@ -13,6 +13,8 @@ export interface ErrorSpec {
   readonly message: string;
   /** What to do next. Always appended to the message the client receives. */
   readonly fix: string;
+  /** Headers every response with this code carries (a call site may add others). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const ERROR_CATALOG = {
@@ -407,6 +409,8 @@ export const ERROR_CATALOG = {
     status: 502,
     message: "The model provider sent an invalid response.",
     fix: "Retry later; nothing was cached.",
+    // The provider answered (and charged for it); an SDK's automatic retries would pay for the same again.
+    headers: { "x-should-retry": "false" },
   },
   upstream_timeout: {
     status: 504,

@@ -47,6 +47,7 @@ export class ApiError extends Error {
     this.reason = opts.reason ?? null;
     this.headers = {
       ...(spec.status === 401 ? { "www-authenticate": 'Bearer realm="cordon", error="invalid_token"' } : {}),
+      ...("headers" in spec ? spec.headers : {}),
       ...opts.headers,
     };
     this.facts = opts.facts ?? null;

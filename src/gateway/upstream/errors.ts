@@ -6,7 +6,9 @@
 //   timeouts                      504 upstream_timeout;
 //   other failures (5xx, network) 502 provider_error; x-should-retry: false, as Cordon already retried and fell
 //                                 back (a client's own retries would only add load);
-//   every target's circuit open   502 upstream_unavailable with Retry-After.
+//   every target's circuit open   502 upstream_unavailable with Retry-After;
+//   an answer that is not one     502 upstream_invalid_response; x-should-retry: false, as the provider answered
+//                                 (and charged) and an SDK's retries would pay again (its catalogue entry).
 // Nothing of these is ever cached.
 import { type ApiError, fail, type UpstreamErrorBody } from "../http/errors";
 import { redactPii } from "../pii/index";
