@@ -25,6 +25,8 @@ export interface FakeOpenIdProvider {
   readonly jwksUri: string;
   /** Signs `user` in at the authorization URL: the callback URL the provider redirects the browser to. */
   authorize(authorizationUrl: string, user: FakeUser, opts?: { nonce?: string }): string;
+  /** An ID token for `user`, as the token endpoint issues one (an SSO bearer token for `audience`). */
+  idToken(user: FakeUser, audience: string, claims?: Record<string, unknown>): Promise<string>;
   /** Every token request the provider received (form fields). */
   readonly tokenRequests: Record<string, string>[];
   /** Makes the discovery document name another issuer (a misconfigured or impersonating provider). */
@@ -66,6 +68,17 @@ export async function fakeOpenIdProvider(host: string): Promise<FakeOpenIdProvid
       back.searchParams.set("state", p("state"));
       return back.href;
     },
+    idToken(user, audience, claims = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ ...claims, groups: user.groups })
+        .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setSubject(user.sub)
+        .setAudience(audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(privateKey);
+    },
     async handle(url, init) {
       const u = new URL(url);
       if (u.origin !== issuer) return null;
@@ -100,15 +113,7 @@ export async function fakeOpenIdProvider(host: string): Promise<FakeOpenIdProvid
         ) {
           return json({ error: "invalid_grant" }, 400);
         }
-        const now = Math.floor(Date.now() / 1000);
-        const idToken = await new SignJWT({ nonce: grant.nonce, groups: grant.user.groups })
-          .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-          .setIssuer(issuer)
-          .setSubject(grant.user.sub)
-          .setAudience(grant.clientId)
-          .setIssuedAt(now)
-          .setExpirationTime(now + 3600)
-          .sign(privateKey);
+        const idToken = await provider.idToken(grant.user, grant.clientId, { nonce: grant.nonce });
         return json({ access_token: crypto.randomUUID(), token_type: "Bearer", expires_in: 3600, id_token: idToken });
       }
       return json({ error: "not_found" }, 404);

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AUTH_BURST } from "../../src/gateway/policy/auth-burst";
+import { fakeOpenIdProvider } from "../fakes/openid-provider";
 import {
   accessTokenFor,
   auditEventWhere,
@@ -273,6 +274,57 @@ describe("bursts of failed authentication", () => {
       vi.restoreAllMocks();
     }
     await settle();
+  });
+
+  // Regression: a genuine credential refused here — another tenant's access token, an SSO token for another
+  // application of the provider, or for a user the role map gives no role — counted as a failed guess (another
+  // tenant's API key never did). A developer pointing a client at the wrong tenant, or users without a group
+  // behind one office address, had that address blocked for 15 minutes on every tenant, valid keys included.
+  it("a genuine credential refused here is not a guess: another tenant's token, an SSO user without a role", async () => {
+    const idp = await fakeOpenIdProvider("idp.guard.test");
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async (input, init) =>
+        (await idp.handle(input instanceof Request ? input.url : String(input), init)) ?? real(input, init),
+    );
+    const sso = { issuer: idp.issuer, audience: "cordon", jwks_uri: idp.jwksUri, role_claim: "groups" };
+    const here = await tenantWithKeys("admin");
+    await setPolicy(here.tenant, { oidc: { ...sso, role_map: { staff: "developer" } } });
+    const elsewhere = await tenantWithKeys("developer");
+    const theirs = await accessTokenFor(elsewhere.host, elsewhere.keys[0]!.id, elsewhere.keys[0]!.key);
+    const plain = await tenantWithKeys("admin");
+    const refused = [
+      { host: here.host, token: theirs, reason: "token:wrong_audience" },
+      { host: plain.host, token: theirs, reason: "token:wrong_audience" },
+      {
+        host: here.host,
+        token: await idp.idToken({ sub: "nina", groups: ["marketing"] }, "cordon"),
+        reason: "sso:no_role",
+      },
+      {
+        host: here.host,
+        token: await idp.idToken({ sub: "nina", groups: ["staff"] }, "wiki"),
+        reason: "sso:wrong_audience",
+      },
+    ];
+    const ip = "192.0.2.71";
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 5; i++) {
+        const { host, token } = refused[i % refused.length]!;
+        const res = await released(call(host, "/v1/admin/keys", { token, ip }));
+        await expectError(res, 401, "invalid_token", "authentication_error");
+      }
+      expect((await call(here.host, "/v1/admin/policy", { token: here.keys[0]!.key, ip })).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    }
+    await settle();
+    for (const { host, reason } of refused) {
+      const tenant = host === here.host ? here.tenant : plain.tenant;
+      await auditEventWhere((e) => e.tenant === tenant && e.reason === reason);
+    }
   });
 
   it("honest mistakes are not counted: no credential, a provider's key, a malformed header", async () => {

@@ -24,15 +24,15 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 
 /**
  * Refusals of a token as one of Cordon's own that leave it possibly another issuer's, so the tenant's SSO
- * provider (if any) is asked next: another algorithm, a kid not in Cordon's key ring, another issuer, and
- * `malformed` — not shaped like Cordon's tokens, which an SSO token need not be (longer than any Cordon token
- * when it lists many groups; ES256 with no `kid`, which RFC 7515 makes optional). Trying the SSO check widens
- * nothing: it verifies the token against the provider's keys alone.
+ * provider (if any) is asked next: another algorithm, a kid not in Cordon's key ring, and `malformed` — not
+ * shaped like Cordon's tokens, which an SSO token need not be (longer than any Cordon token when it lists many
+ * groups; ES256 with no `kid`, which RFC 7515 makes optional). Trying the SSO check widens nothing: it verifies
+ * the token against the provider's keys alone. Not `wrong_issuer` (nor `wrong_audience`): claims are checked
+ * once Cordon's key has verified the signature, so such a token is Cordon's, for another tenant (auth/guard.ts).
  */
 const MAYBE_ANOTHER_ISSUERS: ReadonlySet<AccessTokenFailure> = new Set([
   "algorithm_not_allowed",
   "unknown_kid",
-  "wrong_issuer",
   "malformed",
 ]);
 

@@ -16,15 +16,28 @@ const COUNTED: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 /**
- * Refusals of those codes that say nothing of the credential: the tenant's OpenID Provider's key set could not be
- * had (down, in its backoff, or a jwks_uri only development may use), so no SSO token could have been checked. An
- * outage of the provider is nobody's guess, and must not block the addresses of the tenant's users.
+ * Refusals of those codes that are nobody's guess, and must not block the addresses of the tenant's users:
+ * - the tenant's OpenID Provider's key set could not be had (down, in its backoff, or a jwks_uri only
+ *   development may use), so no SSO token could have been checked: an outage of the provider;
+ * - a genuine credential, its signature checked, that is not accepted here: Cordon's access token for another
+ *   tenant (or a deleted tenant's), the provider's token for another of its applications or issuers, or for a
+ *   user the role map gives no role. Such a token cannot be come by through trying, and another tenant's API key
+ *   (403 tenant_mismatch) is not counted either: a client pointed at the wrong tenant is a mistake.
  */
-const PROVIDER_FAULTS: ReadonlySet<string> = new Set(["sso:jwks_unavailable", "sso:insecure_jwks_uri"]);
+const NOT_GUESSES: ReadonlySet<string> = new Set([
+  "sso:jwks_unavailable",
+  "sso:insecure_jwks_uri",
+  "token:wrong_issuer",
+  "token:wrong_audience",
+  "token:wrong_tenant",
+  "sso:wrong_issuer",
+  "sso:wrong_audience",
+  "sso:no_role",
+]);
 
 /** Whether a refusal counts as a failed guess (`reason` as the error carries it; a session's has `session:` first). */
 export const countsAsFailure = (code: ErrorCode, reason: string | null = null) =>
-  COUNTED.has(code) && !(reason !== null && PROVIDER_FAULTS.has(reason.replace(/^session:/, "")));
+  COUNTED.has(code) && !(reason !== null && NOT_GUESSES.has(reason.replace(/^session:/, "")));
 
 const MAX_REMEMBERED = 10_000;
 
