@@ -10,7 +10,9 @@
 //       { events: StoredEvent[], next_cursor: string | null }
 //       Newest first by (ts, seq). from/to inclusive. outcome: "allowed" | "denied" | "error". limit default
 //       100, values above 1000 are cut to 1000. cursor: the previous page's next_cursor (opaque). Each event is
-//       the stored event (version 2, or 1 for rows stored before it: see `v`) plus its `seq` and `hash`.
+//       the stored event (version 2, or 1 for rows stored before it: see `v`) plus its `seq` and `hash`; a row
+//       whose event is not JSON or not a valid event is an UnreadableEvent in its place: { v: null,
+//       unreadable: "not_json" | "invalid_event", seq, hash } and the columns copied from the event (audit-log.ts).
 //
 //   verify(tenant, { from_seq?, max_rows?, checkpoint?: { seq, hash } }?) → ChainVerification
 //       { ok, complete, checked, from_seq, next_seq, first_break: { seq, reason } | null,
@@ -62,7 +64,7 @@ import { type AuditStats, statsFor } from "./stats";
 import { type ChainVerification, verifyChain } from "./verify";
 
 export type { GroupBy, ListQuery, PageQuery, VerifyOptions } from "../shared/audit-query";
-export type { AuditPage, StoredEvent } from "./audit-log";
+export type { AuditPage, StoredEvent, UnreadableEvent, UnreadableReason } from "./audit-log";
 export type { DeadLetter, DeadLetterPage, ReplayResult } from "./dead-letters";
 export type { AuditGroup, AuditMetrics, AuditStats } from "./stats";
 export type { BreakReason, ChainBreak, ChainVerification } from "./verify";

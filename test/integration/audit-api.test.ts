@@ -4,6 +4,7 @@
 // stored event or listing.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { AuditPageSchema } from "../../src/gateway/routes/audit";
 import type { AuditEvent } from "../../src/shared/audit-event";
 import {
   call,
@@ -233,5 +234,90 @@ describe("GET /v1/audit", async () => {
     expect(page.data.every((e) => e.tenant === other.tenant)).toBe(true);
     const mine = new Set((await eventsOf(t.tenant)).map((e) => e.id));
     expect(page.data.some((e) => mine.has(e.id))).toBe(false);
+  });
+});
+
+describe("GET /v1/audit around a corrupted row (one unreadable event failed every page holding it)", async () => {
+  const t = await tenantWithKey("audbad");
+  const reader = await newKey(t.tenant, { name: "auditor", role: "admin" });
+  type Row = Record<string, string | number | null> & { seq: number; ts: number; event: string; hash: string };
+  let rows: Row[] = [];
+  let until = 0;
+
+  beforeAll(async () => {
+    for (const content of ["Where do gannets dive?", "How deep is Loch Ness?", "Name three owls."]) {
+      await eventOf((await ask(t, content)).res);
+      await settleAll();
+    }
+    until = Date.now();
+    await tickPast(until);
+    const stored = await env.AUDIT_DB.prepare(
+      "SELECT * FROM audit_events WHERE tenant = ? AND ts <= ? ORDER BY ts DESC, seq DESC",
+    )
+      .bind(t.tenant, until)
+      .all<Row>();
+    rows = stored.results;
+    expect(rows.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("serves every page, each corrupted row in its place marked unreadable, and pages on past it", async () => {
+    // One event that is not JSON, one that is JSON but no audit event: edited in D1, hash and columns left.
+    const [notJson, notEvent] = [rows[1]!, rows[3]!];
+    const corrupt = (row: Row, text: string) =>
+      env.AUDIT_DB.prepare("UPDATE audit_events SET event = ? WHERE tenant = ? AND seq = ?")
+        .bind(text, t.tenant, row.seq)
+        .run();
+    await corrupt(notJson, '{"v":2,"id":');
+    await corrupt(notEvent, JSON.stringify({ v: 2, hello: "world" }));
+
+    const seen: unknown[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await call(
+        t.host,
+        `/v1/audit?to=${until}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        { token: reader.key },
+      );
+      expect(res.status, await res.clone().text()).toBe(200);
+      const page = AuditPageSchema.parse(await res.json());
+      seen.push(...page.data);
+      cursor = page.next_cursor;
+      pages += 1;
+      expect(pages).toBeLessThan(50);
+    } while (cursor !== null);
+
+    const unreadable = (row: Row, why: string) => ({
+      v: null,
+      unreadable: why,
+      seq: row.seq,
+      hash: row.hash,
+      tenant: t.tenant,
+      id: row.id,
+      ts: row.ts,
+      actor: row.actor,
+      action: row.action,
+      outcome: row.outcome,
+      status: row.status,
+      cache: row.cache,
+      model: row.model,
+      prompt_tokens: row.prompt_tokens,
+      completion_tokens: row.completion_tokens,
+      cost_saved: row.cost_saved,
+      latency_ms: row.latency_ms,
+    });
+    expect(seen).toEqual(
+      rows.map((row) => {
+        if (row === notJson) return unreadable(row, "not_json");
+        if (row === notEvent) return unreadable(row, "invalid_event");
+        return { ...(JSON.parse(row.event) as AuditEvent), seq: row.seq, hash: row.hash };
+      }),
+    );
+    // Verification names the lower of the two as the break, as before.
+    const verified = await call(t.host, "/v1/audit/verify", { token: reader.key });
+    expect(await verified.json()).toMatchObject({
+      ok: false,
+      first_break: { seq: Math.min(notJson.seq, notEvent.seq), reason: "edited" },
+    });
   });
 });
