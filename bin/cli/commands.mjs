@@ -222,7 +222,8 @@ export const COMMANDS = {
             action: e.action,
             outcome: e.outcome,
             status: e.status,
-            code: e.code ?? "",
+            // A row whose stored event cannot be read: the rest are its copied columns (docs/audit.md).
+            code: e.unreadable ? `UNREADABLE (${e.unreadable})` : (e.code ?? ""),
             target: e.target ?? "",
           })),
         );

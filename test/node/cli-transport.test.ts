@@ -1,6 +1,7 @@
 // The admin CLI's transport, against a listener on this machine that records what it receives: the credential
 // travels only in the Authorization header, never in a URL, and never over plain HTTP to another machine; a
-// redirect is a failure, not an empty success. (The commands themselves, against Cordon: e2e/cli.test.ts.)
+// redirect is a failure, not an empty success; a listed row whose stored event cannot be read is shown, marked.
+// (The commands themselves, against Cordon: e2e/cli.test.ts.)
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
@@ -147,6 +148,50 @@ describe("the CLI's transport", () => {
     expect(received[0]!.url).not.toContain(SECRET);
     expect(received[0]!.authorization).toBe(`Bearer ${SECRET}`);
     expect(received[0]!.host).toBe(`acme.localhost:${port}`);
+  });
+
+  it("audit list shows a row whose stored event cannot be read in its place, marked, and the rows around it", async () => {
+    const before = answer;
+    const at = (seq: number) => Date.UTC(2026, 0, 1, 0, 0, seq);
+    const event = (seq: number, action: string) => ({
+      v: 2,
+      seq,
+      ts: at(seq),
+      actor: "operator",
+      action,
+      outcome: "allowed",
+      status: 200,
+      code: null,
+      target: null,
+    });
+    // Its copied columns, without the event's other fields (code, target…).
+    const unreadable = {
+      v: null,
+      unreadable: "not_json",
+      seq: 2,
+      ts: at(2),
+      actor: "operator",
+      action: "key.revoke",
+      outcome: "allowed",
+      status: 200,
+    };
+    answer = () => ({
+      status: 200,
+      body: JSON.stringify({ object: "list", data: [event(3, "key.create"), unreadable, event(1, "key.list")] }),
+    });
+    try {
+      const res = await runOnThisMachine(["audit", "list"]);
+      expect(res.code, res.stderr).toBe(0);
+      const rows = res.stdout.trim().split("\n").slice(1);
+      expect(rows).toHaveLength(3);
+      expect(rows[0]).toContain("key.create");
+      expect(rows[1]).toMatch(
+        /2026-01-01T00:00:02\.000Z +operator +key\.revoke +allowed +200 +UNREADABLE \(not_json\)$/,
+      );
+      expect(rows[2]).toContain("key.list");
+    } finally {
+      answer = before;
+    }
   });
 
   // Regression: a chain longer than one request verifies (1,000,000 events) was reported "intact … so far" with exit

@@ -17,6 +17,8 @@ interface AuditEvent {
   route: string;
   cache: string | null;
   client_ip: string | null;
+  /** Set on a row whose stored event cannot be read: its other fields are the row's copied columns, unchecked. */
+  unreadable?: "not_json" | "invalid_event";
 }
 interface Page {
   data: AuditEvent[];
@@ -133,7 +135,13 @@ export function AuditTrail() {
                 <td>{e.action}</td>
                 <td class={`outcome ${e.outcome}`}>{e.outcome}</td>
                 <td>{e.status}</td>
-                <td>{[e.code, e.reason].filter(Boolean).join(" · ") || "—"}</td>
+                <td>
+                  {e.unreadable ? (
+                    <span class="unreadable">unreadable event ({e.unreadable})</span>
+                  ) : (
+                    [e.code, e.reason].filter(Boolean).join(" · ") || "—"
+                  )}
+                </td>
                 <td>{e.target ?? "—"}</td>
                 <td>{e.client_ip ?? "—"}</td>
               </tr>
