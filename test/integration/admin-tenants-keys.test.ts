@@ -232,4 +232,46 @@ describe("keys", () => {
     });
     expect(res.status).toBe(200);
   });
+
+  // Regression: a name was any string of 1–64 characters. An admin could create a key named with terminal escape
+  // sequences (cursor up, erase line) that hid its own row from `cordon keys list`, or with a newline that forged
+  // rows, or with a right-to-left override that showed another name in the dashboard.
+  it("a key, virtual key or tenant name with control characters or only white space is refused, and nothing is stored", async () => {
+    const id = uniqueTenant("nm");
+    await createTenant(id);
+    const hidden = "\u001b[1A\u001b[2Kbackdoor";
+    for (const name of [hidden, "ci\nkey_AAAAAAAAAAAAAAAA  ci  owner", "tol\u202ekcab", "a\u0000b", "   "]) {
+      await expectError(
+        await call(hostOf(id), "/v1/admin/keys", { ...root(), body: { name, role: "viewer" } }),
+        400,
+        "invalid_field",
+        "invalid_request_error",
+      );
+      await expectError(
+        await call(hostOf(id), "/v1/admin/virtual-keys", {
+          ...root(),
+          body: { name, provider: "openai", api_key: "sk-test-0123456789" },
+        }),
+        400,
+        "invalid_field",
+        "invalid_request_error",
+      );
+      await expectError(
+        await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id: uniqueTenant("nm"), name } }),
+        400,
+        "invalid_field",
+        "invalid_request_error",
+      );
+    }
+    const keys = (await (await call(hostOf(id), "/v1/admin/keys", root())).json()) as { data: unknown[] };
+    expect(keys.data).toEqual([]);
+    const vks = (await (await call(hostOf(id), "/v1/admin/virtual-keys", root())).json()) as { data: unknown[] };
+    expect(vks.data).toEqual([]);
+    // Names in any script, with spaces and emoji, are still names.
+    const ok = await call(hostOf(id), "/v1/admin/keys", {
+      ...root(),
+      body: { name: "Équipe données 🚀", role: "viewer" },
+    });
+    expect(ok.status).toBe(201);
+  });
 });

@@ -13,14 +13,14 @@ import { decideKeyGrant, decideKeyRevocation, decideKeyRotation } from "../polic
 import { actorOf, keyCallerOf } from "../policy/principal";
 import { ROLES, SCOPES } from "../policy/scopes";
 import { type KeyRecord, KeyViewSchema, keyView } from "../storage/records";
-import { AllowlistSchema, RateLimitSchema } from "./admin-schemas";
+import { AllowlistSchema, displayName, RateLimitSchema } from "./admin-schemas";
 
 /** A rotated-out secret keeps working this long by default, and at most this long. */
 export const ROTATION_GRACE_DEFAULT_SECONDS = 86_400;
 export const ROTATION_GRACE_MAX_SECONDS = 7 * 86_400;
 
 export const CreateKeySchema = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: displayName(64),
   role: z.enum(ROLES),
   scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional(),
   cache_scope: z.enum(["tenant", "user"]).optional(),

@@ -11,10 +11,11 @@ import { parseWith } from "../http/validation";
 import { DEFAULT_POLICY, PolicySchema } from "../policy/tenant-policy";
 import { newTenantGeneration, type TenantRecord, TenantViewSchema, tenantView } from "../storage/records";
 import { checkedPolicy } from "./admin-policy";
+import { displayName } from "./admin-schemas";
 
 export const CreateTenantSchema = z.strictObject({
   id: z.string().regex(TENANT_ID_PATTERN, "must be 1–32 lower-case letters, digits or inner hyphens"),
-  name: z.string().min(1).max(128).optional(),
+  name: displayName(128).optional(),
   hostnames: z
     .array(
       z

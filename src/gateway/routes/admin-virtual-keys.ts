@@ -13,9 +13,10 @@ import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { actorOf, keyCallerOf } from "../policy/principal";
 import type { VirtualKeyRecord } from "../storage/tenant-object/index";
+import { displayName } from "./admin-schemas";
 
 export const CreateVirtualKeySchema = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: displayName(64),
   provider: z.string().regex(PROVIDER, "must be a provider name such as 'openai' (lower case, digits, hyphens)"),
   api_key: z
     .string()
