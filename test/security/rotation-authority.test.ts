@@ -258,6 +258,35 @@ describe("two administrators changing the policy at once", () => {
   });
 });
 
+describe("If-Match on PUT /v1/admin/policy (RFC 9110 §13.1.1)", () => {
+  // Regression: the field was compared whole with the tag, so a list naming the current tag (`"a", "b"`, or two
+  // If-Match fields, which arrive joined) was refused 409 policy_changed, however often the client read again.
+  it("applies a PUT whose If-Match lists the current tag among others, and refuses weak or stale tags only", async () => {
+    const { tenant, host } = await newTenant();
+    const read = await call(host, "/v1/admin/policy", { token: rootToken() });
+    const tag = read.headers.get("etag")!;
+    const { policy } = (await read.json()) as { policy: Record<string, unknown> };
+    const put = (ifMatch: string, fields: Record<string, unknown>) =>
+      call(host, "/v1/admin/policy", {
+        method: "PUT",
+        token: rootToken(),
+        headers: { "if-match": ifMatch },
+        body: { ...policy, ...fields },
+      });
+    // Strong comparison: the weak form of the current tag, alone or beside a stale one, matches nothing.
+    for (const refused of [`W/${tag}`, `"0123", W/${tag}`, `${tag.slice(0, -1)}`, `${tag} ${tag}`]) {
+      await expectError(await put(refused, { ttl_seconds: 600 }), 409, "policy_changed", "invalid_request_error");
+    }
+    expect((await tenantObjectOf(tenant).getTenant())?.policy.ttl_seconds).toBe(86400);
+    const listed = await put(`"0123456789abcdef0123456789abcdef", ${tag}`, { ttl_seconds: 600 });
+    expect(listed.status).toBe(200);
+    const next = listed.headers.get("etag")!;
+    const joined = await put(`W/"x",${next} ,"y"`, { ttl_seconds: 700 });
+    expect(joined.status).toBe(200);
+    expect((await tenantObjectOf(tenant).getTenant())?.policy.ttl_seconds).toBe(700);
+  });
+});
+
 describe("an owner's key", () => {
   it("is revoked only by an owner or the operator", async () => {
     const { tenant, host } = await newTenant();

@@ -82,3 +82,21 @@ export async function policyTag(policy: Policy): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(policy)));
   return `"${toHex(new Uint8Array(digest).slice(0, 16))}"`;
 }
+
+/**
+ * Whether an If-Match field value admits the policy whose tag is `tag` (RFC 9110 §13.1.1): `*`, or a list of entity
+ * tags one of which is `tag` by strong comparison — a weak tag (`W/"…"`) never matches. Several If-Match fields
+ * arrive joined into one list. A value that is not a list of entity tags matches nothing.
+ */
+export function ifMatchAllows(field: string, tag: string): boolean {
+  const value = field.trim();
+  if (value === "*") return true;
+  const entityTag = /[ \t]*((?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)/y;
+  let matched = false;
+  while (entityTag.lastIndex < value.length) {
+    const m = entityTag.exec(value);
+    if (!m) return false;
+    if (m[1] === tag) matched = true;
+  }
+  return matched;
+}
