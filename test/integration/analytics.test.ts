@@ -263,5 +263,18 @@ describe("GET /v1/analytics?group_by=day", async () => {
       token: t.key,
     });
     expect(((await second.json()) as AuditStats).totals).toMatchObject({ requests: 3, hit_rate: 2 / 3 });
+    // An ISO 8601 date is that day's midnight UTC.
+    const byDate = await call(t.host, `/v1/analytics?from=${iso(day2)}&to=${day2 + day - 1}`, { token: t.key });
+    expect(((await byDate.json()) as AuditStats).totals).toMatchObject({ requests: 3 });
+    // Regression: Date.parse read an impossible date (the 30th of February) as the next day's, and a US-style
+    // date as month/day, so the figures were of a window the caller never asked for.
+    for (const from of ["2024-02-30", "3/1/2024"]) {
+      await expectError(
+        await call(t.host, `/v1/analytics?from=${from}`, { token: t.key }),
+        400,
+        "invalid_field",
+        "invalid_request_error",
+      );
+    }
   });
 });

@@ -195,6 +195,13 @@ describe("GET /v1/audit", async () => {
     ["limit=-3", "limit"],
     ["from=yesterday", "from"],
     ["to=2026-13-45T00:00:00Z", "to"],
+    // Regression: what Date.parse reads but ISO 8601 does not say was read as another window: 2024-02-30 as
+    // 1 March, 1/2/2024 as 2 January, a time after a space as local time.
+    ["from=2024-02-30", "from"],
+    ["from=2024-02-30T00:00:00Z", "from"],
+    ["from=1/2/2024", "from"],
+    ["to=March%207,%202024", "to"],
+    ["to=2024-03-01%2010:00", "to"],
     ["from=2000&to=1000", "range"],
     ["cursor=%25%25%25", "cursor"],
     ["cursor=Zm9v", "cursor"],

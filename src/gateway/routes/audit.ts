@@ -250,10 +250,17 @@ export async function replayDeadLetter(rc: RequestContext): Promise<Handled> {
   return { response: json(result), facts: { target: String(id) } };
 }
 
-/** An ISO 8601 time or milliseconds since the epoch. */
+/**
+ * An ISO 8601 time (`2024-03-01T12:00:00Z`, with or without an offset, or a date `2024-03-01`, midnight UTC) or
+ * milliseconds since the epoch. Held to ISO 8601 before Date.parse reads it: Date.parse also takes `March 7,
+ * 2024`, `1/2/2024` (as 2 January) or `2024-02-30` (as 1 March), and the trail would be read for a window the
+ * caller never asked for.
+ */
+const IsoTime = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()]);
+
 function timeParam(value: string | null, name: string): number | null {
   if (value === null) return null;
-  const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
+  const ms = /^\d{1,15}$/.test(value) ? Number(value) : IsoTime.safeParse(value).success ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms) || ms < 0) {
     throw fail("invalid_field", {
       message: `Invalid value for "${name}": an ISO 8601 time or milliseconds since the epoch.`,
