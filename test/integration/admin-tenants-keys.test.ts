@@ -71,6 +71,7 @@ describe("tenants (operator)", () => {
       [{ ip_allowlist: ["10.0.0.0/33"] }, "policy.ip_allowlist"],
       [{ oidc: { ...oidc, jwks_uri: "http://169.254.169.254/keys" } }, "policy.oidc.jwks_uri"],
       [{ oidc: { ...oidc, jwks_uri: "ftp://idp.example/keys" } }, "policy.oidc.jwks_uri"],
+      [{ fallbacks: ["openai/gpt-4o", "gpt-4o"] }, "policy.fallbacks.1"],
     ] as const) {
       const id = uniqueTenant("pol");
       const res = await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id, policy } });

@@ -408,6 +408,11 @@ describe("PUT /v1/admin/policy", async () => {
     ["oidc", "https://idp.example"],
     ["fallbacks", Array.from({ length: 6 }, (_, i) => `openai/m${i}`)],
     ["fallbacks", ["has space"]],
+    // Regression: a fallback that names no provider was stored. Behind AI Gateway it is refused (400), which ends
+    // the fallbacks: a provider outage reached clients as that 400, and the fallbacks after it were never tried.
+    ["fallbacks", ["gpt-4o"]],
+    ["fallbacks", ["openai/gpt-4o", "openai/"]],
+    ["fallbacks", ["/gpt-4o"]],
     ["serve_stale_seconds", -1],
   ];
 

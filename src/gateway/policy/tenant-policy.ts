@@ -13,6 +13,11 @@ import { RateLimitSchema } from "./rate-limit";
 export const MAX_SERVE_STALE_SECONDS = 86_400;
 /** Fallback targets a tenant may list (every attempt at each is recorded in one audit event). */
 export const FALLBACKS_MAX = 5;
+/**
+ * A model as AI Gateway routes it, naming its provider (`openai/gpt-4o-mini`): what a request must name behind AI
+ * Gateway, and what every fallback must be (the admin API refuses others; stored policies are read as they are).
+ */
+export const ROUTABLE_MODEL = /^[\w.-]+\/\S+$/;
 
 /** The fields and their constraints; every field required (what PUT accepts and GET returns). */
 export const PolicySchema = z.strictObject({

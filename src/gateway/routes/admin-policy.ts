@@ -18,7 +18,7 @@ import { decideSsoChange } from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { keyCallerOf } from "../policy/principal";
-import { type Policy, PolicySchema, policyTag } from "../policy/tenant-policy";
+import { type Policy, PolicySchema, policyTag, ROUTABLE_MODEL } from "../policy/tenant-policy";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -83,18 +83,26 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
 }
 
 /**
- * What the schema cannot check of a policy (or of the fields of one given), as single sign-on and the network
- * check will use them: the allowlist's entries, returned parsed and canonical, and the OIDC settings' jwks_uri.
- * Every route that stores a policy runs it (PUT here, tenant creation); `prefix` names where the policy sits.
+ * What the schema cannot check of a policy (or of the fields of one given), as single sign-on, the network check
+ * and the provider call will use them: the allowlist's entries, returned parsed and canonical, the OIDC settings'
+ * jwks_uri, and fallbacks that name their provider (AI Gateway refuses any other, and a refused target ends the
+ * fallbacks after it). Every route that stores a policy runs it (PUT here, tenant creation); `prefix` names where
+ * the policy sits.
  */
 export function checkedPolicy(
-  policy: Partial<Pick<Policy, "ip_allowlist" | "oidc">>,
+  policy: Partial<Pick<Policy, "ip_allowlist" | "oidc" | "fallbacks">>,
   environment: Environment,
   prefix: string,
 ): { allowlist: Allowlist; canonical: string[] } {
   const allowlist = parseAllowlist(policy.ip_allowlist ?? []);
   if (!allowlist.ok) {
     throw fail("invalid_field", { message: `Invalid value for "${prefix}ip_allowlist": ${allowlist.error.message}.` });
+  }
+  const unroutable = (policy.fallbacks ?? []).findIndex((target) => !ROUTABLE_MODEL.test(target));
+  if (unroutable !== -1) {
+    throw fail("invalid_field", {
+      message: `Invalid value for "${prefix}fallbacks.${unroutable}": must name its provider, as in openai/gpt-4o-mini.`,
+    });
   }
   if (policy.oidc !== undefined && policy.oidc !== null) {
     const oidc = parseOidcConfig(policy.oidc, { allowInsecure: environment === "development" });

@@ -9,6 +9,7 @@ import type { UpstreamAttempt } from "../../shared/audit-event";
 import { logText } from "../../shared/log-text";
 import { ApiError, fail } from "../http/errors";
 import { CIRCUIT, type CircuitState } from "../policy/circuit";
+import { ROUTABLE_MODEL } from "../policy/tenant-policy";
 import type { UpstreamAttemptError, UpstreamPath } from "../ports/provider";
 import type { Runtime } from "../runtime";
 import { exhausted, passOn, type TargetOutcome } from "./errors";
@@ -53,7 +54,7 @@ export class UpstreamFailure extends Error {
 
 /** Behind AI Gateway a model must name its provider (`openai/gpt-4o-mini`): 400 `invalid_model` otherwise. */
 export function requireRoutableModel(rt: Runtime, model: string): void {
-  if (rt.config.provider.kind === "ai-gateway" && !/^[\w.-]+\/\S+$/.test(model)) {
+  if (rt.config.provider.kind === "ai-gateway" && !ROUTABLE_MODEL.test(model)) {
     throw fail("invalid_model", { facts: { model } });
   }
 }
