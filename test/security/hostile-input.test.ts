@@ -1,6 +1,6 @@
 // Bad input of every kind gets the contract's JSON error with the right status — never a 500, never a stack
 // trace — and writes nothing.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, chatBody, expectError, kvSnapshot, PLATFORM, rootToken, settle, tenantWithKey } from "../helpers";
 
 describe("bad input", async () => {
@@ -227,6 +227,31 @@ describe("bad input", async () => {
     const res = await call(t.host, "/v1/chat/completions", { token: t.key, method: "PUT" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it("a body cut off mid-upload answered 500 internal_error, logged as a gateway failure", async () => {
+    // The client sends part of the body, then its connection breaks (fewer bytes than its Content-Length).
+    const cutOff = () => {
+      const start = new TextEncoder().encode('{"model":"gpt-4o-mini",');
+      return new ReadableStream<Uint8Array>({
+        start: (c) => c.enqueue(start),
+        pull: (c) => c.error(new Error("Network connection lost.")),
+      });
+    };
+    const logged = vi.spyOn(console, "error");
+    const before = await kvSnapshot();
+    const res = await chat({ rawBody: cutOff(), headers: { "content-type": "application/json" } });
+    await expectError(res, 400, "invalid_request", "invalid_request_error");
+    const token = await call(t.host, "/oauth/token", {
+      rawBody: cutOff(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(token.status).toBe(400);
+    expect(await token.json()).toMatchObject({ error: "invalid_request" });
+    await settle();
+    expect(logged).not.toHaveBeenCalled();
+    logged.mockRestore();
+    expect(await kvSnapshot()).toEqual(before);
   });
 
   it("hostile headers do not break the gateway", async () => {

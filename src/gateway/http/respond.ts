@@ -140,7 +140,7 @@ export function finalizeResponse(res: Response, requestId: string): Response {
 /**
  * Reads a JSON body of at most `maxBytes`: 415 unless the content type is JSON, 413 when larger (checked on
  * the declared length first, then while reading, so a lying or absent length cannot get past), 400 when the
- * bytes are not UTF-8 JSON.
+ * bytes are not UTF-8 JSON or stop short (the client went away while sending them).
  */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -189,13 +189,23 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
 
 /**
  * The body's bytes, at most `maxBytes` (413 past it: on the declared length first, then while reading, so a
- * lying or absent length cannot get past); null when there is no body.
+ * lying or absent length cannot get past); null when there is no body; 400 when the body stops short.
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return null;
-  const bytes = await readAtMost(request.body, maxBytes);
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readAtMost(request.body, maxBytes);
+  } catch {
+    // The body stream breaks when the client closes or loses its connection before sending all of it (fewer bytes
+    // than its Content-Length): the request is incomplete, not a failure of the gateway.
+    throw fail("invalid_request", {
+      message: "The request body ended before it was complete.",
+      reason: "body_incomplete",
+    });
+  }
   if (bytes === null) throw tooLarge(maxBytes);
   return bytes;
 }
