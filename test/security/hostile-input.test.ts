@@ -254,6 +254,39 @@ describe("bad input", async () => {
     expect(await kvSnapshot()).toEqual(before);
   });
 
+  it("a body with Content-Encoding: gzip was read as if uncompressed: gzip bytes answered invalid_json, plain ones were served", async () => {
+    const text = JSON.stringify(chatBody("compressed"));
+    const gzipped = new Uint8Array(
+      await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+    );
+    const before = await kvSnapshot();
+    for (const [rawBody, encoding] of [
+      [gzipped, "gzip"],
+      [text, "gzip"],
+      [text, "br"],
+    ] as const) {
+      const res = await chat({
+        rawBody,
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+      });
+      expect(res.headers.get("accept-encoding")).toBe("identity");
+      await expectError(res, 415, "unsupported_content_encoding", "invalid_request_error");
+    }
+    const token = await call(t.host, "/oauth/token", {
+      rawBody: "grant_type=client_credentials",
+      headers: { "content-type": "application/x-www-form-urlencoded", "content-encoding": "deflate" },
+    });
+    expect(token.status).toBe(415);
+    expect(await token.json()).toMatchObject({ error: "unsupported_content_encoding" });
+    await settle();
+    expect(await kvSnapshot()).toEqual(before);
+    const identity = await chat({
+      rawBody: text,
+      headers: { "content-type": "application/json", "content-encoding": "identity" },
+    });
+    expect(identity.status).toBe(200);
+  });
+
   it("hostile headers do not break the gateway", async () => {
     const res = await chat({
       body: chatBody("q"),

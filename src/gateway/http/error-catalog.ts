@@ -48,6 +48,12 @@ export const ERROR_CATALOG = {
     message: "Content-Type must be application/json.",
     fix: "Send a JSON body with 'Content-Type: application/json'.",
   },
+  unsupported_content_encoding: {
+    status: 415,
+    message: "The request body is compressed (Content-Encoding), which Cordon does not decode.",
+    fix: "Send the body uncompressed, without a Content-Encoding header.",
+    headers: { "accept-encoding": "identity" },
+  },
   payload_too_large: {
     status: 413,
     message: "The request body is too large.",

@@ -189,9 +189,14 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
 
 /**
  * The body's bytes, at most `maxBytes` (413 past it: on the declared length first, then while reading, so a
- * lying or absent length cannot get past); null when there is no body; 400 when the body stops short.
+ * lying or absent length cannot get past); null when there is no body; 400 when the body stops short; 415 when
+ * it is compressed.
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
+  // The runtime passes a compressed body on as it came: read as the body itself, gzip bytes would be refused as
+  // text that is not UTF-8, and plain bytes labelled gzip would be served as if the label were not there.
+  const encoding = (request.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (encoding !== "" && encoding !== "identity") throw fail("unsupported_content_encoding");
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return null;

@@ -26,6 +26,7 @@ const SESSION_ERRORS: readonly ErrorCode[] = [
 ];
 const BODY_ERRORS: readonly ErrorCode[] = [
   "unsupported_media_type",
+  "unsupported_content_encoding",
   "payload_too_large",
   "invalid_json",
   "invalid_request",

@@ -463,6 +463,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "unsupported_grant_type",
       "invalid_scope",
       "unsupported_media_type_form",
+      "unsupported_content_encoding",
       "payload_too_large",
       "auth_blocked",
       "ip_not_allowed",
