@@ -90,13 +90,17 @@ export async function policyTag(policy: Policy): Promise<string> {
 
 /**
  * Whether an If-Match field value admits the policy whose tag is `tag` (RFC 9110 §13.1.1): `*`, or a list of entity
- * tags one of which is `tag` by strong comparison — a weak tag (`W/"…"`) never matches. Several If-Match fields
- * arrive joined into one list. A value that is not a list of entity tags matches nothing.
+ * tags one of which is `tag`. Several If-Match fields arrive joined into one list. A value that is not a list of
+ * entity tags matches nothing.
+ *
+ * Deliberately by weak comparison (`W/"…"` matches `"…"`), where RFC 9110 asks for strong: the tag names the
+ * policy's content, not the bytes of one representation, and Cloudflare's edge turns a strong tag weak when it
+ * compresses a response — a client that sends back the tag it read would be refused on every PUT.
  */
 export function ifMatchAllows(field: string, tag: string): boolean {
   const value = field.trim();
   if (value === "*") return true;
-  const entityTag = /[ \t]*((?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)/y;
+  const entityTag = /[ \t]*(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)/y;
   let matched = false;
   while (entityTag.lastIndex < value.length) {
     const m = entityTag.exec(value);
