@@ -5,7 +5,7 @@
 //   POST /v1/chat/completions    chat completions, whole or streamed (chat/)
 //   POST /v1/embeddings          deterministic unit vectors, float or base64 (embeddings.ts)
 //   POST /v1/responses           the Responses API, whole or streamed (responses/)
-//   GET  /v1/responses/{id}      a stored response (this isolate's memory)
+//   GET  /v1/responses/{id}      a stored response (this isolate's memory); DELETE forgets it
 //   GET  /v1/models              the model list; GET /v1/models/{id} one model (models.ts)
 //   GET  /healthz                {"ok":true}
 // Every response carries `x-request-id` (req_…) and `openai-processing-ms` (time to the response head).
@@ -55,7 +55,7 @@ import { embeddings } from "./embeddings";
 import { latencyOf } from "./faults";
 import { errorResponse, methodNotAllowed, ProviderError, readJsonObject } from "./http";
 import { listModels, retrieveModel } from "./models";
-import { createResponse, retrieveResponse } from "./responses/handler";
+import { createResponse, deleteResponse, retrieveResponse } from "./responses/handler";
 
 export type { AbortRecord } from "./abort-log";
 
@@ -105,8 +105,10 @@ async function route(
     }
     return post({ ...base, path, signal: request.signal, latencyMs }, await readJsonObject(request));
   }
+  const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
+  if (stored && request.method === "DELETE") return deleteResponse(decoded(stored[1]!));
   const get = getRoute(path);
-  if (get) return request.method === "GET" ? get() : methodNotAllowed("GET");
+  if (get) return request.method === "GET" ? get() : methodNotAllowed(stored ? "GET, DELETE" : "GET");
   return errorResponse({
     status: 404,
     message: `Unknown path ${path.slice(0, 100)}.`,

@@ -260,6 +260,16 @@ describe("previous_response_id and stored responses", () => {
     expect(unknown.error.message).toContain("resp_missing");
   });
 
+  it("DELETE forgets a stored response, answering OpenAI's deletion object; 404 otherwise", async () => {
+    const r = await create({ input: "Forget me" });
+    expect(await ok(send("DELETE", `${RESPONSES}/${r.id}`))).toEqual({ id: r.id, object: "response", deleted: true });
+    await expectError(await send("GET", `${RESPONSES}/${r.id}`), 404);
+    await expectError(await send("DELETE", `${RESPONSES}/${r.id}`), 404);
+    const put = await send("PUT", `${RESPONSES}/${r.id}`);
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, DELETE");
+  });
+
   it("keeps nothing with store: false", async () => {
     const r = await create({ input: "Forget me", store: false });
     expect(r.store).toBe(false);

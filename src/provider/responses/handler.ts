@@ -8,7 +8,7 @@ import { notFound } from "../http";
 import { promptTokensOf, replyFor, type Turn } from "../reply";
 import { parseResponsesRequest } from "./request";
 import { newResponseId, outputItems, responseErrorEvent, responseEvents, responseObject } from "./response";
-import { keepResponse, storedResponse } from "./store";
+import { forgetResponse, keepResponse, storedResponse } from "./store";
 
 export async function createResponse(call: Call, raw: Record<string, unknown>): Promise<Response> {
   const req = parseResponsesRequest(raw);
@@ -48,4 +48,10 @@ export function retrieveResponse(id: string): Response {
   const stored = storedResponse(id);
   if (!stored) throw notFound(`Response with id '${id.slice(0, 100)}' not found.`);
   return Response.json(stored.response);
+}
+
+/** DELETE /v1/responses/{id}: OpenAI's deletion object, or its 404. */
+export function deleteResponse(id: string): Response {
+  if (!forgetResponse(id)) throw notFound(`Response with id '${id.slice(0, 100)}' not found.`);
+  return Response.json({ id, object: "response", deleted: true });
 }

@@ -23,3 +23,6 @@ export function keepResponse(id: string, stored: StoredResponse): void {
 }
 
 export const storedResponse = (id: string): StoredResponse | undefined => responses.get(id);
+
+/** Forgets a stored response; whether there was one. */
+export const forgetResponse = (id: string): boolean => responses.delete(id);
