@@ -98,6 +98,17 @@ describe("responses", () => {
     expect(next.data.previous_response_id).toBe(first.data.id);
     expect(next.data.output_text).toContain("And goodbye");
   });
+
+  it("retrieves and deletes a stored response; once deleted it is NotFoundError", async () => {
+    const made = await client.responses.create({ model: "gpt-4o-mini", input: "Keep this one" });
+    const read = await client.responses.retrieve(made.id);
+    expect(read.id).toBe(made.id);
+    expect(read.output_text).toBe(made.output_text);
+    await client.responses.delete(made.id);
+    const gone = await client.responses.retrieve(made.id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(NotFoundError);
+    expect((gone as NotFoundError).code).toBe("response_not_found");
+  });
 });
 
 describe("models", () => {

@@ -41,7 +41,7 @@ async function upstreamInputs(): Promise<() => unknown[]> {
     spy.mock.calls
       .map(([req]) => req as UpstreamAttemptRequest)
       .filter((r) => r.path === "embeddings")
-      .map((r) => r.body.input);
+      .map((r) => ("body" in r ? r.body.input : undefined));
 }
 
 const decode = (b64: string) => {

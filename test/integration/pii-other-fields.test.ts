@@ -128,7 +128,7 @@ describe("personal data outside the messages", async () => {
   const rt = await getRuntime(env);
   const sentUpstream = () => {
     const send = vi.spyOn(rt.provider, "send");
-    return () => send.mock.calls.map(([req]) => JSON.stringify(req.body));
+    return () => send.mock.calls.map(([req]) => JSON.stringify("body" in req ? req.body : null));
   };
 
   it("block: refused with 422 before the provider, on both APIs", async () => {

@@ -286,7 +286,7 @@ describe("PII policy", async () => {
       const sentUpstream: unknown[] = [];
       const original = rt.provider.send.bind(rt.provider);
       vi.spyOn(rt.provider, "send").mockImplementation(async (req) => {
-        sentUpstream.push(structuredClone(req.body));
+        sentUpstream.push(structuredClone("body" in req ? req.body : null));
         return original(req);
       });
       const res = await call(hostOf(t.tenant), "/v1/chat/completions", {
@@ -323,7 +323,7 @@ describe("PII policy", async () => {
       const sentUpstream: { messages: { tool_calls?: { function: { arguments: string } }[]; name?: string }[] }[] = [];
       const original = rt.provider.send.bind(rt.provider);
       vi.spyOn(rt.provider, "send").mockImplementation(async (req) => {
-        sentUpstream.push(structuredClone(req.body) as (typeof sentUpstream)[number]);
+        if ("body" in req) sentUpstream.push(structuredClone(req.body) as (typeof sentUpstream)[number]);
         return original(req);
       });
       const args = JSON.stringify({

@@ -2,8 +2,10 @@
 // conversation, background) go to the provider and are never cached; request fields reach the provider
 // unchanged and partition the cache unless answer-neutral; chat and Responses entries are kept apart; provider
 // failures are passed on in the provider's terms without storing anything.
-import { describe, expect, it } from "vitest";
-import { call, chatBody, expectError, rootToken, settle, tenantWithKey } from "../helpers";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { getRuntime } from "../../src/gateway/runtime";
+import { auditEventWhere, call, chatBody, expectError, rootToken, settle, tenantWithKey } from "../helpers";
 import { catalogCount, eventsOf, outputText, respond, stateless } from "./responses-helpers";
 
 describe("stateful requests are passed through", async () => {
@@ -143,6 +145,106 @@ describe("stateful requests are passed through", async () => {
     expect(own.status, own.text).toBe(200);
     expect((await respond(t, { ...referencing(anaItem), user: "ana" })).status).toBe(200);
     expect((await respond(t, continuing(noUser.json().id))).status).toBe(200);
+  });
+});
+
+describe("stored responses: GET and DELETE /v1/responses/{id}", async () => {
+  const t = await tenantWithKey("rstored");
+  await settle();
+  const asUser = (user: string) => ({ "x-cache-user": user });
+  const stored = async (headers: Record<string, string>, input: string) => {
+    const r = await respond(t, { model: "gpt-4o-mini", input }, headers);
+    expect(r.status, r.text).toBe(200);
+    return r.json();
+  };
+  const at = (id: string, method: "GET" | "DELETE", headers: Record<string, string> = {}, who = t) =>
+    call(who.host, `/v1/responses/${id}`, { token: who.key, method, headers });
+
+  it("reads a response the tenant's request stored, for its own user only, without asking for others", async () => {
+    const ana = await stored(asUser("ana"), "My badge number is 7781.");
+    const read = await at(ana.id, "GET", asUser("ana"));
+    expect(read.status).toBe(200);
+    expect(read.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await read.json()) as { id: string; output: unknown[] };
+    expect(body.id).toBe(ana.id);
+    expect(JSON.stringify(body.output)).toBe(JSON.stringify(ana.output));
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    try {
+      const other = await tenantWithKey("rstored-other");
+      for (const [headers, who] of [
+        [asUser("bruno"), t],
+        [{}, t],
+        [asUser("ana"), other],
+      ] as const) {
+        for (const method of ["GET", "DELETE"] as const) {
+          const refused = await at(ana.id, method, headers, who);
+          await expectError(refused, 404, "response_not_found", "invalid_request_error");
+        }
+      }
+      await expectError(
+        await at("resp_unknown", "GET", asUser("ana")),
+        404,
+        "response_not_found",
+        "invalid_request_error",
+      );
+      expect(send).not.toHaveBeenCalled();
+    } finally {
+      send.mockRestore();
+    }
+    await expectError(await at("x".repeat(300), "GET"), 404, "response_not_found", "invalid_request_error");
+    const streamed = await call(t.host, `/v1/responses/${ana.id}?stream=true`, {
+      token: t.key,
+      headers: asUser("ana"),
+    });
+    await expectError(streamed, 400, "invalid_field", "invalid_request_error");
+    await settle();
+    await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.retrieve" && e.status === 200);
+  });
+
+  it("deletes it at the provider and forgets it: no later read, continuation or reference", async () => {
+    const own = await stored({}, "The meeting room is B12.");
+    const deleted = await at(own.id, "DELETE");
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ id: own.id, object: "response", deleted: true });
+    await expectError(await at(own.id, "GET"), 404, "response_not_found", "invalid_request_error");
+    const continued = await respond(t, stateless("Where is the meeting?", { previous_response_id: own.id }));
+    expect(continued.status).toBe(400);
+    expect(JSON.parse(continued.text).error).toMatchObject({ code: "previous_response_not_found" });
+    await settle();
+    await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.delete" && e.status === 200);
+  });
+
+  it("passes on the provider's own refusal, and its failure as one a client may retry", async () => {
+    const kept = await stored({}, "Remember the code word: heron.");
+    const rt = await getRuntime(env);
+    const provider = vi.spyOn(rt.provider, "send");
+    try {
+      provider.mockImplementationOnce(
+        async () =>
+          new Response(
+            JSON.stringify({
+              error: {
+                message: `Response with id '${kept.id}' not found.`,
+                type: "invalid_request_error",
+                param: null,
+                code: null,
+              },
+            }),
+            { status: 404, headers: { "content-type": "application/json" } },
+          ),
+      );
+      const gone = await at(kept.id, "GET");
+      expect(gone.status).toBe(404);
+      expect(((await gone.json()) as { error: { message: string } }).error.message).toContain("not found");
+      provider.mockImplementationOnce(async () => new Response("unavailable", { status: 503 }));
+      const failed = await at(kept.id, "GET");
+      await expectError(failed, 502, "provider_error", "upstream_error");
+      expect(failed.headers.get("x-should-retry")).toBe("true");
+    } finally {
+      provider.mockRestore();
+    }
+    expect((await at(kept.id, "GET")).status).toBe(200);
   });
 });
 

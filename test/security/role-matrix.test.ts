@@ -166,6 +166,14 @@ const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
     init: { body: { model: "gpt-4o-mini", input: "What does the role matrix check?", store: false } },
     ok: 200,
   }),
+  // Admitted, a response no request of the tenant stored is 404 response_not_found (the provider is not asked).
+  "responses.retrieve": async (w) => ({ host: w.host, path: "/v1/responses/resp_matrix", init: {}, ok: 404 }),
+  "responses.delete": async (w) => ({
+    host: w.host,
+    path: "/v1/responses/resp_matrix",
+    init: { method: "DELETE" },
+    ok: 404,
+  }),
   "cache.entry.list": async (w) => ({ host: w.host, path: "/v1/cache/entries?limit=5", init: {}, ok: 200 }),
   // The dashboard: public routes that authenticate their sign-in themselves (test/integration/dashboard-*.test.ts).
   "dashboard.page": async (w) => ({ host: w.host, path: "/dashboard", init: {}, ok: 200 }),

@@ -20,7 +20,15 @@ export class HttpProvider implements Provider {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
-    const headers: Record<string, string> = { "content-type": "application/json", ...this.opts.headers };
+    // A POST sends its JSON body to the path; a GET or DELETE names one stored object under it.
+    const [url, init]: [string, RequestInit] =
+      "resource" in req
+        ? [`${this.opts.urls[req.path]}${req.resource}`, { method: req.method }]
+        : [this.opts.urls[req.path], { method: "POST", body: JSON.stringify(this.bodyOf(req.path, req.body)) }];
+    const headers: Record<string, string> = {
+      ...(init.method === "POST" ? { "content-type": "application/json" } : {}),
+      ...this.opts.headers,
+    };
     // A tenant's virtual key replaces the deployment's provider key for this call.
     if (req.credential !== undefined) headers.authorization = `Bearer ${req.credential}`;
     if (this.opts.aiGateway) {
@@ -28,19 +36,9 @@ export class HttpProvider implements Provider {
       headers["cf-aig-skip-cache"] = "true";
       headers["cf-aig-metadata"] = JSON.stringify({ tenant: req.tenant });
     }
-    // AI Gateway's OpenAI endpoint (the Responses API) takes OpenAI's own model names, without `openai/`.
-    const body =
-      this.opts.aiGateway && req.path === "responses" && typeof req.body.model === "string"
-        ? { ...req.body, model: req.body.model.replace(/^openai\//, "") }
-        : req.body;
     let res: Response;
     try {
-      res = await this.opts.fetcher.fetch(this.opts.urls[req.path], {
-        method: "POST",
-        headers,
-        body: JSON.stringify(body),
-        signal,
-      });
+      res = await this.opts.fetcher.fetch(url, { ...init, headers, signal });
     } catch {
       if (req.signal?.aborted) throw new UpstreamAttemptError("aborted");
       if (deadline.signal.aborted) throw new UpstreamAttemptError("timeout");
@@ -51,6 +49,13 @@ export class HttpProvider implements Provider {
     // After the head, the body too is held to a timeout, between any two of its chunks: a provider that stops
     // sending fails the read (a timeout) and the call is cancelled, rather than holding the request open.
     return res.body ? new Response(idleTimed(res.body, req.idleTimeoutMs ?? req.timeoutMs, deadline), res) : res;
+  }
+
+  /** AI Gateway's OpenAI endpoint (the Responses API) takes OpenAI's own model names, without `openai/`. */
+  private bodyOf(path: UpstreamPath, body: Record<string, unknown>): Record<string, unknown> {
+    return this.opts.aiGateway && path === "responses" && typeof body.model === "string"
+      ? { ...body, model: body.model.replace(/^openai\//, "") }
+      : body;
   }
 }
 

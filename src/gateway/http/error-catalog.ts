@@ -136,6 +136,11 @@ export const ERROR_CATALOG = {
     message: "No response with this id was made through this tenant for this user.",
     fix: "Continue from a response this tenant's requests made for the same user (its id), or send the conversation again.",
   },
+  response_not_found: {
+    status: 404,
+    message: "No response with this id was made through this tenant for this user.",
+    fix: "Name a response this tenant's requests stored for the same user (store not false), within 30 days.",
+  },
   provider_object_not_found: {
     status: 400,
     message:

@@ -6,9 +6,19 @@ import type { UpstreamPath } from "../protocol/upstream";
 
 export type { UpstreamPath } from "../protocol/upstream";
 
-export interface UpstreamAttemptRequest {
+/** What one attempt asks: a POST of `body` to the path (the default), or a GET or DELETE of one stored object. */
+export type UpstreamAttemptRequest = AttemptCommon &
+  (
+    | { readonly method?: "POST"; readonly body: Record<string, unknown> }
+    | {
+        readonly method: "GET" | "DELETE";
+        /** Appended to the path's URL: `/{id}` of an object the provider stores, and the query, if any. */
+        readonly resource: string;
+      }
+  );
+
+interface AttemptCommon {
   readonly path: UpstreamPath;
-  readonly body: Record<string, unknown>;
   readonly tenant: string;
   /** A virtual key, sent as the provider credential in place of the deployment's. */
   readonly credential?: string;

@@ -87,6 +87,13 @@ export const ResponseObjectSchema = z.looseObject({
     .optional(),
 });
 export type ResponseObject = z.infer<typeof ResponseObjectSchema>;
+
+/** What DELETE /v1/responses/{id} answers, as OpenAI does. */
+export const DeletedResponseSchema = z.strictObject({
+  id: z.string(),
+  object: z.literal("response"),
+  deleted: z.literal(true),
+});
 type OutputItem = ResponseObject["output"][number];
 
 /** The answer text, as the SDKs' `output_text` computes it: every output_text part of every message item. */

@@ -21,7 +21,7 @@ import { errorCatalogPage, openApiDocument } from "./docs";
 import { embeddings } from "./embeddings";
 import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
-import { responses } from "./responses";
+import { deleteResponse, responses, retrieveResponse } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
 type Entry = (typeof ROUTE_TABLE)[number];
@@ -47,6 +47,8 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "cache.erase": erase,
   "cache.export": exportUser,
   "responses.create": responses,
+  "responses.retrieve": retrieveResponse,
+  "responses.delete": deleteResponse,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,

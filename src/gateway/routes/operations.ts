@@ -10,7 +10,7 @@ import type { ErrorCode } from "../http/errors";
 import { PolicySchema } from "../policy/tenant-policy";
 import { ChatCompletionSchema, ChatRequestSchema } from "../protocol/chat";
 import { EmbeddingsRequestSchema } from "../protocol/embeddings";
-import { ResponseObjectSchema, ResponsesRequestSchema } from "../protocol/responses";
+import { DeletedResponseSchema, ResponseObjectSchema, ResponsesRequestSchema } from "../protocol/responses";
 import { KeyViewSchema, TenantViewSchema } from "../storage/records";
 import { CreateKeySchema, IssuedKeySchema, KeyListSchema, RotateKeySchema } from "./admin-keys";
 import { LockdownResultSchema, PolicyBodySchema } from "./admin-policy";
@@ -216,6 +216,32 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       },
     },
     errors: [...UPSTREAM_ERRORS, "stream_interrupted", "previous_response_not_found", "provider_object_not_found"],
+  },
+  "responses.retrieve": {
+    tag: "OpenAI-compatible",
+    summary: "Retrieve a stored response",
+    description:
+      "A response the provider stored for one of this tenant's stateful requests, for the same user (or for no user " +
+      "when this request names none), read at the provider; never cached. Any other id is 404 " +
+      "`response_not_found` before the provider is asked. The query (`include`…) is passed on; `stream=true` is not " +
+      "served. One attempt: a provider failure says `x-should-retry: true`.",
+    params: { id: "The response's id (`resp_…`)." },
+    responses: {
+      200: { description: "The provider's response object.", content: asJson(ResponseObjectSchema) },
+    },
+    errors: [...UPSTREAM_ERRORS, "response_not_found", "invalid_field"],
+  },
+  "responses.delete": {
+    tag: "OpenAI-compatible",
+    summary: "Delete a stored response",
+    description:
+      "Deletes at the provider a response this tenant's requests stored for the same user (as retrieval), and " +
+      "forgets it: no later request continues from it.",
+    params: { id: "The response's id (`resp_…`)." },
+    responses: {
+      200: { description: "OpenAI's deletion object.", content: asJson(DeletedResponseSchema) },
+    },
+    errors: [...UPSTREAM_ERRORS, "response_not_found"],
   },
   "models.list": {
     tag: "OpenAI-compatible",

@@ -12,6 +12,7 @@ import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
 import { obfuscationAsked } from "../chat/sse";
+import { storedResponse } from "../chat/stored-responses";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
@@ -65,4 +66,14 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
     case "not_cached":
       throw notCached(answer.facts);
   }
+}
+
+/** GET /v1/responses/{id}: a response this tenant's requests stored at the provider (chat/stored-responses.ts). */
+export async function retrieveResponse(rc: AuthedContext): Promise<Handled> {
+  return { response: json(await storedResponse(rc, "GET", rc.params.id ?? "")) };
+}
+
+/** DELETE /v1/responses/{id}: deletes it at the provider, and forgets it. */
+export async function deleteResponse(rc: AuthedContext): Promise<Handled> {
+  return { response: json(await storedResponse(rc, "DELETE", rc.params.id ?? "")) };
 }

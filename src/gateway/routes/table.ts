@@ -141,6 +141,22 @@ export const ROUTE_TABLE = [
     scope: "completions",
     audited: true,
   },
+  {
+    method: "GET",
+    path: "/v1/responses/:id",
+    action: "responses.retrieve",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
+  {
+    method: "DELETE",
+    path: "/v1/responses/:id",
+    action: "responses.delete",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
   { method: "GET", path: "/v1/audit", action: "audit.list", access: "tenant", scope: "audit:read", audited: true },
   {
     method: "GET",

@@ -16,7 +16,7 @@ import {
   userSalt,
 } from "./erasure";
 import { type LatencyKind, recordMissLatency, sampleMissLatency } from "./miss-latencies";
-import { recordProviderResponse, unknownProviderIds } from "./provider-responses";
+import { forgetProviderResponse, recordProviderResponse, unknownProviderIds } from "./provider-responses";
 import { type AdmitDecision, admit, type BucketRequest } from "./rate-buckets";
 import { sweep } from "./sweeper";
 import { readTenant, writeTenant } from "./tenant-config";
@@ -95,6 +95,10 @@ export class TenantObject extends TenantRecordsObject {
   /** The ids among `ids` that name no response or output item the provider stored for `owner` of this tenant. */
   unknownProviderIds(ids: readonly string[], owner: string): string[] {
     return unknownProviderIds(this.sql, ids, owner);
+  }
+
+  forgetProviderResponse(id: string, owner: string): void {
+    forgetProviderResponse(this.sql, id, owner);
   }
 
   /** Whether the catalog holds the entry (a store checks it once its copies are written). */

@@ -50,6 +50,13 @@ export function unknownProviderIds(sql: SqlStorage, ids: readonly string[], owne
   return ids.filter((id) => !isOwnedBy(sql, id, owner));
 }
 
+/** Forgets a response `owner` deleted at the provider (its output items stay, until forgotten in time). */
+export function forgetProviderResponse(sql: SqlStorage, id: string, owner: string): void {
+  checkText("response id", id);
+  checkOwner(owner);
+  sql.exec(`DELETE FROM provider_responses WHERE id = ? AND owner IN (?, ?)`, id, owner, ANY_OWNER);
+}
+
 function checkOwner(owner: string): void {
   checkText("owner", owner);
   if (owner === ANY_OWNER) fail("invalid owner: '*' is not one");

@@ -1,0 +1,104 @@
+// GET and DELETE /v1/responses/{id}: a response the provider stored for a stateful Responses request, read or
+// deleted at the provider. The provider keeps it under the credential that made it — the deployment's own for
+// every tenant without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the
+// same user or for no user as this request (the owner, as for previous_response_id: provider-responses.ts).
+// Anything else is 404 `response_not_found` before the provider is asked, whether another's or unknown. Never
+// cached; one attempt, which a client may repeat (x-should-retry: true on a provider failure).
+import type * as z from "zod";
+import { resolveControls } from "../cache/controls";
+import type { AuthedContext } from "../context";
+import { fail } from "../http/errors";
+import { UpstreamAttemptError } from "../ports/provider";
+import { type DeletedResponseSchema, ResponseObjectSchema } from "../protocol/responses";
+import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
+import { passOn } from "../upstream/errors";
+import { upstreamCredential } from "./upstream-credential";
+
+/** A response id as the provider makes them (`resp_…`), bounded as recorded ids are. */
+const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * Reads (GET) or deletes (DELETE) the stored response `rawId`; the provider's JSON on success. A deleted one is
+ * forgotten here too, so that no later request continues from it.
+ */
+export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE", rawId: string): Promise<unknown> {
+  const { rt, tenant, keyring } = rc;
+  const id = decodedSegment(rawId);
+  if (rc.url.searchParams.get("stream") === "true") {
+    throw fail("invalid_field", {
+      message:
+        "stream=true is not served on GET /v1/responses/{id}: read the whole response (poll until it completes).",
+      reason: "retrieve_stream",
+    });
+  }
+  const controls = resolveControls({ headers: rc.request.headers, bodyUser: undefined }, tenant.policy, rc.principal);
+  const owner = controls.user === null ? TENANT_WIDE_OWNER : await keyring.hash("user", controls.user);
+  const known = RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner)).length === 0;
+  if (!known) {
+    throw fail("response_not_found", {
+      message: `No response with id '${id.slice(0, 64)}' was made through this tenant${controls.user === null ? " for a request naming no user" : " for this user"}.`,
+      reason: "response_of_another_owner_or_unknown",
+    });
+  }
+  // The Responses API is OpenAI's: the credential a request for an OpenAI model would be sent with.
+  const credential = await upstreamCredential(rt, tenant, keyring, "openai/responses", rc.request.headers);
+  let res: Response;
+  try {
+    res = await rt.provider.send({
+      path: "responses",
+      method,
+      resource: `/${encodeURIComponent(id)}${rc.url.search}`,
+      tenant: tenant.id,
+      ...(credential === undefined ? {} : { credential }),
+      signal: rc.request.signal,
+      timeoutMs: rt.config.providerTimeoutMs,
+    });
+  } catch (err) {
+    const failure = err instanceof UpstreamAttemptError ? err.failure : "network";
+    if (failure === "aborted") throw fail("request_aborted", { reason: "client_aborted" });
+    if (failure === "timeout") {
+      throw fail("upstream_timeout", { reason: "upstream_timeout", headers: { "x-should-retry": "true" } });
+    }
+    throw fail("provider_error", {
+      message: "The model provider could not be reached.",
+      reason: "network_error",
+      headers: { "x-should-retry": "true" },
+    });
+  }
+  if (res.status >= 500) {
+    await res.body?.cancel();
+    throw fail("provider_error", {
+      message: `The model provider returned HTTP ${res.status}.`,
+      reason: `provider_status_${res.status}`,
+      headers: { "x-should-retry": "true" },
+    });
+  }
+  if (!res.ok) {
+    // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
+    const outcome = await passOn(res, credential === undefined ? [] : [credential]);
+    throw "error" in outcome ? outcome.error : fail("provider_error", { reason: `provider_status_${res.status}` });
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  }
+  if (method === "DELETE") {
+    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
+    return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
+  }
+  if (!ResponseObjectSchema.safeParse(body).success) {
+    throw fail("upstream_invalid_response", { reason: "response_shape" });
+  }
+  return body;
+}
+
+/** A path segment decoded, or as it is when it is not valid percent-encoding. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
