@@ -13,13 +13,16 @@ const aiGateway = aiGatewayEnv({
 
 const completion = upstreamCompletion;
 
-async function send(host: string, key: string, body: unknown, path = "/v1/chat/completions") {
+async function send(host: string, key: string, body: unknown, path = "/v1/chat/completions", method = "POST") {
   const ctx = createExecutionContext();
   const res = await gateway.fetch(
     new Request(`https://${host}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     }),
     aiGateway,
     ctx,
@@ -121,5 +124,43 @@ describe("AI Gateway provider", async () => {
     expect(other.res.status).toBe(400);
     expect(JSON.parse(other.text).error.code).toBe("invalid_model");
     expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("reads and deletes a stored response at AI Gateway's OpenAI endpoint, by its id and with the query", async () => {
+    const stored = { ...upstreamResponse("Oslo."), store: true };
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(stored));
+    const made = await send(
+      hostOf(tenant),
+      key,
+      { model: "openai/gpt-4o-mini", input: "Capital of Norway?" },
+      "/v1/responses",
+    );
+    expect(made.res.status, made.text).toBe(200);
+    const id = JSON.parse(made.text).id as string;
+    const read = await send(
+      hostOf(tenant),
+      key,
+      undefined,
+      `/v1/responses/${id}?include=reasoning.encrypted_content`,
+      "GET",
+    );
+    expect(read.res.status, read.text).toBe(200);
+    expect(JSON.parse(read.text).id).toBe(id);
+    const [url, init] = spy.mock.calls[1]! as [string, RequestInit];
+    expect(url).toBe(
+      `https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/openai/responses/${id}?include=reasoning.encrypted_content`,
+    );
+    expect(init.method).toBe("GET");
+    expect(init.body).toBeUndefined();
+    const headers = new Headers(init.headers);
+    expect(headers.get("authorization")).toBe("Bearer provider-secret-value");
+    expect(headers.get("cf-aig-skip-cache")).toBe("true");
+    expect(headers.get("content-type")).toBeNull();
+    spy.mockImplementation(async () => Response.json({ id, object: "response", deleted: true }));
+    const deleted = await send(hostOf(tenant), key, undefined, `/v1/responses/${id}`, "DELETE");
+    expect(deleted.res.status, deleted.text).toBe(200);
+    expect((spy.mock.calls[2]! as [string, RequestInit])[1].method).toBe("DELETE");
+    expect((await send(hostOf(tenant), key, undefined, `/v1/responses/${id}`, "GET")).res.status).toBe(404);
+    expect(spy).toHaveBeenCalledTimes(3);
   });
 });
