@@ -234,6 +234,8 @@ describe("POST /v1/embeddings", async () => {
     const flat = await embed(w, { input: [1, 2, 3] });
     expect(flat.status, flat.text).toBe(200);
     expect(flat.cache).toBe("BYPASS");
+    // Regression: an embeddings BYPASS said nothing of why, where chat and Responses send x-cache-reason.
+    expect(flat.headers.get("x-cache-reason")).toMatch(/^bypass:/);
     const nested = await embed(w, { input: [[1, 2, 3], [4]] });
     expect(nested.json().data).toHaveLength(2);
     expect(nested.json().usage.prompt_tokens).toBe(4);
@@ -450,7 +452,9 @@ describe("embeddings under the tenant's policy", async () => {
 
   it("skip (default): an input with personal data is answered but never cached", async () => {
     const t = await tenantWithKey("emb-skip");
-    expect((await embed(t, { input: "call +1 415 555 0100" })).cache).toBe("BYPASS");
+    const skipped = await embed(t, { input: "call +1 415 555 0100" });
+    expect(skipped.cache).toBe("BYPASS");
+    expect(skipped.headers.get("x-cache-reason")).toBe("bypass:pii_skip");
     expect((await embed(t, { input: "call +1 415 555 0100" })).cache).toBe("BYPASS");
     expect((await env.CACHE.list({ prefix: `${t.tenant}:m:` })).keys).toEqual([]);
   });

@@ -5,6 +5,7 @@
 // x-cache: HIT-EXACT when every input was cached, MISS when the provider was asked (x-cache-hits: how many of
 // the inputs were not), BYPASS when the cache was not used. With timing protection, hits are held back toward
 // the tenant's embedding miss latency and those headers are withheld.
+
 import * as z from "zod";
 import { resolveControls } from "../cache/controls";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
@@ -14,6 +15,7 @@ import { answerEmbeddings } from "../embeddings/answer";
 import { readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { EmbeddingsRequestSchema } from "../protocol/embeddings";
+import { reasonHeader } from "./answer-headers";
 
 /** The answer, in OpenAI's shape: one vector per input, in order (numbers, or base64 float32 when asked). */
 export const EmbeddingsListSchema = z.strictObject({
@@ -41,6 +43,8 @@ export async function embeddings(rc: AuthedContext): Promise<Handled> {
   const headers: Record<string, string> = {
     "x-cache": answer.status,
     "x-cache-hits": `${answer.hits}/${answer.vectors.length}`,
+    // Why the cache was not used (token arrays, personal data, consent), as chat and Responses say it.
+    ...reasonHeader(rc, answer.status === "HIT-EXACT" ? "hit" : "miss", answer.facts),
   };
   if (answer.hits > 0) {
     headers["x-cache-tokens-saved"] = String(answer.tokensSaved);

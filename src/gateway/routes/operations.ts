@@ -270,7 +270,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       200: {
         description: "One vector per input, in order.",
         content: asJson(EmbeddingsListSchema),
-        headers: ["x-cache", "x-cache-hits", "x-cache-tokens-saved", "x-cache-cost-saved"],
+        headers: ["x-cache", "x-cache-hits", "x-cache-tokens-saved", "x-cache-cost-saved", "x-cache-reason"],
       },
     },
     errors: [...UPSTREAM_ERRORS, "unscannable_input"],
