@@ -5,7 +5,9 @@
 //   - the gateway runs as production (ENVIRONMENT = "production"), and no secret sits in clear among its vars;
 //   - the Queue the gateway's AUDIT sends to is one the logger consumes, with a dead-letter queue the logger
 //     consumes too, and AUDIT_LOG names the logger's AuditLog entrypoint;
-//   - the logger has its database and its dead-letter producer.
+//   - the logger consumes only the queues its code reads by name (src/logger/queue-messages.ts): another name's
+//     messages would be retried and never chained;
+//   - the logger has its database and its dead-letter producer, which sends to its dead-letter queue.
 // Values left at the checked-in examples (`replace-with-…`, `example.com`) are warnings: the repository's own
 // configuration holds them, and CI checks it. `npm run check:deploy -- --strict` makes them errors.
 import { randomBytes } from "node:crypto";
@@ -39,7 +41,7 @@ const STAND_IN_SECRETS = {
 const PLACEHOLDER = /replace-with-|(^|\.)example\.(com|org|net)\b/;
 
 let parsers;
-/** parseConfig and loggerConfig, bundled from the Workers' sources (once per process). */
+/** parseConfig, loggerConfig and the logger's queue names, bundled from the Workers' sources (once per process). */
 async function loadParsers() {
   if (parsers) return parsers;
   const dir = mkdtempSync(join(tmpdir(), "cordon-config-"));
@@ -48,7 +50,8 @@ async function loadParsers() {
     await esbuild.build({
       stdin: {
         contents:
-          'export { parseConfig } from "./src/gateway/config.ts";\nexport { loggerConfig } from "./src/logger/config.ts";\n',
+          'export { parseConfig } from "./src/gateway/config.ts";\nexport { loggerConfig } from "./src/logger/config.ts";\n' +
+          'export { AUDIT_QUEUE, DEAD_LETTER_QUEUE } from "./src/logger/queue-messages.ts";\n',
         resolveDir: ROOT,
         loader: "ts",
       },
@@ -110,7 +113,7 @@ export async function checkDeployConfig({
   gatewayEnv = "production",
   loggerConfig: loggerConfigPath = "src/logger/wrangler.toml",
 } = {}) {
-  const { parseConfig, loggerConfig } = await loadParsers();
+  const { parseConfig, loggerConfig, AUDIT_QUEUE, DEAD_LETTER_QUEUE } = await loadParsers();
   const errors = [];
   const warnings = [];
   const gateway = unstable_readConfig({ config: join(root, gatewayConfig), env: gatewayEnv }, { hideWarnings: true });
@@ -152,6 +155,21 @@ export async function checkDeployConfig({
     errors.push(`the logger's consumer of "${auditQueue}" has no dead_letter_queue: exhausted events are dropped`);
   } else if (consumer && !consumers.some((c) => c.queue === consumer.dead_letter_queue)) {
     errors.push(`the logger does not consume its dead-letter queue "${consumer.dead_letter_queue}"`);
+  }
+  // The logger tells its two consumers apart by the queue's name; a batch from any other is retried until the
+  // platform drops it, so a consistently renamed pair of queues would leave the audit trail empty.
+  for (const c of consumers) {
+    if (c.queue !== AUDIT_QUEUE && c.queue !== DEAD_LETTER_QUEUE) {
+      errors.push(
+        `the logger consumes "${c.queue}", but its code reads only "${AUDIT_QUEUE}" and "${DEAD_LETTER_QUEUE}" (src/logger/queue-messages.ts): its messages would be retried, never chained`,
+      );
+    }
+  }
+  const dlqProducer = (logger.queues?.producers ?? []).find((p) => p.binding === "AUDIT_DLQ");
+  if (dlqProducer && consumer?.dead_letter_queue && dlqProducer.queue !== consumer.dead_letter_queue) {
+    errors.push(
+      `the logger's AUDIT_DLQ sends to "${dlqProducer.queue}", not to "${consumer.dead_letter_queue}", the dead-letter queue it consumes`,
+    );
   }
   const auditLog = (gateway.services ?? []).find((s) => s.binding === "AUDIT_LOG");
   if (auditLog && (auditLog.service !== logger.name || auditLog.entrypoint !== "AuditLog")) {

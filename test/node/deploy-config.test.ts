@@ -118,8 +118,24 @@ describe("the deployment's configuration check", () => {
       replace('max_concurrency = 1\ndead_letter_queue = "cordon-audit-dlq"', "max_concurrency = 1"),
       /no dead_letter_queue/,
     ],
+    [
+      "dead letters sent to a queue it does not consume",
+      replace(
+        'binding = "AUDIT_DLQ"\nqueue = "cordon-audit-dlq"',
+        'binding = "AUDIT_DLQ"\nqueue = "cordon-audit-dead"',
+      ),
+      /AUDIT_DLQ sends to "cordon-audit-dead", not to "cordon-audit-dlq"/,
+    ],
   ])("refuses a logger with %s", async (_name, edit, message) => {
     const { errors } = await check(undefined, edit);
     expect(errors.join("\n")).toMatch(message);
+  });
+
+  it("refuses an audit Queue renamed in both Workers: the logger's code reads its queues by name", async () => {
+    const { errors } = await check(
+      inProduction('queue = "cordon-audit"', 'queue = "acme-audit"'),
+      replace('[[queues.consumers]]\nqueue = "cordon-audit"\n', '[[queues.consumers]]\nqueue = "acme-audit"\n'),
+    );
+    expect(errors.join("\n")).toMatch(/the logger consumes "acme-audit", but its code reads only "cordon-audit"/);
   });
 });
