@@ -10,8 +10,9 @@ import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { createRequire } from "node:module";
 import { createConnection } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 
 const PORT = Number(process.env.CORDON_PORT ?? 8787);
 const PERSIST = ".wrangler/state";
@@ -131,10 +132,13 @@ execFileSync(
     env: { ...process.env, CI: "true" },
   },
 );
+// wrangler's own launcher, run by this Node rather than through npx: npx's shell does not pass SIGTERM on, so a
+// process manager stopping `npm run dev` left wrangler and workerd running and holding the port.
+const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler")), "..", "bin", "wrangler.js");
 const child = spawn(
-  "npx",
+  process.execPath,
   [
-    "wrangler",
+    WRANGLER,
     "dev",
     ...CONFIGS.flatMap((c) => ["-c", c]),
     "--persist-to",

@@ -5,7 +5,7 @@ import * as z from "zod";
 export const RETENTION_DAYS_DEFAULT = 400;
 
 export interface LoggerConfig {
-  /** Events older than this many days are pruned by the daily cron (see retention.ts). */
+  /** Events older than this many days are pruned by the hourly cron (see retention.ts). */
   readonly retentionDays: number;
 }
 
