@@ -46,7 +46,9 @@
 // is still waiting (LATENCY_MS, slow-<ms>, hang) when request.signal reports it, which needs the compatibility
 // flag enable_request_signal (set in this Worker's wrangler.toml). Read through the LocalProvider entrypoint:
 // `abortLog()` returns the records, oldest first (the newest 100), `clearAbortLog()` empties the log.
+
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { decodedSegment } from "../shared/path-segment";
 import { type AbortRecord, abortRecords, clearAbortRecords } from "./abort-log";
 import type { Call } from "./call";
 import { chatCompletions } from "./chat/handler";
@@ -106,7 +108,7 @@ async function route(
     return post({ ...base, path, signal: request.signal, latencyMs }, await readJsonObject(request));
   }
   const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
-  if (stored && request.method === "DELETE") return deleteResponse(decoded(stored[1]!));
+  if (stored && request.method === "DELETE") return deleteResponse(decodedSegment(stored[1]!));
   const get = getRoute(path);
   if (get) return request.method === "GET" ? get() : methodNotAllowed(stored ? "GET, DELETE" : "GET");
   return errorResponse({
@@ -121,19 +123,10 @@ function getRoute(path: string): (() => Response) | null {
   if (path === "/healthz") return () => Response.json({ ok: true });
   if (path === "/v1/models") return listModels;
   const model = /^\/v1\/models\/(.+)$/.exec(path);
-  if (model) return () => retrieveModel(decoded(model[1]!));
+  if (model) return () => retrieveModel(decodedSegment(model[1]!));
   const response = /^\/v1\/responses\/([^/]+)$/.exec(path);
-  if (response) return () => retrieveResponse(decoded(response[1]!));
+  if (response) return () => retrieveResponse(decodedSegment(response[1]!));
   return null;
-}
-
-/** A path segment decoded, or as it is when it is not valid percent-encoding. */
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /**

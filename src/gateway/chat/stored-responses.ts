@@ -5,6 +5,7 @@
 // Anything else is 404 `response_not_found` before the provider is asked, whether another's or unknown. Never
 // cached; one attempt, which a client may repeat (x-should-retry: true on a provider failure).
 import type * as z from "zod";
+import { decodedSegment } from "../../shared/path-segment";
 import { resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { fail } from "../http/errors";
@@ -92,13 +93,4 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
     throw fail("upstream_invalid_response", { reason: "response_shape" });
   }
   return body;
-}
-
-/** A path segment decoded, or as it is when it is not valid percent-encoding. */
-function decodedSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -2,7 +2,9 @@
 // call it first to check their key and the model they mean to use). The list is the deployment's catalogue
 // (models.ts); behind AI Gateway its ids carry the provider prefix chat requests must name (`openai/gpt-4o`).
 // A model's id may be given with or without that prefix; an unknown one is 404 `model_not_found`, as OpenAI does.
+
 import * as z from "zod";
+import { decodedSegment } from "../../shared/path-segment";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json } from "../http/respond";
@@ -29,13 +31,7 @@ export async function listModels(rc: AuthedContext): Promise<Handled> {
 }
 
 export async function getModel(rc: AuthedContext): Promise<Handled> {
-  const raw = rc.params.id ?? "";
-  let id: string;
-  try {
-    id = decodeURIComponent(raw);
-  } catch {
-    id = raw;
-  }
+  const id = decodedSegment(rc.params.id ?? "");
   const slash = id.indexOf("/");
   const name = slash === -1 ? id : id.slice(slash + 1);
   const provider = slash === -1 ? null : id.slice(0, slash);
