@@ -37,7 +37,7 @@ describe("retries and fallbacks", async () => {
   });
 
   it("tries the tenant's fallbacks in order, serves the first answer, stores it as no one's", async () => {
-    const fellTo = `fallback-${run}`;
+    const fellTo = `${run}c/fallback`;
     const fallbacks = [`${run}b/error-500`, fellTo];
     await setPolicy(t.tenant, { fallbacks });
     const model = `${run}a/error-502`;
