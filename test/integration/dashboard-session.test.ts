@@ -271,6 +271,46 @@ describe("GET /dashboard/session", async () => {
     }
     expect(await sessionState(t.host, null)).toEqual(ended(null));
   });
+
+  // Regression: the answer said the session had ended but left its cookie in the browser, which sent it with every
+  // later load of the page, each time counted by the guard as a failed guess from the client's address.
+  it("clears the cookie of a session that has ended, so that the browser stops sending it", async () => {
+    const doomed = await newKey(t.id, { name: "doomed", role: "viewer" });
+    const revoked = await signIn(t.host, doomed.key);
+    const expiring = await signIn(t.host, t.owner.key);
+    expect((await call(t.host, `/v1/admin/keys/${doomed.id}`, { method: "DELETE", token: rootToken() })).status).toBe(
+      200,
+    );
+    const ask = (cookie: string) =>
+      call(t.host, "/dashboard/session", { headers: { cookie, "sec-fetch-site": "same-origin" } });
+    const cleared = (res: Response) => {
+      const setCookie = res.headers.get("set-cookie") ?? "";
+      return setCookie.startsWith("__Host-cordon_session=;") && setCookie.includes("Max-Age=0");
+    };
+
+    const afterRevocation = await ask(revoked.cookie);
+    expect(await afterRevocation.json()).toEqual(ended("invalid_session"));
+    expect(cleared(afterRevocation)).toBe(true);
+    expect(cookieAttributes(afterRevocation.headers.get("set-cookie")!)).toMatchObject({
+      path: "/",
+      secure: "",
+      httponly: "",
+      samesite: "Strict",
+    });
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 3631_000);
+    const afterItsHour = await ask(expiring.cookie);
+    expect(await afterItsHour.json()).toEqual(ended("session_expired"));
+    expect(cleared(afterItsHour)).toBe(true);
+    vi.useRealTimers();
+
+    // A live session, and no session at all, are left alone.
+    const live = await ask(s.cookie);
+    expect(((await live.json()) as { signed_in: boolean }).signed_in).toBe(true);
+    expect(live.headers.get("set-cookie")).toBeNull();
+    expect((await call(t.host, "/dashboard/session")).headers.get("set-cookie")).toBeNull();
+  });
 });
 
 describe("signing out", async () => {

@@ -3,8 +3,8 @@
 //                                       against guessing, the tenant, the key's network and rate limits, the
 //                                       audit event naming the key), then a session cookie for it
 //   GET  /dashboard/session             who the session is, and its CSRF token (kept in the page's memory
-//                                       only, so a reload asks again), or `signed_in: false` and why;
-//                                       same-origin fetches only
+//                                       only, so a reload asks again), or `signed_in: false` and why (an
+//                                       ended session's cookie cleared); same-origin fetches only
 //   POST /dashboard/logout              clears the cookie
 // Sign-in and sign-out must come from the dashboard's own origin (a cross-site form could otherwise sign a
 // browser into someone else's session).
@@ -119,7 +119,9 @@ export async function getSession(rc: RequestContext): Promise<Handled> {
     verified = await guarded(rt, null, rc.client.ip, now, rc.alert, () => verifySession(rt, session, tenant, now));
   } catch (err) {
     if (err instanceof ApiError && (err.code === "invalid_session" || err.code === "session_expired")) {
-      return { response: json(signedOut(err.code)) };
+      // The ended session's cookie is cleared: kept, the browser would send it with every later load of the page,
+      // each time counted by the guard as a failed guess from the client's address.
+      return { response: json(signedOut(err.code), 200, { "set-cookie": clearSessionCookie() }) };
     }
     throw err;
   }

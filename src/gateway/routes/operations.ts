@@ -591,7 +591,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     description: "Who is signed in, with which role and scopes, until when, and the CSRF token; same-origin only.",
     responses: {
       200: {
-        description: "The session, or `signed_in: false` (and why it ended).",
+        description: "The session, or `signed_in: false` (and why it ended, its cookie then cleared).",
         content: asJson(z.union([SessionViewSchema, SignedOutSchema])),
       },
     },
