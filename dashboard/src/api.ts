@@ -34,7 +34,11 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-const SESSION_ENDED = new Set(["invalid_session", "session_expired", "csrf_token_invalid"]);
+/**
+ * Answers meaning the session is over. The page sends no Authorization header, so `missing_api_key` means the
+ * browser sent no session cookie: it dropped the cookie at the end of its Max-Age, or another tab signed out.
+ */
+const SESSION_ENDED = new Set(["invalid_session", "session_expired", "csrf_token_invalid", "missing_api_key"]);
 
 async function failure(res: Response): Promise<ApiFailure> {
   try {

@@ -368,6 +368,35 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
   });
 
+  // Regression: the browser drops the session cookie when its Max-Age runs out, and a sign-out in another tab
+  // clears it; the page's next call then carried no credential, and the page stayed signed in, answering every
+  // action with "No credential was sent. Send 'Authorization: Bearer <key>'…".
+  it("returns to sign-in when the browser no longer holds the session: signed out in another tab, or expired", async () => {
+    const w = await open();
+    await signInWithKey(w);
+    await w.page.waitForLoadState("networkidle");
+    const tab = await w.context.newPage();
+    await tab.goto(`${origin}/dashboard`);
+    await tab.getByRole("button", { name: "Sign out" }).click();
+    await tab.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+    await tab.close();
+    w.expectResponse(401, "GET", "/v1/admin/keys");
+    await w.page.getByRole("navigation").getByRole("link", { name: "Keys" }).click();
+    await w.page.getByText("Your session has ended: sign in again.").waitFor();
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+
+    await w.page.getByLabel("API key").fill(owner.key);
+    await w.page.getByRole("button", { name: "Sign in" }).click();
+    await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
+    await w.page.waitForLoadState("networkidle");
+    // What the browser does when the cookie's Max-Age has run out.
+    await w.context.clearCookies();
+    w.expectResponse(401, "GET", "/v1/audit");
+    await w.page.getByRole("navigation").getByRole("link", { name: "Audit trail" }).click();
+    await w.page.getByText("Your session has ended: sign in again.").waitFor();
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+  });
+
   it("is usable with the keyboard alone: sign in, open Keys, create a key, sign out", async () => {
     const { focused, tabTo } = await import("./browser");
     const w = await open();
