@@ -45,12 +45,32 @@ export function App() {
     return () => removeEventListener("hashchange", onHash);
   }, []);
 
+  const leave = async () => {
+    if (!(await signOut())) {
+      setNotice("Signing out failed: this browser is still signed in. Try again.");
+      return;
+    }
+    setFailure(null);
+    setNotice("Signed out.");
+    setSession(null);
+  };
+
+  // The gateway would not say who is signed in (the session's key too old, the address not allowed, a rate limit):
+  // the browser may still hold a session cookie, which only a sign-out can clear.
   if (failure) {
     return (
       <main>
         <p class="note error" role="alert">
           {failure}
         </p>
+        {notice && (
+          <p class="note error" role="alert">
+            {notice}
+          </p>
+        )}
+        <button type="button" onClick={() => void leave()}>
+          Sign out
+        </button>
       </main>
     );
   }
@@ -69,14 +89,6 @@ export function App() {
 
   const views = VIEWS.filter((v) => session.scopes.includes(v.scope));
   const current = views.find((v) => v.id === hash) ?? views[0];
-  const leave = async () => {
-    if (!(await signOut())) {
-      setNotice("Signing out failed: this browser is still signed in. Try again.");
-      return;
-    }
-    setNotice("Signed out.");
-    setSession(null);
-  };
 
   return (
     <>

@@ -397,6 +397,37 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
   });
 
+  // Regression: when the gateway would not describe the session (here its address is no longer allowed), the page
+  // showed the error alone — no sign-in, no sign-out — and the browser kept the session cookie for up to an hour.
+  it("offers to sign out when the gateway refuses to describe the session", async () => {
+    const other = await tenantWithKey("daship", { role: "owner" });
+    const otherOrigin = `http://${other.host}:${cordon().port}`;
+    const w = await watchedPage(browser, otherOrigin);
+    pages.push(w);
+    await w.page.goto(`${otherOrigin}/dashboard`);
+    await w.page.getByLabel("API key").fill(other.key);
+    await w.page.getByRole("button", { name: "Sign in" }).click();
+    await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
+    await w.page.waitForLoadState("networkidle");
+
+    const read = await call("GET", other.host, "/v1/admin/policy", { token: cordon().rootToken });
+    const { policy } = read.json<{ policy: Record<string, unknown> }>();
+    const put = await call("PUT", other.host, "/v1/admin/policy", {
+      token: cordon().rootToken,
+      body: { ...policy, ip_allowlist: ["203.0.113.0/24"] },
+      headers: { "if-match": String(read.headers.etag) },
+    });
+    expect(put.status, put.text).toBe(200);
+
+    w.expectResponse(403, "GET", "/dashboard/session");
+    await w.page.reload();
+    await w.page.getByText("Requests from this address are not allowed").waitFor();
+    await w.page.getByRole("button", { name: "Sign out" }).click();
+    await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+    await w.page.getByText("Signed out.").waitFor();
+    expect(await w.context.cookies()).toEqual([]);
+  });
+
   it("is usable with the keyboard alone: sign in, open Keys, create a key, sign out", async () => {
     const { focused, tabTo } = await import("./browser");
     const w = await open();
