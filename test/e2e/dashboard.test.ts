@@ -428,6 +428,23 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     expect(await w.context.cookies()).toEqual([]);
   });
 
+  // Regression: a page of another site that opened the dashboard kept a handle on its window (window.opener, and
+  // window.open's return), and could later send it, signed in, to a look-alike sign-in page of its own.
+  it("leaves a page of another site that opened it no hold on its window", async () => {
+    const w = await open();
+    // Another origin: the gateway's platform host, by IP.
+    await w.page.goto(`http://127.0.0.1:${cordon().port}/healthz`);
+    const opened = w.context.waitForEvent("page");
+    await w.page.evaluate((url) => {
+      (window as unknown as { dashboard: Window | null }).dashboard = window.open(url);
+    }, `${origin}/dashboard`);
+    const dashboard = await opened;
+    await dashboard.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
+    expect(await dashboard.evaluate(() => window.opener)).toBeNull();
+    expect(await w.page.evaluate(() => (window as unknown as { dashboard: Window }).dashboard.closed)).toBe(true);
+    await dashboard.close();
+  });
+
   it("is usable with the keyboard alone: sign in, open Keys, create a key, sign out", async () => {
     const { focused, tabTo } = await import("./browser");
     const w = await open();

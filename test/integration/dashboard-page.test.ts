@@ -29,6 +29,15 @@ describe("the dashboard page", async () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
+  // Regression: a page of another site that opened the dashboard kept a handle on its window, and could later send
+  // it, signed in, to a look-alike sign-in page (reverse tabnabbing); the browser suite shows the handle severed.
+  it("leaves the page that opened it no hold on its window (Cross-Origin-Opener-Policy)", async () => {
+    const res = await call(t.host, "/dashboard");
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+  });
+
   it("serves its assets, and nothing that is not one", async () => {
     const js = await call(t.host, "/dashboard/assets/app-test.js");
     expect(js.status).toBe(200);

@@ -2,7 +2,8 @@
 // (wrangler.toml [assets], built from dashboard/src by scripts/build-dashboard.mjs). The gateway runs first for
 // every request (run_worker_first), so the page gets the same security headers as every response, and a CSP of
 // its own: its own origin's script, style, images and API only — nothing inline, no other origin, no string
-// reaching an HTML sink (Trusted Types), and never framed.
+// reaching an HTML sink (Trusted Types), never framed, and no handle on its window left to the page that opened it
+// (Cross-Origin-Opener-Policy).
 import type { Handled, RequestContext } from "../context";
 import { fail } from "../http/errors";
 
@@ -49,6 +50,9 @@ async function serve(rc: RequestContext, path: string): Promise<Handled> {
   const headers = new Headers({
     "content-type": res.headers.get("content-type") ?? "application/octet-stream",
     "content-security-policy": DASHBOARD_CSP,
+    // A page of another site that opened the dashboard (window.open, a link's target) keeps no hold on its window:
+    // it could otherwise send it, signed in and trusted, to a look-alike sign-in page of its own.
+    "cross-origin-opener-policy": "same-origin",
   });
   return { response: new Response(res.body, { status: 200, headers }) };
 }
