@@ -12,6 +12,7 @@ import { crc32 } from "./auth/api-key-secret";
 import { Guard } from "./auth/guard";
 import { JwksCache } from "./auth/jwks-cache";
 import { KeyUsage } from "./auth/key-usage";
+import { DiscoveryCache } from "./auth/oidc-login";
 import { AccessTokenConfigError, AccessTokenKeys } from "./auth/signing-keys";
 import { type Config, ConfigError, parseConfig } from "./config";
 import { randomBytes } from "./crypto/encoding";
@@ -41,6 +42,8 @@ export interface Runtime {
   readonly keyRecords: KeyLookup;
   /** Keys of the tenants' OpenID Providers, cached in the isolate. */
   readonly jwksCache: JwksCache;
+  /** Their endpoints (discovery), for the dashboard's single sign-on, cached in the isolate. */
+  readonly discovery: DiscoveryCache;
   /** Failed-authentication counting and blocks (AuthGuard objects, remembered in the isolate). */
   readonly guard: Guard;
   /** When keys were last reported used from where, in this isolate. */
@@ -119,6 +122,7 @@ async function buildRuntime(env: CordonGateway.Env): Promise<Runtime> {
     tenantDirectory,
     keyRecords: new KeyLookup(tenantDirectory),
     jwksCache: new JwksCache({ fetch: (url, init) => fetch(url, init) }),
+    discovery: new DiscoveryCache((url, init) => fetch(url, init)),
     guard: new Guard(env.AUTH_GUARD),
     keyUsage: new KeyUsage(),
     accessTokenKeys: () => tokenKeys,

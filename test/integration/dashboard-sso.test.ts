@@ -31,13 +31,28 @@ afterEach(() => {
 });
 
 async function ssoTenant(prefix: string) {
+  return ssoTenantOf(idp, prefix);
+}
+
+/** Makes the global fetch answer for `provider` too (and tell `seen` each URL asked), beside the file's `idp`. */
+function answerAlso(provider: FakeOpenIdProvider, seen: (url: string) => void = () => {}) {
+  const real = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    seen(url);
+    return (await provider.handle(url, init)) ?? (await idp.handle(url, init)) ?? real(input, init);
+  });
+}
+
+/** A tenant whose single sign-on is `provider`'s. */
+async function ssoTenantOf(provider: FakeOpenIdProvider, prefix = "ssoof") {
   const id = uniqueTenant(prefix);
   await createTenant(id);
   await setPolicy(id, {
     oidc: {
-      issuer: idp.issuer,
+      issuer: provider.issuer,
       audience: CLIENT_ID,
-      jwks_uri: idp.jwksUri,
+      jwks_uri: provider.jwksUri,
       role_claim: "groups",
       role_map: { "cordon-admins": "admin", "cordon-viewers": "viewer" },
     },
@@ -245,8 +260,44 @@ describe("single sign-on failures", async () => {
     const back = new URL(idp.authorize(s.location, ADMIN));
     back.searchParams.set("code", "forged");
     await expectPage(await callback(back.href, s.cookie), 502, "sso_provider_error");
-    idp.discoveryIssuer = "https://impostor.example";
-    await expectPage(await call(t.host, "/dashboard/sso/start"), 502, "sso_provider_error");
+    // A provider this isolate has not discovered yet (a known one's endpoints are kept for 10 minutes).
+    const other = await fakeOpenIdProvider("idp-impostor.dashboard-sso.test");
+    other.discoveryIssuer = "https://impostor.example";
+    const asked: string[] = [];
+    answerAlso(other, (url) => asked.push(url));
+    const tenant = await ssoTenantOf(other);
+    await expectPage(await call(tenant.host, "/dashboard/sso/start"), 502, "sso_provider_error");
+    // Reached, and refused for what it said: not unreachable.
+    expect(asked).toContain(`${other.issuer}/.well-known/openid-configuration`);
+  });
+
+  // Regression: starting a sign-in needs no credential, and each start fetched the provider's discovery document:
+  // anyone could make the gateway send the tenant's provider a request per request of theirs.
+  it("asks the provider for its endpoints once per 10 minutes, and after a failure not again for 5 s", async () => {
+    const own = await fakeOpenIdProvider("idp-counted.dashboard-sso.test");
+    const tenant = await ssoTenantOf(own);
+    let discoveries = 0;
+    own.discoveryIssuer = "https://impostor.example";
+    answerAlso(own, (url) => {
+      if (url === `${own.issuer}/.well-known/openid-configuration`) discoveries++;
+    });
+    const starts = () => Promise.all(Array.from({ length: 5 }, () => call(tenant.host, "/dashboard/sso/start")));
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    for (const res of await starts()) await expectPage(res, 502, "sso_provider_error");
+    expect(discoveries).toBe(1);
+    own.discoveryIssuer = own.issuer;
+    vi.advanceTimersByTime(4_000);
+    for (const res of await starts()) await expectPage(res, 502, "sso_provider_error");
+    expect(discoveries).toBe(1);
+    vi.advanceTimersByTime(2_000);
+    for (const res of await starts()) expect(res.status).toBe(302);
+    expect(discoveries).toBe(2);
+    vi.advanceTimersByTime(9 * 60_000);
+    for (const res of await starts()) expect(res.status).toBe(302);
+    expect(discoveries).toBe(2);
+    vi.advanceTimersByTime(2 * 60_000);
+    expect((await call(tenant.host, "/dashboard/sso/start")).status).toBe(302);
+    expect(discoveries).toBe(3);
   });
 
   it("says single sign-on is not configured, the same for a tenant without it and a host of no tenant", async () => {

@@ -10,12 +10,14 @@
 //
 // The tenant's IdP application: a public client (no secret) requiring PKCE, redirect URI
 // `https://{tenant host}/dashboard/sso/callback`, the role claim in the ID token. Endpoints must be https on a DNS
-// name, as jwks_uri must (http and loopback only in local development). No I/O here but through `fetcher`.
+// name, as jwks_uri must (http and loopback only in local development). No I/O here but through `fetcher`; the
+// endpoints are kept in the isolate (DiscoveryCache).
 import { decodeJwt } from "jose";
 import * as z from "zod";
 import { randomBytes, toBase64Url, utf8 } from "../crypto/encoding";
 import { readAtMost } from "../http/bounded-read";
 import { jwksUriProblem } from "../policy/oidc-settings";
+import { JWKS_CACHE_DEFAULTS } from "./jwks-cache";
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -96,6 +98,41 @@ export async function discover(
   }
   if (methods !== undefined && !methods.includes("S256")) return { ok: false, reason: "pkce_unsupported" };
   return { ok: true, value: { authorization_endpoint, token_endpoint } };
+}
+
+/** The most providers whose endpoints an isolate keeps, the least recently asked for dropped first. */
+const DISCOVERY_ENTRIES = 64;
+
+/**
+ * Providers' endpoints, kept in the isolate as their key sets are (auth/jwks-cache.ts): trusted for
+ * JWKS_CACHE_DEFAULTS.ttlMs (10 minutes), a failed discovery not tried again for its failureBackoffMs (5 s), and one
+ * fetch at a time per provider. The start of a sign-in needs no credential: without this, every hit on it, anyone's,
+ * was one request from the gateway to the tenant's provider.
+ */
+export class DiscoveryCache {
+  private readonly entries = new Map<string, { at: number; outcome: Promise<Outcome<ProviderEndpoints>> }>();
+
+  constructor(private readonly fetcher: FetchLike) {}
+
+  async endpoints(issuer: string, allowInsecure: boolean, now: number): Promise<Outcome<ProviderEndpoints>> {
+    const key = `${allowInsecure ? "insecure" : "secure"} ${issuer}`;
+    const known = this.entries.get(key);
+    if (known) {
+      this.entries.delete(key);
+      this.entries.set(key, known);
+      const outcome = await known.outcome;
+      const keptFor = outcome.ok ? JWKS_CACHE_DEFAULTS.ttlMs : JWKS_CACHE_DEFAULTS.failureBackoffMs;
+      if (now - known.at < keptFor) return outcome;
+      // Another caller may have begun the next fetch while this one waited.
+      const latest = this.entries.get(key);
+      if (latest && latest !== known) return latest.outcome;
+    }
+    const outcome = discover(this.fetcher, issuer, allowInsecure);
+    this.entries.delete(key);
+    this.entries.set(key, { at: now, outcome });
+    while (this.entries.size > DISCOVERY_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    return outcome;
+  }
 }
 
 /** Where the browser is sent to sign in. */

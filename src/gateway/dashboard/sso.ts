@@ -8,7 +8,6 @@ import { guarded } from "../auth/identify";
 import {
   authorizationUrl,
   codeChallenge,
-  discover,
   exchangeCode,
   type FetchLike,
   newAttempt,
@@ -148,7 +147,7 @@ async function ssoTenant(rc: RequestContext): Promise<{ tenant: TenantRecord; oi
 }
 
 async function providerEndpoints(rc: RequestContext, oidc: OidcConfig): Promise<ProviderEndpoints> {
-  const found = await discover(fetcher, oidc.issuer, rc.rt.config.environment === "development");
+  const found = await rc.rt.discovery.endpoints(oidc.issuer, rc.rt.config.environment === "development", Date.now());
   if (!found.ok) throw fail("sso_provider_error", { reason: `sso:${found.reason}` });
   return found.value;
 }
