@@ -21,11 +21,11 @@ import {
   ResponseObjectSchema,
   type ResponsesRequest,
 } from "../protocol/responses";
-import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { bodyReadFailure } from "../upstream/errors";
 import { consult, piiRefused } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
+import { responseOwner } from "./stored-responses";
 
 export type ResponsesAnswer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
@@ -70,8 +70,7 @@ export async function answerResponses(
   const references = itemReferences(req);
   const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
   const ids = previous === null ? named : [previous, ...named];
-  const owner = controls.user === null ? TENANT_WIDE_OWNER : await rc.keyring.hash("user", controls.user);
-  const forWhom = controls.user === null ? " for a request naming no user" : " for this user";
+  const { key: owner, forWhom } = await responseOwner(rc, controls);
   const unknown = new Set(ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids, owner) : []);
   if (previous !== null && unknown.has(previous)) {
     throw fail("previous_response_not_found", {

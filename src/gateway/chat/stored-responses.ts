@@ -6,7 +6,7 @@
 // cached; one attempt, which a client may repeat (x-should-retry: true on a provider failure).
 import type * as z from "zod";
 import { decodedSegment } from "../../shared/path-segment";
-import { resolveControls } from "../cache/controls";
+import { type CacheControls, resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { fail } from "../http/errors";
 import { UpstreamAttemptError } from "../ports/provider";
@@ -14,6 +14,19 @@ import { type DeletedResponseSchema, ResponseObjectSchema } from "../protocol/re
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { passOn } from "../upstream/errors";
 import { upstreamCredential } from "./upstream-credential";
+
+/**
+ * Whose a stored response is, for a request with these controls: `key` as the tenant's object records it (the
+ * user's keyed hash, or TENANT_WIDE_OWNER), and `forWhom`, the words that end a refusal's message.
+ */
+export async function responseOwner(
+  rc: AuthedContext,
+  controls: CacheControls,
+): Promise<{ key: string; forWhom: string }> {
+  return controls.user === null
+    ? { key: TENANT_WIDE_OWNER, forWhom: " for a request naming no user" }
+    : { key: await rc.keyring.hash("user", controls.user), forWhom: " for this user" };
+}
 
 /** A response id as the provider makes them (`resp_…`), bounded as recorded ids are. */
 const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
@@ -33,11 +46,12 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
     });
   }
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: undefined }, tenant.policy, rc.principal);
-  const owner = controls.user === null ? TENANT_WIDE_OWNER : await keyring.hash("user", controls.user);
-  const known = RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner)).length === 0;
+  const owner = await responseOwner(rc, controls);
+  const known =
+    RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner.key)).length === 0;
   if (!known) {
     throw fail("response_not_found", {
-      message: `No response with id '${id.slice(0, 64)}' was made through this tenant${controls.user === null ? " for a request naming no user" : " for this user"}.`,
+      message: `No response with id '${id.slice(0, 64)}' was made through this tenant${owner.forWhom}.`,
       reason: "response_of_another_owner_or_unknown",
     });
   }
@@ -86,7 +100,7 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
   if (method === "DELETE") {
-    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
+    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner.key);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
   }
   if (!ResponseObjectSchema.safeParse(body).success) {
