@@ -5,8 +5,8 @@
 // Definitions (docs/audit.md, "Analytics"): a lookup is an event with cache HIT-EXACT, HIT-SEMANTIC, STALE or
 // MISS; served from cache means HIT-EXACT, HIT-SEMANTIC or STALE. hit_rate = served from cache / lookups.
 // Tokens saved are the prompt and completion tokens recorded on events served from cache; cost saved is the
-// sum of `cost_saved` as the gateway recorded it. Latency percentiles are exact, by nearest rank, over every
-// event in the group (refused requests included).
+// sum of `cost_saved` as the gateway recorded it, to 10⁻⁸ dollars as each event's is. Latency percentiles are
+// exact, by nearest rank, over every event in the group (refused requests included).
 import type { CacheStatus } from "../shared/audit-event";
 import { type GroupBy, parseGroupBy, parseRange, parseTenant } from "../shared/audit-query";
 
@@ -158,7 +158,8 @@ function metrics(t: Totals, ranks: Ranks | undefined): AuditMetrics {
     cache: { "HIT-EXACT": t.hit_exact, "HIT-SEMANTIC": t.hit_semantic, MISS: t.miss, BYPASS: t.bypass, STALE: t.stale },
     hit_rate: lookups === 0 ? 0 : served / lookups,
     tokens_saved: { prompt: t.prompt_tokens, completion: t.completion_tokens },
-    cost_saved: t.cost_saved,
+    // Each event's saving is a whole number of 10⁻⁸ dollars; their floating-point sum is not, quite.
+    cost_saved: Math.round(t.cost_saved * 1e8) / 1e8,
     latency_ms: t.requests === 0 ? null : { p50: at(50), p95: at(95), p99: at(99) },
   };
 }

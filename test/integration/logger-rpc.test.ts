@@ -281,6 +281,17 @@ describe("AuditLog.stats", () => {
     expect(stats.totals.latency_ms).toEqual({ p50: 100, p95: 190, p99: 198 });
   });
 
+  // Regression: cost_saved was the bare floating-point sum, so three hits of gpt-4o-mini at 500 prompt and 300
+  // completion tokens ($0.000255 each) came out as 0.0007650000000000001 dollars.
+  it("adds up cost saved to 10⁻⁸ dollars, as each event records it, without floating-point residue", async () => {
+    const tenant = tenantId("cents");
+    const hit = (ts: number) => event(tenant, { ts, cache: "HIT-EXACT", cost_saved: 0.000255 });
+    await store([hit(D0), hit(D0 + 1), hit(D0 + 2)]);
+    const stats = await auditLog().stats(tenant, D0, D0 + DAY - 1, "day");
+    expect(stats.totals.cost_saved).toBe(0.000765);
+    expect(stats.groups.map((g) => g.cost_saved)).toEqual([0.000765]);
+  });
+
   it("reports an empty range as zeros with no latency and no groups", async () => {
     expect(await auditLog().stats(tenantId("none"), T0, T0 + 1000, "model")).toEqual({
       from: T0,
