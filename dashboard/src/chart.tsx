@@ -28,31 +28,8 @@ export function Chart({ title, x, series, format, formatRight }: ChartProps) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const tick = (f?: (v: number) => string) => (_u: uPlot, values: number[]) =>
-      values.map((v) => (f ? f(v) : String(v)));
-    const hasRight = series.some((s) => s.right);
     const plot = new uPlot(
-      {
-        width: Math.max(280, el.clientWidth),
-        height: HEIGHT,
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
-        axes: [
-          { stroke: "#444" },
-          { stroke: "#444", values: tick(format), size: 70 },
-          ...(hasRight ? [{ scale: "right", side: 1, stroke: "#444", values: tick(formatRight), size: 70 }] : []),
-        ],
-        series: [
-          {},
-          ...series.map((s) => ({
-            label: s.label,
-            stroke: s.color,
-            width: 2,
-            points: { show: x.length < 40 },
-            ...(s.right ? { scale: "right" } : {}),
-            value: (_u: uPlot, v: number | null) => (v === null ? "—" : ((s.right ? formatRight : format)?.(v) ?? v)),
-          })),
-        ],
-      },
+      plotOptions({ x, series, format, formatRight }, Math.max(280, el.clientWidth)),
       [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
       el,
     );
@@ -69,4 +46,42 @@ export function Chart({ title, x, series, format, formatRight }: ChartProps) {
       <div ref={box} role="img" aria-label={`${title}: ${series.map((s) => s.label).join(", ")} per day`} />
     </figure>
   );
+}
+
+/**
+ * The days on the x axis are UTC days, as GET /v1/analytics groups them: its ticks and legend read each timestamp
+ * in UTC, not in the browser's time zone (where UTC midnight is the evening before, west of Greenwich).
+ */
+export const utcDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+
+/** uPlot's options for a chart of `width` pixels. */
+export function plotOptions(
+  { x, series, format, formatRight }: Omit<ChartProps, "title">,
+  width: number,
+): uPlot.Options {
+  const tick = (f?: (v: number) => string) => (_u: uPlot, values: number[]) =>
+    values.map((v) => (f ? f(v) : String(v)));
+  const hasRight = series.some((s) => s.right);
+  return {
+    width,
+    height: HEIGHT,
+    tzDate: utcDate,
+    scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+    axes: [
+      { stroke: "#444" },
+      { stroke: "#444", values: tick(format), size: 70 },
+      ...(hasRight ? [{ scale: "right", side: 1, stroke: "#444", values: tick(formatRight), size: 70 }] : []),
+    ],
+    series: [
+      {},
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: 2,
+        points: { show: x.length < 40 },
+        ...(s.right ? { scale: "right" } : {}),
+        value: (_u: uPlot, v: number | null) => (v === null ? "—" : ((s.right ? formatRight : format)?.(v) ?? v)),
+      })),
+    ],
+  };
 }
