@@ -65,13 +65,7 @@ export function Overview() {
         <div class="charts">
           <Chart title="Requests per day" x={charts.x} series={charts.requests} format={fmtInt} />
           <Chart title="Hit rate" x={charts.x} series={charts.hitRate} format={fmtPct} />
-          <Chart
-            title="Saved per day"
-            x={charts.x}
-            series={charts.saved}
-            format={fmtInt}
-            formatRight={(v) => `$${v.toFixed(2)}`}
-          />
+          <Chart title="Saved per day" x={charts.x} series={charts.saved} format={fmtInt} formatRight={fmtUsd} />
           <Chart title="Latency" x={charts.x} series={charts.latency} format={(v) => `${Math.round(v)} ms`} />
         </div>
       )}
