@@ -277,6 +277,33 @@ describe("rate limits", () => {
     expect(JSON.parse(refused.body).error.message).toContain("3 requests per 60 s");
   });
 
+  // Regression: a bucket left more than the new window ahead (by a longer window before a policy change, or a
+  // clock that ran ahead) was clamped in each answer but never stored: the caller, told to retry in 1 s, stayed
+  // refused for the old window's whole day.
+  it("after a policy change to a shorter window, a caller waits no longer than the retry-after it is told", async () => {
+    const t = await tenant({ rate_limit: { requests: 1, window_seconds: 86_400 } });
+    const k = await adminKey(t);
+    const t0 = freeze();
+    expect((await send(t, k.key)).rate).toEqual({ limit: "1", remaining: "0", reset: "24h0m0s" });
+    await setPolicy(t, { rate_limit: { requests: 100, window_seconds: 60 } });
+    const refused = await get(t, k.key);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    await expectError(refused, 429, "rate_limited", "rate_limit_error");
+    freeze(t0 + 1_000);
+    expect((await send(t, k.key)).status).toBe(200);
+  });
+
+  it("a state left a day ahead by a skewed clock blocks the tenant for one window at most", async () => {
+    const limit = { requests: 10, windowSeconds: 1 };
+    const t = await tenant({ rate_limit: { requests: 10, window_seconds: 1 } });
+    const k = await adminKey(t);
+    const t0 = freeze();
+    await tenantObjectOf(t).admit([{ name: "tenant", limit }], t0 + 86_400_000, null);
+    expect((await send(t, k.key)).status).toBe(429);
+    freeze(t0 + 1_000);
+    expect((await send(t, k.key)).status).toBe(200);
+  });
+
   it("a key and its access tokens share one bucket, and minting a token counts", async () => {
     const t = await tenant();
     const k = await adminKey(t, { rate_limit: { requests: 3, window_seconds: 60 } });

@@ -235,6 +235,22 @@ describe("combineRates and decideRates (the stricter of key and tenant)", () => 
     // The tenant refused: the key's bucket is not charged for the refused request.
     expect(second.states).toEqual(first.states);
   });
+
+  // Regression: the clamp of a state left far ahead was computed but never persisted (a refusal returned the
+  // inputs), so a caller told to retry in 100 ms stayed blocked for as long as the clock had been ahead.
+  it("persists a refusing bucket's state clamped to one window, and no other bucket's", () => {
+    const key = { requests: 10, windowSeconds: 1 };
+    const tenant = { requests: 100, windowSeconds: 60 };
+    const { decision, states } = decideRates(
+      [
+        { state: T0 + 3_600_000, limit: key },
+        { state: T0 + 600, limit: tenant },
+      ],
+      T0,
+    );
+    expect(decision).toMatchObject({ allowed: false, retryAfterMs: 100 });
+    expect(states).toEqual([T0 + 1000, T0 + 600]);
+  });
 });
 
 describe("formatReset (x-ratelimit-reset-requests)", () => {

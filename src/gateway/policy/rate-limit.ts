@@ -118,8 +118,10 @@ export function combineRates(decisions: readonly RateDecision[]): CombinedRateDe
 
 /**
  * Decides every bucket (key, tenant…) for one request and combines them. `states` are what to persist, in
- * the order of `buckets`: the advanced states when the request is allowed, the unchanged inputs when any
- * bucket refuses it (a refused request consumes no bucket).
+ * the order of `buckets`: the advanced states when the request is allowed; when any bucket refuses it, the
+ * inputs — a refused request consumes no bucket — except that a refusing bucket's state left more than one
+ * window ahead (a skewed clock, or a longer window before a policy change) is clamped to one window, so that
+ * the caller waits no longer than the window and the retry-after it is told.
  */
 export function decideRates(
   buckets: readonly { state: number | null; limit: RateLimit }[],
@@ -129,7 +131,7 @@ export function decideRates(
   const decision = combineRates(decisions);
   return {
     decision,
-    states: decision.allowed ? decisions.map((d) => d.state) : buckets.map((b) => b.state),
+    states: decisions.map((d, i) => (decision.allowed || !d.allowed ? d.state : buckets[i]!.state)),
     binding: bindingBucket(decisions),
   };
 }

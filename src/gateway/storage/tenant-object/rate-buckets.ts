@@ -37,14 +37,15 @@ export function admit(storage: DurableObjectStorage, buckets: readonly BucketReq
   } catch (err) {
     fail(`invalid rate limit: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (outcome.decision.allowed) {
+  // Every bucket an allowed request advanced; of a refused one, only a state clamped to one window.
+  const writes = buckets.flatMap((b, i) => {
+    const state = outcome.states[i] ?? null;
+    return state !== null && state !== states[i] ? [{ name: b.name, state }] : [];
+  });
+  if (writes.length > 0) {
     storage.transactionSync(() => {
-      for (const [i, b] of buckets.entries()) {
-        const state = outcome.states[i];
-        if (state !== null && state !== undefined) {
-          sql.exec(`INSERT OR REPLACE INTO rate_buckets (name, tat) VALUES (?, ?)`, b.name, state);
-        }
-      }
+      for (const w of writes)
+        sql.exec(`INSERT OR REPLACE INTO rate_buckets (name, tat) VALUES (?, ?)`, w.name, w.state);
     });
   }
   // The bucket the headers describe: the one that refused, or the one with the least room left.
