@@ -277,6 +277,24 @@ describe("rate limits", () => {
     expect(JSON.parse(refused.body).error.message).toContain("3 requests per 60 s");
   });
 
+  // Regression: x-ratelimit-reset-requests was the latest reset of all buckets: a key of 3 a minute under a tenant
+  // of 1000 a day answered "limit 3, remaining 2, reset 1m26.4s" (the tenant's), where its own bucket refills in 20 s.
+  it("the x-ratelimit-* headers describe one bucket: the reset is that of the limit they name", async () => {
+    const t = await tenant({ rate_limit: { requests: 1000, window_seconds: 86_400 } });
+    const k = await adminKey(t, { rate_limit: { requests: 3, window_seconds: 60 } });
+    freeze();
+    const seen = [await send(t, k.key), await send(t, k.key), await send(t, k.key)];
+    expect(seen.map((s) => s.rate)).toEqual([
+      { limit: "3", remaining: "2", reset: "20s" },
+      { limit: "3", remaining: "1", reset: "40s" },
+      { limit: "3", remaining: "0", reset: "1m0s" },
+    ]);
+    const refused = await get(t, k.key);
+    expect(rateHeaders(refused)).toEqual({ limit: "3", remaining: "0", reset: "1m0s" });
+    expect(refused.headers.get("retry-after")).toBe("20");
+    await expectError(refused, 429, "rate_limited", "rate_limit_error");
+  });
+
   // Regression: a bucket left more than the new window ahead (by a longer window before a policy change, or a
   // clock that ran ahead) was clamped in each answer but never stored: the caller, told to retry in 1 s, stayed
   // refused for the old window's whole day.

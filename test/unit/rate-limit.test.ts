@@ -203,6 +203,17 @@ describe("combineRates and decideRates (the stricter of key and tenant)", () => 
       { allowed: false, remaining: 0, resetMs: 2000, retryAfterMs: 200 },
     ],
     ["one bucket", [allowed(3, 30)], { allowed: true, remaining: 3, resetMs: 30, retryAfterMs: 0 }],
+    // Regression: reset was the latest of all buckets, not that of the bucket whose limit the headers name.
+    [
+      "the fuller bucket resets later",
+      [allowed(2, 40_000), allowed(997, 259_200)],
+      { allowed: true, remaining: 2, resetMs: 40_000, retryAfterMs: 0 },
+    ],
+    [
+      "an allowing bucket resets later than the one that refuses",
+      [refused(60_000, 20_000), allowed(997, 259_200)],
+      { allowed: false, remaining: 0, resetMs: 60_000, retryAfterMs: 20_000 },
+    ],
   ])("%s", (_name, decisions, expected) => {
     expect(combineRates(decisions)).toEqual(expected);
   });

@@ -104,14 +104,15 @@ export function decideRate(state: number | null, limit: RateLimit, now: number):
 
 /**
  * The stricter of several decisions (key and tenant): refused if any refuses; remaining is the least,
- * reset and retry-after the latest. An empty list is an error (there is always at least one bucket).
+ * retry-after the latest; reset is that of the bucket the headers describe (bindingBucket), whose limit they
+ * name. An empty list is an error (there is always at least one bucket).
  */
 export function combineRates(decisions: readonly RateDecision[]): CombinedRateDecision {
   if (decisions.length === 0) throw new RangeError("combineRates needs at least one decision");
   return {
     allowed: decisions.every((d) => d.allowed),
     remaining: Math.min(...decisions.map((d) => d.remaining)),
-    resetMs: Math.max(...decisions.map((d) => d.resetMs)),
+    resetMs: decisions[bindingBucket(decisions)]!.resetMs,
     retryAfterMs: Math.max(...decisions.map((d) => d.retryAfterMs)),
   };
 }
