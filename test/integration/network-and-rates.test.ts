@@ -322,6 +322,16 @@ describe("rate limits", () => {
     expect((await send(t, k.key)).status).toBe(200);
   });
 
+  // Regression: minting counted against the key's bucket, but the token response carried no x-ratelimit-* header.
+  it("the token endpoint's answer carries the x-ratelimit-* headers of the mint it counted", async () => {
+    const t = await tenant();
+    const k = await adminKey(t, { rate_limit: { requests: 3, window_seconds: 60 } });
+    freeze();
+    const res = await requestToken(hostOf(t), k.id, k.key);
+    expect(res.status).toBe(200);
+    expect(rateHeaders(res)).toEqual({ limit: "3", remaining: "2", reset: "20s" });
+  });
+
   it("a key and its access tokens share one bucket, and minting a token counts", async () => {
     const t = await tenant();
     const k = await adminKey(t, { rate_limit: { requests: 3, window_seconds: 60 } });

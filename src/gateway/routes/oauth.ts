@@ -115,7 +115,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   const { key, secret } = presented;
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
-  await admitCaller(rt, tenant, principalOfKey(key, issuedAtOf(key, secret), hash), rc.address, now);
+  const admitted = await admitCaller(rt, tenant, principalOfKey(key, issuedAtOf(key, secret), hash), rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
   // A token never outlives what minted it: the key, nor a rotated-out secret's grace.
@@ -147,7 +147,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
         scope: scopes.join(" "),
       } satisfies z.infer<typeof TokenResponseSchema>,
       200,
-      { pragma: "no-cache" },
+      { ...admitted, pragma: "no-cache" },
     ),
     facts: { tenant: tenant.id, actor: `key:${key.id}`, target: issued.jti },
   };

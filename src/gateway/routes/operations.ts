@@ -66,6 +66,9 @@ export type ResponseHeader =
   | "x-cache-cost-saved"
   | "x-cache-reason"
   | "x-cache-hits"
+  | "x-ratelimit-limit-requests"
+  | "x-ratelimit-remaining-requests"
+  | "x-ratelimit-reset-requests"
   | "content-disposition";
 
 export interface ResponseDoc {
@@ -482,7 +485,13 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "its id, client_secret its secret, by HTTP Basic or in the form. The token is a short-lived ES256 JWT " +
       "holding the key's scopes (or the narrower `scope` asked for). Errors follow RFC 6749 §5.2.",
     body: { schema: TokenFormSchema, form: true },
-    responses: { 200: { description: "The access token.", content: asJson(TokenResponseSchema) } },
+    responses: {
+      200: {
+        description: "The access token; the rate headers when the key's or the tenant's rate limit counted the mint.",
+        content: asJson(TokenResponseSchema),
+        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+      },
+    },
     errors: [
       "invalid_request",
       "invalid_client",
