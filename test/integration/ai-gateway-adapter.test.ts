@@ -1,8 +1,10 @@
 // The production provider configuration: requests go to AI Gateway's OpenAI-compatible endpoint with the
 // configured credentials and Cordon's headers; the provider's answer is cached like any other.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
+import type { TenantRecord } from "../../src/gateway/storage/records";
 import { upstreamCompletion, upstreamResponse } from "../fixtures/upstream";
 import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
@@ -162,5 +164,34 @@ describe("AI Gateway provider", async () => {
     expect((spy.mock.calls[2]! as [string, RequestInit])[1].method).toBe("DELETE");
     expect((await send(hostOf(tenant), key, undefined, `/v1/responses/${id}`, "GET")).res.status).toBe(404);
     expect(spy).toHaveBeenCalledTimes(3);
+  });
+
+  // Regression: a fallback stored before fallbacks had to name their provider (`gpt-4o`) was sent to AI Gateway,
+  // which refused it, and a refusal ends the list: the fallback after it was never tried.
+  it("skips a stored fallback AI Gateway cannot route, and tries the next", async () => {
+    const legacy = uniqueTenant("aigfb");
+    await createTenant(legacy);
+    const legacyKey = await createKey(legacy);
+    const recordKey = `_tenant:${legacy}`;
+    const record = (await env.TENANTS.get<TenantRecord>(recordKey, "json"))!;
+    const policy = { ...record.policy, fallbacks: ["gpt-4o", "openai/gpt-4o"] };
+    await env.TENANTS.put(recordKey, JSON.stringify({ ...record, policy }));
+    const asked: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_url, init) => {
+      const model = JSON.parse(String((init as RequestInit).body)).model as string;
+      asked.push(model);
+      // AI Gateway's compat endpoint refuses a model without its provider; the requested one is down.
+      if (!model.includes("/")) {
+        return Response.json({ error: { message: "Invalid model", type: "invalid_request_error" } }, { status: 400 });
+      }
+      return model === "openai/gpt-4o" ? Response.json(completion("Lisbon.")) : new Response("down", { status: 500 });
+    });
+    const { res, text } = await send(hostOf(legacy), legacyKey, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: "Capital of Portugal?" }],
+    });
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text).choices[0].message.content).toBe("Lisbon.");
+    expect(asked.filter((m) => m !== "openai/gpt-4o-mini")).toEqual(["openai/gpt-4o"]);
   });
 });

@@ -68,6 +68,9 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
       outcomes.push({ kind: "aborted" });
       break;
     }
+    // A fallback AI Gateway cannot route (`gpt-4o`: a policy stored before fallbacks had to name their provider)
+    // is skipped: asked, it would be refused, and a refusal ends the list.
+    if (index > 0 && rt.config.provider.kind === "ai-gateway" && !ROUTABLE_MODEL.test(target)) continue;
     // A fallback the request's credential cannot call (a virtual key named for another provider) is skipped;
     // for the model the request named, that is the client's mistake, and said so.
     let credential: string | undefined;
