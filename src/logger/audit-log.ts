@@ -4,7 +4,12 @@
 // A row whose event cannot be read (not JSON, or no audit event of a known version) is listed in its place as
 // an UnreadableEvent built from its copied columns: the rest of the page, and the pages after it, still read.
 // Listing does not verify the chain; verify.ts reports such a row as `edited`.
-import { type StoredAuditEvent, StoredAuditEventSchema, UNRESOLVED_TENANT } from "../shared/audit-event";
+import {
+  type StoredAuditEvent,
+  StoredAuditEventSchema,
+  UNRESOLVED_TENANT,
+  type UnreadableEvent,
+} from "../shared/audit-event";
 import { encodeCursor, type ListQuery, parseListQuery, parseTenant } from "../shared/audit-query";
 import { INDEXED_COLUMNS } from "./chain";
 
@@ -13,33 +18,10 @@ export type { ListQuery } from "../shared/audit-query";
 /** An event as stored: version 2, or version 1 for rows written before it (tell them apart by `v`). */
 export type StoredEvent = StoredAuditEvent & { seq: number; hash: string };
 
-/** Why a row's event could not be read: its text is not JSON, or not an audit event of a known version. */
-export type UnreadableReason = "not_json" | "invalid_event";
+export type { UnreadableEvent } from "../shared/audit-event";
 
-/**
- * A row whose event could not be read, in its place: `v: null`, why, its seq and hash, and the columns copied
- * out of the event when it was stored (unchecked: there is no readable event left to check them against).
- */
-export interface UnreadableEvent {
-  v: null;
-  unreadable: UnreadableReason;
-  seq: number;
-  hash: string;
-  /** null for the `_unresolved` chain, as in its events. */
-  tenant: string | null;
-  id: string;
-  ts: number;
-  actor: string;
-  action: string;
-  outcome: string;
-  status: number;
-  cache: string | null;
-  model: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost_saved: number | null;
-  latency_ms: number;
-}
+/** Why a row's event could not be read: its text is not JSON, or not an audit event of a known version. */
+export type UnreadableReason = UnreadableEvent["unreadable"];
 
 export interface AuditPage {
   /** Stored events, and any row whose event cannot be read as an UnreadableEvent (it has `v: null`). */

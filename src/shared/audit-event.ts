@@ -143,3 +143,38 @@ export type AuditEventV1 = z.infer<typeof AuditEventV1Schema>;
 /** Any event the audit database may hold, told apart by `v`. Only the current version is ever accepted. */
 export const StoredAuditEventSchema = z.discriminatedUnion("v", [AuditEventV1Schema, AuditEventSchema]);
 export type StoredAuditEvent = z.infer<typeof StoredAuditEventSchema>;
+
+/**
+ * A row of the audit database whose event cannot be read, as the logger lists it in its place (GET /v1/audit):
+ * `v: null`, why, its seq and hash, and the columns copied out of the event when it was stored — unchecked, as no
+ * readable event is left to check them against. The logger builds it (logger/audit-log.ts); the gateway documents
+ * it (routes/audit.ts).
+ */
+export const UnreadableEventSchema = z
+  .strictObject({
+    v: z.null(),
+    unreadable: z
+      .enum(["not_json", "invalid_event"])
+      .describe("The stored event is not JSON (not_json), or not an audit event of a known version (invalid_event)."),
+    seq: z.int().positive(),
+    hash: z.string(),
+    /** null for the `_unresolved` chain, as in its events. */
+    tenant: z.string().nullable(),
+    id: z.string(),
+    ts: z.int(),
+    actor: z.string(),
+    action: z.string(),
+    outcome: z.string(),
+    status: z.int(),
+    cache: z.string().nullable(),
+    model: z.string().nullable(),
+    prompt_tokens: z.int().nullable(),
+    completion_tokens: z.int().nullable(),
+    cost_saved: z.number().nullable(),
+    latency_ms: z.int(),
+  })
+  .describe(
+    "A row whose stored event cannot be read, listed in its place: its seq and hash, and the columns copied from " +
+      "the event when it was stored, unchecked. GET /v1/audit/verify reports it as edited.",
+  );
+export type UnreadableEvent = z.infer<typeof UnreadableEventSchema>;

@@ -6,7 +6,7 @@
 //   GET  /v1/admin/audit/dead-letters?limit=&cursor=                       operator        unchainable messages
 //   POST /v1/admin/audit/dead-letters/{id}/replay                          operator
 import * as z from "zod";
-import { AuditEventSchema, AuditEventV1Schema, CACHE_STATUSES } from "../../shared/audit-event";
+import { AuditEventSchema, AuditEventV1Schema, CACHE_STATUSES, UnreadableEventSchema } from "../../shared/audit-event";
 import { decodeIdCursor, parseListQuery, parsePage, parseRange, parseVerifyOptions } from "../../shared/audit-query";
 import type { AuthedContext, Handled, RequestContext } from "../context";
 import { fail } from "../http/errors";
@@ -44,32 +44,6 @@ interface VerifyPage {
 // gateway may not import another Worker's code, and test/integration/openapi.test.ts checks real answers).
 
 const chained = { seq: z.int().positive(), hash: z.string() };
-/** A row whose event cannot be read (docs/audit.md, "Listing"): `v: null`, and why. */
-const UnreadableEventSchema = z
-  .strictObject({
-    v: z.null(),
-    unreadable: z
-      .enum(["not_json", "invalid_event"])
-      .describe("The stored event is not JSON (not_json), or not an audit event of a known version (invalid_event)."),
-    ...chained,
-    tenant: z.string().nullable(),
-    id: z.string(),
-    ts: z.int(),
-    actor: z.string(),
-    action: z.string(),
-    outcome: z.string(),
-    status: z.int(),
-    cache: z.string().nullable(),
-    model: z.string().nullable(),
-    prompt_tokens: z.int().nullable(),
-    completion_tokens: z.int().nullable(),
-    cost_saved: z.number().nullable(),
-    latency_ms: z.int(),
-  })
-  .describe(
-    "A row whose stored event cannot be read, listed in its place: its seq and hash, and the columns copied from " +
-      "the event when it was stored, unchecked. GET /v1/audit/verify reports it as edited.",
-  );
 /**
  * A stored event: the audit event of its version (docs/audit.md), with its place and hash in the chain; or a row
  * whose event cannot be read.
