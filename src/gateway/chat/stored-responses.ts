@@ -90,8 +90,7 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
   }
   if (!res.ok) {
     // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
-    const outcome = await passOn(res, credential === undefined ? [] : [credential]);
-    throw "error" in outcome ? outcome.error : fail("provider_error", { reason: `provider_status_${res.status}` });
+    throw (await passOn(res, credential === undefined ? [] : [credential])).error;
   }
   let body: unknown;
   try {

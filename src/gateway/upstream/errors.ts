@@ -39,7 +39,10 @@ const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,128}$/;
  * replaced by placeholders, and account ids (`org-…`, `proj_…`) by their kind: the deployment's credential may
  * be shared by every tenant, so its account and usage are no tenant's to read.
  */
-export async function passOn(res: Response, secrets: readonly string[] = []): Promise<TargetOutcome> {
+export async function passOn(
+  res: Response,
+  secrets: readonly string[] = [],
+): Promise<Extract<TargetOutcome, { kind: "rejected" | "limited" }>> {
   const body = scrub(await providerError(res), secrets);
   const headers: Record<string, string> = {};
   for (const h of PASSED_HEADERS) {
