@@ -52,9 +52,12 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** Whether the configured provider can be asked for `model`: behind AI Gateway, one that names its provider. */
+const routable = (rt: Runtime, model: string) => rt.config.provider.kind !== "ai-gateway" || ROUTABLE_MODEL.test(model);
+
 /** Behind AI Gateway a model must name its provider (`openai/gpt-4o-mini`): 400 `invalid_model` otherwise. */
 export function requireRoutableModel(rt: Runtime, model: string): void {
-  if (rt.config.provider.kind === "ai-gateway" && !ROUTABLE_MODEL.test(model)) {
+  if (!routable(rt, model)) {
     throw fail("invalid_model", { facts: { model } });
   }
 }
@@ -70,7 +73,7 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
     }
     // A fallback AI Gateway cannot route (`gpt-4o`: a policy stored before fallbacks had to name their provider)
     // is skipped: asked, it would be refused, and a refusal ends the list.
-    if (index > 0 && rt.config.provider.kind === "ai-gateway" && !ROUTABLE_MODEL.test(target)) continue;
+    if (index > 0 && !routable(rt, target)) continue;
     // A fallback the request's credential cannot call (a virtual key named for another provider) is skipped;
     // for the model the request named, that is the client's mistake, and said so.
     let credential: string | undefined;
