@@ -79,13 +79,10 @@ function listStream(
         const embedding = base64 ? JSON.stringify(float32Base64(v)) : float32Json(v);
         text += `${next === 0 ? "" : ","}{"object":"embedding","index":${next},"embedding":${embedding}}`;
       }
-      if (next === vectors.length) {
-        text += `],"model":${JSON.stringify(model)},"usage":${JSON.stringify(usage)}}`;
-        controller.enqueue(encoder.encode(text));
-        controller.close();
-        return;
-      }
+      const last = next === vectors.length;
+      if (last) text += `],"model":${JSON.stringify(model)},"usage":${JSON.stringify(usage)}}`;
       controller.enqueue(encoder.encode(text));
+      if (last) controller.close();
     },
   });
 }
