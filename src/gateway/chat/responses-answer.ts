@@ -25,7 +25,7 @@ import { bodyReadFailure } from "../upstream/errors";
 import { consult, piiRefused } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
-import { responseOwner } from "./stored-responses";
+import { forWhom, responseOwner } from "./stored-responses";
 
 export type ResponsesAnswer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
@@ -70,18 +70,23 @@ export async function answerResponses(
   const references = itemReferences(req);
   const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
   const ids = previous === null ? named : [previous, ...named];
-  const { key: owner, forWhom } = await responseOwner(rc, controls);
-  const unknown = new Set(ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids, owner) : []);
+  // Whose the responses are (a keyed hash, for a user): needed only by a request that names one, or whose answer
+  // the provider stores — not on the way of a stateless request to the cache.
+  const storedAtProvider = !stateless && req.store !== false;
+  const owner = ids.length > 0 || storedAtProvider ? await responseOwner(rc, controls) : null;
+  const unknown = new Set(
+    owner !== null && ids.length > 0 ? await rt.tenantObject(tenant.id).unknownProviderIds(ids, owner) : [],
+  );
   if (previous !== null && unknown.has(previous)) {
     throw fail("previous_response_not_found", {
-      message: `No response with id '${previous.slice(0, 64)}' was made through this tenant${forWhom}.`,
+      message: `No response with id '${previous.slice(0, 64)}' was made through this tenant${forWhom(controls)}.`,
       reason: "previous_response_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
   }
   if (named.length < references.length || named.some((id) => unknown.has(id))) {
     throw fail("invalid_field", {
-      message: `An item_reference in 'input' names no item of a response made through this tenant${forWhom}.`,
+      message: `An item_reference in 'input' names no item of a response made through this tenant${forWhom(controls)}.`,
       reason: "item_reference_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
@@ -108,7 +113,7 @@ export async function answerResponses(
   const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
   // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
   const remember = (id: string | null, items: readonly string[]) => {
-    if (!stateless && req.store !== false && id !== null) {
+    if (storedAtProvider && owner !== null && id !== null) {
       rc.exec.waitUntil(
         rt
           .tenantObject(tenant.id)

@@ -16,17 +16,16 @@ import { passOn } from "../upstream/errors";
 import { upstreamCredential } from "./upstream-credential";
 
 /**
- * Whose a stored response is, for a request with these controls: `key` as the tenant's object records it (the
- * user's keyed hash, or TENANT_WIDE_OWNER), and `forWhom`, the words that end a refusal's message.
+ * Whose a stored response is, for a request with these controls, as the tenant's object records it: the user's
+ * keyed hash, or TENANT_WIDE_OWNER.
  */
-export async function responseOwner(
-  rc: AuthedContext,
-  controls: CacheControls,
-): Promise<{ key: string; forWhom: string }> {
-  return controls.user === null
-    ? { key: TENANT_WIDE_OWNER, forWhom: " for a request naming no user" }
-    : { key: await rc.keyring.hash("user", controls.user), forWhom: " for this user" };
+export async function responseOwner(rc: AuthedContext, controls: CacheControls): Promise<string> {
+  return controls.user === null ? TENANT_WIDE_OWNER : await rc.keyring.hash("user", controls.user);
 }
+
+/** The words that end the refusal of a stored response to a request with these controls. */
+export const forWhom = (controls: CacheControls): string =>
+  controls.user === null ? " for a request naming no user" : " for this user";
 
 /** A response id as the provider makes them (`resp_…`), bounded as recorded ids are. */
 const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
@@ -47,11 +46,10 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
   }
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: undefined }, tenant.policy, rc.principal);
   const owner = await responseOwner(rc, controls);
-  const known =
-    RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner.key)).length === 0;
+  const known = RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner)).length === 0;
   if (!known) {
     throw fail("response_not_found", {
-      message: `No response with id '${id.slice(0, 64)}' was made through this tenant${owner.forWhom}.`,
+      message: `No response with id '${id.slice(0, 64)}' was made through this tenant${forWhom(controls)}.`,
       reason: "response_of_another_owner_or_unknown",
     });
   }
@@ -99,7 +97,7 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
   if (method === "DELETE") {
-    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner.key);
+    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
   }
   if (!ResponseObjectSchema.safeParse(body).success) {
