@@ -15,6 +15,7 @@ import {
   newKey,
   policyOf,
   rootToken,
+  setPolicy,
   settle,
   uniqueTenant,
 } from "../helpers";
@@ -310,6 +311,33 @@ describe("GET /dashboard/session", async () => {
     expect(((await live.json()) as { signed_in: boolean }).signed_in).toBe(true);
     expect(live.headers.get("set-cookie")).toBeNull();
     expect((await call(t.host, "/dashboard/session")).headers.get("set-cookie")).toBeNull();
+  });
+});
+
+// Regression: the sign-in and the session's description were counted against the rate limits like any request
+// but did not say so, so the page could not tell how much of the limit was left before a 429.
+describe("the rate headers of the dashboard's own calls", async () => {
+  const t = await tenant("dr");
+  await setPolicy(t.id, { rate_limit: { requests: 50, window_seconds: 60 } });
+
+  it("are sent with the sign-in and with the session's description, each counted", async () => {
+    const signedIn = await call(t.host, "/dashboard/session", {
+      body: { api_key: t.owner.key },
+      headers: { origin: originOf(t.host), "sec-fetch-site": "same-origin" },
+    });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.headers.get("x-ratelimit-limit-requests")).toBe("50");
+    const left = Number(signedIn.headers.get("x-ratelimit-remaining-requests"));
+    expect(left).toBeLessThan(50);
+    expect(signedIn.headers.get("x-ratelimit-reset-requests")).toMatch(/^[\d.hm]+s$/);
+
+    const cookie = signedIn.headers.get("set-cookie")!.split(";")[0]!;
+    const described = await call(t.host, "/dashboard/session", {
+      headers: { cookie, "sec-fetch-site": "same-origin" },
+    });
+    expect(described.status).toBe(200);
+    expect(described.headers.get("x-ratelimit-limit-requests")).toBe("50");
+    expect(Number(described.headers.get("x-ratelimit-remaining-requests"))).toBe(left - 1);
   });
 });
 

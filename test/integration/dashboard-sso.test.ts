@@ -165,6 +165,17 @@ describe("single sign-on to the dashboard", async () => {
     expect(await made.json()).toMatchObject({ expires_at: null, created_by: actor });
   });
 
+  // Regression: the sign-in was counted against the tenant's rate limit without saying so.
+  it("sends the rate headers with the sign-in when a limit counted it", async () => {
+    const limited = await ssoTenantOf(idp, "ssorl");
+    await setPolicy(limited.id, { rate_limit: { requests: 40, window_seconds: 60 } });
+    const s = await start(limited.host);
+    const res = await callback(idp.authorize(s.location, ADMIN), s.cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("x-ratelimit-limit-requests")).toBe("40");
+    expect(Number(res.headers.get("x-ratelimit-remaining-requests"))).toBeLessThan(40);
+  });
+
   it("gives a viewer the viewer's scopes", async () => {
     const s = await start(t.host);
     const res = await callback(idp.authorize(s.location, VIEWER), s.cookie);

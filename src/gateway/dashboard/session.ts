@@ -79,7 +79,8 @@ async function signIn(rc: RequestContext, tenant: TenantRecord | null): Promise<
   const membership = belongsTo(principal, tenant);
   if (membership === "other_tenant") throw fail("tenant_mismatch", { reason: "credential_of_other_tenant" });
   if (membership === "stale_generation") throw fail("invalid_api_key", { reason: "key_of_deleted_tenant" });
-  await admitCaller(rt, tenant, principal, rc.address, now);
+  // The rate headers (and a key-age warning) as any counted request carries them.
+  const admitted = await admitCaller(rt, tenant, principal, rc.address, now);
   // The tenant's object is the authority: a key revoked a moment ago opens no session, nor does a secret a
   // rotation dropped (which KV and isolate caches may still hold).
   const presented = presentedSecret(
@@ -95,7 +96,7 @@ async function signIn(rc: RequestContext, tenant: TenantRecord | null): Promise<
   const session = await issueKeySession(rt, tenant, key, secret, now);
   const view = await sessionView(rc, tenant, principal, session.cookie, session.expiresAt, key.name);
   return {
-    response: json(view, 200, { "set-cookie": setSessionCookie(session.cookie, session.maxAgeSeconds) }),
+    response: json(view, 200, { ...admitted, "set-cookie": setSessionCookie(session.cookie, session.maxAgeSeconds) }),
     facts: { tenant: tenant.id, actor: actorOf(principal), target: key.id },
   };
 }
@@ -128,10 +129,10 @@ export async function getSession(rc: RequestContext): Promise<Handled> {
   // verifySession accepts no session without a tenant.
   const home = tenant!;
   const { principal, expiresAt } = verified;
-  await admitCaller(rt, home, principal, rc.address, now);
+  const admitted = await admitCaller(rt, home, principal, rc.address, now);
   const name =
     principal.kind === "api_key" ? ((await rt.tenantObject(home.id).getKey(principal.keyId))?.name ?? null) : null;
-  return { response: json(await sessionView(rc, home, principal, cookie, expiresAt, name)) };
+  return { response: json(await sessionView(rc, home, principal, cookie, expiresAt, name), 200, admitted) };
 }
 
 const signedOut = (ended: "invalid_session" | "session_expired" | null): z.infer<typeof SignedOutSchema> => ({

@@ -115,7 +115,7 @@ async function finishSignIn(rc: RequestContext, tenant: TenantRecord, oidc: Oidc
   if (nonce === null || !(await timingSafeEqualStrings(nonce, attempt.nonce))) {
     throw fail("sso_denied", { reason: "sso:nonce_mismatch" });
   }
-  await admitCaller(rt, tenant, principal, rc.address, now);
+  const admitted = await admitCaller(rt, tenant, principal, rc.address, now);
   const cookie = sessionCookieValue("sso_session", idToken);
   if (cookie === null) {
     throw fail("sso_denied", {
@@ -124,7 +124,7 @@ async function finishSignIn(rc: RequestContext, tenant: TenantRecord, oidc: Oidc
     });
   }
   const lifetime = Math.min(SESSION_MAX_SECONDS, Math.floor(((principal.expiresAt ?? now) - now) / 1000));
-  const headers = new Headers({ location: "/dashboard" });
+  const headers = new Headers({ ...admitted, location: "/dashboard" });
   headers.append("set-cookie", setSessionCookie(cookie, lifetime));
   headers.append("set-cookie", clearSsoFlowCookie());
   return {

@@ -579,7 +579,11 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "Secure, SameSite=Strict session cookie of at most an hour. From the page's own origin only.",
     body: { schema: SignInSchema },
     responses: {
-      200: { description: "Signed in; the session and its CSRF token.", content: asJson(SessionViewSchema) },
+      200: {
+        description: "Signed in; the session and its CSRF token, with the rate headers when a limit counted it.",
+        content: asJson(SessionViewSchema),
+        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+      },
     },
     errors: [
       "cross_origin_request",
@@ -600,8 +604,11 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     description: "Who is signed in, with which role and scopes, until when, and the CSRF token; same-origin only.",
     responses: {
       200: {
-        description: "The session, or `signed_in: false` (and why it ended, its cookie then cleared).",
+        description:
+          "The session, or `signed_in: false` (and why it ended, its cookie then cleared); a session's answer " +
+          "carries the rate headers when a limit counted it.",
         content: asJson(z.union([SessionViewSchema, SignedOutSchema])),
+        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
       },
     },
     errors: ["cross_origin_request"],
@@ -632,7 +639,12 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       state: { schema: z.string(), description: "The state sent at the start." },
       iss: { schema: z.string(), description: "The issuer (RFC 9207), checked when sent." },
     },
-    responses: { 303: { description: "To /dashboard, signed in." } },
+    responses: {
+      303: {
+        description: "To /dashboard, signed in; the rate headers when a limit counted the sign-in.",
+        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+      },
+    },
     errors: ["tenant_not_found", "sso_not_configured", "sso_state_invalid", "sso_denied", "sso_provider_error"],
   },
 };
