@@ -28,13 +28,35 @@ export type PiiOutcome<R = ChatRequest> =
 const CHAT_CONTENT_FIELDS: ReadonlySet<string> = new Set(["messages"]);
 
 export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
+  return piiOutcome(
+    req,
+    mode,
+    (scan) => {
+      for (const m of req.messages) {
+        for (const text of [...textsOf(m), ...callStringsOf(m)]) scan(text);
+        mapMessageRest(m, scan);
+      }
+      mapOtherFields(req, CHAT_CONTENT_FIELDS, scan);
+    },
+    () => ({
+      ...mapOtherFields(req, CHAT_CONTENT_FIELDS, redactText),
+      messages: req.messages.map((m) => redactMessage(mapMessageRest(m, redactText))),
+    }),
+  );
+}
+
+/**
+ * The mode's outcome for a request, chat's or the Responses API's: `scanAll` passes every string the request
+ * carries to `scan`, and `redacted` makes the request with every finding replaced (called for `redact` only).
+ */
+export function piiOutcome<R>(
+  req: R,
+  mode: PiiMode,
+  scanAll: (scan: (text: string) => string) => void,
+  redacted: () => R,
+): PiiOutcome<R> {
   const kinds = new Set<PiiKind>();
-  const scan = scanInto(kinds);
-  for (const m of req.messages) {
-    for (const text of [...textsOf(m), ...callStringsOf(m)]) scan(text);
-    mapMessageRest(m, scan);
-  }
-  mapOtherFields(req, CHAT_CONTENT_FIELDS, scan);
+  scanAll(scanInto(kinds));
   if (kinds.size === 0) return { action: "clean", request: req };
   const found = [...kinds];
   switch (mode) {
@@ -43,14 +65,7 @@ export function applyPiiPolicy(req: ChatRequest, mode: PiiMode): PiiOutcome {
     case "skip":
       return { action: "bypass", request: req, kinds: found };
     case "redact":
-      return {
-        action: "redacted",
-        request: {
-          ...mapOtherFields(req, CHAT_CONTENT_FIELDS, redactText),
-          messages: req.messages.map((m) => redactMessage(mapMessageRest(m, redactText))),
-        },
-        kinds: found,
-      };
+      return { action: "redacted", request: redacted(), kinds: found };
   }
 }
 

@@ -7,7 +7,6 @@
 // image, audio and file parts and encrypted reasoning; then every string of the other fields but the caller's
 // identifiers (pii-policy.ts, mapOtherFields), which the provider echoes into the answer.
 
-import type { PiiKind } from "../pii/index";
 import type { ResponsesItem, ResponsesRequest } from "../protocol/responses";
 import {
   mapCallRest,
@@ -16,9 +15,9 @@ import {
   mapStrings,
   type PiiMode,
   type PiiOutcome,
+  piiOutcome,
   redactArguments,
   redactText,
-  scanInto,
 } from "./pii-policy";
 
 /** The request's fields scanned on their own (mapTexts); every other one by mapOtherFields. */
@@ -27,24 +26,15 @@ const RESPONSES_CONTENT_FIELDS: ReadonlySet<string> = new Set(["instructions", "
 export type ResponsesPiiOutcome = PiiOutcome<ResponsesRequest>;
 
 export function applyResponsesPiiPolicy(req: ResponsesRequest, mode: PiiMode): ResponsesPiiOutcome {
-  const kinds = new Set<PiiKind>();
-  const scan = scanInto(kinds);
-  mapTexts(req, scan);
-  mapOtherFields(req, RESPONSES_CONTENT_FIELDS, scan);
-  if (kinds.size === 0) return { action: "clean", request: req };
-  const found = [...kinds];
-  switch (mode) {
-    case "block":
-      return { action: "refuse", kinds: found };
-    case "skip":
-      return { action: "bypass", request: req, kinds: found };
-    case "redact":
-      return {
-        action: "redacted",
-        request: mapTexts(mapOtherFields(req, RESPONSES_CONTENT_FIELDS, redactText), redactText, redactArguments),
-        kinds: found,
-      };
-  }
+  return piiOutcome(
+    req,
+    mode,
+    (scan) => {
+      mapTexts(req, scan);
+      mapOtherFields(req, RESPONSES_CONTENT_FIELDS, scan);
+    },
+    () => mapTexts(mapOtherFields(req, RESPONSES_CONTENT_FIELDS, redactText), redactText, redactArguments),
+  );
 }
 
 /**
