@@ -210,19 +210,9 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
 
   if (req.stream) {
-    if (!upstream.body) {
-      throw fail("upstream_invalid_response", {
-        message: "The model provider sent an empty stream.",
-        reason: "empty_stream",
-        facts: missed,
-      });
-    }
-    let settle: (facts: AuditFacts) => void = () => {};
-    const facts = new Promise<AuditFacts>((resolve) => {
-      settle = resolve;
-    });
+    const { stream, facts, settle } = streamedMiss(upstream, missed);
     const body = captureStream(
-      upstream.body,
+      stream,
       docsUrlOf(rc.url),
       (end) => {
         // Only an answer that would otherwise be stored is scanned: its reason must not hide why it was not.
@@ -242,11 +232,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
           ...(end.usage
             ? { promptTokens: end.usage.prompt_tokens, completionTokens: end.usage.completion_tokens }
             : {}),
-          // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
-          // client going away, not the provider failing.
-          ...(end.kind === "complete"
-            ? {}
-            : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
+          ...streamEndFacts(end.kind, rc.request.signal),
         });
       },
       { dropUsageChunk: addUsage, secrets, signal: rc.request.signal },
@@ -282,6 +268,34 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
 }
 
 /** The response headers that say how a hit was found. */
+/**
+ * A miss passed on as a stream: the provider's body (502 `upstream_invalid_response` when it sent none), and its
+ * audit facts, known once the stream ends (`settle`).
+ */
+export function streamedMiss(upstream: Response, missed: AuditFacts) {
+  if (!upstream.body) {
+    throw fail("upstream_invalid_response", {
+      message: "The model provider sent an empty stream.",
+      reason: "empty_stream",
+      facts: missed,
+    });
+  }
+  let settle: (facts: AuditFacts) => void = () => {};
+  const facts = new Promise<AuditFacts>((resolve) => {
+    settle = resolve;
+  });
+  return { stream: upstream.body, facts, settle };
+}
+
+/**
+ * Why a passed-through stream ended short, for its audit event (nothing when it completed). A read cut by the
+ * client's own abort (its request signal, which the upstream call follows) is the client going away, not the
+ * provider failing.
+ */
+export function streamEndFacts(kind: "complete" | "failed" | "cancelled", signal: AbortSignal): { reason?: string } {
+  return kind === "complete" ? {} : { reason: `stream_${kind === "failed" && signal.aborted ? "cancelled" : kind}` };
+}
+
 export function hitHeaders(hit: CacheHit, stale = false): Record<string, string> {
   return {
     "x-cache": stale ? "STALE" : hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",

@@ -22,7 +22,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { bodyReadFailure } from "../upstream/errors";
-import { consult, piiRefused } from "./answer";
+import { consult, piiRefused, streamEndFacts, streamedMiss } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
 import { forWhom, responseOwner } from "./stored-responses";
@@ -144,29 +144,15 @@ export async function answerResponses(
   };
 
   if (req.stream) {
-    if (!upstream.body) {
-      throw fail("upstream_invalid_response", {
-        message: "The model provider sent an empty stream.",
-        reason: "empty_stream",
-        facts: missed,
-      });
-    }
-    let settle: (facts: AuditFacts) => void = () => {};
-    const facts = new Promise<AuditFacts>((resolve) => {
-      settle = resolve;
-    });
+    const { stream, facts, settle } = streamedMiss(upstream, missed);
     const body = captureResponseStream(
-      upstream.body,
+      stream,
       (end) => {
         remember(end.id, end.items);
         settle({
           ...missed,
           ...keep(end.response),
-          // A read cut by the client's own abort (its request signal, which the upstream call follows) is the
-          // client going away, not the provider failing — as for chat (answer.ts).
-          ...(end.kind === "complete"
-            ? {}
-            : { reason: `stream_${end.kind === "failed" && rc.request.signal.aborted ? "cancelled" : end.kind}` }),
+          ...streamEndFacts(end.kind, rc.request.signal),
         });
       },
       secrets,
