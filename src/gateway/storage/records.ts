@@ -37,13 +37,12 @@ export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 
 const RateLimitRecord = z.object({ requests: z.number(), window_seconds: z.number() }).nullable();
 
-/** An API key as its tenant's object keeps it (listing, revocation, rotation, last use). */
-export const KeyRecordSchema = z.object({
+/** What a key grants, the same in its tenant's object and in KV under each of its secrets. */
+const KEY_GRANT = {
   v: z.literal(2),
   id: z.string(),
   tenant: z.string().regex(TENANT_ID_PATTERN),
   tenant_generation: z.string(),
-  name: z.string(),
   role: z.enum(ROLES),
   scopes: z.array(z.enum(SCOPES)),
   env: z.enum(["live", "test", "dev"]),
@@ -51,6 +50,12 @@ export const KeyRecordSchema = z.object({
   ip_allowlist: z.array(z.string()),
   rate_limit: RateLimitRecord,
   created_at: z.number(),
+};
+
+/** An API key as its tenant's object keeps it (listing, revocation, rotation, last use). */
+export const KeyRecordSchema = z.object({
+  ...KEY_GRANT,
+  name: z.string(),
   /** Who created it: an actor string of the audit trail. */
   created_by: z.string(),
   expires_at: z.number().nullable(),
@@ -69,17 +74,7 @@ export type KeyRecord = z.infer<typeof KeyRecordSchema>;
 
 /** What authenticating one secret needs, stored in KV under the secret's keyed hash. */
 export const KeyAuthRecordSchema = z.object({
-  v: z.literal(2),
-  id: z.string(),
-  tenant: z.string().regex(TENANT_ID_PATTERN),
-  tenant_generation: z.string(),
-  role: z.enum(ROLES),
-  scopes: z.array(z.enum(SCOPES)),
-  env: z.enum(["live", "test", "dev"]),
-  cache_scope: z.enum(["tenant", "user"]),
-  ip_allowlist: z.array(z.string()),
-  rate_limit: RateLimitRecord,
-  created_at: z.number(),
+  ...KEY_GRANT,
   expires_at: z.number().nullable(),
   /** Set on a rotated-out secret: the end of its grace period (ms). */
   secret_expires_at: z.number().nullable(),
