@@ -39,6 +39,7 @@ export const INDEXED_COLUMNS = [
   "prompt_tokens",
   "completion_tokens",
   "cost_saved",
+  "prompt_tokens_saved",
   "latency_ms",
 ] as const;
 
@@ -59,6 +60,8 @@ export function indexedColumns(event: StoredAuditEvent): IndexedColumns {
     prompt_tokens: event.prompt_tokens,
     completion_tokens: event.completion_tokens,
     cost_saved: event.cost_saved,
+    // Null when absent, as in rows stored before the field (version 1 never has it).
+    prompt_tokens_saved: (event.v === 2 ? event.prompt_tokens_saved : undefined) ?? null,
     latency_ms: event.latency_ms,
   };
 }

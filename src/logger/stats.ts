@@ -4,9 +4,10 @@
 //
 // Definitions (docs/audit.md, "Analytics"): a lookup is an event with cache HIT-EXACT, HIT-SEMANTIC, STALE or
 // MISS; served from cache means HIT-EXACT, HIT-SEMANTIC or STALE. hit_rate = served from cache / lookups.
-// Tokens saved are the prompt and completion tokens recorded on events served from cache; cost saved is the
-// sum of `cost_saved` as the gateway recorded it, to 10⁻⁸ dollars as each event's is. Latency percentiles are
-// exact, by nearest rank, over every event in the group (refused requests included).
+// Tokens saved are the prompt and completion tokens recorded on events served from cache, and the
+// `prompt_tokens_saved` of answers served from it in part (the cached inputs of an embeddings batch); cost saved
+// is the sum of `cost_saved` as the gateway recorded it, to 10⁻⁸ dollars as each event's is. Latency percentiles
+// are exact, by nearest rank, over every event in the group (refused requests included).
 import type { CacheStatus } from "../shared/audit-event";
 import { type GroupBy, parseGroupBy, parseRange, parseTenant } from "../shared/audit-query";
 
@@ -110,7 +111,7 @@ function totalsQuery(db: D1Database, group: string | null, args: (string | numbe
               COUNT(CASE WHEN cache = 'MISS' THEN 1 END) AS miss,
               COUNT(CASE WHEN cache = 'BYPASS' THEN 1 END) AS bypass,
               COUNT(CASE WHEN cache = 'STALE' THEN 1 END) AS stale,
-              COALESCE(SUM(CASE WHEN ${hit} THEN prompt_tokens END), 0) AS prompt_tokens,
+              COALESCE(SUM(CASE WHEN ${hit} THEN prompt_tokens ELSE prompt_tokens_saved END), 0) AS prompt_tokens,
               COALESCE(SUM(CASE WHEN ${hit} THEN completion_tokens END), 0) AS completion_tokens,
               TOTAL(cost_saved) AS cost_saved
          FROM audit_events WHERE ${WHERE} ${group === null ? "" : "GROUP BY grp"}`,

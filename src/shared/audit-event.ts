@@ -98,6 +98,13 @@ export const AuditEventSchema = z.strictObject({
   completion_tokens: count.nullable(),
   /** Provider cost avoided by a hit, in US dollars. */
   cost_saved: z.number().nonnegative().nullable(),
+  /**
+   * Prompt tokens the cache saved on an answer it served only in part (the cached inputs of an embeddings batch
+   * the provider was asked to complete), the tokens `cost_saved` prices. Absent otherwise: a full hit's saving is
+   * its `prompt_tokens` and `completion_tokens`. Added within version 2 as optional, so that every event stored
+   * without it still validates, and hashes, as it did.
+   */
+  prompt_tokens_saved: count.optional(),
   /** Kinds of personal data found in the prompt (never the values). */
   pii: z.array(Code).max(16).nullable(),
   /** The upstream targets tried, in order (fallbacks, retries). */
@@ -171,6 +178,7 @@ export const UnreadableEventSchema = z
     prompt_tokens: z.int().nullable(),
     completion_tokens: z.int().nullable(),
     cost_saved: z.number().nullable(),
+    prompt_tokens_saved: z.int().nullable(),
     latency_ms: z.int(),
   })
   .describe(

@@ -311,6 +311,7 @@ describe("GET /v1/audit around a corrupted row (one unreadable event failed ever
       prompt_tokens: row.prompt_tokens,
       completion_tokens: row.completion_tokens,
       cost_saved: row.cost_saved,
+      prompt_tokens_saved: row.prompt_tokens_saved,
       latency_ms: row.latency_ms,
     });
     expect(seen).toEqual(

@@ -1,5 +1,6 @@
 // The logger's migrations apply to a database that already holds data: 0001 first, rows written as the logger
-// of that time wrote them (version 1 events, rejects), then 0002. Nothing is lost and the old chain verifies.
+// of that time wrote them (version 1 events, rejects), then 0002; version 2 rows written before 0003, then 0003.
+// Nothing is lost and the old chain verifies.
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -8,12 +9,13 @@ import { chainHash, GENESIS } from "../../src/logger/chain";
 import { listDeadLetters } from "../../src/logger/dead-letters";
 import { statsFor } from "../../src/logger/stats";
 import { verifyChain } from "../../src/logger/verify";
-import { type AuditEventV1, AuditEventV1Schema } from "../../src/shared/audit-event";
+import { type AuditEvent, type AuditEventV1, AuditEventV1Schema } from "../../src/shared/audit-event";
 import { canonicalJson } from "../../src/shared/canonical-json";
 import { auditEvent, EVENT_TS } from "../fixtures/audit-event";
 import { deliver } from "../fixtures/logger";
 
-const db = (env as unknown as { MIGRATION_TEST_DB: D1Database }).MIGRATION_TEST_DB;
+const databases = env as unknown as { MIGRATION_TEST_DB: D1Database; MIGRATION_0003_TEST_DB: D1Database };
+const db = databases.MIGRATION_TEST_DB;
 
 function v1Event(tenant: string, i: number): AuditEventV1 {
   return AuditEventV1Schema.parse({
@@ -40,6 +42,47 @@ function v1Event(tenant: string, i: number): AuditEventV1 {
     cost_saved: i === 1 ? 0.25 : null,
     latency_ms: 10 + i,
   });
+}
+
+/** Version 2 events chained into `db` as the logger before migration 0003 wrote them (no prompt_tokens_saved). */
+async function storeBefore0003(db: D1Database, tenant: string, events: readonly AuditEvent[]): Promise<string> {
+  let prev = GENESIS;
+  for (const [i, e] of events.entries()) {
+    const event = canonicalJson(e);
+    const hash = await chainHash(prev, event);
+    await db
+      .prepare(
+        `INSERT INTO audit_events (tenant, seq, id, ts, actor, action, outcome, status, cache, model, prompt_tokens,
+           completion_tokens, cost_saved, latency_ms, event, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(
+        tenant,
+        i + 1,
+        e.id,
+        e.ts,
+        e.actor,
+        e.action,
+        e.outcome,
+        e.status,
+        e.cache,
+        e.model,
+        e.prompt_tokens,
+        e.completion_tokens,
+        e.cost_saved,
+        e.latency_ms,
+        event,
+        prev,
+        hash,
+      )
+      .run();
+    prev = hash;
+  }
+  await db
+    .prepare("INSERT INTO audit_chain (tenant, seq, hash) VALUES (?, ?, ?)")
+    .bind(tenant, events.length, prev)
+    .run();
+  return prev;
 }
 
 describe("logger migrations on an existing database", () => {
@@ -118,5 +161,81 @@ describe("logger migrations on an existing database", () => {
     const result = await deliver([next], { AUDIT_DB: db });
     expect(result.acked).toEqual(result.ids);
     expect(await verifyChain(db, tenant)).toMatchObject({ ok: true, checked: 4, head: { seq: 4 } });
+  });
+
+  it("0003 applies over version 2 rows stored without prompt_tokens_saved: they verify, count 0, and chain on", async () => {
+    const db = databases.MIGRATION_0003_TEST_DB;
+    await applyD1Migrations(
+      db,
+      env.TEST_MIGRATIONS.filter((m) => !m.name.startsWith("0003")),
+    );
+    const columns = async () =>
+      (await db.prepare("SELECT name FROM pragma_table_info('audit_events')").all<{ name: string }>()).results.map(
+        (c) => c.name,
+      );
+    expect(await columns()).not.toContain("prompt_tokens_saved");
+    const tenant = "before-0003";
+    const embeddings = { action: "embeddings.create", route: "/v1/embeddings", model: "text-embedding-3-small" };
+    const old = [
+      auditEvent(tenant, { ts: EVENT_TS + 1 }),
+      auditEvent(tenant, { ts: EVENT_TS + 2, cache: "HIT-EXACT", cost_saved: 0.25 }),
+      // A partly cached embeddings batch as it was recorded then: its cost saved, not its tokens.
+      auditEvent(tenant, {
+        ts: EVENT_TS + 3,
+        ...embeddings,
+        prompt_tokens: 9,
+        completion_tokens: null,
+        cost_saved: 1e-7,
+      }),
+    ];
+    const head = await storeBefore0003(db, tenant, old);
+
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+    expect(await columns()).toContain("prompt_tokens_saved");
+
+    // Nothing was rewritten: the old rows hash as they did, read as before, and count no tokens they did not.
+    expect(await verifyChain(db, tenant)).toMatchObject({ ok: true, checked: 3, head: { seq: 3, hash: head } });
+    const column = await db.prepare("SELECT prompt_tokens_saved FROM audit_events WHERE tenant = ?").bind(tenant).all();
+    expect(column.results).toEqual(old.map(() => ({ prompt_tokens_saved: null })));
+    const before = await statsFor(db, tenant, EVENT_TS, EVENT_TS + 10);
+    expect(before.totals).toMatchObject({ tokens_saved: { prompt: 10, completion: 20 }, cost_saved: 0.2500001 });
+    expect((await listEvents(db, tenant, {})).events.some((e) => "prompt_tokens_saved" in e)).toBe(false);
+
+    // An event without the field is still accepted; one with it chains on and is counted.
+    const without = auditEvent(tenant, { ts: EVENT_TS + 4 });
+    const partial = auditEvent(tenant, {
+      ts: EVENT_TS + 5,
+      ...embeddings,
+      prompt_tokens: 9,
+      completion_tokens: null,
+      cost_saved: 1.2e-7,
+      prompt_tokens_saved: 6,
+    });
+    const result = await deliver([without, partial], { AUDIT_DB: db });
+    expect(result.acked).toEqual(result.ids);
+    expect(await verifyChain(db, tenant)).toMatchObject({ ok: true, checked: 5, head: { seq: 5 } });
+    const listed = await listEvents(db, tenant, {});
+    expect(listed.events.map((e) => [e.seq, "prompt_tokens_saved" in e ? e.prompt_tokens_saved : "absent"])).toEqual([
+      [5, 6],
+      [4, "absent"],
+      [3, "absent"],
+      [2, "absent"],
+      [1, "absent"],
+    ]);
+    const after = await statsFor(db, tenant, EVENT_TS, EVENT_TS + 10);
+    expect(after.totals).toMatchObject({ tokens_saved: { prompt: 16, completion: 20 }, cost_saved: 0.25000022 });
+
+    // The copied column is checked against the hashed event, on old rows as on new ones.
+    for (const [seq, value, back] of [
+      [5, 60, 6],
+      [3, 9, null],
+    ] as const) {
+      const edit = (v: number | null) =>
+        db.prepare("UPDATE audit_events SET prompt_tokens_saved = ? WHERE tenant = ? AND seq = ?").bind(v, tenant, seq);
+      await edit(value).run();
+      expect(await verifyChain(db, tenant)).toMatchObject({ ok: false, first_break: { seq, reason: "edited" } });
+      await edit(back).run();
+    }
+    expect(await verifyChain(db, tenant)).toMatchObject({ ok: true, checked: 5 });
   });
 });

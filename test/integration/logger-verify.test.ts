@@ -251,7 +251,8 @@ describe("chain verification: after retention, from the anchor", () => {
     const tenant = await pruned("anchor-ins", 2, 3);
     await run(
       `INSERT INTO audit_events SELECT tenant, 1, 'x-' || id, ts, actor, action, outcome, status, cache, prompt_tokens,
-              completion_tokens, cost_saved, latency_ms, event, prev_hash, hash, model
+              completion_tokens, cost_saved, latency_ms, event, prev_hash, hash, model,
+              prompt_tokens_saved
          FROM audit_events WHERE tenant = ? AND seq = 3`,
       tenant,
     );
