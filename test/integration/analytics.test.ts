@@ -278,3 +278,69 @@ describe("GET /v1/analytics?group_by=day", async () => {
     }
   });
 });
+
+describe("GET /v1/analytics of embeddings batches", async () => {
+  const t = await tenantWithKey("anemb");
+
+  async function embed(input: string[]) {
+    const res = await call(t.host, "/v1/embeddings", {
+      token: t.key,
+      body: { model: "text-embedding-3-small", input },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { usage } = (await res.json()) as { usage: { prompt_tokens: number } };
+    await settleAll();
+    const saved = (name: string) => (res.headers.has(name) ? Number(res.headers.get(name)) : null);
+    return {
+      cache: res.headers.get("x-cache"),
+      hits: res.headers.get("x-cache-hits"),
+      tokensSaved: saved("x-cache-tokens-saved"),
+      costSaved: saved("x-cache-cost-saved"),
+      usage: usage.prompt_tokens,
+      event: await eventOf(res),
+    };
+  }
+
+  // Regression: a batch some of whose inputs were cached (x-cache-hits: 2/3) is recorded as a MISS, and its event
+  // had no field for the tokens those inputs saved: analytics counted the cost they saved, not their tokens.
+  it("counts the tokens a partly cached batch saved, as it counts their cost; full hits and misses as before", async () => {
+    await settleAll();
+    const from = Date.now();
+    await tickPast(from);
+    const first = await embed(["alpha", "gamma"]);
+    const partial = await embed(["alpha", "beta", "gamma"]);
+    const full = await embed(["alpha", "beta", "gamma"]);
+    const none = await embed(["delta", "epsilon", "zeta"]);
+    const to = Date.now();
+    await tickPast(to);
+    expect([first, partial, full, none].map((b) => [b.cache, b.hits])).toEqual([
+      ["MISS", "0/2"],
+      ["MISS", "2/3"],
+      ["HIT-EXACT", "3/3"],
+      ["MISS", "0/3"],
+    ]);
+
+    // What the cached inputs saved is what they cost when first embedded, priced in cost_saved.
+    expect(partial.tokensSaved).toBe(first.usage);
+    expect(partial.event).toMatchObject({
+      cache: "MISS",
+      prompt_tokens: partial.usage,
+      prompt_tokens_saved: partial.tokensSaved,
+      cost_saved: partial.costSaved,
+    });
+    expect(partial.costSaved).toBeGreaterThan(0);
+    // A full hit saves its prompt_tokens, a miss nothing: neither carries the field.
+    expect(full.event).toMatchObject({ cache: "HIT-EXACT", prompt_tokens: full.usage, cost_saved: full.costSaved });
+    expect(full.tokensSaved).toBe(full.usage);
+    for (const b of [first, full, none]) expect(b.event).not.toHaveProperty("prompt_tokens_saved");
+
+    const res = await call(t.host, `/v1/analytics?from=${from + 1}&to=${to}`, { token: t.key });
+    const stats = (await res.json()) as AuditStats;
+    expect(stats.totals).toMatchObject({
+      requests: 4,
+      cache: { "HIT-EXACT": 1, "HIT-SEMANTIC": 0, MISS: 3, BYPASS: 0, STALE: 0 },
+      tokens_saved: { prompt: partial.tokensSaved! + full.usage, completion: 0 },
+    });
+    expect(stats.totals.cost_saved).toBeCloseTo(partial.costSaved! + full.costSaved!, 8);
+  });
+});

@@ -100,6 +100,31 @@ describe("audit event", () => {
     const required = shape.filter(([, field]) => !field.safeParse(undefined).success).map(([key]) => key);
     expect(Object.keys(event).sort()).toEqual(required.sort());
     expect(required.length).toBe(shape.length - 1);
+    // prompt_tokens_saved, written when an answer served in part from the cache saved tokens.
+    const partial = buildAuditEvent({
+      requestId: "req_0123456789abcdef",
+      receivedAt: 1_750_000_000_000,
+      method: "POST",
+      route: "/v1/embeddings",
+      client: { ip: null, country: null, asn: null },
+      tenant: "acme",
+      actor: "key:key_abcdefghijklmnop",
+      action: "embeddings.create",
+      status: 200,
+      code: null,
+      reason: "embeddings:hits:2",
+      facts: {
+        cache: "MISS",
+        model: "text-embedding-3-small",
+        promptTokens: 9,
+        costSaved: 1.2e-7,
+        promptTokensSaved: 6,
+      },
+      now: 1_750_000_000_042,
+    });
+    expect(AuditEventSchema.parse(partial)).toEqual(partial);
+    expect(Object.keys(partial).sort()).toEqual(shape.map(([key]) => key).sort());
+    expect(partial).toMatchObject({ cache: "MISS", prompt_tokens: 9, prompt_tokens_saved: 6 });
     expect(event).toMatchObject({
       outcome: "allowed",
       latency_ms: 42,
@@ -200,6 +225,12 @@ describe("audit event", () => {
           input({ facts: { promptTokens: n, completionTokens: n, costSaved: n < 0 || Number.isNaN(n) ? n : -n } }),
         );
         expect([event.prompt_tokens, event.completion_tokens, event.cost_saved], String(n)).toEqual([null, null, null]);
+        expect(AuditEventSchema.safeParse(event).success, String(n)).toBe(true);
+      }
+      // An optional figure that does not fit, or saves nothing, is left out, as in an event that never had it.
+      for (const n of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) {
+        const event = buildAuditEvent(input({ facts: { promptTokensSaved: n } }));
+        expect(event, String(n)).not.toHaveProperty("prompt_tokens_saved");
         expect(AuditEventSchema.safeParse(event).success, String(n)).toBe(true);
       }
       expect(buildAuditEvent(input({ facts: { similarity: 1 + 2 ** -52 } })).similarity).toBe(1);

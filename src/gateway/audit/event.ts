@@ -84,6 +84,8 @@ function attemptsOf(attempts: readonly UpstreamAttempt[]): UpstreamAttempt[] {
 
 export function buildAuditEvent(input: AuditInput): AuditEvent {
   const { facts, status } = input;
+  // Optional in the event: absent rather than 0 or null when nothing was saved, as in every event before it.
+  const promptTokensSaved = count(facts.promptTokensSaved);
   return {
     v: AUDIT_EVENT_VERSION,
     id: crypto.randomUUID(),
@@ -111,6 +113,7 @@ export function buildAuditEvent(input: AuditInput): AuditEvent {
     prompt_tokens: count(facts.promptTokens),
     completion_tokens: count(facts.completionTokens),
     cost_saved: nonNegative(facts.costSaved),
+    ...(promptTokensSaved ? { prompt_tokens_saved: promptTokensSaved } : {}),
     pii: facts.pii ? facts.pii.map((kind) => code(kind) ?? "invalid") : null,
     upstream: facts.upstream ? attemptsOf(facts.upstream) : null,
     latency_ms: Math.max(0, input.now - input.receivedAt),

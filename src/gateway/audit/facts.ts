@@ -13,6 +13,8 @@ export interface AuditFacts {
   readonly promptTokens?: number;
   readonly completionTokens?: number;
   readonly costSaved?: number;
+  /** Prompt tokens the cache saved on an answer it served only in part (a partly cached embeddings batch). */
+  readonly promptTokensSaved?: number;
   /** What an administrative action acted on (a key id, entry id, tenant id). */
   readonly target?: string;
   /** Who acted, when the route authenticates its caller itself (the OAuth client at /oauth/token). */

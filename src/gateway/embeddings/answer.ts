@@ -3,7 +3,9 @@
 // response. Vectors are held as float32 (crypto/encoding.ts), the form OpenAI's base64 carries.
 // A vector is the same for the same input, model and parameters, so the cache is exact and per input: a batch
 // whose inputs were all embedded before costs nothing, and one that repeats some pays for the rest only (an
-// input repeated within the batch, once).
+// input repeated within the batch, once). Its audit event is HIT-EXACT when every input was cached; a batch the
+// provider completed is a MISS that records what its cached inputs (and repeats) saved: `prompt_tokens_saved`, and
+// their price in `cost_saved`.
 // The provider is asked for floats (every provider behind AI Gateway's compat endpoint speaks them); the
 // client gets what it asked for, encoded here, so a hit and a miss are the same bytes.
 import type { UpstreamAttempt } from "../../shared/audit-event";
@@ -174,7 +176,8 @@ export async function answerEmbeddings(
     status,
     tokensSaved,
     costSaved,
-    facts: { ...facts, promptTokens, costSaved },
+    // A MISS that was partly answered from the cache: what its cached inputs saved, as x-cache-tokens-saved says.
+    facts: { ...facts, promptTokens, costSaved, ...(tokensSaved > 0 ? { promptTokensSaved: tokensSaved } : {}) },
   };
 }
 
