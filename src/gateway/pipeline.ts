@@ -2,7 +2,8 @@
 //   transport → route → host → tenant and identify (guarded authentication; read at once) → tenant match
 //   → authorize route → admit (network, key age, rate limit) → handler,
 // then, whatever happened: error mapping, security headers, and the audit event (built from what each step
-// established, sent after the response), plus any alert a step raised.
+// established, sent after the response), plus any alert a step raised. A HEAD request takes the same path as a
+// GET (routes/index.ts), and its answer is sent without the body.
 import { logText } from "../shared/log-text";
 import { buildAuditEvent } from "./audit/event";
 import type { AuditFacts, ClientFacts } from "./audit/facts";
@@ -16,7 +17,7 @@ import { ConfigError } from "./config";
 import type { AuthedContext, Handled, RequestContext } from "./context";
 import { classifyHost, isAllowedTransport } from "./hosts";
 import { ApiError, docsUrlOf, fail, internalError } from "./http/errors";
-import { errorResponse, finalizeResponse, oauthErrorResponse, pageErrorResponse } from "./http/respond";
+import { errorResponse, finalizeResponse, oauthErrorResponse, pageErrorResponse, withoutBody } from "./http/respond";
 import { authorizeRoute, type Decision } from "./policy/access";
 import { clientAddress, formatIp, type IpAddress } from "./policy/network";
 import { actorOf, type Principal } from "./policy/principal";
@@ -42,6 +43,11 @@ export async function handleRequest(
   env: CordonGateway.Env,
   exec: ExecutionContext,
 ): Promise<Response> {
+  const response = await answer(request, env, exec);
+  return request.method === "HEAD" ? withoutBody(response) : response;
+}
+
+async function answer(request: Request, env: CordonGateway.Env, exec: ExecutionContext): Promise<Response> {
   const id = `req_${crypto.randomUUID().replace(/-/g, "")}`;
   const receivedAt = Date.now();
   const url = new URL(request.url);
@@ -196,8 +202,10 @@ async function run(rc: RequestContext, progress: Progress): Promise<Handled> {
   const match = await matchRoute(request.method, url);
   if (match.kind === "not_found") throw fail("not_found", { reason: "no_route" });
   if (match.kind === "method_not_allowed") {
+    const last = match.allow.length - 1;
+    const methods = last > 0 ? `${match.allow.slice(0, last).join(", ")} or ${match.allow[last]}` : match.allow[0];
     throw fail("method_not_allowed", {
-      message: `This endpoint accepts ${match.allow.join(" or ")}.`,
+      message: `This endpoint accepts ${methods}.`,
       headers: { allow: match.allow.join(", ") },
     });
   }

@@ -138,6 +138,26 @@ export function finalizeResponse(res: Response, requestId: string): Response {
 }
 
 /**
+ * The answer to a HEAD request: the GET answer's status and headers without its body (RFC 9110 §9.3.2). The body
+ * is read to its end, as a GET's client reads it, so that a streamed answer finishes as it would (with what it
+ * records), and its length is the Content-Length a GET would carry. A body that fails part-way has no length.
+ */
+export async function withoutBody(res: Response): Promise<Response> {
+  const headers = new Headers(res.headers);
+  if (res.body !== null) {
+    const reader = res.body.getReader();
+    let length = 0;
+    try {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) length += chunk.value.byteLength;
+      headers.set("content-length", String(length));
+    } catch {
+      headers.delete("content-length");
+    }
+  }
+  return new Response(null, { status: res.status, statusText: res.statusText, headers });
+}
+
+/**
  * Reads a JSON body of at most `maxBytes`: 415 unless the content type is JSON, 413 when larger (checked on
  * the declared length first, then while reading, so a lying or absent length cannot get past), 400 when the
  * bytes are not UTF-8 JSON or stop short (the client went away while sending them).

@@ -102,12 +102,23 @@ export type RouteMatch =
   | { kind: "method_not_allowed"; allow: string[]; path: string }
   | { kind: "not_found" };
 
+/**
+ * The route a request names. HEAD is served as GET (RFC 9110 §9.3.2): it matches the GET route of its path, and
+ * goes through every step a GET does; the pipeline sends the answer without its body. A 405's Allow lists HEAD
+ * wherever it lists GET.
+ */
 export async function matchRoute(method: string, url: URL): Promise<RouteMatch> {
-  const probe = { method, url: url.href } as { method: string; url: string; params?: Record<string, string> };
+  const probe = { method: method === "HEAD" ? "GET" : method, url: url.href } as {
+    method: string;
+    url: string;
+    params?: Record<string, string>;
+  };
   const route = (await byMethod.fetch(probe)) as RouteDef | undefined;
   if (route) return { kind: "found", route, params: { ...probe.params } };
   const path = (await byPath.fetch({ method, url: url.href })) as string | undefined;
   if (path === undefined) return { kind: "not_found" };
-  const allow = ROUTES.filter((r) => r.path === path).map((r) => r.method);
+  const allow = ROUTES.filter((r) => r.path === path).flatMap((r) =>
+    r.method === "GET" ? ["GET", "HEAD"] : [r.method],
+  );
   return { kind: "method_not_allowed", allow, path };
 }

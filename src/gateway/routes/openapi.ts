@@ -66,7 +66,8 @@ export function buildOpenApi(options: OpenApiOptions): Json {
         "platform operator is on the platform host. Every error has one JSON shape " +
         '(`{"error":{"type","code","message","request_id"}}`, the token endpoint RFC 6749\'s) and links its ' +
         'entry in the error catalogue at `/docs/errors` (Link header, rel="help"). A path called with a method it ' +
-        "does not serve answers 405 `method_not_allowed` with an Allow header; an unknown path 404 `not_found`.",
+        "does not serve answers 405 `method_not_allowed` with an Allow header; an unknown path 404 `not_found`. " +
+        "Every GET operation also answers HEAD: the same checks, status and headers, without the body.",
     },
     externalDocs: { description: "Error catalogue", url: "/docs/errors" },
     servers: [
