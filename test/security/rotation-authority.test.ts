@@ -292,6 +292,65 @@ describe("If-Match on PUT /v1/admin/policy (RFC 9110 §13.1.1)", () => {
   });
 });
 
+describe("If-None-Match on GET /v1/admin/policy (RFC 9110 §13.1.2)", () => {
+  // Regression: If-None-Match was ignored, so a client holding the current policy was sent it whole every time.
+  it("answers 304 Not Modified, without a body, while the field names the current tag, weak, listed or *", async () => {
+    const { tenant, host } = await newTenant();
+    const read = await call(host, "/v1/admin/policy", { token: rootToken() });
+    const tag = read.headers.get("etag")!;
+    await read.arrayBuffer();
+    const get = (ifNoneMatch: string, method = "GET") =>
+      call(host, "/v1/admin/policy", { method, token: rootToken(), headers: { "if-none-match": ifNoneMatch } });
+    for (const held of [tag, `W/${tag}`, `"0123", ${tag}`, `W/"x",${tag} ,"y"`, "*"]) {
+      const res = await get(held);
+      expect(res.status, held).toBe(304);
+      expect(res.body, held).toBeNull();
+      expect(res.headers.get("etag")).toBe(tag);
+      expect(res.headers.get("cache-control")).toBe(read.headers.get("cache-control"));
+      expect(res.headers.get("content-length")).toBeNull();
+    }
+    const head = await get(tag, "HEAD");
+    expect(head.status).toBe(304);
+    expect(head.body).toBeNull();
+    // A tag it does not name, or a field that is no list of tags: the whole policy.
+    for (const other of [`"0123"`, `${tag.slice(0, -1)}`, `${tag} ${tag}`, `w/${tag}`]) {
+      const res = await get(other);
+      expect(res.status, other).toBe(200);
+      expect(res.headers.get("etag")).toBe(tag);
+      expect(await res.json()).toEqual(await (await call(host, "/v1/admin/policy", { token: rootToken() })).json());
+    }
+    // Once the policy changed, the old tag gets the new policy and its tag.
+    await setPolicy(tenant, { ttl_seconds: 600 });
+    const changed = await get(tag);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(tag);
+    expect(((await changed.json()) as { policy: { ttl_seconds: number } }).policy.ttl_seconds).toBe(600);
+  });
+
+  it("tells nothing to a caller the GET would refuse: 401 without a credential, 403 without policy:manage", async () => {
+    const { tenant, host } = await newTenant();
+    const developer = await newKey(tenant, { role: "developer" });
+    const read = await call(host, "/v1/admin/policy", { token: rootToken() });
+    const tag = read.headers.get("etag")!;
+    await read.arrayBuffer();
+    for (const held of [tag, "*"]) {
+      const headers = { "if-none-match": held };
+      await expectError(
+        await call(host, "/v1/admin/policy", { headers }),
+        401,
+        "missing_api_key",
+        "authentication_error",
+      );
+      await expectError(
+        await call(host, "/v1/admin/policy", { token: developer.key, headers }),
+        403,
+        "insufficient_scope",
+        "permission_error",
+      );
+    }
+  });
+});
+
 describe("an owner's key", () => {
   it("is revoked only by an owner or the operator", async () => {
     const { tenant, host } = await newTenant();

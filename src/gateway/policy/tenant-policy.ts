@@ -80,8 +80,9 @@ export const StoredPolicySchema = z.preprocess(
 );
 
 /**
- * The policy's entity tag (`ETag` of GET and PUT /v1/admin/policy, compared with `If-Match`): a digest of its
- * canonical JSON, so two administrators' read-modify-write cycles cannot silently undo each other's change.
+ * The policy's entity tag (`ETag` of GET and PUT /v1/admin/policy, compared with `If-Match` and `If-None-Match`): a
+ * digest of its canonical JSON, so two administrators' read-modify-write cycles cannot silently undo each other's
+ * change, and a client that holds the policy is told it has not changed without being sent it again.
  */
 export async function policyTag(policy: Policy): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(policy)));
@@ -98,6 +99,20 @@ export async function policyTag(policy: Policy): Promise<string> {
  * compresses a response — a client that sends back the tag it read would be refused on every PUT.
  */
 export function ifMatchAllows(field: string, tag: string): boolean {
+  return namesTag(field, tag);
+}
+
+/**
+ * Whether an If-None-Match field value names the policy whose tag is `tag`, so that a GET answers 304 Not Modified
+ * (RFC 9110 §13.1.2): `*`, or a list of entity tags one of which is `tag` by weak comparison, as the RFC asks here.
+ * Read as If-Match is: several fields joined into one list, and a value that is not a list of tags names nothing.
+ */
+export function ifNoneMatchNames(field: string, tag: string): boolean {
+  return namesTag(field, tag);
+}
+
+/** `*`, or a list of entity tags one of which is `tag` by weak comparison (`W/"…"` matches `"…"`). */
+function namesTag(field: string, tag: string): boolean {
   const value = field.trim();
   if (value === "*") return true;
   const entityTag = /[ \t]*(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)/y;

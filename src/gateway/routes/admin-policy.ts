@@ -3,7 +3,7 @@
 // are checked as single sign-on will use them, and only an owner or the operator may change them. A PUT whose ip_allowlist would refuse the very address it comes
 // from is refused unless it says ?confirm=true. GET and PUT answer with the policy's ETag; a PUT with If-Match is
 // applied only if the stored policy still has that tag (409 policy_changed), so read-modify-write cycles of two
-// administrators cannot undo each other's change.
+// administrators cannot undo each other's change, and a GET whose If-None-Match names it answers 304 Not Modified.
 // POST /v1/admin/lockdown — for the day a credential leaks: revokes every key of the tenant and every access or
 // SSO token issued so far, at once (operator or owner).
 
@@ -18,7 +18,7 @@ import { decideSsoChange } from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { keyCallerOf } from "../policy/principal";
-import { type Policy, PolicySchema, policyTag, ROUTABLE_MODEL } from "../policy/tenant-policy";
+import { ifNoneMatchNames, type Policy, PolicySchema, policyTag, ROUTABLE_MODEL } from "../policy/tenant-policy";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -38,10 +38,13 @@ export const LockdownResultSchema = z.strictObject({
 export async function getPolicy(rc: AuthedContext): Promise<Handled> {
   const stored = await rc.rt.tenantObject(rc.tenant.id).getTenant();
   if (!stored) throw fail("tenant_not_found", { reason: "tenant_deleted_during_request" });
+  const etag = await policyTag(stored.policy);
+  // Reached, as every handler, only by a caller the pipeline admitted: no one else learns whether a tag is current.
+  const held = rc.request.headers.get("if-none-match");
+  if (held !== null && ifNoneMatchNames(held, etag))
+    return { response: new Response(null, { status: 304, headers: { etag } }) };
   return {
-    response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, {
-      etag: await policyTag(stored.policy),
-    }),
+    response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, { etag }),
   };
 }
 

@@ -33,6 +33,10 @@ export const RESPONSE_HEADERS = {
   "x-cache-reason": header("Why the cache did not answer (e.g. `verify:direction`), for credentials with cache:read."),
   "x-cache-hits": header("Embeddings: inputs answered from the cache, of all inputs (`2/3`)."),
   "content-disposition": header('`attachment; filename="cordon-export.ndjson"`.'),
+  etag: header(
+    "The policy's entity tag: send it as If-None-Match to a GET (304 while unchanged) or as If-Match to a PUT. " +
+      'Compared weakly: Cloudflare\'s edge may send it weak (`W/"…"`) when it compresses the answer.',
+  ),
 } as const satisfies Record<ResponseHeader | string, Json>;
 
 export const headerRefs = (names: readonly (keyof typeof RESPONSE_HEADERS)[]) =>

@@ -69,7 +69,8 @@ export type ResponseHeader =
   | "x-ratelimit-limit-requests"
   | "x-ratelimit-remaining-requests"
   | "x-ratelimit-reset-requests"
-  | "content-disposition";
+  | "content-disposition"
+  | "etag";
 
 export interface ResponseDoc {
   readonly description: string;
@@ -456,7 +457,13 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
   "policy.get": {
     tag: "Policy",
     summary: "Read the tenant's policy",
-    responses: { 200: { description: "The whole policy.", content: asJson(PolicyBodySchema) } },
+    description:
+      "Answers with the policy's `ETag`. Sent back as `If-None-Match` (a list of tags, compared weakly, or `*`), it " +
+      "gets 304 Not Modified, with no body, while the policy has not changed; as `If-Match`, it makes a PUT conditional.",
+    responses: {
+      200: { description: "The whole policy.", content: asJson(PolicyBodySchema), headers: ["etag"] },
+      304: { description: "Not Modified: If-None-Match names the policy's current tag.", headers: ["etag"] },
+    },
   },
   "policy.update": {
     tag: "Policy",
@@ -468,7 +475,9 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "`?confirm=true`.",
     body: { schema: PolicySchema },
     query: { confirm: { schema: z.enum(["true"]), description: "Apply an ip_allowlist that excludes the caller." } },
-    responses: { 200: { description: "The policy now in force.", content: asJson(PolicyBodySchema) } },
+    responses: {
+      200: { description: "The policy now in force.", content: asJson(PolicyBodySchema), headers: ["etag"] },
+    },
     errors: ["policy_locks_out_caller", "owner_only", "policy_changed"],
   },
   "tenant.lockdown": {
