@@ -445,6 +445,20 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await dashboard.close();
   });
 
+  // Regression: the key field said autocomplete="off", which browsers ignore on a password field: Chromium offered to
+  // save the API key typed at sign-in as the site's password.
+  it("marks the API key field as no password to save: masked, labelled, autocomplete one-time-code", async () => {
+    const w = await open();
+    await w.page.goto(`${origin}/dashboard`);
+    const field = w.page.getByLabel("API key");
+    await field.waitFor();
+    expect(await field.getAttribute("type")).toBe("password");
+    expect(await field.getAttribute("autocomplete")).toBe("one-time-code");
+    // The browser's reading of the attribute: a token it does not know reads as "".
+    expect(await field.evaluate((el) => (el as HTMLInputElement).autocomplete)).toBe("one-time-code");
+    expect(await field.getAttribute("name")).toBe("api_key");
+  });
+
   it("is usable with the keyboard alone: sign in, open Keys, create a key, sign out", async () => {
     const { focused, tabTo } = await import("./browser");
     const w = await open();

@@ -39,11 +39,13 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
       <form class="panel" onSubmit={submit}>
         <label class="block">
           API key
+          {/* Masked, but no password to keep: browsers ignore autocomplete="off" on a password field, while
+              Chromium takes "one-time-code" as a field not to offer saving (docs/dashboard.md says what else does). */}
           <input
             ref={input}
             type="password"
             name="api_key"
-            autocomplete="off"
+            autocomplete="one-time-code"
             required
             placeholder="cdn_…"
             value={key}
