@@ -90,29 +90,17 @@ export async function policyTag(policy: Policy): Promise<string> {
 }
 
 /**
- * Whether an If-Match field value admits the policy whose tag is `tag` (RFC 9110 §13.1.1): `*`, or a list of entity
- * tags one of which is `tag`. Several If-Match fields arrive joined into one list. A value that is not a list of
- * entity tags matches nothing.
+ * Whether an If-Match or If-None-Match field value names the policy whose tag is `tag` (RFC 9110 §13.1.1,
+ * §13.1.2): `*`, or a list of entity tags one of which is `tag`. Several fields arrive joined into one list. A value
+ * that is not a list of entity tags names nothing. If-Match admits a PUT when it names the tag; If-None-Match makes a
+ * GET answer 304 Not Modified.
  *
- * Deliberately by weak comparison (`W/"…"` matches `"…"`), where RFC 9110 asks for strong: the tag names the
- * policy's content, not the bytes of one representation, and Cloudflare's edge turns a strong tag weak when it
- * compresses a response — a client that sends back the tag it read would be refused on every PUT.
+ * By weak comparison (`W/"…"` matches `"…"`), as RFC 9110 asks for If-None-Match and, deliberately, for If-Match
+ * too, where it asks for strong: the tag names the policy's content, not the bytes of one representation, and
+ * Cloudflare's edge turns a strong tag weak when it compresses a response — a client that sends back the tag it
+ * read would be refused on every PUT.
  */
-export function ifMatchAllows(field: string, tag: string): boolean {
-  return namesTag(field, tag);
-}
-
-/**
- * Whether an If-None-Match field value names the policy whose tag is `tag`, so that a GET answers 304 Not Modified
- * (RFC 9110 §13.1.2): `*`, or a list of entity tags one of which is `tag` by weak comparison, as the RFC asks here.
- * Read as If-Match is: several fields joined into one list, and a value that is not a list of tags names nothing.
- */
-export function ifNoneMatchNames(field: string, tag: string): boolean {
-  return namesTag(field, tag);
-}
-
-/** `*`, or a list of entity tags one of which is `tag` by weak comparison (`W/"…"` matches `"…"`). */
-function namesTag(field: string, tag: string): boolean {
+export function namesPolicyTag(field: string, tag: string): boolean {
   const value = field.trim();
   if (value === "*") return true;
   const entityTag = /[ \t]*(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)/y;

@@ -18,7 +18,7 @@ import { decideSsoChange } from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { keyCallerOf } from "../policy/principal";
-import { ifNoneMatchNames, type Policy, PolicySchema, policyTag, ROUTABLE_MODEL } from "../policy/tenant-policy";
+import { namesPolicyTag, type Policy, PolicySchema, policyTag, ROUTABLE_MODEL } from "../policy/tenant-policy";
 
 /** GET and PUT answer with the whole policy. */
 export const PolicyBodySchema = z.strictObject({ policy: PolicySchema });
@@ -41,7 +41,7 @@ export async function getPolicy(rc: AuthedContext): Promise<Handled> {
   const etag = await policyTag(stored.policy);
   // Reached, as every handler, only by a caller the pipeline admitted: no one else learns whether a tag is current.
   const held = rc.request.headers.get("if-none-match");
-  if (held !== null && ifNoneMatchNames(held, etag))
+  if (held !== null && namesPolicyTag(held, etag))
     return { response: new Response(null, { status: 304, headers: { etag } }) };
   return {
     response: json({ policy: stored.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, { etag }),

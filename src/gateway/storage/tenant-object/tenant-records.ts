@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { canonicalJson } from "../../../shared/canonical-json";
 import type { KeyCaller } from "../../policy/principal";
-import { ifMatchAllows, type Policy, policyTag } from "../../policy/tenant-policy";
+import { namesPolicyTag, type Policy, policyTag } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
 import { type KeyRecord, liveSecretByHash, type TenantRecord } from "../records";
 import {
@@ -118,7 +118,7 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       const revoked = this.callerRefusal(opts.caller ?? null, opts.now ?? Date.now());
       if (revoked !== null) return { revoked };
       // `ifMatch`: the tag of the policy the caller read and changed; another change since then is not undone.
-      if (opts.ifMatch != null && !ifMatchAllows(opts.ifMatch, await policyTag(t.policy))) {
+      if (opts.ifMatch != null && !namesPolicyTag(opts.ifMatch, await policyTag(t.policy))) {
         return "policy_changed";
       }
       if (opts.keepSso && canonicalJson(policy.oidc) !== canonicalJson(t.policy.oidc)) return "sso_changed";
