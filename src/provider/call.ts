@@ -32,6 +32,8 @@ export interface Generation {
   fingerprint: string;
   /** The body field an injected 400 names (`messages`, `input`). */
   param400: string;
+  /** A background response is answered at once: slow-<ms> is how long it then stays in progress. */
+  background?: boolean;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface Generation {
  */
 export async function beforeAnswer(call: Call, gen: Generation): Promise<Fault | null> {
   const fault = faultOf(gen.model);
-  const waited = await pause(call.latencyMs + (fault.kind === "slow" ? fault.ms : 0), call.signal);
+  const slowMs = fault.kind === "slow" && !gen.background ? fault.ms : 0;
+  const waited = await pause(call.latencyMs + slowMs, call.signal);
   if (!waited) return abandoned(call, gen);
   if (fault.kind === "error") throw injectedError(fault.status, gen.model, gen.param400);
   if (fault.kind === "flaky" && flakyFailsNow(fault)) throw flakyError(gen.model);

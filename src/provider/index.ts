@@ -5,7 +5,8 @@
 //   POST /v1/chat/completions    chat completions, whole or streamed (chat/)
 //   POST /v1/embeddings          deterministic unit vectors, float or base64 (embeddings.ts)
 //   POST /v1/responses           the Responses API, whole or streamed (responses/)
-//   GET  /v1/responses/{id}      a stored response (this isolate's memory); DELETE forgets it
+//   GET  /v1/responses/{id}      a stored response (this isolate's memory); DELETE forgets it; POST …/cancel
+//                                cancels a background one in progress; GET …/input_items pages its input items
 //   GET  /v1/models              the model list; GET /v1/models/{id} one model (models.ts)
 //   GET  /healthz                {"ok":true}
 // Every response carries `x-request-id` (req_…) and `openai-processing-ms` (time to the response head).
@@ -57,7 +58,7 @@ import { embeddings } from "./embeddings";
 import { latencyOf } from "./faults";
 import { errorResponse, methodNotAllowed, ProviderError, readJsonObject } from "./http";
 import { listModels, retrieveModel } from "./models";
-import { createResponse, deleteResponse, retrieveResponse } from "./responses/handler";
+import { cancelResponse, createResponse, deleteResponse, listInputItems, retrieveResponse } from "./responses/handler";
 
 export type { AbortRecord } from "./abort-log";
 
@@ -92,7 +93,8 @@ async function route(
   env: CordonProvider.Env,
   base: Pick<Call, "requestId" | "startedAt" | "waitUntil">,
 ): Promise<Response> {
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const path = url.pathname;
   const post = POST_ROUTES.get(path);
   if (post) {
     if (request.method !== "POST") return methodNotAllowed("POST");
@@ -109,7 +111,9 @@ async function route(
   }
   const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
   if (stored && request.method === "DELETE") return deleteResponse(decodedSegment(stored[1]!));
-  const get = getRoute(path);
+  const cancel = /^\/v1\/responses\/([^/]+)\/cancel$/.exec(path);
+  if (cancel) return request.method === "POST" ? cancelResponse(decodedSegment(cancel[1]!)) : methodNotAllowed("POST");
+  const get = getRoute(url);
   if (get) return request.method === "GET" ? get() : methodNotAllowed(stored ? "GET, DELETE" : "GET");
   return errorResponse({
     status: 404,
@@ -119,13 +123,16 @@ async function route(
   });
 }
 
-function getRoute(path: string): (() => Response) | null {
+function getRoute(url: URL): (() => Response) | null {
+  const path = url.pathname;
   if (path === "/healthz") return () => Response.json({ ok: true });
   if (path === "/v1/models") return listModels;
   const model = /^\/v1\/models\/(.+)$/.exec(path);
   if (model) return () => retrieveModel(decodedSegment(model[1]!));
   const response = /^\/v1\/responses\/([^/]+)$/.exec(path);
   if (response) return () => retrieveResponse(decodedSegment(response[1]!));
+  const items = /^\/v1\/responses\/([^/]+)\/input_items$/.exec(path);
+  if (items) return () => listInputItems(decodedSegment(items[1]!), url.searchParams);
   return null;
 }
 

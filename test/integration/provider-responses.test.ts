@@ -1,6 +1,7 @@
 // The local provider's Responses API: the response object, the documented stream event sequence,
-// previous_response_id chains kept in the isolate's memory, GET /v1/responses/{id}, structured outputs,
-// function_call items and their results, refusals, incomplete responses, and OpenAI's 400/404s.
+// previous_response_id chains kept in the isolate's memory, GET /v1/responses/{id}, background responses and
+// their cancel, input items, structured outputs, function_call items and their results, refusals, incomplete
+// responses, and OpenAI's 400/404s.
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { expectError, ok, post, send, sseMessages } from "./provider-helpers";
@@ -292,6 +293,118 @@ describe("previous_response_id and stored responses", () => {
       param: "previous_response_id",
       message: "Previous response with id 'resp_unknown' not found.",
     });
+  });
+});
+
+describe("background responses, cancel and input items", () => {
+  interface ItemList {
+    object: string;
+    data: { id: string; type: string; role?: string; status?: string; content?: unknown }[];
+    first_id: string | null;
+    last_id: string | null;
+    has_more: boolean;
+  }
+  const cancel = (id: string) => send("POST", `${RESPONSES}/${id}/cancel`);
+  const items = (id: string, query = "") => send("GET", `${RESPONSES}/${id}/input_items${query}`);
+
+  it("answers a background request at once, queued; GET shows it in progress, then done", async () => {
+    const queued = await create({ input: "Work on this in the background", background: true });
+    expect(queued).toMatchObject({ status: "queued", background: true, output: [], usage: null });
+    const done = await ok<ResponseObject>(send("GET", `${RESPONSES}/${queued.id}`));
+    expect(done).toMatchObject({ id: queued.id, status: "completed", background: true });
+    expect(textOf(done)).toContain("Work on this in the background");
+    // slow-<ms> is how long a background response runs, not a wait before the answer.
+    const started = Date.now();
+    const slow = await create({ model: "slow-60000", input: "Take your time", background: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const running = await ok<ResponseObject>(send("GET", `${RESPONSES}/${slow.id}`));
+    expect(running).toMatchObject({ status: "in_progress", output: [], usage: null });
+  });
+
+  it("cancels a background response in progress; cancelling again, or a finished one, changes nothing", async () => {
+    const slow = await create({ model: "slow-60000", input: "Never mind", background: true });
+    const cancelled = await ok<ResponseObject>(cancel(slow.id));
+    expect(cancelled).toMatchObject({ id: slow.id, status: "cancelled", background: true, output: [], usage: null });
+    expect(await ok(send("GET", `${RESPONSES}/${slow.id}`))).toEqual(cancelled);
+    expect(await ok(cancel(slow.id))).toEqual(cancelled);
+    // A cancelled response has no output to continue from.
+    const next = await create({ previous_response_id: slow.id, input: "Go on" });
+    expect(next.usage!.input_tokens).toBe(Math.ceil("Never mindGo on".length / 4));
+
+    const finished = await create({ input: "Quick one", background: true });
+    const done = await ok<ResponseObject>(send("GET", `${RESPONSES}/${finished.id}`));
+    expect(await ok(cancel(finished.id))).toEqual(done);
+  });
+
+  it("refuses to cancel a response not made in the background (400), an unknown one (404), and a GET (405)", async () => {
+    const foreground = await create({ input: "Already answered" });
+    const refused = await expectError(await cancel(foreground.id), 400);
+    expect(refused.error).toMatchObject({ type: "invalid_request_error", param: null });
+    expect(refused.error.message).toContain("background");
+    await expectError(await cancel("resp_missing"), 404);
+    const get = await send("GET", `${RESPONSES}/${foreground.id}/cancel`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+  });
+
+  it("lists a stored response's input items with ids, newest first, paged by limit and after", async () => {
+    const r = await create({
+      input: [
+        { role: "user", content: "First question" },
+        { role: "assistant", content: "First answer" },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "Second question" }] },
+      ],
+    });
+    const all = await ok<ItemList>(items(r.id));
+    expect(all.object).toBe("list");
+    expect(all.has_more).toBe(false);
+    expect(all.data.map((i) => [i.type, i.role, i.status])).toEqual([
+      ["message", "user", "completed"],
+      ["message", "assistant", "completed"],
+      ["message", "user", "completed"],
+    ]);
+    expect(all.data.map((i) => i.content)).toEqual([
+      [{ type: "input_text", text: "Second question" }],
+      [{ type: "output_text", text: "First answer" }],
+      [{ type: "input_text", text: "First question" }],
+    ]);
+    for (const item of all.data) expect(item.id).toMatch(/^msg_[0-9a-f]{48}$/);
+    expect([all.first_id, all.last_id]).toEqual([all.data[0]!.id, all.data[2]!.id]);
+    // The same ids on every read, so that `after` pages through them.
+    const first = await ok<ItemList>(items(r.id, "?order=asc&limit=2"));
+    expect(first.data.map((i) => i.id)).toEqual([all.data[2]!.id, all.data[1]!.id]);
+    expect(first.has_more).toBe(true);
+    const rest = await ok<ItemList>(items(r.id, `?order=asc&limit=2&after=${first.last_id}`));
+    expect(rest.data.map((i) => i.id)).toEqual([all.data[0]!.id]);
+    expect(rest.has_more).toBe(false);
+    const plain = await create({ input: "Just a string" });
+    const single = await ok<ItemList>(items(plain.id, "?include=message.input_image.image_url"));
+    expect(single.data).toEqual([
+      {
+        id: single.first_id,
+        type: "message",
+        role: "user",
+        status: "completed",
+        content: [{ type: "input_text", text: "Just a string" }],
+      },
+    ]);
+  });
+
+  it("refuses a bad limit, order or after (400 naming it), and an unknown or unstored response (404)", async () => {
+    const r = await create({ input: "Page me" });
+    for (const [query, param] of [
+      ["?limit=0", "limit"],
+      ["?limit=101", "limit"],
+      ["?limit=ten", "limit"],
+      ["?order=sideways", "order"],
+      ["?after=msg_nope", "after"],
+    ] as const) {
+      const err = await expectError(await items(r.id, query), 400);
+      expect(err.error.param, query).toBe(param);
+    }
+    await expectError(await items("resp_missing"), 404);
+    const unstored = await create({ input: "Forget me", store: false });
+    await expectError(await items(unstored.id), 404);
   });
 });
 

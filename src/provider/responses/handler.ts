@@ -1,20 +1,24 @@
-// POST /v1/responses and GET /v1/responses/{id}. The reply follows the shared rule (reply.ts) over the whole
-// conversation: the turns of previous_response_id's chain, then this request's instructions and input. The
-// fingerprint is a hash of the body without stream, stream_options, store and previous_response_id, plus those
-// earlier turns, so a follow-up is deterministic although response ids are not.
+// POST /v1/responses; GET and DELETE /v1/responses/{id}, POST …/cancel and GET …/input_items. The reply follows
+// the shared rule (reply.ts) over the whole conversation: the turns of previous_response_id's chain, then this
+// request's instructions and input. The fingerprint is a hash of the body without stream, stream_options, store and previous_response_id, plus those
+// earlier turns, so a follow-up is deterministic although response ids are not. A background request (without
+// stream) is answered at once with its object `queued`; GET then shows it `in_progress` while slow-<ms> says it
+// runs (done at once otherwise), and cancel stops it there, as OpenAI's does.
 import { beforeAnswer, type Call, clientClosed, jsonAnswer, streamAnswer } from "../call";
 import { fingerprintOf, Rng, seedOf } from "../determinism";
-import { notFound } from "../http";
+import { invalidRequest, notFound } from "../http";
 import { promptTokensOf, replyFor, type Turn } from "../reply";
+import { inputItemPage, inputItemsOf } from "./items";
 import { parseResponsesRequest } from "./request";
 import { newResponseId, outputItems, responseErrorEvent, responseEvents, responseObject } from "./response";
-import { forgetResponse, keepResponse, storedResponse } from "./store";
+import { currentResponse, forgetResponse, keepResponse, type StoredResponse, storedResponse } from "./store";
 
 export async function createResponse(call: Call, raw: Record<string, unknown>): Promise<Response> {
   const req = parseResponsesRequest(raw);
   const { stream: _s, stream_options: _o, store: _k, previous_response_id: _p, ...rest } = raw;
   const fingerprint = await fingerprintOf({ ...rest, history: req.history });
-  const gen = { model: req.model, stream: req.stream, fingerprint, param400: "input" };
+  const background = req.background && !req.stream;
+  const gen = { model: req.model, stream: req.stream, fingerprint, param400: "input", background };
   const fault = await beforeAnswer(call, gen);
   if (fault === null) return clientClosed();
 
@@ -31,6 +35,7 @@ export async function createResponse(call: Call, raw: Record<string, unknown>): 
   const output = outputItems(parts, new Rng(await seedOf("items", fingerprint)));
   const response = responseObject(parts, output, true);
   const completes = fault.kind !== "broken" && fault.kind !== "error-after";
+  const inProgress = background ? responseObject(parts, output, false) : null;
   if (req.store && completes) {
     const outputTurns: Turn[] = output.map((item) => ({
       role: "assistant",
@@ -38,16 +43,52 @@ export async function createResponse(call: Call, raw: Record<string, unknown>): 
     }));
     const callNames = new Map(req.callNames);
     if (reply.kind === "tool_calls") for (const c of reply.calls) callNames.set(c.id, c.name);
-    keepResponse(parts.id, { response, turns: [...req.history, ...req.input, ...outputTurns], callNames });
+    const asked = [...req.history, ...req.input];
+    const runsMs = fault.kind === "slow" ? fault.ms : 0;
+    keepResponse(parts.id, {
+      response,
+      turns: [...asked, ...outputTurns],
+      callNames,
+      inputItems: inputItemsOf(req.body.input),
+      ...(inProgress ? { pending: { response: inProgress, until: Date.now() + runsMs, turns: asked } } : {}),
+    });
   }
+  if (inProgress) return jsonAnswer({ ...inProgress, status: "queued" }, fault);
   if (!req.stream) return jsonAnswer(response, fault);
   return streamAnswer(call, gen, await responseEvents(parts, output), fault, responseErrorEvent);
 }
 
-export function retrieveResponse(id: string): Response {
+/** A kept response, or OpenAI's 404. */
+function kept(id: string): StoredResponse {
   const stored = storedResponse(id);
   if (!stored) throw notFound(`Response with id '${id.slice(0, 100)}' not found.`);
+  return stored;
+}
+
+export function retrieveResponse(id: string): Response {
+  return Response.json(currentResponse(kept(id), Date.now()));
+}
+
+/**
+ * POST /v1/responses/{id}/cancel: a background response still in progress becomes `cancelled`, without output;
+ * one already done is answered as it is (cancelling again changes nothing). Any other is OpenAI's 400.
+ */
+export function cancelResponse(id: string): Response {
+  const stored = kept(id);
+  if (stored.response.background !== true) {
+    throw invalidRequest("Only responses created with background=true can be cancelled.", null);
+  }
+  if (stored.pending && Date.now() < stored.pending.until) {
+    stored.response = { ...stored.pending.response, status: "cancelled" };
+    stored.turns = stored.pending.turns;
+    stored.pending = undefined;
+  }
   return Response.json(stored.response);
+}
+
+/** GET /v1/responses/{id}/input_items: a page of the request's input items (items.ts). */
+export function listInputItems(id: string, query: URLSearchParams): Response {
+  return Response.json(inputItemPage(kept(id).inputItems, query));
 }
 
 /** DELETE /v1/responses/{id}: OpenAI's deletion object, or its 404. */

@@ -1,7 +1,7 @@
 // The Responses API body the local provider accepts (`POST /v1/responses`): `input` as a string or a list of
 // items (messages, function_call, function_call_output; other item types pass unread), `instructions`,
 // `previous_response_id` (a stored response of this isolate), function tools, `tool_choice`, `text.format`,
-// `max_output_tokens`, `stream`, `store`. Strict about those, loose about the rest.
+// `max_output_tokens`, `stream`, `store`, `background`. Strict about those, loose about the rest.
 import * as z from "zod";
 import { invalidRequest, parseWith } from "../http";
 import type { OutputFormat, Turn } from "../reply";
@@ -79,6 +79,7 @@ const ResponsesBody = z.looseObject({
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_obfuscation: z.boolean().optional() }).nullable().optional(),
   store: z.boolean().nullable().optional(),
+  background: z.boolean().nullable().optional(),
   tools: z.array(z.union([FunctionTool, OtherTool])).optional(),
   tool_choice: ToolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
@@ -96,6 +97,8 @@ export interface ResponsesRequest {
   body: ResponsesBody;
   stream: boolean;
   store: boolean;
+  /** Answered at once, `queued`, and polled until done (a stream is sent as any other, the object saying so). */
+  background: boolean;
   includeObfuscation: boolean;
   /** Earlier turns from previous_response_id, then this request's input. */
   history: Turn[];
@@ -131,6 +134,7 @@ export function parseResponsesRequest(raw: Record<string, unknown>): ResponsesRe
     body,
     stream: body.stream === true,
     store: body.store !== false,
+    background: body.background === true,
     includeObfuscation: body.stream_options?.include_obfuscation !== false,
     history: previous?.turns ?? [],
     input,

@@ -58,7 +58,7 @@ export function responseObject(p: ResponseParts, output: Item[], done: boolean) 
     object: "response",
     created_at: p.createdAt,
     status: !done ? "in_progress" : incomplete ? "incomplete" : "completed",
-    background: false,
+    background: p.req.background,
     completed_at: done && !incomplete ? p.createdAt : null,
     error: null,
     incomplete_details: done && incomplete ? { reason: "max_output_tokens" } : null,

@@ -1,15 +1,22 @@
-// Responses kept for `previous_response_id` and GET /v1/responses/{id}: in memory, for this isolate only (a
-// reload or another isolate forgets them), the newest STORE_LIMIT of them. A response is kept unless the
-// request said `store: false`, as OpenAI does; a stream that a fault breaks is never kept.
+// Responses kept for `previous_response_id`, GET /v1/responses/{id}, its cancel and its input items: in memory,
+// for this isolate only (a reload or another isolate forgets them), the newest STORE_LIMIT of them. A response is
+// kept unless the request said `store: false`, as OpenAI does; a stream that a fault breaks is never kept.
 import type { Turn } from "../reply";
 
 export interface StoredResponse {
-  /** The response object as GET returns it. */
+  /** The response object as GET returns it once it is done. */
   response: Record<string, unknown>;
   /** The conversation up to and including this response's output, without its instructions. */
   turns: Turn[];
   /** Tool names by call id, for function_call_output items of a follow-up. */
   callNames: Map<string, string>;
+  /** This request's input items, each with its id, in the order sent (GET …/input_items). */
+  inputItems: Record<string, unknown>[];
+  /**
+   * A background response still being generated: the object GET returns until `until` (ms since the epoch), and
+   * the conversation without its output, which is all a cancelled response keeps.
+   */
+  pending?: { response: Record<string, unknown>; until: number; turns: Turn[] };
 }
 
 export const STORE_LIMIT = 1000;
@@ -26,3 +33,7 @@ export const storedResponse = (id: string): StoredResponse | undefined => respon
 
 /** Forgets a stored response; whether there was one. */
 export const forgetResponse = (id: string): boolean => responses.delete(id);
+
+/** The object GET returns now: a background response's in-progress object until it is done. */
+export const currentResponse = (stored: StoredResponse, now: number): Record<string, unknown> =>
+  stored.pending && now < stored.pending.until ? stored.pending.response : stored.response;
