@@ -166,6 +166,30 @@ describe("AI Gateway provider", async () => {
     expect(spy).toHaveBeenCalledTimes(3);
   });
 
+  it("cancels a stored background response at AI Gateway's OpenAI endpoint, with no body", async () => {
+    const id = "resp_aig_background";
+    const queued = { ...upstreamResponse(""), id, output: [], status: "queued", background: true, store: true };
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(queued));
+    const body = { model: "openai/gpt-4o-mini", input: "Summarise the archive.", background: true };
+    const made = await send(hostOf(tenant), key, body, "/v1/responses");
+    expect(made.res.status, made.text).toBe(200);
+    spy.mockImplementation(async () => Response.json({ ...queued, status: "cancelled" }));
+    const cancelled = await send(hostOf(tenant), key, undefined, `/v1/responses/${id}/cancel`, "POST");
+    expect(cancelled.res.status, cancelled.text).toBe(200);
+    expect(JSON.parse(cancelled.text)).toMatchObject({ id, status: "cancelled" });
+    expect(spy).toHaveBeenCalledTimes(2);
+    const [url, init] = spy.mock.calls[1]! as [string, RequestInit];
+    expect(url).toBe(`https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/openai/responses/${id}/cancel`);
+    expect(init.method).toBe("POST");
+    expect(init.body).toBeUndefined();
+    const headers = new Headers(init.headers);
+    expect(headers.get("authorization")).toBe("Bearer provider-secret-value");
+    expect(headers.get("cf-aig-authorization")).toBe("Bearer gateway-token-value");
+    expect(headers.get("cf-aig-skip-cache")).toBe("true");
+    expect(JSON.parse(headers.get("cf-aig-metadata")!)).toEqual({ tenant });
+    expect(headers.get("content-type")).toBeNull();
+  });
+
   // Regression: a fallback stored before fallbacks had to name their provider (`gpt-4o`) was sent to AI Gateway,
   // which refused it, and a refusal ends the list: the fallback after it was never tried.
   it("skips a stored fallback AI Gateway cannot route, and tries the next", async () => {

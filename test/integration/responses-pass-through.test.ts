@@ -148,7 +148,7 @@ describe("stateful requests are passed through", async () => {
   });
 });
 
-describe("stored responses: GET and DELETE /v1/responses/{id}", async () => {
+describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel", async () => {
   const t = await tenantWithKey("rstored");
   await settle();
   const asUser = (user: string) => ({ "x-cache-user": user });
@@ -159,6 +159,8 @@ describe("stored responses: GET and DELETE /v1/responses/{id}", async () => {
   };
   const at = (id: string, method: "GET" | "DELETE", headers: Record<string, string> = {}, who = t) =>
     call(who.host, `/v1/responses/${id}`, { token: who.key, method, headers });
+  const cancel = (id: string, headers: Record<string, string> = {}, who = t) =>
+    call(who.host, `/v1/responses/${id}/cancel`, { token: who.key, method: "POST", headers });
 
   it("reads a response the tenant's request stored, for its own user only, without asking for others", async () => {
     const ana = await stored(asUser("ana"), "My badge number is 7781.");
@@ -245,6 +247,75 @@ describe("stored responses: GET and DELETE /v1/responses/{id}", async () => {
       provider.mockRestore();
     }
     expect((await at(kept.id, "GET")).status).toBe(200);
+  });
+
+  it("cancels a background response at the provider, for its owner only, without asking for others", async () => {
+    // local/slow-60000: the local provider's background response stays in progress for a minute.
+    const made = await respond(
+      t,
+      { model: "local/slow-60000", input: "Write a long report.", background: true },
+      asUser("ana"),
+    );
+    expect(made.status, made.text).toBe(200);
+    expect(made.json()).toMatchObject({ status: "queued", background: true });
+    const id = made.json().id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    try {
+      const other = await tenantWithKey("rcancel-other");
+      for (const [headers, who] of [
+        [asUser("bruno"), t],
+        [{}, t],
+        [asUser("ana"), other],
+      ] as const) {
+        await expectError(await cancel(id, headers, who), 404, "response_not_found", "invalid_request_error");
+      }
+      await expectError(
+        await cancel("resp_unknown", asUser("ana")),
+        404,
+        "response_not_found",
+        "invalid_request_error",
+      );
+      expect(send).not.toHaveBeenCalled();
+      const cancelled = await cancel(id, asUser("ana"));
+      expect(cancelled.status).toBe(200);
+      expect(await cancelled.json()).toMatchObject({ id, object: "response", status: "cancelled", output: [] });
+      expect(send).toHaveBeenCalledTimes(1);
+      expect(send.mock.calls[0]![0]).toMatchObject({ path: "responses", method: "POST", resource: `/${id}/cancel` });
+      expect("body" in send.mock.calls[0]![0]).toBe(false);
+    } finally {
+      send.mockRestore();
+    }
+    const read = await at(id, "GET", asUser("ana"));
+    expect(((await read.json()) as { status: string }).status).toBe("cancelled");
+    await settle();
+    await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.cancel" && e.status === 200);
+  });
+
+  it("passes on the provider's refusal to cancel, and its failure as one a client may retry", async () => {
+    // The provider cancels only a background response: its 400 for any other, in its own terms.
+    const foreground = await stored({}, "Answered at once.");
+    const refused = await cancel(foreground.id);
+    expect(refused.status).toBe(400);
+    const refusal = ((await refused.json()) as { error: { type: string; message: string } }).error;
+    expect(refusal.type).toBe("invalid_request_error");
+    expect(refusal.message).toContain("background");
+    const rt = await getRuntime(env);
+    const provider = vi.spyOn(rt.provider, "send");
+    try {
+      provider.mockImplementationOnce(async () =>
+        Response.json({ error: { message: "Not found.", type: "invalid_request_error" } }, { status: 404 }),
+      );
+      expect((await cancel(foreground.id)).status).toBe(404);
+      provider.mockImplementationOnce(async () => new Response("unavailable", { status: 503 }));
+      const failed = await cancel(foreground.id);
+      await expectError(failed, 502, "provider_error", "upstream_error");
+      expect(failed.headers.get("x-should-retry")).toBe("true");
+      provider.mockImplementationOnce(async () => Response.json({ cancelled: true }));
+      await expectError(await cancel(foreground.id), 502, "upstream_invalid_response", "upstream_error");
+    } finally {
+      provider.mockRestore();
+    }
   });
 });
 

@@ -20,13 +20,14 @@ export class HttpProvider implements Provider {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
-    // A POST sends its JSON body to the path; a GET or DELETE names one stored object under it.
+    // A POST with a body sends it as JSON to the path; a resource names one stored object under it (or an action
+    // or list of it), without a body.
     const [url, init]: [string, RequestInit] =
       "resource" in req
         ? [`${this.opts.urls[req.path]}${req.resource}`, { method: req.method }]
         : [this.opts.urls[req.path], { method: "POST", body: JSON.stringify(this.bodyOf(req.path, req.body)) }];
     const headers: Record<string, string> = {
-      ...(init.method === "POST" ? { "content-type": "application/json" } : {}),
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
       ...this.opts.headers,
     };
     // A tenant's virtual key replaces the deployment's provider key for this call.

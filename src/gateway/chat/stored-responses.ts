@@ -1,5 +1,6 @@
-// GET and DELETE /v1/responses/{id}: a response the provider stored for a stateful Responses request, read or
-// deleted at the provider. The provider keeps it under the credential that made it — the deployment's own for
+// GET and DELETE /v1/responses/{id}, and POST …/cancel: a response the provider stored for a stateful Responses
+// request, read, deleted or cancelled (a background one) at the provider. The provider keeps it under the
+// credential that made it — the deployment's own for
 // every tenant without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the
 // same user or for no user as this request (the owner, as for previous_response_id: provider-responses.ts).
 // Anything else is 404 `response_not_found` before the provider is asked, whether another's or unknown. Never
@@ -31,13 +32,25 @@ export const forWhom = (controls: CacheControls): string =>
 const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
 
 /**
- * Reads (GET) or deletes (DELETE) the stored response `rawId`; the provider's JSON on success. A deleted one is
+ * What can be done to a stored response: the provider's method, what follows `/{id}` in its URL, and the shape
+ * its answer must have (null: answered with OpenAI's deletion object once the provider said yes).
+ */
+const ACTIONS = {
+  retrieve: { method: "GET", under: "", shape: ResponseObjectSchema },
+  delete: { method: "DELETE", under: "", shape: null },
+  cancel: { method: "POST", under: "/cancel", shape: ResponseObjectSchema },
+} as const satisfies Record<string, { method: "GET" | "DELETE" | "POST"; under: string; shape: z.ZodType | null }>;
+export type StoredResponseAction = keyof typeof ACTIONS;
+
+/**
+ * Reads, deletes or cancels the stored response `rawId`; the provider's JSON on success. A deleted one is
  * forgotten here too, so that no later request continues from it.
  */
-export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE", rawId: string): Promise<unknown> {
+export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {
   const { rt, tenant, keyring } = rc;
+  const { method, under, shape } = ACTIONS[action];
   const id = decodedSegment(rawId);
-  if (rc.url.searchParams.get("stream") === "true") {
+  if (action === "retrieve" && rc.url.searchParams.get("stream") === "true") {
     throw fail("invalid_field", {
       message:
         "stream=true is not served on GET /v1/responses/{id}: read the whole response (poll until it completes).",
@@ -60,7 +73,7 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
     res = await rt.provider.send({
       path: "responses",
       method,
-      resource: `/${encodeURIComponent(id)}${rc.url.search}`,
+      resource: `/${encodeURIComponent(id)}${under}${rc.url.search}`,
       tenant: tenant.id,
       ...(credential === undefined ? {} : { credential }),
       signal: rc.request.signal,
@@ -96,11 +109,11 @@ export async function storedResponse(rc: AuthedContext, method: "GET" | "DELETE"
   } catch {
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
-  if (method === "DELETE") {
+  if (shape === null) {
     await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
   }
-  if (!ResponseObjectSchema.safeParse(body).success) {
+  if (!shape.safeParse(body).success) {
     throw fail("upstream_invalid_response", { reason: "response_shape" });
   }
   return body;

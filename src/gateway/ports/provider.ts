@@ -6,13 +6,19 @@ import type { UpstreamPath } from "../protocol/upstream";
 
 export type { UpstreamPath } from "../protocol/upstream";
 
-/** What one attempt asks: a POST of `body` to the path (the default), or a GET or DELETE of one stored object. */
+/**
+ * What one attempt asks: a POST of `body` to the path (the default), or a GET, DELETE or body-less POST (an
+ * action such as `/cancel`) of one stored object.
+ */
 export type UpstreamAttemptRequest = AttemptCommon &
   (
     | { readonly method?: "POST"; readonly body: Record<string, unknown> }
     | {
-        readonly method: "GET" | "DELETE";
-        /** Appended to the path's URL: `/{id}` of an object the provider stores, and the query, if any. */
+        readonly method: "GET" | "DELETE" | "POST";
+        /**
+         * Appended to the path's URL: `/{id}` of an object the provider stores, an action or list under it
+         * (`/{id}/cancel`, `/{id}/input_items`), and the query, if any.
+         */
         readonly resource: string;
       }
   );

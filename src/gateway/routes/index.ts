@@ -21,7 +21,7 @@ import { errorCatalogPage, openApiDocument } from "./docs";
 import { embeddings } from "./embeddings";
 import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
-import { deleteResponse, responses, retrieveResponse } from "./responses";
+import { cancelResponse, deleteResponse, responses, retrieveResponse } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
 type Entry = (typeof ROUTE_TABLE)[number];
@@ -49,6 +49,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "responses.create": responses,
   "responses.retrieve": retrieveResponse,
   "responses.delete": deleteResponse,
+  "responses.cancel": cancelResponse,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,

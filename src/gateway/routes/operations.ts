@@ -247,6 +247,19 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     },
     errors: [...UPSTREAM_ERRORS, "response_not_found"],
   },
+  "responses.cancel": {
+    tag: "OpenAI-compatible",
+    summary: "Cancel a background response",
+    description:
+      "Cancels at the provider a response this tenant's requests stored for the same user (as retrieval) — one " +
+      "made with `background: true`; the provider refuses any other in its own terms. Never cached; one attempt: " +
+      "a provider failure says `x-should-retry: true`.",
+    params: { id: "The response's id (`resp_…`)." },
+    responses: {
+      200: { description: "The provider's response object, as it now is.", content: asJson(ResponseObjectSchema) },
+    },
+    errors: [...UPSTREAM_ERRORS, "response_not_found"],
+  },
   "models.list": {
     tag: "OpenAI-compatible",
     summary: "List models",

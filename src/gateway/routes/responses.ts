@@ -70,10 +70,15 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
 
 /** GET /v1/responses/{id}: a response this tenant's requests stored at the provider (chat/stored-responses.ts). */
 export async function retrieveResponse(rc: AuthedContext): Promise<Handled> {
-  return { response: json(await storedResponse(rc, "GET", rc.params.id ?? "")) };
+  return { response: json(await storedResponse(rc, "retrieve", rc.params.id ?? "")) };
 }
 
 /** DELETE /v1/responses/{id}: deletes it at the provider, and forgets it. */
 export async function deleteResponse(rc: AuthedContext): Promise<Handled> {
-  return { response: json(await storedResponse(rc, "DELETE", rc.params.id ?? "")) };
+  return { response: json(await storedResponse(rc, "delete", rc.params.id ?? "")) };
+}
+
+/** POST /v1/responses/{id}/cancel: cancels it at the provider (a background one); the response as it now is. */
+export async function cancelResponse(rc: AuthedContext): Promise<Handled> {
+  return { response: json(await storedResponse(rc, "cancel", rc.params.id ?? "")) };
 }

@@ -157,6 +157,14 @@ export const ROUTE_TABLE = [
     scope: "completions",
     audited: true,
   },
+  {
+    method: "POST",
+    path: "/v1/responses/:id/cancel",
+    action: "responses.cancel",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
   { method: "GET", path: "/v1/audit", action: "audit.list", access: "tenant", scope: "audit:read", audited: true },
   {
     method: "GET",
