@@ -190,6 +190,43 @@ describe("AI Gateway provider", async () => {
     expect(headers.get("content-type")).toBeNull();
   });
 
+  it("lists a stored response's input items at AI Gateway's OpenAI endpoint, with the query", async () => {
+    const id = "resp_aig_items";
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () => Response.json({ ...upstreamResponse("Lima."), id, store: true }));
+    const made = await send(
+      hostOf(tenant),
+      key,
+      { model: "openai/gpt-4o-mini", input: "Capital of Peru?" },
+      "/v1/responses",
+    );
+    expect(made.res.status, made.text).toBe(200);
+    const item = {
+      id: "msg_in",
+      type: "message",
+      role: "user",
+      content: [{ type: "input_text", text: "Capital of Peru?" }],
+    };
+    const list = { object: "list", data: [item], first_id: "msg_in", last_id: "msg_in", has_more: false };
+    spy.mockImplementation(async () => Response.json(list));
+    const query = "?after=msg_0&limit=5&order=asc&include%5B%5D=message.input_image.image_url";
+    const listed = await send(hostOf(tenant), key, undefined, `/v1/responses/${id}/input_items${query}`, "GET");
+    expect(listed.res.status, listed.text).toBe(200);
+    expect(JSON.parse(listed.text)).toEqual(list);
+    const [url, init] = spy.mock.calls[1]! as [string, RequestInit];
+    expect(url).toBe(
+      `https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/openai/responses/${id}/input_items${query}`,
+    );
+    expect(init.method).toBe("GET");
+    expect(init.body).toBeUndefined();
+    const headers = new Headers(init.headers);
+    expect(headers.get("authorization")).toBe("Bearer provider-secret-value");
+    expect(headers.get("cf-aig-skip-cache")).toBe("true");
+    expect(JSON.parse(headers.get("cf-aig-metadata")!)).toEqual({ tenant });
+    expect(spy).toHaveBeenCalledTimes(2);
+  });
+
   // Regression: a fallback stored before fallbacks had to name their provider (`gpt-4o`) was sent to AI Gateway,
   // which refused it, and a refusal ends the list: the fallback after it was never tried.
   it("skips a stored fallback AI Gateway cannot route, and tries the next", async () => {

@@ -148,7 +148,7 @@ describe("stateful requests are passed through", async () => {
   });
 });
 
-describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel", async () => {
+describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, GET …/input_items", async () => {
   const t = await tenantWithKey("rstored");
   await settle();
   const asUser = (user: string) => ({ "x-cache-user": user });
@@ -161,6 +161,8 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel",
     call(who.host, `/v1/responses/${id}`, { token: who.key, method, headers });
   const cancel = (id: string, headers: Record<string, string> = {}, who = t) =>
     call(who.host, `/v1/responses/${id}/cancel`, { token: who.key, method: "POST", headers });
+  const inputItems = (id: string, query = "", headers: Record<string, string> = {}, who = t) =>
+    call(who.host, `/v1/responses/${id}/input_items${query}`, { token: who.key, headers });
 
   it("reads a response the tenant's request stored, for its own user only, without asking for others", async () => {
     const ana = await stored(asUser("ana"), "My badge number is 7781.");
@@ -316,6 +318,97 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel",
     } finally {
       provider.mockRestore();
     }
+  });
+
+  it("lists a stored response's input items at the provider, for its owner only, passing the query on", async () => {
+    const made = await respond(
+      t,
+      {
+        model: "gpt-4o-mini",
+        input: [
+          { role: "user", content: "My desk is by the window." },
+          { role: "assistant", content: "Noted." },
+          { role: "user", content: "Where is my desk?" },
+        ],
+      },
+      asUser("ana"),
+    );
+    expect(made.status, made.text).toBe(200);
+    const id = made.json().id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    try {
+      const other = await tenantWithKey("ritems-other");
+      for (const [headers, who] of [
+        [asUser("bruno"), t],
+        [{}, t],
+        [asUser("ana"), other],
+      ] as const) {
+        const refused = await inputItems(id, "", headers, who);
+        await expectError(refused, 404, "response_not_found", "invalid_request_error");
+      }
+      await expectError(
+        await inputItems("resp_unknown", "", asUser("ana")),
+        404,
+        "response_not_found",
+        "invalid_request_error",
+      );
+      expect(send).not.toHaveBeenCalled();
+      const first = await inputItems(id, "?order=asc&limit=2", asUser("ana"));
+      expect(first.status).toBe(200);
+      const page = (await first.json()) as {
+        object: string;
+        data: { id: string; content: unknown }[];
+        last_id: string;
+        has_more: boolean;
+      };
+      expect(page).toMatchObject({ object: "list", has_more: true });
+      expect(page.data.map((i) => i.content)).toEqual([
+        [{ type: "input_text", text: "My desk is by the window." }],
+        [{ type: "output_text", text: "Noted." }],
+      ]);
+      expect(send.mock.calls[0]![0]).toMatchObject({
+        path: "responses",
+        method: "GET",
+        resource: `/${id}/input_items?order=asc&limit=2`,
+      });
+      const rest = await inputItems(id, `?order=asc&limit=2&after=${page.last_id}`, asUser("ana"));
+      expect((await rest.json()) as { data: unknown[]; has_more: boolean }).toMatchObject({
+        has_more: false,
+        data: [{ role: "user" }],
+      });
+      // The provider checks the query: its 400 is passed on in its terms.
+      const bad = await inputItems(id, "?limit=500", asUser("ana"));
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("limit");
+    } finally {
+      send.mockRestore();
+    }
+    await settle();
+    await auditEventWhere(
+      (e) => e.tenant === t.tenant && e.action === "responses.input_items.list" && e.status === 200,
+    );
+  });
+
+  it("passes on the provider's refusal to list input items, and its failure as one a client may retry", async () => {
+    const kept = await stored({}, "List my words.");
+    const rt = await getRuntime(env);
+    const provider = vi.spyOn(rt.provider, "send");
+    try {
+      provider.mockImplementationOnce(async () =>
+        Response.json({ error: { message: "Not found.", type: "invalid_request_error" } }, { status: 404 }),
+      );
+      expect((await inputItems(kept.id)).status).toBe(404);
+      provider.mockImplementationOnce(async () => new Response("unavailable", { status: 500 }));
+      const failed = await inputItems(kept.id);
+      await expectError(failed, 502, "provider_error", "upstream_error");
+      expect(failed.headers.get("x-should-retry")).toBe("true");
+      provider.mockImplementationOnce(async () => Response.json({ object: "list", items: [] }));
+      await expectError(await inputItems(kept.id), 502, "upstream_invalid_response", "upstream_error");
+    } finally {
+      provider.mockRestore();
+    }
+    expect((await inputItems(kept.id)).status).toBe(200);
   });
 });
 

@@ -180,6 +180,12 @@ const REQUESTS: Record<RouteAction, (w: World) => Promise<Sent>> = {
     init: { method: "POST" },
     ok: 404,
   }),
+  "responses.input_items.list": async (w) => ({
+    host: w.host,
+    path: "/v1/responses/resp_matrix/input_items",
+    init: {},
+    ok: 404,
+  }),
   "cache.entry.list": async (w) => ({ host: w.host, path: "/v1/cache/entries?limit=5", init: {}, ok: 200 }),
   // The dashboard: public routes that authenticate their sign-in themselves (test/integration/dashboard-*.test.ts).
   "dashboard.page": async (w) => ({ host: w.host, path: "/dashboard", init: {}, ok: 200 }),

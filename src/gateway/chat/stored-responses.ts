@@ -1,17 +1,17 @@
-// GET and DELETE /v1/responses/{id}, and POST …/cancel: a response the provider stored for a stateful Responses
-// request, read, deleted or cancelled (a background one) at the provider. The provider keeps it under the
-// credential that made it — the deployment's own for
-// every tenant without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the
-// same user or for no user as this request (the owner, as for previous_response_id: provider-responses.ts).
-// Anything else is 404 `response_not_found` before the provider is asked, whether another's or unknown. Never
-// cached; one attempt, which a client may repeat (x-should-retry: true on a provider failure).
+// GET and DELETE /v1/responses/{id}, POST …/cancel and GET …/input_items: a response the provider stored for a
+// stateful Responses request, read, deleted, cancelled (a background one) or its input items listed at the
+// provider. The provider keeps it under the credential that made it — the deployment's own for every tenant
+// without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the same user or
+// for no user as this request (the owner, as for previous_response_id: provider-responses.ts). Anything else is
+// 404 `response_not_found` before the provider is asked, whether another's or unknown. Never cached; one attempt,
+// which a client may repeat (x-should-retry: true on a provider failure).
 import type * as z from "zod";
 import { decodedSegment } from "../../shared/path-segment";
 import { type CacheControls, resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { fail } from "../http/errors";
 import { UpstreamAttemptError } from "../ports/provider";
-import { type DeletedResponseSchema, ResponseObjectSchema } from "../protocol/responses";
+import { type DeletedResponseSchema, InputItemListSchema, ResponseObjectSchema } from "../protocol/responses";
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { passOn } from "../upstream/errors";
 import { upstreamCredential } from "./upstream-credential";
@@ -39,11 +39,12 @@ const ACTIONS = {
   retrieve: { method: "GET", under: "", shape: ResponseObjectSchema },
   delete: { method: "DELETE", under: "", shape: null },
   cancel: { method: "POST", under: "/cancel", shape: ResponseObjectSchema },
+  inputItems: { method: "GET", under: "/input_items", shape: InputItemListSchema },
 } as const satisfies Record<string, { method: "GET" | "DELETE" | "POST"; under: string; shape: z.ZodType | null }>;
 export type StoredResponseAction = keyof typeof ACTIONS;
 
 /**
- * Reads, deletes or cancels the stored response `rawId`; the provider's JSON on success. A deleted one is
+ * Reads, deletes, cancels or lists the input items of the stored response `rawId`; the provider's JSON on success. A deleted one is
  * forgotten here too, so that no later request continues from it.
  */
 export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {

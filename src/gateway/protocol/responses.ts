@@ -94,6 +94,18 @@ export const DeletedResponseSchema = z.strictObject({
   object: z.literal("response"),
   deleted: z.literal(true),
 });
+
+/**
+ * What GET /v1/responses/{id}/input_items answers, as OpenAI does: a page of the response's input items (each
+ * item passes through untouched).
+ */
+export const InputItemListSchema = z.looseObject({
+  object: z.literal("list"),
+  data: z.array(z.looseObject({ type: z.string(), id: z.string().optional() })),
+  first_id: z.string().nullable().optional(),
+  last_id: z.string().nullable().optional(),
+  has_more: z.boolean(),
+});
 type OutputItem = ResponseObject["output"][number];
 
 /** The answer text, as the SDKs' `output_text` computes it: every output_text part of every message item. */

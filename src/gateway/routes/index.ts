@@ -21,7 +21,7 @@ import { errorCatalogPage, openApiDocument } from "./docs";
 import { embeddings } from "./embeddings";
 import { getModel, listModels } from "./models";
 import { jwks, token } from "./oauth";
-import { cancelResponse, deleteResponse, responses, retrieveResponse } from "./responses";
+import { cancelResponse, deleteResponse, listInputItems, responses, retrieveResponse } from "./responses";
 import { ROUTE_TABLE, type RouteAction, type RouteSpec } from "./table";
 
 type Entry = (typeof ROUTE_TABLE)[number];
@@ -50,6 +50,7 @@ const HANDLERS: { [A in RouteAction]: HandlerOf<Extract<Entry, { action: A }>> }
   "responses.retrieve": retrieveResponse,
   "responses.delete": deleteResponse,
   "responses.cancel": cancelResponse,
+  "responses.input_items.list": listInputItems,
   "key.create": createKey,
   "key.list": listKeys,
   "key.get": getKey,

@@ -10,7 +10,12 @@ import type { ErrorCode } from "../http/errors";
 import { PolicySchema } from "../policy/tenant-policy";
 import { ChatCompletionSchema, ChatRequestSchema } from "../protocol/chat";
 import { EmbeddingsRequestSchema } from "../protocol/embeddings";
-import { DeletedResponseSchema, ResponseObjectSchema, ResponsesRequestSchema } from "../protocol/responses";
+import {
+  DeletedResponseSchema,
+  InputItemListSchema,
+  ResponseObjectSchema,
+  ResponsesRequestSchema,
+} from "../protocol/responses";
 import { KeyViewSchema, TenantViewSchema } from "../storage/records";
 import { CreateKeySchema, IssuedKeySchema, KeyListSchema, RotateKeySchema } from "./admin-keys";
 import { LockdownResultSchema, PolicyBodySchema } from "./admin-policy";
@@ -257,6 +262,24 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     params: { id: "The response's id (`resp_…`)." },
     responses: {
       200: { description: "The provider's response object, as it now is.", content: asJson(ResponseObjectSchema) },
+    },
+    errors: [...UPSTREAM_ERRORS, "response_not_found"],
+  },
+  "responses.input_items.list": {
+    tag: "OpenAI-compatible",
+    summary: "List a stored response's input items",
+    description:
+      "The input items of a response this tenant's requests stored for the same user (as retrieval), listed at " +
+      "the provider; never cached. The query is passed on as sent: the provider reads and checks it.",
+    params: { id: "The response's id (`resp_…`)." },
+    query: {
+      after: { schema: z.string(), description: "An item id: the page starts after it." },
+      limit: Limit(100, 20),
+      order: { schema: z.enum(["asc", "desc"]), description: "`desc` (the default, newest first) or `asc`." },
+      include: { schema: z.string(), description: "Additional fields to include, as OpenAI names them." },
+    },
+    responses: {
+      200: { description: "A page of the provider's input items.", content: asJson(InputItemListSchema) },
     },
     errors: [...UPSTREAM_ERRORS, "response_not_found"],
   },

@@ -82,3 +82,8 @@ export async function deleteResponse(rc: AuthedContext): Promise<Handled> {
 export async function cancelResponse(rc: AuthedContext): Promise<Handled> {
   return { response: json(await storedResponse(rc, "cancel", rc.params.id ?? "")) };
 }
+
+/** GET /v1/responses/{id}/input_items: a page of its input items, as the provider lists them (query passed on). */
+export async function listInputItems(rc: AuthedContext): Promise<Handled> {
+  return { response: json(await storedResponse(rc, "inputItems", rc.params.id ?? "")) };
+}

@@ -165,6 +165,14 @@ export const ROUTE_TABLE = [
     scope: "completions",
     audited: true,
   },
+  {
+    method: "GET",
+    path: "/v1/responses/:id/input_items",
+    action: "responses.input_items.list",
+    access: "tenant",
+    scope: "completions",
+    audited: true,
+  },
   { method: "GET", path: "/v1/audit", action: "audit.list", access: "tenant", scope: "audit:read", audited: true },
   {
     method: "GET",
