@@ -1,8 +1,13 @@
 // The official `openai` SDK's other endpoints against Cordon under `wrangler dev`, configured only by `baseURL`
 // and `apiKey`: embeddings (the SDK's base64 default), the Responses API (whole, streamed, stateless hits,
-// stateful pass-through) and models. Chat completions: openai-sdk.test.ts.
-import OpenAI, { NotFoundError } from "openai";
-import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
+// stateful pass-through, stored responses: retrieve, delete, cancel, input items) and models. Chat completions:
+// openai-sdk.test.ts.
+import OpenAI, { BadRequestError, NotFoundError } from "openai";
+import type {
+  Response as OpenAIResponse,
+  ResponseItem,
+  ResponseStreamEvent,
+} from "openai/resources/responses/responses";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type SdkTenant, sdkTenant, untilCached } from "./sdk";
 
@@ -108,6 +113,52 @@ describe("responses", () => {
     const gone = await client.responses.retrieve(made.id).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(NotFoundError);
     expect((gone as NotFoundError).code).toBe("response_not_found");
+  });
+
+  it("cancels a background response; cancelling one not made in the background is BadRequestError", async () => {
+    // slow-<ms>: the local provider's background response stays in progress that long.
+    const queued = await client.responses.create({
+      model: "slow-60000",
+      input: "Write a long report.",
+      background: true,
+    });
+    expect(queued).toMatchObject({ status: "queued", background: true });
+    expect((await client.responses.retrieve(queued.id)).status).toBe("in_progress");
+    const cancelled = await client.responses.cancel(queued.id);
+    expect(cancelled).toMatchObject({ id: queued.id, status: "cancelled" });
+    expect(cancelled.output).toEqual([]);
+    expect((await client.responses.retrieve(queued.id)).status).toBe("cancelled");
+
+    const answered = await client.responses.create({ model: "gpt-4o-mini", input: "Answer me at once." });
+    const refused = await client.responses.cancel(answered.id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect((refused as BadRequestError).message).toContain("background");
+    const unknown = await client.responses.cancel("resp_unknown").catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect((unknown as NotFoundError).code).toBe("response_not_found");
+  });
+
+  it("lists a stored response's input items, a page or all of them by the SDK's paging", async () => {
+    const made = await client.responses.create({
+      model: "gpt-4o-mini",
+      input: [
+        { role: "user", content: "The first thing." },
+        { role: "assistant", content: "The second thing." },
+        { role: "user", content: "The third thing." },
+      ],
+    });
+    const textOf = (item: ResponseItem) =>
+      item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : "";
+    const page = await client.responses.inputItems.list(made.id, { limit: 2, order: "asc" });
+    expect(page.data.map(textOf)).toEqual(["The first thing.", "The second thing."]);
+    expect(page.has_more).toBe(true);
+    const all: ResponseItem[] = [];
+    for await (const item of client.responses.inputItems.list(made.id, { limit: 1, order: "asc" })) all.push(item);
+    expect(all.map(textOf)).toEqual(["The first thing.", "The second thing.", "The third thing."]);
+    const newest = await client.responses.inputItems.list(made.id, { include: ["message.input_image.image_url"] });
+    expect(newest.data.map(textOf)).toEqual(["The third thing.", "The second thing.", "The first thing."]);
+    const missing = await client.responses.inputItems.list("resp_unknown").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
   });
 });
 
