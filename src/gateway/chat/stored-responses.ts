@@ -44,8 +44,8 @@ const ACTIONS = {
 export type StoredResponseAction = keyof typeof ACTIONS;
 
 /**
- * Reads, deletes, cancels or lists the input items of the stored response `rawId`; the provider's JSON on success. A deleted one is
- * forgotten here too, so that no later request continues from it.
+ * Reads, deletes, cancels or lists the input items of the stored response `rawId`; the provider's JSON on
+ * success. A deleted one is forgotten here too, so that no later request continues from it.
  */
 export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {
   const { rt, tenant, keyring } = rc;
