@@ -294,6 +294,29 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, 
     await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.cancel" && e.status === 200);
   });
 
+  // Regression: a background response has no output when it is made, and its items were recorded only then, so an
+  // item_reference to what it produced was refused to its own user after it completed.
+  it("records a background response's output items when its owner reads it, for that owner only", async () => {
+    const made = await respond(t, { model: "gpt-4o-mini", input: "Name a planet.", background: true }, asUser("ana"));
+    expect(made.json()).toMatchObject({ status: "queued", output: [] });
+    const read = await at(made.json().id, "GET", asUser("ana"));
+    const completed = (await read.json()) as { status: string; output: { id: string }[] };
+    expect(completed.status).toBe("completed");
+    const itemId = completed.output[0]!.id;
+    await settle();
+    const referencing = stateless([
+      { type: "item_reference", id: itemId },
+      { role: "user", content: "Which one did you name?" },
+    ]);
+    const own = await respond(t, referencing, asUser("ana"));
+    expect(own.status, own.text).toBe(200);
+    for (const headers of [asUser("bruno"), {}]) {
+      const refused = await respond(t, referencing, headers);
+      expect(refused.status, refused.text).toBe(400);
+      expect(JSON.parse(refused.text).error).toMatchObject({ code: "invalid_field" });
+    }
+  });
+
   it("passes on the provider's refusal to cancel, and its failure as one a client may retry", async () => {
     // The provider cancels only a background response: its 400 for any other, in its own terms.
     const foreground = await stored({}, "Answered at once.");

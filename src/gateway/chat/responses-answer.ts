@@ -4,7 +4,6 @@
 // sent to the requested model only — never to a tenant fallback, since the provider keeps the response under
 // the model that made it and a follow-up would continue another model's conversation — its answer returned
 // or streamed as the provider sent it, never stored (`x-cache: BYPASS`, reason `bypass:stateful`).
-import { logText } from "../../shared/log-text";
 import type { AuditFacts } from "../audit/facts";
 import type { CacheControls } from "../cache/controls";
 import type { CacheHit } from "../cache/entries";
@@ -17,6 +16,7 @@ import { applyResponsesPiiPolicy } from "../policy/pii-responses";
 import {
   isStateless,
   isStorableResponse,
+  outputItemIds,
   type ResponseObject,
   ResponseObjectSchema,
   type ResponsesRequest,
@@ -25,7 +25,7 @@ import { bodyReadFailure } from "../upstream/errors";
 import { consult, piiRefused, streamEndFacts, streamedMiss } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
-import { forWhom, responseOwner } from "./stored-responses";
+import { forWhom, recordStoredResponse, responseOwner } from "./stored-responses";
 
 export type ResponsesAnswer =
   /** From the cache; `stale` when served past its TTL because every upstream target failed. */
@@ -113,19 +113,7 @@ export async function answerResponses(
   const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
   // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
   const remember = (id: string | null, items: readonly string[]) => {
-    if (storedAtProvider && owner !== null && id !== null) {
-      rc.exec.waitUntil(
-        rt
-          .tenantObject(tenant.id)
-          .recordProviderResponse(
-            id,
-            Date.now(),
-            items.filter((item) => item.length <= 256),
-            owner,
-          )
-          .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${logText(err)}`)),
-      );
-    }
+    if (storedAtProvider && owner !== null && id !== null) recordStoredResponse(rc, id, items, owner);
   };
   /** Stores a completed text answer holding no personal data; returns the facts it adds. */
   const keep = (response: ResponseObject | null): AuditFacts => {
@@ -168,10 +156,7 @@ export async function answerResponses(
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
-  remember(
-    typeof response.id === "string" ? response.id : null,
-    response.output.flatMap((item) => (typeof item.id === "string" && item.id !== "" ? [item.id] : [])),
-  );
+  remember(typeof response.id === "string" ? response.id : null, outputItemIds(response));
   const added = keep(response);
   return { kind: "miss", body: raw, entryId: added.entryId ?? null, status, facts: { ...missed, ...added } };
 }

@@ -6,12 +6,19 @@
 // 404 `response_not_found` before the provider is asked, whether another's or unknown. Never cached; one attempt,
 // which a client may repeat (x-should-retry: true on a provider failure).
 import type * as z from "zod";
+import { logText } from "../../shared/log-text";
 import { decodedSegment } from "../../shared/path-segment";
 import { type CacheControls, resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { fail } from "../http/errors";
 import { UpstreamAttemptError } from "../ports/provider";
-import { type DeletedResponseSchema, InputItemListSchema, ResponseObjectSchema } from "../protocol/responses";
+import {
+  type DeletedResponseSchema,
+  InputItemListSchema,
+  outputItemIds,
+  type ResponseObject,
+  ResponseObjectSchema,
+} from "../protocol/responses";
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { passOn } from "../upstream/errors";
 import { upstreamCredential } from "./upstream-credential";
@@ -114,8 +121,32 @@ export async function storedResponse(rc: AuthedContext, action: StoredResponseAc
     await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
   }
-  if (!shape.safeParse(body).success) {
-    throw fail("upstream_invalid_response", { reason: "response_shape" });
+  const parsed = shape.safeParse(body);
+  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "response_shape" });
+  // A background response has no output when it is made: its items are recorded once its owner sees them, so
+  // that an item_reference to them is that owner's to make, as for a response answered at once.
+  if (action === "retrieve" || action === "cancel") {
+    const items = outputItemIds(parsed.data as ResponseObject);
+    if (items.length > 0) recordStoredResponse(rc, id, items, owner);
   }
   return body;
+}
+
+/**
+ * Records a response the provider stored, and the ids of its output items, as `owner`'s — what later requests
+ * may continue from or refer to — once the answer is sent; a failure is logged (the response then cannot be
+ * continued through Cordon).
+ */
+export function recordStoredResponse(rc: AuthedContext, id: string, items: readonly string[], owner: string): void {
+  rc.exec.waitUntil(
+    rc.rt
+      .tenantObject(rc.tenant.id)
+      .recordProviderResponse(
+        id,
+        Date.now(),
+        items.filter((item) => item.length <= 256),
+        owner,
+      )
+      .catch((err: unknown) => console.error(`provider response ${id} not recorded: ${logText(err)}`)),
+  );
 }

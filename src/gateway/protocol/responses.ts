@@ -88,6 +88,10 @@ export const ResponseObjectSchema = z.looseObject({
 });
 export type ResponseObject = z.infer<typeof ResponseObjectSchema>;
 
+/** The ids of a response's output items (those that carry one): what a later request may refer to. */
+export const outputItemIds = (response: ResponseObject): string[] =>
+  response.output.flatMap((item) => (typeof item.id === "string" && item.id !== "" ? [item.id] : []));
+
 /** What DELETE /v1/responses/{id} answers, as OpenAI does. */
 export const DeletedResponseSchema = z.strictObject({
   id: z.string(),
