@@ -5,8 +5,9 @@
 //   POST /v1/chat/completions    chat completions, whole or streamed (chat/)
 //   POST /v1/embeddings          deterministic unit vectors, float or base64 (embeddings.ts)
 //   POST /v1/responses           the Responses API, whole or streamed (responses/)
-//   GET  /v1/responses/{id}      a stored response (this isolate's memory); DELETE forgets it; POST …/cancel
-//                                cancels a background one in progress; GET …/input_items pages its input items
+//   GET  /v1/responses/{id}      a stored response (this isolate's memory); with ?stream=true its events again,
+//                                after starting_after; DELETE forgets it; POST …/cancel cancels a background one in
+//                                progress; GET …/input_items pages its input items
 //   GET  /v1/models              the model list; GET /v1/models/{id} one model (models.ts)
 //   GET  /healthz                {"ok":true}
 // Every response carries `x-request-id` (req_…) and `openai-processing-ms` (time to the response head).
@@ -58,7 +59,14 @@ import { embeddings } from "./embeddings";
 import { latencyOf } from "./faults";
 import { errorResponse, methodNotAllowed, ProviderError, readJsonObject } from "./http";
 import { listModels, retrieveModel } from "./models";
-import { cancelResponse, createResponse, deleteResponse, listInputItems, retrieveResponse } from "./responses/handler";
+import {
+  cancelResponse,
+  createResponse,
+  deleteResponse,
+  listInputItems,
+  retrieveResponse,
+  streamResponse,
+} from "./responses/handler";
 
 export type { AbortRecord } from "./abort-log";
 
@@ -111,6 +119,10 @@ async function route(
   }
   const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
   if (stored && request.method === "DELETE") return deleteResponse(decodedSegment(stored[1]!));
+  if (stored && request.method === "GET" && url.searchParams.get("stream") === "true") {
+    const call = { ...base, path, signal: request.signal, latencyMs: 0 };
+    return streamResponse(call, decodedSegment(stored[1]!), url.searchParams);
+  }
   const cancel = /^\/v1\/responses\/([^/]+)\/cancel$/.exec(path);
   if (cancel) return request.method === "POST" ? cancelResponse(decodedSegment(cancel[1]!)) : methodNotAllowed("POST");
   const get = getRoute(url);

@@ -1,6 +1,6 @@
 // The local provider's Responses API: the response object, the documented stream event sequence,
-// previous_response_id chains kept in the isolate's memory, GET /v1/responses/{id}, background responses and
-// their cancel, input items, structured outputs, function_call items and their results, refusals, incomplete
+// previous_response_id chains kept in the isolate's memory, GET /v1/responses/{id} (and its events again with
+// ?stream=true, after starting_after), background responses and their cancel, input items, structured outputs, function_call items and their results, refusals, incomplete
 // responses, and OpenAI's 400/404s.
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -503,6 +503,66 @@ describe("streaming", () => {
   it("ends with response.incomplete when max_output_tokens cut the text", async () => {
     const list = await events({ input: "A long streamed answer", max_output_tokens: 16 });
     expect(list.at(-1)).toMatchObject({ type: "response.incomplete", response: { status: "incomplete" } });
+  });
+});
+
+describe("GET /v1/responses/{id}?stream=true", () => {
+  const replay = async (id: string, query = "") => {
+    const res = await send("GET", `${RESPONSES}/${id}?stream=true${query}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    return sseMessages(await res.text()).map((m) => {
+      const data = JSON.parse(m.data) as StreamEvent;
+      expect(m.event).toBe(data.type);
+      return data;
+    });
+  };
+
+  it("sends a stored background stream's events again, the same ones, from after starting_after", async () => {
+    const first = await events({ input: "Stream this in the background", background: true });
+    const id = (first[0]!.response as ResponseObject).id;
+    expect(first[0]!.response).toMatchObject({ background: true });
+    expect(await replay(id)).toEqual(first);
+    const rest = await replay(id, "&starting_after=3");
+    expect(rest).toEqual(first.slice(4));
+    expect(rest[0]!.sequence_number).toBe(4);
+    expect(rest.at(-1)!.type).toBe("response.completed");
+    expect(await replay(id, `&starting_after=${first.length - 1}`)).toEqual([]);
+    const plain = await replay(id, "&include_obfuscation=false");
+    expect(plain.some((e) => "obfuscation" in e)).toBe(false);
+    expect(plain.map((e) => e.type)).toEqual(first.map((e) => e.type));
+    // Any stored response, not only a streamed one; GET without stream=true is still the object.
+    const whole = await create({ input: "Answered whole" });
+    expect((await replay(whole.id)).at(-1)!.response).toEqual(whole);
+    expect(await ok(send("GET", `${RESPONSES}/${whole.id}?stream=false`))).toEqual(whole);
+  });
+
+  it("sends a background response still in progress as it runs, the last event when it is done", async () => {
+    const started = Date.now();
+    const running = await create({ model: "slow-600", input: "Stream me while you work", background: true });
+    const list = await replay(running.id);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(list.at(-1)).toMatchObject({
+      type: "response.completed",
+      response: { id: running.id, status: "completed" },
+    });
+    expect(list.map((e) => e.sequence_number)).toEqual(list.map((_, i) => i));
+  });
+
+  it("refuses a bad starting_after (400 naming it), a cancelled response (400) and an unknown one (404)", async () => {
+    const made = await create({ input: "Number my events" });
+    for (const bad of ["-1", "two", "1.5", ""]) {
+      const err = await expectError(
+        await send("GET", `${RESPONSES}/${made.id}?stream=true&starting_after=${bad}`),
+        400,
+      );
+      expect(err.error.param, bad).toBe("starting_after");
+    }
+    const slow = await create({ model: "slow-60000", input: "Stop before you start", background: true });
+    await ok(send("POST", `${RESPONSES}/${slow.id}/cancel`));
+    const cancelled = await expectError(await send("GET", `${RESPONSES}/${slow.id}?stream=true`), 400);
+    expect(cancelled.error.message).toContain("cancelled");
+    await expectError(await send("GET", `${RESPONSES}/resp_missing?stream=true`), 404);
   });
 });
 

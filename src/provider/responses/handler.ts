@@ -3,9 +3,11 @@
 // request's instructions and input. The fingerprint is a hash of the body without stream, stream_options, store and previous_response_id, plus those
 // earlier turns, so a follow-up is deterministic although response ids are not. A background request (without
 // stream) is answered at once with its object `queued`; GET then shows it `in_progress` while slow-<ms> says it
-// runs (done at once otherwise), and cancel stops it there, as OpenAI's does.
+// runs (done at once otherwise), and cancel stops it there, as OpenAI's does. GET …?stream=true sends a stored
+// response's events again, from after `starting_after` (a background stream resumed).
 import { beforeAnswer, type Call, clientClosed, jsonAnswer, streamAnswer } from "../call";
 import { fingerprintOf, Rng, seedOf } from "../determinism";
+import { type Fault, faultOf, MAX_DELAY_MS } from "../faults";
 import { invalidRequest, notFound } from "../http";
 import { promptTokensOf, replyFor, type Turn } from "../reply";
 import { inputItemPage, inputItemsOf } from "./items";
@@ -50,6 +52,11 @@ export async function createResponse(call: Call, raw: Record<string, unknown>): 
       turns: [...asked, ...outputTurns],
       callNames,
       inputItems: inputItemsOf(req.body.input),
+      replay: {
+        model: req.model,
+        fingerprint,
+        events: (includeObfuscation) => responseEvents({ ...parts, req: { ...req, includeObfuscation } }, output),
+      },
       ...(inProgress ? { pending: { response: inProgress, until: Date.now() + runsMs, turns: asked } } : {}),
     });
   }
@@ -67,6 +74,43 @@ function kept(id: string): StoredResponse {
 
 export function retrieveResponse(id: string): Response {
   return Response.json(currentResponse(kept(id), Date.now()));
+}
+
+/**
+ * GET /v1/responses/{id}?stream=true: the events of a stored response made again, the same ones its stream sent
+ * (numbered alike, the same deltas and obfuscation), from the one after `starting_after` to the terminal event —
+ * how a client resumes a background stream it lost. `include_obfuscation=false` leaves the padding out. A
+ * slow-stream-<ms> model's events come as slowly as they first did; a background response still in progress
+ * sends its events spread over the time it has left, the last when it is done. A cancelled one has no events to
+ * send (OpenAI's streams have no event for it): 400.
+ */
+export async function streamResponse(call: Call, id: string, query: URLSearchParams): Promise<Response> {
+  const stored = kept(id);
+  if (stored.response.status === "cancelled") {
+    throw invalidRequest(`Response with id '${id.slice(0, 100)}' was cancelled: it has no events to stream.`, null);
+  }
+  const after = query.get("starting_after");
+  if (after !== null && !/^\d{1,9}$/.test(after)) {
+    throw invalidRequest(
+      "Invalid 'starting_after': expected a sequence number (an integer of 0 or more).",
+      "starting_after",
+    );
+  }
+  const { model, fingerprint, events } = stored.replay;
+  const all = await events(query.get("include_obfuscation") !== "false");
+  const rest = after === null ? all : all.slice(Number(after) + 1);
+  const gen = { model, stream: true, fingerprint, param400: "starting_after" };
+  return streamAnswer(call, gen, rest, replayPace(stored, rest.length), responseErrorEvent);
+}
+
+/** The wait between replayed events: the model's slow-stream-<ms>, or what spreads a pending response's time left. */
+function replayPace(stored: StoredResponse, events: number): Fault {
+  const fault = faultOf(stored.replay.model);
+  const own = fault.kind === "slow-stream" ? fault.ms : 0;
+  const left = stored.pending ? stored.pending.until - Date.now() : 0;
+  const spread = left > 0 && events > 1 ? Math.ceil(left / (events - 1)) : 0;
+  const ms = Math.min(MAX_DELAY_MS, Math.max(own, spread));
+  return ms > 0 ? { kind: "slow-stream", ms } : { kind: "none" };
 }
 
 /**

@@ -2,6 +2,7 @@
 // for this isolate only (a reload or another isolate forgets them), the newest STORE_LIMIT of them. A response is
 // kept unless the request said `store: false`, as OpenAI does; a stream that a fault breaks is never kept.
 import type { Turn } from "../reply";
+import type { SseEvent } from "../sse";
 
 export interface StoredResponse {
   /** The response object as GET returns it once it is done. */
@@ -12,6 +13,8 @@ export interface StoredResponse {
   callNames: Map<string, string>;
   /** This request's input items, each with its id, in the order sent (GET …/input_items). */
   inputItems: Record<string, unknown>[];
+  /** Its stream's events made again (GET …?stream=true), with or without obfuscation, and the model that made them. */
+  replay: { model: string; fingerprint: string; events: (includeObfuscation: boolean) => Promise<SseEvent[]> };
   /**
    * A background response still being generated: the object GET returns until `until` (ms since the epoch), and
    * the conversation without its output, which is all a cancelled response keeps.
