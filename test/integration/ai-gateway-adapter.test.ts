@@ -190,6 +190,57 @@ describe("AI Gateway provider", async () => {
     expect(headers.get("content-type")).toBeNull();
   });
 
+  it("streams a stored response's events from AI Gateway's OpenAI endpoint as they come, with the query", async () => {
+    const id = "resp_aig_stream";
+    const queued = { ...upstreamResponse(""), id, output: [], status: "queued", background: true, store: true };
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json(queued));
+    const body = { model: "openai/gpt-4o-mini", input: "Stream the archive.", background: true };
+    expect((await send(hostOf(tenant), key, body, "/v1/responses")).res.status).toBe(200);
+    let upstream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    spy.mockImplementation(
+      async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(c) {
+              upstream = c;
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    );
+    const event = (e: { type: string } & Record<string, unknown>) =>
+      new TextEncoder().encode(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    const ctx = createExecutionContext();
+    const query = "?stream=true&starting_after=2";
+    const res = await gateway.fetch(
+      new Request(`https://${hostOf(tenant)}/v1/responses/${id}${query}`, {
+        headers: { authorization: `Bearer ${key}` },
+      }),
+      aiGateway,
+      ctx,
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    upstream!.enqueue(event({ type: "response.output_text.delta", sequence_number: 3, delta: "Chapter one" }));
+    // The event reaches the client while the provider's stream is still open: nothing is held back.
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"sequence_number":3');
+    upstream!.enqueue(event({ type: "response.completed", sequence_number: 4, response: upstreamResponse("Done.") }));
+    upstream!.close();
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest).toContain("event: response.completed");
+    await waitOnExecutionContext(ctx);
+    const [url, init] = spy.mock.calls[1]! as [string, RequestInit];
+    expect(url).toBe(`https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/openai/responses/${id}${query}`);
+    expect(init.method).toBe("GET");
+    expect(init.body).toBeUndefined();
+    const headers = new Headers(init.headers);
+    expect(headers.get("authorization")).toBe("Bearer provider-secret-value");
+    expect(headers.get("cf-aig-skip-cache")).toBe("true");
+    expect(spy).toHaveBeenCalledTimes(2);
+  });
+
   it("lists a stored response's input items at AI Gateway's OpenAI endpoint, with the query", async () => {
     const id = "resp_aig_items";
     const spy = vi

@@ -1,12 +1,14 @@
 // POST /v1/responses passing things on: stateful requests (OpenAI's default store, previous_response_id,
-// conversation, background) go to the provider and are never cached; request fields reach the provider
-// unchanged and partition the cache unless answer-neutral; chat and Responses entries are kept apart; provider
-// failures are passed on in the provider's terms without storing anything.
+// conversation, background) go to the provider and are never cached; stored responses are read, deleted,
+// cancelled, listed and streamed again (resumed) at the provider, for their owner only; request fields reach the
+// provider unchanged and partition the cache unless answer-neutral; chat and Responses entries are kept apart;
+// provider failures are passed on in the provider's terms without storing anything.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { getRuntime } from "../../src/gateway/runtime";
-import { auditEventWhere, call, chatBody, expectError, rootToken, settle, tenantWithKey } from "../helpers";
-import { catalogCount, eventsOf, outputText, respond, stateless } from "./responses-helpers";
+import { auditEventWhere, call, chatBody, createKey, expectError, rootToken, settle, tenantWithKey } from "../helpers";
+import { callWith, eventOf, label, provider, settleAll } from "./gateway-helpers";
+import { catalogCount, eventsOf, outputText, respond, type StreamEvent, stateless } from "./responses-helpers";
 
 describe("stateful requests are passed through", async () => {
   const t = await tenantWithKey("rstate");
@@ -197,11 +199,6 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, 
       send.mockRestore();
     }
     await expectError(await at("x".repeat(300), "GET"), 404, "response_not_found", "invalid_request_error");
-    const streamed = await call(t.host, `/v1/responses/${ana.id}?stream=true`, {
-      token: t.key,
-      headers: asUser("ana"),
-    });
-    await expectError(streamed, 400, "invalid_field", "invalid_request_error");
     await settle();
     await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.retrieve" && e.status === 200);
   });
@@ -432,6 +429,188 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, 
       provider.mockRestore();
     }
     expect((await inputItems(kept.id)).status).toBe(200);
+  });
+});
+
+describe("GET /v1/responses/{id}?stream=true: a stored response's events, resumed", async () => {
+  const t = await tenantWithKey("rresume");
+  await settle();
+  const asUser = (user: string) => ({ "x-cache-user": user });
+  const resume = (id: string, query = "", headers: Record<string, string> = {}, signal?: AbortSignal, who = t) =>
+    callWith(env, who.host, `/v1/responses/${id}?stream=true${query}`, {
+      token: who.key,
+      headers,
+      ...(signal ? { signal } : {}),
+    });
+  const decoded = (chunk: ReadableStreamReadResult<Uint8Array>) => new TextDecoder().decode(chunk.value);
+  /** A provider's stream of these events, each named by its type as OpenAI's are. */
+  const upstreamEvents = (...events: ({ type: string } & Record<string, unknown>)[]) =>
+    new Response(events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(""), {
+      headers: { "content-type": "text/event-stream" },
+    });
+
+  it("relays the provider's events in order, after starting_after, for the owner only, without asking for others", async () => {
+    const made = await respond(
+      t,
+      { model: "gpt-4o-mini", input: "Stream a report in the background.", background: true, stream: true },
+      asUser("ana"),
+    );
+    expect(made.status, made.text).toBe(200);
+    const first = eventsOf(made.text);
+    expect(first.at(-1)!.type).toBe("response.completed");
+    const id = first[0]!.response!.id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    let resumed: Response;
+    try {
+      const other = await tenantWithKey("rresume-other");
+      for (const [headers, who] of [
+        [asUser("bruno"), t],
+        [{}, t],
+        [asUser("ana"), other],
+      ] as const) {
+        const refused = await resume(id, "&starting_after=3", headers, undefined, who);
+        await expectError(refused, 404, "response_not_found", "invalid_request_error");
+      }
+      await expectError(
+        await resume("resp_unknown", "", asUser("ana")),
+        404,
+        "response_not_found",
+        "invalid_request_error",
+      );
+      expect(send).not.toHaveBeenCalled();
+      resumed = await resume(id, "&starting_after=3", asUser("ana"));
+      expect(resumed.status).toBe(200);
+      expect(resumed.headers.get("content-type")).toMatch(/^text\/event-stream/);
+      expect(eventsOf(await resumed.text())).toEqual(first.slice(4));
+      expect(send).toHaveBeenCalledTimes(1);
+      expect(send.mock.calls[0]![0]).toMatchObject({
+        path: "responses",
+        method: "GET",
+        resource: `/${id}?stream=true&starting_after=3`,
+      });
+    } finally {
+      send.mockRestore();
+    }
+    const whole = await resume(id, "", asUser("ana"));
+    expect(eventsOf(await whole.text())).toEqual(first);
+    await settleAll();
+    expect(await eventOf(resumed)).toMatchObject({ action: "responses.retrieve", status: 200, reason: null });
+  });
+
+  it("follows the owner's abort, then resumes to the end and records the items it names for that owner", async () => {
+    // slow-stream-100: the local provider sends an event every 100 ms, when made and when resumed alike.
+    const lost = new AbortController();
+    const made = await callWith(env, t.host, "/v1/responses", {
+      token: t.key,
+      headers: asUser("ana"),
+      body: { model: "local/slow-stream-100", input: `Report ${label()}`, background: true, stream: true },
+      signal: lost.signal,
+    });
+    const madeReader = made.body!.getReader();
+    const id = eventsOf(decoded(await madeReader.read()))[0]!.response!.id;
+    lost.abort();
+    await madeReader.cancel().catch(() => {});
+    await settleAll();
+
+    const gone = new AbortController();
+    const cut = await resume(id, "&starting_after=0", asUser("ana"), gone.signal);
+    const reader = cut.body!.getReader();
+    const seen = eventsOf(decoded(await reader.read()));
+    expect(seen.map((e) => e.sequence_number)).toEqual([1]);
+    // The client waits for the next event when it aborts: the read in flight is cut, and the provider stops.
+    const next = reader.read();
+    gone.abort();
+    await next.catch(() => {});
+    await reader.cancel().catch(() => {});
+    await vi.waitFor(
+      async () => expect((await provider().abortLog()).some((r) => r.path === `/v1/responses/${id}`)).toBe(true),
+      { timeout: 3000, interval: 20 },
+    );
+    await settleAll();
+    expect(await eventOf(cut)).toMatchObject({ status: 200, reason: "stream_cancelled" });
+
+    const rest = await resume(id, "&starting_after=1", asUser("ana"));
+    const events: StreamEvent[] = eventsOf(await rest.text());
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i + 2));
+    const completed = events.at(-1)!;
+    expect(completed.type).toBe("response.completed");
+    await settleAll();
+    expect(await eventOf(rest)).toMatchObject({ status: 200, reason: null });
+    const referencing = stateless([
+      { type: "item_reference", id: completed.response!.output[0]!.id },
+      { role: "user", content: "What did the report say?" },
+    ]);
+    const own = await respond(t, referencing, asUser("ana"));
+    expect(own.status, own.text).toBe(200);
+    const refused = await respond(t, referencing, asUser("bruno"));
+    expect(JSON.parse(refused.text).error).toMatchObject({ code: "invalid_field" });
+  });
+
+  it("a provider failure is 502 a client may retry; a broken or non-SSE answer ends the stream with an error event", async () => {
+    const made = await respond(t, { model: "gpt-4o-mini", input: "Keep this for later.", background: true });
+    const id = made.json().id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    try {
+      send.mockImplementationOnce(async () => new Response("unavailable", { status: 503 }));
+      const failed = await resume(id);
+      await expectError(failed, 502, "provider_error", "upstream_error");
+      expect(failed.headers.get("x-should-retry")).toBe("true");
+      send.mockImplementationOnce(async () =>
+        Response.json({ error: { message: "Not found.", type: "invalid_request_error" } }, { status: 404 }),
+      );
+      expect((await resume(id)).status).toBe(404);
+
+      const created = { type: "response.created", sequence_number: 0, response: { id, object: "response" } };
+      for (const answer of [() => Response.json(made.json()), () => upstreamEvents(created)]) {
+        send.mockImplementationOnce(async () => answer());
+        const broken = await resume(id);
+        expect(broken.status).toBe(200);
+        const text = await broken.text();
+        const error = eventsOf(text).find((e) => e.type === "error");
+        expect(error).toMatchObject({ code: "stream_interrupted", error: { code: "stream_interrupted" } });
+        await settleAll();
+        expect(await eventOf(broken)).toMatchObject({ status: 200, reason: "stream_failed" });
+      }
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  it("never carries the credential it was asked with, whatever the provider's stream echoes", async () => {
+    const v = await tenantWithKey("rresume-vk");
+    const admin = await createKey(v.tenant, { role: "admin" });
+    // Made up, assembled at run time so that secret scanners reading this repository do not flag it.
+    const secret = ["sk-", "resume-Abc123Def456Ghi789Jkl012"].join("");
+    const vk = await call(v.host, "/v1/admin/virtual-keys", {
+      token: admin,
+      body: { name: "openai", provider: "openai", api_key: secret },
+    });
+    expect(vk.status, await vk.clone().text()).toBe(201);
+    const made = await respond(v, { model: "gpt-4o-mini", input: "Stream me later.", background: true });
+    const id = made.json().id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send").mockImplementation(async (req) =>
+      upstreamEvents({ type: "response.created", sequence_number: 0, response: { id, object: "response" } }, {
+        type: "error",
+        sequence_number: 1,
+        code: "server_error",
+        message: `quota of org-DEPLOYMENT123 exceeded for Bearer ${req.credential}`,
+        param: null,
+      } as { type: string }),
+    );
+    try {
+      const res = await resume(id, "", {}, undefined, v);
+      const text = await res.text();
+      expect(send.mock.calls[0]![0].credential).toBe(secret);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain("DEPLOYMENT123");
+      expect(text).toContain("[CREDENTIAL]");
+    } finally {
+      send.mockRestore();
+    }
+    await settleAll();
   });
 });
 

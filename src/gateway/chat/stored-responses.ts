@@ -1,13 +1,15 @@
 // GET and DELETE /v1/responses/{id}, POST …/cancel and GET …/input_items: a response the provider stored for a
 // stateful Responses request, read, deleted, cancelled (a background one) or its input items listed at the
-// provider. The provider keeps it under the credential that made it — the deployment's own for every tenant
-// without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the same user or
-// for no user as this request (the owner, as for previous_response_id: provider-responses.ts). Anything else is
-// 404 `response_not_found` before the provider is asked, whether another's or unknown. Never cached; one attempt,
-// which a client may repeat (x-should-retry: true on a provider failure).
+// provider; and GET /v1/responses/{id}?stream=true, its events streamed again (a background response's, resumed
+// after `starting_after`). The provider keeps it under the credential that made it — the deployment's own for
+// every tenant without a virtual key — so Cordon asks only for a response its tenant's requests stored, for the
+// same user or for no user as this request (the owner, as for previous_response_id: provider-responses.ts).
+// Anything else is 404 `response_not_found` before the provider is asked, whether another's or unknown. Never
+// cached; one attempt, which a client may repeat (x-should-retry: true on a provider failure).
 import type * as z from "zod";
 import { logText } from "../../shared/log-text";
 import { decodedSegment } from "../../shared/path-segment";
+import type { AuditFacts } from "../audit/facts";
 import { type CacheControls, resolveControls } from "../cache/controls";
 import type { AuthedContext } from "../context";
 import { fail } from "../http/errors";
@@ -20,7 +22,10 @@ import {
   ResponseObjectSchema,
 } from "../protocol/responses";
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
+import { secretsOf } from "../upstream/call";
 import { passOn } from "../upstream/errors";
+import { streamEndFacts, streamedMiss } from "./answer";
+import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
 
 /**
@@ -55,16 +60,67 @@ export type StoredResponseAction = keyof typeof ACTIONS;
  * success. A deleted one is forgotten here too, so that no later request continues from it.
  */
 export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {
-  const { rt, tenant, keyring } = rc;
-  const { method, under, shape } = ACTIONS[action];
-  const id = decodedSegment(rawId);
-  if (action === "retrieve" && rc.url.searchParams.get("stream") === "true") {
-    throw fail("invalid_field", {
-      message:
-        "stream=true is not served on GET /v1/responses/{id}: read the whole response (poll until it completes).",
-      reason: "retrieve_stream",
-    });
+  const { shape } = ACTIONS[action];
+  const { res, id, owner } = await askProvider(rc, action, rawId);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
+  if (shape === null) {
+    await rc.rt.tenantObject(rc.tenant.id).forgetProviderResponse(id, owner);
+    return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
+  }
+  const parsed = shape.safeParse(body);
+  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "response_shape" });
+  // A background response has no output when it is made: its items are recorded once its owner sees them, so
+  // that an item_reference to them is that owner's to make, as for a response answered at once.
+  if (action === "retrieve" || action === "cancel") {
+    const items = outputItemIds(parsed.data as ResponseObject);
+    if (items.length > 0) recordStoredResponse(rc, id, items, owner);
+  }
+  return body;
+}
+
+/**
+ * GET /v1/responses/{id}?stream=true: the stored response's events as the provider streams them again (after
+ * `starting_after`, for a background response resumed), relayed as a streamed answer is (captureResponseStream:
+ * credentials scrubbed from its error events, the client's abort followed, an error event and response.failed
+ * when it breaks or is not a stream at all). The output items it names are recorded for the owner, as a read
+ * records them. Facts: how the stream ended, once it has.
+ */
+export async function streamedResponse(
+  rc: AuthedContext,
+  rawId: string,
+): Promise<{ body: ReadableStream<Uint8Array>; facts: Promise<AuditFacts> }> {
+  const { res, id, owner, secrets } = await askProvider(rc, "retrieve", rawId);
+  const { stream, facts, settle } = streamedMiss(res, {});
+  const body = captureResponseStream(
+    stream,
+    (end) => {
+      if (end.items.length > 0) recordStoredResponse(rc, id, end.items, owner);
+      settle(streamEndFacts(end.kind, rc.request.signal));
+    },
+    secrets,
+    rc.request.signal,
+  );
+  return { body, facts };
+}
+
+/**
+ * The provider's answer (2xx, its body unread) to `action` on the stored response `rawId`, once the owner check
+ * passed: the request's query is passed on as sent. A failure to answer, a 5xx, or a refusal (passed on in the
+ * provider's terms, scrubbed) is thrown.
+ */
+async function askProvider(
+  rc: AuthedContext,
+  action: StoredResponseAction,
+  rawId: string,
+): Promise<{ res: Response; id: string; owner: string; secrets: readonly string[] }> {
+  const { rt, tenant, keyring } = rc;
+  const { method, under } = ACTIONS[action];
+  const id = decodedSegment(rawId);
   const controls = resolveControls({ headers: rc.request.headers, bodyUser: undefined }, tenant.policy, rc.principal);
   const owner = await responseOwner(rc, controls);
   const known = RESPONSE_ID.test(id) && (await rt.tenantObject(tenant.id).unknownProviderIds([id], owner)).length === 0;
@@ -76,6 +132,7 @@ export async function storedResponse(rc: AuthedContext, action: StoredResponseAc
   }
   // The Responses API is OpenAI's: the credential a request for an OpenAI model would be sent with.
   const credential = await upstreamCredential(rt, tenant, keyring, "openai/responses", rc.request.headers);
+  const secrets = secretsOf(rt, credential);
   let res: Response;
   try {
     res = await rt.provider.send({
@@ -107,29 +164,9 @@ export async function storedResponse(rc: AuthedContext, action: StoredResponseAc
       headers: { "x-should-retry": "true" },
     });
   }
-  if (!res.ok) {
-    // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
-    throw (await passOn(res, credential === undefined ? [] : [credential])).error;
-  }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    throw fail("upstream_invalid_response", { reason: "body_not_json" });
-  }
-  if (shape === null) {
-    await rt.tenantObject(tenant.id).forgetProviderResponse(id, owner);
-    return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
-  }
-  const parsed = shape.safeParse(body);
-  if (!parsed.success) throw fail("upstream_invalid_response", { reason: "response_shape" });
-  // A background response has no output when it is made: its items are recorded once its owner sees them, so
-  // that an item_reference to them is that owner's to make, as for a response answered at once.
-  if (action === "retrieve" || action === "cancel") {
-    const items = outputItemIds(parsed.data as ResponseObject);
-    if (items.length > 0) recordStoredResponse(rc, id, items, owner);
-  }
-  return body;
+  // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
+  if (!res.ok) throw (await passOn(res, secrets)).error;
+  return { res, id, owner, secrets };
 }
 
 /**

@@ -228,17 +228,41 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
   },
   "responses.retrieve": {
     tag: "OpenAI-compatible",
-    summary: "Retrieve a stored response",
+    summary: "Retrieve a stored response, or stream its events",
     description:
       "A response the provider stored for one of this tenant's stateful requests, for the same user (or for no user " +
       "when this request names none), read at the provider; never cached. Any other id is 404 " +
-      "`response_not_found` before the provider is asked. The query (`include`…) is passed on; `stream=true` is not " +
-      "served. One attempt: a provider failure says `x-should-retry: true`.",
+      "`response_not_found` before the provider is asked. The query is passed on. With `stream=true` the " +
+      "provider's events are relayed as they come — how a client resumes a `background: true, stream: true` " +
+      "response after a disconnect (`starting_after`); a stream that breaks ends with an `error` event and " +
+      "`response.failed`. One attempt: a provider failure says `x-should-retry: true`.",
     params: { id: "The response's id (`resp_…`)." },
-    responses: {
-      200: { description: "The provider's response object.", content: asJson(ResponseObjectSchema) },
+    query: {
+      stream: {
+        schema: z.enum(["true", "false"]),
+        description: "`true`: the response's events as server-sent events, in place of the object.",
+      },
+      starting_after: {
+        schema: z.int().min(0),
+        description:
+          "With `stream=true`: the sequence number of the last event already seen; the stream starts after it.",
+      },
+      include: { schema: z.string(), description: "Additional fields to include, as OpenAI names them." },
+      include_obfuscation: {
+        schema: z.enum(["true", "false"]),
+        description: "With `stream=true`: `false` leaves the `obfuscation` padding out of the delta events.",
+      },
     },
-    errors: [...UPSTREAM_ERRORS, "response_not_found", "invalid_field"],
+    responses: {
+      200: {
+        description:
+          "The provider's response object, or with `stream=true` its event stream (each event named by its `type` " +
+          "and numbered by `sequence_number`, ending with `response.completed`, `response.incomplete` or " +
+          "`response.failed`).",
+        content: { "application/json": ResponseObjectSchema, "text/event-stream": null },
+      },
+    },
+    errors: [...UPSTREAM_ERRORS, "stream_interrupted", "response_not_found"],
   },
   "responses.delete": {
     tag: "OpenAI-compatible",

@@ -12,7 +12,7 @@ import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
 import { obfuscationAsked } from "../chat/sse";
-import { storedResponse } from "../chat/stored-responses";
+import { storedResponse, streamedResponse } from "../chat/stored-responses";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
@@ -68,8 +68,15 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
   }
 }
 
-/** GET /v1/responses/{id}: a response this tenant's requests stored at the provider (chat/stored-responses.ts). */
+/**
+ * GET /v1/responses/{id}: a response this tenant's requests stored at the provider (chat/stored-responses.ts);
+ * with `stream=true`, its events (after `starting_after`), audited once the stream has ended.
+ */
 export async function retrieveResponse(rc: AuthedContext): Promise<Handled> {
+  if (rc.url.searchParams.get("stream") === "true") {
+    const { body, facts } = await streamedResponse(rc, rc.params.id ?? "");
+    return { response: new Response(body, { headers: SSE_HEADERS }), facts };
+  }
   return { response: json(await storedResponse(rc, "retrieve", rc.params.id ?? "")) };
 }
 

@@ -192,7 +192,7 @@ function retryAfterMs(value: string | null): number | null {
 const since = (t: number) => Math.max(0, Date.now() - t);
 
 /** The credentials an attempt sent: the tenant's virtual key, or the deployment's own (with AI Gateway's token). */
-function secretsOf(rt: Runtime, credential: string | undefined): string[] {
+export function secretsOf(rt: Runtime, credential: string | undefined): string[] {
   const p = rt.config.provider;
   return [credential, ...(p.kind === "ai-gateway" ? [p.apiKey, p.gatewayToken] : [])].filter(
     (s): s is string => typeof s === "string",
