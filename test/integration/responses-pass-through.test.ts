@@ -547,6 +547,33 @@ describe("GET /v1/responses/{id}?stream=true: a stored response's events, resume
     expect(JSON.parse(refused.text).error).toMatchObject({ code: "invalid_field" });
   });
 
+  // Regression: a streamed response was recorded as its owner's only when its stream ended, so a client whose
+  // connection dropped, unnoticed by the gateway, was refused (404) when it resumed at once.
+  it("a background stream is its owner's to resume from its first event, while it still runs", async () => {
+    const made = await callWith(env, t.host, "/v1/responses", {
+      token: t.key,
+      headers: asUser("ana"),
+      body: { model: "local/slow-stream-100", input: `Long report ${label()}`, background: true, stream: true },
+    });
+    const madeReader = made.body!.getReader();
+    const id = eventsOf(decoded(await madeReader.read()))[0]!.response!.id;
+    await vi.waitFor(
+      async () => {
+        const read = await call(t.host, `/v1/responses/${id}`, { token: t.key, headers: asUser("ana") });
+        await read.arrayBuffer();
+        expect(read.status).toBe(200);
+      },
+      { timeout: 3000, interval: 20 },
+    );
+    const resumed = await resume(id, "&starting_after=0", asUser("ana"));
+    const events = eventsOf(await resumed.text());
+    expect(events[0]!.sequence_number).toBe(1);
+    expect(events.at(-1)!.type).toBe("response.completed");
+    await expectError(await resume(id, "", asUser("bruno")), 404, "response_not_found", "invalid_request_error");
+    await madeReader.cancel();
+    await settleAll();
+  });
+
   it("a provider failure is 502 a client may retry; a broken or non-SSE answer ends the stream with an error event", async () => {
     const made = await respond(t, { model: "gpt-4o-mini", input: "Keep this for later.", background: true });
     const id = made.json().id;

@@ -86,6 +86,37 @@ describe("a relayed Responses stream (captureResponseStream)", () => {
     expect(ends[0]).toMatchObject({ kind: "complete", response: null });
   });
 
+  it("names the response once, as soon as an event carries its id", async () => {
+    const response = stored("Paris is the capital.", []);
+    const text = [
+      { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } },
+      {
+        type: "response.in_progress",
+        sequence_number: 1,
+        response: { ...response, status: "in_progress", output: [] },
+      },
+      { type: "response.completed", sequence_number: 2, response },
+    ]
+      .map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+      .join("");
+    const upstream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(text));
+        c.close();
+      },
+    });
+    const named: string[] = [];
+    const relayed = captureResponseStream(
+      upstream,
+      () => {},
+      [],
+      undefined,
+      (id) => named.push(id),
+    );
+    expect(await new Response(relayed).text()).toBe(text);
+    expect(named).toEqual([response.id]);
+  });
+
   it("a client that goes away once the terminal event was relayed had the whole response: complete, and storable", async () => {
     const response = stored("Paris is the capital.", []);
     const events = [

@@ -145,6 +145,9 @@ export async function answerResponses(
       },
       secrets,
       rc.request.signal,
+      // The response is its owner's from its first event: a client whose connection drops (one the gateway may
+      // not notice for a while) resumes a background stream at once (GET …?stream=true&starting_after).
+      (id) => remember(id, []),
     );
     return { kind: "stream", body, entryId, status, cacheReason: missed.cacheReason, facts };
   }

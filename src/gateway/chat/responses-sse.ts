@@ -112,14 +112,17 @@ class ResponsesStreamWatcher {
  * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
  * reported an error (an `error` event, or response.failed), `cancelled` when the client went away — cancelled the
  * body, or `signal` (its request's) aborted — before the terminal event (the upstream read is cancelled then).
+ * `onNamed` is called once, as soon as an event names the response's id.
  */
 export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
   onEnd: (end: ResponsesStreamEnd) => void,
   secrets: readonly string[] = [],
   signal?: AbortSignal,
+  onNamed?: (id: string) => void,
 ): ReadableStream<Uint8Array> {
   const watcher = new ResponsesStreamWatcher();
+  let named = false;
   /** Tells the owner how the stream ended, with the ids the stream named so far. */
   const end = (kind: ResponsesStreamEnd["kind"]) => {
     const named = { id: watcher.id(), items: [...watcher.items] };
@@ -128,7 +131,14 @@ export function captureResponseStream(
   return relayStream(
     upstream,
     {
-      accept: (data) => watcher.accept(data),
+      accept: (data) => {
+        watcher.accept(data);
+        const id = named ? null : watcher.id();
+        if (id !== null) {
+          named = true;
+          onNamed?.(id);
+        }
+      },
       // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
       rewrite: (data) => scrubbedEvent(data, secrets),
       broken() {
