@@ -1,7 +1,7 @@
 // The official `openai` SDK's other endpoints against Cordon under `wrangler dev`, configured only by `baseURL`
 // and `apiKey`: embeddings (the SDK's base64 default), the Responses API (whole, streamed, stateless hits,
-// stateful pass-through, stored responses: retrieve, delete, cancel, input items) and models. Chat completions:
-// openai-sdk.test.ts.
+// stateful pass-through, stored responses: retrieve, delete, cancel, input items, a background stream resumed)
+// and models. Chat completions: openai-sdk.test.ts.
 import OpenAI, { BadRequestError, NotFoundError } from "openai";
 import type {
   Response as OpenAIResponse,
@@ -136,6 +136,42 @@ describe("responses", () => {
     const unknown = await client.responses.cancel("resp_unknown").catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(NotFoundError);
     expect((unknown as NotFoundError).code).toBe("response_not_found");
+  });
+
+  it("resumes a background stream it left: retrieve({stream: true, starting_after}) sends the rest", async () => {
+    // slow-stream-<ms>: the local provider sends an event that often, when made and when resumed alike.
+    const stream = await client.responses.create({
+      model: "slow-stream-50",
+      input: "Write a long report on lighthouses.",
+      background: true,
+      stream: true,
+    });
+    const seen: ResponseStreamEvent[] = [];
+    for await (const event of stream) {
+      seen.push(event);
+      // Leaving the loop aborts the request, as a lost connection ends it.
+      if (event.sequence_number >= 3) break;
+    }
+    const created = seen[0];
+    if (created?.type !== "response.created") throw new Error(`first event: ${created?.type}`);
+    const id = created.response.id;
+    const last = seen.at(-1)!.sequence_number;
+
+    const resumed = await client.responses.retrieve(id, { stream: true, starting_after: last });
+    const rest: ResponseStreamEvent[] = [];
+    for await (const event of resumed) rest.push(event);
+    expect(rest.map((e) => e.sequence_number)).toEqual(rest.map((_, i) => last + 1 + i));
+    const completed = rest.at(-1);
+    if (completed?.type !== "response.completed") throw new Error(`last event: ${completed?.type}`);
+    expect(completed.response).toMatchObject({ id, status: "completed", background: true });
+    const text = [...seen, ...rest].flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : []));
+    expect(text.join("")).toBe((await client.responses.retrieve(id)).output_text);
+
+    const other = await sdkTenant("oairesume");
+    const stranger = new OpenAI({ baseURL: other.baseURL, apiKey: other.key });
+    const refused = await stranger.responses.retrieve(id, { stream: true }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NotFoundError);
+    expect((refused as NotFoundError).code).toBe("response_not_found");
   });
 
   it("lists a stored response's input items, a page or all of them by the SDK's paging", async () => {
