@@ -278,6 +278,48 @@ describe("AI Gateway provider", async () => {
     expect(spy).toHaveBeenCalledTimes(2);
   });
 
+  // Regression: a refusal of GET, DELETE, POST …/cancel or GET …/input_items of a stored response was scrubbed of
+  // the tenant's virtual key only, so the deployment's provider key and AI Gateway token it echoed reached the client.
+  it("scrubs the deployment's credentials from the provider's refusal of a stored response, on every route", async () => {
+    const id = "resp_aig_echo";
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () => Response.json({ ...upstreamResponse("Quito."), id, store: true }));
+    const made = await send(
+      hostOf(tenant),
+      key,
+      { model: "openai/gpt-4o-mini", input: "Capital of Ecuador?" },
+      "/v1/responses",
+    );
+    expect(made.res.status, made.text).toBe(200);
+    spy.mockImplementation(async () =>
+      Response.json(
+        {
+          error: {
+            message: "Bad request sent with provider-secret-value and gateway-token-value.",
+            type: "invalid_request_error",
+            code: null,
+            param: "gateway-token-value",
+          },
+        },
+        { status: 400 },
+      ),
+    );
+    const routes = [
+      ["GET", `/v1/responses/${id}`],
+      ["DELETE", `/v1/responses/${id}`],
+      ["POST", `/v1/responses/${id}/cancel`],
+      ["GET", `/v1/responses/${id}/input_items?limit=5`],
+    ] as const;
+    for (const [method, path] of routes) {
+      const refused = await send(hostOf(tenant), key, undefined, path, method);
+      expect(refused.res.status, `${method} ${path}`).toBe(400);
+      expect(refused.text, `${method} ${path}`).not.toContain("provider-secret-value");
+      expect(refused.text, `${method} ${path}`).not.toContain("gateway-token-value");
+      expect(JSON.parse(refused.text).error.message).toContain("[CREDENTIAL]");
+    }
+  });
+
   // Regression: a fallback stored before fallbacks had to name their provider (`gpt-4o`) was sent to AI Gateway,
   // which refused it, and a refusal ends the list: the fallback after it was never tried.
   it("skips a stored fallback AI Gateway cannot route, and tries the next", async () => {
