@@ -378,6 +378,22 @@ describe("GDPR export", async () => {
     expect(bobsExport.lines.map((l) => l.id).sort()).toEqual([...bobs].sort());
   });
 
+  // Deliberate (docs/security.md, HEAD): the export is read and counted as the download would be, and sent to no one.
+  it("answers HEAD with the download's length and no entry, and records what it counted as a HEAD", async () => {
+    const download = await exportOf(f, ALICE);
+    const head = await call(f.host, `/v1/cache/export?user=${encodeURIComponent(ALICE)}`, {
+      method: "HEAD",
+      token: f.key,
+    });
+    expect(head.status).toBe(200);
+    expect(head.body).toBeNull();
+    expect(head.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
+    expect(head.headers.get("content-length")).toBe(String(new TextEncoder().encode(download.text).byteLength));
+    await settle();
+    const event = await auditEventOf(f.tenant, head.headers.get("x-request-id"));
+    expect(event).toMatchObject({ action: "cache.export", method: "HEAD", status: 200, reason: "export:3" });
+  });
+
   it("an unknown user exports nothing; the user parameter is required and checked", async () => {
     const unknown = await exportOf(f, "nobody");
     expect(unknown.res.status).toBe(200);
