@@ -449,6 +449,35 @@ describe("GET /v1/responses/{id}?stream=true: a stored response's events, resume
       headers: { "content-type": "text/event-stream" },
     });
 
+  // Regression: only a first `stream` of exactly `true` was streamed; `stream=1`, `stream=True` or a second `stream`
+  // was passed on as sent to the whole-response path, and a provider that reads it as true streams an answer that
+  // path cannot read (502 at its end). Any spelling of true now streams, and the provider is sent one stream=true.
+  it("streams a retrieval asking for it in any spelling, and sends the provider one stream=true", async () => {
+    const made = await respond(t, { model: "gpt-4o-mini", input: "Name three rivers." }, asUser("ana"));
+    const id = made.json().id;
+    const rt = await getRuntime(env);
+    const send = vi.spyOn(rt.provider, "send");
+    try {
+      for (const query of ["?stream=1", "?stream=True", "?stream=false&stream=true", "?stream=%20yes&include=x"]) {
+        const res = await call(t.host, `/v1/responses/${id}${query}`, { token: t.key, headers: asUser("ana") });
+        expect(res.status, query).toBe(200);
+        expect(res.headers.get("content-type"), query).toMatch(/^text\/event-stream/);
+        expect(eventsOf(await res.text()).at(-1)!.type, query).toBe("response.completed");
+        const sent = (send.mock.calls.at(-1)![0] as { resource: string }).resource;
+        expect(new URL(sent, "https://p").searchParams.getAll("stream"), query).toEqual(["true"]);
+      }
+      expect((send.mock.calls.at(-1)![0] as { resource: string }).resource).toBe(`/${id}?stream=true&include=x`);
+      for (const query of ["?stream=false", "?stream=0&stream=no"]) {
+        const res = await call(t.host, `/v1/responses/${id}${query}`, { token: t.key, headers: asUser("ana") });
+        expect(res.status, query).toBe(200);
+        expect(((await res.json()) as { id: string }).id, query).toBe(id);
+        expect((send.mock.calls.at(-1)![0] as { resource: string }).resource, query).toBe(`/${id}`);
+      }
+    } finally {
+      send.mockRestore();
+    }
+  });
+
   it("relays the provider's events in order, after starting_after, for the owner only, without asking for others", async () => {
     const made = await respond(
       t,

@@ -43,6 +43,36 @@ export const forWhom = (controls: CacheControls): string =>
 /** A response id as the provider makes them (`resp_…`), bounded as recorded ids are. */
 const RESPONSE_ID = /^[A-Za-z0-9_-]{1,256}$/;
 
+/** What common query parsers read as true (case aside): Pydantic's and most frameworks' spellings of a boolean. */
+const TRUE_WORDS = new Set(["true", "1", "yes", "on", "t", "y"]);
+
+/**
+ * Whether a retrieval's query asks for a stream in a spelling a provider may read as one: any `stream` parameter
+ * (the first, the last or another, as the provider picks) whose value says true. Such a retrieval is streamed
+ * (streamedResponse), and the provider is sent one `stream=true`, so that the two cannot read the query apart.
+ */
+export const asksForStream = (query: URLSearchParams): boolean =>
+  query.getAll("stream").some((value) => TRUE_WORDS.has(value.trim().toLowerCase()));
+
+/**
+ * The query passed on to the provider: the request's as sent, but a retrieval's `stream` parameters, which become
+ * one `stream=true` for a streamed retrieval and none for any other (the provider's default, a whole response).
+ */
+function providerQuery(url: URL, action: StoredResponseAction, streamed: boolean): string {
+  if (action !== "retrieve" || (!streamed && !url.searchParams.has("stream"))) return url.search;
+  const query = new URLSearchParams();
+  let said = false;
+  for (const [name, value] of url.searchParams) {
+    if (name !== "stream") query.append(name, value);
+    else if (streamed && !said) {
+      query.append("stream", "true");
+      said = true;
+    }
+  }
+  const text = query.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
 /**
  * What can be done to a stored response: the provider's method, what follows `/{id}` in its URL, and the shape
  * its answer must have (null: answered with OpenAI's deletion object once the provider said yes).
@@ -94,7 +124,7 @@ export async function streamedResponse(
   rc: AuthedContext,
   rawId: string,
 ): Promise<{ body: ReadableStream<Uint8Array>; facts: Promise<AuditFacts> }> {
-  const { res, id, owner, secrets } = await askProvider(rc, "retrieve", rawId);
+  const { res, id, owner, secrets } = await askProvider(rc, "retrieve", rawId, true);
   const { stream, facts, settle } = streamedMiss(res, {});
   const body = captureResponseStream(
     stream,
@@ -110,13 +140,14 @@ export async function streamedResponse(
 
 /**
  * The provider's answer (2xx, its body unread) to `action` on the stored response `rawId`, once the owner check
- * passed: the request's query is passed on as sent. A failure to answer, a 5xx, or a refusal (passed on in the
+ * passed, with the request's query (providerQuery). A failure to answer, a 5xx, or a refusal (passed on in the
  * provider's terms, scrubbed) is thrown.
  */
 async function askProvider(
   rc: AuthedContext,
   action: StoredResponseAction,
   rawId: string,
+  streamed = false,
 ): Promise<{ res: Response; id: string; owner: string; secrets: readonly string[] }> {
   const { rt, tenant, keyring } = rc;
   const { method, under } = ACTIONS[action];
@@ -138,7 +169,7 @@ async function askProvider(
     res = await rt.provider.send({
       path: "responses",
       method,
-      resource: `/${encodeURIComponent(id)}${under}${rc.url.search}`,
+      resource: `/${encodeURIComponent(id)}${under}${providerQuery(rc.url, action, streamed)}`,
       tenant: tenant.id,
       ...(credential === undefined ? {} : { credential }),
       signal: rc.request.signal,

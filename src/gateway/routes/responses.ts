@@ -12,7 +12,7 @@ import { answerResponses } from "../chat/responses-answer";
 import { FreshIds, protectResponseStream, servedFromCache, withFreshIds } from "../chat/responses-fresh";
 import { replayResponseStream } from "../chat/responses-sse";
 import { obfuscationAsked } from "../chat/sse";
-import { storedResponse, streamedResponse } from "../chat/stored-responses";
+import { asksForStream, storedResponse, streamedResponse } from "../chat/stored-responses";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
 import { json, readJson } from "../http/respond";
@@ -73,7 +73,7 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
  * with `stream=true`, its events (after `starting_after`), audited once the stream has ended.
  */
 export async function retrieveResponse(rc: AuthedContext): Promise<Handled> {
-  if (rc.url.searchParams.get("stream") === "true") {
+  if (asksForStream(rc.url.searchParams)) {
     const { body, facts } = await streamedResponse(rc, rc.params.id ?? "");
     return { response: new Response(body, { headers: SSE_HEADERS }), facts };
   }
