@@ -203,6 +203,33 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, 
     await auditEventWhere((e) => e.tenant === t.tenant && e.action === "responses.retrieve" && e.status === 200);
   });
 
+  // Regression: the audit events of these routes named no response, so the trail could not say who read, deleted
+  // or cancelled which one, nor which one a caller was refused.
+  it("names the response in the audit event, answered or refused", async () => {
+    const own = await stored(asUser("ana"), "The spare key is under the mat.");
+    const read = await at(own.id, "GET", asUser("ana"));
+    const items = await inputItems(own.id, "", asUser("ana"));
+    const streamed = await call(t.host, `/v1/responses/${own.id}?stream=true`, {
+      token: t.key,
+      headers: asUser("ana"),
+    });
+    await streamed.text();
+    const refused = await at(own.id, "DELETE", asUser("bruno"));
+    const odd = await at("not%20an%20id", "GET");
+    const deleted = await at(own.id, "DELETE", asUser("ana"));
+    await settleAll();
+    for (const [res, action, status] of [
+      [read, "responses.retrieve", 200],
+      [items, "responses.input_items.list", 200],
+      [streamed, "responses.retrieve", 200],
+      [refused, "responses.delete", 404],
+      [deleted, "responses.delete", 200],
+    ] as const) {
+      expect(await eventOf(res), action).toMatchObject({ action, status, target: own.id });
+    }
+    expect(await eventOf(odd)).toMatchObject({ action: "responses.retrieve", status: 404, target: "invalid" });
+  });
+
   it("deletes it at the provider and forgets it: no later read, continuation or reference", async () => {
     const own = await stored({}, "The meeting room is B12.");
     const deleted = await at(own.id, "DELETE");

@@ -6,6 +6,8 @@
 // usage of the answer as first computed (what it would have cost; x-cache-tokens-saved and x-cache-cost-saved
 // say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable; the
 // latencies aimed at are chat's (a Responses answer is generated as a chat answer is).
+import { decodedSegment } from "../../shared/path-segment";
+import type { AuditFacts } from "../audit/facts";
 import { resolveControls } from "../cache/controls";
 import { hitHeaders, notCached } from "../chat/answer";
 import { answerResponses } from "../chat/responses-answer";
@@ -15,6 +17,7 @@ import { obfuscationAsked } from "../chat/sse";
 import { asksForStream, storedResponse, streamedResponse } from "../chat/stored-responses";
 import { delayLikeAMiss, recordMissLatency } from "../chat/timing";
 import type { AuthedContext, Handled } from "../context";
+import { ApiError } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
 import { isStateless, ResponsesRequestSchema } from "../protocol/responses";
@@ -72,25 +75,47 @@ export async function responses(rc: AuthedContext): Promise<Handled> {
  * GET /v1/responses/{id}: a response this tenant's requests stored at the provider (chat/stored-responses.ts);
  * with `stream=true`, its events (after `starting_after`), audited once the stream has ended.
  */
-export async function retrieveResponse(rc: AuthedContext): Promise<Handled> {
-  if (asksForStream(rc.url.searchParams)) {
-    const { body, facts } = await streamedResponse(rc, rc.params.id ?? "");
-    return { response: new Response(body, { headers: SSE_HEADERS }), facts };
-  }
-  return { response: json(await storedResponse(rc, "retrieve", rc.params.id ?? "")) };
+export function retrieveResponse(rc: AuthedContext): Promise<Handled> {
+  return aboutResponse(rc, async (id) => {
+    if (asksForStream(rc.url.searchParams)) {
+      const { body, facts } = await streamedResponse(rc, id);
+      return { response: new Response(body, { headers: SSE_HEADERS }), facts };
+    }
+    return { response: json(await storedResponse(rc, "retrieve", id)) };
+  });
 }
 
 /** DELETE /v1/responses/{id}: deletes it at the provider, and forgets it. */
-export async function deleteResponse(rc: AuthedContext): Promise<Handled> {
-  return { response: json(await storedResponse(rc, "delete", rc.params.id ?? "")) };
+export function deleteResponse(rc: AuthedContext): Promise<Handled> {
+  return aboutResponse(rc, async (id) => ({ response: json(await storedResponse(rc, "delete", id)) }));
 }
 
 /** POST /v1/responses/{id}/cancel: cancels it at the provider (a background one); the response as it now is. */
-export async function cancelResponse(rc: AuthedContext): Promise<Handled> {
-  return { response: json(await storedResponse(rc, "cancel", rc.params.id ?? "")) };
+export function cancelResponse(rc: AuthedContext): Promise<Handled> {
+  return aboutResponse(rc, async (id) => ({ response: json(await storedResponse(rc, "cancel", id)) }));
 }
 
 /** GET /v1/responses/{id}/input_items: a page of its input items, as the provider lists them (query passed on). */
-export async function listInputItems(rc: AuthedContext): Promise<Handled> {
-  return { response: json(await storedResponse(rc, "inputItems", rc.params.id ?? "")) };
+export function listInputItems(rc: AuthedContext): Promise<Handled> {
+  return aboutResponse(rc, async (id) => ({ response: json(await storedResponse(rc, "inputItems", id)) }));
+}
+
+/**
+ * A stored response's route, its audit event naming the response (`target`), answered or refused: who read,
+ * deleted or cancelled which response, or was refused it (an id that is no identifier is recorded as `invalid`).
+ */
+async function aboutResponse(rc: AuthedContext, answer: (rawId: string) => Promise<Handled>): Promise<Handled> {
+  const rawId = rc.params.id ?? "";
+  const named: AuditFacts = { target: decodedSegment(rawId) };
+  let done: Handled;
+  try {
+    done = await answer(rawId);
+  } catch (err) {
+    throw err instanceof ApiError ? err.withFacts(named) : err;
+  }
+  const { facts } = done;
+  return {
+    response: done.response,
+    facts: facts === undefined ? named : Promise.resolve(facts).then((f) => ({ ...f, ...named })),
+  };
 }
