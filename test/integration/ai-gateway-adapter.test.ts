@@ -94,6 +94,29 @@ describe("AI Gateway provider", async () => {
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
+  // Regression: the provider's fetch followed redirects, so a redirect answered by the provider's URL sent the
+  // prompt and AI Gateway's token (a header the fetch standard keeps across origins) to wherever it pointed, and
+  // the client got the redirect's status passed on as a refusal.
+  it("never follows a redirect: the provider did not answer", async () => {
+    const fetchSpy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(
+        async () => new Response(null, { status: 307, headers: { location: "https://collector.example/v1" } }),
+      );
+    const failed = await send(hostOf(tenant), key, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: "Capital of Portugal?" }],
+    });
+    expect(failed.res.status).toBe(502);
+    expect(JSON.parse(failed.text).error).toMatchObject({ type: "upstream_error", code: "provider_error" });
+    expect(failed.res.headers.get("location")).toBeNull();
+    expect(fetchSpy.mock.calls.length).toBeGreaterThan(0);
+    for (const [url, init] of fetchSpy.mock.calls as [string, RequestInit][]) {
+      expect(url).toBe("https://gateway.ai.cloudflare.com/v1/acct0123/cordon-gw/compat/chat/completions");
+      expect(init.redirect).toBe("manual");
+    }
+  });
+
   it("requires models named 'provider/model'", async () => {
     const spy = vi.spyOn(globalThis, "fetch");
     const { res, text } = await send(hostOf(tenant), key, {

@@ -39,13 +39,20 @@ export class HttpProvider implements Provider {
     }
     let res: Response;
     try {
-      res = await this.opts.fetcher.fetch(url, { ...init, headers, signal });
+      // A redirect is never followed: it would carry the credentials (AI Gateway's token, in a header the fetch
+      // standard does not drop across origins) and the prompt to wherever the answer pointed.
+      res = await this.opts.fetcher.fetch(url, { ...init, headers, signal, redirect: "manual" });
     } catch {
       if (req.signal?.aborted) throw new UpstreamAttemptError("aborted");
       if (deadline.signal.aborted) throw new UpstreamAttemptError("timeout");
       throw new UpstreamAttemptError("network");
     } finally {
       clearTimeout(timer);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      // The provider, as configured, did not answer: a failure to reach it, as for a network error.
+      await res.body?.cancel();
+      throw new UpstreamAttemptError("network");
     }
     // After the head, the body too is held to a timeout, between any two of its chunks: a provider that stops
     // sending fails the read (a timeout) and the call is cancelled, rather than holding the request open.
