@@ -210,7 +210,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
 
   if (req.stream) {
-    const { stream, facts, settle } = streamedMiss(upstream, missed);
+    const { stream, facts, settle } = providerStream(upstream, missed);
     const body = captureStream(
       stream,
       docsUrlOf(rc.url),
@@ -267,17 +267,17 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   };
 }
 
-/** The response headers that say how a hit was found. */
 /**
- * A miss passed on as a stream: the provider's body (502 `upstream_invalid_response` when it sent none), and its
- * audit facts, known once the stream ends (`settle`).
+ * A provider's answer passed on as a stream (a miss's, or a stored response's events): its body (502
+ * `upstream_invalid_response`, with the facts `known` so far, when it sent none), and the request's audit facts,
+ * known once the stream ends (`settle`).
  */
-export function streamedMiss(upstream: Response, missed: AuditFacts) {
+export function providerStream(upstream: Response, known: AuditFacts) {
   if (!upstream.body) {
     throw fail("upstream_invalid_response", {
       message: "The model provider sent an empty stream.",
       reason: "empty_stream",
-      facts: missed,
+      facts: known,
     });
   }
   let settle: (facts: AuditFacts) => void = () => {};
@@ -296,6 +296,7 @@ export function streamEndFacts(kind: "complete" | "failed" | "cancelled", signal
   return kind === "complete" ? {} : { reason: `stream_${kind === "failed" && signal.aborted ? "cancelled" : kind}` };
 }
 
+/** The response headers that say how a hit was found. */
 export function hitHeaders(hit: CacheHit, stale = false): Record<string, string> {
   return {
     "x-cache": stale ? "STALE" : hit.tier === "exact" ? "HIT-EXACT" : "HIT-SEMANTIC",

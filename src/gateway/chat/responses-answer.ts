@@ -22,7 +22,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { bodyReadFailure } from "../upstream/errors";
-import { consult, piiRefused, streamEndFacts, streamedMiss } from "./answer";
+import { consult, piiRefused, providerStream, streamEndFacts } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
 import { forWhom, recordStoredResponse, responseOwner } from "./stored-responses";
@@ -132,7 +132,7 @@ export async function answerResponses(
   };
 
   if (req.stream) {
-    const { stream, facts, settle } = streamedMiss(upstream, missed);
+    const { stream, facts, settle } = providerStream(upstream, missed);
     const body = captureResponseStream(
       stream,
       (end) => {

@@ -24,7 +24,7 @@ import {
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { secretsOf } from "../upstream/call";
 import { passOn } from "../upstream/errors";
-import { streamEndFacts, streamedMiss } from "./answer";
+import { providerStream, streamEndFacts } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
 
@@ -125,7 +125,7 @@ export async function streamedResponse(
   rawId: string,
 ): Promise<{ body: ReadableStream<Uint8Array>; facts: Promise<AuditFacts> }> {
   const { res, id, owner, secrets } = await askProvider(rc, "retrieve", rawId, true);
-  const { stream, facts, settle } = streamedMiss(res, {});
+  const { stream, facts, settle } = providerStream(res, {});
   const body = captureResponseStream(
     stream,
     (end) => {
