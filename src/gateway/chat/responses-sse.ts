@@ -122,7 +122,8 @@ export function captureResponseStream(
   onNamed?: (id: string) => void,
 ): ReadableStream<Uint8Array> {
   const watcher = new ResponsesStreamWatcher();
-  let named = false;
+  /** Whether onNamed was called. */
+  let toldId = false;
   /** Tells the owner how the stream ended, with the ids the stream named so far. */
   const end = (kind: ResponsesStreamEnd["kind"]) => {
     const named = { id: watcher.id(), items: [...watcher.items] };
@@ -133,9 +134,9 @@ export function captureResponseStream(
     {
       accept: (data) => {
         watcher.accept(data);
-        const id = named ? null : watcher.id();
+        const id = toldId ? null : watcher.id();
         if (id !== null) {
-          named = true;
+          toldId = true;
           onNamed?.(id);
         }
       },
