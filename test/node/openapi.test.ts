@@ -154,6 +154,26 @@ describe("OpenAPI document", () => {
     expect(chatHeaders).toContain("#/components/parameters/x-cache-control");
     expect(Object.keys(ops.get("POST /v1/chat/completions")!.responses["200"].headers)).toContain("x-cache");
   });
+
+  it("lists the request headers a route reads besides its cache controls", () => {
+    const ops = operations(doc);
+    const headers = (key: string) =>
+      ((ops.get(key)!.parameters ?? []) as Json[]).flatMap((p) => (p.$ref ? [p.$ref.split("/").pop()] : []));
+    // A stored response is its owner's (x-cache-user), asked for with the tenant's virtual key.
+    for (const key of [
+      "GET /v1/responses/{id}",
+      "DELETE /v1/responses/{id}",
+      "POST /v1/responses/{id}/cancel",
+      "GET /v1/responses/{id}/input_items",
+    ]) {
+      expect(headers(key), key).toEqual(["x-cache-user", "x-cordon-virtual-key"]);
+    }
+    expect(headers("GET /v1/admin/policy")).toEqual(["if-none-match"]);
+    expect(headers("PUT /v1/admin/policy")).toEqual(["if-match"]);
+    expect(doc.components.parameters["if-none-match"]).toMatchObject({ name: "If-None-Match", in: "header" });
+    const items = (ops.get("GET /v1/responses/{id}/input_items")!.parameters as Json[]).map((p) => p.name);
+    expect(items).toEqual(expect.arrayContaining(["id", "after", "limit", "order", "include"]));
+  });
 });
 
 function listedCodesOf(op: Json): string[] {

@@ -78,6 +78,23 @@ export const REQUEST_HEADERS: Record<string, Json> = {
       "The virtual key (vk_…) whose provider credential to call the provider with (default: the newest one for the model's provider; a tenant's first key for a provider becomes the default as its tenant record propagates, within about 30 s plus KV's propagation, and is used at once when named).",
     schema: { type: "string" },
   },
+  // The conditional requests of the tenant's policy (its ETag).
+  "if-match": {
+    name: "If-Match",
+    in: "header",
+    description:
+      "The policy's `ETag` as GET answered it (a list of tags, or `*`), compared weakly: the PUT applies only if " +
+      "the stored policy still has it (409 `policy_changed` otherwise).",
+    schema: { type: "string" },
+  },
+  "if-none-match": {
+    name: "If-None-Match",
+    in: "header",
+    description:
+      "The policy's `ETag` as an earlier GET answered it (a list of tags, or `*`), compared weakly: 304 Not " +
+      "Modified, without a body, while the policy still has it.",
+    schema: { type: "string" },
+  },
 };
 
 export const REQUEST_HEADERS_OF: Readonly<Record<CacheControls, readonly string[]>> = {

@@ -134,7 +134,9 @@ function operation(
       description: q.description,
       schema: inline(q.schema),
     })),
-    ...(op.cache ? REQUEST_HEADERS_OF[op.cache].map((h) => ({ $ref: `#/components/parameters/${h}` })) : []),
+    ...[...(op.cache ? REQUEST_HEADERS_OF[op.cache] : []), ...(op.requestHeaders ?? [])].map((h) => ({
+      $ref: `#/components/parameters/${h}`,
+    })),
   ];
   const successHeaders = [
     "x-request-id",

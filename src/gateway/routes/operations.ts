@@ -93,6 +93,9 @@ export interface QueryDoc {
 /** Which x-cache-* request headers a route reads (cache/controls.ts) and x-cordon-virtual-key. */
 export type CacheControls = "chat" | "embeddings" | "query";
 
+/** A request header a route reads besides its cache controls (openapi-headers.ts, REQUEST_HEADERS). */
+export type RequestHeader = "x-cache-user" | "x-cordon-virtual-key" | "if-match" | "if-none-match";
+
 export interface OperationDoc {
   readonly tag: Tag;
   readonly summary: string;
@@ -110,6 +113,7 @@ export interface OperationDoc {
    */
   readonly errors?: readonly ErrorCode[];
   readonly cache?: CacheControls;
+  readonly requestHeaders?: readonly RequestHeader[];
   /** OpenAI-compatible: fields Cordon does not read are passed to the provider unchanged (and partition the cache). */
   readonly passThrough?: true;
 }
@@ -125,6 +129,12 @@ const Time: QueryDoc = {
   schema: z.string(),
   description: "An ISO 8601 time or milliseconds since the epoch.",
 };
+
+/**
+ * What a stored response's routes read: the user it was stored for (its owner) and the virtual key to ask the
+ * provider with.
+ */
+const STORED_RESPONSE_HEADERS: readonly RequestHeader[] = ["x-cache-user", "x-cordon-virtual-key"];
 
 const UPSTREAM_ERRORS: readonly ErrorCode[] = [
   "invalid_model",
@@ -237,6 +247,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "response after a disconnect (`starting_after`); a stream that breaks ends with an `error` event and " +
       "`response.failed`. One attempt: a provider failure says `x-should-retry: true`.",
     params: { id: "The response's id (`resp_…`)." },
+    requestHeaders: STORED_RESPONSE_HEADERS,
     query: {
       stream: {
         schema: z.enum(["true", "false"]),
@@ -271,6 +282,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "Deletes at the provider a response this tenant's requests stored for the same user (as retrieval), and " +
       "forgets it: no later request continues from it.",
     params: { id: "The response's id (`resp_…`)." },
+    requestHeaders: STORED_RESPONSE_HEADERS,
     responses: {
       200: { description: "OpenAI's deletion object.", content: asJson(DeletedResponseSchema) },
     },
@@ -284,6 +296,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "made with `background: true`; the provider refuses any other in its own terms. Never cached; one attempt: " +
       "a provider failure says `x-should-retry: true`.",
     params: { id: "The response's id (`resp_…`)." },
+    requestHeaders: STORED_RESPONSE_HEADERS,
     responses: {
       200: { description: "The provider's response object, as it now is.", content: asJson(ResponseObjectSchema) },
     },
@@ -296,6 +309,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "The input items of a response this tenant's requests stored for the same user (as retrieval), listed at " +
       "the provider; never cached. The query is passed on as sent: the provider reads and checks it.",
     params: { id: "The response's id (`resp_…`)." },
+    requestHeaders: STORED_RESPONSE_HEADERS,
     query: {
       after: { schema: z.string(), description: "An item id: the page starts after it." },
       limit: Limit(100, 20),
@@ -520,6 +534,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     description:
       "Answers with the policy's `ETag`. Sent back as `If-None-Match` (a list of tags, compared weakly, or `*`), it " +
       "gets 304 Not Modified, with no body, while the policy has not changed; as `If-Match`, it makes a PUT conditional.",
+    requestHeaders: ["if-none-match"],
     responses: {
       200: { description: "The whole policy.", content: asJson(PolicyBodySchema), headers: ["etag"] },
       304: { description: "Not Modified: If-None-Match names the policy's current tag.", headers: ["etag"] },
@@ -535,6 +550,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       "`?confirm=true`.",
     body: { schema: PolicySchema },
     query: { confirm: { schema: z.enum(["true"]), description: "Apply an ip_allowlist that excludes the caller." } },
+    requestHeaders: ["if-match"],
     responses: {
       200: { description: "The policy now in force.", content: asJson(PolicyBodySchema), headers: ["etag"] },
     },
