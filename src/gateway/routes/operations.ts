@@ -242,10 +242,11 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     description:
       "A response the provider stored for one of this tenant's stateful requests, for the same user (or for no user " +
       "when this request names none), read at the provider; never cached. Any other id is 404 " +
-      "`response_not_found` before the provider is asked. The query is passed on. With `stream=true` the " +
-      "provider's events are relayed as they come — how a client resumes a `background: true, stream: true` " +
-      "response after a disconnect (`starting_after`); a stream that breaks ends with an `error` event and " +
-      "`response.failed`. One attempt: a provider failure says `x-should-retry: true`.",
+      "`response_not_found` before the provider is asked. The query is passed on (a `stream` that says true in " +
+      "any spelling as one `stream=true`). With `stream=true` the provider's events are relayed as they come — " +
+      "how a client resumes a `background: true, stream: true` response after a disconnect (`starting_after`); a " +
+      "stream that breaks ends with an `error` event and `response.failed`. One attempt: a provider failure says " +
+      "`x-should-retry: true`.",
     params: { id: "The response's id (`resp_…`)." },
     requestHeaders: STORED_RESPONSE_HEADERS,
     query: {

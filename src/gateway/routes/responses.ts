@@ -6,6 +6,8 @@
 // usage of the answer as first computed (what it would have cost; x-cache-tokens-saved and x-cache-cost-saved
 // say what it saved). With the tenant's timing protection, hits and misses are made indistinguishable; the
 // latencies aimed at are chat's (a Responses answer is generated as a chat answer is).
+// GET and DELETE /v1/responses/{id}, POST …/cancel and GET …/input_items act on a response the provider stored,
+// for its owner only (chat/stored-responses.ts), their audit events naming it.
 import { decodedSegment } from "../../shared/path-segment";
 import type { AuditFacts } from "../audit/facts";
 import { resolveControls } from "../cache/controls";

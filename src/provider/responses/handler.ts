@@ -1,10 +1,11 @@
 // POST /v1/responses; GET and DELETE /v1/responses/{id}, POST …/cancel and GET …/input_items. The reply follows
 // the shared rule (reply.ts) over the whole conversation: the turns of previous_response_id's chain, then this
-// request's instructions and input. The fingerprint is a hash of the body without stream, stream_options, store and previous_response_id, plus those
-// earlier turns, so a follow-up is deterministic although response ids are not. A background request (without
-// stream) is answered at once with its object `queued`; GET then shows it `in_progress` while slow-<ms> says it
-// runs (done at once otherwise), and cancel stops it there, as OpenAI's does. GET …?stream=true sends a stored
-// response's events again, from after `starting_after` (a background stream resumed).
+// request's instructions and input. The fingerprint is a hash of the body without stream, stream_options, store
+// and previous_response_id, plus those earlier turns, so a follow-up is deterministic although response ids are
+// not. A background request (without stream) is answered at once with its object `queued`; GET then shows it
+// `in_progress` while slow-<ms> says it runs (done at once otherwise), and cancel stops it there, as OpenAI's
+// does. GET …?stream=true sends a stored response's events again, from after `starting_after` (a background
+// stream resumed).
 import { beforeAnswer, type Call, clientClosed, jsonAnswer, streamAnswer } from "../call";
 import { fingerprintOf, Rng, seedOf } from "../determinism";
 import { type Fault, faultOf, MAX_DELAY_MS } from "../faults";

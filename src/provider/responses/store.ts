@@ -13,7 +13,10 @@ export interface StoredResponse {
   callNames: Map<string, string>;
   /** This request's input items, each with its id, in the order sent (GET …/input_items). */
   inputItems: Record<string, unknown>[];
-  /** Its stream's events made again (GET …?stream=true), with or without obfuscation, and the model that made them. */
+  /**
+   * Its stream's events made again (GET …?stream=true), with or without obfuscation, and the model and fingerprint
+   * that made them.
+   */
   replay: { model: string; fingerprint: string; events: (includeObfuscation: boolean) => Promise<SseEvent[]> };
   /**
    * A background response still being generated: the object GET returns until `until` (ms since the epoch), and
