@@ -176,8 +176,9 @@ export async function answerEmbeddings(
     status,
     tokensSaved,
     costSaved,
-    // A MISS that was partly answered from the cache: what its cached inputs saved, as x-cache-tokens-saved says.
-    facts: { ...facts, promptTokens, costSaved, ...(tokensSaved > 0 ? { promptTokensSaved: tokensSaved } : {}) },
+    // A MISS that was partly answered from the cache: what its cached inputs saved, as x-cache-tokens-saved says
+    // (the event leaves it out when that is nothing).
+    facts: { ...facts, promptTokens, costSaved, promptTokensSaved: tokensSaved },
   };
 }
 
