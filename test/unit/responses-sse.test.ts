@@ -63,23 +63,30 @@ describe("a streamed hit of a request that asked for logprobs (include: message.
   });
 });
 
+/** Events as a provider streams them, each named by its type. */
+const sseText = (events: readonly ({ type: string } & Record<string, unknown>)[]) =>
+  events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+
+/** A provider's body sending `text` at once, then closing. */
+const upstreamOf = (text: string) =>
+  new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode(text));
+      c.close();
+    },
+  });
+
 describe("a relayed Responses stream (captureResponseStream)", () => {
   // Regression: a second response.completed after the first replaced what was stored, a response no client saw.
   it("stores nothing when an event follows the terminal one", async () => {
     const response = stored("Paris is the capital.", []);
     const other = stored("Something else entirely.", []);
-    const text = [
-      { type: "response.completed", sequence_number: 0, response },
-      { type: "response.completed", sequence_number: 1, response: other },
-    ]
-      .map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
-      .join("");
-    const upstream = new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(new TextEncoder().encode(text));
-        c.close();
-      },
-    });
+    const upstream = upstreamOf(
+      sseText([
+        { type: "response.completed", sequence_number: 0, response },
+        { type: "response.completed", sequence_number: 1, response: other },
+      ]),
+    );
     const ends: { kind: string; response: unknown }[] = [];
     await new Response(captureResponseStream(upstream, (end) => ends.push(end))).text();
     expect(ends).toHaveLength(1);
@@ -88,26 +95,15 @@ describe("a relayed Responses stream (captureResponseStream)", () => {
 
   it("names the response once, as soon as an event carries its id", async () => {
     const response = stored("Paris is the capital.", []);
-    const text = [
-      { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } },
-      {
-        type: "response.in_progress",
-        sequence_number: 1,
-        response: { ...response, status: "in_progress", output: [] },
-      },
+    const inProgress = { ...response, status: "in_progress", output: [] };
+    const text = sseText([
+      { type: "response.created", sequence_number: 0, response: inProgress },
+      { type: "response.in_progress", sequence_number: 1, response: inProgress },
       { type: "response.completed", sequence_number: 2, response },
-    ]
-      .map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
-      .join("");
-    const upstream = new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(new TextEncoder().encode(text));
-        c.close();
-      },
-    });
+    ]);
     const named: string[] = [];
     const relayed = captureResponseStream(
-      upstream,
+      upstreamOf(text),
       () => {},
       [],
       undefined,
@@ -123,7 +119,7 @@ describe("a relayed Responses stream (captureResponseStream)", () => {
       { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } },
       { type: "response.completed", sequence_number: 1, response },
     ];
-    const text = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+    const text = sseText(events);
     for (const sent of [events.length, 1]) {
       const upstream = new ReadableStream<Uint8Array>({
         start(c) {
