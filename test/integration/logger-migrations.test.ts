@@ -44,37 +44,41 @@ function v1Event(tenant: string, i: number): AuditEventV1 {
   });
 }
 
-/** Version 2 events chained into `db` as the logger before migration 0003 wrote them (no prompt_tokens_saved). */
-async function storeBefore0003(db: D1Database, tenant: string, events: readonly AuditEvent[]): Promise<string> {
+/** The event fields 0001's audit_events copied out of each event; 0002 added `model`, 0003 `prompt_tokens_saved`. */
+const COPIED_BY_0001 = [
+  "ts",
+  "actor",
+  "action",
+  "outcome",
+  "status",
+  "cache",
+  "prompt_tokens",
+  "completion_tokens",
+  "cost_saved",
+  "latency_ms",
+] as const;
+
+/**
+ * Events chained into `db` for `tenant` as a logger of an earlier migration wrote them: the `copied` event fields in
+ * their columns, the canonical event and its hashes, and the chain's head. Returns the head's hash.
+ */
+async function storeAsThen(
+  db: D1Database,
+  tenant: string,
+  events: readonly (AuditEvent | AuditEventV1)[],
+  copied: readonly string[],
+): Promise<string> {
   let prev = GENESIS;
   for (const [i, e] of events.entries()) {
     const event = canonicalJson(e);
     const hash = await chainHash(prev, event);
+    const values = copied.map((column) => (e as Record<string, unknown>)[column] ?? null);
     await db
       .prepare(
-        `INSERT INTO audit_events (tenant, seq, id, ts, actor, action, outcome, status, cache, model, prompt_tokens,
-           completion_tokens, cost_saved, latency_ms, event, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO audit_events (tenant, seq, id, ${copied.join(", ")}, event, prev_hash, hash)
+         VALUES (${Array.from({ length: copied.length + 6 }, () => "?").join(", ")})`,
       )
-      .bind(
-        tenant,
-        i + 1,
-        e.id,
-        e.ts,
-        e.actor,
-        e.action,
-        e.outcome,
-        e.status,
-        e.cache,
-        e.model,
-        e.prompt_tokens,
-        e.completion_tokens,
-        e.cost_saved,
-        e.latency_ms,
-        event,
-        prev,
-        hash,
-      )
+      .bind(tenant, i + 1, e.id, ...values, event, prev, hash)
       .run();
     prev = hash;
   }
@@ -92,39 +96,8 @@ describe("logger migrations on an existing database", () => {
       env.TEST_MIGRATIONS.filter((m) => m.name.startsWith("0001")),
     );
     const tenant = "legacy";
-    let prev = GENESIS;
     const events = [0, 1, 2].map((i) => v1Event(tenant, i));
-    for (const [i, e] of events.entries()) {
-      const event = canonicalJson(e);
-      const hash = await chainHash(prev, event);
-      await db
-        .prepare(
-          `INSERT INTO audit_events (tenant, seq, id, ts, actor, action, outcome, status, cache, prompt_tokens,
-             completion_tokens, cost_saved, latency_ms, event, prev_hash, hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .bind(
-          tenant,
-          i + 1,
-          e.id,
-          e.ts,
-          e.actor,
-          e.action,
-          e.outcome,
-          e.status,
-          e.cache,
-          e.prompt_tokens,
-          e.completion_tokens,
-          e.cost_saved,
-          e.latency_ms,
-          event,
-          prev,
-          hash,
-        )
-        .run();
-      prev = hash;
-    }
-    await db.prepare("INSERT INTO audit_chain (tenant, seq, hash) VALUES (?, 3, ?)").bind(tenant, prev).run();
+    const prev = await storeAsThen(db, tenant, events, COPIED_BY_0001);
     await db
       .prepare(
         `INSERT INTO audit_rejects (received_at, message_id, reason, body, body_bytes) VALUES
@@ -188,7 +161,7 @@ describe("logger migrations on an existing database", () => {
         cost_saved: 1e-7,
       }),
     ];
-    const head = await storeBefore0003(db, tenant, old);
+    const head = await storeAsThen(db, tenant, old, [...COPIED_BY_0001, "model"]);
 
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
     expect(await columns()).toContain("prompt_tokens_saved");
