@@ -74,6 +74,7 @@ export type ResponseHeader =
   | "x-ratelimit-limit-requests"
   | "x-ratelimit-remaining-requests"
   | "x-ratelimit-reset-requests"
+  | "x-cordon-warning"
   | "content-disposition"
   | "etag";
 
@@ -119,6 +120,16 @@ export interface OperationDoc {
 }
 
 const asJson = (schema: z.ZodType) => ({ "application/json": schema });
+
+/**
+ * The rate headers a route that admits its caller itself (admitCaller) sends when a limit counted it; where the
+ * caller is an API key, its answer may carry the key-age warning (`x-cordon-warning`) too.
+ */
+const RATE_HEADERS: readonly ResponseHeader[] = [
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+];
 
 const Limit = (max: number, byDefault: number): QueryDoc => ({
   schema: z.int().min(1).max(max),
@@ -575,7 +586,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       200: {
         description: "The access token; the rate headers when the key's or the tenant's rate limit counted the mint.",
         content: asJson(TokenResponseSchema),
-        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+        headers: [...RATE_HEADERS, "x-cordon-warning"],
       },
     },
     errors: [
@@ -668,7 +679,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
       200: {
         description: "Signed in; the session and its CSRF token, with the rate headers when a limit counted it.",
         content: asJson(SessionViewSchema),
-        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+        headers: [...RATE_HEADERS, "x-cordon-warning"],
       },
     },
     errors: [
@@ -694,7 +705,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
           "The session, or `signed_in: false` (and why it ended, its cookie then cleared); a session's answer " +
           "carries the rate headers when a limit counted it.",
         content: asJson(z.union([SessionViewSchema, SignedOutSchema])),
-        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+        headers: [...RATE_HEADERS, "x-cordon-warning"],
       },
     },
     errors: ["cross_origin_request"],
@@ -728,7 +739,7 @@ export const OPERATIONS: { readonly [A in RouteAction]: OperationDoc } = {
     responses: {
       303: {
         description: "To /dashboard, signed in; the rate headers when a limit counted the sign-in.",
-        headers: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+        headers: RATE_HEADERS,
       },
     },
     errors: ["tenant_not_found", "sso_not_configured", "sso_state_invalid", "sso_denied", "sso_provider_error"],
