@@ -5,6 +5,7 @@
 // provider failures are passed on in the provider's terms without storing anything.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { UpstreamAttemptError } from "../../src/gateway/ports/provider";
 import { getRuntime } from "../../src/gateway/runtime";
 import { auditEventWhere, call, chatBody, createKey, expectError, rootToken, settle, tenantWithKey } from "../helpers";
 import { callWith, eventOf, label, provider, settleAll } from "./gateway-helpers";
@@ -273,6 +274,36 @@ describe("stored responses: GET and DELETE /v1/responses/{id}, POST …/cancel, 
       provider.mockRestore();
     }
     expect((await at(kept.id, "GET")).status).toBe(200);
+  });
+
+  // Regression: a provider that stopped sending a stored response's body part-way (the adapter's idle timeout) was
+  // reported as a body that is not JSON (502 upstream_invalid_response), not as the timeout it was.
+  it("a stored response whose body stops part-way is 504 upstream_timeout, one a client may retry", async () => {
+    const kept = await stored({}, "Remember the code word: egret.");
+    const rt = await getRuntime(env);
+    const provider = vi.spyOn(rt.provider, "send");
+    const stalled = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(`{"id":"${kept.id}",`));
+            c.error(new UpstreamAttemptError("timeout"));
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      );
+    try {
+      for (const send of [() => at(kept.id, "GET"), () => cancel(kept.id), () => inputItems(kept.id)]) {
+        provider.mockImplementationOnce(async () => stalled());
+        const timedOut = await send();
+        await expectError(timedOut, 504, "upstream_timeout", "upstream_error");
+        expect(timedOut.headers.get("x-should-retry")).toBe("true");
+        await settleAll();
+        expect(await eventOf(timedOut)).toMatchObject({ status: 504, reason: "upstream_body_timeout" });
+      }
+    } finally {
+      provider.mockRestore();
+    }
   });
 
   it("cancels a background response at the provider, for its owner only, without asking for others", async () => {

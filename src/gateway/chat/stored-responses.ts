@@ -95,7 +95,11 @@ export async function storedResponse(rc: AuthedContext, action: StoredResponseAc
   let body: unknown;
   try {
     body = await res.json();
-  } catch {
+  } catch (err) {
+    // A provider that stopped sending part-way timed out (adapters/provider-http.ts): one attempt, so worth another.
+    if (err instanceof UpstreamAttemptError && err.failure === "timeout") {
+      throw fail("upstream_timeout", { reason: "upstream_body_timeout", headers: { "x-should-retry": "true" } });
+    }
     throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
   if (shape === null) {
