@@ -38,6 +38,12 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
   }
 
+  /**
+   * Resolves once the page's next call to `path` has been answered: what a test waits for before it ends the session
+   * under a view (networkidle speaks of a page load only, not of the calls a view makes after it).
+   */
+  const answered = (w: WatchedPage, path: string) => w.page.waitForResponse((r) => new URL(r.url()).pathname === path);
+
   const view = async (w: WatchedPage, link: string, heading: string) => {
     await w.page.getByRole("navigation").getByRole("link", { name: link }).click();
     await w.page.getByRole("heading", { level: 1, name: heading }).waitFor();
@@ -357,10 +363,11 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
       id: string;
       key: string;
     }>();
+    // The overview's own request (analytics) finishes first: otherwise it, not the Keys view's, may be the first to
+    // meet the revoked key.
+    const overview = answered(w, "/v1/analytics");
     await signInWithKey(w, doomed.key);
-    // The overview's own requests (analytics) finish first: otherwise one of them, not the Keys view's, may be the
-    // first to meet the revoked key.
-    await w.page.waitForLoadState("networkidle");
+    await overview;
     expect((await api("DELETE", `/v1/admin/keys/${doomed.id}`, { token: cordon().rootToken })).status).toBe(200);
     w.expectResponse(401, "GET", "/v1/admin/keys");
     await w.page.getByRole("navigation").getByRole("link", { name: "Keys" }).click();
@@ -373,8 +380,9 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
   // action with "No credential was sent. Send 'Authorization: Bearer <key>'…".
   it("returns to sign-in when the browser no longer holds the session: signed out in another tab, or expired", async () => {
     const w = await open();
+    const overview = answered(w, "/v1/analytics");
     await signInWithKey(w);
-    await w.page.waitForLoadState("networkidle");
+    await overview;
     const tab = await w.context.newPage();
     await tab.goto(`${origin}/dashboard`);
     await tab.getByRole("button", { name: "Sign out" }).click();
@@ -386,9 +394,10 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await w.page.getByRole("heading", { name: "Sign in to Cordon" }).waitFor();
 
     await w.page.getByLabel("API key").fill(owner.key);
+    const keys = answered(w, "/v1/admin/keys");
     await w.page.getByRole("button", { name: "Sign in" }).click();
     await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
-    await w.page.waitForLoadState("networkidle");
+    await keys;
     // What the browser does when the cookie's Max-Age has run out.
     await w.context.clearCookies();
     w.expectResponse(401, "GET", "/v1/audit");
@@ -406,9 +415,10 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     pages.push(w);
     await w.page.goto(`${otherOrigin}/dashboard`);
     await w.page.getByLabel("API key").fill(other.key);
+    const overview = answered(w, "/v1/analytics");
     await w.page.getByRole("button", { name: "Sign in" }).click();
     await w.page.getByRole("navigation", { name: "Dashboard" }).waitFor();
-    await w.page.waitForLoadState("networkidle");
+    await overview;
 
     const read = await call("GET", other.host, "/v1/admin/policy", { token: cordon().rootToken });
     const { policy } = read.json<{ policy: Record<string, unknown> }>();
