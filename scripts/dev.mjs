@@ -154,6 +154,13 @@ const child = spawn(
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
+// `npm run dev` runs this script through a shell, which a SIGTERM to npm (from a process manager, an editor's stop
+// button) ends without passing it on: this script would outlive npm, and wrangler keep the port. So it stops
+// wrangler, as on a signal, once its parent is gone.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill("SIGTERM");
+}, 1000).unref();
 
 try {
   await waitForGateway(child);
