@@ -23,7 +23,7 @@ import {
 } from "../protocol/responses";
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { secretsOf } from "../upstream/call";
-import { passOn } from "../upstream/errors";
+import { passOn, unanswered } from "../upstream/errors";
 import { providerStream, streamEndFacts } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
@@ -182,22 +182,11 @@ async function askProvider(
   } catch (err) {
     const failure = err instanceof UpstreamAttemptError ? err.failure : "network";
     if (failure === "aborted") throw fail("request_aborted", { reason: "client_aborted" });
-    if (failure === "timeout") {
-      throw fail("upstream_timeout", { reason: "upstream_timeout", headers: { "x-should-retry": "true" } });
-    }
-    throw fail("provider_error", {
-      message: "The model provider could not be reached.",
-      reason: "network_error",
-      headers: { "x-should-retry": "true" },
-    });
+    throw unanswered(failure === "timeout", null, true);
   }
   if (res.status >= 500) {
     await res.body?.cancel();
-    throw fail("provider_error", {
-      message: `The model provider returned HTTP ${res.status}.`,
-      reason: `provider_status_${res.status}`,
-      headers: { "x-should-retry": "true" },
-    });
+    throw unanswered(false, res.status, true);
   }
   // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
   if (!res.ok) throw (await passOn(res, secrets)).error;

@@ -91,15 +91,23 @@ export async function exhausted(outcomes: readonly TargetOutcome[]): Promise<Api
       headers: { "retry-after": "30", "x-should-retry": "false" },
     });
   }
-  if (last.kind === "failed" && last.failure === "timeout") {
-    return fail("upstream_timeout", { reason: "upstream_timeout", headers: { "x-should-retry": "false" } });
-  }
-  const status = last.kind === "failed" && last.status !== null ? last.status : null;
+  const failed = last.kind === "failed" ? last : null;
+  return unanswered(failed?.failure === "timeout", failed?.status ?? null, false);
+}
+
+/**
+ * The provider did not answer: 504 `upstream_timeout` when it timed out, else 502 `provider_error` (unreachable
+ * when `status` is null, else its 5xx). `retry` is what x-should-retry tells the client: not after Cordon's own
+ * retries and fallbacks (exhausted), yes after a single attempt (a stored response's routes).
+ */
+export function unanswered(timedOut: boolean, status: number | null, retry: boolean): ApiError {
+  const headers = { "x-should-retry": String(retry) };
+  if (timedOut) return fail("upstream_timeout", { reason: "upstream_timeout", headers });
   return fail("provider_error", {
     message:
       status === null ? "The model provider could not be reached." : `The model provider returned HTTP ${status}.`,
     reason: status === null ? "network_error" : `provider_status_${status}`,
-    headers: { "x-should-retry": "false" },
+    headers,
   });
 }
 
