@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   captureStream,
   EventBoundary,
+  MAX_EVENT_BYTES,
   relayStream,
   replayAsStream,
   SseParser,
@@ -116,6 +117,66 @@ describe("SSE", () => {
     const bytes = enc.encode("data: a\r\n\r\ndata: b\n\n");
     const out = [...bytes].map((x) => dec(b.take(Uint8Array.of(x)))).filter((x) => x !== null);
     expect(out).toEqual([": keepdata: a\r\n\r\n", "data: b\n\n"]);
+  });
+
+  it("reads the same events and passes the same bytes on, however a stream with any line ending is split", () => {
+    const events = [
+      "data: a\n\n",
+      "data: b1\r\ndata: b2\r\n\r\n",
+      ": comment\rdata: c\r\r",
+      `data: ${"é".repeat(40)}\n\n`,
+      "event: x\ndata: [DONE]\n\n",
+    ].join("");
+    const bytes = enc.encode(events);
+    const whole = new SseParser().push(bytes);
+    expect(whole).toEqual(["a", "b1\nb2", "c", "é".repeat(40), "[DONE]"]);
+    // Every way of cutting the stream in two and three pieces, and one byte at a time.
+    const cuts: number[][] = [[...Array(bytes.length).keys()].slice(1)];
+    for (let i = 1; i < bytes.length; i++) {
+      cuts.push([i]);
+      for (let j = i + 1; j < bytes.length; j += 7) cuts.push([i, j]);
+    }
+    for (const at of cuts) {
+      const parser = new SseParser();
+      const boundary = new EventBoundary();
+      const parsed: string[] = [];
+      const passed: number[] = [];
+      for (const [k, start] of [0, ...at].entries()) {
+        const piece = bytes.subarray(start, at[k] ?? bytes.length);
+        parsed.push(...parser.push(piece));
+        passed.push(...(boundary.take(piece) ?? []));
+      }
+      expect(parsed, `cut at ${at.join(",")}`).toEqual(whole);
+      expect(passed.length + boundary.rest().length).toBe(bytes.length);
+      expect(new TextDecoder().decode(Uint8Array.from(passed))).toBe(events);
+    }
+  });
+
+  // Regression: a CR and its LF arriving in two chunks read as two line ends, a blank line, so an event of two
+  // data lines was read as two events.
+  it("regression: reads a CRLF split between two chunks as one line end", () => {
+    const p = new SseParser();
+    expect(p.push(enc.encode("data: one\r"))).toEqual([]);
+    expect(p.push(enc.encode("\ndata: two\r\n\r\n"))).toEqual(["one\ntwo"]);
+  });
+
+  it("breaks a relayed stream whose event grows past MAX_EVENT_BYTES, reading no further", async () => {
+    const piece = enc.encode(`data: "${"x".repeat(1024 * 1024)}`);
+    let sent = 0;
+    const upstream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        sent += piece.length;
+        c.enqueue(piece);
+      },
+    });
+    let end: StreamEnd | null = null;
+    const text = await new Response(captureStream(upstream, DOCS, (e) => (end = e))).text();
+    expect(end).toMatchObject({ kind: "failed" });
+    expect(new SseParser().push(enc.encode(text)).map((e) => JSON.parse(e))).toMatchObject([
+      { error: { code: "stream_interrupted" } },
+    ]);
+    expect(sent).toBeGreaterThan(MAX_EVENT_BYTES);
+    expect(sent).toBeLessThanOrEqual(MAX_EVENT_BYTES + 2 * piece.length);
   });
 
   it("regression: a stream carrying the provider's own error event ends as failed, passed through unchanged", async () => {

@@ -8,23 +8,59 @@ import { scrubbedEvent } from "../upstream/errors";
 
 const encoder = new TextEncoder();
 
-/** Splits an SSE byte stream into the `data` payloads of its events. */
+/**
+ * The longest event Cordon reads from a provider's stream, in bytes (or characters): far above any event a
+ * provider sends (a Responses stream's last event holds the whole response, its images included), short of what
+ * would exhaust an isolate. A longer one breaks the stream, as an event no parser can read does.
+ */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+function tooLong(): Error {
+  return new Error(`an upstream event is longer than ${MAX_EVENT_BYTES} bytes`);
+}
+
+/**
+ * Splits an SSE byte stream into the `data` payloads of its events. What waits for the end of its event is kept
+ * in pieces and searched only where it grew, so an event that arrives in many chunks costs its length once.
+ */
 export class SseParser {
-  private buffer = "";
   private readonly decoder = new TextDecoder();
+  private pending: string[] = [];
+  private size = 0;
+  /** The text so far ends in a line end (half of a blank line). */
+  private endsInLf = false;
+  /** The bytes so far end in a CR, read as a line end: an LF that comes next is the rest of it. */
+  private afterCr = false;
 
   push(bytes: Uint8Array): string[] {
-    this.buffer += this.decoder.decode(bytes, { stream: true }).replace(/\r\n?/g, "\n");
+    let text = this.decoder.decode(bytes, { stream: true });
+    if (text.length === 0) return [];
+    if (this.afterCr && text.startsWith("\n")) text = text.slice(1);
+    this.afterCr = text.endsWith("\r");
+    text = text.replace(/\r\n?/g, "\n");
+    if (text.length === 0) return [];
+    const ends = (this.endsInLf && text.startsWith("\n")) || text.includes("\n\n");
+    this.endsInLf = text.endsWith("\n");
+    if (!ends) {
+      this.pending.push(text);
+      this.size += text.length;
+      if (this.size > MAX_EVENT_BYTES) throw tooLong();
+      return [];
+    }
+    let buffer = this.pending.join("") + text;
     const out: string[] = [];
-    for (let end = this.buffer.indexOf("\n\n"); end !== -1; end = this.buffer.indexOf("\n\n")) {
-      const event = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
+    for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
       const data = event
         .split("\n")
         .filter((line) => line.startsWith("data:"))
         .map((line) => line.slice(5).replace(/^ /, ""));
       if (data.length) out.push(data.join("\n"));
     }
+    this.pending = buffer.length ? [buffer] : [];
+    this.size = buffer.length;
+    if (this.size > MAX_EVENT_BYTES) throw tooLong();
     return out;
   }
 }
@@ -32,29 +68,62 @@ export class SseParser {
 /**
  * Passes SSE bytes on in whole events only: what follows the last blank line waits for the rest of its event,
  * so a stream that breaks off mid-event never hands the client half an event (and, after it, Cordon's error
- * event glued to it). Each chunk is searched only where a new event end can be.
+ * event glued to it). Each chunk is searched only where a new event end can be: in itself and the three bytes
+ * before it; what waits is kept in pieces, joined once its event ends.
  */
 export class EventBoundary {
-  private pending = new Uint8Array(0);
+  private pending: Uint8Array[] = [];
+  private size = 0;
 
   /** The complete events among the bytes so far, or null while none is complete. */
   take(bytes: Uint8Array): Uint8Array | null {
-    const all = new Uint8Array(this.pending.length + bytes.length);
-    all.set(this.pending);
-    all.set(bytes, this.pending.length);
-    const end = lastEventEnd(all, Math.max(0, this.pending.length - 3));
+    const before = this.tail(3);
+    const look = new Uint8Array(before.length + bytes.length);
+    look.set(before);
+    look.set(bytes, before.length);
+    const end = lastEventEnd(look, 0);
     if (end === 0) {
-      this.pending = all;
+      this.pending.push(bytes);
+      this.size += bytes.length;
       return null;
     }
-    this.pending = all.slice(end);
-    return all.subarray(0, end);
+    // An event end found now lies (at least its last byte) in `bytes`: an earlier one would have been found earlier.
+    const cut = end - before.length;
+    const whole = join([...this.pending, bytes.subarray(0, cut)]);
+    const rest = bytes.slice(cut);
+    this.pending = rest.length ? [rest] : [];
+    this.size = rest.length;
+    return whole;
   }
 
   /** What is held back: the start of an event that never ended. */
   rest(): Uint8Array {
-    return this.pending;
+    return join(this.pending);
   }
+
+  /** The last `n` bytes held back (fewer when fewer are). */
+  private tail(n: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let need = Math.min(n, this.size);
+    for (let i = this.pending.length - 1; i >= 0 && need > 0; i--) {
+      const p = this.pending[i]!;
+      const piece = p.subarray(Math.max(0, p.length - need));
+      parts.unshift(piece);
+      need -= piece.length;
+    }
+    return join(parts);
+  }
+}
+
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 /** The index after the last event terminator (a blank line: LF LF, CR CR or CRLF CRLF) at or after `from`. */
