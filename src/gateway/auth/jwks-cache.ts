@@ -1,7 +1,7 @@
 // The isolate's cache of OpenID Providers' key sets, for tenant single sign-on (oidc.ts). Its only I/O is
 // the injected fetch; its only clock is the `now` each call passes.
 import { createLocalJWKSet, type JSONWebKeySet, type LocalJWKSet } from "jose";
-import { readAtMost } from "../http/bounded-read";
+import { readTextAtMost } from "../http/bounded-read";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -168,7 +168,7 @@ export class JwksCache {
         await response.body?.cancel().catch(() => {});
         return { ok: false, detail: `http_${response.status}` };
       }
-      text = await readBounded(response, this.opts.maxResponseBytes);
+      text = await readTextAtMost(response, this.opts.maxResponseBytes);
     } catch (err) {
       return { ok: false, detail: err instanceof Error && err.name === "TimeoutError" ? "timeout" : "network_error" };
     }
@@ -196,16 +196,4 @@ export class JwksCache {
       return { ok: false, detail: "not_a_jwks" };
     }
   }
-}
-
-/** The body as text, or null when it exceeds `maxBytes` (read no further than that). */
-async function readBounded(response: Response, maxBytes: number): Promise<string | null> {
-  const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (response.body === null) return "";
-  const bytes = await readAtMost(response.body, maxBytes);
-  return bytes === null ? null : new TextDecoder().decode(bytes);
 }

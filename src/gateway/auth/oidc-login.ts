@@ -15,7 +15,7 @@
 import { decodeJwt } from "jose";
 import * as z from "zod";
 import { randomBytes, toBase64Url, utf8 } from "../crypto/encoding";
-import { readAtMost } from "../http/bounded-read";
+import { readTextAtMost } from "../http/bounded-read";
 import { jwksUriProblem } from "../policy/oidc-settings";
 import { JWKS_CACHE_DEFAULTS } from "./jwks-cache";
 
@@ -202,16 +202,9 @@ async function getJson(
     return "unreachable";
   }
   try {
-    const text = await boundedText(res);
+    const text = await readTextAtMost(res, MAX_RESPONSE_BYTES);
     return { ok: res.ok, body: text === null ? null : (JSON.parse(text) as unknown) };
   } catch {
     return { ok: false, body: null };
   }
-}
-
-/** The body as text, or null when it is larger than MAX_RESPONSE_BYTES (reading stops there). */
-async function boundedText(res: Response): Promise<string | null> {
-  if (!res.body) return "";
-  const bytes = await readAtMost(res.body, MAX_RESPONSE_BYTES);
-  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
