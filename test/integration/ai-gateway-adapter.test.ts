@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
 import type { TenantRecord } from "../../src/gateway/storage/records";
+import { EMBEDDING_ANSWER_BYTES, MAX_ANSWER_BYTES } from "../../src/gateway/upstream/errors";
 import { upstreamCompletion, upstreamResponse } from "../fixtures/upstream";
 import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
 
@@ -370,5 +371,112 @@ describe("AI Gateway provider", async () => {
     expect(res.status, text).toBe(200);
     expect(JSON.parse(text).choices[0].message.content).toBe("Lisbon.");
     expect(asked.filter((m) => m !== "openai/gpt-4o-mini")).toEqual(["openai/gpt-4o"]);
+  });
+
+  describe("what the provider sends is read no further than its bound", () => {
+    /** A body that never ends, `{"a":"xxx…`, counting the bytes it was asked for (`read.bytes`). */
+    const endless = (read: { bytes: number }, status = 200) => {
+      const piece = new TextEncoder().encode("x".repeat(1024 * 1024));
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('{"a":"'));
+          },
+          pull(c) {
+            read.bytes += piece.length;
+            c.enqueue(piece);
+          },
+        }),
+        { status, headers: { "content-type": "application/json" } },
+      );
+    };
+    const chat = (content: string) => ({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content }] });
+
+    // Regression: an answer was read whole, however long, so an endless one held the request until the
+    // isolate ran out of memory.
+    it("an answer longer than MAX_ANSWER_BYTES is 502 upstream_invalid_response", async () => {
+      const read = { bytes: 0 };
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => endless(read));
+      const { res, text } = await send(hostOf(tenant), key, chat("Capital of Chile?"));
+      expect(res.status, text).toBe(502);
+      expect(JSON.parse(text).error.code).toBe("upstream_invalid_response");
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(read.bytes).toBeGreaterThan(MAX_ANSWER_BYTES - 1024 * 1024);
+      expect(read.bytes).toBeLessThanOrEqual(MAX_ANSWER_BYTES + 2 * 1024 * 1024);
+    });
+
+    it("an answer declared longer than MAX_ANSWER_BYTES is not read at all", async () => {
+      const read = { bytes: 0 };
+      vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+        const res = endless(read);
+        return new Response(res.body, {
+          headers: { "content-type": "application/json", "content-length": String(MAX_ANSWER_BYTES + 1) },
+        });
+      });
+      const { res, text } = await send(hostOf(tenant), key, chat("Capital of Peru?"));
+      expect(res.status, text).toBe(502);
+      expect(JSON.parse(text).error.code).toBe("upstream_invalid_response");
+      expect(read.bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    });
+
+    // Regression: a refusal's body was read whole before its length was checked.
+    it("a refusal is read to 64 KiB: a longer one is passed on with a message of Cordon's", async () => {
+      const read = { bytes: 0 };
+      vi.spyOn(globalThis, "fetch").mockImplementation(async () => endless(read, 400));
+      const { res, text } = await send(hostOf(tenant), key, chat("Capital of Bolivia?"));
+      expect(res.status, text).toBe(400);
+      expect(JSON.parse(text).error.message).toBe("The model provider returned HTTP 400.");
+      expect(read.bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    });
+
+    it("an embeddings answer is held to EMBEDDING_ANSWER_BYTES for each input asked", async () => {
+      // Vectors of `n` numbers of 17 characters each in JSON: 12,000 make about 1.6 inputs' bound, 6,500 about 0.9.
+      const vector = (n: number) => Array.from({ length: n }, (_, i) => 0.1234567890123 + i / 1e9);
+      const answer = (asked: number, n: number) => ({
+        object: "list",
+        model: "text-embedding-3-small",
+        data: Array.from({ length: asked }, (_, index) => ({ object: "embedding", index, embedding: vector(n) })),
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      });
+      let numbers = 12_000;
+      vi.spyOn(globalThis, "fetch").mockImplementation(async (_url, init) => {
+        const asked = JSON.parse(String((init as RequestInit).body)).input as string[];
+        return Response.json(answer(asked.length, numbers));
+      });
+      const embed = (input: string[]) =>
+        send(hostOf(tenant), key, { model: "openai/text-embedding-3-small", input }, "/v1/embeddings");
+      expect(JSON.stringify(answer(1, 12_000)).length).toBeGreaterThan(EMBEDDING_ANSWER_BYTES);
+      const one = await embed(["tall"]);
+      expect(one.res.status, one.text).toBe(502);
+      expect(JSON.parse(one.text).error.code).toBe("upstream_invalid_response");
+      // Two inputs' answer, longer than one input's bound, within two inputs'.
+      numbers = 6_500;
+      const length = JSON.stringify(answer(2, 6_500)).length;
+      expect(length).toBeGreaterThan(EMBEDDING_ANSWER_BYTES);
+      expect(length).toBeLessThan(2 * EMBEDDING_ANSWER_BYTES);
+      const two = await embed(["taller", "tallest"]);
+      expect(two.res.status, two.text).toBe(200);
+      expect(JSON.parse(two.text).data).toHaveLength(2);
+    });
+
+    it("a stored response longer than MAX_ANSWER_BYTES is 502 upstream_invalid_response", async () => {
+      const id = "resp_aig_endless";
+      const spy = vi
+        .spyOn(globalThis, "fetch")
+        .mockImplementation(async () => Response.json({ ...upstreamResponse("Kept."), id, store: true }));
+      const made = await send(
+        hostOf(tenant),
+        key,
+        { model: "openai/gpt-4o-mini", input: "Keep this." },
+        "/v1/responses",
+      );
+      expect(made.res.status, made.text).toBe(200);
+      const read = { bytes: 0 };
+      spy.mockImplementation(async () => endless(read));
+      const got = await send(hostOf(tenant), key, undefined, `/v1/responses/${id}`, "GET");
+      expect(got.res.status, got.text).toBe(502);
+      expect(JSON.parse(got.text).error.code).toBe("upstream_invalid_response");
+      expect(read.bytes).toBeLessThanOrEqual(MAX_ANSWER_BYTES + 2 * 1024 * 1024);
+    });
   });
 });

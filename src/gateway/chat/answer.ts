@@ -20,7 +20,7 @@ import type { UpstreamPath } from "../ports/provider";
 import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable } from "../protocol/chat";
 import type { ResponsesRequest } from "../protocol/responses";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
-import { bodyReadFailure } from "../upstream/errors";
+import { readAnswer } from "../upstream/errors";
 import { captureStream } from "./sse";
 import { providerObjectRefused, upstreamCredential } from "./upstream-credential";
 
@@ -371,12 +371,7 @@ async function staleAnswer(
 }
 
 async function readCompletion(res: Response): Promise<ChatCompletion> {
-  let raw: unknown;
-  try {
-    raw = await res.json();
-  } catch (err) {
-    throw bodyReadFailure(err);
-  }
+  const raw = await readAnswer(res);
   // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
   if (!ChatCompletionSchema.safeParse(raw).success) {
     throw fail("upstream_invalid_response", { reason: "completion_shape" });

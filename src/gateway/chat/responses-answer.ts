@@ -21,7 +21,7 @@ import {
   ResponseObjectSchema,
   type ResponsesRequest,
 } from "../protocol/responses";
-import { bodyReadFailure } from "../upstream/errors";
+import { readAnswer } from "../upstream/errors";
 import { consult, piiRefused, providerStream, streamEndFacts } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
@@ -186,12 +186,7 @@ function tokenFacts(response: ResponseObject | null): AuditFacts {
 }
 
 async function readResponse(res: Response): Promise<{ raw: unknown; response: ResponseObject }> {
-  let raw: unknown;
-  try {
-    raw = await res.json();
-  } catch (err) {
-    throw bodyReadFailure(err);
-  }
+  const raw = await readAnswer(res);
   // Checked, then kept as the provider sent it (the schema's output would reorder its fields; it changes nothing).
   if (!ResponseObjectSchema.safeParse(raw).success)
     throw fail("upstream_invalid_response", { reason: "response_shape" });

@@ -23,7 +23,7 @@ import {
 } from "../protocol/responses";
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { secretsOf } from "../upstream/call";
-import { passOn, unanswered } from "../upstream/errors";
+import { passOn, readAnswer, unanswered } from "../upstream/errors";
 import { providerStream, streamEndFacts } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
@@ -92,16 +92,8 @@ export type StoredResponseAction = keyof typeof ACTIONS;
 export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {
   const { shape } = ACTIONS[action];
   const { res, id, owner } = await askProvider(rc, action, rawId);
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch (err) {
-    // A provider that stopped sending part-way timed out (adapters/provider-http.ts): one attempt, so worth another.
-    if (err instanceof UpstreamAttemptError && err.failure === "timeout") {
-      throw fail("upstream_timeout", { reason: "upstream_body_timeout", headers: { "x-should-retry": "true" } });
-    }
-    throw fail("upstream_invalid_response", { reason: "body_not_json" });
-  }
+  // One attempt: a provider that stopped sending part-way is worth another.
+  const body = await readAnswer(res, { retry: true });
   if (shape === null) {
     await rc.rt.tenantObject(rc.tenant.id).forgetProviderResponse(id, owner);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;

@@ -29,7 +29,7 @@ import { costOf } from "../models";
 import { applyPiiPolicyToInputs } from "../policy/pii-policy";
 import { type EmbeddingInput, type EmbeddingsRequest, EmbeddingsResponseSchema } from "../protocol/embeddings";
 import { callUpstream, requireRoutableModel, UpstreamFailure } from "../upstream/call";
-import { bodyReadFailure } from "../upstream/errors";
+import { EMBEDDING_ANSWER_BYTES, readAnswer } from "../upstream/errors";
 
 /** Inputs per provider call (a batch that misses more is asked in slices). */
 export const UPSTREAM_SLICE = 256;
@@ -224,12 +224,7 @@ async function readVectors(
   asked: readonly EmbeddingInput[],
   length: number | undefined,
 ): Promise<{ embedding: EmbeddingVector; tokens: number }[]> {
-  let raw: unknown;
-  try {
-    raw = await res.json();
-  } catch (err) {
-    throw bodyReadFailure(err);
-  }
+  const raw = await readAnswer(res, { maxBytes: asked.length * EMBEDDING_ANSWER_BYTES });
   const parsed = EmbeddingsResponseSchema.safeParse(raw);
   if (!parsed.success || parsed.data.data.length !== asked.length) {
     throw fail("upstream_invalid_response", { reason: "embeddings_shape" });

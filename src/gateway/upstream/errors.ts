@@ -10,6 +10,7 @@
 //   an answer that is not one     502 upstream_invalid_response; x-should-retry: false, as the provider answered
 //                                 (and charged) and an SDK's retries would pay again (its catalogue entry).
 // Nothing of these is ever cached.
+import { readTextAtMost } from "../http/bounded-read";
 import { type ApiError, fail, type UpstreamErrorBody } from "../http/errors";
 import { redactPii } from "../pii/index";
 import { UpstreamAttemptError } from "../ports/provider";
@@ -163,8 +164,8 @@ export function scrubbedEvent(data: string, secrets: readonly string[]): string 
 async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "status">> {
   let raw: unknown = null;
   try {
-    const text = await res.text();
-    if (text.length <= MAX_BODY_BYTES) raw = JSON.parse(text);
+    const text = await readTextAtMost(res, MAX_BODY_BYTES);
+    if (text !== null) raw = JSON.parse(text);
   } catch {}
   const e = (raw as { error?: Record<string, unknown> } | null)?.error ?? {};
   const str = (v: unknown, max: number) => (typeof v === "string" && v.length > 0 ? v.slice(0, max) : null);
@@ -179,12 +180,35 @@ async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "st
 }
 
 /**
- * Why reading the provider's answer body failed: it stopped sending (504 `upstream_timeout`, see
- * adapters/provider-http.ts), or what it sent was not JSON.
+ * The most of an answer Cordon reads from the provider: far above any completion or response (a completion of
+ * 128,000 tokens is under 1 MiB; a response's images a few MiB), short of what would exhaust an isolate's 128 MB.
+ * An embeddings answer is held to EMBEDDING_ANSWER_BYTES for each input asked instead.
  */
-export function bodyReadFailure(err: unknown): ApiError {
-  if (err instanceof UpstreamAttemptError && err.failure === "timeout") {
-    return fail("upstream_timeout", { reason: "upstream_body_timeout", headers: { "x-should-retry": "false" } });
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** An embeddings answer's bound per input asked: 8,192 dimensions at 16 characters a number, in JSON. */
+export const EMBEDDING_ANSWER_BYTES = 128 * 1024;
+
+/**
+ * The provider's answer body, as JSON, read no further than `maxBytes`. Throws what the client hears: a body
+ * that stopped part-way timed out (adapters/provider-http.ts), 504 `upstream_timeout` (`x-should-retry` as
+ * `retry` says: false after Cordon's retries, true after a stored response's one attempt); a longer body, or one
+ * that is not JSON, 502 `upstream_invalid_response`.
+ */
+export async function readAnswer(res: Response, opts: { maxBytes?: number; retry?: boolean } = {}): Promise<unknown> {
+  let text: string | null;
+  try {
+    text = await readTextAtMost(res, opts.maxBytes ?? MAX_ANSWER_BYTES);
+  } catch (err) {
+    if (err instanceof UpstreamAttemptError && err.failure === "timeout") {
+      const retry = String(opts.retry ?? false);
+      throw fail("upstream_timeout", { reason: "upstream_body_timeout", headers: { "x-should-retry": retry } });
+    }
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
   }
-  return fail("upstream_invalid_response", { reason: "body_not_json" });
+  if (text === null) throw fail("upstream_invalid_response", { reason: "body_too_large" });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw fail("upstream_invalid_response", { reason: "body_not_json" });
+  }
 }
