@@ -130,26 +130,45 @@ export interface ChainState {
   stored: Map<string, string>;
   /** Head of each asked tenant that has one (absent: the chain starts at GENESIS). */
   heads: Map<string, Head>;
+  /** Seq of each asked tenant's anchor, where retention stopped pruning (absent: nothing was pruned). */
+  anchors: Map<string, number>;
 }
 
 /**
- * What is stored under `ids` and the heads of `tenants`, in one round trip (one batch: one snapshot). Each
- * list travels as one JSON parameter; both lookups go through an index (the UNIQUE id, the head's key).
+ * Where `tenant`'s next event is chained: after its head. A head missing or behind the anchor (its row deleted or
+ * moved back) would chain events into the positions retention freed, so that throws: the events are retried
+ * until the head is restored, as a head moved back elsewhere makes them fail on the primary key.
+ */
+export function headOf(state: ChainState, tenant: string): Head {
+  const head = state.heads.get(tenant) ?? { seq: 0, hash: GENESIS };
+  const anchor = state.anchors.get(tenant) ?? 0;
+  if (head.seq < anchor) throw new Error(`chain head of ${tenant} at seq ${head.seq}, behind its anchor at ${anchor}`);
+  return head;
+}
+
+/**
+ * What is stored under `ids`, and the heads and anchors of `tenants`, in one round trip (one batch: one
+ * snapshot). Each list travels as one JSON parameter; every lookup goes through an index (the UNIQUE id, the
+ * head's and the anchor's keys).
  */
 export async function readState(db: D1Database, ids: readonly string[], tenants: readonly string[]) {
-  const [stored, heads] = await db.batch([
+  const [stored, heads, anchors] = await db.batch([
     db
       .prepare("SELECT id, event FROM audit_events WHERE id IN (SELECT value FROM json_each(?))")
       .bind(JSON.stringify(ids)),
     db
       .prepare("SELECT tenant, seq, hash FROM audit_chain WHERE tenant IN (SELECT value FROM json_each(?))")
       .bind(JSON.stringify(tenants)),
+    db
+      .prepare("SELECT tenant, seq FROM audit_anchors WHERE tenant IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(tenants)),
   ]);
-  const state: ChainState = { stored: new Map(), heads: new Map() };
+  const state: ChainState = { stored: new Map(), heads: new Map(), anchors: new Map() };
   for (const r of (stored?.results ?? []) as { id: string; event: string }[]) state.stored.set(r.id, r.event);
   for (const r of (heads?.results ?? []) as ({ tenant: string } & Head)[]) {
     state.heads.set(r.tenant, { seq: r.seq, hash: r.hash });
   }
+  for (const r of (anchors?.results ?? []) as { tenant: string; seq: number }[]) state.anchors.set(r.tenant, r.seq);
   return state;
 }
 
@@ -168,7 +187,7 @@ export async function appendOne(db: D1Database, item: ChainItem): Promise<Append
   const state = await readState(db, [item.event.id], [tenant]);
   const stored = state.stored.get(item.event.id);
   if (stored !== undefined) return { kind: stored === item.canonical ? "already_stored" : "id_conflict", tenant };
-  const linked = await link(state.heads.get(tenant) ?? { seq: 0, hash: GENESIS }, [item]);
+  const linked = await link(headOf(state, tenant), [item]);
   await db.batch(appendStatements(db, tenant, linked.rows, linked.head));
   return { kind: "chained", tenant, seq: linked.head.seq };
 }

@@ -13,7 +13,17 @@
 // before it is stored or dead-lettered; every message is acked or retried explicitly, never implicitly.
 import { AuditEventSchema } from "../shared/audit-event";
 import { logText } from "../shared/log-text";
-import { appendOne, appendStatements, type ChainItem, chainItem, chainOf, GENESIS, link, readState } from "./chain";
+import {
+  appendOne,
+  appendStatements,
+  type ChainItem,
+  chainItem,
+  chainOf,
+  type Head,
+  headOf,
+  link,
+  readState,
+} from "./chain";
 import { type DeadLetterEnvelope, deadLetterEnvelope } from "./dead-letters";
 import { describeIssues, retryDelaySeconds } from "./queue-messages";
 
@@ -143,9 +153,15 @@ async function chain(db: D1Database, pending: readonly Pending[], decisions: Dec
         refused.push(...conflicts(p));
       }
     }
-    if (fresh.length > 0) {
-      writes.push({ tenant, fresh, linked: await link(state.heads.get(tenant) ?? { seq: 0, hash: GENESIS }, fresh) });
+    if (fresh.length === 0) continue;
+    let head: Head;
+    try {
+      head = headOf(state, tenant);
+    } catch (err) {
+      decisions.retry(err, ...fresh.flatMap(all)); // this tenant's only: the other chains are written
+      continue;
     }
+    writes.push({ tenant, fresh, linked: await link(head, fresh) });
   }
   if (writes.length === 0) return refused;
   try {

@@ -213,6 +213,25 @@ describe("retention cron", () => {
     error.mockRestore();
   });
 
+  // Regression: with the chain's start pruned, a head row deleted (or moved back before the anchor) let the consumer
+  // chain new events from seq 1 again, into the positions retention had freed, instead of retrying them.
+  it("a head deleted or moved back before the anchor stops the tenant's chaining: new events are retried, not chained", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const deleted = await tenantWith("head-deleted", [1, 2, 3, 450]);
+    const moved = await tenantWith("head-moved", [1, 2, 3, 450]);
+    const first = (await rowsOf(moved))[0]!;
+    await cron(420 * DAY);
+    await run("DELETE FROM audit_chain WHERE tenant = ?", deleted);
+    await run("UPDATE audit_chain SET seq = 1, hash = ? WHERE tenant = ?", first.hash, moved);
+    for (const tenant of [deleted, moved]) {
+      const late = await deliver([event(tenant, { ts: 460 * DAY })]);
+      expect(late.acked).toEqual([]);
+      expect(late.retried).toEqual(late.ids);
+      expect((await rowsOf(tenant)).map((r) => r.seq)).toEqual([4]);
+    }
+    error.mockRestore();
+  });
+
   it("deletes at most a budget of rows per run and finishes on the next", async () => {
     const tenants = [await tenantWith("budget-a", [1, 2, 3, 4, 450]), await tenantWith("budget-b", [1, 2, 3, 450])];
     const first = await pruneExpired(env.AUDIT_DB, 420 * DAY, 400, 5);
