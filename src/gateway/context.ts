@@ -26,9 +26,10 @@ export interface RequestContext {
   readonly alert: (action: string, reason: string, target: string | null, tenant?: string | null) => void;
   /**
    * For administrative actions: records the action in the audit trail BEFORE making it. Throws 503
-   * `audit_unavailable` when the event cannot be enqueued — the caller then changes nothing.
+   * `audit_unavailable` when the event cannot be enqueued — the caller then changes nothing. `status`: what the
+   * change answers once made (201 for a creation; 200 unless told), as the event records it.
    */
-  readonly recordChange: (facts?: AuditFacts) => Promise<void>;
+  readonly recordChange: (facts?: AuditFacts, status?: number) => Promise<void>;
   /** Path parameters of the matched route. */
   readonly params: Readonly<Record<string, string>>;
 }

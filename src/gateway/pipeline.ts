@@ -105,8 +105,8 @@ async function answer(request: Request, env: CordonGateway.Env, exec: ExecutionC
       facts,
       now: Date.now(),
     });
-  const recordChange = async (facts: AuditFacts = {}) => {
-    if (!(await recordBeforeChange(env.AUDIT, eventOf(200, null, facts)))) {
+  const recordChange = async (facts: AuditFacts = {}, status = 200) => {
+    if (!(await recordBeforeChange(env.AUDIT, eventOf(status, null, facts)))) {
       throw fail("audit_unavailable", { reason: "audit_enqueue_failed" });
     }
     progress.recorded = true;

@@ -225,7 +225,7 @@ describe("administrative changes are refused when the audit trail cannot record 
       expect(made.status, await made.clone().text()).toBe(c.ok);
       await made.arrayBuffer();
       await settleAll();
-      expect(await eventOf(made)).toMatchObject({ action: route.action, outcome: "allowed" });
+      expect(await eventOf(made)).toMatchObject({ action: route.action, outcome: "allowed", status: c.ok });
       expect(await state(w.tenant, c.with)).not.toEqual(before);
       await c.undo?.();
     },

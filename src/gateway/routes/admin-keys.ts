@@ -84,7 +84,7 @@ export async function createKey(rc: AuthedContext): Promise<Handled> {
     revoked_at: null,
     last_used_at: null,
   };
-  await rc.recordChange({ target: record.id });
+  await rc.recordChange({ target: record.id }, 201);
   const created = await rt.tenantObject(tenant.id).createKey(record, now, keyCallerOf(principal));
   if (!created) throw fail("tenant_not_found", { reason: "tenant_changed_during_request" });
   if (created !== true) throw callerRevoked(principal, `caller_${created.revoked}`);

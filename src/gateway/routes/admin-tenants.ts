@@ -68,7 +68,7 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
     tokens_not_before: 0,
     erased_before: 0,
   };
-  await rc.recordChange(facts);
+  await rc.recordChange(facts, 201);
   if (!(await rt.tenantObject(body.id).createTenant(tenant))) {
     throw fail("tenant_exists", { message: `Tenant '${body.id}' already exists.`, facts });
   }

@@ -70,7 +70,7 @@ export async function createVirtualKey(rc: AuthedContext): Promise<Handled> {
     created_at: Date.now(),
     created_by: actorOf(rc.principal),
   };
-  await rc.recordChange({ target: id });
+  await rc.recordChange({ target: id }, 201);
   const created = await rc.rt
     .tenantObject(rc.tenant.id)
     .createVirtualKey(record, rc.tenant.generation, keyCallerOf(rc.principal), Date.now());
