@@ -68,6 +68,29 @@ describe("signing in with an API key", async () => {
     expect(event).toMatchObject({ action: "dashboard.session.create", actor: `key:${t.owner.id}`, outcome: "allowed" });
   });
 
+  // Regression: a sign-in refused once its key was known (rate limit, network, a revoked or rotated-out secret) was
+  // recorded as anonymous, where the same refusal of an API request names the key.
+  it("is audited with the key as the actor when refused once the key is known", async () => {
+    const limited = await newKey(t.id, {
+      name: "limited",
+      role: "viewer",
+      rate_limit: { requests: 1, window_seconds: 60 },
+    });
+    const attempt = () =>
+      call(t.host, "/dashboard/session", { body: { api_key: limited.key }, headers: { origin: originOf(t.host) } });
+    expect((await attempt()).status).toBe(200);
+    const refused = await attempt();
+    await expectError(refused, 429, "rate_limited", "rate_limit_error");
+    await settle();
+    const event = await auditEventOf(t.id, refused.headers.get("x-request-id"));
+    expect(event).toMatchObject({
+      action: "dashboard.session.create",
+      actor: `key:${limited.id}`,
+      outcome: "denied",
+      status: 429,
+    });
+  });
+
   it("ends no sooner than its key: a key expiring in ten minutes gets a ten-minute session", async () => {
     const soon = await newKey(t.id, {
       name: "soon",

@@ -75,6 +75,22 @@ async function signIn(rc: RequestContext, tenant: TenantRecord | null): Promise<
   const credential = { kind: "api_key", secret: body.api_key } as const;
   const principal = await identifyCredential(rt, credential, tenant, rc.client.ip, now, rc.alert);
   if (principal.kind !== "api_key") throw fail("malformed_api_key", { reason: "sign_in_not_an_api_key" });
+  try {
+    return await openSession(rc, tenant, principal);
+  } catch (err) {
+    // Refused once the key is known: the trail names it, as it does for any request refused after authentication.
+    throw err instanceof ApiError ? err.withFacts({ actor: actorOf(principal) }) : err;
+  }
+}
+
+/** The session of a sign-in whose key was identified, once the key may open one here. */
+async function openSession(
+  rc: RequestContext,
+  tenant: TenantRecord | null,
+  principal: Extract<TenantPrincipal, { kind: "api_key" }>,
+): Promise<Handled> {
+  const { rt } = rc;
+  const now = rc.receivedAt;
   if (!tenant) throw noTenantHere(principal, rt.config.baseDomain);
   const membership = belongsTo(principal, tenant);
   if (membership === "other_tenant") throw fail("tenant_mismatch", { reason: "credential_of_other_tenant" });
