@@ -138,6 +138,23 @@ describe("the client credentials grant", () => {
     expect(current.expires_in).toBe(900);
   });
 
+  // Regression: a token refused once its client was authenticated (its key's rate limit or network) was recorded
+  // as anonymous, where the same refusal of an API request names the key.
+  it("audits a mint refused by the key's own limits with the key as the actor", async () => {
+    const c = await tenantWith("developer", { rate_limit: { requests: 1, window_seconds: 60 } });
+    expect((await requestToken(c.host, c.id, c.secret)).status).toBe(200);
+    const refused = await requestToken(c.host, c.id, c.secret);
+    expect(refused.status).toBe(429);
+    await settle();
+    const id = refused.headers.get("x-request-id");
+    expect(await auditEventWhere((e) => e.request_id === id)).toMatchObject({
+      tenant: c.tenant,
+      action: "oauth.token",
+      actor: `key:${c.id}`,
+      status: 429,
+    });
+  });
+
   it("publishes only the public part of the signing key at /.well-known/jwks.json", async () => {
     const res = await call(hostOf("anything"), "/.well-known/jwks.json");
     expect(res.status).toBe(200);

@@ -114,8 +114,17 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   if ("refused" in presented) throw await invalidClient(`client_${presented.refused}`);
   const { key, secret } = presented;
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
-  // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit.
-  const admitted = await admitCaller(rt, tenant, principalOfKey(key, issuedAtOf(key, secret), hash), rc.address, now);
+  // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit. Refused by them, the
+  // client was authenticated: the trail names its key, as it does for any request refused after authentication.
+  const admitted = await admitCaller(
+    rt,
+    tenant,
+    principalOfKey(key, issuedAtOf(key, secret), hash),
+    rc.address,
+    now,
+  ).catch((err: unknown) => {
+    throw err instanceof ApiError ? err.withFacts({ actor: `key:${key.id}` }) : err;
+  });
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
   // A token never outlives what minted it: the key, nor a rotated-out secret's grace.
