@@ -176,6 +176,27 @@ describe("single sign-on to the dashboard", async () => {
     expect(Number(res.headers.get("x-ratelimit-remaining-requests"))).toBeLessThan(40);
   });
 
+  // Regression: a sign-in refused once the user was authenticated (a rate limit, the network) was recorded as
+  // anonymous, where the same refusal of the user's other requests names them.
+  it("audits a sign-in refused by a limit with the user's pseudonym as the actor", async () => {
+    const limited = await ssoTenantOf(idp, "ssorl1");
+    await setPolicy(limited.id, { rate_limit: { requests: 1, window_seconds: 60 } });
+    const first = await start(limited.host);
+    const signedIn = await callback(idp.authorize(first.location, ADMIN), first.cookie);
+    expect(signedIn.status).toBe(303);
+    const again = await start(limited.host);
+    const refused = await callback(idp.authorize(again.location, ADMIN), again.cookie);
+    await expectPage(refused, 429, "rate_limited");
+    await settle();
+    const { actor } = await auditEventOf(limited.id, signedIn.headers.get("x-request-id"));
+    expect(actor).toMatch(/^sso:[\w-]{22}$/);
+    expect(await auditEventOf(limited.id, refused.headers.get("x-request-id"))).toMatchObject({
+      action: "dashboard.sso.callback",
+      actor,
+      status: 429,
+    });
+  });
+
   it("gives a viewer the viewer's scopes", async () => {
     const s = await start(t.host);
     const res = await callback(idp.authorize(s.location, VIEWER), s.cookie);
