@@ -1,5 +1,5 @@
 // Analytics for the gateway's GET /v1/analytics, computed in SQL over one tenant's events with
-// from ≤ ts ≤ to (inclusive, ms), optionally grouped by UTC day, model or key (actor). Totals and groups are
+// from ≤ ts ≤ to (inclusive, ms) but its alerts, optionally grouped by UTC day, model or key (actor). Totals and groups are
 // read in one D1 batch, so they describe the same rows; the range is read through the (tenant, ts) index.
 //
 // Definitions (docs/audit.md, "Analytics"): a lookup is an event with cache HIT-EXACT, HIT-SEMANTIC, STALE or
@@ -98,7 +98,8 @@ export async function statsFor(
 }
 
 const hit = "cache IN ('HIT-EXACT', 'HIT-SEMANTIC', 'STALE')";
-const WHERE = "tenant = ? AND ts >= ? AND ts <= ?";
+/** The requests in range: every event but the alerts (`alert.*`), which a request raises beside its own event. */
+const WHERE = "tenant = ? AND ts >= ? AND ts <= ? AND action NOT LIKE 'alert.%'";
 
 /** One row per group, or one row in all (even for an empty range) when `group` is null. */
 function totalsQuery(db: D1Database, group: string | null, args: (string | number)[]) {

@@ -211,6 +211,25 @@ describe("AuditLog.stats", () => {
       e(D0 + DAY + 1, b, claude, "STALE", 12, [40, 10], 0.125),
       e(D0 + DAY + 2, b, gpt, "BYPASS", 350, [5, 5], null),
       e(D0 + 2 * DAY - 1, a, gpt, "MISS", 420, [8, 8], null),
+      // Alerts a request raised beside its own event: no request of their own, so in no number below (regression:
+      // each counted as a request, and its latency in the percentiles).
+      event(tenant, {
+        ts: D0 + 5001,
+        actor: "anonymous",
+        action: "alert.auth_burst",
+        reason: "ip_blocked",
+        cache: null,
+        model: null,
+        latency_ms: 7000,
+      }),
+      event(tenant, {
+        ts: D0 + DAY + 3,
+        actor: b,
+        action: "alert.key_new_place",
+        cache: null,
+        model: claude,
+        latency_ms: 8000,
+      }),
       // Outside the range (both ends are inclusive):
       e(D0 - 1, a, gpt, "HIT-EXACT", 9000, [1000, 1000], 8),
       e(D0 + 2 * DAY, a, gpt, "HIT-EXACT", 9000, [1000, 1000], 8),
