@@ -24,6 +24,11 @@ const CHAT_FIELDS: readonly [string, Record<string, unknown>][] = [
   ["a stop sequence", { stop: [CARD] }],
   ["a field Cordon does not know", { frobnicate: { note: `card ${CARD}` } }],
   ["a metadata key", { metadata: { [EMAIL]: "x" } }],
+  // Text that starts as a data URL does but is none (no media type, not base64): it is text, and scanned.
+  [
+    "a description starting with 'data:'",
+    { tools: [{ type: "function", function: { name: "notify", description: `data: mail ${EMAIL}` } }] },
+  ],
 ];
 
 /** Responses API requests (stateless, so cacheable) with personal data outside input and instructions. */
@@ -33,6 +38,10 @@ const RESPONSES_FIELDS: readonly [string, Record<string, unknown>][] = [
   [
     "a text format's schema",
     { text: { format: { type: "json_schema", name: "r", schema: { type: "object", description: `for ${EMAIL}` } } } },
+  ],
+  [
+    "a schema description starting with 'data:'",
+    { text: { format: { type: "json_schema", name: "r", schema: { type: "object", description: `data: ${EMAIL}` } } } },
   ],
 ];
 

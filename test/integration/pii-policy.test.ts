@@ -565,6 +565,42 @@ describe("PII policy", async () => {
       expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
     });
 
+    // Regression: every string starting with "data:" was passed over as a data URL (an encoded file), so an answer
+    // whose text began with it — a model writing out server-sent events, say — was stored with the personal data
+    // in it, and served on every hit.
+    it("an answer whose text starts with 'data:' is scanned, and not stored when it holds personal data", async () => {
+      const framed = `data: ${leaky}`;
+      const chatAnswer = {
+        ...completion,
+        choices: [{ index: 0, message: { role: "assistant", content: framed }, finish_reason: "stop" }],
+      };
+      const upstream = vi
+        .spyOn(globalThis, "fetch")
+        .mockImplementation(async (url) =>
+          Response.json(String(url).endsWith("/responses") ? upstreamResponse(framed) : chatAnswer),
+        );
+      const first = await ask(false);
+      expect(first.res.headers.get("x-cache")).toBe("MISS");
+      expect(answerOf(first.text)).toBe(framed);
+      expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
+      for (let i = 0; i < 2; i++) {
+        const res = await call(hostOf(t.tenant), "/v1/responses", {
+          env: aiGateway,
+          token: t.key,
+          body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get("x-cache-entry-id")).toBeNull();
+        await res.text();
+        await settle();
+      }
+      expect(upstream).toHaveBeenCalledTimes(4);
+      await expectNothingStored(t.tenant);
+      const event = await auditEventOf(t.tenant, first.res.headers.get("x-request-id"));
+      expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
+    });
+
     it("streamed answers: passed through, then not stored", async () => {
       const upstream = vi.spyOn(globalThis, "fetch").mockImplementation(async () => sse());
       const first = await ask(true);

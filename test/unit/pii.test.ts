@@ -19,6 +19,7 @@ import { isCardNumber, luhnValid } from "../../src/gateway/pii/payment-card";
 import { countryCodeLength } from "../../src/gateway/pii/phone";
 import { looksRandom } from "../../src/gateway/pii/secrets";
 import { validSsn } from "../../src/gateway/pii/ssn";
+import { isEncodedFile, mapStrings, piiInAnswer, redactText } from "../../src/gateway/policy/pii-policy";
 import { BENIGN_PROMPTS } from "../fixtures/pii-benign-prompts";
 import { PII_SAMPLES } from "../fixtures/pii-samples";
 
@@ -804,5 +805,28 @@ describe("fixture sets", () => {
     const largeMs = timeOf(large, 20);
     console.info(`detectPii: 2 KB prompt ${(smallMs * 1000).toFixed(0)} µs, 100 KB prompt ${largeMs.toFixed(2)} ms`);
     expect(detectPii(large).length).toBeGreaterThan(0);
+  });
+});
+
+// Regression: every string starting with "data:" was passed over as an encoded file, so text such as a line of
+// server-sent events in an answer, or a tool's description, was neither scanned nor redacted.
+describe("encoded files are left alone, and only they", () => {
+  const email = ["maria.keller", "@", "gmail.com"].join("");
+  const png =
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+  it("a base64 data URL, with or without a media type and parameters, is an encoded file", () => {
+    expect(isEncodedFile(png)).toBe(true);
+    expect(isEncodedFile("data:;base64,aGVsbG8=")).toBe(true);
+    expect(isEncodedFile("data:application/pdf;name=a.pdf;base64,JVBERi0x")).toBe(true);
+    expect(mapStrings({ image: png }, redactText)).toEqual({ image: png });
+  });
+
+  it("text that only starts with 'data:' is text: scanned and redacted", () => {
+    for (const text of [`data: ${email}`, `data:,${email}`, `data:text/plain,${email}`, `data:;base64,x ${email}`]) {
+      expect(isEncodedFile(text), text).toBe(false);
+      expect(mapStrings([text], redactText), text).toEqual([text.replace(email, "[EMAIL]")]);
+    }
+    expect(piiInAnswer([{ message: { content: `data: {"to": "${email}"}` } }])).toEqual(["email"]);
   });
 });

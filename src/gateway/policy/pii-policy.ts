@@ -97,8 +97,8 @@ const IDENTITY_FIELDS: ReadonlySet<string> = new Set([
  * The request with `f` applied to every string of its other fields — all but `own` (scanned on their own) and
  * the identity fields: the provider sees them all (a prediction, tool and schema descriptions, metadata, stop
  * sequences, prompt variables, fields Cordon does not know) and the Responses API echoes them into the answer
- * that is stored. Keys are texts too; only data URLs (encoded files, as a message's image parts) are left as
- * they are.
+ * that is stored. Keys are texts too; only base64 data URLs (encoded files, as a message's image parts) are left
+ * as they are.
  */
 export function mapOtherFields<R extends object>(req: R, own: ReadonlySet<string>, f: (text: string) => string): R {
   return Object.fromEntries(
@@ -111,7 +111,7 @@ export function mapOtherFields<R extends object>(req: R, own: ReadonlySet<string
  * `encrypted_content` (opaque bytes the provider must get back unchanged).
  */
 export function mapStrings(v: unknown, f: (text: string) => string): unknown {
-  if (typeof v === "string") return v.startsWith("data:") ? v : f(v);
+  if (typeof v === "string") return isEncodedFile(v) ? v : f(v);
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
   if (v !== null && typeof v === "object") {
     return Object.fromEntries(
@@ -119,6 +119,20 @@ export function mapStrings(v: unknown, f: (text: string) => string): unknown {
     );
   }
   return v;
+}
+
+/** The head of a base64 data URL: `data:`, an optional media type and parameters, `;base64,`. */
+const BASE64_DATA_URL_HEAD =
+  /^data:(?:[a-z0-9!#$&^_.+-]{1,127}\/[a-z0-9!#$&^_.+-]{1,127})?(?:;[a-z0-9!#$&^_.+-]{1,127}=[^;,\s]{1,256}){0,8};base64,/i;
+const BASE64_BODY = /^[A-Za-z0-9+/=_-]*$/;
+
+/**
+ * Whether `v` is an encoded file: a base64 data URL, all of it. Text that only starts with "data:" (a line of
+ * server-sent events, a description) is text, and is scanned.
+ */
+export function isEncodedFile(v: string): boolean {
+  const head = BASE64_DATA_URL_HEAD.exec(v);
+  return head !== null && BASE64_BODY.test(v.slice(head[0].length));
 }
 
 /** Content parts that carry an encoded file, image or sound, or a link to one: neither scanned nor redacted. */
