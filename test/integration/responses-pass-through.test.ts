@@ -117,6 +117,36 @@ describe("stateful requests are passed through", async () => {
     expect((await respond(other, referencing(streamedItem))).status).toBe(400);
   });
 
+  // Regression: only `item_reference` items were checked, but the provider also takes a reasoning item sent by its
+  // id alone (no encrypted_content) from what it stored under the credential — which every tenant without a
+  // virtual key shares: another tenant, or another user, who learnt the id pulled that reasoning into its request.
+  it("a reasoning item sent by its id alone must name an item of a response made through this tenant", async () => {
+    const stored = await respond(t, { model: "gpt-4o-mini", input: "My favourite comet is Halley." });
+    expect(stored.status, stored.text).toBe(200);
+    await settle();
+    const itemId = stored.json().output[0]!.id;
+    const byId = (id: string, extra: Record<string, unknown> = {}) =>
+      stateless([
+        { type: "reasoning", id, summary: [], ...extra },
+        { role: "user", content: "What were you thinking just before?" },
+      ]);
+    const own = await respond(t, byId(itemId));
+    expect(own.status, own.text).toBe(200);
+    const other = await tenantWithKey("rpass-reasoning");
+    for (const [who, id, headers] of [
+      ["another tenant", itemId, {}],
+      ["another user", itemId, { "x-cache-user": "bruno" }],
+      ["an unknown id", "rs_unknown", {}],
+    ] as const) {
+      const refused = await respond(who === "another tenant" ? other : t, byId(id), headers);
+      expect(refused.status, who).toBe(400);
+      expect(JSON.parse(refused.text).error).toMatchObject({ code: "invalid_field", type: "invalid_request_error" });
+    }
+    // A reasoning item that carries its own (encrypted) content is not taken from the provider's store.
+    const carried = await respond(other, byId("rs_unknown", { encrypted_content: "gAAAAB-opaque" }));
+    expect(carried.status, carried.text).toBe(200);
+  });
+
   // Regression: a stored response was the whole tenant's: a caller of the same tenant who learnt another user's
   // response id (a shared log, a support ticket) continued that user's conversation, as the provider knows
   // nothing of Cordon's users. A stored response is now its owner's, as a cache entry is.

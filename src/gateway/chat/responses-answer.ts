@@ -64,8 +64,8 @@ export async function answerResponses(
   const stateless = isStateless(req);
   // The provider keeps stored responses and their items under the credential that made them, which tenants
   // without a virtual key share: a request continues only from a response made through its own tenant — for
-  // the same user, or for no user as this one — and an item_reference names only an output item of one. Both
-  // are looked up in one call to the tenant's object.
+  // the same user, or for no user as this one — and an item_reference (or a reasoning item sent by its id alone)
+  // names only an output item of one. Both are looked up in one call to the tenant's object.
   const previous = req.previous_response_id ?? null;
   const references = itemReferences(req);
   const named = references.filter((id): id is string => typeof id === "string" && id !== "" && id.length <= 256);
@@ -86,7 +86,7 @@ export async function answerResponses(
   }
   if (named.length < references.length || named.some((id) => unknown.has(id))) {
     throw fail("invalid_field", {
-      message: `An item_reference in 'input' names no item of a response made through this tenant${forWhom(controls)}.`,
+      message: `An item in 'input' refers to no item of a response made through this tenant${forWhom(controls)}.`,
       reason: "item_reference_of_another_tenant_or_unknown",
       facts: { model: req.model },
     });
@@ -174,10 +174,18 @@ function fallbacks(rc: AuthedContext): string[] {
   return rc.rt.config.provider.kind === "ai-gateway" ? all.filter((m) => m.startsWith("openai/")) : [...all];
 }
 
-/** The ids the request's `item_reference` input items name (whatever their type, as sent). */
+/**
+ * The ids of stored items the request's input refers to (whatever their type, as sent): each `item_reference`'s,
+ * and each reasoning item's sent by its id alone — without its encrypted_content, the provider takes it from what
+ * it stored under that id.
+ */
 function itemReferences(req: ResponsesRequest): unknown[] {
   if (!Array.isArray(req.input)) return [];
-  return req.input.flatMap((item) => (item.type === "item_reference" ? [(item as { id?: unknown }).id] : []));
+  return req.input.flatMap((item) => {
+    const { id, encrypted_content: carried } = item as { id?: unknown; encrypted_content?: unknown };
+    if (item.type === "item_reference") return [id];
+    return item.type === "reasoning" && id !== undefined && id !== null && (carried ?? null) === null ? [id] : [];
+  });
 }
 
 function tokenFacts(response: ResponseObject | null): AuditFacts {
