@@ -64,6 +64,30 @@ describe("AI Gateway provider", async () => {
     expect(second.text).not.toContain("provider-secret-value");
   });
 
+  // Regression: AI Gateway logs every call it carries, prompt and answer in clear, unless told not to, and Cordon
+  // did not tell it: a no-store request, a prompt kept from the cache as personal data, and a user's erased
+  // entries all stayed readable in the gateway's logs by anyone with access to the account.
+  it("asks AI Gateway to keep no log of any call: chat, embeddings, Responses and stored responses", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (url) => {
+      const path = String(url);
+      if (path.endsWith("/embeddings"))
+        return Response.json({ data: [{ index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 2 } });
+      if (path.includes("/responses")) return Response.json({ ...upstreamResponse("Hi."), id: "resp_logs" });
+      return Response.json(completion("Paris."));
+    });
+    const asked = [
+      await send(hostOf(tenant), key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Logs?" }] }),
+      await send(hostOf(tenant), key, { model: "openai/text-embedding-3-small", input: "Logs?" }, "/v1/embeddings"),
+      await send(hostOf(tenant), key, { model: "openai/gpt-4o-mini", input: "Logs?" }, "/v1/responses"),
+      await send(hostOf(tenant), key, undefined, "/v1/responses/resp_logs", "GET"),
+    ];
+    for (const { res, text } of asked) expect(res.status, text).toBe(200);
+    expect(fetchSpy).toHaveBeenCalledTimes(asked.length);
+    for (const [url, init] of fetchSpy.mock.calls as [string, RequestInit][]) {
+      expect(new Headers(init.headers).get("cf-aig-collect-log"), url).toBe("false");
+    }
+  });
+
   it("retries once on a 503 and then answers", async () => {
     let calls = 0;
     vi.spyOn(globalThis, "fetch").mockImplementation(async () =>

@@ -138,11 +138,16 @@ describe("Workers AI embedder (fake binding)", () => {
     expect(make(ai).id).toBe(`workers-ai:${BGE}`);
   });
 
-  it("routes through AI Gateway only when a gateway id is configured", async () => {
+  // Regression: through AI Gateway, every text embedded (a no-store request's prompt included) was kept in the
+  // gateway's logs, in clear, and answered from its cache across tenants.
+  it("routes through AI Gateway only when a gateway id is configured, with no AI Gateway cache or log", async () => {
     const ai = new FakeWorkersAi();
     await make(ai, { gatewayId: "cordon-gw" }).embed(["x"]);
     await make(ai).embed(["y"]);
-    expect(ai.calls.map((c) => c.options)).toEqual([{ gateway: { id: "cordon-gw" } }, undefined]);
+    expect(ai.calls.map((c) => c.options)).toEqual([
+      { gateway: { id: "cordon-gw", skipCache: true, collectLog: false } },
+      undefined,
+    ]);
   });
 
   it("throws a dimension_mismatch EmbedderError when the model answers another dimension", async () => {

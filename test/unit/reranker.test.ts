@@ -28,12 +28,18 @@ describe("Workers AI reranker (fake binding)", () => {
     expect(reranker.id).toBe(`workers-ai:${BGE_RERANKER}`);
   });
 
-  it("sends the query and the candidate as one context, through AI Gateway only when configured", async () => {
+  it("sends the query and the candidate as one context, through AI Gateway (no cache, no log) only when configured", async () => {
     const ai = new FakeWorkersAiReranker();
     await new WorkersAiReranker({ ai, gatewayId: "cordon-gw" }).score("q", "c");
     await new WorkersAiReranker({ ai }).score("q", "c");
     expect(ai.calls).toEqual([
-      { model: BGE_RERANKER, query: "q", texts: ["c"], topK: undefined, options: { gateway: { id: "cordon-gw" } } },
+      {
+        model: BGE_RERANKER,
+        query: "q",
+        texts: ["c"],
+        topK: undefined,
+        options: { gateway: { id: "cordon-gw", skipCache: true, collectLog: false } },
+      },
       { model: BGE_RERANKER, query: "q", texts: ["c"], topK: undefined, options: undefined },
     ]);
   });

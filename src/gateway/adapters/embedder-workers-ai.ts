@@ -4,7 +4,7 @@
 // request; output `{ shape: [n, dims], data: number[][] }`; optional `pooling` "mean" (default) | "cls", whose
 // vectors are not comparable with each other — this adapter leaves the default (mean), so its `id` names the
 // model alone. AI Gateway is selected with the third argument `{ gateway: { id } }` (AI Gateway, "Workers
-// Bindings"). Texts are sent in batches of at most 100, in order; every answer is checked for count and
+// Bindings"), with its cache and its log turned off. Texts are sent in batches of at most 100, in order; every answer is checked for count and
 // dimension and the vectors are L2-normalised again (cheap, and the port promises unit vectors).
 import { logText } from "../../shared/log-text";
 import type { Embedder } from "../ports/embedder";
@@ -27,7 +27,11 @@ export class EmbedderError extends Error {
 
 /** The slice of the `Ai` binding this adapter uses (the fake in tests implements the same). */
 export interface AiRunner {
-  run(model: string, input: { text: string[] }, options?: { gateway: { id: string } }): Promise<unknown>;
+  run(
+    model: string,
+    input: { text: string[] },
+    options?: { gateway: { id: string; skipCache: boolean; collectLog: boolean } },
+  ): Promise<unknown>;
 }
 
 export interface WorkersAiEmbedderOptions {
@@ -68,7 +72,11 @@ export class WorkersAiEmbedder implements Embedder {
   }
 
   private async embedBatch(batch: string[]): Promise<number[][]> {
-    const options = this.gatewayId ? { gateway: { id: this.gatewayId } } : undefined;
+    // Through AI Gateway, neither answered from its cache (shared by every tenant) nor logged there (the texts are
+    // prompts, kept in clear whatever the tenant's consent or erasures).
+    const options = this.gatewayId
+      ? { gateway: { id: this.gatewayId, skipCache: true, collectLog: false } }
+      : undefined;
     let result: unknown;
     try {
       result = await this.ai.run(this.model, { text: batch }, options);

@@ -9,7 +9,10 @@ interface HttpProviderOptions {
   urls: Readonly<Record<UpstreamPath, string>>;
   fetcher: { fetch(input: string, init: RequestInit): Promise<Response> };
   headers?: Record<string, string>;
-  /** Adds AI Gateway's headers: per-tenant metadata, and no AI Gateway caching (Cordon is the cache). */
+  /**
+   * Adds AI Gateway's headers: per-tenant metadata, no AI Gateway caching (Cordon is the cache) and no AI Gateway
+   * log (it would keep every prompt and answer in clear, whatever the tenant's consent, PII mode or erasures).
+   */
   aiGateway?: boolean;
 }
 
@@ -35,6 +38,8 @@ export class HttpProvider implements Provider {
     if (this.opts.aiGateway) {
       // AI Gateway must never answer from its own cache: it would not know tenants apart.
       headers["cf-aig-skip-cache"] = "true";
+      // Nor keep a log of the call: prompts and answers are stored only as Cordon stores them (sealed, erasable).
+      headers["cf-aig-collect-log"] = "false";
       headers["cf-aig-metadata"] = JSON.stringify({ tenant: req.tenant });
     }
     let res: Response;

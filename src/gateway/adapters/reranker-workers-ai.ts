@@ -37,7 +37,11 @@ export interface RerankerInput {
 
 /** The slice of the `Ai` binding this adapter uses (the fake in tests implements the same). */
 export interface RerankerAiRunner {
-  run(model: string, input: RerankerInput, options?: { gateway: { id: string } }): Promise<unknown>;
+  run(
+    model: string,
+    input: RerankerInput,
+    options?: { gateway: { id: string; skipCache: boolean; collectLog: boolean } },
+  ): Promise<unknown>;
 }
 
 export interface WorkersAiRerankerOptions {
@@ -78,7 +82,10 @@ export class WorkersAiReranker implements Reranker {
     }
     if (candidates.length === 0) return [];
     const input: RerankerInput = { query, contexts: candidates.map((text) => ({ text })) };
-    const options = this.gatewayId ? { gateway: { id: this.gatewayId } } : undefined;
+    // As the embedder's: neither AI Gateway's cache nor its log (the texts are prompts).
+    const options = this.gatewayId
+      ? { gateway: { id: this.gatewayId, skipCache: true, collectLog: false } }
+      : undefined;
     let result: unknown;
     try {
       result = await this.ai.run(this.model, input, options);
