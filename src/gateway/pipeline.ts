@@ -25,6 +25,9 @@ import { matchRoute, type RouteDef } from "./routes/index";
 import { getRuntime, type Runtime } from "./runtime";
 import type { TenantRecord } from "./storage/records";
 
+/** How long a handler may take to finish once its client has gone, before the request's event is sent without it. */
+export const ABANDONED_GRACE_MS = 2_000;
+
 /** What the steps established before the handler answered or a step refused; read once, for the audit event. */
 interface Progress {
   route: RouteDef | null;
@@ -129,6 +132,34 @@ async function answer(request: Request, env: CordonGateway.Env, exec: ExecutionC
     });
     exec.waitUntil(sendAuditEvent(env.AUDIT, event, rt.metrics));
   };
+  // A client that goes away before the answer: the platform may end the handler where it waits, and what follows
+  // `run` then never happens. Unless the handler finishes within ABANDONED_GRACE_MS of the client leaving (it
+  // does when its waits follow the request's signal, as the provider call does), the request's event is sent from
+  // here: request_aborted, with what the steps had established. One event either way (`audited`).
+  let audited = false;
+  let handlerDone: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    handlerDone = resolve;
+  });
+  const onAbort = () => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const grace = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ABANDONED_GRACE_MS);
+    });
+    exec.waitUntil(
+      Promise.race([finished.then(() => true), grace]).then(async (done) => {
+        clearTimeout(timer);
+        if (done || audited) return;
+        audited = true;
+        const failure = fail("request_aborted", { reason: "client_aborted" });
+        if (progress.route?.audited ?? true) {
+          await sendAuditEvent(env.AUDIT, eventOf(failure.status, failure, {}), rt.metrics);
+        }
+      }),
+    );
+  };
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+
   const rc: RequestContext = {
     id,
     receivedAt,
@@ -160,24 +191,31 @@ async function answer(request: Request, env: CordonGateway.Env, exec: ExecutionC
     if (failure.facts?.cache) response.headers.set("x-cache", failure.facts.cache);
     handled = { response, facts: failure.facts ?? {} };
   }
+  request.signal?.removeEventListener("abort", onAbort);
+  handlerDone();
+  // The client left and the handler did not finish in time: its event was sent as request_aborted (onAbort).
+  const abandoned = audited;
+  audited = true;
   const response = finalizeResponse(handled.response, id);
   for (const [k, v] of Object.entries(progress.headers)) if (!response.headers.has(k)) response.headers.set(k, v);
   if (progress.hideCache) withoutCacheHeaders(response.headers);
 
   // Every routed request is audited (unless its route says otherwise: liveness, public documents), and so is
   // every refusal before routing but "no such endpoint".
-  const audited = progress.route
-    ? progress.route.audited
-    : failure !== null && failure.code !== "not_found" && failure.code !== "method_not_allowed";
+  const auditable =
+    !abandoned &&
+    (progress.route
+      ? progress.route.audited
+      : failure !== null && failure.code !== "not_found" && failure.code !== "method_not_allowed");
   // An administrative change was recorded before it was made. When it then failed, that outcome is enqueued
   // before the answer too, so the trail never keeps the first record alone while the Queue takes messages.
-  if (progress.recorded && response.status >= 400) {
+  if (progress.recorded && response.status >= 400 && !abandoned) {
     await sendAuditEvent(env.AUDIT, eventOf(response.status, failure, (await handled.facts) ?? {}), rt.metrics);
   }
   exec.waitUntil(
     (async () => {
       const facts: AuditFacts = (await handled.facts) ?? {};
-      if (audited && !progress.recorded) {
+      if (auditable && !progress.recorded) {
         await sendAuditEvent(env.AUDIT, eventOf(response.status, failure, facts), rt.metrics);
       }
       rt.metrics.request({

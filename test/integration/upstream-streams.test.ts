@@ -7,8 +7,10 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, chatBody, setPolicy, tenantWithKey } from "../helpers";
-import { callWith, catalogCount, eventOf, label, provider, settleAll, sleep } from "./gateway-helpers";
+import { ABANDONED_GRACE_MS } from "../../src/gateway/pipeline";
+import type { AuditEvent } from "../../src/shared/audit-event";
+import { aiGatewayEnv, call, chatBody, setPolicy, tenantWithKey } from "../helpers";
+import { callWith, catalogCount, eventOf, eventsOf, label, provider, settleAll, sleep } from "./gateway-helpers";
 import { type SseMessage, sseMessages } from "./provider-helpers";
 
 const errorShape = {
@@ -172,5 +174,66 @@ describe("a client that goes away cancels the upstream request within a second",
     const event = await eventOf(res);
     expect(event).toMatchObject({ code: "request_aborted", reason: "client_aborted" });
     expect(event.upstream).toEqual([{ target: model, outcome: "error", status: 429, latency_ms: expect.any(Number) }]);
+  });
+});
+
+describe("a client that leaves a handler the platform ends", async () => {
+  const t = await tenantWithKey("upgone");
+
+  // Regression: the request's event was sent only once the handler finished. When a client leaves, the platform
+  // may end the handler where it waits (workerd drops the I/O it waits on), and the request — which reached the
+  // provider, which may charge for it — left no event at all.
+  it("is audited as gone once the handler has not finished within the grace", async () => {
+    // A provider call that never settles, whatever its signal says: as a wait the platform ended.
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(() => new Promise<Response>(() => {}));
+    try {
+      const controller = new AbortController();
+      const content = `Leave at ${label()}`;
+      const viaAiGateway = aiGatewayEnv({ PROVIDER_API_KEY: "provider-secret-value" }) as typeof env;
+      void callWith(viaAiGateway, t.host, "/v1/chat/completions", {
+        token: t.key,
+        body: chatBody(content, { model: "openai/gpt-4o-mini" }),
+        signal: controller.signal,
+      });
+      await vi.waitFor(() => expect(fetchSpy).toHaveBeenCalled(), { timeout: 3000, interval: 10 });
+      const before = (await eventsOf(t.tenant)).length;
+      const left = Date.now();
+      controller.abort();
+      let gone: AuditEvent | undefined;
+      await vi.waitFor(
+        async () => {
+          await settleAll();
+          gone = (await eventsOf(t.tenant)).find((e) => e.code === "request_aborted");
+          expect(gone).toBeDefined();
+        },
+        { timeout: ABANDONED_GRACE_MS + 3000, interval: 50 },
+      );
+      expect(Date.now() - left).toBeGreaterThanOrEqual(ABANDONED_GRACE_MS - 50);
+      expect(gone).toMatchObject({
+        action: "chat.completions",
+        status: 400,
+        reason: "client_aborted",
+        actor: expect.stringMatching(/^key:/),
+      });
+      // One event for the request, and none holds the prompt.
+      const after = await eventsOf(t.tenant);
+      expect(after.length).toBe(before + 1);
+      expect(JSON.stringify(after)).not.toContain(content);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it("a handler that finishes within the grace sends the one event, with what it learnt", async () => {
+    await provider().clearAbortLog();
+    const call = abortable(t, "local/slow-1500");
+    await sleep(300);
+    call.abort();
+    const res = await call.res;
+    await sleep(ABANDONED_GRACE_MS + 200);
+    await settleAll();
+    const events = (await eventsOf(t.tenant)).filter((e) => e.request_id === res.headers.get("x-request-id"));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ code: "request_aborted", upstream: [{ outcome: "aborted" }] });
   });
 });
