@@ -3,6 +3,7 @@
 // through the gateway's own parser (src/gateway/config.ts, bundled here) with stand-in secrets, and the logger's
 // through its own (src/logger/config.ts); then:
 //   - the gateway runs as production (ENVIRONMENT = "production"), and no secret sits in clear among its vars;
+//   - Workers Logs keeps no invocation log of the gateway's (each holds its request's URL);
 //   - the Queue the gateway's AUDIT sends to is one the logger consumes, with a dead-letter queue the logger
 //     consumes too, and AUDIT_LOG names the logger's AuditLog entrypoint;
 //   - the logger consumes only the queues its code reads by name (src/logger/queue-messages.ts): another name's
@@ -132,6 +133,15 @@ export async function checkDeployConfig({
     }
   } catch (err) {
     errors.push(`gateway: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // Workers Logs' invocation logs would keep every request's URL, and a query may name a person.
+  // Left unsaid, the platform's default may keep them.
+  const logs = gateway.observability;
+  if (logs?.enabled !== false && logs?.logs?.enabled !== false && logs?.logs?.invocation_logs !== false) {
+    errors.push(
+      "gateway: Workers Logs' invocation logs are on: each keeps its request's URL, where a query may name a person (`?user=`); set [observability.logs] invocation_logs = false",
+    );
   }
 
   // The logger, as it would start.

@@ -72,6 +72,17 @@ describe("the deployment's configuration check", () => {
       ),
       /the AUDIT binding is missing/,
     ],
+    [
+      "invocation logs kept",
+      replace("[observability.logs]\ninvocation_logs = false\n", ""),
+      /invocation logs are on: each keeps its request's URL/,
+    ],
+    [
+      "invocation logs turned back on in production",
+      (s) =>
+        `${s}\n[env.production.observability]\nenabled = true\n[env.production.observability.logs]\ninvocation_logs = true\n`,
+      /invocation logs are on/,
+    ],
     ["no brute-force guard", inProduction('name = "AUTH_GUARD"', 'name = "AUTH_GUARD_OLD"'), /AUTH_GUARD binding/],
     [
       "Vectorize without its binding",
