@@ -34,6 +34,19 @@ describe("cache partition", async () => {
     expect(await ask(t, [{ role: "user", content: dedented }])).toBe("MISS");
   });
 
+  // Regression: prose lines were folded into one, on both tiers, so code pasted without a fence or a blank line
+  // before it (Markdown reads it as prose) shared an entry with the same code indented otherwise.
+  it("regression: code pasted as prose that differs only in indentation never shares an entry on either tier", async () => {
+    const program = (last: string) => `What does this print?\nfor x in [0, 1]:\n    if x:\n${last}\nprint("done")`;
+    expect(await ask(t, [{ role: "user", content: program("        print(x)") }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: program("        print(x)") }])).toBe("HIT-EXACT");
+    expect(await ask(t, [{ role: "user", content: program("    print(x)") }])).toBe("MISS");
+    expect(await ask(t, [{ role: "user", content: program("print(x)") }])).toBe("MISS");
+    // Reworded prose over the same lines, indented alike, is still the same question.
+    const reworded = `what does this print\nfor x in [0, 1]:\n    if x:\n        print(x)\nprint("done")`;
+    expect(await ask(t, [{ role: "user", content: reworded }])).toBe("HIT-SEMANTIC");
+  });
+
   // Regression: code blocks were normalised to NFC with the prose, so that code whose strings differ ('e\u0301' is
   // two characters to any language, 'é' one; the angstrom sign U+212B is not the letter U+00C5) shared an entry.
   it("regression: code that differs only in Unicode normalisation never shares an entry on either tier", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveControls } from "../../src/gateway/cache/controls";
-import { exactText, planChat } from "../../src/gateway/cache/plan";
+import { exactText, planChat, proseIndentation } from "../../src/gateway/cache/plan";
 import { costOf } from "../../src/gateway/models";
 import type { Principal } from "../../src/gateway/policy/principal";
 import { DEFAULT_POLICY } from "../../src/gateway/policy/tenant-policy";
@@ -21,8 +21,23 @@ const partitionOf = (r: ChatRequest) => {
 
 describe("normalisation", () => {
   it("exact text folds white space only", () => {
-    expect(exactText("  What is\n\tthis?  ")).toBe("What is this?");
+    expect(exactText("  What is\n  this?  ")).toBe("What is this?");
+    expect(exactText("What is\nthis?\t")).toBe("What is this?");
     expect(exactText("What is this?")).not.toBe(exactText("what is this?"));
+  });
+
+  // Regression: prose lines were folded into one, so code pasted without a fence read the same however its lines
+  // were indented, and one program's answer was served for another.
+  it("regression: a prose line indented beyond its paragraph keeps its line and indentation", () => {
+    const inside = "What does this print?\ndef f(x):\n    if x:\n        print(1)\n        print(2)\nf(0)";
+    const after = "What does this print?\ndef f(x):\n    if x:\n        print(1)\n    print(2)\nf(0)";
+    expect(exactText(inside)).not.toBe(exactText(after));
+    expect(exactText(after)).toBe("What does this print? def f(x):\n    if x:\n        print(1)\n    print(2) f(0)");
+    // A paragraph indented as a whole, or a single line, is indented by nothing.
+    expect(exactText("   first line\n   second line")).toBe("first line second line");
+    expect(exactText("Intro.\n\n  one\n  two")).toBe(exactText("Intro.\none two"));
+    expect(proseIndentation("Plain\nprose,  folded.")).toBeNull();
+    expect(proseIndentation(after)).toEqual(["", "", "    ", "        ", "    ", ""]);
   });
 
   it.each([
@@ -36,6 +51,13 @@ describe("normalisation", () => {
 });
 
 describe("partition", () => {
+  it("regression: holds the indentation of the prompt's prose lines, and nothing when none is indented", () => {
+    const code = (body: string) => chat(`What does this print?\nfor x in [0, 1]:\n    if x:\n${body}`);
+    expect(partitionOf(code("        print(x)"))).not.toBe(partitionOf(code("    print(x)")));
+    expect(partitionOf(code("        print(x)"))).toBe(partitionOf(code("        print(x)  ")));
+    expect(partitionOf(chat("What is\nthe capital?"))).not.toContain("indent");
+  });
+
   it("is the same for surface variants of the last message and for stream/user fields", () => {
     expect(partitionOf(chat("A?"))).toBe(partitionOf(chat("b", { stream: true, user: "u1" })));
   });

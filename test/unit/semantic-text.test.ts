@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { LexicalEmbedder } from "../../src/gateway/adapters/embedder-lexical";
 import { userIdOf } from "../../src/gateway/cache/controls";
-import { exactText } from "../../src/gateway/cache/plan";
+import { exactText, proseIndentation } from "../../src/gateway/cache/plan";
 import { MAX_VERIFIED_LENGTH, verifyMatch } from "../../src/gateway/cache/verify";
 import { semanticText, semanticView, semanticWords } from "../../src/gateway/text/semantic-text";
 import { numberValue, tokenize } from "../../src/gateway/text/tokens";
@@ -179,6 +179,15 @@ describe("pathological input (regression: 200,000 dots and a letter took 42 s)",
     work();
     return performance.now() - start;
   };
+
+  it.each<[string, string]>([
+    ["lines indented less and less", Array.from({ length: 1000 }, (_, i) => `${" ".repeat(1000 - i)}x`).join("\n")],
+    ["one line of indentation", `a\n${" \t".repeat(N / 2)}b`],
+    ["blank lines of white space", `a${"\n  ".repeat(N / 3)}b`],
+  ])("the exact tier reads the prose indentation of %s in well under a second", (_name, text) => {
+    expect(timed(() => exactText(text))).toBeLessThan(1000);
+    expect(timed(() => proseIndentation(text))).toBeLessThan(1000);
+  });
 
   it.each(PATHOLOGICAL)("semanticText reads %s in well under a second", (_name, text) => {
     expect(timed(() => semanticText(text))).toBeLessThan(1000);

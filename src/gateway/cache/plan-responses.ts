@@ -15,7 +15,16 @@
 // (cache/entries.ts), and a read of the other kind finds nothing.
 import { isMessageItem, type ResponsesItem, type ResponsesMessage, type ResponsesRequest } from "../protocol/responses";
 import { semanticText } from "../text/semantic-text";
-import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, codeOf, exactText, partFields, partitionOf, proseOf } from "./plan";
+import {
+  ANSWER_NEUTRAL_FIELDS,
+  type ChatCachePlan,
+  codeOf,
+  exactText,
+  partFields,
+  partitionOf,
+  proseIndentation,
+  proseOf,
+} from "./plan";
 
 /**
  * Responses request fields known not to change the answer, and so left out of the partition — chat's
@@ -59,13 +68,20 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
   const earlier = items.slice(0, -1).map(normaliseItem);
   const { content: _content, type: _type, ...lastFields } = last;
   const parts = partFields(last.content);
+  const indent = proseIndentation(prompt);
   return {
     cacheable: true,
     prompt,
     prose,
     partition:
       RESPONSES_PARTITION_MARK +
-      partitionOf(rest, { input: earlier, last: lastFields, code, ...(parts ? { parts } : {}) }),
+      partitionOf(rest, {
+        input: earlier,
+        last: lastFields,
+        code,
+        ...(parts ? { parts } : {}),
+        ...(indent ? { indent } : {}),
+      }),
   };
 }
 

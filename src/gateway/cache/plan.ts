@@ -29,15 +29,62 @@ export const ANSWER_NEUTRAL_FIELDS: readonly string[] = [
 const NOT_IN_PARTITION = new Set(["messages", ...ANSWER_NEUTRAL_FIELDS]);
 
 /**
- * Exact tier: prose Unicode-normalised (NFC), each line trimmed and runs of white space folded; code blocks kept
- * exactly, not normalised either (indentation changes what code means, and so does NFC: 'e\u0301' is two
- * characters to any language, 'é' one). Case and punctuation are kept.
+ * Exact tier: prose Unicode-normalised (NFC), each line trimmed and runs of white space folded, lines joined; code
+ * blocks kept exactly, not normalised either (indentation changes what code means, and so does NFC: 'e\u0301' is
+ * two characters to any language, 'é' one). Case and punctuation are kept. A prose line indented further than
+ * the least indented line of its paragraph keeps its line break and that indentation: code pasted without a
+ * fence ("def f(x):" then indented lines) means something else when its lines are indented otherwise.
  */
 export function exactText(text: string): string {
   return segments(text)
-    .map((s) => (s.code ? s.text : normalizeBounded(s.text, "NFC").replace(/\s+/g, " ").trim()))
+    .map((s) => {
+      if (s.code) return s.text;
+      let out = "";
+      for (const { indent, words } of proseLines(normalizeBounded(s.text, "NFC"))) {
+        out += indent !== "" ? `\n${indent}${words}` : out === "" ? words : ` ${words}`;
+      }
+      return out.replace(/^\n/, "");
+    })
     .filter((t) => t !== "")
     .join("\n");
+}
+
+/**
+ * The indentation of the prompt's prose lines (code blocks are in the partition whole), one entry per non-blank
+ * line, relative to its paragraph's least indented line; null when no line is indented. It is in the partition,
+ * so that the semantic tier, which compares words only, never serves code pasted without a fence to the same
+ * code indented otherwise.
+ */
+export function proseIndentation(text: string): string[] | null {
+  const indents = segments(text)
+    .filter((s) => !s.code)
+    .flatMap((s) => proseLines(s.text).map((l) => l.indent));
+  return indents.some((i) => i !== "") ? indents : null;
+}
+
+/**
+ * A prose segment's non-blank lines: each one's words (white space folded) and its indentation (spaces and tabs,
+ * as sent) beyond the paragraph's least indented line — the common leading white space of a paragraph's lines,
+ * so that a paragraph indented as a whole, or a single line, is indented by nothing.
+ */
+function proseLines(text: string): { indent: string; words: string }[] {
+  const out: { indent: string; words: string }[] = [];
+  for (const paragraph of text.split(/\n[ \t]*(?:\n|$)/)) {
+    const lines = paragraph.split("\n").filter((l) => l.trim() !== "");
+    const leads = lines.map((l) => /^[ \t]*/.exec(l)![0]);
+    // The common prefix, compared a character at a time: linear in the indentation, however long.
+    const first = leads[0] ?? "";
+    let common = first.length;
+    for (const lead of leads) {
+      let k = 0;
+      while (k < common && lead[k] === first[k]) k++;
+      common = k;
+    }
+    lines.forEach((line, i) => {
+      out.push({ indent: leads[i]!.slice(common), words: line.replace(/\s+/g, " ").trim() });
+    });
+  }
+  return out;
 }
 
 /** The prose of a prompt (code blocks removed), which is all the semantic tier compares. */
@@ -81,11 +128,18 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   const earlier = req.messages.slice(0, -1).map((m) => ({ ...m, content: normaliseContent(m.content) }));
   const { content: _content, ...lastFields } = last;
   const parts = partFields(last.content);
+  const indent = proseIndentation(prompt);
   return {
     cacheable: true,
     prompt,
     prose,
-    partition: partitionOf(rest, { messages: earlier, last: lastFields, code, ...(parts ? { parts } : {}) }),
+    partition: partitionOf(rest, {
+      messages: earlier,
+      last: lastFields,
+      code,
+      ...(parts ? { parts } : {}),
+      ...(indent ? { indent } : {}),
+    }),
   };
 }
 
