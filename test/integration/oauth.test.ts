@@ -155,6 +155,39 @@ describe("the client credentials grant", () => {
     });
   });
 
+  it("regression: a token outlived its key, and a rotated-out secret's grace, by the 30 s of clock tolerance", async () => {
+    const keyEnds = Date.now() + 120_000;
+    const c = await tenantWith("developer", { expires_at: new Date(keyEnds).toISOString() });
+    const keyToken = await accessTokenFor(c.host, c.id, c.secret);
+    const r = await tenantWith("developer");
+    const rotated = await call(r.host, `/v1/admin/keys/${r.id}/rotate`, {
+      token: rootToken(),
+      body: { grace_seconds: 60 },
+    });
+    const graceEnds = Date.parse(
+      ((await rotated.json()) as { previous_secret_expires_at: string }).previous_secret_expires_at,
+    );
+    const graceToken = await accessTokenFor(r.host, r.id, r.secret);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(keyEnds + 1000);
+    await expectError(
+      await call(c.host, "/v1/models", { token: c.secret }),
+      401,
+      "expired_api_key",
+      "authentication_error",
+    );
+    await expectError(await chat(c.host, keyToken), 401, "expired_token", "authentication_error");
+    vi.setSystemTime(graceEnds + 1000);
+    await expectError(
+      await call(r.host, "/v1/models", { token: r.secret }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    await expectError(await chat(r.host, graceToken), 401, "expired_token", "authentication_error");
+  });
+
   it("publishes only the public part of the signing key at /.well-known/jwks.json", async () => {
     const res = await call(hostOf("anything"), "/.well-known/jwks.json");
     expect(res.status).toBe(200);

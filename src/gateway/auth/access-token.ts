@@ -14,7 +14,8 @@
 // Verification refuses, in this order: anything not shaped like a compact JWS, an `alg` other than ES256
 // (`none`, HS256 "algorithm confusion" and every other algorithm are refused before any key is touched), a
 // missing or odd `kid`, a `kid` not in the key ring, a bad signature, a wrong `typ`, missing claims, wrong
-// issuer or audience, not yet valid, expired (or issued longer ago than the longest lifetime), another
+// issuer or audience, not yet valid (within the clock tolerance), expired (at `exp`, with no tolerance; or
+// issued longer ago than the longest lifetime), another
 // tenant's token (or one of an earlier generation of the tenant), and malformed Cordon claims. Scopes Cordon
 // does not know are dropped (never widen).
 //
@@ -162,7 +163,7 @@ export interface VerifyAccessTokenExpectations {
   readonly generation: string;
   /** Milliseconds since the epoch. */
   readonly now: number;
-  /** Allowed clock skew for nbf, iat and exp, in seconds (0…300). */
+  /** Allowed clock skew for nbf and iat, in seconds (0…300); `exp` is held to exactly. */
   readonly clockToleranceSeconds: number;
 }
 
@@ -221,6 +222,9 @@ export async function verifyAccessToken(
   } catch (err) {
     return fail(reasonFromJoseError(err));
   }
+  // The tolerance is for the start only (iat, nbf: a clock behind the issuer's): `exp` was set by this gateway
+  // to end no later than the key, or the rotated-out secret's grace, that minted the token, so it ends there.
+  if ((payload.exp as number) * 1000 <= expected.now) return fail("expired");
 
   // Signed by us and current: now the Cordon claims.
   const { sub, client_id, jti, iat, exp, scope } = payload;
