@@ -207,6 +207,15 @@ describe("tenant resolution and authentication", async () => {
     }
   });
 
+  it("challenges as RFC 6750 §3.1 says: no error code when no credential was sent, invalid_token for a bad one", async () => {
+    const none = await call(a.host, "/v1/models");
+    await expectError(none, 401, "missing_api_key", "authentication_error");
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="cordon"');
+    const wrong = await call(a.host, "/v1/models", { token: generateApiKey("test") });
+    await expectError(wrong, 401, "invalid_api_key", "authentication_error");
+    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="cordon", error="invalid_token"');
+  });
+
   it("answers every response with a request id and the security headers", async () => {
     const res = await call(hostOf("nosuchtenant"), "/healthz");
     expect(res.status).toBe(200);

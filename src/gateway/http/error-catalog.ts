@@ -168,6 +168,8 @@ export const ERROR_CATALOG = {
     status: 401,
     message: "No credential was sent.",
     fix: "Send 'Authorization: Bearer <key>' with a Cordon API key (cdn_…) or an access token.",
+    // RFC 6750 §3.1: a request with no credential is challenged without an error code.
+    headers: { "www-authenticate": 'Bearer realm="cordon"' },
   },
   invalid_authorization: {
     status: 401,
