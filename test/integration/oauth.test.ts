@@ -232,6 +232,18 @@ describe("RFC 6749 §5.2 errors", async () => {
     await expectOAuthError(res, 401, "invalid_client");
   });
 
+  it("regression: a 401 other than invalid_client (a key too old) challenged with Bearer, not the endpoint's Basic", async () => {
+    const c = await tenantWith("developer");
+    await setPolicy(c.tenant, { max_key_age_days: 1, enforce_max_key_age: true });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 2 * 86_400_000);
+    for (const auth of ["basic", "post"] as const) {
+      const res = await requestToken(c.host, c.id, c.secret, { auth });
+      expect(res.headers.get("www-authenticate")).toBe(BASIC_CHALLENGE);
+      await expectOAuthError(res, 401, "key_too_old");
+    }
+  });
+
   it("invalid_client for no client authentication, a malformed Basic header, and a tenant-less host", async () => {
     const form = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } };
     await expectOAuthError(

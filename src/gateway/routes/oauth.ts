@@ -18,6 +18,12 @@ import { SCOPES, type Scope } from "../policy/scopes";
 import { issuedAtOf, presentedSecret, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
+/**
+ * What a 401 here challenges with: the scheme this endpoint authenticates clients with, whichever method the client
+ * tried and whichever check refused it (RFC 6749 §5.2, RFC 7235 §3.1) — never the Bearer challenge other 401s carry,
+ * which names the wrong one.
+ */
+const CLIENT_CHALLENGE = { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' };
 
 /**
  * The token request's parameters (application/x-www-form-urlencoded), as the OpenAPI document describes them;
@@ -62,9 +68,21 @@ export async function token(rc: RequestContext): Promise<Handled> {
   try {
     return await issue(rc, tenant);
   } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
     // A refusal at a tenant's token endpoint belongs in that tenant's audit trail, like one on its other routes.
-    throw err instanceof ApiError && tenant ? err.withFacts({ tenant: tenant.id }) : err;
+    const refusal = err.status === 401 ? challengedAsClient(err) : err;
+    throw tenant ? refusal.withFacts({ tenant: tenant.id }) : refusal;
   }
+}
+
+/** A 401 from a check shared with other routes (the key's age, say), with this endpoint's challenge. */
+function challengedAsClient(err: ApiError): ApiError {
+  return new ApiError(err.code, {
+    message: err.message,
+    ...(err.reason === null ? {} : { reason: err.reason }),
+    headers: { ...err.headers, ...CLIENT_CHALLENGE },
+    ...(err.facts === null ? {} : { facts: err.facts }),
+  });
 }
 
 async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<Handled> {
@@ -73,9 +91,6 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   const form = await readForm(request);
   const basic = request.headers.get("authorization");
   const client = clientCredentials(form, basic);
-  // A 401 names the scheme this endpoint authenticates clients with, whichever method the client tried
-  // (RFC 6749 §5.2, RFC 7235 §3.1): never the Bearer challenge other 401s carry, which names the wrong one.
-  const challenge = { "www-authenticate": 'Basic realm="cordon", charset="UTF-8"' };
   const prefix = client ? secretPrefixOf(client.secret) : null;
   const blocked = rt.guard.blockedUntil(rc.client.ip, prefix, now);
   if (blocked > now) {
@@ -91,7 +106,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
       rc.alert("alert.auth_burst", `${which}_blocked`, which === "ip" ? rc.client.ip : prefix, tenant?.id ?? null);
     }
     if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
-    return fail("invalid_client", { reason, headers: challenge });
+    return fail("invalid_client", { reason, headers: CLIENT_CHALLENGE });
   };
 
   const grant = form.get("grant_type");
