@@ -340,6 +340,31 @@ describe("bursts of failed authentication", () => {
     }
     expect((await call(host, "/v1/admin/policy", { token: keys[0]!.key, ip })).status).toBe(200);
   });
+  it("regression: at the token endpoint, no client authentication or a malformed Basic header was counted", async () => {
+    const { host, keys } = await tenantWithKeys("developer");
+    const ip = "192.0.2.61";
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const mistakes: Record<string, string>[] = [
+      form,
+      { ...form, authorization: "Basic !!not-base64!!" },
+      { ...form, authorization: `Bearer ${keys[0]!.key}` },
+    ];
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 5; i++) {
+      const res = await released(
+        call(host, "/oauth/token", {
+          method: "POST",
+          headers: mistakes[i % mistakes.length]!,
+          rawBody: "grant_type=client_credentials",
+          ip,
+        }),
+      );
+      await expectOAuthError(res, 401, "invalid_client");
+    }
+    vi.useRealTimers();
+    expect((await requestToken(host, keys[0]!.id, keys[0]!.key, { ip })).status).toBe(200);
+    expect((await call(host, "/v1/models", { token: keys[0]!.key, ip })).status).toBe(200);
+  });
 });
 
 describe("a key used from a new place", () => {

@@ -112,7 +112,9 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   const grant = form.get("grant_type");
   if (grant === null) throw fail("invalid_request", { message: "grant_type is required.", reason: "no_grant_type" });
   if (grant !== "client_credentials") throw fail("unsupported_grant_type", { reason: "grant_type" });
-  if (!client) throw await invalidClient("no_client_credentials");
+  // No client authentication, or a Basic header that names no client, guesses nothing: not counted, as a request
+  // without a credential is not on other routes (auth/guard.ts) — a misconfigured client must not block its address.
+  if (!client) throw fail("invalid_client", { reason: "no_client_credentials", headers: CLIENT_CHALLENGE });
 
   const parsed = parseApiKey(client.secret);
   const wellFormed = parsed !== null && parsed.env === rt.config.apiKeyEnv;
