@@ -327,6 +327,22 @@ describe("bursts of failed authentication", () => {
     }
   });
 
+  it("regression: another tenant's genuine API key at the token endpoint was counted as a failed guess", async () => {
+    const here = await tenantWithKeys("developer");
+    const elsewhere = await tenantWithKeys("developer");
+    const theirs = elsewhere.keys[0]!;
+    const ip = "192.0.2.72";
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    for (let i = 0; i < AUTH_BURST.BLOCK_AFTER + 5; i++) {
+      const res = await released(requestToken(here.host, theirs.id, theirs.key, { ip }));
+      await expectOAuthError(res, 401, "invalid_client");
+    }
+    vi.useRealTimers();
+    // Neither the address nor the key's prefix is blocked: the key, sent where it belongs, works.
+    expect((await requestToken(elsewhere.host, theirs.id, theirs.key, { ip })).status).toBe(200);
+    expect((await call(here.host, "/v1/models", { token: here.keys[0]!.key, ip })).status).toBe(200);
+  });
+
   it("honest mistakes are not counted: no credential, a provider's key, a malformed header", async () => {
     const { host, keys } = await tenantWithKeys("admin");
     const ip = "192.0.2.60";

@@ -124,7 +124,12 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   const record = hash === null ? null : await rt.keyRecords.lookup(hash, now);
   if (!tenant) throw await invalidClient("no_tenant_at_host");
   if (hash === null) throw await invalidClient("malformed_secret");
-  if (!record || record.id !== client.id || record.tenant !== tenant.id) throw await invalidClient("unknown_client");
+  if (!record || record.id !== client.id) throw await invalidClient("unknown_client");
+  // Another tenant's genuine key, sent to the wrong host: a mistake, not a guess, as on every other route
+  // (403 tenant_mismatch there, auth/guard.ts), so it is not counted; the client is told no more than by a wrong key.
+  if (record.tenant !== tenant.id) {
+    throw fail("invalid_client", { reason: "client_of_other_tenant", headers: CLIENT_CHALLENGE });
+  }
   // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing, nor
   // does a secret a rotation dropped (which KV and isolate caches may still hold).
   const presented = presentedSecret(await rt.tenantObject(tenant.id).getKey(record.id), hash, now);
