@@ -111,6 +111,32 @@ describe("a secret a rotation dropped, still cached in this isolate", () => {
   });
 });
 
+describe("a grace shorter than the caches, in an isolate that read the key before the rotation", () => {
+  it("ends with that isolate's record (10 s), as a revocation does; at once where the tenant's object is read", async () => {
+    const s = await rotatedElsewhere(2);
+    const limited = await rotatedElsewhere(2, { rate_limit: { requests: 1000, window_seconds: 60 } });
+    const graceEnds = Date.now() + 2000;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(graceEnds + 1000);
+    // This isolate's record predates the rotation: it knows no grace, and the old secret still works here.
+    expect((await call(s.host, "/v1/models", { token: s.old })).status).toBe(200);
+    await expectError(
+      await call(limited.host, "/v1/models", { token: limited.old }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+    expect((await requestToken(s.host, s.id, s.old)).status).toBe(401);
+    vi.setSystemTime(graceEnds + 10_000);
+    await expectError(
+      await call(s.host, "/v1/models", { token: s.old }),
+      401,
+      "invalid_api_key",
+      "authentication_error",
+    );
+  });
+});
+
 describe("a dashboard session", () => {
   it("opened with a rotated-out secret in its grace ends with the grace", async () => {
     const s = await rotatedElsewhere(120);
