@@ -216,6 +216,13 @@ describe("tenant resolution and authentication", async () => {
     expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="cordon", error="invalid_token"');
   });
 
+  it("regression: a credential without the scope got no challenge (RFC 6750 §3: insufficient_scope)", async () => {
+    const viewer = await createKey(a.tenant, { role: "viewer" });
+    const res = await call(a.host, "/v1/chat/completions", { token: viewer, body: chatBody("q") });
+    await expectError(res, 403, "insufficient_scope", "permission_error");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="cordon", error="insufficient_scope"');
+  });
+
   it("answers every response with a request id and the security headers", async () => {
     const res = await call(hostOf("nosuchtenant"), "/healthz");
     expect(res.status).toBe(200);

@@ -232,6 +232,8 @@ export const ERROR_CATALOG = {
     status: 403,
     message: "This credential lacks the scope this endpoint needs.",
     fix: "Use a key whose role grants the scope named in the message (README, 'Scopes').",
+    // RFC 6750 §3: a credential that does not enable access is challenged, naming the error.
+    headers: { "www-authenticate": 'Bearer realm="cordon", error="insufficient_scope"' },
   },
   ip_not_allowed: {
     status: 403,

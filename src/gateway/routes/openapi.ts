@@ -252,7 +252,7 @@ function errorResponse(status: string, codes: ErrorCode[], route: RouteSpec, ref
   // A provider's refusal is passed on as the provider said it (its status, OpenAI's error shape).
   const schema = codes.includes("provider_rejected") ? { anyOf: [narrowed, ref(ProviderErrorBodySchema)] } : narrowed;
   const extra = [
-    ...(status === "401" ? (["www-authenticate"] as const) : []),
+    ...(status === "401" || codes.includes("insufficient_scope") ? (["www-authenticate"] as const) : []),
     ...(status === "429" || status === "502" ? (["retry-after"] as const) : []),
     ...(status === "502" || status === "504" ? (["x-should-retry"] as const) : []),
   ];
