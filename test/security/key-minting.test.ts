@@ -66,6 +66,50 @@ describe("key minting never exceeds the minting key", async () => {
   });
 });
 
+describe("a rotated-out secret, in its grace", () => {
+  it("regression: created keys and rotated its own key past its grace, taking the key over from the new secret", async () => {
+    const tenant = uniqueTenant("mint");
+    await createTenant(tenant);
+    const res = await call(hostOf(tenant), "/v1/admin/keys", {
+      token: rootToken(),
+      body: { name: "a", role: "admin" },
+    });
+    const { id, key: old } = (await res.json()) as { id: string; key: string };
+    const rotated = await call(hostOf(tenant), `/v1/admin/keys/${id}/rotate`, {
+      token: rootToken(),
+      body: { grace_seconds: 3600 },
+    });
+    const { key: fresh, previous_secret_expires_at } = (await rotated.json()) as {
+      key: string;
+      previous_secret_expires_at: string;
+    };
+    const graceEnds = Date.parse(previous_secret_expires_at);
+
+    // Whatever the old secret makes ends with its grace, as its tokens and sessions do.
+    const inherits = await mint(tenant, old, { role: "developer" });
+    expect(inherits.status).toBe(201);
+    expect(Date.parse(((await inherits.json()) as { expires_at: string }).expires_at)).toBe(graceEnds);
+    await expectError(
+      await mint(tenant, old, { role: "developer", expires_at: inDays(30) }),
+      403,
+      "scope_escalation",
+      "permission_error",
+    );
+    const within = await mint(tenant, old, { role: "developer", expires_at: new Date(graceEnds).toISOString() });
+    expect(within.status).toBe(201);
+    // Nor may it rotate its key, which would hand it a secret of the key's full life and drop the new one.
+    await expectError(
+      await call(hostOf(tenant), `/v1/admin/keys/${id}/rotate`, { token: old, body: { grace_seconds: 0 } }),
+      403,
+      "scope_escalation",
+      "permission_error",
+    );
+    expect((await call(hostOf(tenant), "/v1/admin/keys", { token: fresh })).status).toBe(200);
+    const byFresh = await mint(tenant, fresh, { role: "developer" });
+    expect(((await byFresh.json()) as { expires_at: string | null }).expires_at).toBeNull();
+  });
+});
+
 describe("keys are bound to one tenant generation", () => {
   it("regression: a key that survived its tenant's deletion never works on a tenant re-created with its id", async () => {
     const tenant = uniqueTenant("regen");

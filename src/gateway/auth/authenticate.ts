@@ -76,7 +76,7 @@ async function authenticateKey(rt: Runtime, secret: string, now: number): Promis
     throw fail("invalid_api_key", { reason: "secret_rotated_out" });
   }
   if (record.expires_at !== null && record.expires_at <= now) throw fail("expired_api_key", { reason: "key_expired" });
-  return principalOfKey(record, record.secret_issued_at ?? record.created_at, hash);
+  return principalOfKey(record, record.secret_issued_at ?? record.created_at, record.secret_expires_at, hash);
 }
 
 /** The fields of a key that make it a caller, as its record in the tenant's object and in KV both hold them. */
@@ -94,10 +94,18 @@ type KeyFields = Pick<
 >;
 
 /**
- * The key as a caller holding a secret issued at `secretIssuedAt` (its age is that secret's) whose keyed hash is
- * `secretHash` (null for a dashboard session: see Principal).
+ * The key as a caller holding a secret issued at `secretIssuedAt` (its age is that secret's), working until
+ * `secretEndsAt` (a rotated-out secret's grace; null for the current one), whose keyed hash is `secretHash` (null
+ * for a dashboard session: see Principal). The caller stops working when the key or that secret does, whichever is
+ * first: nothing it makes (a key, a rotated secret) may outlive that.
  */
-export function principalOfKey(k: KeyFields, secretIssuedAt: number, secretHash: string | null): TenantPrincipal {
+export function principalOfKey(
+  k: KeyFields,
+  secretIssuedAt: number,
+  secretEndsAt: number | null,
+  secretHash: string | null,
+): TenantPrincipal {
+  const ends = [k.expires_at, secretEndsAt].filter((t): t is number => t !== null);
   return {
     kind: "api_key",
     keyId: k.id,
@@ -108,7 +116,7 @@ export function principalOfKey(k: KeyFields, secretIssuedAt: number, secretHash:
     cacheScope: k.cache_scope,
     ipAllowlist: k.ip_allowlist,
     rateLimit: k.rate_limit,
-    expiresAt: k.expires_at,
+    expiresAt: ends.length === 0 ? null : Math.min(...ends),
     secretIssuedAt,
     secretHash,
   };

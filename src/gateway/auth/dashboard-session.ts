@@ -15,7 +15,15 @@ import { timingSafeEqualStrings } from "../crypto/aead";
 import { ApiError, fail } from "../http/errors";
 import type { TenantPrincipal } from "../policy/principal";
 import type { Runtime } from "../runtime";
-import { issuedAtOf, type KeyRecord, keyStatus, secretIssuedAtIsLive, type TenantRecord } from "../storage/records";
+import {
+  endsAtOf,
+  issuedAtOf,
+  type KeyRecord,
+  keyStatus,
+  secretIssuedAt,
+  secretIssuedAtIsLive,
+  type TenantRecord,
+} from "../storage/records";
 import { issueAccessToken, verifyAccessToken } from "./access-token";
 import { authenticateSso, CLOCK_TOLERANCE_SECONDS, notBefore, principalOfKey } from "./authenticate";
 import {
@@ -85,7 +93,11 @@ export async function verifySession(
   if (claims.secretIssuedAt === null || !secretIssuedAtIsLive(key, claims.secretIssuedAt, now)) {
     throw fail("invalid_session", { reason: "session_secret_rotated_out" });
   }
-  return { principal: principalOfKey(key, claims.secretIssuedAt, null), expiresAt: claims.exp * 1000 };
+  const secret = claims.secretIssuedAt === secretIssuedAt(key) ? "current" : "previous";
+  return {
+    principal: principalOfKey(key, claims.secretIssuedAt, endsAtOf(key, secret), null),
+    expiresAt: claims.exp * 1000,
+  };
 }
 
 /** An SSO session: its ID token verified as an SSO bearer token is, and no older than a session may be. */

@@ -15,7 +15,7 @@ import { classifyHost } from "../hosts";
 import { ApiError, fail } from "../http/errors";
 import { json, readBody } from "../http/respond";
 import { SCOPES, type Scope } from "../policy/scopes";
-import { issuedAtOf, presentedSecret, type TenantRecord } from "../storage/records";
+import { endsAtOf, issuedAtOf, presentedSecret, type TenantRecord } from "../storage/records";
 
 const MAX_FORM_BYTES = 8 * 1024;
 /**
@@ -141,7 +141,7 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   const admitted = await admitCaller(
     rt,
     tenant,
-    principalOfKey(key, issuedAtOf(key, secret), hash),
+    principalOfKey(key, issuedAtOf(key, secret), endsAtOf(key, secret), hash),
     rc.address,
     now,
   ).catch((err: unknown) => {

@@ -122,6 +122,11 @@ export function issuedAtOf(k: KeyRecord, secret: "current" | "previous"): number
   return secret === "previous" && k.previous ? (k.previous.issued_at ?? k.created_at) : secretIssuedAt(k);
 }
 
+/** When one of the key's secrets stops working by itself: a rotated-out one at the end of its grace; else null. */
+export function endsAtOf(k: KeyRecord, secret: "current" | "previous"): number | null {
+  return secret === "previous" && k.previous ? k.previous.expires_at : null;
+}
+
 /** Whether the secret issued at `issuedAt` still works at `now`: it is the current one, or the previous in grace. */
 export function secretIssuedAtIsLive(k: KeyRecord, issuedAt: number, now: number): boolean {
   if (issuedAt === secretIssuedAt(k)) return true;
