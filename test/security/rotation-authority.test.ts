@@ -12,6 +12,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { tenantsKv } from "../../src/gateway/storage/kv-keys";
+import { fakeOpenIdProvider } from "../fakes/openid-provider";
 import {
   accessTokenFor,
   call,
@@ -394,6 +395,69 @@ describe("an owner's key", () => {
     );
     expect((await call(host, `/v1/admin/keys/${second.id}`, { method: "DELETE", token: owner.key })).status).toBe(200);
     expect((await call(host, `/v1/admin/keys/${owner.id}`, { method: "DELETE", token: rootToken() })).status).toBe(200);
+  });
+});
+
+describe("a single sign-on token issued before a lockdown, where the tenant record predates it", () => {
+  it("regression: created a key, changed the policy and added a virtual key that outlived the lockdown", async () => {
+    const idp = await fakeOpenIdProvider("idp.rotation-authority.test");
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async (input, init) =>
+        (await idp.handle(input instanceof Request ? input.url : String(input), init)) ?? real(input, init),
+    );
+    try {
+      const { tenant, host } = await newTenant();
+      const sso = { issuer: idp.issuer, audience: "cordon", jwks_uri: idp.jwksUri, role_claim: "groups" };
+      await setPolicy(tenant, { oidc: { ...sso, role_map: { admins: "admin" } } });
+      const token = await idp.idToken({ sub: "mallory", groups: ["admins"] }, "cordon");
+      expect((await call(host, "/v1/admin/keys", { token })).status).toBe(200);
+      const before = (await env.TENANTS.get(tenantsKv.tenant(tenant)))!;
+      // The lockdown's cutoff is after the token's issue (whole seconds).
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(Date.now() + 1000);
+      expect((await call(host, "/v1/admin/lockdown", { method: "POST", token: rootToken() })).status).toBe(200);
+      const keysAfterLockdown = await tenantObjectOf(tenant).listKeys();
+      const policyAfterLockdown = (await tenantObjectOf(tenant).getTenant())!.policy;
+
+      const stale = withStaleTenant(tenant, before);
+      await expectError(
+        await call(host, "/v1/admin/keys", { token, body: { name: "persist", role: "admin" }, env: stale }),
+        401,
+        "invalid_token",
+        "authentication_error",
+      );
+      await expectError(
+        await call(host, "/v1/admin/policy", {
+          method: "PUT",
+          token,
+          body: { ...policyAfterLockdown, pii_mode: "block" },
+          env: stale,
+        }),
+        401,
+        "invalid_token",
+        "authentication_error",
+      );
+      await expectError(
+        await call(host, "/v1/admin/virtual-keys", {
+          token,
+          body: { name: "mine", provider: "openai", api_key: "sk-rotation-authority-mallory" },
+          env: stale,
+        }),
+        401,
+        "invalid_token",
+        "authentication_error",
+      );
+      expect(await tenantObjectOf(tenant).listKeys()).toEqual(keysAfterLockdown);
+      expect((await tenantObjectOf(tenant).getTenant())!.policy).toEqual(policyAfterLockdown);
+      expect(await tenantObjectOf(tenant).listVirtualKeys()).toEqual([]);
+      // A token issued after the lockdown works, wherever the record is older.
+      vi.setSystemTime(Date.now() + 2000);
+      const fresh = await idp.idToken({ sub: "nina", groups: ["admins"] }, "cordon");
+      expect((await call(host, "/v1/admin/keys", { token: fresh, env: stale })).status).toBe(200);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
 

@@ -168,6 +168,7 @@ describe("keys made by a person signed in with single sign-on", () => {
   const sso = (role: Role, expiresAt: number): Principal => ({
     kind: "sso",
     subject: "pseudonym",
+    issuedAt: NOW,
     tenant: "acme",
     role,
     scopes: new Set(ROLE_SCOPES[role]),

@@ -189,6 +189,7 @@ export async function authenticateSso(
   return {
     kind: "sso",
     subject: await rt.platform.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
+    issuedAt: id.issuedAt * 1000,
     tenant: tenant.id,
     role: id.role,
     scopes: new Set(ROLE_SCOPES[id.role]),

@@ -44,6 +44,8 @@ export type Principal =
       /** A pseudonym of the provider's subject (a hash): the trail identifies the user without naming them. */
       readonly subject: string;
       readonly role: Role;
+      /** ms since the epoch: when the provider issued the token (`iat`), for the tenant's last lockdown. */
+      readonly issuedAt: number;
     })
   /** The platform operator (ROOT_TOKEN). */
   | { readonly kind: "operator" };
@@ -70,16 +72,21 @@ export function callerBucket(p: TenantPrincipal): string {
   return p.kind === "sso" ? `sso:${p.subject}` : `key:${p.keyId}`;
 }
 
-/** The key a caller acts as (keyCallerOf), as the tenant's object checks it. */
-export type KeyCaller = { keyId: string; secretHash: string | null };
+/**
+ * What the tenant's object checks of a caller (keyCallerOf): the key it acts as, or, for a single sign-on user, who
+ * holds no key, when the provider issued its token.
+ */
+export type KeyCaller = { keyId: string; secretHash: string | null } | { ssoIssuedAt: number };
 
 /**
- * The key a caller acts as, for the tenant's object to check its status there (strongly consistent): an API key
- * with the secret it presented (null for a dashboard session), or the key a token was issued to; null for the
- * operator and single sign-on users, who hold no key.
+ * The caller, for the tenant's object to check its standing there (strongly consistent): an API key with the
+ * secret it presented (null for a dashboard session), the key a token was issued to, or a single sign-on token's
+ * issue time (against the tenant's last lockdown, which a request's older tenant record may not show yet); null
+ * for the operator.
  */
 export function keyCallerOf(p: Principal): KeyCaller | null {
   if (p.kind === "api_key") return { keyId: p.keyId, secretHash: p.secretHash };
   if (p.kind === "access_token") return { keyId: p.keyId, secretHash: null };
+  if (p.kind === "sso") return { ssoIssuedAt: p.issuedAt };
   return null;
 }

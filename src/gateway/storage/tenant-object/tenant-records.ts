@@ -33,8 +33,8 @@ import {
   virtualKeyProviders,
 } from "./virtual-keys";
 
-/** Why the key a caller acts as may no longer act (callerRefusal). */
-export type CallerRefusal = "key_revoked" | "secret_rotated_out";
+/** Why a caller may no longer act (callerRefusal): its key, or its single sign-on token issued before a lockdown. */
+export type CallerRefusal = "key_revoked" | "secret_rotated_out" | "token_before_lockdown";
 
 export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
   constructor(ctx: DurableObjectState, env: CordonGateway.Env) {
@@ -60,12 +60,17 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /**
-   * Why the key a caller acts as may no longer act (revoked, or the secret it presented dropped by a rotation),
-   * read here, where it is known: a caller's record in a KV or isolate cache may be older. Null when it may, or
-   * when the caller holds no key (`caller` null).
+   * Why the key a caller acts as may no longer act (revoked, or the secret it presented dropped by a rotation), or
+   * why a single sign-on caller may not (its token issued before the tenant's last lockdown), read here, where it is
+   * known: a caller's record in a KV or isolate cache, or the request's tenant record, may be older. Null when it
+   * may, or for the operator (`caller` null).
    */
   protected callerRefusal(caller: KeyCaller | null, now: number): CallerRefusal | null {
     if (caller === null) return null;
+    if ("ssoIssuedAt" in caller) {
+      const t = readTenant(this.sql);
+      return t !== null && caller.ssoIssuedAt < t.tokens_not_before ? "token_before_lockdown" : null;
+    }
     const k = getKey(this.sql, caller.keyId);
     if (!k || k.revoked_at !== null) return "key_revoked";
     if (caller.secretHash !== null && liveSecretByHash(k, caller.secretHash, now) === null) return "secret_rotated_out";
@@ -77,7 +82,8 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
    * a key revoked a moment ago, still in a cache elsewhere, changes nothing of the tenant's.
    */
   callerStanding(caller: KeyCaller, now: number): CallerRefusal | null {
-    checkId(caller.keyId);
+    if ("ssoIssuedAt" in caller) checkTime("ssoIssuedAt", caller.ssoIssuedAt);
+    else checkId(caller.keyId);
     checkTime("now", now);
     return this.callerRefusal(caller, now);
   }
