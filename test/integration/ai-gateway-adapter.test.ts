@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import gateway from "../../src/gateway/index";
 import type { TenantRecord } from "../../src/gateway/storage/records";
 import { EMBEDDING_ANSWER_BYTES, MAX_ANSWER_BYTES } from "../../src/gateway/upstream/errors";
-import { upstreamCompletion, upstreamResponse } from "../fixtures/upstream";
-import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, uniqueTenant } from "../helpers";
+import { sseResponse, upstreamCompletion, upstreamResponse } from "../fixtures/upstream";
+import { aiGatewayEnv, createKey, createTenant, expectError, hostOf, rootToken, uniqueTenant } from "../helpers";
 
 const aiGateway = aiGatewayEnv({
   PROVIDER_API_KEY: "provider-secret-value",
@@ -501,6 +501,135 @@ describe("AI Gateway provider", async () => {
       expect(got.res.status, got.text).toBe(502);
       expect(JSON.parse(got.text).error.code).toBe("upstream_invalid_response");
       expect(read.bytes).toBeLessThanOrEqual(MAX_ANSWER_BYTES + 2 * 1024 * 1024);
+    });
+  });
+
+  // Regression: the provider's count of cached prompt tokens was passed on. Tenants without a virtual key share the
+  // deployment's provider account, and so its prompt cache: the count told one tenant that another had sent the
+  // same long prompt prefix minutes before.
+  describe("regression: under the deployment's shared credential, the cached prompt tokens are not told", async () => {
+    const withKey = uniqueTenant("aigvk");
+    await createTenant(withKey);
+    const ownKey = await createKey(withKey);
+    const added = await send(
+      hostOf(withKey),
+      rootToken(),
+      {
+        name: "own",
+        provider: "openai",
+        api_key: `sk-own-${crypto.randomUUID()}`,
+      },
+      "/v1/admin/virtual-keys",
+    );
+    if (added.res.status !== 201) throw new Error(`virtual key: ${added.res.status} ${added.text}`);
+    const CACHED = 1152;
+    const usage = {
+      prompt_tokens: 1300,
+      completion_tokens: 8,
+      total_tokens: 1308,
+      prompt_tokens_details: { cached_tokens: CACHED },
+    };
+    const responsesUsage = {
+      input_tokens: 1300,
+      output_tokens: 8,
+      total_tokens: 1308,
+      input_tokens_details: { cached_tokens: CACHED },
+      output_tokens_details: { reasoning_tokens: 0 },
+    };
+    const cachedOf = (text: string) => {
+      const found = [...text.matchAll(/"cached_tokens":(\d+)/g)].map((m) => Number(m[1]));
+      expect(found.length, text).toBeGreaterThan(0);
+      return found;
+    };
+
+    it("in a completion, whole or streamed, and in what is stored of it", async () => {
+      vi.spyOn(globalThis, "fetch").mockImplementation(async (_url, init) => {
+        const body = JSON.parse(String((init as RequestInit).body));
+        if (!body.stream) return Response.json({ ...completion("Quito."), usage });
+        const chunk = (delta: object, finish: string | null) => ({
+          id: "c",
+          object: "chat.completion.chunk",
+          created: 1,
+          model: "gpt-4o-mini",
+          choices: [{ index: 0, delta, finish_reason: finish }],
+        });
+        return sseResponse([
+          JSON.stringify(chunk({ role: "assistant", content: "Quito." }, null)),
+          JSON.stringify(chunk({}, "stop")),
+          JSON.stringify({
+            id: "c",
+            object: "chat.completion.chunk",
+            created: 1,
+            model: "gpt-4o-mini",
+            choices: [],
+            usage,
+          }),
+          "[DONE]",
+        ]);
+      });
+      const ask = (host: string, k: string, content: string, stream = false) =>
+        send(host, k, {
+          model: "openai/gpt-4o-mini",
+          messages: [{ role: "user", content }],
+          ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+        });
+      const whole = await ask(hostOf(tenant), key, "Capital of Ecuador?");
+      expect(whole.res.headers.get("x-cache")).toBe("MISS");
+      expect(cachedOf(whole.text)).toEqual([0]);
+      const hit = await ask(hostOf(tenant), key, "Capital of Ecuador?");
+      expect(hit.res.headers.get("x-cache")).toBe("HIT-EXACT");
+      expect(hit.text).not.toContain(`"cached_tokens":${CACHED}`);
+      const streamed = await ask(hostOf(tenant), key, "Capital of Ecuador, streamed?", true);
+      expect(cachedOf(streamed.text)).toEqual([0]);
+      // A tenant calling with its own provider account is told its own cache's count.
+      expect(cachedOf((await ask(hostOf(withKey), ownKey, "Capital of Ecuador?")).text)).toEqual([CACHED]);
+      expect(cachedOf((await ask(hostOf(withKey), ownKey, "Capital of Ecuador, streamed?", true)).text)).toEqual([
+        CACHED,
+      ]);
+    });
+
+    it("in a response, whole or streamed, and in a stored response read back", async () => {
+      const made = (id: string) => ({ ...upstreamResponse("Lima."), id, usage: responsesUsage });
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (_url, init) => {
+        const body = JSON.parse(String((init as RequestInit).body ?? "{}"));
+        if (!body.stream) return Response.json(made("resp_aig_cached"));
+        const event = (e: { type: string } & Record<string, unknown>) =>
+          `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+        return new Response(
+          event({
+            type: "response.created",
+            sequence_number: 0,
+            response: { ...made("resp_aig_cached_s"), status: "in_progress", output: [], usage: null },
+          }) + event({ type: "response.completed", sequence_number: 1, response: made("resp_aig_cached_s") }),
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      });
+      const whole = await send(
+        hostOf(tenant),
+        key,
+        { model: "openai/gpt-4o-mini", input: "Capital of Peru?" },
+        "/v1/responses",
+      );
+      expect(whole.res.status, whole.text).toBe(200);
+      expect(cachedOf(whole.text)).toEqual([0]);
+      const streamed = await send(
+        hostOf(tenant),
+        key,
+        { model: "openai/gpt-4o-mini", input: "Capital of Peru, streamed?", stream: true },
+        "/v1/responses",
+      );
+      expect(cachedOf(streamed.text)).toEqual([0]);
+      spy.mockImplementation(async () => Response.json(made("resp_aig_cached")));
+      const read = await send(hostOf(tenant), key, undefined, "/v1/responses/resp_aig_cached", "GET");
+      expect(read.res.status, read.text).toBe(200);
+      expect(cachedOf(read.text)).toEqual([0]);
+      const own = await send(
+        hostOf(withKey),
+        ownKey,
+        { model: "openai/gpt-4o-mini", input: "Capital of Peru?" },
+        "/v1/responses",
+      );
+      expect(cachedOf(own.text)).toEqual([CACHED]);
     });
   });
 });

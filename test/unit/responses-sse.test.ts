@@ -102,13 +102,7 @@ describe("a relayed Responses stream (captureResponseStream)", () => {
       { type: "response.completed", sequence_number: 2, response },
     ]);
     const named: string[] = [];
-    const relayed = captureResponseStream(
-      upstreamOf(text),
-      () => {},
-      [],
-      undefined,
-      (id) => named.push(id),
-    );
+    const relayed = captureResponseStream(upstreamOf(text), () => {}, { onNamed: (id) => named.push(id) });
     expect(await new Response(relayed).text()).toBe(text);
     expect(named).toEqual([response.id]);
   });

@@ -21,6 +21,7 @@ import { type ChatCompletion, ChatCompletionSchema, type ChatRequest, isStorable
 import type { ResponsesRequest } from "../protocol/responses";
 import { callUpstream, requireRoutableModel, UpstreamFailure, type UpstreamResult } from "../upstream/call";
 import { readAnswer } from "../upstream/errors";
+import { hideCachedTokens } from "../upstream/shared-cache";
 import { captureStream } from "./sse";
 import { providerObjectRefused, upstreamCredential } from "./upstream-credential";
 
@@ -64,6 +65,8 @@ export type Consulted<K extends CachedAnswer["kind"]> =
       embedding: number[] | null;
       /** The credentials the call sent (scrubbed from any error the provider's stream carries). */
       secrets: readonly string[];
+      /** Sent with the deployment's shared credential: the answer's cached prompt tokens are hidden. */
+      shared: boolean;
     };
 
 /**
@@ -171,6 +174,7 @@ export async function consult<K extends CachedAnswer["kind"]>(
     },
     storeAs,
     secrets: result.secrets,
+    shared: result.shared,
     entryId: storeAs ? crypto.randomUUID() : null,
     embedding: found?.embedding ?? null,
   };
@@ -207,7 +211,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
     return { kind: "hit", hit, completion: answer.completion, stale, facts };
   }
   if (consulted.kind === "not_cached") return consulted;
-  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets, shared } = consulted;
 
   if (req.stream) {
     const { stream, facts, settle } = providerStream(upstream, missed);
@@ -235,7 +239,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
           ...streamEndFacts(end.kind, rc.request.signal),
         });
       },
-      { dropUsageChunk: addUsage, secrets, signal: rc.request.signal },
+      { dropUsageChunk: addUsage, secrets, signal: rc.request.signal, hideCachedTokens: shared },
     );
     return { kind: "stream", body, entryId, status, facts };
   }
@@ -246,6 +250,7 @@ export async function answerChat(rc: AuthedContext, asked: ChatRequest, controls
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
+  if (shared) hideCachedTokens(completion.usage);
   // An answer holding personal data is never stored, whatever the prompt held. Only an answer that would
   // otherwise be stored is scanned, so that `pii:answer` never hides the reason it was not (pii_skip, no-store).
   const answerPii = storeAs === null ? [] : piiInAnswer(completion.choices);

@@ -22,6 +22,7 @@ import {
   type ResponsesRequest,
 } from "../protocol/responses";
 import { readAnswer } from "../upstream/errors";
+import { hideCachedTokens } from "../upstream/shared-cache";
 import { consult, piiRefused, providerStream, streamEndFacts } from "./answer";
 import { forStorage } from "./responses-fresh";
 import { captureResponseStream } from "./responses-sse";
@@ -110,7 +111,7 @@ export async function answerResponses(
     return { kind: "hit", hit, response: answer.response, stale, facts };
   }
   if (consulted.kind === "not_cached") return consulted;
-  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets } = consulted;
+  const { response: upstream, status, missed, storeAs, entryId, embedding, secrets, shared } = consulted;
   // A response the provider stores (a stateful request's) is recorded as this tenant's, to be continued from.
   const remember = (id: string | null, items: readonly string[]) => {
     if (storedAtProvider && owner !== null && id !== null) recordStoredResponse(rc, id, items, owner);
@@ -143,11 +144,14 @@ export async function answerResponses(
           ...streamEndFacts(end.kind, rc.request.signal),
         });
       },
-      secrets,
-      rc.request.signal,
-      // The response is its owner's from its first event: a client whose connection drops (one the gateway may
-      // not notice for a while) resumes a background stream at once (GET …?stream=true&starting_after).
-      (id) => remember(id, []),
+      {
+        secrets,
+        signal: rc.request.signal,
+        // The response is its owner's from its first event: a client whose connection drops (one the gateway may
+        // not notice for a while) resumes a background stream at once (GET …?stream=true&starting_after).
+        onNamed: (id) => remember(id, []),
+        hideCachedTokens: shared,
+      },
     );
     return { kind: "stream", body, entryId, status, cacheReason: missed.cacheReason, facts };
   }
@@ -159,6 +163,7 @@ export async function answerResponses(
   } catch (err) {
     throw err instanceof ApiError ? err.withFacts(missed) : err;
   }
+  if (shared) hideCachedTokens(response.usage);
   remember(typeof response.id === "string" ? response.id : null, outputItemIds(response));
   const added = keep(response);
   return { kind: "miss", body: raw, entryId: added.entryId ?? null, status, facts: { ...missed, ...added } };

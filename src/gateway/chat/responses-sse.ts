@@ -4,6 +4,7 @@
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
 import { scrubbedEvent } from "../upstream/errors";
+import { withCachedTokensHidden } from "../upstream/shared-cache";
 import { randomChars, relayStream } from "./sse";
 
 const encoder = new TextEncoder();
@@ -112,15 +113,22 @@ class ResponsesStreamWatcher {
  * reached its terminal event (with the response when that was response.completed), `failed` when it broke or
  * reported an error (an `error` event, or response.failed), `cancelled` when the client went away — cancelled the
  * body, or `signal` (its request's) aborted — before the terminal event (the upstream read is cancelled then).
- * `onNamed` is called once, as soon as an event names the response's id.
+ * `onNamed` is called once, as soon as an event names the response's id. `secrets`: the credentials the call
+ * sent, scrubbed from the provider's error events; `hideCachedTokens`: the call went with the deployment's
+ * shared credential (upstream/shared-cache.ts).
  */
 export function captureResponseStream(
   upstream: ReadableStream<Uint8Array>,
   onEnd: (end: ResponsesStreamEnd) => void,
-  secrets: readonly string[] = [],
-  signal?: AbortSignal,
-  onNamed?: (id: string) => void,
+  opts: {
+    secrets?: readonly string[];
+    signal?: AbortSignal;
+    onNamed?: (id: string) => void;
+    hideCachedTokens?: boolean;
+  } = {},
 ): ReadableStream<Uint8Array> {
+  const { secrets = [], signal, onNamed } = opts;
+  const shown = opts.hideCachedTokens ? withCachedTokensHidden : (data: string) => data;
   const watcher = new ResponsesStreamWatcher();
   /** Whether onNamed was called. */
   let toldId = false;
@@ -133,7 +141,7 @@ export function captureResponseStream(
     upstream,
     {
       accept: (data) => {
-        watcher.accept(data);
+        watcher.accept(shown(data));
         const id = toldId ? null : watcher.id();
         if (id !== null) {
           toldId = true;
@@ -141,7 +149,7 @@ export function captureResponseStream(
         }
       },
       // An error the provider sent in the stream is passed on scrubbed of what it may echo of the call.
-      rewrite: (data) => scrubbedEvent(data, secrets),
+      rewrite: (data) => scrubbedEvent(shown(data), secrets),
       broken() {
         end("failed");
         return watcher.failure("The model provider's stream failed before the response was complete.");

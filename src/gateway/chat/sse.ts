@@ -5,6 +5,7 @@ import { helpfulMessage } from "../http/errors";
 import { closeWhenClientGoes } from "../http/respond";
 import type { ChatCompletion } from "../protocol/chat";
 import { scrubbedEvent } from "../upstream/errors";
+import { withCachedTokensHidden } from "../upstream/shared-cache";
 
 const encoder = new TextEncoder();
 
@@ -420,20 +421,27 @@ export function captureStream(
   upstream: ReadableStream<Uint8Array>,
   docsUrl: string,
   onEnd: (end: StreamEnd) => void,
-  opts: { dropUsageChunk?: boolean; secrets?: readonly string[]; signal?: AbortSignal } = {},
+  opts: {
+    dropUsageChunk?: boolean;
+    secrets?: readonly string[];
+    signal?: AbortSignal;
+    hideCachedTokens?: boolean;
+  } = {},
 ): ReadableStream<Uint8Array> {
   const assembler = new StreamAssembler();
   const secrets = opts.secrets ?? [];
+  // Under the deployment's shared credential, the count of cached prompt tokens is neither passed on nor stored.
+  const shown = opts.hideCachedTokens ? withCachedTokensHidden : (data: string) => data;
   return relayStream(
     upstream,
     {
-      accept: (data) => assembler.accept(data),
+      accept: (data) => assembler.accept(shown(data)),
       // The usage Cordon asked for on the client's behalf (to store the answer whole) is read, not passed on: not
       // the usage chunk, nor the `usage: null` every other chunk then carries. An error the provider sent in the
       // stream is passed on scrubbed of what it may echo of the call (upstream/errors.ts).
       rewrite: (data: string) => {
         if (opts.dropUsageChunk && isUsageChunk(data)) return null;
-        return scrubbedEvent(opts.dropUsageChunk ? withoutNullUsage(data) : data, secrets);
+        return scrubbedEvent(shown(opts.dropUsageChunk ? withoutNullUsage(data) : data), secrets);
       },
       broken() {
         // The provider failed mid-stream: say so in the stream, as OpenAI does, and end without [DONE], so that no

@@ -24,6 +24,7 @@ import {
 import { TENANT_WIDE_OWNER } from "../storage/tenant-object/provider-responses";
 import { secretsOf } from "../upstream/call";
 import { passOn, readAnswer, unanswered } from "../upstream/errors";
+import { hideCachedTokens } from "../upstream/shared-cache";
 import { providerStream, streamEndFacts } from "./answer";
 import { captureResponseStream } from "./responses-sse";
 import { upstreamCredential } from "./upstream-credential";
@@ -91,9 +92,10 @@ export type StoredResponseAction = keyof typeof ACTIONS;
  */
 export async function storedResponse(rc: AuthedContext, action: StoredResponseAction, rawId: string): Promise<unknown> {
   const { shape } = ACTIONS[action];
-  const { res, id, owner } = await askProvider(rc, action, rawId);
+  const { res, id, owner, shared } = await askProvider(rc, action, rawId);
   // One attempt: a provider that stopped sending part-way is worth another.
   const body = await readAnswer(res, { retry: true });
+  if (shared && body !== null && typeof body === "object") hideCachedTokens((body as { usage?: unknown }).usage);
   if (shape === null) {
     await rc.rt.tenantObject(rc.tenant.id).forgetProviderResponse(id, owner);
     return { id, object: "response", deleted: true } satisfies z.infer<typeof DeletedResponseSchema>;
@@ -120,7 +122,7 @@ export async function streamedResponse(
   rc: AuthedContext,
   rawId: string,
 ): Promise<{ body: ReadableStream<Uint8Array>; facts: Promise<AuditFacts> }> {
-  const { res, id, owner, secrets } = await askProvider(rc, "retrieve", rawId, true);
+  const { res, id, owner, secrets, shared } = await askProvider(rc, "retrieve", rawId, true);
   const { stream, facts, settle } = providerStream(res, {});
   const body = captureResponseStream(
     stream,
@@ -128,8 +130,7 @@ export async function streamedResponse(
       if (end.items.length > 0) recordStoredResponse(rc, id, end.items, owner);
       settle(streamEndFacts(end.kind, rc.request.signal));
     },
-    secrets,
-    rc.request.signal,
+    { secrets, signal: rc.request.signal, hideCachedTokens: shared },
   );
   return { body, facts };
 }
@@ -144,7 +145,7 @@ async function askProvider(
   action: StoredResponseAction,
   rawId: string,
   streamed = false,
-): Promise<{ res: Response; id: string; owner: string; secrets: readonly string[] }> {
+): Promise<{ res: Response; id: string; owner: string; secrets: readonly string[]; shared: boolean }> {
   const { rt, tenant, keyring } = rc;
   const { method, under } = ACTIONS[action];
   const id = decodedSegment(rawId);
@@ -182,7 +183,7 @@ async function askProvider(
   }
   // The provider's refusal in its own terms (its 404 for a response it no longer keeps, say), scrubbed.
   if (!res.ok) throw (await passOn(res, secrets)).error;
-  return { res, id, owner, secrets };
+  return { res, id, owner, secrets, shared: credential === undefined };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface UpstreamResult {
   readonly attempts: UpstreamAttempt[];
   /** The credentials the answering call sent: never to reach the client in what the provider echoes. */
   readonly secrets: readonly string[];
+  /** Sent with the deployment's own credential, which the tenants without a virtual key share (shared-cache.ts). */
+  readonly shared: boolean;
 }
 
 export class UpstreamFailure extends Error {
@@ -85,7 +87,8 @@ export async function callUpstream(rt: Runtime, req: UpstreamRequest): Promise<U
     }
     const outcome = await tryTarget(rt, req, target, credential, attempts, deadline);
     if (outcome.kind === "ok") {
-      return { response: outcome.response, target, attempts, secrets: secretsOf(rt, credential) };
+      const shared = credential === undefined;
+      return { response: outcome.response, target, attempts, secrets: secretsOf(rt, credential), shared };
     }
     outcomes.push(outcome);
     // A request the provider refuses (other than for load) would be refused by any target: stop.
