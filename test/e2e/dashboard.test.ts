@@ -480,7 +480,8 @@ describe.skipIf(!chromiumFound)("the tenant dashboard in Chromium", () => {
     await tabTo(w.page, "Keys");
     await w.page.keyboard.press("Enter");
     await w.page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
-    expect((await focused(w.page)).text).toBe("API keys");
+    // The heading takes the focus in an effect, after the view is painted: shown first, focused a moment later.
+    await expect.poll(async () => (await focused(w.page)).text).toBe("API keys");
     await w.page.keyboard.press("Tab");
     expect(await w.page.evaluate(() => document.activeElement?.closest("label")?.textContent?.trim())).toBe("Name");
     await w.page.keyboard.type("typed, not clicked");
