@@ -522,6 +522,36 @@ describe("PII policy", async () => {
       expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null, pii: null });
     });
 
+    /**
+     * Chat and the Responses API answered with these, each asked twice: the answer (`text`) passed on, nothing
+     * stored, the trail saying why (pii:answer).
+     */
+    const expectServedNeverStored = async (chatAnswer: object, response: object, text: string) => {
+      const upstream = vi
+        .spyOn(globalThis, "fetch")
+        .mockImplementation(async (url) => Response.json(String(url).endsWith("/responses") ? response : chatAnswer));
+      const first = await ask(false);
+      expect(first.res.headers.get("x-cache")).toBe("MISS");
+      expect(answerOf(first.text)).toBe(text);
+      expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
+      for (let i = 0; i < 2; i++) {
+        const res = await call(hostOf(t.tenant), "/v1/responses", {
+          env: aiGateway,
+          token: t.key,
+          body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get("x-cache-entry-id")).toBeNull();
+        await res.text();
+        await settle();
+      }
+      expect(upstream).toHaveBeenCalledTimes(4);
+      await expectNothingStored(t.tenant);
+      const event = await auditEventOf(t.tenant, first.res.headers.get("x-request-id"));
+      expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
+    };
+
     // Regression: only the answer's text was scanned, so the rest of what is stored — a chat message's reasoning
     // (`reasoning_content`, which reasoning models behind AI Gateway's compat endpoint return beside the content)
     // or a Response's reasoning summary — was kept with the personal data in it, and served on every hit.
@@ -540,29 +570,7 @@ describe("PII policy", async () => {
       const response = upstreamResponse(clean, [
         { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: `Card ${SAMPLES[2]!.value}.` }] },
       ]);
-      const upstream = vi
-        .spyOn(globalThis, "fetch")
-        .mockImplementation(async (url) => Response.json(String(url).endsWith("/responses") ? response : chatAnswer));
-      const first = await ask(false);
-      expect(first.res.headers.get("x-cache")).toBe("MISS");
-      expect(answerOf(first.text)).toBe(clean);
-      expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
-      for (let i = 0; i < 2; i++) {
-        const res = await call(hostOf(t.tenant), "/v1/responses", {
-          env: aiGateway,
-          token: t.key,
-          body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
-        });
-        expect(res.status).toBe(200);
-        expect(res.headers.get("x-cache")).toBe("MISS");
-        expect(res.headers.get("x-cache-entry-id")).toBeNull();
-        await res.text();
-        await settle();
-      }
-      expect(upstream).toHaveBeenCalledTimes(4);
-      await expectNothingStored(t.tenant);
-      const event = await auditEventOf(t.tenant, first.res.headers.get("x-request-id"));
-      expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
+      await expectServedNeverStored(chatAnswer, response, clean);
     });
 
     // Regression: every string starting with "data:" was passed over as a data URL (an encoded file), so an answer
@@ -574,31 +582,7 @@ describe("PII policy", async () => {
         ...completion,
         choices: [{ index: 0, message: { role: "assistant", content: framed }, finish_reason: "stop" }],
       };
-      const upstream = vi
-        .spyOn(globalThis, "fetch")
-        .mockImplementation(async (url) =>
-          Response.json(String(url).endsWith("/responses") ? upstreamResponse(framed) : chatAnswer),
-        );
-      const first = await ask(false);
-      expect(first.res.headers.get("x-cache")).toBe("MISS");
-      expect(answerOf(first.text)).toBe(framed);
-      expect((await ask(false)).res.headers.get("x-cache")).toBe("MISS");
-      for (let i = 0; i < 2; i++) {
-        const res = await call(hostOf(t.tenant), "/v1/responses", {
-          env: aiGateway,
-          token: t.key,
-          body: { model: "openai/gpt-4o-mini", input: "Who handles billing questions?", store: false },
-        });
-        expect(res.status).toBe(200);
-        expect(res.headers.get("x-cache")).toBe("MISS");
-        expect(res.headers.get("x-cache-entry-id")).toBeNull();
-        await res.text();
-        await settle();
-      }
-      expect(upstream).toHaveBeenCalledTimes(4);
-      await expectNothingStored(t.tenant);
-      const event = await auditEventOf(t.tenant, first.res.headers.get("x-request-id"));
-      expect(event).toMatchObject({ cache: "MISS", cache_reason: "pii:answer", entry_id: null });
+      await expectServedNeverStored(chatAnswer, upstreamResponse(framed), framed);
     });
 
     it("streamed answers: passed through, then not stored", async () => {
