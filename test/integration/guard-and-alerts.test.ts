@@ -419,12 +419,13 @@ describe("a key used from a new place", () => {
 });
 
 describe("PUT /v1/admin/policy", async () => {
-  const { tenant, host, keys } = await tenantWithKeys("admin");
-  const admin = keys[0]!.key;
+  // An owner's key: the allowlist, the rate limit and the key-age limit are the owner's to change.
+  const { tenant, host, keys } = await tenantWithKeys("owner");
+  const owner = keys[0]!.key;
   const caller = "198.51.100.30";
   const base = await policyOf(tenant);
   const put = (body: unknown, init: CallInit = {}) =>
-    call(host, "/v1/admin/policy", { method: "PUT", token: admin, ip: caller, body, ...init });
+    call(host, "/v1/admin/policy", { method: "PUT", token: owner, ip: caller, body, ...init });
   const record = () => env.TENANTS.get(`_tenant:${tenant}`);
 
   const invalid: [string, unknown][] = [
@@ -556,6 +557,43 @@ describe("PUT /v1/admin/policy", async () => {
     expect((await putAs(rootToken(), { ...current, oidc: null })).status).toBe(200);
   });
 
+  // Regression: an admin key could lock the owner out through the policy — an allowlist of the admin's own address,
+  // a tenant rate limit of one request a day, or a short key-age limit enforced — which only the owner's own
+  // lockdown may do.
+  it("regression: an admin key could lock the owner out through the allowlist, the rate limit or the key age", async () => {
+    const { tenant: t, host: h, keys: k } = await tenantWithKeys("owner", "admin");
+    const [ownerKey, adminKey] = [k[0]!.key, k[1]!.key];
+    const current = await policyOf(t);
+    const putAs = (token: string, body: unknown) =>
+      call(h, "/v1/admin/policy?confirm=true", { method: "PUT", token, body, ip: "198.51.100.40" });
+    const before = await env.TENANTS.get(`_tenant:${t}`);
+    for (const change of [
+      { ip_allowlist: ["198.51.100.40/32"] },
+      { rate_limit: { requests: 1, window_seconds: 86400 } },
+      { enforce_max_key_age: true },
+      { max_key_age_days: 1 },
+    ]) {
+      const refused = await putAs(adminKey, { ...current, ...change });
+      await expectError(refused.clone(), 403, "owner_only", "permission_error");
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+        Object.keys(change)[0],
+      );
+    }
+    expect(await env.TENANTS.get(`_tenant:${t}`)).toBe(before);
+    // The owner still reaches the tenant, and may make those changes.
+    expect((await call(h, "/v1/admin/policy", { token: ownerKey, ip: "203.0.113.9" })).status).toBe(200);
+    const limited = await putAs(ownerKey, { ...current, rate_limit: { requests: 1000, window_seconds: 60 } });
+    expect(limited.status).toBe(200);
+    const stored = ((await limited.json()) as { policy: typeof current }).policy;
+    // An admin manages the rest of the policy, sending those fields back as they are…
+    expect((await putAs(adminKey, { ...stored, ttl_seconds: 120, pii_mode: "redact" })).status).toBe(200);
+    // …and, where its copy of the tenant record is older than the owner's change, the tenant's object refuses
+    // what would undo it.
+    await env.TENANTS.put(`_tenant:${t}`, before!);
+    await expectError(await putAs(adminKey, { ...current, ttl_seconds: 120 }), 403, "owner_only", "permission_error");
+    expect((await policyOf(t)).rate_limit).toEqual({ requests: 1000, window_seconds: 60 });
+  });
+
   it("refuses (409) an allowlist that would lock its caller out, unless ?confirm=true", async () => {
     expect((await call(host, "/v1/admin/policy", { method: "PUT", token: rootToken(), body: base })).status).toBe(200);
     const before = await record();
@@ -567,7 +605,7 @@ describe("PUT /v1/admin/policy", async () => {
       "policy_locks_out_caller",
       "invalid_request_error",
     );
-    const unknownAddress = await call(host, "/v1/admin/policy", { method: "PUT", token: admin, body: outside });
+    const unknownAddress = await call(host, "/v1/admin/policy", { method: "PUT", token: owner, body: outside });
     await expectError(unknownAddress, 409, "policy_locks_out_caller", "invalid_request_error");
     await expectError(
       await put(outside, { headers: { "x-forwarded-for": "203.0.113.1" } }),
@@ -579,13 +617,13 @@ describe("PUT /v1/admin/policy", async () => {
 
     const confirmed = await call(host, "/v1/admin/policy?confirm=true", {
       method: "PUT",
-      token: admin,
+      token: owner,
       ip: caller,
       body: outside,
     });
     expect(confirmed.status).toBe(200);
     await expectError(
-      await call(host, "/v1/admin/policy", { token: admin, ip: caller }),
+      await call(host, "/v1/admin/policy", { token: owner, ip: caller }),
       403,
       "ip_not_allowed",
       "permission_error",
@@ -593,7 +631,7 @@ describe("PUT /v1/admin/policy", async () => {
     // The operator is not held to a tenant's allowlist, and can undo it.
     const undo = await call(host, "/v1/admin/policy", { method: "PUT", token: rootToken(), body: base });
     expect(undo.status).toBe(200);
-    expect((await call(host, "/v1/admin/policy", { token: admin, ip: caller })).status).toBe(200);
+    expect((await call(host, "/v1/admin/policy", { token: owner, ip: caller })).status).toBe(200);
     await settle();
     expect(
       await auditEventWhere(

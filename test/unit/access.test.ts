@@ -7,12 +7,15 @@ import {
   decideCacheScope,
   decideKeyGrant,
   decideKeyRotation,
-  decideSsoChange,
+  decideOwnerFieldsChange,
   type KeyGrant,
   MAX_KEY_LIFETIME_MS,
+  OWNER_POLICY_FIELDS,
+  ownerFieldsChanged,
 } from "../../src/gateway/policy/access";
 import type { Principal } from "../../src/gateway/policy/principal";
 import { ROLE_SCOPES, type Role, type Scope } from "../../src/gateway/policy/scopes";
+import { DEFAULT_POLICY } from "../../src/gateway/policy/tenant-policy";
 
 const NOW = 1_800_000_000_000;
 const key = (scopes: readonly Scope[], extra: Partial<Extract<Principal, { kind: "api_key" }>> = {}): Principal => ({
@@ -251,13 +254,29 @@ describe("decideKeyRotation", () => {
   });
 });
 
-describe("decideSsoChange", () => {
-  it("lets only an owner or the operator change single sign-on; anyone may leave it as it is", () => {
+describe("decideOwnerFieldsChange", () => {
+  it("lets only an owner or the operator change the fields that decide who reaches the tenant", () => {
     const owner = key(ROLE_SCOPES.owner, { role: "owner" });
     const admin = key(ROLE_SCOPES.admin, { role: "admin" });
-    expect(decideSsoChange(operator, true)).toEqual({ allow: true });
-    expect(decideSsoChange(owner, true)).toEqual({ allow: true });
-    expect(decideSsoChange(admin, true)).toMatchObject({ allow: false, code: "owner_only" });
-    expect(decideSsoChange(admin, false)).toEqual({ allow: true });
+    for (const field of OWNER_POLICY_FIELDS) {
+      expect(decideOwnerFieldsChange(operator, [field])).toEqual({ allow: true });
+      expect(decideOwnerFieldsChange(owner, [field])).toEqual({ allow: true });
+      expect(decideOwnerFieldsChange(admin, [field])).toMatchObject({ allow: false, code: "owner_only" });
+    }
+    expect(decideOwnerFieldsChange(admin, ["oidc"])).toMatchObject({ reason: "sso_change_requires_owner" });
+    expect(decideOwnerFieldsChange(admin, ["rate_limit"])).toMatchObject({
+      reason: "policy_change_requires_owner:rate_limit",
+    });
+    // Anyone with policy:manage may send them back as they are.
+    expect(decideOwnerFieldsChange(admin, [])).toEqual({ allow: true });
+  });
+
+  it("finds the owner's fields two policies differ in, allowlists as stored", () => {
+    const base = { ...DEFAULT_POLICY, ip_allowlist: ["10.0.0.0/8"] };
+    expect(ownerFieldsChanged({ ...base, ttl_seconds: 60, pii_mode: "block" }, base)).toEqual([]);
+    expect(ownerFieldsChanged({ ...base, ip_allowlist: [] }, base)).toEqual(["ip_allowlist"]);
+    expect(
+      ownerFieldsChanged({ ...base, rate_limit: { requests: 1, window_seconds: 60 }, enforce_max_key_age: true }, base),
+    ).toEqual(["rate_limit", "enforce_max_key_age"]);
   });
 });

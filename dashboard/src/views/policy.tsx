@@ -74,7 +74,8 @@ export function PolicyEditor() {
       <p class="hint">
         The whole policy, as the API returns it: similarity threshold, TTL, cache scope, IP allowlist, PII mode, consent
         default, timing protection, rate limit, key age, single sign-on (oidc) and fallbacks. Saving replaces it; the
-        gateway checks every field.
+        gateway checks every field. Single sign-on, the IP allowlist, the rate limit and the key age decide who may
+        reach the tenant at all: only an owner changes them.
       </p>
       <ErrorNote error={error} />
       {saved && <Note kind="ok">Policy saved.</Note>}

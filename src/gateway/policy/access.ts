@@ -9,11 +9,13 @@
 // A route's own scope only admits the caller to the route; what it may then do with the cache follows the
 // rule above (a `completions`-only key is served, uncached, by chat completions; a `cache:read`-only key gets
 // lookups from /v1/cache/query and never calls the provider).
+import { canonicalJson } from "../../shared/canonical-json";
 import type { ErrorCode } from "../http/errors";
 import { allowlistWithin, checkAllowlists, type IpAddress, parseAllowlist } from "./network";
 import type { CacheScope, Principal } from "./principal";
 import type { RateLimitInput } from "./rate-limit";
 import { grantScopes, type Role, type Scope } from "./scopes";
+import type { Policy } from "./tenant-policy";
 
 export type Decision =
   | { readonly allow: true }
@@ -229,18 +231,42 @@ function lifetimeBound(holder: Exclude<Principal, { kind: "operator" }>): number
 }
 
 /**
- * Who may change the tenant's single sign-on (the policy's `oidc`): it decides who may sign in and with which
- * role — up to owner, with every scope and none of a key's limits — so only an owner or the operator may set,
- * change or remove it. Anyone with policy:manage may send it back unchanged with the rest of the policy.
+ * The policy's fields that decide who may reach the tenant at all, its owner included, and so are an owner's (or
+ * the operator's) to change: single sign-on (who may sign in, and with which role — up to owner, with every scope
+ * and none of a key's limits), the IP allowlist, the tenant's rate limit and the key-age limit. With any of the
+ * others an admin could lock the owner out, which only the owner's own lockdown may do. Anyone with policy:manage
+ * may send them back unchanged with the rest of the policy.
  */
-export function decideSsoChange(principal: Principal, changed: boolean): Decision {
-  if (!changed || principal.kind === "operator") return ALLOW;
+export const OWNER_POLICY_FIELDS = [
+  "oidc",
+  "ip_allowlist",
+  "rate_limit",
+  "max_key_age_days",
+  "enforce_max_key_age",
+] as const satisfies readonly (keyof Policy)[];
+export type OwnerPolicyField = (typeof OWNER_POLICY_FIELDS)[number];
+
+/** Whether `principal` may change the owner's fields of the policy among `changed` (none changed: anyone may). */
+export function decideOwnerFieldsChange(principal: Principal, changed: readonly OwnerPolicyField[]): Decision {
+  if (changed.length === 0 || principal.kind === "operator") return ALLOW;
   if ("role" in principal && principal.role === "owner") return ALLOW;
+  if (changed.includes("oidc")) {
+    return deny(
+      "owner_only",
+      "sso_change_requires_owner",
+      "Only the tenant's owner or the platform operator can change single sign-on: it decides who may sign in, and with which role.",
+    );
+  }
   return deny(
     "owner_only",
-    "sso_change_requires_owner",
-    "Only the tenant's owner or the platform operator can change single sign-on: it decides who may sign in, and with which role.",
+    `policy_change_requires_owner:${changed[0]}`,
+    `Only the tenant's owner or the platform operator can change ${changed.join(", ")}: it decides who may reach the tenant, its owner included.`,
   );
+}
+
+/** The owner's fields that differ between two policies (allowlists compared as stored: canonical). */
+export function ownerFieldsChanged(next: Policy, stored: Policy): OwnerPolicyField[] {
+  return OWNER_POLICY_FIELDS.filter((f) => canonicalJson(next[f]) !== canonicalJson(stored[f]));
 }
 
 /**

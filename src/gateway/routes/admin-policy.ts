@@ -1,6 +1,8 @@
 // /v1/admin/policy — the tenant's policy (SPEC §2): GET returns the whole object, PUT replaces it with a whole
 // object (every field required, unknown fields refused). Allowlists are stored canonical; the OIDC settings
-// are checked as single sign-on will use them, and only an owner or the operator may change them. A PUT whose ip_allowlist would refuse the very address it comes
+// are checked as single sign-on will use them. Only an owner or the operator may change the fields that decide
+// who may reach the tenant at all, its owner included (policy/access.ts, OWNER_POLICY_FIELDS: single sign-on, the
+// allowlist, the rate limit, the key-age limit). A PUT whose ip_allowlist would refuse the very address it comes
 // from is refused unless it says ?confirm=true. GET and PUT answer with the policy's ETag; a PUT with If-Match is
 // applied only if the stored policy still has that tag (409 policy_changed), so read-modify-write cycles of two
 // administrators cannot undo each other's change, and a GET whose If-None-Match names it answers 304 Not Modified.
@@ -8,13 +10,17 @@
 // SSO token issued so far, at once (operator or owner).
 
 import * as z from "zod";
-import { canonicalJson } from "../../shared/canonical-json";
 import { callerRevoked } from "../auth/admission";
 import type { AuthedContext, Handled } from "../context";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
-import { decideSsoChange } from "../policy/access";
+import {
+  decideOwnerFieldsChange,
+  OWNER_POLICY_FIELDS,
+  type OwnerPolicyField,
+  ownerFieldsChanged,
+} from "../policy/access";
 import { type Allowlist, type Environment, ipAllowed, parseAllowlist } from "../policy/network";
 import { parseOidcConfig } from "../policy/oidc-settings";
 import { keyCallerOf } from "../policy/principal";
@@ -52,22 +58,25 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   const { rt, tenant } = rc;
   const body = parseWith(PolicySchema, await readJson(rc.request, rt.config.maxBodyBytes));
   const allowlist = checkedPolicy(body, rt.config.environment, "");
-  // Checked against this request's copy of the policy first (a clear refusal before anything is recorded), and
-  // again by the tenant's object against the stored one, which a recent change may have made newer.
-  const refuseSso = (sso: Extract<ReturnType<typeof decideSsoChange>, { allow: false }>) =>
-    fail(sso.code, { reason: sso.reason, ...(sso.message ? { message: sso.message } : {}) });
-  const sso = decideSsoChange(rc.principal, canonicalJson(body.oidc) !== canonicalJson(tenant.policy.oidc));
-  if (!sso.allow) throw refuseSso(sso);
-  const ssoChange = decideSsoChange(rc.principal, true);
+  const policy = { ...body, ip_allowlist: allowlist.canonical };
+  // The owner's fields (single sign-on, allowlist, rate limit, key age): checked against this request's copy of
+  // the policy first (a clear refusal before anything is recorded), and again by the tenant's object against the
+  // stored one, which a recent change may have made newer.
+  const ownerOnly = (changed: readonly OwnerPolicyField[]) => {
+    const d = decideOwnerFieldsChange(rc.principal, changed);
+    return d.allow ? null : fail(d.code, { reason: d.reason, ...(d.message ? { message: d.message } : {}) });
+  };
+  const refused = ownerOnly(ownerFieldsChanged(policy, tenant.policy));
+  if (refused) throw refused;
+  const mayChangeOwnerFields = decideOwnerFieldsChange(rc.principal, OWNER_POLICY_FIELDS).allow;
   const confirmed = rc.url.searchParams.get("confirm") === "true";
   if (!confirmed && rc.principal.kind !== "operator" && !ipAllowed(rc.address, allowlist.allowlist)) {
     throw fail("policy_locks_out_caller", { reason: "allowlist_excludes_caller" });
   }
-  const policy = { ...body, ip_allowlist: allowlist.canonical };
   await rc.recordChange({ target: tenant.id, ...(confirmed ? { reason: "confirmed" } : {}) });
   const ifMatch = rc.request.headers.get("if-match");
   const updated = await rt.tenantObject(tenant.id).updatePolicy(policy, {
-    keepSso: !ssoChange.allow,
+    keepOwnerFields: !mayChangeOwnerFields,
     ifMatch,
     caller: keyCallerOf(rc.principal),
     now: Date.now(),
@@ -76,7 +85,7 @@ export async function putPolicy(rc: AuthedContext): Promise<Handled> {
   if (typeof updated === "object" && "revoked" in updated)
     throw callerRevoked(rc.principal, `caller_${updated.revoked}`);
   if (updated === "policy_changed") throw fail("policy_changed", { reason: "if_match_stale" });
-  if (updated === "sso_changed") throw refuseSso(ssoChange as Extract<typeof ssoChange, { allow: false }>);
+  if ("ownerFields" in updated) throw ownerOnly(updated.ownerFields) ?? fail("owner_only");
   return {
     response: json({ policy: updated.policy } satisfies z.infer<typeof PolicyBodySchema>, 200, {
       etag: await policyTag(updated.policy),

@@ -3,7 +3,7 @@
 // key. TenantObject (index.ts) adds the cache's state. Every RPC input is validated before anything is written
 // (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
 import { DurableObject } from "cloudflare:workers";
-import { canonicalJson } from "../../../shared/canonical-json";
+import { type OwnerPolicyField, ownerFieldsChanged } from "../../policy/access";
 import type { KeyCaller } from "../../policy/principal";
 import { namesPolicyTag, type Policy, policyTag } from "../../policy/tenant-policy";
 import { tenantsKv } from "../kv-keys";
@@ -106,18 +106,21 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /**
-   * Replaces the tenant's policy; null when there is no tenant. With `keepSso`, refused (`sso_changed`) when the
-   * new policy's single sign-on differs from the stored one: the caller may not change it, and this is where what
-   * is stored is known — a request's own copy of the policy, read through KV's edge cache, may be older than a
-   * change just made. With
+   * Replaces the tenant's policy; null when there is no tenant. With `keepOwnerFields`, refused (`owner_fields`,
+   * naming them) when the new policy's owner's fields (OWNER_POLICY_FIELDS: single sign-on, allowlist, rate limit,
+   * key age) differ from the stored ones: the caller may not change them, and this is where what is stored is
+   * known — a request's own copy of the policy, read through KV's edge cache, may be older than a change just made.
+   * With
    * `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
    * Refused (`revoked`) when the key that asks for it (`caller`) no longer works, as for createKey: a key
    * revoked by a lockdown a moment ago must not widen an allowlist or turn the PII mode off meanwhile.
    */
   async updatePolicy(
     policy: Policy,
-    opts: { keepSso: boolean; ifMatch?: string | null; caller?: KeyCaller | null; now?: number },
-  ): Promise<TenantRecord | "sso_changed" | "policy_changed" | { revoked: CallerRefusal } | null> {
+    opts: { keepOwnerFields: boolean; ifMatch?: string | null; caller?: KeyCaller | null; now?: number },
+  ): Promise<
+    TenantRecord | { ownerFields: OwnerPolicyField[] } | "policy_changed" | { revoked: CallerRefusal } | null
+  > {
     return this.exclusive(async () => {
       const t = readTenant(this.sql);
       if (!t) return null;
@@ -127,7 +130,8 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
       if (opts.ifMatch != null && !namesPolicyTag(opts.ifMatch, await policyTag(t.policy))) {
         return "policy_changed";
       }
-      if (opts.keepSso && canonicalJson(policy.oidc) !== canonicalJson(t.policy.oidc)) return "sso_changed";
+      const changed = opts.keepOwnerFields ? ownerFieldsChanged(policy, t.policy) : [];
+      if (changed.length > 0) return { ownerFields: changed };
       const next = { ...t, policy };
       writeTenant(this.sql, next);
       await this.projectTenant(next);
