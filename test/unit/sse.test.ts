@@ -113,10 +113,11 @@ describe("SSE", () => {
     expect(dec(b.take(enc.encode("\ndata: 2")))).toBe("data: 1\n\n");
     expect(dec(b.take(enc.encode("\r\n\r\ndata: 3\r\r: keep")))).toBe("data: 2\r\n\r\ndata: 3\r\r");
     expect(dec(b.rest())).toBe(": keep");
-    // One byte at a time: each event is handed on the moment its blank line is complete.
+    // One byte at a time: each event is handed on the moment its blank line is complete — at a CR, which ends a
+    // line as soon as it comes (the parser reads the event there), an LF after it going with the next event.
     const bytes = enc.encode("data: a\r\n\r\ndata: b\n\n");
     const out = [...bytes].map((x) => dec(b.take(Uint8Array.of(x)))).filter((x) => x !== null);
-    expect(out).toEqual([": keepdata: a\r\n\r\n", "data: b\n\n"]);
+    expect(out).toEqual([": keepdata: a\r\n\r", "\ndata: b\n\n"]);
   });
 
   it("reads the same events and passes the same bytes on, however a stream with any line ending is split", () => {
@@ -158,6 +159,48 @@ describe("SSE", () => {
     const p = new SseParser();
     expect(p.push(enc.encode("data: one\r"))).toEqual([]);
     expect(p.push(enc.encode("\ndata: two\r\n\r\n"))).toEqual(["one\ntwo"]);
+  });
+
+  // Regression: a blank line the parser reads but the boundary did not (a CRLF stream cut after "\r\n\r", or an
+  // LF then a CRLF) held the event's bytes back after its rewritten copy was sent: with the next event they went to
+  // the client as the provider sent them, the count of cached prompt tokens (or an echoed secret) included.
+  it("regression: an event whose blank line the parser reads is passed on once, rewritten, however it ends", async () => {
+    const usage = `data: ${JSON.stringify({ id: "c1", choices: [], usage: { prompt_tokens: 9, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 7 } } })}`;
+    for (const parts of [
+      [chunk({ content: "Hi" }, "stop"), `${usage}\r\n\r`, "\ndata: [DONE]\r\n\r\n"],
+      [chunk({ content: "Hi" }, "stop"), `${usage}\n\r\n`, "data: [DONE]\n\n"],
+      [chunk({ content: "Hi" }, "stop"), `${usage}\n\r`, "data: [DONE]\n\n"],
+    ]) {
+      const text = await new Response(
+        captureStream(streamOf(parts), DOCS, () => {}, { hideCachedTokens: true }),
+      ).text();
+      expect(text, JSON.stringify(parts)).not.toContain('"cached_tokens":7');
+      const events = new SseParser().push(enc.encode(text));
+      expect(
+        events.filter((e) => e.includes('"usage"')),
+        JSON.stringify(parts),
+      ).toHaveLength(1);
+      expect(events.at(-1)).toBe("[DONE]");
+    }
+  });
+
+  it("passes on each event the moment the parser reads it, with line ends mixed in any way", () => {
+    const events = "data: a\n\r\ndata: b\r\n\ndata: c\n\rdata: d\r\r\ndata: e\r\n\r\n";
+    const bytes = enc.encode(events);
+    for (let i = 1; i < bytes.length; i++) {
+      const parser = new SseParser();
+      const boundary = new EventBoundary();
+      let passed = "";
+      const read: string[] = [];
+      for (const piece of [bytes.subarray(0, i), bytes.subarray(i)]) {
+        read.push(...parser.push(piece));
+        const whole = boundary.take(piece);
+        if (whole) passed += new TextDecoder().decode(whole);
+        // What was passed on holds exactly the events read so far.
+        expect(new SseParser().push(enc.encode(passed)), `cut at ${i}`).toEqual(read);
+      }
+      expect(passed + new TextDecoder().decode(boundary.rest())).toBe(events);
+    }
   });
 
   it("breaks a relayed stream whose event grows past MAX_EVENT_BYTES, reading no further", async () => {

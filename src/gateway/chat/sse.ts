@@ -127,12 +127,18 @@ function join(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The index after the last event terminator (a blank line: LF LF, CR CR or CRLF CRLF) at or after `from`. */
+/**
+ * The index after the last event terminator at or after `from`: a line end (LF, CR or CRLF) that follows another,
+ * where SseParser reads one — a CR as soon as it comes, the LF of a CRLF with it. Both must cut the same events:
+ * the bytes of one the parser read (and a relay rewrote) must not wait here, to reach the client as sent.
+ */
 function lastEventEnd(b: Uint8Array, from: number): number {
+  const lineEnd = (x: number | undefined) => x === 0x0a || x === 0x0d;
   for (let i = b.length - 1; i > from; i--) {
     const c = b[i];
-    if ((c === 0x0a && b[i - 1] === 0x0a) || (c === 0x0d && b[i - 1] === 0x0d)) return i + 1;
-    if (c === 0x0a && i >= 3 && b[i - 1] === 0x0d && b[i - 2] === 0x0a && b[i - 3] === 0x0d) return i + 1;
+    if (c === 0x0d && lineEnd(b[i - 1])) return i + 1;
+    if (c === 0x0a && b[i - 1] === 0x0a) return i + 1;
+    if (c === 0x0a && b[i - 1] === 0x0d && i >= 2 && lineEnd(b[i - 2])) return i + 1;
   }
   return 0;
 }
