@@ -222,6 +222,25 @@ describe("SSE", () => {
     expect(sent).toBeLessThanOrEqual(MAX_EVENT_BYTES + 2 * piece.length);
   });
 
+  // Regression: only what waited for its end was measured, so an event longer than MAX_EVENT_BYTES was read when its
+  // end came in the read that took it past the bound (or the whole event came in one read).
+  it("regression: an event longer than MAX_EVENT_BYTES breaks the stream however it is split; one at the bound does not", () => {
+    // `data: ` and the payload up to its line end: MAX_EVENT_BYTES at the bound, one more past it.
+    for (const over of [0, 1]) {
+      const bytes = enc.encode(`data: ${"x".repeat(MAX_EVENT_BYTES - 7 + over)}\n\n`);
+      for (const cut of [bytes.length, bytes.length - 1, bytes.length - 2, bytes.length - 10, 1024]) {
+        const p = new SseParser();
+        const read = () => [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
+        if (over) expect(read, `cut at ${cut}`).toThrow(/longer than/);
+        else
+          expect(
+            read().map((e) => e.length),
+            `cut at ${cut}`,
+          ).toEqual([MAX_EVENT_BYTES - 7]);
+      }
+    }
+  });
+
   it("regression: a stream carrying the provider's own error event ends as failed, passed through unchanged", async () => {
     const providerError = `event: error\ndata: ${JSON.stringify({ error: { message: "m", type: "server_error", param: null, code: "server_error" } })}\n\n`;
     for (const tail of [[], ["data: [DONE]\n\n"]]) {

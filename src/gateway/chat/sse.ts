@@ -51,6 +51,8 @@ export class SseParser {
     let buffer = this.pending.join("") + text;
     const out: string[] = [];
     for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
+      // Measured as what waits is, up to its last line end: however the event was split into reads.
+      if (end + 1 > MAX_EVENT_BYTES) throw tooLong();
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const data = event
