@@ -40,6 +40,17 @@ describe("normalisation", () => {
     expect(proseIndentation(after)).toEqual(["", "", "    ", "        ", "    ", ""]);
   });
 
+  // Regression: a blank line of other white space (a no-break space, as text copied from a web page holds) did not
+  // end the paragraph, so the next paragraph's lines were measured against the one before: the same prose with
+  // an empty blank line keyed another entry, on both tiers.
+  it("regression: a line of any white space ends a paragraph, as an empty line does", () => {
+    for (const blank of ["\u00a0", "\u3000", " \u2003 ", "\v"]) {
+      const sent = `Intro.\n${blank}\n  one\n  two`;
+      expect(exactText(sent), JSON.stringify(blank)).toBe(exactText("Intro.\n\n  one\n  two"));
+      expect(proseIndentation(sent), JSON.stringify(blank)).toBeNull();
+    }
+  });
+
   it.each([
     ["What is the capital of France?", "what is the capital of france"],
     ["what's   the capital of FRANCE!!", "what is the capital of france"],

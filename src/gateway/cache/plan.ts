@@ -69,7 +69,8 @@ export function proseIndentation(text: string): string[] | null {
  */
 function proseLines(text: string): { indent: string; words: string }[] {
   const out: { indent: string; words: string }[] = [];
-  for (const paragraph of text.split(/\n[ \t]*(?:\n|$)/)) {
+  // Paragraphs end at a blank line: one of white space only, of any kind (as code-blocks.ts reads blank lines).
+  for (const paragraph of text.split(/\n[^\S\n]*(?:\n|$)/)) {
     const lines = paragraph.split("\n").filter((l) => l.trim() !== "");
     const leads = lines.map((l) => /^[ \t]*/.exec(l)![0]);
     // The common prefix, compared a character at a time: linear in the indentation, however long.
