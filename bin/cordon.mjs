@@ -28,7 +28,7 @@ const GLOBAL_HELP = `Options for every command:
   -h, --help         help for the command`;
 
 import { COMMANDS } from "./cli/commands.mjs";
-import { ApiFailure, jsonOrText, line, UsageError } from "./cli/format.mjs";
+import { ApiFailure, jsonOrText, line, printable, UsageError } from "./cli/format.mjs";
 
 // ── running a command ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -253,21 +253,24 @@ function report(err) {
     const b = err.body;
     if (b && typeof b === "object" && b.error && typeof b.error === "object") {
       // The contract's error (or a provider's): its message says what went wrong, what to do, and links the entry.
+      const { message, code, request_id } = b.error;
       process.stderr.write(
-        `cordon: ${b.error.message}\n  (HTTP ${err.status} ${b.error.code}, request ${b.error.request_id})\n`,
+        `cordon: ${printable(message)}\n  (HTTP ${err.status} ${printable(code)}, request ${printable(request_id)})\n`,
       );
     } else if (b && typeof b === "object" && typeof b.error === "string") {
-      process.stderr.write(`cordon: ${b.error_description ?? b.error}\n  (HTTP ${err.status} ${b.error})\n`);
+      process.stderr.write(
+        `cordon: ${printable(b.error_description ?? b.error)}\n  (HTTP ${err.status} ${printable(b.error)})\n`,
+      );
     } else if (err.status >= 300 && err.status < 400) {
       process.stderr.write(
         `cordon: HTTP ${err.status}: the server answered with a redirect; check --url (https, host).\n`,
       );
     } else {
-      process.stderr.write(`cordon: HTTP ${err.status}: ${String(b).slice(0, 500)}\n`);
+      process.stderr.write(`cordon: HTTP ${err.status}: ${printable(String(b).slice(0, 500))}\n`);
     }
     return 1;
   }
-  process.stderr.write(`cordon: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`cordon: ${printable(err instanceof Error ? err.message : String(err))}\n`);
   return 1;
 }
 

@@ -13,12 +13,24 @@ export class ApiFailure extends Error {
 
 // ── output ──
 
-export const line = (s = "") => process.stdout.write(`${s}\n`);
+/**
+ * A server's text as the terminal may show it: every control character (C0, DEL, C1), line and paragraph separator
+ * and bidirectional control written as its \u escape, so that an answer can neither send the terminal an escape
+ * sequence (a title, a cleared screen, hidden text) nor break or reverse a row.
+ */
+export const printable = (s) =>
+  String(s).replace(
+    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+
+/** A line of output: the CLI's own line breaks kept, any other control character escaped (printable). */
+export const line = (s = "") => process.stdout.write(`${s.split("\n").map(printable).join("\n")}\n`);
 
 export function table(rows) {
   if (rows.length === 0) return line("(none)");
   const cols = Object.keys(rows[0]);
-  const cell = (v) => (v === null || v === undefined ? "" : String(v));
+  const cell = (v) => (v === null || v === undefined ? "" : printable(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const format = (values) =>
     values
@@ -32,7 +44,7 @@ export function table(rows) {
 export function record(obj) {
   const width = Math.max(0, ...Object.keys(obj).map((k) => k.length));
   for (const [k, v] of Object.entries(obj)) {
-    line(`${k.padEnd(width)}  ${v !== null && typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+    line(`${printable(k).padEnd(width)}  ${printable(v !== null && typeof v === "object" ? JSON.stringify(v) : v)}`);
   }
 }
 

@@ -317,6 +317,61 @@ describe("the CLI's transport", () => {
     }
   });
 
+  // Regression: the CLI wrote what the server answered to the terminal as it came, so an answer holding escape
+  // sequences (a title set, the screen cleared, text hidden or recoloured, a hyperlink) acted on the operator's
+  // terminal. Control characters of an answer are now shown escaped, in listings, records and error messages.
+  it("writes no control character of an answer to the terminal: listings, records and errors show them escaped", async () => {
+    const hostile = "\u001b]0;owned\u0007\u001b[2J\u009b31m\u202eevil\r";
+    const key = {
+      id: "key_1",
+      name: `ops${hostile}`,
+      role: "admin",
+      status: "active",
+      created_at: "2026-01-01T00:00:00.000Z",
+      expires_at: null,
+      last_used_at: null,
+    };
+    const before = answer;
+    try {
+      answer = (req) =>
+        req.url === "/v1/admin/keys"
+          ? { status: 200, body: JSON.stringify({ object: "list", data: [key] }) }
+          : req.url === "/v1/admin/keys/key_1"
+            ? { status: 200, body: JSON.stringify(key) }
+            : req.url === "/v1/admin/keys/key_2"
+              ? {
+                  status: 403,
+                  body: JSON.stringify({
+                    error: {
+                      type: "permission_error",
+                      code: `x${hostile}`,
+                      message: `no${hostile}`,
+                      request_id: hostile,
+                    },
+                  }),
+                }
+              : { status: 502, body: `bad gateway${hostile}`, headers: { "content-type": "text/plain" } };
+      const outputs = [
+        await runOnThisMachine(["keys", "list"]),
+        await runOnThisMachine(["keys", "get", "key_1"]),
+        await runOnThisMachine(["keys", "get", "key_2"]),
+        await runOnThisMachine(["keys", "get", "key_3"]),
+      ];
+      expect(outputs.map((o) => o.code)).toEqual([0, 0, 1, 1]);
+      for (const { stdout, stderr } of outputs) {
+        // Only the CLI's own line ends: no other C0 or C1 control, nor a bidirectional override.
+        expect(`${stdout}${stderr}`).not.toMatch(/(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+      }
+      // Still there to see, escaped.
+      expect(outputs[0]!.stdout).toContain("ops\\u001b]0;owned\\u0007");
+      expect(outputs[1]!.stdout).toContain("\\u202eevil\\u000d");
+      expect(outputs[2]!.stderr).toContain("no\\u001b");
+      expect(outputs[3]!.stderr).toContain("bad gateway\\u001b");
+    } finally {
+      answer = before;
+    }
+  });
+
   it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
     answer = () => ({ status: 301, body: "", headers: { location: "https://acme.cordon.example/v1/admin/keys" } });
     try {
