@@ -128,7 +128,8 @@ function context(values) {
     async api(method, path, opts = {}) {
       if (!token) throw new UsageError("No credential: give --token or set CORDON_TOKEN.");
       const target = hostFor(opts.platform === true);
-      const res = await send(base, connect, target, method, path, token, opts.body, opts.headers);
+      const limit = opts.raw ? Number.POSITIVE_INFINITY : MAX_ANSWER_BYTES;
+      const res = await send(base, connect, target, method, path, token, opts.body, opts.headers, limit);
       if (res.status < 200 || res.status >= 300) {
         let body = null;
         try {
@@ -166,7 +167,20 @@ function connectAddress(value) {
   );
 }
 
-function send(base, connect, { host, hostname }, method, path, token, body, extraHeaders = {}) {
+/** The most a JSON answer may hold: a page of the admin API is far smaller. (An export, one user's entries, has no bound.) */
+const MAX_ANSWER_BYTES = 16 << 20;
+
+function send(
+  base,
+  connect,
+  { host, hostname },
+  method,
+  path,
+  token,
+  body,
+  extraHeaders = {},
+  maxBytes = MAX_ANSWER_BYTES,
+) {
   const local = hostname === "localhost" || hostname.endsWith(".localhost");
   const data = body === undefined ? undefined : JSON.stringify(body);
   const https = base.protocol === "https:";
@@ -191,12 +205,29 @@ function send(base, connect, { host, hostname }, method, path, token, body, extr
         },
       },
       (res) => {
-        let text = "";
-        res.setEncoding("utf8");
+        const chunks = [];
+        let size = 0;
         res.on("data", (c) => {
-          text += c;
+          size += c.length;
+          // More than any answer of the admin API: a server that never ends its answer is not read until memory runs out.
+          if (size > maxBytes) {
+            reject(
+              new Error(
+                `The answer from ${base.protocol}//${host} is larger than ${maxBytes >> 20} MiB, more than any page of the admin API; stopped.`,
+              ),
+            );
+            req.destroy();
+            return;
+          }
+          chunks.push(c);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, etag: res.headers.etag ?? null }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+            etag: res.headers.etag ?? null,
+          }),
+        );
         // A body cut off (connection reset, timeout) ends in neither "end" nor a request error: a failure, never
         // an empty or partial success.
         const cut = () =>

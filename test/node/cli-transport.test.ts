@@ -372,6 +372,42 @@ describe("the CLI's transport", () => {
     }
   });
 
+  // Regression: the CLI kept every byte of an answer in memory, however many came, so a server that never ended its
+  // answer (or sent gigabytes) held the command, growing, until the process ran out of memory. An answer of the admin
+  // API is a bounded page; one past 16 MiB is now refused and the connection closed.
+  it("refuses an answer larger than the admin API ever sends, and closes the connection", async () => {
+    let sent = 0;
+    let closed = false;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(1 << 20, 0x20);
+      const more = () => {
+        // Never more than 64 MiB, so that a CLI that keeps reading ends too (and the test sees how much it took).
+        while (!closed && sent < 64 << 20) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      res.on("close", () => {
+        closed = true;
+      });
+      res.write('{"data":[');
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, "127.0.0.1", resolve));
+    const endlessPort = (endless.address() as AddressInfo).port;
+    try {
+      const res = await keysList(`http://localhost:${endlessPort}`);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("larger than");
+      expect(res.stdout).toBe("");
+      expect(sent).toBeLessThan(64 << 20);
+    } finally {
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+
   it("takes a redirect for a failure, with a hint, not for an empty success", async () => {
     answer = () => ({ status: 301, body: "", headers: { location: "https://acme.cordon.example/v1/admin/keys" } });
     try {
