@@ -64,6 +64,24 @@ describe("tenants (operator)", () => {
     );
   });
 
+  // Regression: an IPv4 address was accepted as a custom hostname (its labels are digits, as a DNS name's may be),
+  // and the tenant listed it as mapped; but a request whose Host is an IP literal names no tenant, so the
+  // mapping never served anything. It is now refused, and nothing is stored.
+  it("refuses an IP address as a custom hostname: a Host that is an address never names a tenant", async () => {
+    const id = uniqueTenant("ip");
+    for (const hostname of ["203.0.113.7", "10.0.0.1"]) {
+      const res = await call(PLATFORM, "/v1/admin/tenants", { ...root(), body: { id, hostnames: [hostname] } });
+      expect((await res.clone().json()) as unknown).toMatchObject({
+        error: { message: expect.stringContaining("IP address") },
+      });
+      await expectError(res, 400, "invalid_hostname", "invalid_request_error");
+    }
+    const listed = await call(PLATFORM, "/v1/admin/tenants?limit=1000", root());
+    expect(((await listed.json()) as { data: { id: string }[] }).data.map((t) => t.id)).not.toContain(id);
+    // A name that only starts with digits is a DNS name like any other.
+    await createTenant(id, { hostnames: ["1.example"] });
+  });
+
   it("a tenant's initial policy is held to the policy's own rules: invalid allowlists and SSO settings stored nothing", async () => {
     const oidc = { issuer: "https://idp.example", audience: "cordon", role_claim: "groups", role_map: { a: "admin" } };
     for (const [policy, field] of [

@@ -380,7 +380,7 @@ export const ERROR_CATALOG = {
   },
   invalid_hostname: {
     status: 400,
-    message: "Custom hostnames cannot be under the platform's base domain.",
+    message: "A custom hostname must be a DNS name, not under the platform's base domain nor an IP address.",
     fix: "Tenants get {tenant}.{base domain} automatically; list only hostnames of your own domains.",
   },
 

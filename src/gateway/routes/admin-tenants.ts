@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { TENANT_ID_PATTERN } from "../../shared/ids";
 import type { Handled, RequestContext } from "../context";
-import { HOSTNAME_PATTERN } from "../hosts";
+import { classifyHost, HOSTNAME_PATTERN } from "../hosts";
 import { fail } from "../http/errors";
 import { json, readJson } from "../http/respond";
 import { parseWith } from "../http/validation";
@@ -49,7 +49,15 @@ export async function createTenant(rc: RequestContext): Promise<Handled> {
   const { canonical } = checkedPolicy(body.policy ?? {}, rt.config.environment, "policy.");
   const hostnames = [...new Set(body.hostnames ?? [])];
   for (const h of hostnames) {
-    if (h === rt.config.baseDomain || h.endsWith(`.${rt.config.baseDomain}`)) {
+    // Mapped only if a request's Host naming it is classified as a custom hostname: not an address, not ours.
+    const kind = classifyHost(h, rt.config.baseDomain).kind;
+    if (kind === "ip") {
+      throw fail("invalid_hostname", {
+        message: `'${h}' is an IP address, and a request to an address names no tenant: list DNS names.`,
+        facts,
+      });
+    }
+    if (kind !== "custom") {
       throw fail("invalid_hostname", { message: `Custom hostnames cannot be under ${rt.config.baseDomain}.`, facts });
     }
     if ((await rt.tenantDirectory.tenantForHostname(h)) !== null) {
