@@ -265,6 +265,20 @@ describe("master-key rotation", async () => {
     expect(await again.json()).toMatchObject({ platform_key: "current", tenants_rewrapped: 0, tenants_current: 3 });
   });
 
+  // Regression: a script's first call with an empty cursor (`?cursor=` before it has one) listed the tenants from the
+  // start, as no cursor does, but skipped the platform key and answered `platform_key: null`, which means there is
+  // none: the run ended with every tenant `current`, and a platform key still under the old master would have been
+  // lost with it. An empty cursor is now the first page, platform key included.
+  it("rewrap with an empty cursor is the first page: the platform key is re-wrapped or reported, never skipped", async () => {
+    const res = await call(PLATFORM, "/v1/admin/master-key/rewrap?limit=200&cursor=", {
+      env: rotating,
+      method: "POST",
+      token: rootToken(),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ platform_key: "current", tenants_rewrapped: 0, tenants_current: 3 });
+  });
+
   it("with B alone everything still works, and no entry was re-encrypted: sealed bodies are byte-identical", async () => {
     for (const t of tenants) await expectServed(rotated, t);
     // The virtual key (sealed under the tenant data key) still opens for the upstream call.

@@ -19,7 +19,9 @@ export async function rewrapMasterKey(rc: RequestContext): Promise<Handled> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
     throw fail("invalid_limit", { message: "limit must be a whole number from 1 to 200." });
   }
-  const cursor = url.searchParams.get("cursor") ?? undefined;
+  // An empty cursor (a script's first call, before it has one) is the first page, platform key included, as the
+  // tenant listing takes it: skipping the platform key there would report it as absent.
+  const cursor = url.searchParams.get("cursor") || undefined;
 
   await rc.recordChange();
   let platformKey: "rewrapped" | "current" | null = null;
