@@ -203,24 +203,28 @@ describe("SSE", () => {
     }
   });
 
-  it("breaks a relayed stream whose event grows past MAX_EVENT_BYTES, reading no further", async () => {
-    const piece = enc.encode(`data: "${"x".repeat(1024 * 1024)}`);
-    let sent = 0;
-    const upstream = new ReadableStream<Uint8Array>({
-      pull(c) {
-        sent += piece.length;
-        c.enqueue(piece);
-      },
-    });
-    let end: StreamEnd | null = null;
-    const text = await new Response(captureStream(upstream, DOCS, (e) => (end = e))).text();
-    expect(end).toMatchObject({ kind: "failed" });
-    expect(new SseParser().push(enc.encode(text)).map((e) => JSON.parse(e))).toMatchObject([
-      { error: { code: "stream_interrupted" } },
-    ]);
-    expect(sent).toBeGreaterThan(MAX_EVENT_BYTES);
-    expect(sent).toBeLessThanOrEqual(MAX_EVENT_BYTES + 2 * piece.length);
-  });
+  // Three bytes to a character for "漢": the bound is the bytes held, not the characters read.
+  it.each(["x", "漢"])(
+    "breaks a relayed stream whose event of %s grows past MAX_EVENT_BYTES, reading no further",
+    async (c) => {
+      const piece = enc.encode(`data: "${c.repeat(1024 * 1024)}`);
+      let sent = 0;
+      const upstream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          sent += piece.length;
+          c.enqueue(piece);
+        },
+      });
+      let end: StreamEnd | null = null;
+      const text = await new Response(captureStream(upstream, DOCS, (e) => (end = e))).text();
+      expect(end).toMatchObject({ kind: "failed" });
+      expect(new SseParser().push(enc.encode(text)).map((e) => JSON.parse(e))).toMatchObject([
+        { error: { code: "stream_interrupted" } },
+      ]);
+      expect(sent).toBeGreaterThan(MAX_EVENT_BYTES);
+      expect(sent).toBeLessThanOrEqual(MAX_EVENT_BYTES + 2 * piece.length);
+    },
+  );
 
   // Regression: only what waited for its end was measured, so an event longer than MAX_EVENT_BYTES was read when its
   // end came in the read that took it past the bound (or the whole event came in one read).

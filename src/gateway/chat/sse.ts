@@ -88,6 +88,8 @@ export class EventBoundary {
     if (end === 0) {
       this.pending.push(bytes);
       this.size += bytes.length;
+      // Held as bytes, which may be three to a character the parser counts: bounded here too.
+      if (this.size > MAX_EVENT_BYTES) throw tooLong();
       return null;
     }
     // An event end found now lies (at least its last byte) in `bytes`: an earlier one would have been found earlier.
@@ -380,6 +382,7 @@ export function relayStream(
             return finish(controller, last);
           }
           let kept: string[] | null = null;
+          let whole: Uint8Array | null;
           try {
             const events = parser.push(chunk.value);
             for (const data of events) relay.accept(data);
@@ -387,13 +390,13 @@ export function relayStream(
               const rewritten = events.map((d) => relay.rewrite!(d));
               if (rewritten.some((r, i) => r !== events[i])) kept = rewritten.filter((r) => r !== null);
             }
+            whole = boundary.take(chunk.value);
           } catch (err) {
             console.error(`stream relay: an upstream event could not be read: ${logText(err)}`);
             finished = true;
             reader.cancel(err).catch(() => {});
             return finish(controller, relay.broken());
           }
-          const whole = boundary.take(chunk.value);
           if (kept !== null) {
             if (kept.length) {
               controller.enqueue(encoder.encode(kept.map((d) => `data: ${d}\n\n`).join("")));
