@@ -185,8 +185,11 @@ async function providerError(res: Response): Promise<Omit<UpstreamErrorBody, "st
  * An embeddings answer is held to EMBEDDING_ANSWER_BYTES for each input asked instead.
  */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-/** An embeddings answer's bound per input asked: 8,192 dimensions at 16 characters a number, in JSON. */
-export const EMBEDDING_ANSWER_BYTES = 128 * 1024;
+/**
+ * An embeddings answer's bound per input asked: room for 8,192 dimensions written as JSON numbers of up to 22
+ * characters with their commas (OpenAI's take about 20), and the envelope.
+ */
+export const EMBEDDING_ANSWER_BYTES = 192 * 1024;
 
 /**
  * The provider's answer body, as JSON, read no further than `maxBytes`. Throws what the client hears: a body
