@@ -136,9 +136,10 @@ export async function checkDeployConfig({
   }
 
   // Workers Logs' invocation logs would keep every request's URL, and a query may name a person.
-  // Left unsaid, the platform's default may keep them.
-  const logs = gateway.observability;
-  if (logs?.enabled !== false && logs?.logs?.enabled !== false && logs?.logs?.invocation_logs !== false) {
+  // Logs are on as `logs.enabled` says, else as `enabled` does; left unsaid, the platform's default may keep them.
+  const observability = gateway.observability;
+  const logsOn = observability?.logs?.enabled ?? observability?.enabled ?? true;
+  if (logsOn && observability?.logs?.invocation_logs !== false) {
     errors.push(
       "gateway: Workers Logs' invocation logs are on: each keeps its request's URL, where a query may name a person (`?user=`); set [observability.logs] invocation_logs = false",
     );

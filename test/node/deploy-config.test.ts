@@ -78,6 +78,14 @@ describe("the deployment's configuration check", () => {
       /invocation logs are on: each keeps its request's URL/,
     ],
     [
+      "logs turned on below observability turned off, without invocation_logs = false",
+      replace(
+        "[observability]\nenabled = true\n\n[observability.logs]\ninvocation_logs = false\n",
+        "[observability]\nenabled = false\n\n[observability.logs]\nenabled = true\n",
+      ),
+      /invocation logs are on/,
+    ],
+    [
       "invocation logs turned back on in production",
       (s) =>
         `${s}\n[env.production.observability]\nenabled = true\n[env.production.observability.logs]\ninvocation_logs = true\n`,
