@@ -48,6 +48,8 @@ const SHOULD_AGREE: [string, string][] = [
   ["Please quickly explain recursion", "explain recursion"],
   ["Could you briefly describe what DNS does?", "What does DNS do?"],
   ["How do I fix my bike's chain?", "How do I repair my bike chain?"],
+  // "Can you" asks; it names no one: either person may ask it.
+  ["Can you get pregnant at 45?", "Can I get pregnant at 45?"],
   ["Tips for growing tomatoes", "tip for growing a tomato"],
   ["What's the difference between TCP and UDP?", "What is the difference between UDP and TCP?"],
   ["Python vs Go for CLI tools", "Go vs Python for CLI tools"],
@@ -145,6 +147,9 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Is the sky blue?", "Why is the sky blue?", "content_words"],
   ["Where can I buy a PS5?", "Can I buy a PS5?", "content_words"],
   ["Where can you buy Sudafed over the counter?", "Can you buy Sudafed over the counter?", "content_words"],
+  // Regression: "I" and "you" were not compared at all, so the assistant's name answered the asker's.
+  ["What is your name?", "What is my name?", "content_words"],
+  ["How old are you?", "How old am I?", "content_words"],
 ];
 
 describe("hit verification", () => {

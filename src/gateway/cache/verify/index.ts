@@ -23,11 +23,12 @@
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
 //                  words always count; not one participle for the other ("bored" ≠ "boring"); the same third
-//                  persons ("for him" ≠ "for her"); and, when both ask one, the same kind of question ("what"
+//                  persons ("for him" ≠ "for her"); not the asker for the one asked ("my name" ≠ "your
+//                  name"); and, when both ask one, the same kind of question ("what"
 //                  ≠ "why").
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
-import { type Meaning, meaningOf, participlesClash, swapsArguments, tradesMarkers } from "./meaning";
+import { type Meaning, meaningOf, participlesClash, swapsArguments, swapsSpeakers, tradesMarkers } from "./meaning";
 import { LETTER_A, type Names, namesOf } from "./names";
 import { type Quantities, quantitiesOf } from "./quantities";
 
@@ -105,6 +106,7 @@ function firstDisagreement(q: Profile, c: Profile): VerifyReason | null {
   if (
     !sameSet(q.meaning.content, c.meaning.content) ||
     participlesClash(q.meaning, c.meaning) ||
+    swapsSpeakers(q.meaning, c.meaning) ||
     !sameQuestion(q.meaning, c.meaning) ||
     !softSubset(q, c)
   )

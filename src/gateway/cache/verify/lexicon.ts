@@ -32,8 +32,8 @@ export const PRONOUNS: ReadonlyMap<string, string> = new Map(
 
 /**
  * Third persons, by the pronoun terms that name them ("his" is "he"): who a prompt is about when it is not the
- * asker or the assistant. "A message for him" ≠ "… for her"; "I" and "you" are left out, as they often mean
- * anyone ("how do I …" = "how do you …").
+ * asker or the assistant. "A message for him" ≠ "… for her". "I" and "you" are not content (a prompt may name
+ * one and not the other); SPEAKERS compares them.
  */
 export const THIRD_PERSONS: ReadonlyMap<string, string> = new Map([
   ["he", "he"],
@@ -41,6 +41,14 @@ export const THIRD_PERSONS: ReadonlyMap<string, string> = new Map([
   ["she", "she"],
   ["they", "they"],
   ["their", "they"],
+]);
+
+/** The first and second persons, by who they name in a conversation: the asker or the one asked. */
+export const SPEAKERS: ReadonlyMap<string, "asker" | "asked"> = new Map([
+  ["i", "asker"],
+  ["my", "asker"],
+  ["you", "asked"],
+  ["your", "asked"],
 ]);
 
 /**

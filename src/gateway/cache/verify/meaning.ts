@@ -3,7 +3,7 @@
 import type { SemanticView } from "../../text/semantic-text";
 import { canonicalWord as canonical, memoize, NEGATION_WORDS, wordRole } from "../../text/word-roles";
 import { isClauseMark } from "../../text/words";
-import { MARKERS, PRONOUNS, QUESTION_WORDS, SYMMETRIC, THIRD_PERSONS } from "./lexicon";
+import { MARKERS, PRONOUNS, QUESTION_WORDS, SPEAKERS, SYMMETRIC, THIRD_PERSONS } from "./lexicon";
 import type { Names } from "./names";
 import { isUnitWord } from "./quantities";
 
@@ -24,6 +24,11 @@ export interface Meaning {
   readonly order: string[];
   /** The markers (prepositions) written, sorted, with repeats; "about" reads as "on" (a poem about / on the sea). */
   readonly markers: string[];
+  /**
+   * The one person of the conversation the prompt names, when it names only one: the asker ("I", "my") or the
+   * one asked ("you", "your"); null when it names both or neither.
+   */
+  readonly speaker: "asker" | "asked" | null;
 }
 
 /** A connector in the order; its two neighbours are sorted, so "A and B" reads as "B and A". */
@@ -64,6 +69,7 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
   const soft = new Set<string>();
   const order: string[] = [];
   const participles = new Set<string>();
+  const speakers = new Set<"asker" | "asked">();
   items.forEach((item, k) => {
     if (item.kind === "soft") soft.add(item.term);
     if (item.kind === "name") {
@@ -76,6 +82,8 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     if (participle) participles.add(`${item.term}>${participle}`);
     const person = item.kind === "pronoun" ? THIRD_PERSONS.get(item.term.slice(1)) : undefined;
     if (person) content.add(`@${person}`);
+    const speaker = item.kind === "pronoun" ? SPEAKERS.get(item.term.slice(1)) : undefined;
+    if (speaker) speakers.add(speaker);
     if (item.kind === "question") questions.add(item.term);
     // "Is the sky blue?" asks yes or no; "why is the sky blue?" asks why; "don't …" asks nothing.
     const imperative = item.word === "do" && items[k + 1]?.kind === "negation";
@@ -96,6 +104,7 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     participles,
     order: sortSymmetric(order),
     markers: items.flatMap((item) => (item.kind === "marker" ? [item.word === "about" ? "on" : item.word] : [])).sort(),
+    speaker: speakers.size === 1 ? [...speakers][0]! : null,
   };
 }
 
@@ -117,6 +126,14 @@ function subMultiset(small: readonly string[], large: readonly string[]): boolea
     j++;
   }
   return true;
+}
+
+/**
+ * Whether one prompt names only the asker and the other only the one asked: "what is my name?" / "what is your
+ * name?", "how old am I?" / "how old are you?". A prompt that names neither ("can you …" is filler) matches either.
+ */
+export function swapsSpeakers(a: Meaning, b: Meaning): boolean {
+  return a.speaker !== null && b.speaker !== null && a.speaker !== b.speaker;
 }
 
 const participleOf = (word: string) => (word.endsWith("ing") ? "ing" : word.endsWith("ed") ? "ed" : null);
