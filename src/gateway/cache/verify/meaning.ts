@@ -18,7 +18,10 @@ export interface Meaning {
   readonly soft: Set<string>;
   /** The kinds of question asked ("what", "how", "yes/no" for a clause opened by an auxiliary, …). */
   readonly questions: Set<string>;
-  /** Content terms with the participle they were written as ("bor>ed" for "bored", "bor>ing" for "boring"). */
+  /**
+   * Content terms with the participle they were written as ("bor>ed" for "bored", "bor>ing" for "boring"), or with
+   * nothing when written as neither ("park>" for "park" and "parks").
+   */
   readonly participles: Set<string>;
   /** Content terms, numbers, units, names, pronouns and markers in order; "~" stands for a symmetric connector. */
   readonly order: string[];
@@ -80,6 +83,7 @@ export function meaningOf(view: SemanticView, names: Names): Meaning {
     if (item.kind === "content") content.add(item.term);
     const participle = item.kind === "content" && item.term !== item.word ? participleOf(item.word) : null;
     if (participle) participles.add(`${item.term}>${participle}`);
+    else if (item.kind === "content") participles.add(`${item.term}>`);
     const person = item.kind === "pronoun" ? THIRD_PERSONS.get(item.term.slice(1)) : undefined;
     if (person) content.add(`@${person}`);
     const speaker = item.kind === "pronoun" ? SPEAKERS.get(item.term.slice(1)) : undefined;
@@ -140,14 +144,24 @@ const participleOf = (word: string) => (word.endsWith("ing") ? "ing" : word.ends
 
 /**
  * Whether `a` writes a term only as one participle and `b` only as the other: "bored" / "boring", "interested" /
- * "interesting", "crashed" / "crashing". Stems make them one term; they do not mean one thing.
+ * "interesting", "crashed" / "crashing"; or one writes it only in "-ing" and the other only without: "parking" /
+ * "parks", "painting" / "paint", "training" / "train". Stems make them one term; they do not mean one thing.
  */
 export function participlesClash(a: Meaning, b: Meaning): boolean {
+  return clashes(a, b) || clashes(b, a);
+}
+
+function clashes(a: Meaning, b: Meaning): boolean {
   for (const entry of a.participles) {
     if (b.participles.has(entry)) continue;
     const cut = entry.lastIndexOf(">");
-    const other = `${entry.slice(0, cut)}>${entry.slice(cut + 1) === "ed" ? "ing" : "ed"}`;
-    if (b.participles.has(other) && !a.participles.has(other)) return true;
+    const form = entry.slice(cut + 1);
+    if (form === "") continue;
+    const others = form === "ed" ? ["ing"] : ["ed", ""];
+    for (const o of others) {
+      const other = `${entry.slice(0, cut)}>${o}`;
+      if (b.participles.has(other) && !a.participles.has(other)) return true;
+    }
   }
   return false;
 }
