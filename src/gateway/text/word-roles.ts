@@ -54,7 +54,11 @@ const BRITISH = table(
     "judgement=judgment ageing=aging mum=mom maths=math jewellery=jewelry sceptical=skeptical",
 );
 
-/** Synonym groups, canonical word first. Matching is on stems, so inflections follow ("repairing" = "fixing"). */
+/**
+ * Synonym groups, canonical word first. Matching is on stems, so inflections follow ("repairing" = "fixing"). Words
+ * that name one thing only in some uses are not merged: "smartphone" is not "telephone" (who invented each), nor a
+ * "site" a "website" (archaeological sites).
+ */
 const SYNONYMS: readonly string[] = (
   "car automobile,fix repair,start begin commence,big large,small little tiny,buy purchase," +
   "delete remove erase,create make,show display,use utilize utilise,help assist," +
@@ -63,7 +67,7 @@ const SYNONYMS: readonly string[] = (
   "easiest simplest,improve boost enhance,fine ok okay alright,explain describe define clarify," +
   "answer reply response respond,choose pick select,cheap inexpensive affordable," +
   "smart intelligent clever,hard difficult,easy simple straightforward,end finish,rich wealthy," +
-  "house home,close shut,sick ill,phone telephone cellphone smartphone,tv television,website site," +
+  "house home,close shut,sick ill,phone telephone,tv television," +
   "app application,repository repo,documentation docs,configuration config,database db,learn study," +
   "maybe perhaps,job occupation,task chore,kubernetes k8s,javascript js,typescript ts,python py," +
   "postgres postgresql,go golang"
