@@ -124,6 +124,16 @@ describe("request fields pass through", async () => {
     expect(ANSWER_NEUTRAL_FIELDS).toEqual(expect.arrayContaining(["user", "metadata", "stream_options"]));
   });
 
+  it("regression: one choice asked by n: 1 or n: null is the request that does not name n (one entry)", async () => {
+    expect((await ask(chatBody("Name a metal that is liquid at room temperature."))).cache).toBe("MISS");
+    expect((await ask(chatBody("Name a metal that is liquid at room temperature.", { n: 1 }))).cache).toBe("HIT-EXACT");
+    expect((await ask(chatBody("Name a metal that is liquid at room temperature.", { n: null }))).cache).toBe(
+      "HIT-EXACT",
+    );
+    // More than one choice is never cached.
+    expect((await ask(chatBody("Name a metal that is liquid at room temperature.", { n: 2 }))).cache).toBe("BYPASS");
+  });
+
   it("a __proto__ key anywhere is refused (it would otherwise vanish from the partition), polluting nothing", async () => {
     const body = (extra: string) =>
       `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Name a planet."${extra}}]}`;

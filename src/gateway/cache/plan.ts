@@ -26,7 +26,8 @@ export const ANSWER_NEUTRAL_FIELDS: readonly string[] = [
   "prompt_cache_retention",
   "service_tier",
 ];
-const NOT_IN_PARTITION = new Set(["messages", ...ANSWER_NEUTRAL_FIELDS]);
+/** `n` is out too: only a request for one choice (`n` 1, null or absent, all the same request) is cached. */
+const NOT_IN_PARTITION = new Set(["messages", "n", ...ANSWER_NEUTRAL_FIELDS]);
 
 /**
  * Exact tier: prose Unicode-normalised (NFC), each line trimmed and runs of white space folded, lines joined; code
