@@ -55,6 +55,8 @@ const SHOULD_AGREE: [string, string][] = [
   ["Python vs Go for CLI tools", "Go vs Python for CLI tools"],
   ["In Python, how do I read a CSV file?", "How do I read a CSV file in Python?"],
   ["Convert 5 km to miles", "convert 5 kilometers to miles"],
+  ["Is 100 Mbps fast?", "is 100 mbps fast"],
+  ["Is 512 GB enough?", "is 512 gb enough"],
   ["Is 10% a lot?", "Is 10 percent a lot?"],
   ["What is 3 + 4?", "what is 3 plus 4"],
   ["Summarise this in colour", "Summarize this in color"],
@@ -109,6 +111,9 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Is 30°C hot?", "Is 30°F hot?", "units"],
   ["Is a 10% raise good?", "Is a 10 raise good?", "units"],
   ["Is 512 GB enough?", "Is 512 MB enough?", "units"],
+  // Regression: units were read in lower case, so megabits a second answered megabytes a second.
+  ["Is 100 Mbps fast?", "Is 100 MBps fast?", "units"],
+  ["Is a 500 Mb file large?", "Is a 500 MB file large?", "units"],
   ["How many ounces are in a pound?", "How many ounces are in a cup?", "units"],
   ["paris trip ideas", "london trip ideas", "entities"],
   ["how to install react", "how to install vue", "entities"],

@@ -42,6 +42,23 @@ for (const group of (
   for (const name of names) UNITS.set(name, { unit: names[0]! });
 }
 
+/**
+ * The unit a word names, in any case, except that a data size or rate keeps its "b" apart from its "B", bits from
+ * bytes, where the writing tells them apart ("Mb" ≠ "MB", "Mbps" ≠ "MBps", 8 times as fast); in lower case it reads
+ * as usual ("mb" a megabyte, "mbps" megabits a second).
+ */
+function unitOf(word: string): string | null {
+  const unit = UNITS.get(word.toLowerCase())?.unit ?? null;
+  if (unit === null || word.length < 2) return unit;
+  // "MBps", "kBps": bytes a second.
+  if (unit.endsWith("bps") && word[1] === "B") return `${unit[0]}byte/s`;
+  // "Mb", "Kb": bits ("kb", "mb" and "kB" are bytes).
+  if (unit.length === 2 && unit.endsWith("b") && word[1] === "b" && word[0] !== word[0]!.toLowerCase()) {
+    return `${unit[0]}bit`;
+  }
+  return unit;
+}
+
 /** Whether a lower-case word names a unit (for the content rule, which leaves units to this one). */
 export const isUnitWord = (word: string) => UNITS.has(word);
 
@@ -81,9 +98,9 @@ export function quantitiesOf(tokens: readonly Token[]): Quantities {
         units.add(unit);
       }
     } else if (t.kind === "word") {
-      const u = UNITS.get(lower(i));
+      const u = unitOf(t.text);
       // A unit named alone is one too: "days in a year" ≠ "weeks in a year", "feet in a mile" ≠ "yards …".
-      if (u) units.add(u.unit);
+      if (u) units.add(u);
       // Digits inside words count too: "mp3", "h264", "python3".
       for (const run of digitRuns(t.text)) numbers.push(run);
     } else if (t.text === "°" && tokens[i + 1]?.glued) {
@@ -187,7 +204,7 @@ function unitAfter(tokens: readonly Token[], i: number): string | null {
   }
   if (next.kind !== "word") return null;
   if (text === "per" && tokens[j + 1]?.text.toLowerCase() === "cent") return "%";
-  return UNITS.get(text)?.unit ?? null;
+  return unitOf(next.text);
 }
 
 /** A currency sign written before the number at `i` ("$5", "€ 20"). */
