@@ -50,6 +50,7 @@ const SHOULD_AGREE: [string, string][] = [
   ["How do I fix my bike's chain?", "How do I repair my bike chain?"],
   // "Can you" asks; it names no one: either person may ask it.
   ["Can you get pregnant at 45?", "Can I get pregnant at 45?"],
+  ["Is it possible to run Windows on a Mac?", "Can I run Windows on a Mac?"],
   ["Tips for growing tomatoes", "tip for growing a tomato"],
   ["What's the difference between TCP and UDP?", "What is the difference between UDP and TCP?"],
   ["Python vs Go for CLI tools", "Go vs Python for CLI tools"],
@@ -152,6 +153,9 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Is the sky blue?", "Why is the sky blue?", "content_words"],
   ["Where can I buy a PS5?", "Can I buy a PS5?", "content_words"],
   ["Where can you buy Sudafed over the counter?", "Can you buy Sudafed over the counter?", "content_words"],
+  // Regression: "is it possible to" was filler, and the rest asked no question, so it agreed with "how to".
+  ["Is it possible to overdose on vitamin C?", "How to overdose on vitamin C?", "content_words"],
+  ["Is it possible to die from a broken heart?", "How to die from a broken heart?", "content_words"],
   // Regression: synonyms only in some uses: the telephone's inventor answered the smartphone's, sites websites.
   ["Who invented the telephone?", "Who invented the smartphone?", "content_words"],
   ["Who invented the cellphone?", "Who invented the smartphone?", "content_words"],

@@ -109,6 +109,8 @@ const ASKING = new Set([
   "can you please",
   "could you please",
   "would you please",
+  // Asks whether, where "is there a way to" asks how (and stays a request).
+  "is it possible to",
 ]);
 
 export const FILLER_PHRASES: readonly string[] = [...REQUEST_FILLER.split(","), ...GREETING_FILLER.split(",")];
