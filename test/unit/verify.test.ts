@@ -153,6 +153,9 @@ const MUST_DIFFER: [string, string, VerifyReason][] = [
   ["Is the sky blue?", "Why is the sky blue?", "content_words"],
   ["Where can I buy a PS5?", "Can I buy a PS5?", "content_words"],
   ["Where can you buy Sudafed over the counter?", "Can you buy Sudafed over the counter?", "content_words"],
+  // Regression: an opening "hey" was dropped as a greeting, also where it opens a title.
+  ["Hey Jude chords", "Jude chords", "content_words"],
+  ["Hey There Delilah lyrics", "Delilah lyrics", "content_words"],
   // Regression: "is it possible to" was filler, and the rest asked no question, so it agreed with "how to".
   ["Is it possible to overdose on vitamin C?", "How to overdose on vitamin C?", "content_words"],
   ["Is it possible to die from a broken heart?", "How to die from a broken heart?", "content_words"],

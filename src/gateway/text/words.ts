@@ -90,7 +90,8 @@ export const RESPELL = table(
  * first) and only where they frame the question, never where they are its subject ("how to say thank you"):
  * requests ("could you please", "tell me") at the start of a clause; greetings and thanks ("hi", "thanks") at the
  * start or end of a clause only when a punctuation mark sets them off ("Hi! …", "…, thanks") — or, for "hi",
- * "hey" and "hey there", at the very start of the prompt.
+ * "hey" and "hey there", at the very start of the prompt, unless a capitalised word follows without punctuation (a
+ * title: "Hey Jude chords").
  */
 const REQUEST_FILLER =
   "i would like to know,i want to know,i need to know,i was wondering,i am curious,i wonder,do you happen to know," +
@@ -178,7 +179,10 @@ export function dropFiller(words: readonly SemanticWord[], tokens: readonly Toke
     const markBefore = firstOfToken(start) && isMark(tokens[words[start]!.at - 1]);
     if (!GREETINGS.has(phrase)) return clauseStart || (markBefore && markAfter);
     const glued = tokens[lastToken + 1]?.glued && !isMark(tokens[lastToken + 1]); // "hi-hat"
-    if (start === 0 && OPENING_GREETINGS.has(phrase) && !glued) return true;
+    // Not the start of a title: "Hey Jude chords", "Hey There Delilah lyrics" (a capital word right after it).
+    const next = tokens[lastToken + 1];
+    const titled = next?.kind === "word" && next.text[0] !== next.text[0]!.toLowerCase();
+    if (start === 0 && OPENING_GREETINGS.has(phrase) && !glued && !titled) return true;
     return (clauseStart && markAfter) || (markBefore && markAfter);
   }
 }
