@@ -461,6 +461,75 @@ describe("a single sign-on token issued before a lockdown, where the tenant reco
   });
 });
 
+describe("a single sign-on user whose role the owner changed, where the tenant record predates the change", () => {
+  // Regression: only a lockdown was checked against the tenant's object for a single sign-on token, so where a
+  // request read a tenant record older than the owner's change (30 s of KV's edge cache, plus propagation), a user
+  // demoted in role_map, or a provider no longer trusted, still created keys, changed the policy and added virtual
+  // keys that outlived the change.
+  it("regression: created a key, changed the policy and added a virtual key after being demoted", async () => {
+    const idp = await fakeOpenIdProvider("idp.rotation-authority-roles.test");
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      async (input, init) =>
+        (await idp.handle(input instanceof Request ? input.url : String(input), init)) ?? real(input, init),
+    );
+    try {
+      const { tenant, host } = await newTenant();
+      const sso = { issuer: idp.issuer, audience: "cordon", jwks_uri: idp.jwksUri, role_claim: "groups" };
+      await setPolicy(tenant, { oidc: { ...sso, role_map: { admins: "admin" } } });
+      const token = await idp.idToken({ sub: "mallory", groups: ["admins"] }, "cordon");
+      expect((await call(host, "/v1/admin/keys", { token })).status).toBe(200);
+      const before = (await env.TENANTS.get(tenantsKv.tenant(tenant)))!;
+      const stale = withStaleTenant(tenant, before);
+
+      // A change that leaves this user's role as it was changes nothing for them, wherever the record is older.
+      await setPolicy(tenant, { oidc: { ...sso, role_map: { admins: "admin", auditors: "viewer" } } });
+      expect(
+        (await call(host, "/v1/admin/keys", { token, body: { name: "still-admin", role: "developer" }, env: stale }))
+          .status,
+      ).toBe(201);
+
+      for (const oidc of [{ ...sso, role_map: { admins: "viewer" } }, null]) {
+        await setPolicy(tenant, { oidc });
+        const keys = await tenantObjectOf(tenant).listKeys();
+        const policy = (await tenantObjectOf(tenant).getTenant())!.policy;
+        await expectError(
+          await call(host, "/v1/admin/keys", { token, body: { name: "persist", role: "admin" }, env: stale }),
+          401,
+          "invalid_token",
+          "authentication_error",
+        );
+        await expectError(
+          await call(host, "/v1/admin/policy", {
+            method: "PUT",
+            token,
+            body: { ...policy, pii_mode: "skip" },
+            env: stale,
+          }),
+          401,
+          "invalid_token",
+          "authentication_error",
+        );
+        await expectError(
+          await call(host, "/v1/admin/virtual-keys", {
+            token,
+            body: { name: "mine", provider: "openai", api_key: "sk-rotation-authority-demoted" },
+            env: stale,
+          }),
+          401,
+          "invalid_token",
+          "authentication_error",
+        );
+        expect(await tenantObjectOf(tenant).listKeys()).toEqual(keys);
+        expect((await tenantObjectOf(tenant).getTenant())!.policy).toEqual(policy);
+        expect(await tenantObjectOf(tenant).listVirtualKeys()).toEqual([]);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+});
+
 describe("a key revoked elsewhere, still cached in this isolate", () => {
   it("creates and rotates no key after a lockdown: nothing it mints outlives the lockdown", async () => {
     const { tenant, host } = await newTenant();

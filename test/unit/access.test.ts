@@ -172,6 +172,7 @@ describe("keys made by a person signed in with single sign-on", () => {
     kind: "sso",
     subject: "pseudonym",
     issuedAt: NOW,
+    grant: { issuer: "https://idp.example", audience: "cordon", roleClaim: "groups", claimValues: [role] },
     tenant: "acme",
     role,
     scopes: new Set(ROLE_SCOPES[role]),

@@ -10,6 +10,7 @@ import {
   type OidcResult,
   parseOidcConfig,
   ROLE_PRIVILEGE_ORDER,
+  ssoGrantStands,
   verifyOidcToken,
 } from "../../src/gateway/auth/oidc";
 import { toBase64Url, utf8 } from "../../src/gateway/crypto/encoding";
@@ -108,6 +109,25 @@ function setup(keys: JWK[] = [rsa.jwk, ps.jwk, ec.jwk, ed.jwk]) {
   return { idp, cache: new JwksCache({ fetch: idp.fetch }) };
 }
 
+describe("ssoGrantStands", () => {
+  const grant = { issuer: ISSUER, audience: CONFIG.audience, roleClaim: "groups", claimValues: ["engineers", "x"] };
+  it("holds while the stored settings map the same claim values to the same role", () => {
+    expect(ssoGrantStands(CONFIG, grant, "developer")).toBe(true);
+    expect(ssoGrantStands({ ...CONFIG, role_map: { ...CONFIG.role_map, x: "owner" } }, grant, "developer")).toBe(true);
+  });
+  it.each<[string, OidcConfig | null]>([
+    ["single sign-on removed", null],
+    ["another provider", { ...CONFIG, issuer: "https://other.example" }],
+    ["another audience", { ...CONFIG, audience: "other" }],
+    ["another claim", { ...CONFIG, role_claim: "roles" }],
+    ["a demotion", { ...CONFIG, role_map: { ...CONFIG.role_map, engineers: "viewer" } }],
+    ["a less privileged group added", { ...CONFIG, role_map: { ...CONFIG.role_map, x: "viewer" } }],
+    ["the group unmapped", { ...CONFIG, role_map: { auditors: "viewer" } }],
+  ])("fails once the settings change it: %s", (_name, config) => {
+    expect(ssoGrantStands(config, grant, "developer")).toBe(false);
+  });
+});
+
 describe("verifyOidcToken: happy path", () => {
   it.each(["RS256", "PS256", "ES256", "EdDSA"] as const)("accepts a %s token and maps its role", async (alg) => {
     const key = { RS256: rsa, PS256: ps, ES256: ec, EdDSA: ed }[alg];
@@ -119,6 +139,7 @@ describe("verifyOidcToken: happy path", () => {
         subject: "user-42",
         role: "developer",
         matchedRoles: ["developer"],
+        claimValues: ["engineers"],
         issuedAt: T0 / 1000,
         expiresAt: T0 / 1000 + 600,
       },

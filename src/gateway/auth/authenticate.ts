@@ -190,6 +190,7 @@ export async function authenticateSso(
     kind: "sso",
     subject: await rt.platform.pseudonym("sso-subject", `${id.issuer}\n${id.subject}`),
     issuedAt: id.issuedAt * 1000,
+    grant: { issuer: oidc.issuer, audience: oidc.audience, roleClaim: oidc.role_claim, claimValues: id.claimValues },
     tenant: tenant.id,
     role: id.role,
     scopes: new Set(ROLE_SCOPES[id.role]),

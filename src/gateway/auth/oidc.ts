@@ -28,6 +28,7 @@ import {
   type LocalJWKSet,
 } from "jose";
 import { jwksUriProblem, type OidcConfig } from "../policy/oidc-settings";
+import type { SsoGrant } from "../policy/principal";
 import type { Role } from "../policy/scopes";
 import type { JwksCache } from "./jwks-cache";
 import { type JwtFailureReason, looksLikeCompactJws, MAX_TOKEN_CHARS, reasonFromJoseError } from "./jwt-failure";
@@ -60,6 +61,8 @@ export interface OidcIdentity {
   readonly role: Role;
   /** Every role the claim matched, least privileged first (for the audit trail). */
   readonly matchedRoles: readonly Role[];
+  /** The role claim's values, as read: what the role was mapped from (the tenant's object maps them again). */
+  readonly claimValues: readonly string[];
   /** Seconds since the epoch: the token's `iat`, when it has one. */
   readonly issuedAt: number;
   /** Seconds since the epoch: the token's `exp`. */
@@ -130,7 +133,8 @@ export async function verifyOidcToken(
   ) {
     return fail("malformed");
   }
-  const matchedRoles = mapRoles(payload, config);
+  const claimValues = roleClaimValues(payload, config.role_claim);
+  const matchedRoles = rolesOf(claimValues, config.role_map);
   if (matchedRoles.length === 0) return fail("no_role");
   return {
     ok: true,
@@ -139,6 +143,7 @@ export async function verifyOidcToken(
       subject: payload.sub,
       role: matchedRoles[0]!,
       matchedRoles,
+      claimValues,
       issuedAt: payload.iat,
       expiresAt: payload.exp,
     },
@@ -206,11 +211,30 @@ export function roleClaimValues(payload: JWTPayload, roleClaim: string): string[
 
 /** Every role the token's claim maps to, least privileged first, without repeats. */
 export function mapRoles(payload: JWTPayload, config: Pick<OidcConfig, "role_claim" | "role_map">): Role[] {
-  const map = new Map(Object.entries(config.role_map));
+  return rolesOf(roleClaimValues(payload, config.role_claim), config.role_map);
+}
+
+/** Every role `values` (a role claim's) map to in `roleMap`, least privileged first, without repeats. */
+export function rolesOf(values: readonly string[], roleMap: OidcConfig["role_map"]): Role[] {
+  const map = new Map(Object.entries(roleMap));
   const found = new Set<Role>();
-  for (const v of roleClaimValues(payload, config.role_claim)) {
+  for (const v of values) {
     const role = map.get(v);
     if (role !== undefined) found.add(role);
   }
   return ROLE_PRIVILEGE_ORDER.filter((r) => found.has(r));
+}
+
+/**
+ * Whether a single sign-on user's role still stands under the tenant's settings `config` (null: single sign-on
+ * removed): the same provider, audience and claim as the settings the request read (`grant`), and the claim's
+ * values mapping to the same role under the stored `role_map`. A request that read an older tenant record must
+ * not act with a role an owner has since taken away.
+ */
+export function ssoGrantStands(config: OidcConfig | null, grant: SsoGrant, role: Role): boolean {
+  if (config === null) return false;
+  if (config.issuer !== grant.issuer || config.audience !== grant.audience || config.role_claim !== grant.roleClaim) {
+    return false;
+  }
+  return rolesOf(grant.claimValues, config.role_map)[0] === role;
 }

@@ -46,6 +46,8 @@ export type Principal =
       readonly role: Role;
       /** ms since the epoch: when the provider issued the token (`iat`), for the tenant's last lockdown. */
       readonly issuedAt: number;
+      /** What the role was read from, for the tenant's object to read it again from the settings it holds. */
+      readonly grant: SsoGrant;
     })
   /** The platform operator (ROOT_TOKEN). */
   | { readonly kind: "operator" };
@@ -73,10 +75,23 @@ export function callerBucket(p: TenantPrincipal): string {
 }
 
 /**
+ * Where a single sign-on user's role came from: the settings the request's tenant record held (the provider and
+ * audience trusted, the claim read) and the values that claim carried.
+ */
+export interface SsoGrant {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly roleClaim: string;
+  readonly claimValues: readonly string[];
+}
+
+/**
  * What the tenant's object checks of a caller (keyCallerOf): the key it acts as, or, for a single sign-on user, who
  * holds no key, when the provider issued its token.
  */
-export type KeyCaller = { keyId: string; secretHash: string | null } | { ssoIssuedAt: number };
+export type KeyCaller =
+  | { keyId: string; secretHash: string | null }
+  | { ssoIssuedAt: number; ssoRole: Role; ssoGrant: SsoGrant };
 
 /**
  * The caller, for the tenant's object to check its standing there (strongly consistent): an API key with the
@@ -87,6 +102,6 @@ export type KeyCaller = { keyId: string; secretHash: string | null } | { ssoIssu
 export function keyCallerOf(p: Principal): KeyCaller | null {
   if (p.kind === "api_key") return { keyId: p.keyId, secretHash: p.secretHash };
   if (p.kind === "access_token") return { keyId: p.keyId, secretHash: null };
-  if (p.kind === "sso") return { ssoIssuedAt: p.issuedAt };
+  if (p.kind === "sso") return { ssoIssuedAt: p.issuedAt, ssoRole: p.role, ssoGrant: p.grant };
   return null;
 }

@@ -3,6 +3,7 @@
 // key. TenantObject (index.ts) adds the cache's state. Every RPC input is validated before anything is written
 // (checks.ts); a change and its KV projection run with no other call interleaved (blockConcurrencyWhile).
 import { DurableObject } from "cloudflare:workers";
+import { ssoGrantStands } from "../../auth/oidc";
 import { type OwnerPolicyField, ownerFieldsChanged } from "../../policy/access";
 import type { KeyCaller } from "../../policy/principal";
 import { namesPolicyTag, type Policy, policyTag } from "../../policy/tenant-policy";
@@ -33,8 +34,11 @@ import {
   virtualKeyProviders,
 } from "./virtual-keys";
 
-/** Why a caller may no longer act (callerRefusal): its key, or its single sign-on token issued before a lockdown. */
-export type CallerRefusal = "key_revoked" | "secret_rotated_out" | "token_before_lockdown";
+/**
+ * Why a caller may no longer act (callerRefusal): its key, or, for a single sign-on user, a token issued before a
+ * lockdown or a role the tenant's settings no longer give.
+ */
+export type CallerRefusal = "key_revoked" | "secret_rotated_out" | "token_before_lockdown" | "sso_settings_changed";
 
 export abstract class TenantRecordsObject extends DurableObject<CordonGateway.Env> {
   constructor(ctx: DurableObjectState, env: CordonGateway.Env) {
@@ -61,15 +65,18 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
 
   /**
    * Why the key a caller acts as may no longer act (revoked, or the secret it presented dropped by a rotation), or
-   * why a single sign-on caller may not (its token issued before the tenant's last lockdown), read here, where it is
-   * known: a caller's record in a KV or isolate cache, or the request's tenant record, may be older. Null when it
+   * why a single sign-on caller may not (its token issued before the tenant's last lockdown, or its role no longer
+   * what the stored settings map its claim to: single sign-on removed, another provider, a user demoted), read here,
+   * where it is known: a caller's record in a KV or isolate cache, or the request's tenant record, may be older. Null when it
    * may, or for the operator (`caller` null).
    */
   protected callerRefusal(caller: KeyCaller | null, now: number): CallerRefusal | null {
     if (caller === null) return null;
     if ("ssoIssuedAt" in caller) {
       const t = readTenant(this.sql);
-      return t !== null && caller.ssoIssuedAt < t.tokens_not_before ? "token_before_lockdown" : null;
+      if (t === null) return null;
+      if (caller.ssoIssuedAt < t.tokens_not_before) return "token_before_lockdown";
+      return ssoGrantStands(t.policy.oidc, caller.ssoGrant, caller.ssoRole) ? null : "sso_settings_changed";
     }
     const k = getKey(this.sql, caller.keyId);
     if (!k || k.revoked_at !== null) return "key_revoked";
