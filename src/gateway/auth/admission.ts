@@ -3,15 +3,20 @@
 // tenant's object, which checks the caller's key there too; an administrative change has it checked even when
 // no limit applies). Decisions are pure (policy/); this file does the I/O around them and says which response
 // headers they add.
-import { fail } from "../http/errors";
+import { ApiError, fail } from "../http/errors";
 import { decideKeyAge, decideNetwork } from "../policy/access";
 import type { IpAddress } from "../policy/network";
-import { callerBucket, keyCallerOf, type Principal, type TenantPrincipal } from "../policy/principal";
+import { actorOf, callerBucket, keyCallerOf, type Principal, type TenantPrincipal } from "../policy/principal";
 import { formatReset, toRateLimit } from "../policy/rate-limit";
 import type { Runtime } from "../runtime";
 import type { TenantRecord } from "../storage/records";
 import type { BucketRequest } from "../storage/tenant-object/rate-buckets";
 
+/**
+ * Admits `principal`, who was authenticated: the headers its answer carries (key-age warning, rate headers), or its
+ * refusal, which names it as the actor in the audit trail wherever it is admitted (a route, a sign-in, a token
+ * request), as for any request refused after authentication.
+ */
 export async function admitCaller(
   rt: Runtime,
   tenant: TenantRecord,
@@ -19,6 +24,21 @@ export async function admitCaller(
   ip: IpAddress | null,
   now: number,
   opts: { change?: boolean } = {},
+): Promise<Record<string, string>> {
+  try {
+    return await admit(rt, tenant, principal, ip, now, opts);
+  } catch (err) {
+    throw err instanceof ApiError ? err.withFacts({ actor: actorOf(principal) }) : err;
+  }
+}
+
+async function admit(
+  rt: Runtime,
+  tenant: TenantRecord,
+  principal: TenantPrincipal,
+  ip: IpAddress | null,
+  now: number,
+  opts: { change?: boolean },
 ): Promise<Record<string, string>> {
   const policy = tenant.policy;
   const network = decideNetwork(ip, policy.ip_allowlist, principal);

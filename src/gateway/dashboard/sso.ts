@@ -115,10 +115,8 @@ async function finishSignIn(rc: RequestContext, tenant: TenantRecord, oidc: Oidc
   if (nonce === null || !(await timingSafeEqualStrings(nonce, attempt.nonce))) {
     throw fail("sso_denied", { reason: "sso:nonce_mismatch" });
   }
-  // Refused by a limit, the user was authenticated: the trail names them, as it does for their other requests.
-  const admitted = await admitCaller(rt, tenant, principal, rc.address, now).catch((err: unknown) => {
-    throw err instanceof ApiError ? err.withFacts({ actor: actorOf(principal) }) : err;
-  });
+  // Refused by a limit, the user was authenticated: the trail names them (admitCaller), as for their other requests.
+  const admitted = await admitCaller(rt, tenant, principal, rc.address, now);
   const cookie = sessionCookieValue("sso_session", idToken);
   if (cookie === null) {
     throw fail("sso_denied", {

@@ -133,29 +133,20 @@ async function issue(rc: RequestContext, tenant: TenantRecord | null): Promise<H
   // The tenant's object is the authority: a key revoked a moment ago on another continent mints nothing, nor
   // does a secret a rotation dropped (which KV and isolate caches may still hold).
   const presented = presentedSecret(await rt.tenantObject(tenant.id).getKey(record.id), hash, now);
-  if ("refused" in presented) throw await invalidClient(`client_${presented.refused}`);
+  if ("refused" in presented) throw await invalidClient(`caller${presented.refused}`);
   const { key, secret } = presented;
   if (key.tenant_generation !== tenant.generation) throw await invalidClient("client_of_deleted_tenant");
   // The key's own limits apply to minting too: its IP allowlist, its age, its rate limit. Refused by them, the
-  // client was authenticated: the trail names its key, as it does for any request refused after authentication.
-  const admitted = await admitCaller(
-    rt,
-    tenant,
-    principalOfKey(key, issuedAtOf(key, secret), endsAtOf(key, secret), hash),
-    rc.address,
-    now,
-  ).catch((err: unknown) => {
-    throw err instanceof ApiError ? err.withFacts({ actor: `key:${key.id}` }) : err;
-  });
+  // client was authenticated: the trail names its key (admitCaller), as for any request refused after that.
+  const caller = principalOfKey(key, issuedAtOf(key, secret), endsAtOf(key, secret), hash);
+  const admitted = await admitCaller(rt, tenant, caller, rc.address, now);
 
   const scopes = requestedScopes(form.get("scope"), key.scopes);
-  // A token never outlives what minted it: the key, nor a rotated-out secret's grace.
-  const ends = (at: number | null) => (at === null ? Number.POSITIVE_INFINITY : Math.floor((at - now) / 1000));
-  const lifetime = Math.min(
-    rt.config.accessTokenTtlSeconds,
-    ends(key.expires_at),
-    ends(secret === "previous" ? (key.previous?.expires_at ?? null) : null),
-  );
+  // A token never outlives what minted it: the key, nor a rotated-out secret's grace (the caller's end).
+  const lifetime =
+    caller.expiresAt === null
+      ? rt.config.accessTokenTtlSeconds
+      : Math.min(rt.config.accessTokenTtlSeconds, Math.floor((caller.expiresAt - now) / 1000));
   if (lifetime < 1) throw await invalidClient("client_expiring");
   const issued = await issueAccessToken(rt.accessTokenKeys(), {
     issuer: rt.tokenIssuer(),
