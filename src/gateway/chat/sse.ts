@@ -28,8 +28,6 @@ export class SseParser {
   private readonly decoder = new TextDecoder();
   private pending: string[] = [];
   private size = 0;
-  /** The text so far ends in a line end (half of a blank line). */
-  private endsInLf = false;
   /** The bytes so far end in a CR, read as a line end: an LF that comes next is the rest of it. */
   private afterCr = false;
 
@@ -40,8 +38,8 @@ export class SseParser {
     this.afterCr = text.endsWith("\r");
     text = text.replace(/\r\n?/g, "\n");
     if (text.length === 0) return [];
-    const ends = (this.endsInLf && text.startsWith("\n")) || text.includes("\n\n");
-    this.endsInLf = text.endsWith("\n");
+    // An event ends in this text, or at its first line end if what waits ends in the other half of a blank line.
+    const ends = text.includes("\n\n") || (text.startsWith("\n") && this.pending.at(-1)?.endsWith("\n") === true);
     if (!ends) {
       this.pending.push(text);
       this.size += text.length;
