@@ -15,16 +15,7 @@
 // (cache/entries.ts), and a read of the other kind finds nothing.
 import { isMessageItem, type ResponsesItem, type ResponsesMessage, type ResponsesRequest } from "../protocol/responses";
 import { semanticText } from "../text/semantic-text";
-import {
-  ANSWER_NEUTRAL_FIELDS,
-  type ChatCachePlan,
-  codeOf,
-  exactText,
-  partFields,
-  partitionOf,
-  proseIndentation,
-  proseOf,
-} from "./plan";
+import { ANSWER_NEUTRAL_FIELDS, type ChatCachePlan, exactText, partFields, partitionOf, promptParts } from "./plan";
 
 /**
  * Responses request fields known not to change the answer, and so left out of the partition — chat's
@@ -59,8 +50,7 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
   if (!last || !isMessageItem(last) || last.role !== "user") return { cacheable: false, reason: "last_item_not_user" };
   const prompt = userText(last.content);
   if (prompt === null) return { cacheable: false, reason: "non_text_content" };
-  const prose = proseOf(prompt);
-  const code = codeOf(prompt);
+  const { prose, code, indent } = promptParts(prompt);
   if (semanticText(prose) === "" && code.length === 0) return { cacheable: false, reason: "empty_prompt" };
 
   // Copied as data (fromEntries), so that no key — "__proto__" included — can slip out of the partition.
@@ -68,7 +58,6 @@ export function planResponses(req: ResponsesRequest): ChatCachePlan | { cacheabl
   const earlier = items.slice(0, -1).map(normaliseItem);
   const { content: _content, type: _type, ...lastFields } = last;
   const parts = partFields(last.content);
-  const indent = proseIndentation(prompt);
   return {
     cacheable: true,
     prompt,

@@ -51,17 +51,28 @@ export function exactText(text: string): string {
 }
 
 /**
- * The indentation of the prompt's prose lines (code blocks are in the partition whole), one entry per non-blank
- * line, relative to its paragraph's least indented line; null when no line is indented. It is in the partition,
- * so that the semantic tier, which compares words only, never serves code pasted without a fence to the same
- * code indented otherwise.
+ * What the cache reads of a prompt, from one reading of its code blocks: its prose (code blocks removed), which is
+ * all the semantic tier compares; its code blocks, exactly (not normalised), which must match for two prompts to
+ * share an answer; and the indentation of its prose lines, one entry per non-blank line, relative to its
+ * paragraph's least indented line (null when no line is indented) — in the partition, so that the semantic tier,
+ * which compares words only, never serves code pasted without a fence to the same code indented otherwise.
  */
-export function proseIndentation(text: string): string[] | null {
-  const indents = segments(text)
-    .filter((s) => !s.code)
-    .flatMap((s) => proseLines(s.text).map((l) => l.indent));
-  return indents.some((i) => i !== "") ? indents : null;
+export function promptParts(text: string): { prose: string; code: string[]; indent: string[] | null } {
+  const segs = segments(text);
+  const prose = segs.filter((s) => !s.code).map((s) => s.text);
+  const indents = prose.flatMap((p) => proseLines(p).map((l) => l.indent));
+  return {
+    prose: prose.join("\n"),
+    code: segs.filter((s) => s.code).map((s) => s.text),
+    indent: indents.some((i) => i !== "") ? indents : null,
+  };
 }
+
+/** The prose of a prompt (promptParts). */
+export const proseOf = (text: string): string => promptParts(text).prose;
+
+/** The indentation of a prompt's prose lines (promptParts). */
+export const proseIndentation = (text: string): string[] | null => promptParts(text).indent;
 
 /**
  * A prose segment's non-blank lines: each one's words (white space folded) and its indentation (spaces and tabs,
@@ -89,21 +100,6 @@ function proseLines(text: string): { indent: string; words: string }[] {
   return out;
 }
 
-/** The prose of a prompt (code blocks removed), which is all the semantic tier compares. */
-export function proseOf(text: string): string {
-  return segments(text)
-    .filter((s) => !s.code)
-    .map((s) => s.text)
-    .join("\n");
-}
-
-/** The code blocks of a prompt, exactly (not normalised); they must match for two prompts to share an answer. */
-export function codeOf(text: string): string[] {
-  return segments(text)
-    .filter((s) => s.code)
-    .map((s) => s.text);
-}
-
 export interface ChatCachePlan {
   cacheable: true;
   /** Original text of the last user message. */
@@ -121,8 +117,7 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   const prompt = textOf(last);
   if (prompt === null) return { cacheable: false, reason: "non_text_content" };
   if ((req.n ?? 1) !== 1) return { cacheable: false, reason: "multiple_choices" };
-  const prose = proseOf(prompt);
-  const code = codeOf(prompt);
+  const { prose, code, indent } = promptParts(prompt);
   if (semanticText(prose) === "" && code.length === 0) return { cacheable: false, reason: "empty_prompt" };
 
   // Copied as data (fromEntries), so that no key — "__proto__" included — can slip out of the partition.
@@ -130,7 +125,6 @@ export function planChat(req: ChatRequest): ChatCachePlan | { cacheable: false; 
   const earlier = req.messages.slice(0, -1).map((m) => ({ ...m, content: normaliseContent(m.content) }));
   const { content: _content, ...lastFields } = last;
   const parts = partFields(last.content);
-  const indent = proseIndentation(prompt);
   return {
     cacheable: true,
     prompt,
