@@ -4,7 +4,7 @@
 // failing loudly when the provider's stream breaks, and replaying a stored answer as the real event sequence.
 import { type ResponseObject, ResponseObjectSchema } from "../protocol/responses";
 import { scrubbedEvent } from "../upstream/errors";
-import { withCachedTokensHidden } from "../upstream/shared-cache";
+import { shownEvents } from "../upstream/shared-cache";
 import { randomChars, relayStream } from "./sse";
 
 const encoder = new TextEncoder();
@@ -128,7 +128,7 @@ export function captureResponseStream(
   } = {},
 ): ReadableStream<Uint8Array> {
   const { secrets = [], signal, onNamed } = opts;
-  const shown = opts.hideCachedTokens ? withCachedTokensHidden : (data: string) => data;
+  const shown = shownEvents(opts.hideCachedTokens);
   const watcher = new ResponsesStreamWatcher();
   /** Whether onNamed was called. */
   let toldId = false;

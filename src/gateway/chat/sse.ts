@@ -5,7 +5,7 @@ import { helpfulMessage } from "../http/errors";
 import { closeWhenClientGoes } from "../http/respond";
 import type { ChatCompletion } from "../protocol/chat";
 import { scrubbedEvent } from "../upstream/errors";
-import { withCachedTokensHidden } from "../upstream/shared-cache";
+import { shownEvents } from "../upstream/shared-cache";
 
 const encoder = new TextEncoder();
 
@@ -440,7 +440,7 @@ export function captureStream(
   const assembler = new StreamAssembler();
   const secrets = opts.secrets ?? [];
   // Under the deployment's shared credential, the count of cached prompt tokens is neither passed on nor stored.
-  const shown = opts.hideCachedTokens ? withCachedTokensHidden : (data: string) => data;
+  const shown = shownEvents(opts.hideCachedTokens);
   return relayStream(
     upstream,
     {

@@ -41,3 +41,10 @@ export function withCachedTokensHidden(data: string): string {
   const inResponse = hideCachedTokens(e.response?.usage);
   return inChunk || inResponse ? JSON.stringify(event) : data;
 }
+
+/**
+ * How a relayed stream shows each event's data: with `hide` (a call under the shared credential)
+ * withCachedTokensHidden, else as sent.
+ */
+export const shownEvents = (hide: boolean | undefined): ((data: string) => string) =>
+  hide ? withCachedTokensHidden : (data) => data;
