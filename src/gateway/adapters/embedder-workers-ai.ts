@@ -4,8 +4,9 @@
 // request; output `{ shape: [n, dims], data: number[][] }`; optional `pooling` "mean" (default) | "cls", whose
 // vectors are not comparable with each other — this adapter leaves the default (mean), so its `id` names the
 // model alone. AI Gateway is selected with the third argument `{ gateway: { id } }` (AI Gateway, "Workers
-// Bindings"), with its cache and its log turned off. Texts are sent in batches of at most 100, in order; every answer is checked for count and
-// dimension and the vectors are L2-normalised again (cheap, and the port promises unit vectors).
+// Bindings"), with its cache and its log turned off (throughAiGateway). Texts are sent in batches of at most 100,
+// in order; every answer is checked for count and dimension and the vectors are L2-normalised again (cheap, and
+// the port promises unit vectors).
 import { logText } from "../../shared/log-text";
 import type { Embedder } from "../ports/embedder";
 
@@ -25,13 +26,21 @@ export class EmbedderError extends Error {
   }
 }
 
+/** The `Ai` binding's third argument, as the Workers AI adapters send it (throughAiGateway). */
+export interface AiGatewayOption {
+  gateway: { id: string; skipCache: boolean; collectLog: boolean };
+}
+
+/**
+ * Through AI Gateway `gatewayId` (none: straight to Workers AI), neither answered from its cache (shared by every
+ * tenant) nor logged there (the texts are prompts, kept in clear whatever the tenant's consent or erasures).
+ */
+export const throughAiGateway = (gatewayId: string | undefined): AiGatewayOption | undefined =>
+  gatewayId ? { gateway: { id: gatewayId, skipCache: true, collectLog: false } } : undefined;
+
 /** The slice of the `Ai` binding this adapter uses (the fake in tests implements the same). */
 export interface AiRunner {
-  run(
-    model: string,
-    input: { text: string[] },
-    options?: { gateway: { id: string; skipCache: boolean; collectLog: boolean } },
-  ): Promise<unknown>;
+  run(model: string, input: { text: string[] }, options?: AiGatewayOption): Promise<unknown>;
 }
 
 export interface WorkersAiEmbedderOptions {
@@ -72,14 +81,9 @@ export class WorkersAiEmbedder implements Embedder {
   }
 
   private async embedBatch(batch: string[]): Promise<number[][]> {
-    // Through AI Gateway, neither answered from its cache (shared by every tenant) nor logged there (the texts are
-    // prompts, kept in clear whatever the tenant's consent or erasures).
-    const options = this.gatewayId
-      ? { gateway: { id: this.gatewayId, skipCache: true, collectLog: false } }
-      : undefined;
     let result: unknown;
     try {
-      result = await this.ai.run(this.model, { text: batch }, options);
+      result = await this.ai.run(this.model, { text: batch }, throughAiGateway(this.gatewayId));
     } catch (err) {
       throw new EmbedderError("upstream", `${this.model} failed: ${logText(err)}`, {
         cause: err,

@@ -3,7 +3,7 @@
 // with `query` a string of at least 1 character, `contexts` an array of `{ text }` (each text at least 1
 // character), `top_k` an integer of at least 1 ("number of returned results starting with the best score");
 // output `{ response: [{ id, score }] }` where `id` is the index of the context in the request. AI Gateway is
-// selected with the third argument `{ gateway: { id } }`, as for the embedder.
+// selected with the third argument `{ gateway: { id } }`, as for the embedder (its cache and its log turned off).
 //
 // Scores: the model card says the raw relevance score "can be mapped to a float value in [0,1] by sigmoid
 // function"; the Workers AI page does not say whether the platform has done so. This adapter takes the answer
@@ -12,6 +12,7 @@
 // sigmoid here instead. Check one live call before choosing a threshold.
 import { logText } from "../../shared/log-text";
 import type { Reranker } from "../ports/reranker";
+import { type AiGatewayOption, throughAiGateway } from "./embedder-workers-ai";
 
 export const BGE_RERANKER = "@cf/baai/bge-reranker-base";
 
@@ -37,11 +38,7 @@ export interface RerankerInput {
 
 /** The slice of the `Ai` binding this adapter uses (the fake in tests implements the same). */
 export interface RerankerAiRunner {
-  run(
-    model: string,
-    input: RerankerInput,
-    options?: { gateway: { id: string; skipCache: boolean; collectLog: boolean } },
-  ): Promise<unknown>;
+  run(model: string, input: RerankerInput, options?: AiGatewayOption): Promise<unknown>;
 }
 
 export interface WorkersAiRerankerOptions {
@@ -82,13 +79,9 @@ export class WorkersAiReranker implements Reranker {
     }
     if (candidates.length === 0) return [];
     const input: RerankerInput = { query, contexts: candidates.map((text) => ({ text })) };
-    // As the embedder's: neither AI Gateway's cache nor its log (the texts are prompts).
-    const options = this.gatewayId
-      ? { gateway: { id: this.gatewayId, skipCache: true, collectLog: false } }
-      : undefined;
     let result: unknown;
     try {
-      result = await this.ai.run(this.model, input, options);
+      result = await this.ai.run(this.model, input, throughAiGateway(this.gatewayId));
     } catch (err) {
       throw new RerankerError("upstream", `${this.model} failed: ${logText(err)}`, {
         cause: err,
