@@ -143,13 +143,14 @@ async function answer(request: Request, env: CordonGateway.Env, exec: ExecutionC
   });
   const onAbort = () => {
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const grace = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ABANDONED_GRACE_MS);
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ABANDONED_GRACE_MS);
     });
     exec.waitUntil(
-      Promise.race([finished.then(() => true), grace]).then(async (done) => {
+      Promise.race([finished, grace]).then(async () => {
         clearTimeout(timer);
-        if (done || audited) return;
+        // A handler that finished set `audited` as it did: its own event is the request's.
+        if (audited) return;
         audited = true;
         const failure = fail("request_aborted", { reason: "client_aborted" });
         if (progress.route?.audited ?? true) {
