@@ -23,10 +23,9 @@
 //   content_words  the same content words, after filler (never seen), stems ("lists" = "list") and synonyms
 //                  ("car" = "automobile"); soft words ("briefly", "explain") only added, never swapped; quoted
 //                  words always count; not one participle for the other ("bored" ≠ "boring"), nor "-ing" for
-//                  none ("parking" ≠ "parks"); the same third
-//                  persons ("for him" ≠ "for her"); not the asker for the one asked ("my name" ≠ "your
-//                  name"); and, when both ask one, the same kind of question ("what"
-//                  ≠ "why").
+//                  none ("parking" ≠ "parks"); the same third persons ("for him" ≠ "for her"); not the asker for
+//                  the one asked ("my name" ≠ "your name"); and, when both ask one, the same kind of question
+//                  ("what" ≠ "why").
 import { semanticView } from "../../text/semantic-text";
 import { antonymsOf } from "./lexicon";
 import { type Meaning, meaningOf, participlesClash, swapsArguments, swapsSpeakers, tradesMarkers } from "./meaning";

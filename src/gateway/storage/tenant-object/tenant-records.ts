@@ -66,9 +66,9 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   /**
    * Why the key a caller acts as may no longer act (revoked, or the secret it presented dropped by a rotation), or
    * why a single sign-on caller may not (its token issued before the tenant's last lockdown, or its role no longer
-   * what the stored settings map its claim to: single sign-on removed, another provider, a user demoted), read here,
-   * where it is known: a caller's record in a KV or isolate cache, or the request's tenant record, may be older. Null when it
-   * may, or for the operator (`caller` null).
+   * what the stored settings map its claim to: single sign-on removed, another provider, a user demoted), read
+   * here, where it is known: a caller's record in a KV or isolate cache, or the request's tenant record, may be
+   * older. Null when it may, or for the operator (`caller` null).
    */
   protected callerRefusal(caller: KeyCaller | null, now: number): CallerRefusal | null {
     if (caller === null) return null;
@@ -113,12 +113,11 @@ export abstract class TenantRecordsObject extends DurableObject<CordonGateway.En
   }
 
   /**
-   * Replaces the tenant's policy; null when there is no tenant. With `keepOwnerFields`, refused (`owner_fields`,
+   * Replaces the tenant's policy; null when there is no tenant. With `keepOwnerFields`, refused (`ownerFields`,
    * naming them) when the new policy's owner's fields (OWNER_POLICY_FIELDS: single sign-on, allowlist, rate limit,
    * key age) differ from the stored ones: the caller may not change them, and this is where what is stored is
    * known — a request's own copy of the policy, read through KV's edge cache, may be older than a change just made.
-   * With
-   * `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
+   * With `ifMatch` (an If-Match header), refused (`policy_changed`) unless the stored policy still has that tag.
    * Refused (`revoked`) when the key that asks for it (`caller`) no longer works, as for createKey: a key
    * revoked by a lockdown a moment ago must not widen an allowlist or turn the PII mode off meanwhile.
    */
